@@ -1,0 +1,283 @@
+import { describe, expect, it } from 'vitest';
+import { assertConformance, type ConformanceRule, checkConformance } from './conformance.ts';
+import type { ParleyEvent } from './events.ts';
+import { EXAMPLE_STREAM } from './example-stream.ts';
+
+type Events = ParleyEvent[];
+const example = (): Events => structuredClone(EXAMPLE_STREAM) as Events;
+/** Renumbers seq 1..n so a test breaks only the invariant it is about. */
+const renumber = (events: Events): Events => events.map((e, i) => ({ ...e, seq: i + 1 }));
+const indexOf = (events: Events, predicate: (e: ParleyEvent) => boolean) => {
+  const i = events.findIndex(predicate);
+  if (i < 0) throw new Error('example stream changed: predicate matched nothing');
+  return i;
+};
+const without = (events: Events, predicate: (e: ParleyEvent) => boolean) => {
+  const copy = events.slice();
+  copy.splice(indexOf(copy, predicate), 1);
+  return renumber(copy);
+};
+
+const broken: [ConformanceRule, string, () => unknown[]][] = [
+  ['schema', 'an event that is not valid', () => [...example().slice(0, 3), { foo: 1 }]],
+  ['seq.start', 'seq starting at 2', () => example().map((e) => ({ ...e, seq: e.seq + 1 }))],
+  [
+    'seq.contiguous',
+    'a gap in seq',
+    () => example().map((e, i) => (i > 4 ? { ...e, seq: e.seq + 1 } : e)),
+  ],
+  [
+    'seq.contiguous',
+    'a repeated seq',
+    () => {
+      const e = example();
+      e[5] = { ...e[5]!, seq: 5 };
+      return e;
+    },
+  ],
+  [
+    't.monotonic',
+    't going backwards',
+    () => {
+      const e = example();
+      e[6] = { ...e[6]!, t: 1 };
+      return e;
+    },
+  ],
+  [
+    'run.id',
+    'two run ids',
+    () => example().map((e, i) => (i === 4 ? { ...e, runId: 'other' } : e)),
+  ],
+  ['run.start', 'no run.start', () => without(example(), (e) => e.type === 'run.start')],
+  [
+    'step.outside',
+    'a delta outside any step',
+    () => without(example(), (e) => e.type === 'step.start'),
+  ],
+  [
+    'step.nested',
+    'a step inside a step',
+    () =>
+      renumber(
+        without(
+          example(),
+          (e) => e.type === 'step.finish' && e.finishReason.unified === 'tool-calls',
+        ),
+      ),
+  ],
+  [
+    'step.id',
+    'a part with the wrong stepId',
+    () => example().map((e) => (e.type === 'text.delta' ? { ...e, stepId: 'elsewhere' } : e)),
+  ],
+  [
+    'step.unclosed',
+    'a step that never finishes',
+    () =>
+      renumber(
+        example().filter(
+          (e) => (e.type !== 'step.finish' && !e.type.startsWith('run.')) || e.type === 'run.start',
+        ),
+      ),
+  ],
+  [
+    'step.error',
+    'an error finish without its error',
+    () =>
+      example().map((e) =>
+        e.type === 'step.finish' && e.finishReason.unified === 'stop'
+          ? { ...e, finishReason: { unified: 'error' } }
+          : e,
+      ),
+  ],
+  [
+    'part.not_started',
+    'a delta before its start',
+    () => without(example(), (e) => e.type === 'text.start'),
+  ],
+  [
+    'part.duplicate',
+    'a part started twice',
+    () => {
+      const e = example();
+      const i = indexOf(e, (x) => x.type === 'text.start');
+      e.splice(i + 1, 0, { ...e[i]! });
+      return renumber(e);
+    },
+  ],
+  [
+    'part.after_end',
+    'a delta after its end',
+    () => {
+      const e = example();
+      const end = indexOf(e, (x) => x.type === 'text.end');
+      const delta = e.find((x) => x.type === 'text.delta')!;
+      e.splice(end + 1, 0, { ...delta });
+      return renumber(e);
+    },
+  ],
+  [
+    'part.kind',
+    'a reasoning delta for a text part',
+    () =>
+      example().map((e) =>
+        e.type === 'text.delta' ? ({ ...e, type: 'reasoning.delta' } as ParleyEvent) : e,
+      ),
+  ],
+  [
+    'part.unclosed',
+    'a text part never ended',
+    () => without(example(), (e) => e.type === 'text.end'),
+  ],
+  [
+    'part.unclosed',
+    'a tool call never completed',
+    () => without(example(), (e) => e.type === 'tool_call.complete'),
+  ],
+  [
+    'tool_call.args',
+    'argument deltas that do not join to argsText',
+    () =>
+      example().map((e) =>
+        e.type === 'tool_call.complete'
+          ? { ...e, argsText: '{"city":"Rome"}', args: { city: 'Rome' } }
+          : e,
+      ),
+  ],
+  [
+    'tool_call.args',
+    'a lost argument delta',
+    () => without(example(), (e) => e.type === 'tool_call.delta'),
+  ],
+  [
+    'tool_call.parse',
+    'args that differ from the text',
+    () =>
+      example().map((e) =>
+        e.type === 'tool_call.complete' ? { ...e, args: { city: 'Rome' } } : e,
+      ),
+  ],
+  [
+    'tool.result.unknown_call',
+    'a result for a call never made',
+    () => example().map((e) => (e.type === 'tool.result' ? { ...e, toolCallId: 'call_ghost' } : e)),
+  ],
+  ['terminal.missing', 'no terminal', () => example().slice(0, -1)],
+  [
+    'terminal.multiple',
+    'two terminals',
+    () => {
+      const e = example();
+      const last = e.at(-1)!;
+      return [
+        ...e,
+        { ...last, seq: last.seq + 1, type: 'run.abort', reason: 'cancelled' } as ParleyEvent,
+      ];
+    },
+  ],
+  [
+    'terminal.not_last',
+    'an event after the terminal',
+    () => {
+      const e = example();
+      const last = e.at(-1)!;
+      return [
+        ...e,
+        {
+          v: 1,
+          seq: last.seq + 1,
+          runId: last.runId,
+          t: last.t,
+          type: 'memory.recall',
+          hits: [],
+          latencyMs: 1,
+        },
+      ];
+    },
+  ],
+];
+
+describe('conformance checker', () => {
+  it('accepts the example stream', () => {
+    expect(checkConformance(EXAMPLE_STREAM)).toEqual([]);
+    expect(() => assertConformance(EXAMPLE_STREAM)).not.toThrow();
+  });
+
+  for (const [rule, what, make] of broken) {
+    it(`catches ${rule}: ${what}`, () => {
+      const violations = checkConformance(make());
+      expect(violations.map((v) => v.rule)).toContain(rule);
+      expect(() => assertConformance(make())).toThrow(rule);
+    });
+  }
+
+  it('every rule has a broken stream that triggers it', () => {
+    const rules: ConformanceRule[] = [
+      'schema',
+      'seq.start',
+      'seq.contiguous',
+      't.monotonic',
+      'run.id',
+      'run.start',
+      'step.outside',
+      'step.nested',
+      'step.id',
+      'step.unclosed',
+      'step.error',
+      'part.kind',
+      'part.duplicate',
+      'part.not_started',
+      'part.after_end',
+      'part.unclosed',
+      'tool_call.args',
+      'tool_call.parse',
+      'tool.result.unknown_call',
+      'terminal.missing',
+      'terminal.multiple',
+      'terminal.not_last',
+    ];
+    expect(new Set(broken.map(([rule]) => rule))).toEqual(new Set(rules));
+  });
+
+  it('checks provider step streams without run events', () => {
+    const steps = renumber(example().filter((e) => e.stepId === 'run_01JEXAMPLE.s1'));
+    expect(checkConformance(steps, { scope: 'steps' })).toEqual([]);
+    expect(checkConformance(steps.slice(0, -1), { scope: 'steps' }).map((v) => v.rule)).toContain(
+      'step.unclosed',
+    );
+  });
+
+  it('checks a resumed tail from a given seq', () => {
+    const tail = example().slice(10);
+    expect(
+      checkConformance(tail, { firstSeq: 11, scope: 'steps' }).map((v) => v.rule),
+    ).not.toContain('seq.start');
+  });
+
+  it('accepts a terminal that ends a step early when parts are closed', () => {
+    const e = example();
+    const cut = indexOf(e, (x) => x.type === 'text.end' && x.stepId?.endsWith('.s2') === true);
+    const stream = [
+      ...e.slice(0, cut + 1),
+      {
+        v: 1,
+        seq: cut + 2,
+        runId: e[0]!.runId,
+        t: e[cut]!.t,
+        type: 'run.abort',
+        reason: 'cancelled',
+      } as ParleyEvent,
+    ];
+    expect(checkConformance(stream)).toEqual([]);
+  });
+
+  it('accepts empty argument text completed as {}', () => {
+    const e = example().map((x) => {
+      if (x.type === 'tool_call.complete') return { ...x, args: {}, argsText: '' };
+      return x;
+    });
+    const noDeltas = renumber(e.filter((x) => x.type !== 'tool_call.delta'));
+    expect(checkConformance(noDeltas)).toEqual([]);
+  });
+});

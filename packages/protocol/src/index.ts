@@ -1,0 +1,60 @@
+export {
+  assertConformance,
+  type ConformanceOptions,
+  type ConformanceRule,
+  checkConformance,
+  type Violation,
+} from './conformance.ts';
+export {
+  type ParleyError,
+  ParleyErrorSchema,
+  STREAM_ERROR_CODES,
+  type StreamErrorCode,
+  StreamErrorCodeSchema,
+  streamError,
+} from './errors.ts';
+export * from './events.ts';
+export { EXAMPLE_STREAM } from './example-stream.ts';
+export {
+  type FinishReason,
+  FinishReasonSchema,
+  type UnifiedFinishReason,
+  UnifiedFinishReasonSchema,
+} from './finish-reason.ts';
+export {
+  initialStreamState,
+  type MessagePart,
+  type ReasoningPart,
+  reasoningOf,
+  reduceEvent,
+  reduceEvents,
+  refusalOf,
+  type StepState,
+  type StreamState,
+  type TextPart,
+  type ToolCallPart,
+  type ToolCallStatus,
+  textOf,
+  toolCallsOf,
+  usageOf,
+} from './reducer.ts';
+export {
+  createSseDecoder,
+  type ReadSseOptions,
+  readSse,
+  type SseBody,
+  type SseDecoder,
+  type SseHandlers,
+  type SseMessage,
+} from './sse/decode.ts';
+export {
+  encodeComment,
+  encodeEvent,
+  HEARTBEAT_FRAME,
+  HEARTBEAT_INTERVAL_MS,
+  SSE_HEADERS,
+} from './sse/encode.ts';
+export { parseEventFrame, readParleyEvents, StreamDecodeError } from './sse/read-events.ts';
+export { createEventStamper, type EventStamper, type StamperOptions } from './stamper.ts';
+export { addUsage, emptyUsage, type Usage, UsageSchema } from './usage.ts';
+export { STREAM_VERSION, STREAM_VERSION_HEADER } from './version.ts';

@@ -1,0 +1,50 @@
+import { isStepEventType, type ParleyEvent, type ParleyEventPayload } from './events.ts';
+import { STREAM_VERSION } from './version.ts';
+
+export interface StamperOptions {
+  runId: string;
+  /** Monotonic clock in ms; defaults to `performance.now()`. */
+  now?: () => number;
+  /** Makes a step id when a `step.start` payload arrives; defaults to `<runId>.s<n>`. */
+  newStepId?: (ordinal: number) => string;
+  /** Continue an existing log: the next event gets `lastSeq + 1`. */
+  lastSeq?: number;
+}
+
+/**
+ * Turns payloads into wire events: assigns `v`, a gap-free `seq`, `runId`, `t` since the
+ * stamper was made, and the current `stepId` to every step-level event (a step opens at
+ * `step.start` and closes after `step.finish` or `step.reset`).
+ */
+export function createEventStamper(options: StamperOptions) {
+  const now = options.now ?? (() => performance.now());
+  const origin = now();
+  let seq = options.lastSeq ?? 0;
+  let stepOrdinal = 0;
+  let stepId: string | undefined;
+  let lastT = 0;
+  const newStepId = options.newStepId ?? ((n: number) => `${options.runId}.s${n}`);
+
+  return {
+    stamp(payload: ParleyEventPayload): ParleyEvent {
+      if (payload.type === 'step.start') stepId = newStepId(++stepOrdinal);
+      // Never let t go backwards, even if a caller's clock does.
+      lastT = Math.max(lastT, Math.round((now() - origin) * 1000) / 1000);
+      const envelope = { v: STREAM_VERSION, seq: ++seq, runId: options.runId, t: lastT };
+      const event = (
+        isStepEventType(payload.type) && stepId !== undefined
+          ? { ...envelope, stepId, ...payload }
+          : { ...envelope, ...payload }
+      ) as ParleyEvent;
+      if (payload.type === 'step.finish' || payload.type === 'step.reset') stepId = undefined;
+      return event;
+    },
+    get lastSeq() {
+      return seq;
+    },
+    get currentStepId() {
+      return stepId;
+    },
+  };
+}
+export type EventStamper = ReturnType<typeof createEventStamper>;
