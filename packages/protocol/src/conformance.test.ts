@@ -255,6 +255,31 @@ describe('conformance checker', () => {
     ).not.toContain('seq.start');
   });
 
+  it('accepts an abort that cuts a step and its open parts short', () => {
+    const e = example();
+    const cut = indexOf(e, (x) => x.type === 'text.delta' && x.stepId?.endsWith('.s2') === true);
+    const stream = [
+      ...e.slice(0, cut + 1),
+      {
+        v: 1,
+        seq: cut + 2,
+        runId: e[0]!.runId,
+        t: e[cut]!.t,
+        type: 'run.abort',
+        reason: 'cancelled',
+      } as ParleyEvent,
+    ];
+    expect(checkConformance(stream)).toEqual([]);
+  });
+
+  it('rejects a run.finish inside an open step', () => {
+    const e = example();
+    const cut = indexOf(e, (x) => x.type === 'text.end' && x.stepId?.endsWith('.s2') === true);
+    const finish = e.at(-1)!;
+    const stream = [...e.slice(0, cut + 1), { ...finish, seq: cut + 2 }];
+    expect(checkConformance(stream).map((v) => v.rule)).toContain('step.unclosed');
+  });
+
   it('accepts a terminal that ends a step early when parts are closed', () => {
     const e = example();
     const cut = indexOf(e, (x) => x.type === 'text.end' && x.stepId?.endsWith('.s2') === true);

@@ -226,11 +226,15 @@ export function checkConformance(
     }
 
     if (isTerminalEvent(event)) {
-      if (openStep !== undefined) {
-        // A terminal may cut a step short (abort, error), but parts must still close first.
+      // A terminal ends everything: a run.abort or run.error may cut a step and its open parts
+      // short (clients mark them interrupted), but a run.finish must follow finished steps.
+      if (event.type === 'run.finish') {
+        if (openStep !== undefined)
+          report('step.unclosed', index, `run.finish inside step ${openStep}`, seq);
         closeStepParts(index, seq, event.type);
-        openStep = undefined;
       }
+      openStep = undefined;
+      for (const part of parts.values()) part.open = false;
       if (terminalIndex < 0) terminalIndex = index;
     }
     prev = event;

@@ -36,6 +36,10 @@ export const STREAM_ERROR_CODES = {
     retryable: false,
     summary: 'A tool call carried arguments that could not be parsed.',
   },
+  cancelled: {
+    retryable: false,
+    summary: 'The caller cancelled the request (AbortSignal); a run reports this as run.abort.',
+  },
   internal: { retryable: false, summary: 'Parley itself failed; the message says where.' },
 } as const satisfies Record<string, { retryable: boolean; summary: string }>;
 
