@@ -1,0 +1,112 @@
+import type { StepEventPayload } from '@parley/protocol';
+
+/** The providers `createModel` knows. */
+export const PROVIDER_NAMES = [
+  'openai',
+  'openai-responses',
+  'anthropic',
+  'openrouter',
+  'openai-compatible',
+  'scripted',
+] as const;
+export type ProviderName = (typeof PROVIDER_NAMES)[number];
+
+/** A piece of message content. Images travel as a URL or as base64 data with a media type. */
+export type ContentPart =
+  | { type: 'text'; text: string }
+  | { type: 'image'; url: string }
+  | { type: 'image'; data: string; mediaType: string };
+
+/** A tool call the assistant made, as sent back to the model on the next step. */
+export interface AssistantToolCall {
+  id: string;
+  name: string;
+  /** Parsed arguments. */
+  args: unknown;
+}
+
+/** Reasoning the assistant produced, with the provider data it needs back (signatures). */
+export interface AssistantReasoning {
+  text: string;
+  replay?: { provider: string; signature?: string; data?: unknown };
+}
+
+/** One message of a conversation, in the provider-neutral shape every adapter converts. */
+export type ModelMessage =
+  | { role: 'system'; content: string }
+  | { role: 'user'; content: string | ContentPart[] }
+  | {
+      role: 'assistant';
+      content: string | ContentPart[];
+      toolCalls?: AssistantToolCall[];
+      reasoning?: AssistantReasoning[];
+    }
+  | {
+      role: 'tool';
+      toolCallId: string;
+      name?: string;
+      content: string | ContentPart[];
+      isError?: boolean;
+    };
+
+/** A tool offered to the model. `parameters` is a JSON Schema object (core converts zod). */
+export interface ModelTool {
+  name: string;
+  description: string;
+  parameters: Record<string, unknown>;
+}
+
+export type ToolChoice = 'auto' | 'none' | 'required' | { name: string };
+
+/** One model call, provider-neutral. */
+export interface ModelRequest {
+  messages: ModelMessage[];
+  tools?: ModelTool[];
+  toolChoice?: ToolChoice;
+  temperature?: number;
+  maxOutputTokens?: number;
+  /** Ask for reasoning: an effort level, or a token budget (Anthropic thinking). */
+  reasoning?: { effort?: 'low' | 'medium' | 'high'; budgetTokens?: number };
+}
+
+export interface StreamOptions {
+  /** Aborting closes the HTTP request at once; the stream then ends with a `cancelled` error. */
+  signal?: AbortSignal;
+  /** Index of this model call within the run, reported on `step.start` (default 0). */
+  stepIndex?: number;
+}
+
+export interface EmbedResult {
+  embeddings: number[][];
+  model: string;
+  dimensions: number;
+  usage?: { inputTokens: number };
+}
+
+/**
+ * A model behind one provider. `stream` yields step-level Parley Stream v1 payloads:
+ * `step.start`, the parts, then `step.finish`. It never throws for provider, network or
+ * cancellation failures: the final `step.finish` carries `finishReason.unified: 'error'` and a
+ * typed `error`. A retry before the first token yields `step.reset` and a new `step.start`
+ * with `attempt + 1`, so the last event is always the one `step.finish`.
+ */
+export interface LanguageModel {
+  readonly provider: ProviderName;
+  readonly model: string;
+  stream(request: ModelRequest, options?: StreamOptions): AsyncIterable<StepEventPayload>;
+  /** Present on adapters whose provider has an embeddings endpoint. */
+  embed?(texts: string[], options?: StreamOptions): Promise<EmbedResult>;
+}
+
+/** Settings of `createModel`. `baseURL` is the API root including its version segment. */
+export interface ModelSettings {
+  provider: ProviderName;
+  model: string;
+  apiKey?: string;
+  baseURL?: string;
+  headers?: Record<string, string>;
+  /** Overall limit for one request, including the whole stream (default 120 s). */
+  timeoutMs?: number;
+  /** Retries of retryable errors before the first token (default 2). */
+  maxRetries?: number;
+}

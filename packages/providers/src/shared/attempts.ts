@@ -1,0 +1,90 @@
+import { type ParleyError, type StepEventPayload, streamError } from '@parley/protocol';
+import { retryDelayMs, sleep } from './retry.ts';
+
+export interface AttemptContext {
+  /** 1-based attempt number. */
+  attempt: number;
+  /** Retries spent so far (attempt - 1), for `step.finish.timing.retries`. */
+  retries: number;
+  signal: AbortSignal | undefined;
+}
+
+export interface AttemptsOptions {
+  provider: string;
+  model: string;
+  stepIndex: number;
+  maxRetries: number;
+  signal: AbortSignal | undefined;
+  /** Overridable for tests: how long to wait before retry `n` after `error`. */
+  delayMs?: (error: ParleyError, retry: number) => number;
+}
+
+/**
+ * Runs one step with automatic retries. Each attempt yields the step's parts and ends with
+ * `step.finish`. A retryable error before any content makes the attempt end in `step.reset`
+ * (with the error) instead, and a new `step.start` with `attempt + 1` follows after the
+ * provider's `retry-after` or a backoff. Once content was streamed, nothing is retried.
+ */
+export async function* runAttempts(
+  options: AttemptsOptions,
+  attempt: (context: AttemptContext) => AsyncIterable<StepEventPayload>,
+): AsyncGenerator<StepEventPayload> {
+  const delayMs = options.delayMs ?? retryDelayMs;
+  for (let n = 1; ; n++) {
+    yield {
+      type: 'step.start',
+      stepIndex: options.stepIndex,
+      provider: options.provider,
+      model: options.model,
+      attempt: n,
+    };
+    let sawContent = false;
+    let finish: Extract<StepEventPayload, { type: 'step.finish' }> | undefined;
+    for await (const payload of attempt({ attempt: n, retries: n - 1, signal: options.signal })) {
+      if (payload.type === 'step.finish') {
+        finish = payload;
+        break;
+      }
+      if (payload.type !== 'usage') sawContent = true;
+      yield payload;
+    }
+    finish ??= {
+      type: 'step.finish',
+      finishReason: { unified: 'error' },
+      timing: { durationMs: 0, retries: n - 1 },
+      error: streamError(
+        'internal',
+        `the ${options.provider} adapter ended a step without step.finish`,
+      ),
+    };
+    const error = finish.error;
+    const retry =
+      error?.retryable === true &&
+      !sawContent &&
+      n <= options.maxRetries &&
+      !options.signal?.aborted;
+    if (!retry) {
+      yield finish;
+      return;
+    }
+    yield { type: 'step.reset', reason: 'retry', error };
+    const waited = await sleep(delayMs(error, n), options.signal);
+    if (!waited) {
+      // Cancelled while waiting: one last (empty) attempt that reports the cancellation.
+      yield {
+        type: 'step.start',
+        stepIndex: options.stepIndex,
+        provider: options.provider,
+        model: options.model,
+        attempt: n + 1,
+      };
+      yield {
+        type: 'step.finish',
+        finishReason: { unified: 'error' },
+        timing: { durationMs: 0, retries: n },
+        error: streamError('cancelled', 'cancelled while waiting to retry'),
+      };
+      return;
+    }
+  }
+}
