@@ -1,0 +1,68 @@
+export {
+  type AgentDefinition,
+  type AgentDefinitionInput,
+  AgentDefinitionSchema,
+  defineAgent,
+  type MemorySettings,
+  type ModelRef,
+  ModelRefSchema,
+  type PluginRef,
+} from './agent/definition.ts';
+export {
+  AgentConfigError,
+  CoreError,
+  PermissionDeniedError,
+  PluginCompatibilityError,
+  ToolTimeoutError,
+} from './errors.ts';
+export { extractUserFacts } from './memory/extract.ts';
+export { createInMemoryMemoryStore } from './memory/in-memory-memory-store.ts';
+export type {
+  MemoryHit,
+  MemoryRecord,
+  MemoryScopeKind,
+  MemorySearch,
+  MemoryStore,
+} from './memory/memory-store.ts';
+export { assertCompatible } from './plugins/compatibility.ts';
+export {
+  type Connector,
+  type ContextProvider,
+  definePlugin,
+  type Evaluator,
+  type ModelProviderPlugin,
+  type PluginDefinition,
+  type PluginPermissions,
+  type Service,
+} from './plugins/define-plugin.ts';
+export {
+  type BoundTool,
+  createPluginHost,
+  type PluginAuditEvent,
+  type PluginHost,
+  type PluginHostOptions,
+  type PluginLogEntry,
+} from './plugins/plugin-host.ts';
+export { createRedactor } from './plugins/redact.ts';
+export {
+  type ApprovalDecision,
+  type ApprovalGate,
+  createApprovalGate,
+} from './runtime/approvals.ts';
+export { type RunCapabilities, type RunRequest, runAgent } from './runtime/run-agent.ts';
+export {
+  createInMemoryRunStore,
+  type RunOutcome,
+  type RunRecord,
+  type RunStatus,
+  type RunStore,
+  type StoredMessage,
+} from './runtime/run-store.ts';
+export {
+  defineTool,
+  type ToolDefinition,
+  toModelTool,
+  validateToolArgs,
+} from './tools/define-tool.ts';
+export type { ToolContext, ToolLogger, ToolMemory } from './tools/tool-context.ts';
+export { CORE_VERSION, PLUGIN_CONTRACT } from './version.ts';

@@ -1,0 +1,77 @@
+import type { LanguageModel, ModelSettings } from '@parley/providers';
+import type { AgentDefinition } from '../agent/definition.ts';
+import type { ToolDefinition } from '../tools/define-tool.ts';
+import type { ToolMemory } from '../tools/tool-context.ts';
+
+/** Adds text to the model's context before each step (e.g. the current date, a user profile). */
+export interface ContextProvider {
+  name: string;
+  provide(context: {
+    agent: AgentDefinition;
+    input: string;
+    signal: AbortSignal;
+  }): Promise<string | undefined> | string | undefined;
+}
+
+/** Runs after a run finished, e.g. to extract memories from what was said. */
+export interface Evaluator {
+  name: string;
+  evaluate(context: {
+    agent: AgentDefinition;
+    input: string;
+    output: string;
+    memory: ToolMemory;
+    signal: AbortSignal;
+  }): Promise<void> | void;
+}
+
+/** A long-lived part of a plugin with a start/stop lifecycle (a poller, a connection pool). */
+export interface Service {
+  name: string;
+  start(): Promise<void> | void;
+  stop(): Promise<void> | void;
+}
+
+/** A model provider contributed by a plugin, reachable as `model.provider` in agents. */
+export interface ModelProviderPlugin {
+  name: string;
+  createModel(settings: Omit<ModelSettings, 'provider'>): LanguageModel;
+}
+
+/** A bridge to an outside channel (Discord, Telegram, a webhook) that starts runs. */
+export interface Connector {
+  name: string;
+  start(): Promise<void> | void;
+  stop(): Promise<void> | void;
+}
+
+export interface PluginPermissions {
+  /** Hosts the plugin's tools may reach: `api.example.com`, `api.example.com:8443`, `*.example.com`. */
+  network?: string[];
+  /** Workspace secret names the plugin's tools may read. */
+  secrets?: string[];
+}
+
+/** Plugin contract v1. */
+export interface PluginDefinition {
+  name: string;
+  /** The plugin's own semver version. */
+  version: string;
+  /** The plugin contract it was written for; this core speaks 1. */
+  contract: number;
+  /** A bounded semver range of @parley/core the plugin supports (like a peerDependency). */
+  core: string;
+  description?: string;
+  permissions?: PluginPermissions;
+  tools?: ToolDefinition[];
+  contextProviders?: ContextProvider[];
+  evaluators?: Evaluator[];
+  services?: Service[];
+  models?: ModelProviderPlugin[];
+  connectors?: Connector[];
+}
+
+/** Declares a plugin. Shape errors show up here; compatibility is checked when a host loads it. */
+export function definePlugin(plugin: PluginDefinition): PluginDefinition {
+  return plugin;
+}

@@ -1,0 +1,541 @@
+import {
+  addUsage,
+  createEventStamper,
+  emptyUsage,
+  type FinishReason,
+  type ParleyError,
+  type ParleyEvent,
+  type ParleyEventPayload,
+  type PayloadOf,
+  streamError,
+  type Usage,
+} from '@parley/protocol';
+import type {
+  AssistantReasoning,
+  AssistantToolCall,
+  ContentPart,
+  LanguageModel,
+  ModelMessage,
+} from '@parley/providers';
+import type { AgentDefinition, ModelRef } from '../agent/definition.ts';
+import { extractUserFacts } from '../memory/extract.ts';
+import type { MemoryHit, MemoryStore } from '../memory/memory-store.ts';
+import type { PluginHost } from '../plugins/plugin-host.ts';
+import { toModelTool, validateToolArgs } from '../tools/define-tool.ts';
+import type { ApprovalGate } from './approvals.ts';
+import { inputText, systemPrompt, trimHistory, userMessage } from './context.ts';
+import { executeTool, type ToolOutcome } from './execute-tool.ts';
+import { createRunMemory } from './run-memory.ts';
+import type { RunStore } from './run-store.ts';
+
+/** What a run may use. Core knows no HTTP and no users: the server passes these in. */
+export interface RunCapabilities {
+  /** Makes the model for a reference (createModel with the workspace's key, or a plugin's). */
+  models: (ref: ModelRef) => LanguageModel;
+  /** Persistence for one workspace. */
+  store: RunStore;
+  plugins: PluginHost;
+  memory?: MemoryStore;
+  /** Embeds texts for memory; without it memory uses full-text search. */
+  embed?: (texts: string[]) => Promise<number[][]>;
+  approvals?: ApprovalGate;
+  signal?: AbortSignal;
+  /** Monotonic clock in ms (default performance.now). */
+  now?: () => number;
+  newId?: (prefix: string) => string;
+}
+
+export interface RunRequest {
+  agent: AgentDefinition;
+  agentId: string;
+  workspaceId: string;
+  conversationId: string;
+  userId?: string;
+  input: string | ContentPart[];
+  runId?: string;
+}
+
+type StepResult =
+  | {
+      kind: 'finished';
+      finishReason: FinishReason;
+      text: string;
+      toolCalls: PendingCall[];
+      reasoning: AssistantReasoning[];
+    }
+  | { kind: 'error'; error: ParleyError; text: string }
+  | { kind: 'aborted'; text: string };
+
+interface PendingCall {
+  id: string;
+  name: string;
+  args: unknown;
+  /** Set when the call was rejected (bad JSON, schema, unknown tool): fed back as an error. */
+  invalid?: string;
+}
+
+const defaultId = (prefix: string) => `${prefix}_${crypto.randomUUID().replaceAll('-', '')}`;
+const APPROVAL_TIMEOUT_MS = 5 * 60_000;
+
+/**
+ * The run loop. Yields Parley Stream v1 events (seq and t assigned) from `run.start` to exactly
+ * one terminal: context assembly → model step → tool calls validated and run in parallel →
+ * results fed back → next step, until the model stops or the step limit. A retryable provider
+ * error before the first token falls back to the next model; cancellation ends with
+ * `run.abort`. The user message, the assistant messages (partial on failure) and the run are
+ * persisted through `capabilities.store`.
+ */
+export async function* runAgent(
+  request: RunRequest,
+  capabilities: RunCapabilities,
+): AsyncGenerator<ParleyEvent> {
+  const { agent, conversationId } = request;
+  const newId = capabilities.newId ?? defaultId;
+  const now = capabilities.now ?? (() => performance.now());
+  const signal = capabilities.signal ?? new AbortController().signal;
+  const runId = request.runId ?? newId('run');
+  const stamper = createEventStamper({ runId, now });
+  const resolved = capabilities.plugins.resolve(agent); // throws AgentConfigError before any event
+  const tools = [...resolved.tools.values()].map((bound) => toModelTool(bound.tool));
+  const pendingEvents: ParleyEventPayload[] = [];
+  const memory = createRunMemory({
+    request,
+    capabilities,
+    onWrite: (payload) => pendingEvents.push(payload),
+  });
+  const emit = (payload: ParleyEventPayload) => stamper.stamp(payload);
+  const started = now();
+
+  let usage: Usage = emptyUsage();
+  let ttftMs: number | undefined;
+  let steps = 0;
+  let output = '';
+  let savedPartial = false;
+
+  yield emit({
+    type: 'run.start',
+    agentId: request.agentId,
+    conversationId,
+    startedAt: new Date().toISOString(),
+  });
+
+  const savePartial = async (text: string) => {
+    if (savedPartial || !text) return;
+    savedPartial = true;
+    await capabilities.store.saveMessage({
+      conversationId,
+      runId,
+      status: 'partial',
+      message: { role: 'assistant', content: text },
+    });
+  };
+
+  try {
+    const history = await capabilities.store.loadHistory(conversationId);
+    await capabilities.store.startRun({
+      runId,
+      agentId: request.agentId,
+      conversationId,
+      provider: agent.model.provider,
+      model: agent.model.model,
+    });
+    const input = userMessage(request.input);
+    await capabilities.store.saveMessage({
+      conversationId,
+      runId,
+      status: 'complete',
+      message: input,
+    });
+
+    let recalled: MemoryHit[] = [];
+    if (agent.memory.enabled && capabilities.memory && agent.memory.recallLimit > 0) {
+      const t0 = now();
+      const search = await memory.recall(inputText(request.input), {
+        limit: agent.memory.recallLimit,
+      });
+      recalled = search.hits;
+      yield emit({
+        type: 'memory.recall',
+        hits: recalled.map((hit) => ({
+          memoryId: hit.id,
+          score: Math.round(hit.score * 1000) / 1000,
+        })),
+        method: search.method,
+        latencyMs: Math.round((now() - t0) * 1000) / 1000,
+      });
+    }
+
+    const provided: string[] = [];
+    for (const provider of resolved.contextProviders) {
+      const text = await provider.provide({ agent, input: inputText(request.input), signal });
+      if (text) provided.push(text);
+    }
+    const system = systemPrompt(agent, provided, recalled);
+    const messages: ModelMessage[] = [
+      { role: 'system', content: system },
+      ...trimHistory(agent, system, history, input),
+      input,
+    ];
+
+    let finishReason: FinishReason | undefined;
+    for (let stepIndex = 0; stepIndex < agent.maxSteps; stepIndex++) {
+      const step: StepResult = yield* modelStep(stepIndex, messages);
+      steps++;
+      if (step.kind === 'aborted') {
+        await savePartial(output + step.text);
+        await capabilities.store.finishRun(runId, {
+          status: 'cancelled',
+          usage,
+          ...(ttftMs === undefined ? {} : { ttftMs }),
+        });
+        yield emit({ type: 'run.abort', reason: 'cancelled' });
+        return;
+      }
+      if (step.kind === 'error') {
+        const partialText = output + step.text;
+        await savePartial(partialText);
+        await capabilities.store.finishRun(runId, {
+          status: 'failed',
+          usage,
+          error: step.error,
+          ...(ttftMs === undefined ? {} : { ttftMs }),
+        });
+        yield emit({ type: 'run.error', error: step.error, partial: partialText.length > 0 });
+        return;
+      }
+      output += step.text;
+      const assistant: ModelMessage = {
+        role: 'assistant',
+        content: step.text,
+        ...(step.toolCalls.length
+          ? {
+              toolCalls: step.toolCalls.map(
+                ({ id, name, args }): AssistantToolCall => ({ id, name, args: args ?? {} }),
+              ),
+            }
+          : {}),
+        ...(step.reasoning.length ? { reasoning: step.reasoning } : {}),
+      };
+      messages.push(assistant);
+      await capabilities.store.saveMessage({
+        conversationId,
+        runId,
+        status: 'complete',
+        message: assistant,
+      });
+      finishReason = step.finishReason;
+      if (step.toolCalls.length === 0) break;
+
+      const toolMessages: ModelMessage[] | 'aborted' = yield* runTools(step.toolCalls);
+      if (toolMessages === 'aborted') {
+        await capabilities.store.finishRun(runId, {
+          status: 'cancelled',
+          usage,
+          ...(ttftMs === undefined ? {} : { ttftMs }),
+        });
+        yield emit({ type: 'run.abort', reason: 'cancelled' });
+        return;
+      }
+      for (const message of toolMessages) {
+        messages.push(message);
+        await capabilities.store.saveMessage({
+          conversationId,
+          runId,
+          status: 'complete',
+          message,
+        });
+      }
+      if (stepIndex === agent.maxSteps - 1) finishReason = { unified: 'other', raw: 'step_limit' };
+    }
+
+    if (agent.memory.enabled && capabilities.memory) {
+      const evaluators = agent.memory.autoExtract
+        ? [extractUserFacts, ...resolved.evaluators]
+        : resolved.evaluators;
+      for (const evaluator of evaluators) {
+        await evaluator.evaluate({
+          agent,
+          input: inputText(request.input),
+          output,
+          memory: memory.api(undefined),
+          signal,
+        });
+        while (pendingEvents.length) yield emit(pendingEvents.shift()!);
+      }
+    }
+
+    const finalReason = finishReason ?? { unified: 'other' as const };
+    await capabilities.store.finishRun(runId, {
+      status: 'finished',
+      finishReason: finalReason,
+      usage,
+      ...(ttftMs === undefined ? {} : { ttftMs }),
+    });
+    yield emit({
+      type: 'run.finish',
+      finishReason: finalReason,
+      usage,
+      timing: {
+        durationMs: Math.round((now() - started) * 1000) / 1000,
+        ...(ttftMs === undefined ? {} : { ttftMs }),
+        steps,
+      },
+    });
+  } catch (error) {
+    // Whatever broke (a store write, a context provider), the stream still ends with exactly one terminal.
+    const message = error instanceof Error ? error.message : String(error);
+    await savePartial(output).catch(() => {});
+    yield emit({
+      type: 'run.error',
+      error: streamError('internal', message),
+      partial: output.length > 0,
+    });
+  }
+
+  /** One model call, with fallback to the next model on a retryable error before any content. */
+  async function* modelStep(
+    stepIndex: number,
+    messages: ModelMessage[],
+  ): AsyncGenerator<ParleyEvent, StepResult> {
+    const refs = [agent.model, ...agent.fallbackModels];
+    let attemptBase = 0;
+    for (let m = 0; m < refs.length; m++) {
+      const ref = refs[m]!;
+      const model = capabilities.models(ref);
+      let text = '';
+      let sawContent = false;
+      let lastAttempt = 1;
+      const calls: PendingCall[] = [];
+      const reasoning = new Map<string, AssistantReasoning>();
+      let finish: PayloadOf<'step.finish'> | undefined;
+      const stream = model.stream(
+        {
+          messages,
+          ...(tools.length ? { tools, toolChoice: 'auto' as const } : {}),
+          ...(ref.params.temperature === undefined ? {} : { temperature: ref.params.temperature }),
+          ...(ref.params.maxOutputTokens === undefined
+            ? {}
+            : { maxOutputTokens: ref.params.maxOutputTokens }),
+          ...(ref.params.reasoning ? { reasoning: ref.params.reasoning } : {}),
+        },
+        { signal, stepIndex },
+      );
+      for await (const payload of stream) {
+        switch (payload.type) {
+          case 'step.start':
+            lastAttempt = payload.attempt;
+            yield emit({ ...payload, attempt: attemptBase + payload.attempt });
+            continue;
+          case 'step.finish':
+            finish = payload;
+            break;
+          case 'step.reset':
+            text = '';
+            sawContent = false;
+            calls.length = 0;
+            reasoning.clear();
+            yield emit(payload);
+            continue;
+          case 'text.delta':
+          case 'reasoning.delta':
+          case 'tool_call.start':
+            if (!sawContent) {
+              sawContent = true;
+              ttftMs ??= Math.round((now() - started) * 1000) / 1000;
+            }
+            if (payload.type === 'text.delta') text += payload.delta;
+            if (payload.type === 'reasoning.delta') {
+              const part = reasoning.get(payload.partId) ?? { text: '' };
+              part.text += payload.delta;
+              reasoning.set(payload.partId, part);
+            }
+            yield emit(payload);
+            continue;
+          case 'reasoning.end':
+            if (payload.replay)
+              reasoning.set(payload.partId, {
+                text: reasoning.get(payload.partId)?.text ?? '',
+                replay: payload.replay,
+              });
+            yield emit(payload);
+            continue;
+          case 'tool_call.complete': {
+            const bound = resolved.tools.get(payload.name);
+            const verdict = bound
+              ? validateToolArgs(bound.tool, payload.args)
+              : {
+                  ok: false as const,
+                  reason: `unknown tool ${payload.name}; available: ${[...resolved.tools.keys()].join(', ') || 'none'}`,
+                };
+            if (verdict.ok) {
+              calls.push({ id: payload.toolCallId, name: payload.name, args: verdict.value });
+              yield emit(payload);
+            } else {
+              calls.push({
+                id: payload.toolCallId,
+                name: payload.name,
+                args: {},
+                invalid: verdict.reason,
+              });
+              yield emit({
+                type: 'tool_call.invalid',
+                toolCallId: payload.toolCallId,
+                name: payload.name,
+                argsText: payload.argsText,
+                reason: verdict.reason,
+              });
+            }
+            continue;
+          }
+          case 'tool_call.invalid':
+            calls.push({
+              id: payload.toolCallId,
+              name: payload.name,
+              args: {},
+              invalid: payload.reason,
+            });
+            yield emit(payload);
+            continue;
+          default:
+            yield emit(payload);
+            continue;
+        }
+        break;
+      }
+      finish ??= {
+        type: 'step.finish',
+        finishReason: { unified: 'error' },
+        timing: { durationMs: 0, retries: 0 },
+        error: streamError(
+          'internal',
+          `the ${ref.provider} model ended its stream without step.finish`,
+        ),
+      };
+      if (finish.usage) usage = addUsage(usage, finish.usage);
+      if (finish.error) {
+        if (finish.error.code === 'cancelled' || signal.aborted) return { kind: 'aborted', text };
+        if (finish.error.retryable && !sawContent && m < refs.length - 1) {
+          yield emit({ type: 'step.reset', reason: 'fallback', error: finish.error });
+          attemptBase += lastAttempt;
+          continue;
+        }
+        yield emit(finish);
+        return { kind: 'error', error: finish.error, text };
+      }
+      yield emit(finish);
+      return {
+        kind: 'finished',
+        finishReason: finish.finishReason,
+        text,
+        toolCalls: calls,
+        reasoning: [...reasoning.values()],
+      };
+    }
+    // Unreachable: the last model either finishes or errors.
+    return { kind: 'error', error: streamError('internal', 'no model left to try'), text: '' };
+  }
+
+  /** Asks for approvals, runs the approved calls in parallel, yields each result as it lands. */
+  async function* runTools(
+    calls: PendingCall[],
+  ): AsyncGenerator<ParleyEvent, ModelMessage[] | 'aborted'> {
+    const results = new Map<string, ModelMessage>();
+    const runnable: PendingCall[] = [];
+    for (const call of calls) {
+      if (call.invalid) {
+        results.set(call.id, {
+          role: 'tool',
+          toolCallId: call.id,
+          name: call.name,
+          isError: true,
+          content: `Error: ${call.invalid}. Fix the arguments and call the tool again.`,
+        });
+        continue;
+      }
+      const bound = resolved.tools.get(call.name)!;
+      if (bound.tool.requiresApproval) {
+        const approvalId = newId('apr');
+        yield emit({
+          type: 'tool.approval_requested',
+          toolCallId: call.id,
+          approvalId,
+          timeoutMs: APPROVAL_TIMEOUT_MS,
+        });
+        const decision = capabilities.approvals
+          ? await capabilities.approvals.wait(approvalId, APPROVAL_TIMEOUT_MS, signal)
+          : 'denied';
+        if (signal.aborted) return 'aborted';
+        if (decision !== 'approved') {
+          const error =
+            decision === 'timeout'
+              ? 'no one approved this call in time'
+              : 'a person denied this call';
+          yield emit({ type: 'tool.result', toolCallId: call.id, ok: false, error, durationMs: 0 });
+          results.set(call.id, {
+            role: 'tool',
+            toolCallId: call.id,
+            name: call.name,
+            isError: true,
+            content: `Error: ${error}.`,
+          });
+          continue;
+        }
+      }
+      runnable.push(call);
+    }
+
+    const running = new Map<string, Promise<{ call: PendingCall; outcome: ToolOutcome }>>();
+    for (const call of runnable) {
+      const bound = resolved.tools.get(call.name)!;
+      running.set(
+        call.id,
+        executeTool(bound, call, {
+          agent,
+          request,
+          plugins: capabilities.plugins,
+          signal,
+          memory: memory.api(call.id),
+          now,
+        }).then((outcome) => ({ call, outcome })),
+      );
+    }
+    const aborted = new Promise<'aborted'>((resolve) => {
+      if (signal.aborted) resolve('aborted');
+      signal.addEventListener('abort', () => resolve('aborted'), { once: true });
+    });
+    while (running.size > 0) {
+      const done = await Promise.race([...running.values(), aborted]);
+      if (done === 'aborted') return 'aborted';
+      running.delete(done.call.id);
+      const { call, outcome } = done;
+      yield emit(
+        outcome.ok
+          ? {
+              type: 'tool.result',
+              toolCallId: call.id,
+              ok: true,
+              output: outcome.output,
+              durationMs: outcome.durationMs,
+            }
+          : {
+              type: 'tool.result',
+              toolCallId: call.id,
+              ok: false,
+              error: outcome.error,
+              durationMs: outcome.durationMs,
+            },
+      );
+      while (pendingEvents.length) yield emit(pendingEvents.shift()!);
+      results.set(call.id, {
+        role: 'tool',
+        toolCallId: call.id,
+        name: call.name,
+        ...(outcome.ok
+          ? { content: JSON.stringify(outcome.output ?? null) }
+          : { content: `Error: ${outcome.error}`, isError: true }),
+      });
+    }
+    // Tool messages go back in the order the model made the calls.
+    return calls.map((call) => results.get(call.id)!);
+  }
+}

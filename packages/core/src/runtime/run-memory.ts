@@ -1,0 +1,79 @@
+import type { MemoryScope, PayloadOf } from '@parley/protocol';
+import type { MemoryHit, MemoryScopeKind } from '../memory/memory-store.ts';
+import type { ToolMemory } from '../tools/tool-context.ts';
+import type { RunCapabilities, RunRequest } from './run-agent.ts';
+
+const SUMMARY_LIMIT = 120;
+const MEMORY_TEXT_LIMIT = 4_000;
+
+/**
+ * Memory for one run: scoped to the run's workspace, agent, user and conversation, embedding
+ * when the run can embed (else full-text), and reporting every write as a `memory.write`.
+ */
+export function createRunMemory(options: {
+  request: RunRequest;
+  capabilities: RunCapabilities;
+  onWrite: (event: PayloadOf<'memory.write'>) => void;
+}) {
+  const { request, capabilities } = options;
+  const scopeFor = (kind: MemoryScopeKind): MemoryScope => {
+    const scope: MemoryScope = { workspaceId: request.workspaceId, agentId: request.agentId };
+    if (kind !== 'agent' && request.userId !== undefined) scope.userId = request.userId;
+    if (kind === 'conversation') scope.conversationId = request.conversationId;
+    return scope;
+  };
+  const embedOne = async (text: string) =>
+    capabilities.embed ? (await capabilities.embed([text]))[0] : undefined;
+
+  const recall = async (
+    query: string,
+    { limit }: { limit: number },
+  ): Promise<{ hits: MemoryHit[]; method: 'vector' | 'fulltext' }> => {
+    if (!capabilities.memory) return { hits: [], method: 'fulltext' };
+    const embedding = await embedOne(query);
+    const hits = await capabilities.memory.search({
+      text: query,
+      ...(embedding ? { embedding } : {}),
+      agentId: request.agentId,
+      ...(request.userId === undefined ? {} : { userId: request.userId }),
+      conversationId: request.conversationId,
+      limit,
+    });
+    return { hits, method: embedding ? 'vector' : 'fulltext' };
+  };
+
+  return {
+    recall,
+    /** The memory API handed to a tool (or an evaluator, with no tool call id). */
+    api(toolCallId: string | undefined): ToolMemory {
+      return {
+        remember: async (text, { kind = 'note', scope = 'user' } = {}) => {
+          const memory = capabilities.memory;
+          if (!memory) throw new Error('memory is not enabled for this agent');
+          const trimmed = text.trim().slice(0, MEMORY_TEXT_LIMIT);
+          if (!trimmed) throw new Error('cannot remember an empty text');
+          const embedding = await embedOne(trimmed);
+          const record = await memory.write({
+            text: trimmed,
+            kind,
+            scope: scopeFor(scope),
+            ...(embedding ? { embedding } : {}),
+          });
+          options.onWrite({
+            type: 'memory.write',
+            memoryId: record.id,
+            op: 'create',
+            scope: record.scope,
+            kind,
+            summary:
+              trimmed.length > SUMMARY_LIMIT ? `${trimmed.slice(0, SUMMARY_LIMIT - 1)}…` : trimmed,
+            bytes: new TextEncoder().encode(trimmed).length,
+            ...(toolCallId ? { cause: { toolCallId } } : {}),
+          });
+          return record;
+        },
+        recall: async (query, { limit = 5 } = {}) => (await recall(query, { limit })).hits,
+      };
+    },
+  };
+}

@@ -1,0 +1,54 @@
+import type { ModelTool } from '@parley/providers';
+import { z } from 'zod';
+import type { ToolContext } from './tool-context.ts';
+
+/** A function the model may call. `input` is a zod schema: it gives the JSON Schema sent to
+ * providers and validates the model's arguments before `run` sees them. */
+export interface ToolDefinition<Input extends z.ZodType = z.ZodType, Output = unknown> {
+  name: string;
+  description: string;
+  input: Input;
+  run(args: z.infer<Input>, context: ToolContext): Promise<Output> | Output;
+  /** Overrides the agent's per-tool timeout. */
+  timeoutMs?: number;
+  /** The run pauses with `tool.approval_requested` until a person approves or denies. */
+  requiresApproval?: boolean;
+}
+
+const TOOL_NAME = /^[a-zA-Z][a-zA-Z0-9_-]{0,63}$/;
+
+export function defineTool<Input extends z.ZodType, Output>(
+  tool: ToolDefinition<Input, Output>,
+): ToolDefinition<Input, Output> {
+  if (!TOOL_NAME.test(tool.name)) {
+    throw new TypeError(
+      `tool name "${tool.name}" must start with a letter and use only letters, digits, "_" or "-" (max 64): providers reject other names`,
+    );
+  }
+  if (!tool.description.trim())
+    throw new TypeError(`tool ${tool.name} needs a description: the model reads it`);
+  return tool;
+}
+
+/** The provider-neutral tool offered to a model: name, description, JSON Schema parameters. */
+export function toModelTool(tool: ToolDefinition): ModelTool {
+  const schema = z.toJSONSchema(tool.input, { target: 'draft-7', io: 'input' }) as Record<
+    string,
+    unknown
+  >;
+  delete schema.$schema;
+  return { name: tool.name, description: tool.description, parameters: schema };
+}
+
+/** Validates model arguments; returns the parsed value or a message listing each problem. */
+export function validateToolArgs(
+  tool: ToolDefinition,
+  args: unknown,
+): { ok: true; value: unknown } | { ok: false; reason: string } {
+  const parsed = tool.input.safeParse(args);
+  if (parsed.success) return { ok: true, value: parsed.data };
+  const problems = parsed.error.issues.map(
+    (issue) => `${issue.path.join('.') || '(arguments)'}: ${issue.message}`,
+  );
+  return { ok: false, reason: `invalid arguments for ${tool.name}: ${problems.join('; ')}` };
+}
