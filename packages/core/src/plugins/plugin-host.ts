@@ -267,9 +267,15 @@ export function createPluginHost(options: PluginHostOptions = {}) {
     /** Stops services in reverse start order; one failing stop does not keep the others running. */
     async stopServices(): Promise<void> {
       const services = [...installed.values()].flatMap((p) => p.services ?? []).reverse();
-      const results = await Promise.allSettled(services.map(async (service) => service.stop()));
-      const failed = results.find((r) => r.status === 'rejected');
-      if (failed && failed.status === 'rejected') throw failed.reason;
+      let firstError: unknown;
+      for (const service of services) {
+        try {
+          await service.stop();
+        } catch (error) {
+          firstError ??= error;
+        }
+      }
+      if (firstError !== undefined) throw firstError;
     },
   };
 }
