@@ -3,23 +3,25 @@ import { defineConfig } from 'vitest/config';
 
 // One Vitest project per workspace package, defined inline with `extends: true` so each
 // inherits the options below (a bare glob such as `projects: ['packages/*']` would not).
-const packages = readdirSync(new URL('./packages', import.meta.url));
+const workspaces = ['packages', 'plugins'].flatMap((dir) =>
+  readdirSync(new URL(`./${dir}`, import.meta.url)).map((name) => ({ name, root: `${dir}/${name}` })),
+);
 
 export default defineConfig({
   test: {
     testTimeout: 30_000,
     hookTimeout: 60_000,
-    projects: packages.map((name) => ({
+    projects: workspaces.map(({ name, root }) => ({
       extends: true,
       test: {
         name,
-        root: `packages/${name}`,
+        root,
         include: ['src/**/*.test.{ts,tsx}', 'test/**/*.test.{ts,tsx}'],
       },
     })),
     coverage: {
       provider: 'v8',
-      include: ['packages/*/src/**/*.{ts,tsx}'],
+      include: ['packages/*/src/**/*.{ts,tsx}', 'plugins/*/src/**/*.{ts,tsx}'],
       exclude: ['**/*.test.{ts,tsx}'],
       reporter: ['text-summary', 'json-summary'],
       reportsDirectory: 'coverage',
