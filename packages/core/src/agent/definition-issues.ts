@@ -101,7 +101,7 @@ function findUnknownKeys(
   const acceptsAnyKey = catchall !== undefined && !(catchall instanceof z.ZodNever);
   const found: { path: PropertyKey[]; message: string }[] = [];
   for (const key of Object.keys(value)) {
-    const fieldSchema = shape[key];
+    const fieldSchema = Object.hasOwn(shape, key) ? shape[key] : undefined;
     if (fieldSchema) found.push(...findUnknownKeys(fieldSchema, value[key], [...path, key]));
     else if (!acceptsAnyKey) {
       found.push({ path: [...path, key], message: unknownKeyMessage(inner, key, known) });

@@ -52,8 +52,16 @@ export function parseJsonWithPositions(text: string): JsonWithPositions {
     const start = offset;
     offset++;
     while (offset < text.length && text[offset] !== '"') {
-      const code = text.charCodeAt(offset);
-      if (code < 0x20) fail('line break or control character inside a string', path);
+      const char = text[offset];
+      if (char === '\n' || char === '\r') {
+        fail(
+          'the string opened here is not closed on its line (write a line break as \\n)',
+          path,
+          start,
+        );
+      }
+      if (text.charCodeAt(offset) < 0x20)
+        fail('control characters in strings must be escaped', path);
       offset += text[offset] === '\\' ? 2 : 1;
     }
     if (offset >= text.length) fail('unterminated string', path, start);
