@@ -4,7 +4,10 @@ import { defineConfig } from 'vitest/config';
 // One Vitest project per workspace package, defined inline with `extends: true` so each
 // inherits the options below (a bare glob such as `projects: ['packages/*']` would not).
 const workspaces = ['packages', 'plugins'].flatMap((dir) =>
-  readdirSync(new URL(`./${dir}`, import.meta.url)).map((name) => ({ name, root: `${dir}/${name}` })),
+  readdirSync(new URL(`./${dir}`, import.meta.url)).map((name) => ({
+    name,
+    root: `${dir}/${name}`,
+  })),
 );
 
 export default defineConfig({
