@@ -71,7 +71,7 @@ export function validateAgentValue(value: unknown, positions?: SourcePositions):
     for (const issue of result.error.issues) {
       // Unknown keys come from findUnknownKeys, which also checks the non-strict objects.
       if (issue.code === 'unrecognized_keys') continue;
-      issues.push(located(issue.path, describeIssue(issue, value)));
+      issues.push(located(issue.path, describeZodIssue(issue, value)));
     }
   }
   if (issues.length > 0 || !result.success) return { ok: false, issues: sortByPosition(issues) };
@@ -130,7 +130,8 @@ function unwrap(schema: z.ZodType): z.ZodType {
   return current;
 }
 
-function describeIssue(issue: z.core.$ZodIssue, root: unknown): string {
+/** A zod issue in words, naming kinds of values but never echoing them (they may be secrets). */
+export function describeZodIssue(issue: z.core.$ZodIssue, root: unknown): string {
   switch (issue.code) {
     case 'invalid_type': {
       const actual = valueAt(root, issue.path);
@@ -192,6 +193,7 @@ function expectedName(expected: string, path: Path): string {
     case 'array':
       return 'a list';
     case 'object':
+    case 'record':
       return 'an object';
     default:
       return expected;

@@ -1,0 +1,463 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { ElizaCharacterError } from '../src/agent/agent-errors.ts';
+import { AgentDefinitionSchema } from '../src/agent/definition.ts';
+import { type ElizaImportResult, importElizaCharacter } from '../src/agent/eliza-import.ts';
+import { parseAgentYaml, stringifyAgentYaml } from '../src/agent/load.ts';
+
+function fixture(name: string): Record<string, unknown> {
+  const url = new URL(`./fixtures/eliza/${name}.character.json`, import.meta.url);
+  return JSON.parse(readFileSync(url, 'utf8')) as Record<string, unknown>;
+}
+
+/** Every string in the fixture that is a fake secret (they all contain FIXTURE). */
+function fixtureSecretValues(json: unknown): string[] {
+  const found: string[] = [];
+  const visit = (node: unknown) => {
+    if (typeof node === 'string' && node.includes('FIXTURE')) found.push(node);
+    else if (node && typeof node === 'object') Object.values(node).forEach(visit);
+  };
+  visit(json);
+  return found;
+}
+
+function importError(input: unknown): ElizaCharacterError {
+  try {
+    importElizaCharacter(input);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ElizaCharacterError);
+    return error as ElizaCharacterError;
+  }
+  throw new Error('expected an ElizaCharacterError, but the import succeeded');
+}
+
+const fixtures = ['minimal', 'classic-0x', 'v1'];
+
+describe.each(fixtures)('importing the %s fixture', (name) => {
+  const json = fixture(name);
+  const result = importElizaCharacter(json);
+
+  it('produces a definition that passes AgentDefinitionSchema unchanged', () => {
+    expect(AgentDefinitionSchema.parse(result.agent)).toEqual(result.agent);
+  });
+
+  it('carries no secret value anywhere in the result', () => {
+    const serialized = JSON.stringify(result);
+    const secrets = fixtureSecretValues(json);
+    if (name !== 'minimal') expect(secrets.length).toBeGreaterThan(0);
+    for (const secret of secrets) expect(serialized).not.toContain(secret);
+    expect(serialized).not.toContain('FIXTURE');
+  });
+
+  it('writes an agent.yaml that loads back to the same agent', () => {
+    expect(parseAgentYaml(stringifyAgentYaml(result.agent))).toEqual(result.agent);
+  });
+});
+
+describe('the minimal fixture (name and bio string only)', () => {
+  const result = importElizaCharacter(fixture('minimal'));
+
+  it('builds default instructions from the name and keeps the bio', () => {
+    expect(result.agent.name).toBe('Pip');
+    expect(result.agent.instructions).toBe(
+      'You are Pip. Stay in character: answer as Pip would, in your own voice, drawing on your background and style.',
+    );
+    expect(result.agent.bio).toEqual([
+      'A cheerful gardening helper who knows which vegetables grow well together.',
+    ]);
+    expect(result.agent.description).toBe(result.agent.bio[0]);
+  });
+
+  it('falls back to the offline scripted model, with a warning, and asks for no secrets', () => {
+    expect(result.agent.model).toEqual({ provider: 'scripted', model: 'echo', params: {} });
+    expect(result.secretsToSet).toEqual([]);
+    expect(result.warnings).toEqual([
+      expect.stringMatching(/^the character names no model provider: .*scripted model \(echo\)/),
+    ]);
+  });
+});
+
+describe('the classic 0.x fixture', () => {
+  const result: ElizaImportResult = importElizaCharacter(fixture('classic-0x'));
+  const { agent } = result;
+
+  it('builds instructions from system (placeholders filled) and a personality section', () => {
+    expect(agent.instructions).toBe(
+      [
+        'Roleplay as Marlowe, a hard-boiled private detective from 1940s Los Angeles. Help people reason through puzzles, riddles and everyday mysteries. Never break character and never invent facts about real people.',
+        'Personality: laconic, observant, wry, stubborn.',
+      ].join('\n\n'),
+    );
+  });
+
+  it('maps bio and lore to bio lines, style.all + style.chat to style, and topics', () => {
+    expect(agent.bio).toEqual([
+      'Private investigator with a one-room office above a pawn shop on Cahuenga Boulevard.',
+      'Has solved more cases with patience than with his fists.',
+      'Once tracked a missing heiress across three states with nothing but a matchbook.',
+      'Keeps a bottle of rye in the desk drawer and never drinks on a case.',
+    ]);
+    expect(agent.style).toEqual([
+      'speak in short, clipped sentences',
+      'use period slang sparingly',
+      'ask one sharp question at a time',
+    ]);
+    expect(agent.topics).toEqual([
+      'mysteries',
+      'logic puzzles',
+      '1940s Los Angeles',
+      'detective fiction',
+    ]);
+  });
+
+  it('maps messageExamples: the character speaks as assistant, {{user1}} and {{user2}} as user', () => {
+    expect(agent.examples.map((dialogue) => dialogue.map((turn) => turn.role))).toEqual([
+      ['user', 'assistant'],
+      ['user', 'assistant'],
+      ['user', 'user', 'assistant'],
+    ]);
+    expect(agent.examples[1]![1]).toEqual({
+      role: 'assistant',
+      content: "That's a job for the DMV and a warrant, pal. I can tell you how to file a report.",
+    });
+  });
+
+  it('uses the anthropic model named in settings.model, keyed by ANTHROPIC_API_KEY', () => {
+    expect(agent.model).toEqual({
+      provider: 'anthropic',
+      model: 'claude-3-5-sonnet-20241022',
+      apiKeySecret: 'ANTHROPIC_API_KEY',
+      params: {},
+    });
+  });
+
+  it('lists both secrets with reasons, the model key first', () => {
+    expect(result.secretsToSet.map((secret) => secret.name)).toEqual([
+      'ANTHROPIC_API_KEY',
+      'DISCORD_API_TOKEN',
+    ]);
+    expect(result.secretsToSet[0]!.reason).toMatch(/^API key for the anthropic model/);
+    expect(result.secretsToSet[1]!.reason).toMatch(/ElizaOS discord client/);
+    for (const secret of result.secretsToSet) {
+      expect(secret.reason).toContain(`settings.secrets.${secret.name}, value not imported`);
+    }
+  });
+
+  it('warns about what has no Parley equivalent', () => {
+    expect(result.warnings).toEqual([
+      'ElizaOS actions in messageExamples (NONE) were not imported; the example texts were',
+      expect.stringMatching(/^ElizaOS plugin "@elizaos\/plugin-node" is not a Parley plugin/),
+      expect.stringMatching(
+        /^ElizaOS plugin "@elizaos-plugins\/plugin-image-generation" is not a Parley plugin/,
+      ),
+      'postExamples (2) were not imported: they are for social media posts, which Parley agents do not write',
+      'style.post was not imported: it styles social media posts',
+      'settings.voice was not imported: Parley agents have no voice output',
+      'ElizaOS clients (discord) were not imported: Parley reaches chat platforms through connector plugins',
+      'field "people" was not imported: Parley has no equivalent',
+    ]);
+    expect(agent.plugins).toEqual([]);
+  });
+});
+
+describe('the 1.x fixture', () => {
+  const result = importElizaCharacter(fixture('v1'));
+  const { agent } = result;
+
+  it('chooses openai from @elizaos/plugin-openai and the model from settings.model', () => {
+    expect(agent.model).toEqual({
+      provider: 'openai',
+      model: 'gpt-4o-mini',
+      apiKeySecret: 'OPENAI_API_KEY',
+      params: {},
+    });
+  });
+
+  it('lists settings.secrets and key-like settings, not other settings', () => {
+    expect(result.secretsToSet.map((secret) => secret.name)).toEqual([
+      'OPENAI_API_KEY',
+      'TAVILY_API_KEY',
+    ]);
+    expect(result.secretsToSet[1]!.reason).toContain('found in settings.TAVILY_API_KEY');
+    expect(result.warnings).toContain('settings not imported (no Parley equivalent): avatar');
+  });
+
+  it('puts text knowledge and adjectives into labelled instruction sections', () => {
+    expect(agent.instructions).toBe(
+      [
+        'You are Ada, a patient programming tutor. Explain one idea at a time, show small runnable examples, and check the learner understood before moving on.',
+        'Personality: patient, precise, encouraging.',
+        'Knowledge:\n- Node.js 24 runs TypeScript files directly by stripping the types; enums and namespaces need a build step.',
+      ].join('\n\n'),
+    );
+  });
+
+  it('maps examples written with name: {{name1}} is the user, Ada and {{agentName}} the assistant', () => {
+    expect(agent.examples).toEqual([
+      [
+        { role: 'user', content: 'Why does [10, 9, 1].sort() give me [1, 10, 9]?' },
+        {
+          role: 'assistant',
+          content:
+            'Good catch! sort() compares items as strings by default. Pass a comparator: (a, b) => a - b.',
+        },
+      ],
+      [
+        { role: 'user', content: "What's a closure, in one sentence?" },
+        {
+          role: 'assistant',
+          content: 'A function that remembers the variables around where it was created.',
+        },
+      ],
+    ]);
+  });
+
+  it('warns about each ElizaOS plugin with a hint, file knowledge and the username', () => {
+    expect(result.warnings).toEqual([
+      expect.stringMatching(/^knowledge\[1\] \(file "docs\/teaching-notes.md"\) was not imported/),
+      expect.stringMatching(
+        /^knowledge\[2\] \(directory "knowledge\/tutorials"\) was not imported/,
+      ),
+      'ElizaOS actions in messageExamples (REPLY) were not imported; the example texts were',
+      'ElizaOS plugin "@elizaos/plugin-sql" is not a Parley plugin and was not imported: Parley keeps conversations and memory in its own store',
+      'ElizaOS plugin "@elizaos/plugin-openai" is not a Parley plugin and was not imported: Parley calls the model itself (model.provider: openai)',
+      `ElizaOS plugin "@elizaos/plugin-bootstrap" is not a Parley plugin and was not imported: Parley's run loop already does what it provides (message handling, actions, evaluators)`,
+      'username "ada_tutor" was not imported: Parley agents have no platform handle',
+      'settings not imported (no Parley equivalent): avatar',
+    ]);
+  });
+});
+
+describe('model providers', () => {
+  it.each([
+    [{ modelProvider: 'openai' }, { provider: 'openai', model: 'gpt-4.1-mini' }, 'OPENAI_API_KEY'],
+    [{ modelProvider: 'OpenAI' }, { provider: 'openai', model: 'gpt-4.1-mini' }, 'OPENAI_API_KEY'],
+    [
+      { modelProvider: 'anthropic' },
+      { provider: 'anthropic', model: 'claude-sonnet-4-5' },
+      'ANTHROPIC_API_KEY',
+    ],
+    [
+      { settings: { modelProvider: 'openrouter', model: 'meta-llama/llama-3.3-70b-instruct' } },
+      { provider: 'openrouter', model: 'meta-llama/llama-3.3-70b-instruct' },
+      'OPENROUTER_API_KEY',
+    ],
+    [
+      { plugins: ['@elizaos/plugin-anthropic'] },
+      { provider: 'anthropic', model: 'claude-sonnet-4-5' },
+      'ANTHROPIC_API_KEY',
+    ],
+  ])('%j → %j, asking for %s even when the file has no key', (fields, model, secret) => {
+    const result = importElizaCharacter({ name: 'Bot', ...fields });
+    expect(result.agent.model).toEqual({ ...model, apiKeySecret: secret, params: {} });
+    expect(result.secretsToSet).toEqual([
+      { name: secret, reason: expect.stringContaining('the character file has none') },
+    ]);
+  });
+
+  it('maps ollama to the OpenAI-compatible endpoint on localhost, with no key', () => {
+    for (const fields of [{ modelProvider: 'ollama' }, { settings: { model: 'ollama' } }]) {
+      const result = importElizaCharacter({ name: 'Bot', ...fields });
+      expect(result.agent.model).toEqual({
+        provider: 'openai-compatible',
+        model: 'llama3.2',
+        baseURL: 'http://127.0.0.1:11434/v1',
+        params: {},
+      });
+      expect(result.secretsToSet).toEqual([]);
+    }
+  });
+
+  it.each(['google', 'groq', 'constructor'])(
+    'falls back to the scripted echo model for the unknown provider %s, with a warning',
+    (provider) => {
+      const result = importElizaCharacter({ name: 'Bot', modelProvider: provider });
+      expect(result.agent.model).toEqual({ provider: 'scripted', model: 'echo', params: {} });
+      expect(result.warnings[0]).toMatch(
+        new RegExp(`^model provider "${provider}" has no Parley equivalent: .*scripted model`),
+      );
+    },
+  );
+
+  it('keeps valid modelConfig parameters and warns about invalid ones', () => {
+    const result = importElizaCharacter({
+      name: 'Bot',
+      modelProvider: 'openai',
+      settings: { modelConfig: { temperature: 0.4, maxOutputTokens: -3 } },
+    });
+    expect(result.agent.model.params).toEqual({ temperature: 0.4 });
+    expect(result.warnings).toContain(
+      'settings.modelConfig.maxOutputTokens was not imported: expected a positive whole number',
+    );
+  });
+});
+
+describe('secrets', () => {
+  it('finds top-level secrets and key-like settings at any depth, never copying values', () => {
+    const character = {
+      name: 'Bot',
+      secrets: { GITHUB_TOKEN: 'ghp_value_one_123' },
+      settings: {
+        discord: { botToken: 'discord_value_two_456', channel: 'general' },
+        WALLET_PRIVATE_KEY: 'wallet_value_three_789',
+        SOLANA_SEED: 'seed_value_four_012',
+        language: 'en',
+      },
+    };
+    const result = importElizaCharacter(character);
+    expect(result.secretsToSet.map((secret) => secret.name)).toEqual([
+      'GITHUB_TOKEN',
+      'DISCORD_BOT_TOKEN',
+      'WALLET_PRIVATE_KEY',
+      'SOLANA_SEED',
+    ]);
+    expect(result.secretsToSet[1]!.reason).toContain('found in settings.discord.botToken');
+    const serialized = JSON.stringify(result);
+    for (const value of [
+      'ghp_value_one',
+      'discord_value_two',
+      'wallet_value_three',
+      'seed_value_four',
+    ]) {
+      expect(serialized).not.toContain(value);
+    }
+  });
+
+  it('lists a secret once when it appears in two places', () => {
+    const result = importElizaCharacter({
+      name: 'Bot',
+      modelProvider: 'openai',
+      secrets: { OPENAI_API_KEY: 'sk-one-value-aaaa' },
+      settings: { secrets: { OPENAI_API_KEY: 'sk-one-value-aaaa' } },
+    });
+    expect(result.secretsToSet).toEqual([
+      {
+        name: 'OPENAI_API_KEY',
+        reason:
+          'API key for the openai model (model.apiKeySecret); found in settings.secrets.OPENAI_API_KEY and secrets.OPENAI_API_KEY, value not imported',
+      },
+    ]);
+  });
+
+  it('removes a secret value pasted into text fields and says where', () => {
+    const key = 'sk-pasted-into-text-0000';
+    const result = importElizaCharacter({
+      name: 'Bot',
+      system: `Use the key ${key} when calling the API.`,
+      knowledge: [`The admin key is ${key}.`],
+      settings: { secrets: { OPENAI_API_KEY: key } },
+    });
+    expect(JSON.stringify(result)).not.toContain(key);
+    expect(result.agent.instructions).toBe(
+      'Use the key [secret removed] when calling the API.\n\nKnowledge:\n- The admin key is [secret removed].',
+    );
+    expect(result.warnings).toContain(
+      'a secret value appeared in instructions and was replaced with "[secret removed]"',
+    );
+  });
+});
+
+describe('names, examples and unknown fields', () => {
+  it('turns a name Parley cannot use into one it can, with a warning', () => {
+    const result = importElizaCharacter({ name: 'Élise ✨ (beta)' });
+    expect(result.agent.name).toBe('Elise beta');
+    expect(result.warnings).toContain(
+      'name "Élise ✨ (beta)" became "Elise beta": Parley agent names use letters, digits, spaces, "-" and "_"',
+    );
+  });
+
+  it('uses the username when the name has no usable characters, and fails when neither has', () => {
+    expect(importElizaCharacter({ name: '✨✨', username: 'sparkle_bot' }).agent.name).toBe(
+      'sparkle_bot',
+    );
+    expect(importError({ name: '✨✨' }).issues).toEqual([
+      { path: 'name', message: 'needs letters or digits to make a Parley agent name' },
+    ]);
+  });
+
+  it('matches speakers case-insensitively and by username or {{char}}; drops textless messages', () => {
+    const result = importElizaCharacter({
+      name: 'Bot',
+      username: 'the_bot',
+      messageExamples: [
+        [
+          { user: 'alice', content: { text: 'hi {{char}}' } },
+          { user: 'BOT', content: { text: 'hello' } },
+          { user: 'the_bot', content: { text: '', action: 'WAVE' } },
+          { user: '{{char}}', content: { text: 'anything else?' } },
+        ],
+        [{ user: 'Bot', content: { text: '  ', action: 'IGNORE' } }],
+      ],
+    });
+    expect(result.agent.examples).toEqual([
+      [
+        { role: 'user', content: 'hi Bot' },
+        { role: 'assistant', content: 'hello' },
+        { role: 'assistant', content: 'anything else?' },
+      ],
+    ]);
+    expect(result.warnings).toContain(
+      'ElizaOS actions in messageExamples (WAVE, IGNORE) were not imported; the example texts were',
+    );
+    expect(result.warnings).toContain(
+      '2 example message(s) without text were left out of the examples',
+    );
+  });
+
+  it('warns about unknown fields and templates by name', () => {
+    const result = importElizaCharacter({
+      name: 'Bot',
+      templates: { messageHandlerTemplate: '...' },
+      extends: ['base'],
+    });
+    expect(result.warnings).toEqual(
+      expect.arrayContaining([
+        'field "templates" was not imported: ElizaOS prompt templates do not apply to the Parley run loop',
+        'field "extends" was not imported: Parley has no equivalent',
+      ]),
+    );
+  });
+
+  it('keeps instructions within the schema limit', () => {
+    const result = importElizaCharacter({ name: 'Bot', system: 'x'.repeat(60_000) });
+    expect(result.agent.instructions).toHaveLength(50_000);
+    expect(result.warnings).toContain(
+      'the instructions were cut to 50000 characters (knowledge last)',
+    );
+  });
+});
+
+describe('unusable input', () => {
+  it.each([
+    [null, 'null'],
+    [[], 'a list'],
+    ['{"name":"Bot"}', 'text (parse the file with JSON.parse first)'],
+    [42, 'number'],
+  ])('refuses %j: it is not a character object', (input, got) => {
+    const error = importError(input);
+    expect(error.code).toBe('agent.invalid_eliza_character');
+    expect(error.issues).toEqual([
+      { path: '', message: `expected a character object (the parsed character.json), got ${got}` },
+    ]);
+  });
+
+  it('lists every bad field with its path', () => {
+    const error = importError({
+      bio: 5,
+      topics: ['ok', 7],
+      messageExamples: [[{ user: 'x', content: { text: 'hi' } }, { user: 'Bot' }]],
+      settings: { secrets: 'not an object' },
+    });
+    expect(error.issues).toEqual([
+      { path: 'name', message: 'required field is missing (expected text)' },
+      { path: 'bio', message: 'expected text or a list of text' },
+      {
+        path: 'messageExamples[0][1].content',
+        message: 'required field is missing (expected an object)',
+      },
+      { path: 'topics[1]', message: 'expected text, got a whole number' },
+      { path: 'settings.secrets', message: 'expected an object, got text' },
+    ]);
+    expect(error.message).toMatch(/^invalid ElizaOS character \(5 problems\):\n {2}name: required/);
+  });
+});
