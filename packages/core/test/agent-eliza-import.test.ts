@@ -422,7 +422,7 @@ describe('names, examples and unknown fields', () => {
     const result = importElizaCharacter({ name: 'Bot', system: 'x'.repeat(60_000) });
     expect(result.agent.instructions).toHaveLength(50_000);
     expect(result.warnings).toContain(
-      'the instructions were cut to 50000 characters (knowledge last)',
+      'the instructions were cut to 50000 characters: shorten the system prompt or the knowledge',
     );
   });
 });

@@ -63,9 +63,8 @@ export function importElizaCharacter(json: unknown): ElizaImportResult {
 
   const secrets = findSecrets(character);
   const secretsToSet = describeSecrets(secrets, modelChoice, character);
-  const apiKeySecret = secretsToSet.some((secret) => secret.name === modelChoice.keySecret)
-    ? modelChoice.keySecret
-    : undefined;
+  // describeSecrets always lists the model's key, found in the file or not, so name it here.
+  const apiKeySecret = modelChoice.keySecret;
 
   const bio = [...lines(character.bio), ...lines(character.lore)].map(fillNames);
   const agent: AgentDefinitionInput = {
@@ -81,15 +80,18 @@ export function importElizaCharacter(json: unknown): ElizaImportResult {
   };
   if (agent.instructions.length > instructionsLimit) {
     agent.instructions = agent.instructions.slice(0, instructionsLimit);
-    warnings.push(`the instructions were cut to ${instructionsLimit} characters (knowledge last)`);
+    warnings.push(
+      `the instructions were cut to ${instructionsLimit} characters: shorten the system prompt or the knowledge`,
+    );
   }
   warnings.push(...pluginWarnings(pluginNames, modelChoice));
   warnings.push(...notImportedWarnings(character, json as Record<string, unknown>));
 
   const redacted = redactSecretValues({ agent, warnings }, secretValues(secrets));
   for (const path of redacted.redactedAt) {
+    const where = path.startsWith('agent.') ? path.slice('agent.'.length) : 'a warning';
     redacted.value.warnings.push(
-      `a secret value appeared in ${path.startsWith('agent.') ? path.slice('agent.'.length) : 'a warning'} and was replaced with "${redactedMarker}"`,
+      `a secret value appeared in ${where} and was replaced with "${redactedMarker}"`,
     );
   }
   const validated = AgentDefinitionSchema.safeParse(redacted.value.agent);
