@@ -1,4 +1,11 @@
 export {
+  AgentDefinitionError,
+  type AgentDefinitionIssue,
+  AgentFileError,
+  type AgentFileErrorCode,
+  ElizaCharacterError,
+} from './agent/agent-errors.ts';
+export {
   type AgentDefinition,
   type AgentDefinitionInput,
   AgentDefinitionSchema,
@@ -8,6 +15,18 @@ export {
   ModelRefSchema,
   type PluginRef,
 } from './agent/definition.ts';
+export {
+  type ElizaImportResult,
+  importElizaCharacter,
+  type SecretToSet,
+} from './agent/eliza-import.ts';
+export {
+  loadAgentFile,
+  type ParseAgentOptions,
+  parseAgentJson,
+  parseAgentYaml,
+  stringifyAgentYaml,
+} from './agent/load.ts';
 export {
   AgentConfigError,
   CoreError,

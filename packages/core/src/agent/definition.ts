@@ -8,37 +8,41 @@ const name = z
   .regex(/^[a-z0-9][a-z0-9-_ ]*$/i, 'use letters, digits, spaces, "-" or "_"');
 
 /** Which model an agent uses, with its provider parameters. */
-export const ModelRefSchema = z.object({
-  provider: z.enum(PROVIDER_NAMES),
-  model: z.string().min(1),
-  /** Request parameters: temperature, maxOutputTokens, reasoning. */
-  params: z
-    .object({
-      temperature: z.number().min(0).max(2).optional(),
-      maxOutputTokens: z.number().int().positive().optional(),
-      reasoning: z
-        .object({
-          effort: z.enum(['low', 'medium', 'high']).optional(),
-          budgetTokens: z.number().int().positive().optional(),
-        })
-        .optional(),
-    })
-    .strict()
-    .default({}),
-  /** Name of the workspace secret holding the API key (never the key itself). */
-  apiKeySecret: z.string().min(1).optional(),
-  baseURL: z.url().optional(),
-  /** The model's context window in tokens, used to trim history (default 128k). */
-  contextWindow: z.number().int().positive().optional(),
-});
+export const ModelRefSchema = z
+  .object({
+    provider: z.enum(PROVIDER_NAMES),
+    model: z.string().min(1),
+    /** Request parameters: temperature, maxOutputTokens, reasoning. */
+    params: z
+      .object({
+        temperature: z.number().min(0).max(2).optional(),
+        maxOutputTokens: z.number().int().positive().optional(),
+        reasoning: z
+          .object({
+            effort: z.enum(['low', 'medium', 'high']).optional(),
+            budgetTokens: z.number().int().positive().optional(),
+          })
+          .optional(),
+      })
+      .strict()
+      .default({}),
+    /** Name of the workspace secret holding the API key (never the key itself). */
+    apiKeySecret: z.string().min(1).optional(),
+    baseURL: z.url().optional(),
+    /** The model's context window in tokens, used to trim history (default 128k). */
+    contextWindow: z.number().int().positive().optional(),
+  })
+  .strict();
 export type ModelRef = z.infer<typeof ModelRefSchema>;
 
-export const PluginRefSchema = z.object({
-  name: z.string().min(1),
-  /** A semver range of the plugin version the agent accepts. */
-  version: z.string().min(1).default('*'),
-  config: z.record(z.string(), z.unknown()).default({}),
-});
+export const PluginRefSchema = z
+  .object({
+    name: z.string().min(1),
+    /** A semver range of the plugin version the agent accepts. */
+    version: z.string().min(1).default('*'),
+    config: z.record(z.string(), z.unknown()).default({}),
+  })
+  .strict();
 export type PluginRef = z.infer<typeof PluginRefSchema>;
 
 export const MemorySettingsSchema = z
