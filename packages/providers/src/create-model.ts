@@ -1,21 +1,28 @@
+import { createAnthropicModel } from './anthropic/anthropic-model.ts';
 import {
   type LanguageModel,
   type ModelSettings,
   PROVIDER_NAMES,
   type ProviderName,
 } from './model.ts';
+import { ModelConfigError } from './model-config-error.ts';
+import { createOpenAIChatModel } from './openai-chat/openai-chat-model.ts';
+import { createOpenAICompatibleModel } from './openai-compatible/openai-compatible-model.ts';
+import { createOpenAIResponsesModel } from './openai-responses/openai-responses-model.ts';
+import { createOpenRouterModel } from './openrouter/openrouter-model.ts';
 import type { ScriptTurn } from './scripted/script.ts';
 import { createScriptedModel } from './scripted/scripted-model.ts';
 
-/** A model setting that names no provider Parley knows, or lacks what the provider needs. */
-export class ModelConfigError extends Error {
-  override readonly name = 'ModelConfigError';
-  readonly code = 'provider.invalid_config';
-}
+export { ModelConfigError };
 
 type Factory = (settings: ModelSettings & { script?: ScriptTurn[] }) => LanguageModel;
 
-const factories: Partial<Record<ProviderName, Factory>> = {
+const factories: Record<ProviderName, Factory> = {
+  openai: createOpenAIChatModel,
+  'openai-responses': createOpenAIResponsesModel,
+  anthropic: createAnthropicModel,
+  openrouter: createOpenRouterModel,
+  'openai-compatible': createOpenAICompatibleModel,
   scripted: (settings) =>
     createScriptedModel({
       model: settings.model,
@@ -27,7 +34,9 @@ const factories: Partial<Record<ProviderName, Factory>> = {
 /**
  * The one entry point to every provider:
  * `createModel({ provider: 'anthropic', model: 'claude-sonnet-4-5', apiKey })`.
+ * `baseURL` is the API root including its version segment (`http://127.0.0.1:11434/v1`).
  * The scripted provider also takes `script` (its turns); it is not a language model.
+ * Throws ModelConfigError for an unknown provider, a missing model or a missing apiKey.
  */
 export function createModel(settings: ModelSettings & { script?: ScriptTurn[] }): LanguageModel {
   if (!(PROVIDER_NAMES as readonly string[]).includes(settings.provider)) {
@@ -37,7 +46,5 @@ export function createModel(settings: ModelSettings & { script?: ScriptTurn[] })
   }
   if (!settings.model)
     throw new ModelConfigError(`provider ${settings.provider} needs a model name`);
-  const factory = factories[settings.provider];
-  if (!factory) throw new ModelConfigError(`provider ${settings.provider} is not available yet`);
-  return factory(settings);
+  return factories[settings.provider](settings);
 }

@@ -1,3 +1,4 @@
+export { createAnthropicModel } from './anthropic/anthropic-model.ts';
 export { createModel, ModelConfigError } from './create-model.ts';
 export {
   type AssistantReasoning,
@@ -14,5 +15,10 @@ export {
   type StreamOptions,
   type ToolChoice,
 } from './model.ts';
+export { createOpenAIChatModel } from './openai-chat/openai-chat-model.ts';
+export { createOpenAICompatibleModel } from './openai-compatible/openai-compatible-model.ts';
+export { createOpenAIResponsesModel } from './openai-responses/openai-responses-model.ts';
+export { createOpenRouterModel } from './openrouter/openrouter-model.ts';
 export type { ScriptAction, ScriptTurn } from './scripted/script.ts';
 export { createScriptedModel, type ScriptedModelSettings } from './scripted/scripted-model.ts';
+export { ProviderError } from './shared/provider-error.ts';

@@ -109,4 +109,8 @@ export interface ModelSettings {
   timeoutMs?: number;
   /** Retries of retryable errors before the first token (default 2). */
   maxRetries?: number;
+  /** OpenRouter attribution: your app's URL, sent as `HTTP-Referer`. */
+  appUrl?: string;
+  /** OpenRouter attribution: your app's name, sent as `X-Title` and `X-OpenRouter-Title` (default "Parley"). */
+  appTitle?: string;
 }

@@ -4,6 +4,7 @@ import { runAttempts } from '../shared/attempts.ts';
 import { createOpenParts } from '../shared/open-parts.ts';
 import { sleep } from '../shared/retry.ts';
 import { startStepTimer } from '../shared/step-timer.ts';
+import { completeToolCall } from '../shared/tool-call-args.ts';
 import type { ScriptAction, ScriptTurn } from './script.ts';
 
 export interface ScriptedModelSettings {
@@ -221,20 +222,4 @@ async function* playTurn(
     usage,
     timing: timer.finish(usage.outputTokens, context.retries),
   };
-}
-
-function completeToolCall(toolCallId: string, name: string, argsText: string): StepEventPayload {
-  if (argsText.trim() === '')
-    return { type: 'tool_call.complete', toolCallId, name, args: {}, argsText };
-  try {
-    return { type: 'tool_call.complete', toolCallId, name, args: JSON.parse(argsText), argsText };
-  } catch {
-    return {
-      type: 'tool_call.invalid',
-      toolCallId,
-      name,
-      argsText,
-      reason: 'the arguments are not valid JSON',
-    };
-  }
 }

@@ -17,6 +17,12 @@ export interface AttemptsOptions {
   signal: AbortSignal | undefined;
   /** Overridable for tests: how long to wait before retry `n` after `error`. */
   delayMs?: (error: ParleyError, retry: number) => number;
+  /**
+   * A provider that asks for a longer wait than this is not retried here: the error (with its
+   * `retryAfterMs`) goes to the caller, who can schedule it, instead of a silent stall. The
+   * official SDKs likewise only honour `retry-after` values up to 60 s.
+   */
+  maxRetryWaitMs?: number;
 }
 
 /**
@@ -62,6 +68,7 @@ export async function* runAttempts(
       error?.retryable === true &&
       !sawContent &&
       n <= options.maxRetries &&
+      (error.retryAfterMs ?? 0) <= (options.maxRetryWaitMs ?? 60_000) &&
       !options.signal?.aborted;
     if (!retry) {
       yield finish;

@@ -16,8 +16,8 @@ export function startStepTimer(now: () => number = () => performance.now()) {
     headers() {
       ttfbMs ??= since();
     },
-    /** A content-bearing delta arrived; `text` when it was assistant text. */
-    content(kind: 'text' | 'reasoning' | 'tool_call') {
+    /** A content-bearing delta arrived; `text` when it was assistant text (not a refusal). */
+    content(kind: 'text' | 'refusal' | 'reasoning' | 'tool_call') {
       ttftMs ??= since();
       if (kind === 'text') ttftTextMs ??= since();
     },

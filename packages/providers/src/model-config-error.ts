@@ -1,0 +1,5 @@
+/** A model setting that names no provider Parley knows, or lacks what the provider needs. */
+export class ModelConfigError extends Error {
+  override readonly name = 'ModelConfigError';
+  readonly code = 'provider.invalid_config';
+}

@@ -1,0 +1,192 @@
+import {
+  type FinishReason,
+  type ParleyError,
+  readSse,
+  type StepEventPayload,
+  streamError,
+  type Usage,
+} from '@parley/protocol';
+import type { AttemptContext } from './attempts.ts';
+import { errorFromBodyText } from './error-body.ts';
+import { postJson } from './http-post.ts';
+import { excerpt, parseJson } from './json.ts';
+import { createOpenParts } from './open-parts.ts';
+import { createRequestSignal } from './request-signal.ts';
+import { startStepTimer } from './step-timer.ts';
+import type { StreamMapper, StreamOutcome } from './stream-mapper.ts';
+import { transportError } from './transport-error.ts';
+
+/** One streaming model call: where to send it and how to read the answer. */
+export interface StepSpec {
+  provider: string;
+  url: string;
+  headers: Record<string, string>;
+  body: unknown;
+  timeoutMs: number;
+  requestIdHeaders: readonly string[];
+  createMapper: () => StreamMapper;
+}
+
+/** Bytes kept from a body that turns out not to be an event stream, to quote in the error. */
+const SNIFF_LIMIT = 16_384;
+
+/**
+ * Runs one attempt of a step: POSTs the request, reads the SSE answer through the provider's
+ * mapper, and always ends with exactly one `step.finish`. Every failure becomes a typed error
+ * there (never a throw): HTTP errors, network errors, cancellation, the time limit, a body that
+ * is not an event stream, an event that is not JSON, and a stream that ends without a finish
+ * reason (`truncated_stream`, with the partial output kept and open parts closed).
+ */
+export async function* streamStep(
+  spec: StepSpec,
+  context: AttemptContext,
+): AsyncGenerator<StepEventPayload> {
+  const timer = startStepTimer();
+  const parts = createOpenParts();
+  const refusalParts = new Set<string>();
+  const request = createRequestSignal(context.signal, spec.timeoutMs);
+  let requestId: string | undefined;
+
+  /** Closes what is still open, reports usage, and finishes the step. */
+  function* finish(outcome: StreamOutcome): Generator<StepEventPayload> {
+    const error =
+      outcome.error ??
+      (outcome.finishReason
+        ? undefined
+        : streamError('truncated_stream', 'the stream ended without a finish reason', {
+            provider: spec.provider,
+          }));
+    yield* parts.closeAll(error ? `interrupted: ${error.code}` : 'the provider left it open');
+    const providerRequestId = requestId ?? outcome.responseId;
+    if (error && providerRequestId) error.providerRequestId ??= providerRequestId;
+    const usage: Usage | undefined = outcome.usage;
+    if (usage) yield { type: 'usage', usage };
+    const finishReason: FinishReason = error
+      ? { ...outcome.finishReason, unified: 'error' }
+      : outcome.finishReason!;
+    yield {
+      type: 'step.finish',
+      finishReason,
+      ...(usage ? { usage } : {}),
+      timing: timer.finish(usage?.outputTokens, context.retries),
+      ...(providerRequestId ? { providerRequestId } : {}),
+      ...(error ? { error } : {}),
+    };
+  }
+
+  /** Tracks parts and the first content-bearing delta (keep-alives never get here). */
+  const emit = (payload: StepEventPayload): StepEventPayload => {
+    if (payload.type === 'text.start' && payload.kind === 'refusal')
+      refusalParts.add(payload.partId);
+    else if (payload.type === 'text.delta' && payload.delta !== '')
+      timer.content(refusalParts.has(payload.partId) ? 'refusal' : 'text');
+    else if (payload.type === 'reasoning.delta' && payload.delta !== '') timer.content('reasoning');
+    else if (payload.type === 'tool_call.start') timer.content('tool_call');
+    return parts.track(payload);
+  };
+
+  try {
+    const posted = await postJson({
+      provider: spec.provider,
+      url: spec.url,
+      headers: spec.headers,
+      body: spec.body,
+      request,
+      timeoutMs: spec.timeoutMs,
+      onHeaders: () => timer.headers(),
+      requestIdHeaders: spec.requestIdHeaders,
+    });
+    if (!posted.ok) return yield* finish({ error: posted.error });
+    requestId = posted.requestId;
+    const { response } = posted;
+
+    const contentType = response.headers.get('content-type') ?? '';
+    if (/json/i.test(contentType) || !response.body) {
+      // A 200 with JSON is a non-streaming answer or an error (OpenRouter: "any error occurred
+      // while the LLM is producing the output will be emitted in the response body").
+      return yield* finish({ error: await notAStream(response, contentType) });
+    }
+
+    const mapper = spec.createMapper();
+    let failure: ParleyError | undefined;
+    let messages = 0;
+    let comments = 0;
+    let sniffed = '';
+    const decoder = new TextDecoder();
+    async function* sniff(body: AsyncIterable<Uint8Array>) {
+      for await (const chunk of body) {
+        if (messages === 0 && comments === 0 && sniffed.length < SNIFF_LIMIT)
+          sniffed += decoder.decode(chunk, { stream: true });
+        yield chunk;
+      }
+    }
+
+    try {
+      for await (const message of readSse(sniff(response.body), { onComment: () => comments++ })) {
+        messages++;
+        // Chat Completions ends with `data: [DONE]`; other APIs never send it.
+        if (message.data === '[DONE]') break;
+        if (message.data.trim() === '') continue;
+        const parsed = parseJson(message.data);
+        if (!parsed.ok) {
+          failure = streamError(
+            'invalid_response',
+            `the provider sent an event whose data is not JSON: ${excerpt(message.data)}`,
+            { provider: spec.provider },
+          );
+          break;
+        }
+        for (const payload of mapper.push(message.event, parsed.value)) yield emit(payload);
+        if (mapper.done) break;
+      }
+    } catch (thrown) {
+      failure = transportError(thrown, request, 'body', spec.provider, spec.timeoutMs);
+    }
+
+    const outcome = mapper.end();
+    // A connection lost after the finish reason (e.g. before the usage chunk or `[DONE]`)
+    // did not lose any output: the step is complete.
+    if (failure?.code === 'truncated_stream' && outcome.finishReason) failure = undefined;
+    if (!failure && messages === 0 && comments === 0 && sniffed.trim() !== '')
+      failure = notSseError(sniffed, contentType, spec.provider, response.status);
+    return yield* finish(failure ? { ...outcome, error: outcome.error ?? failure } : outcome);
+  } catch (unexpected) {
+    // A bug in a mapper must still end the step with a typed error, not a rejection.
+    return yield* finish({
+      error: streamError(
+        'internal',
+        `the ${spec.provider} adapter failed: ${unexpected instanceof Error ? unexpected.message : String(unexpected)}`,
+        { provider: spec.provider },
+      ),
+    });
+  } finally {
+    request.dispose();
+  }
+
+  async function notAStream(response: Response, contentType: string): Promise<ParleyError> {
+    let text = '';
+    try {
+      text = await response.text();
+    } catch (thrown) {
+      return transportError(thrown, request, 'body', spec.provider, spec.timeoutMs);
+    }
+    return notSseError(text, contentType, spec.provider, response.status);
+  }
+}
+
+/** A 2xx body that is not an event stream: a provider error object, or an invalid response. */
+function notSseError(
+  text: string,
+  contentType: string,
+  provider: string,
+  status: number,
+): ParleyError {
+  const parsed = parseJson(text);
+  if (parsed.ok && typeof parsed.value === 'object' && parsed.value && 'error' in parsed.value)
+    return errorFromBodyText(text, { provider, status });
+  return streamError(
+    'invalid_response',
+    `expected an event stream but got ${contentType || 'no content type'}: ${excerpt(text) || '(empty body)'}`,
+    { provider, httpStatus: status },
+  );
+}
