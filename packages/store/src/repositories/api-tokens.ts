@@ -1,0 +1,139 @@
+import { and, desc, eq, isNull, lt, or, sql } from 'drizzle-orm';
+import { z } from 'zod';
+import { generateApiToken } from '../auth/tokens.ts';
+import { PermissionSchema } from '../identity/roles.ts';
+import { apiTokens } from '../schema/index.ts';
+import type { ScopeContext } from '../scope.ts';
+import { ipSchema, nameSchema, parse, parseId, text, uuidSchema } from '../validation.ts';
+import { notFound } from './common.ts';
+
+/** What may be shown about a token: everything but its hash. */
+export type ApiTokenInfo = Omit<typeof apiTokens.$inferSelect, 'tokenHash'>;
+
+const DAY = 86_400_000;
+/** GitHub's organisation default for fine-grained tokens. */
+export const MAX_TOKEN_LIFETIME_MS = 366 * DAY;
+
+const NewTokenSchema = z.object({
+  name: nameSchema,
+  scopes: z.array(PermissionSchema).min(1).max(50),
+  expiresAt: z.date(),
+  /** The user creating it; its effective rights are this user's role ∩ scopes. Absent: a service token. */
+  createdBy: uuidSchema.optional(),
+});
+
+const infoColumns = {
+  id: apiTokens.id,
+  workspaceId: apiTokens.workspaceId,
+  name: apiTokens.name,
+  prefix: apiTokens.prefix,
+  last4: apiTokens.last4,
+  scopes: apiTokens.scopes,
+  createdBy: apiTokens.createdBy,
+  createdAt: apiTokens.createdAt,
+  expiresAt: apiTokens.expiresAt,
+  lastUsedAt: apiTokens.lastUsedAt,
+  lastUsedIp: apiTokens.lastUsedIp,
+  lastUsedUserAgent: apiTokens.lastUsedUserAgent,
+  revokedAt: apiTokens.revokedAt,
+};
+
+export function apiTokensRepository(ctx: ScopeContext) {
+  return {
+    /**
+     * Creates a token bound to this workspace. `token` is returned once and never again:
+     * only its SHA-256 is stored. Expiry is required, at most 366 days ahead.
+     */
+    async create(
+      input: z.input<typeof NewTokenSchema>,
+    ): Promise<{ token: string; info: ApiTokenInfo }> {
+      const value = parse(
+        NewTokenSchema.refine((v) => v.expiresAt.getTime() > Date.now(), {
+          path: ['expiresAt'],
+          message: 'must be in the future',
+        }).refine((v) => v.expiresAt.getTime() <= Date.now() + MAX_TOKEN_LIFETIME_MS, {
+          path: ['expiresAt'],
+          message: 'must be at most 366 days ahead',
+        }),
+        input,
+        'API token',
+      );
+      const generated = generateApiToken();
+      const [info] = await ctx.tx
+        .insert(apiTokens)
+        .values({
+          workspaceId: ctx.workspaceId,
+          name: value.name,
+          tokenHash: generated.hash,
+          prefix: generated.prefix,
+          last4: generated.last4,
+          scopes: [...new Set(value.scopes)].sort(),
+          createdBy: value.createdBy,
+          expiresAt: value.expiresAt,
+        })
+        .returning(infoColumns);
+      await ctx.audit({
+        action: 'token.create',
+        targetType: 'api_token',
+        targetId: info!.id,
+        metadata: { scopes: info!.scopes, expiresAt: info!.expiresAt.toISOString() },
+      });
+      return { token: generated.token, info: info! };
+    },
+
+    async list(): Promise<ApiTokenInfo[]> {
+      return ctx.tx
+        .select(infoColumns)
+        .from(apiTokens)
+        .where(eq(apiTokens.workspaceId, ctx.workspaceId))
+        .orderBy(desc(apiTokens.createdAt), desc(apiTokens.id));
+    },
+
+    async get(tokenId: string): Promise<ApiTokenInfo | null> {
+      const id = parseId(tokenId, 'token id');
+      const [row] = await ctx.tx.select(infoColumns).from(apiTokens).where(eq(apiTokens.id, id));
+      return row ?? null;
+    },
+
+    async revoke(tokenId: string): Promise<void> {
+      const id = parseId(tokenId, 'token id');
+      const rows = await ctx.tx
+        .update(apiTokens)
+        .set({ revokedAt: sql`now()` })
+        .where(and(eq(apiTokens.id, id), isNull(apiTokens.revokedAt)))
+        .returning({ id: apiTokens.id });
+      if (rows.length === 0) throw notFound('active API token', id);
+      await ctx.audit({ action: 'token.revoke', targetType: 'api_token', targetId: id });
+    },
+
+    /**
+     * Records where a token was used from. Writes at most once a minute per token unless the
+     * address changed, so authentication does not turn every request into a write.
+     */
+    async recordUse(tokenId: string, use: { ip?: string; userAgent?: string } = {}): Promise<void> {
+      const id = parseId(tokenId, 'token id');
+      const value = parse(
+        z.object({ ip: ipSchema.optional(), userAgent: text(1_000).optional() }),
+        use,
+        'token use',
+      );
+      await ctx.tx
+        .update(apiTokens)
+        .set({
+          lastUsedAt: sql`now()`,
+          lastUsedIp: value.ip ?? null,
+          lastUsedUserAgent: value.userAgent ?? null,
+        })
+        .where(
+          and(
+            eq(apiTokens.id, id),
+            or(
+              isNull(apiTokens.lastUsedAt),
+              lt(apiTokens.lastUsedAt, sql`now() - interval '1 minute'`),
+              sql`${apiTokens.lastUsedIp} is distinct from ${value.ip ?? null}`,
+            ),
+          ),
+        );
+    },
+  };
+}

@@ -1,0 +1,317 @@
+import { isTerminalEvent, type ParleyEvent, ParleyEventSchema, type Usage } from '@parley/protocol';
+import { and, asc, desc, eq, gt, isNull, lt, type SQL, sql } from 'drizzle-orm';
+import { z } from 'zod';
+import { StoreError } from '../errors.ts';
+import { runEvents, runs } from '../schema/index.ts';
+import type { ScopeContext } from '../scope.ts';
+import { LIMITS, limitSchema, parse, parseId, text, uuidSchema } from '../validation.ts';
+import { notFound } from './common.ts';
+
+export type Run = typeof runs.$inferSelect;
+export type RunStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+export const RUN_STATUSES: readonly RunStatus[] = [
+  'queued',
+  'running',
+  'succeeded',
+  'failed',
+  'cancelled',
+];
+
+const NewRunSchema = z.object({
+  agentId: uuidSchema,
+  agentVersionId: uuidSchema.optional(),
+  conversationId: uuidSchema.optional(),
+  provider: text(LIMITS.name).optional(),
+  model: text(LIMITS.name).optional(),
+  /** `user:<id>`, `token:<id>`, `agent:<id>`, `system`. */
+  startedBy: text(LIMITS.name).optional(),
+  createdBy: uuidSchema.optional(),
+});
+
+export interface AppendOptions {
+  /**
+   * false (default): events carry their seq (from the run loop's stamper) and must continue
+   * the log exactly at lastSeq + 1, else `store.seq_conflict` and nothing is written.
+   * true: the store numbers them itself (and overwrites `seq`): for a second writer, such
+   * as a cancel handled by another server instance that appends `run.abort`.
+   */
+  assignSeq?: boolean;
+}
+
+export interface AppendResult {
+  firstSeq: number;
+  lastSeq: number;
+  /** The events as stored (with the seqs the store assigned). */
+  events: ParleyEvent[];
+  /** True when the batch ended the run (its last event is terminal). */
+  closed: boolean;
+}
+
+const statusOfTerminal = {
+  'run.finish': 'succeeded',
+  'run.error': 'failed',
+  'run.abort': 'cancelled',
+} as const;
+
+/**
+ * The run row is kept as a projection of its log, in the same statement that reserves the
+ * seqs: `run.start` → running, `step.start` → provider/model, a terminal event → final
+ * status, usage, timing, error, finished_at. The log is the truth; the row is for listing.
+ */
+function projection(events: ParleyEvent[]): Record<string, SQL | unknown> {
+  const set: Record<string, SQL | unknown> = {};
+  for (const event of events) {
+    switch (event.type) {
+      case 'run.start':
+        set.status = 'running';
+        set.startedAt = new Date(event.startedAt);
+        break;
+      case 'step.start':
+        set.provider = event.provider;
+        set.model = event.model;
+        break;
+      case 'run.finish':
+        Object.assign(set, usageColumns(event.usage), {
+          finishReason: event.finishReason.unified,
+          ttftMs: event.timing.ttftMs ?? null,
+          durationMs: event.timing.durationMs,
+        });
+        break;
+      case 'run.error':
+        set.error = event.error;
+        set.finishReason = 'error';
+        break;
+      case 'run.abort':
+        set.finishReason = `abort:${event.reason}`;
+        break;
+      default:
+        break;
+    }
+    if (isTerminalEvent(event)) {
+      set.status = statusOfTerminal[event.type];
+      set.finishedAt = sql`now()`;
+    }
+  }
+  return set;
+}
+
+function usageColumns(usage: Usage) {
+  return {
+    inputTokens: usage.inputTokens,
+    cachedInputTokens: usage.cachedInputTokens,
+    outputTokens: usage.outputTokens,
+    reasoningTokens: usage.reasoningTokens ?? null,
+    costUsd: usage.costUsd ?? null,
+    costSource: usage.costSource,
+  };
+}
+
+function validateEvents(runId: string, input: unknown, assignSeq: boolean): ParleyEvent[] {
+  const list = parse(z.array(z.unknown()).min(1).max(LIMITS.eventsPerAppend), input, 'run events');
+  const events = list.map((raw, i) => {
+    const candidate = assignSeq && raw && typeof raw === 'object' ? { ...raw, seq: 1 } : raw;
+    const result = ParleyEventSchema.safeParse(candidate);
+    if (!result.success) {
+      const issue = result.error.issues[0];
+      throw new StoreError(
+        'store.invalid_input',
+        `Invalid run event ${i}: ${issue?.path.join('.')} ${issue?.message}.`,
+        {
+          issues: result.error.issues.map((x) => ({
+            path: [i, ...x.path].join('.'),
+            message: x.message,
+          })),
+        },
+      );
+    }
+    const event = result.data;
+    const json = JSON.stringify(event);
+    const problem =
+      event.runId !== runId
+        ? `belongs to run ${event.runId}`
+        : json.length > LIMITS.eventBytes
+          ? `is larger than ${LIMITS.eventBytes} characters of JSON`
+          : json.includes('\\u0000')
+            ? 'contains a NUL character'
+            : isTerminalEvent(event) && i !== list.length - 1
+              ? 'is terminal but not the last of the batch'
+              : undefined;
+    if (problem) {
+      throw new StoreError('store.invalid_input', `Run event ${i} ${problem}.`, {
+        issues: [{ path: String(i), message: problem }],
+      });
+    }
+    return event;
+  });
+  if (!assignSeq) {
+    events.forEach((e, i) => {
+      if (i > 0 && e.seq !== events[0]!.seq + i) {
+        throw new StoreError(
+          'store.invalid_input',
+          `Run event ${i} has seq ${e.seq}; a batch must be contiguous.`,
+          {
+            issues: [{ path: `${i}.seq`, message: 'not contiguous' }],
+          },
+        );
+      }
+    });
+  }
+  return events;
+}
+
+export function runsRepository(ctx: ScopeContext) {
+  return {
+    async create(input: z.input<typeof NewRunSchema>): Promise<Run> {
+      const value = parse(NewRunSchema, input, 'run');
+      const [row] = await ctx.tx
+        .insert(runs)
+        .values({ workspaceId: ctx.workspaceId, ...value })
+        .returning();
+      return row!;
+    },
+
+    async get(runId: string): Promise<Run | null> {
+      const id = parseId(runId, 'run id');
+      const [row] = await ctx.tx.select().from(runs).where(eq(runs.id, id));
+      return row ?? null;
+    },
+
+    /** Newest first; page with `before` (the last row's createdAt). */
+    async list(
+      options: {
+        agentId?: string;
+        conversationId?: string;
+        status?: RunStatus;
+        limit?: number;
+        before?: Date;
+      } = {},
+    ): Promise<Run[]> {
+      const value = parse(
+        z.object({
+          agentId: uuidSchema.optional(),
+          conversationId: uuidSchema.optional(),
+          status: z.enum(RUN_STATUSES as [RunStatus, ...RunStatus[]]).optional(),
+          limit: limitSchema.default(50),
+          before: z.date().optional(),
+        }),
+        options,
+        'list options',
+      );
+      return ctx.tx
+        .select()
+        .from(runs)
+        .where(
+          and(
+            eq(runs.workspaceId, ctx.workspaceId),
+            value.agentId ? eq(runs.agentId, value.agentId) : undefined,
+            value.conversationId ? eq(runs.conversationId, value.conversationId) : undefined,
+            value.status ? eq(runs.status, value.status) : undefined,
+            value.before ? lt(runs.createdAt, value.before) : undefined,
+          ),
+        )
+        .orderBy(desc(runs.createdAt), desc(runs.id))
+        .limit(value.limit);
+    },
+
+    /**
+     * Appends a batch of Parley Stream events to the run's log in one insert. Seqs stay
+     * gap-free and unique per run with any number of concurrent writers: the run row's
+     * counter is advanced (and locked) by the same transaction that inserts the events.
+     * After a terminal event the log is closed (`store.run_closed`).
+     */
+    async appendRunEvents(
+      runId: string,
+      input: readonly ParleyEvent[],
+      options: AppendOptions = {},
+    ): Promise<AppendResult> {
+      const id = parseId(runId, 'run id');
+      const assignSeq = options.assignSeq ?? false;
+      const events = validateEvents(id, input, assignSeq);
+      const n = events.length;
+      return ctx.savepoint(async (tx) => {
+        const expectedBefore = assignSeq ? undefined : events[0]!.seq - 1;
+        const [counter] = await tx
+          .update(runs)
+          .set({
+            ...(projection(events) as Partial<typeof runs.$inferInsert>),
+            lastSeq: sql`${runs.lastSeq} + ${n}`,
+            updatedAt: sql`now()`,
+          })
+          .where(
+            and(
+              eq(runs.id, id),
+              isNull(runs.finishedAt),
+              expectedBefore === undefined ? undefined : eq(runs.lastSeq, expectedBefore),
+            ),
+          )
+          .returning({ lastSeq: runs.lastSeq });
+        if (!counter) {
+          const [run] = await tx
+            .select({ lastSeq: runs.lastSeq, finishedAt: runs.finishedAt })
+            .from(runs)
+            .where(eq(runs.id, id));
+          if (!run) throw notFound('run', id);
+          if (run.finishedAt)
+            throw new StoreError('store.run_closed', `Run ${id} has ended; its log is closed.`);
+          throw new StoreError(
+            'store.seq_conflict',
+            `Run ${id} continues at seq ${run.lastSeq + 1}, but the batch starts at ${events[0]!.seq}.`,
+            { details: { expected: run.lastSeq + 1, received: events[0]!.seq } },
+          );
+        }
+        const firstSeq = counter.lastSeq - n + 1;
+        const stored = events.map((e, i) => (assignSeq ? { ...e, seq: firstSeq + i } : e));
+        for (let i = 0; i < stored.length; i += 1_000) {
+          await tx.insert(runEvents).values(
+            stored.slice(i, i + 1_000).map((event) => ({
+              workspaceId: ctx.workspaceId,
+              runId: id,
+              seq: event.seq,
+              type: event.type,
+              event: event as unknown as Record<string, unknown>,
+            })),
+          );
+        }
+        return {
+          firstSeq,
+          lastSeq: counter.lastSeq,
+          events: stored,
+          closed: isTerminalEvent(stored[n - 1]!),
+        };
+      });
+    },
+
+    /** The log after `afterSeq` (0: from the start), in order: what a resuming client missed. */
+    async listRunEvents(
+      runId: string,
+      options: { afterSeq?: number; limit?: number } = {},
+    ): Promise<ParleyEvent[]> {
+      const id = parseId(runId, 'run id');
+      const value = parse(
+        z.object({
+          afterSeq: z.number().int().nonnegative().default(0),
+          limit: z.number().int().min(1).max(10_000).default(1_000),
+        }),
+        options,
+        'list options',
+      );
+      const rows = await ctx.tx
+        .select({ event: runEvents.event })
+        .from(runEvents)
+        .where(
+          and(
+            eq(runEvents.workspaceId, ctx.workspaceId),
+            eq(runEvents.runId, id),
+            gt(runEvents.seq, value.afterSeq),
+          ),
+        )
+        .orderBy(asc(runEvents.seq))
+        .limit(value.limit);
+      if (rows.length === 0) {
+        const [run] = await ctx.tx.select({ id: runs.id }).from(runs).where(eq(runs.id, id));
+        if (!run) throw notFound('run', id);
+      }
+      return rows.map((r) => r.event as unknown as ParleyEvent);
+    },
+  };
+}

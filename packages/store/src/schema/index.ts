@@ -1,0 +1,7 @@
+export * from './agents.ts';
+export * from './audit.ts';
+export { appRole, ownerRole } from './columns.ts';
+export * from './identity.ts';
+export * from './memories.ts';
+export * from './runs.ts';
+export * from './vault.ts';

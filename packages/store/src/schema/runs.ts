@@ -1,0 +1,141 @@
+import { sql } from 'drizzle-orm';
+import {
+  check,
+  doublePrecision,
+  foreignKey,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  text,
+  unique,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
+import { agents, agentVersions, conversations } from './agents.ts';
+import { at, createdAt, id, updatedAt, workspaceIdColumn, workspaceIsolation } from './columns.ts';
+import { users, workspaces } from './identity.ts';
+
+export const runs = pgTable(
+  'runs',
+  {
+    id: id(),
+    workspaceId: workspaceIdColumn().references(() => workspaces.id, { onDelete: 'cascade' }),
+    agentId: uuid('agent_id').notNull(),
+    agentVersionId: uuid('agent_version_id'),
+    conversationId: uuid('conversation_id'),
+    /** queued → running → succeeded | failed | cancelled. */
+    status: text('status').notNull().default('queued'),
+    provider: text('provider'),
+    model: text('model'),
+    /** Run start → first content-bearing delta, from run.finish timing. */
+    ttftMs: doublePrecision('ttft_ms'),
+    durationMs: doublePrecision('duration_ms'),
+    inputTokens: integer('input_tokens').notNull().default(0),
+    cachedInputTokens: integer('cached_input_tokens').notNull().default(0),
+    outputTokens: integer('output_tokens').notNull().default(0),
+    reasoningTokens: integer('reasoning_tokens'),
+    costUsd: doublePrecision('cost_usd'),
+    costSource: text('cost_source').notNull().default('unknown'),
+    finishReason: text('finish_reason'),
+    /** The ParleyError of a failed run. */
+    error: jsonb('error').$type<Record<string, unknown>>(),
+    /** Highest seq in run_events; appends lock this row to hand out the next seqs. */
+    lastSeq: integer('last_seq').notNull().default(0),
+    /** Who started it: `user:<id>`, `token:<id>`, `agent:<id>`, `system`. */
+    startedBy: text('started_by'),
+    createdBy: uuid('created_by').references(() => users.id, { onDelete: 'set null' }),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+    startedAt: at('started_at'),
+    finishedAt: at('finished_at'),
+  },
+  (t) => [
+    unique('runs_workspace_id_id_key').on(t.workspaceId, t.id),
+    index('runs_agent_idx').on(t.workspaceId, t.agentId, t.createdAt),
+    index('runs_conversation_idx').on(t.workspaceId, t.conversationId),
+    check(
+      'runs_status_check',
+      sql`${t.status} in ('queued', 'running', 'succeeded', 'failed', 'cancelled')`,
+    ),
+    foreignKey({
+      name: 'runs_agent_fkey',
+      columns: [t.workspaceId, t.agentId],
+      foreignColumns: [agents.workspaceId, agents.id],
+    }).onDelete('cascade'),
+    foreignKey({
+      name: 'runs_agent_version_fkey',
+      columns: [t.workspaceId, t.agentVersionId],
+      foreignColumns: [agentVersions.workspaceId, agentVersions.id],
+    }).onDelete('cascade'),
+    foreignKey({
+      name: 'runs_conversation_fkey',
+      columns: [t.workspaceId, t.conversationId],
+      foreignColumns: [conversations.workspaceId, conversations.id],
+    }).onDelete('cascade'),
+    workspaceIsolation('runs', t.workspaceId),
+  ],
+).enableRLS();
+
+/** The Parley Stream log of a run, for resume: append-only, gap-free seq per run. */
+export const runEvents = pgTable(
+  'run_events',
+  {
+    workspaceId: workspaceIdColumn().references(() => workspaces.id, { onDelete: 'cascade' }),
+    runId: uuid('run_id').notNull(),
+    seq: integer('seq').notNull(),
+    type: text('type').notNull(),
+    /** The whole ParleyEvent as it went on the wire. */
+    event: jsonb('event').$type<Record<string, unknown>>().notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    primaryKey({ name: 'run_events_pkey', columns: [t.workspaceId, t.runId, t.seq] }),
+    check('run_events_seq_check', sql`${t.seq} > 0`),
+    foreignKey({
+      name: 'run_events_run_fkey',
+      columns: [t.workspaceId, t.runId],
+      foreignColumns: [runs.workspaceId, runs.id],
+    }).onDelete('cascade'),
+    workspaceIsolation('run_events', t.workspaceId),
+  ],
+).enableRLS();
+
+export const messages = pgTable(
+  'messages',
+  {
+    id: id(),
+    workspaceId: workspaceIdColumn().references(() => workspaces.id, { onDelete: 'cascade' }),
+    conversationId: uuid('conversation_id').notNull(),
+    /** 1, 2, 3… within the conversation, gap-free. */
+    position: integer('position').notNull(),
+    role: text('role').notNull(),
+    /** Content parts (text, reasoning, tool calls, tool results) as JSON. */
+    content: jsonb('content').$type<unknown[]>().notNull(),
+    runId: uuid('run_id'),
+    metadata: jsonb('metadata').$type<Record<string, unknown>>().notNull().default({}),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    unique('messages_workspace_id_id_key').on(t.workspaceId, t.id),
+    uniqueIndex('messages_conversation_position_key').on(
+      t.workspaceId,
+      t.conversationId,
+      t.position,
+    ),
+    index('messages_run_idx').on(t.workspaceId, t.runId),
+    check('messages_role_check', sql`${t.role} in ('system', 'user', 'assistant', 'tool')`),
+    foreignKey({
+      name: 'messages_conversation_fkey',
+      columns: [t.workspaceId, t.conversationId],
+      foreignColumns: [conversations.workspaceId, conversations.id],
+    }).onDelete('cascade'),
+    foreignKey({
+      name: 'messages_run_fkey',
+      columns: [t.workspaceId, t.runId],
+      foreignColumns: [runs.workspaceId, runs.id],
+    }),
+    workspaceIsolation('messages', t.workspaceId),
+  ],
+).enableRLS();

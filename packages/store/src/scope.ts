@@ -1,0 +1,150 @@
+import { sql } from 'drizzle-orm';
+import { z } from 'zod';
+import { type Db, type Tx, toStoreError } from './db.ts';
+import { StoreError } from './errors.ts';
+import { APP_ROLE } from './migrate.ts';
+import { auditEvents } from './schema/index.ts';
+import { ipSchema, parse, parseId, text } from './validation.ts';
+import type { Vault } from './vault/vault.ts';
+
+/** Who is acting, for the audit log. */
+export interface Actor {
+  type: 'user' | 'token' | 'agent' | 'plugin' | 'system';
+  /** The user, token, agent or plugin id; absent for `system`. */
+  id?: string;
+}
+
+/** Request facts recorded with every audit event written inside the scope. */
+export interface ScopeOptions {
+  /** Defaults to `{ type: 'system' }`. */
+  actor?: Actor;
+  ip?: string;
+  userAgent?: string;
+  requestId?: string;
+}
+
+const ActorSchema = z.object({
+  type: z.enum(['user', 'token', 'agent', 'plugin', 'system']),
+  id: text(200).optional(),
+});
+const ScopeOptionsSchema = z.object({
+  actor: ActorSchema.optional(),
+  ip: ipSchema.optional(),
+  userAgent: text(1_000).optional(),
+  requestId: text(200).optional(),
+});
+
+export interface AuditEntry {
+  action: string;
+  targetType?: string;
+  targetId?: string;
+  outcome?: 'ok' | 'denied' | 'error';
+  runId?: string;
+  metadata?: Record<string, unknown>;
+}
+
+/**
+ * What every repository method gets: the transaction (only while it is open), the workspace,
+ * the request facts and the vault. Used after its transaction ended it throws, instead of
+ * running a query on a connection that has gone back to the pool.
+ */
+export class ScopeContext {
+  readonly workspaceId: string;
+  readonly options: ScopeOptions;
+  readonly vault: Vault;
+  #tx: Tx;
+  #open = true;
+
+  constructor(tx: Tx, workspaceId: string, options: ScopeOptions, vault: Vault) {
+    this.#tx = tx;
+    this.workspaceId = workspaceId;
+    this.options = options;
+    this.vault = vault;
+  }
+
+  get tx(): Tx {
+    if (!this.#open) {
+      throw new StoreError(
+        'store.scope_closed',
+        'This workspace handle belongs to a withWorkspace() call that has ended; do the work inside the callback.',
+      );
+    }
+    return this.#tx;
+  }
+
+  close(): void {
+    this.#open = false;
+  }
+
+  /** Appends to the audit log in the same transaction as the change it records. */
+  async audit(entry: AuditEntry): Promise<void> {
+    const actor = this.options.actor ?? { type: 'system' as const };
+    await this.tx.insert(auditEvents).values({
+      workspaceId: this.workspaceId,
+      actorType: actor.type,
+      actorId: actor.id ?? null,
+      action: entry.action,
+      targetType: entry.targetType ?? null,
+      targetId: entry.targetId ?? null,
+      outcome: entry.outcome ?? 'ok',
+      ip: this.options.ip ?? null,
+      userAgent: this.options.userAgent ?? null,
+      requestId: this.options.requestId ?? null,
+      runId: entry.runId ?? null,
+      metadata: entry.metadata ?? {},
+    });
+  }
+
+  /** Runs `fn` in a savepoint, so a failed statement does not poison the whole transaction. */
+  async savepoint<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    return this.tx.transaction(fn);
+  }
+}
+
+/**
+ * The one way into workspace tables: a transaction that runs as the runtime role with the
+ * workspace set transaction-locally (`set_config(..., true)`: a session-level setting would
+ * leak into the next request that gets this pooled connection). `set_config('role', …)` is
+ * `SET LOCAL ROLE`: even when the connection itself may bypass row-level security (PGlite's
+ * superuser, a development URL with the postgres user) the queries in `fn` may not.
+ * `workspaceId` null opens a transaction with no workspace: workspace tables look empty.
+ */
+export async function runScoped<T>(
+  db: Db,
+  workspaceId: string | null,
+  fn: (tx: Tx) => Promise<T>,
+): Promise<T> {
+  try {
+    return await db.transaction(async (tx) => {
+      await tx.execute(
+        sql`select set_config('role', ${APP_ROLE}, true), set_config('app.workspace_id', ${workspaceId ?? ''}, true)`,
+      );
+      return fn(tx);
+    });
+  } catch (error) {
+    if (error instanceof StoreError) throw error;
+    const code = (toStoreError(error) as StoreError).pgCode;
+    if (code === '22023' || code === '42704') {
+      throw new StoreError(
+        'store.not_migrated',
+        `The role ${APP_ROLE} does not exist in this cluster yet: run migrate() first.`,
+        { pgCode: code },
+      );
+    }
+    if (code === '42501' && /set_config\('role'/.test(String((error as Error).message))) {
+      throw new StoreError(
+        'store.insufficient_privileges',
+        `The runtime database user may not act as ${APP_ROLE}: run migrate() (it grants the membership) or GRANT ${APP_ROLE} TO <that user>.`,
+        { pgCode: code },
+      );
+    }
+    throw toStoreError(error);
+  }
+}
+
+export function parseScopeOptions(workspaceId: unknown, options: unknown): [string, ScopeOptions] {
+  return [
+    parseId(workspaceId, 'workspace id'),
+    parse(ScopeOptionsSchema, options ?? {}, 'scope options'),
+  ];
+}

@@ -1,0 +1,457 @@
+import { join, resolve } from 'node:path';
+import { sql } from 'drizzle-orm';
+import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import { z } from 'zod';
+import { lockDataDir, prepareDataDir } from './data-dir.ts';
+import { type Db, queryRows, type Tx } from './db.ts';
+import { StoreError } from './errors.ts';
+import {
+  APP_ROLE,
+  type MigrateResult,
+  OWNER_ROLE,
+  runMigrations,
+  type SqlSession,
+} from './migrate.ts';
+import { parseScopeOptions, runScoped, ScopeContext, type ScopeOptions } from './scope.ts';
+import { createSystemSurface, type SystemSurface } from './system/index.ts';
+import {
+  ephemeralKeyring,
+  loadOrCreateKeyFile,
+  MasterKeyring,
+  parseMasterKeySetting,
+} from './vault/keyring.ts';
+import { Vault } from './vault/vault.ts';
+import { createWorkspaceScope, type WorkspaceScope } from './workspace-scope.ts';
+
+export interface StoreCommonOptions {
+  /**
+   * The master key in PARLEY_MASTER_KEY's format (`<base64 32 bytes>` or
+   * `v2:<base64>,v1:<base64>`). Defaults to the PARLEY_MASTER_KEY environment variable.
+   */
+  masterKey?: string;
+  /** Key file used when no master key is set; created (0600) if missing. Default: `<dataDir>/master.key`. */
+  masterKeyFile?: string;
+  /**
+   * Refuse to open (and to finish migrate()) unless the runtime connection cannot bypass
+   * row-level security: a PostgreSQL login role that is not superuser, not BYPASSRLS and not
+   * the owner. Multi-user deployments should set it.
+   */
+  requireEnforcedIsolation?: boolean;
+  /** Errors of idle pooled connections (a server restart); default: console.warn with the code. */
+  onBackgroundError?: (error: Error) => void;
+}
+
+export type OpenStoreOptions =
+  | ({
+      /** postgres://user:password@host:port/database: the runtime role's connection. */
+      url: string;
+      /** A superuser (or owner) connection for migrate(); defaults to `url`. */
+      migrationUrl?: string;
+      /** Connections in the runtime pool (default 10). */
+      poolSize?: number;
+    } & StoreCommonOptions)
+  | ({
+      /** Parley's data directory: the embedded database lives in `<dataDir>/pgdata`. */
+      dataDir: string;
+    } & StoreCommonOptions)
+  | ({ memory: true } & StoreCommonOptions);
+
+export interface IsolationReport {
+  /**
+   * enforced: the runtime connection cannot leave the runtime role, so even hostile SQL stays
+   * inside row-level security (PostgreSQL with a dedicated login role).
+   * guarded: every store query runs as the runtime role, so RLS catches application bugs,
+   * but the connection itself could switch roles (PGlite always; PostgreSQL as a superuser).
+   */
+  level: 'enforced' | 'guarded';
+  /** The role the connection logged in as. */
+  sessionRole: string;
+  reason: string;
+}
+
+export interface Store {
+  readonly kind: 'pglite' | 'postgres';
+  /** How strongly workspaces are isolated on this connection (see IsolationReport). */
+  readonly isolation: IsolationReport;
+  /** Creates or upgrades the schema; safe to call on every start, and from several processes. */
+  migrate(): Promise<MigrateResult>;
+  /**
+   * Runs `fn` in one transaction confined to the workspace: every query inside sees and
+   * changes only that workspace's rows, enforced by PostgreSQL row-level security. The
+   * workspace id must come from a verified session or token, never from the request alone.
+   * `fn` commits when it resolves and rolls back when it throws.
+   */
+  withWorkspace<T>(
+    workspaceId: string,
+    fn: (ws: WorkspaceScope) => Promise<T>,
+    options?: ScopeOptions,
+  ): Promise<T>;
+  /** The unscoped surface: users, sessions, token authentication, workspace creation, … */
+  readonly system: SystemSurface;
+  /** A round trip to the database, in milliseconds (health checks, `parley doctor`). */
+  ping(): Promise<number>;
+  close(): Promise<void>;
+}
+
+/** What tests (and only tests) reach through src/internal.ts. */
+export interface StoreInternals {
+  db: Db;
+  kind: 'pglite' | 'postgres';
+  vault: Vault;
+  /** The raw transaction behind withWorkspace (no repositories). */
+  scoped<T>(workspaceId: string | null, fn: (tx: Tx) => Promise<T>): Promise<T>;
+  /** Runs SQL as the connection's own role (PGlite: the superuser), outside any workspace. */
+  adminQuery<R>(text: string, params?: unknown[]): Promise<R[]>;
+}
+export const storeInternals = new WeakMap<Store, StoreInternals>();
+
+interface Engine {
+  kind: 'pglite' | 'postgres';
+  db: Db;
+  migrationTransaction<T>(fn: (s: SqlSession) => Promise<T>): Promise<T>;
+  afterMigrate(): Promise<void>;
+  adminQuery<R>(text: string, params?: unknown[]): Promise<R[]>;
+  close(): Promise<void>;
+}
+
+const OptionsSchema = z.union([
+  z
+    .object({
+      url: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL'),
+      migrationUrl: z
+        .string()
+        .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
+        .optional(),
+      poolSize: z.number().int().min(1).max(200).optional(),
+    })
+    .loose(),
+  z.object({ dataDir: z.string().min(1) }).loose(),
+  z.object({ memory: z.literal(true) }).loose(),
+]);
+
+function redact(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.protocol}//${u.username ? `${decodeURIComponent(u.username)}@` : ''}${u.host}${u.pathname}`;
+  } catch {
+    return 'the configured URL';
+  }
+}
+
+const UNREACHABLE = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ECONNRESET',
+  'EAI_AGAIN',
+]);
+
+function connectError(error: unknown, url: string): StoreError {
+  const e = error as { code?: string; message?: string };
+  const code = e.code ?? '';
+  if (UNREACHABLE.has(code) || ['3D000', '28P01', '28000', '57P03'].includes(code)) {
+    const hint =
+      code === '3D000'
+        ? 'the database does not exist: create it first'
+        : code.startsWith('28')
+          ? 'the server refused the user or password'
+          : 'is PostgreSQL running there? (locally: pg_ctlcluster 15 main start)';
+    return new StoreError(
+      'store.unreachable',
+      `Cannot connect to PostgreSQL at ${redact(url)} (${code}): ${hint}.`,
+      {
+        ...(code.length === 5 ? { pgCode: code } : {}),
+      },
+    );
+  }
+  return new StoreError(
+    'store.unreachable',
+    `Cannot connect to PostgreSQL at ${redact(url)}: ${e.message ?? code}.`,
+  );
+}
+
+async function describeIsolation(
+  kind: 'pglite' | 'postgres',
+  query: Engine['adminQuery'],
+): Promise<IsolationReport> {
+  const [row] = await query<{ name: string; superuser: boolean; bypass: boolean; owner: boolean }>(
+    `select r.rolname as name, r.rolsuper as superuser, r.rolbypassrls as bypass,
+            (case when exists (select 1 from pg_roles where rolname = '${OWNER_ROLE}')
+                  then pg_has_role(session_user, '${OWNER_ROLE}', 'MEMBER') else false end)
+            or exists (select 1 from pg_tables where schemaname = 'public' and tableowner = session_user) as owner
+       from pg_roles r where r.rolname = session_user`,
+  );
+  const sessionRole = row?.name ?? 'unknown';
+  if (kind === 'pglite') {
+    return {
+      level: 'guarded',
+      sessionRole,
+      reason:
+        'PGlite always connects as its superuser: row-level security catches bugs, not hostile SQL. Use PostgreSQL for shared deployments.',
+    };
+  }
+  if (row?.superuser || row?.bypass || row?.owner) {
+    const what = row.superuser
+      ? 'a superuser'
+      : row.bypass
+        ? 'a BYPASSRLS role'
+        : `the owner (or a member of ${OWNER_ROLE})`;
+    return {
+      level: 'guarded',
+      sessionRole,
+      reason: `The runtime connection logs in as "${sessionRole}", ${what}. Connect as a dedicated login role and pass a superuser only as migrationUrl.`,
+    };
+  }
+  return {
+    level: 'enforced',
+    sessionRole,
+    reason: `The runtime connection logs in as "${sessionRole}", which cannot bypass row-level security.`,
+  };
+}
+
+async function openPostgres(
+  options: { url: string; migrationUrl?: string; poolSize?: number } & StoreCommonOptions,
+): Promise<Engine> {
+  const pg = (await import('pg')).default;
+  const onError =
+    options.onBackgroundError ??
+    ((e: Error) =>
+      console.warn(
+        `[parley store] idle connection error: ${(e as { code?: string }).code ?? e.name}`,
+      ));
+  const pool = new pg.Pool({
+    connectionString: options.url,
+    max: options.poolSize ?? 10,
+    application_name: 'parley',
+  });
+  // Without a listener an idle client killed by the server (restart, DROP DATABASE … FORCE)
+  // raises an unhandled 'error' and takes the process down.
+  pool.on('error', onError);
+  try {
+    await pool.query('select 1');
+  } catch (error) {
+    await pool.end().catch(() => {});
+    throw connectError(error, options.url);
+  }
+  const migrationUrl = options.migrationUrl ?? options.url;
+  return {
+    kind: 'postgres',
+    db: drizzlePg(pool) as unknown as Db,
+    async migrationTransaction(fn) {
+      const client = new pg.Client({
+        connectionString: migrationUrl,
+        application_name: 'parley-migrate',
+      });
+      client.on('error', onError);
+      try {
+        await client.connect();
+      } catch (error) {
+        throw connectError(error, migrationUrl);
+      }
+      try {
+        await client.query('begin');
+        const result = await fn({
+          query: async (text, params) => (await client.query(text, params)).rows,
+        });
+        await client.query('commit');
+        return result;
+      } catch (error) {
+        await client.query('rollback').catch(() => {});
+        throw error;
+      } finally {
+        await client.end().catch(() => {});
+      }
+    },
+    async afterMigrate() {},
+    adminQuery: async (text, params) => (await pool.query(text, params)).rows,
+    close: () => pool.end(),
+  };
+}
+
+async function openPglite(dataDir: string | undefined): Promise<Engine> {
+  const { PGlite } = await import('@electric-sql/pglite');
+  const { vector } = await import('@electric-sql/pglite-pgvector');
+  let release = async () => {};
+  let pgdata: string | undefined;
+  if (dataDir !== undefined) {
+    await prepareDataDir(dataDir);
+    release = await lockDataDir(dataDir);
+    pgdata = join(dataDir, 'pgdata');
+  }
+  let client: InstanceType<typeof PGlite>;
+  try {
+    client = await PGlite.create({
+      ...(pgdata ? { dataDir: pgdata } : {}),
+      extensions: { vector },
+    });
+  } catch (error) {
+    await release();
+    throw new StoreError(
+      'store.unreachable',
+      `Cannot open the embedded database in ${pgdata ?? 'memory'}: ${(error as Error).message}`,
+    );
+  }
+  // PGlite has one session and it is a superuser. Outside store transactions it runs as the
+  // runtime role, so stray SQL fails closed instead of seeing every workspace.
+  const dropPrivileges = async () => {
+    const [role] = (
+      await client.query<{ ok: boolean }>(
+        `select exists (select 1 from pg_roles where rolname = '${APP_ROLE}') as ok`,
+      )
+    ).rows;
+    if (role?.ok) await client.exec(`set role ${APP_ROLE}`);
+  };
+  await dropPrivileges();
+  return {
+    kind: 'pglite',
+    db: drizzlePglite(client) as unknown as Db,
+    migrationTransaction: (fn) =>
+      client.transaction((tx) =>
+        fn({ query: async (text, params) => (await tx.query<never>(text, params)).rows }),
+      ),
+    afterMigrate: dropPrivileges,
+    adminQuery: async <R>(text: string, params?: unknown[]) =>
+      client.transaction(async (tx) => {
+        await tx.query('set local role none');
+        return (await tx.query<R>(text, params)).rows;
+      }),
+    async close() {
+      try {
+        await client.close();
+      } finally {
+        await release();
+      }
+    },
+  };
+}
+
+async function resolveKeyring(
+  options: OpenStoreOptions,
+  dataDir: string | undefined,
+): Promise<MasterKeyring | undefined> {
+  const setting = options.masterKey ?? process.env.PARLEY_MASTER_KEY;
+  if (setting !== undefined && setting.trim() !== '') {
+    return new MasterKeyring(
+      'setting',
+      parseMasterKeySetting(
+        setting,
+        options.masterKey !== undefined ? 'masterKey' : 'PARLEY_MASTER_KEY',
+      ),
+    );
+  }
+  const file = options.masterKeyFile ?? (dataDir ? join(dataDir, 'master.key') : undefined);
+  if (file) return loadOrCreateKeyFile(resolve(file));
+  if ('memory' in options) return ephemeralKeyring();
+  return undefined;
+}
+
+/**
+ * Opens the store: `{ url }` for PostgreSQL (15+ with pgvector ≥ 0.8), `{ dataDir }` for the
+ * embedded PGlite database in a directory it creates (0700), `{ memory: true }` for a
+ * throw-away in-memory one. There is no default: a missing or empty option never falls back
+ * to memory. Call migrate() before first use.
+ */
+export async function openStore(options: OpenStoreOptions): Promise<Store> {
+  const parsed = OptionsSchema.safeParse(options);
+  if (!parsed.success) {
+    throw new StoreError(
+      'store.invalid_input',
+      'openStore needs exactly one of { url: "postgres://…" }, { dataDir: "<directory>" } or { memory: true }.',
+      { issues: parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })) },
+    );
+  }
+  const dataDir = 'dataDir' in options ? resolve(options.dataDir) : undefined;
+  const engine = 'url' in options ? await openPostgres(options) : await openPglite(dataDir);
+  let vault: Vault;
+  let isolation: IsolationReport;
+  try {
+    vault = new Vault(await resolveKeyring(options, dataDir));
+    isolation = await describeIsolation(engine.kind, engine.adminQuery);
+    if (options.requireEnforcedIsolation && isolation.level !== 'enforced') {
+      throw new StoreError('store.isolation_not_enforced', isolation.reason);
+    }
+  } catch (error) {
+    await engine.close();
+    throw error;
+  }
+
+  let closed = false;
+  const assertOpen = () => {
+    if (closed) throw new StoreError('store.closed', 'The store has been closed.');
+  };
+  const scoped = <T>(workspaceId: string | null, fn: (tx: Tx) => Promise<T>) => {
+    assertOpen();
+    return runScoped(engine.db, workspaceId, fn);
+  };
+  const withWorkspace = <T>(
+    workspaceId: string,
+    fn: (ws: WorkspaceScope) => Promise<T>,
+    scopeOptions?: ScopeOptions,
+  ) => {
+    const [id, opts] = parseScopeOptions(workspaceId, scopeOptions);
+    return scoped(id, async (tx) => {
+      const ctx = new ScopeContext(tx, id, opts, vault);
+      try {
+        return await fn(createWorkspaceScope(ctx));
+      } finally {
+        ctx.close();
+      }
+    });
+  };
+
+  const store: Store = {
+    kind: engine.kind,
+    get isolation() {
+      return isolation;
+    },
+    async migrate() {
+      assertOpen();
+      let runtimeRole: string | undefined;
+      if (engine.kind === 'postgres') {
+        [{ name: runtimeRole } = { name: undefined }] = await engine.adminQuery<{ name: string }>(
+          'select session_user as name',
+        );
+      }
+      const result = await engine.migrationTransaction((s) =>
+        runMigrations(s, runtimeRole ? { runtimeRole } : {}),
+      );
+      await engine.afterMigrate();
+      isolation = await describeIsolation(engine.kind, engine.adminQuery);
+      if (options.requireEnforcedIsolation && isolation.level !== 'enforced') {
+        throw new StoreError('store.isolation_not_enforced', isolation.reason);
+      }
+      return result;
+    },
+    withWorkspace,
+    system: createSystemSurface({
+      vault,
+      unscoped: (fn) => scoped(null, fn),
+      scopedTx: (workspaceId, fn) => scoped(workspaceId, fn),
+      withWorkspace,
+    }),
+    async ping() {
+      assertOpen();
+      const started = performance.now();
+      await queryRows(engine.db, sql`select 1`);
+      return performance.now() - started;
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await engine.close();
+    },
+  };
+  storeInternals.set(store, {
+    db: engine.db,
+    kind: engine.kind,
+    vault,
+    scoped,
+    adminQuery: (text, params) => {
+      assertOpen();
+      return engine.adminQuery(text, params);
+    },
+  });
+  return store;
+}

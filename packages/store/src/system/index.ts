@@ -1,0 +1,32 @@
+import { authSystem } from './auth.ts';
+import type { SystemDeps } from './deps.ts';
+import { productEventsSystem } from './product-events.ts';
+import { sessionsSystem } from './sessions.ts';
+import { instanceSignalsSystem } from './signals.ts';
+import { usersSystem } from './users.ts';
+import { vaultSystem } from './vault-admin.ts';
+import { workspacesSystem } from './workspaces.ts';
+
+/**
+ * What crosses workspaces by design: people (users, sessions), creating workspaces and
+ * listing a user's, authenticating tokens and invitations before a workspace is known,
+ * instance-wide security signals, the product funnel, and master-key rotation. Nothing here
+ * returns another workspace's agents, runs, memories or secrets; for those, withWorkspace().
+ */
+export function createSystemSurface(deps: SystemDeps) {
+  const users = usersSystem(deps);
+  const auth = authSystem(deps, users);
+  return {
+    users,
+    sessions: sessionsSystem(deps),
+    workspaces: workspacesSystem(deps, users),
+    /** Bearer-token authentication (the only token lookup that is not inside a workspace). */
+    authenticateApiToken: auth.authenticateApiToken,
+    invitations: auth.invitations,
+    productEvents: productEventsSystem(deps),
+    securitySignals: instanceSignalsSystem(deps),
+    vault: vaultSystem(deps),
+  };
+}
+
+export type SystemSurface = ReturnType<typeof createSystemSurface>;

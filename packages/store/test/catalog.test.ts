@@ -1,0 +1,252 @@
+import { expect, it } from 'vitest';
+import { loadMigrations } from '../src/internal.ts';
+import { INDEXED_EMBEDDING_DIMENSIONS } from '../src/repositories/memories.ts';
+import { describeEachEngine, type Harness } from './support/engines.ts';
+
+/*
+ * The database's own catalog is the proof of isolation: these queries fail the build if any
+ * workspace table lacks ENABLE, FORCE or a policy, if a foreign key between workspace tables
+ * is not composite, if a view runs with its owner's rights, or if a SECURITY DEFINER function
+ * appears that nobody reviewed. Each guard is also shown to catch a planted violation.
+ */
+
+const WORKSPACE_TABLES = [
+  'agent_versions',
+  'agents',
+  'api_tokens',
+  'audit_events',
+  'conversations',
+  'invitations',
+  'memberships',
+  'memories',
+  'messages',
+  'run_events',
+  'runs',
+  'secrets',
+  'security_signals',
+  'workspace_keys',
+];
+const SYSTEM_TABLES = ['product_events', 'sessions', 'users'];
+
+/** Reviewed cross-workspace paths (drizzle/0001_security.sql). Adding one is a security review. */
+const DEFINER_FUNCTIONS = [
+  'parley_data_keys_by_master_version',
+  'parley_find_api_token',
+  'parley_find_invitation',
+  'parley_list_instance_signals',
+  'parley_record_instance_signal',
+  'parley_user_workspaces',
+];
+
+// G1: a table with workspace_id (or the workspaces table itself) without ENABLE + FORCE + a
+// policy for the runtime role that mentions app.workspace_id.
+const G1 = `
+  select c.relname as table
+  from pg_class c join pg_namespace n on n.oid = c.relnamespace
+  where n.nspname = 'public' and c.relkind in ('r', 'p')
+    and (c.relname = 'workspaces' or exists (
+      select 1 from pg_attribute a where a.attrelid = c.oid and a.attname = 'workspace_id' and not a.attisdropped))
+    and not (c.relrowsecurity and c.relforcerowsecurity and exists (
+      select 1 from pg_policy p
+      where p.polrelid = c.oid and p.polroles @> array[(select oid from pg_roles where rolname = 'parley_app')]
+        and p.polcmd = '*' and pg_get_expr(p.polqual, p.polrelid) like '%app.workspace_id%'
+        and pg_get_expr(p.polwithcheck, p.polrelid) like '%app.workspace_id%'))
+  order by 1`;
+
+// G5: a foreign key from a workspace table to another workspace table that does not carry
+// workspace_id on both sides (referential checks bypass RLS: a single-column key would let
+// workspace A point at B's rows and probe for their existence).
+const G5 = `
+  select con.conrelid::regclass::text as table, con.conname as constraint
+  from pg_constraint con
+  where con.contype = 'f' and con.connamespace = 'public'::regnamespace
+    and exists (select 1 from pg_attribute a where a.attrelid = con.conrelid and a.attname = 'workspace_id')
+    and exists (select 1 from pg_attribute a where a.attrelid = con.confrelid and a.attname = 'workspace_id')
+    and not exists (
+      select 1 from unnest(con.conkey, con.confkey) as k(local, remote)
+      join pg_attribute la on la.attrelid = con.conrelid and la.attnum = k.local
+      join pg_attribute ra on ra.attrelid = con.confrelid and ra.attnum = k.remote
+      where la.attname = 'workspace_id' and ra.attname = 'workspace_id')
+  order by 1, 2`;
+
+// G2: views that run with their owner's rights.
+const G2 = `
+  select c.relname as view from pg_class c join pg_namespace n on n.oid = c.relnamespace
+  where n.nspname = 'public' and c.relkind in ('v', 'm')
+    and not coalesce(c.reloptions @> array['security_invoker=true'], false)`;
+
+// G3: SECURITY DEFINER functions, with whether their search_path is pinned.
+const G3 = `
+  select p.proname as name, coalesce(array_to_string(p.proconfig, ','), '') like '%search_path=%' as pinned,
+         has_function_privilege('public', p.oid, 'EXECUTE') as public_execute
+  from pg_proc p where p.prosecdef and p.pronamespace = 'public'::regnamespace order by 1`;
+
+/** Creates a deliberately broken table as superuser, runs the guard, drops the table again. */
+async function withPlanted<R>(h: Harness, plant: string[], guard: string): Promise<R[]> {
+  const name = `planted_${Math.random().toString(36).slice(2, 8)}`;
+  try {
+    for (const statement of plant) await h.admin(statement.replaceAll('PLANTED', name));
+    return await h.admin<R>(guard);
+  } finally {
+    await h.admin(`drop table if exists ${name}_child`);
+    await h.admin(`drop table if exists ${name}`);
+  }
+}
+
+describeEachEngine('schema catalog', (h, engine) => {
+  it('applies every migration to an empty database, then does nothing on the next run', async () => {
+    const recorded = await h().admin<{ tag: string }>(
+      'select tag from parley_meta.migrations order by tag',
+    );
+    expect(recorded.map((r) => r.tag)).toEqual(loadMigrations().map((m) => m.tag));
+    const again = await h().store.migrate();
+    expect(again.applied).toEqual([]);
+    expect(again.all).toEqual(recorded.map((r) => r.tag));
+  });
+
+  it('runs concurrent migrate() calls one after the other', async () => {
+    const results = await Promise.all([h().store.migrate(), h().store.migrate()]);
+    expect(results.map((r) => r.applied)).toEqual([[], []]);
+  });
+
+  it('has exactly the expected tables', async () => {
+    const rows = await h().admin<{ table: string }>(
+      `select tablename as table from pg_tables where schemaname = 'public' order by 1`,
+    );
+    expect(rows.map((r) => r.table)).toEqual(
+      [...WORKSPACE_TABLES, ...SYSTEM_TABLES, 'workspaces'].sort(),
+    );
+  });
+
+  it('G1: every workspace table has ENABLE, FORCE and a workspace policy for the runtime role', async () => {
+    expect(await h().admin(G1)).toEqual([]);
+    const withColumn = await h().admin<{ table: string }>(
+      `select distinct c.relname as table from pg_attribute a join pg_class c on c.oid = a.attrelid
+       where c.relnamespace = 'public'::regnamespace and c.relkind = 'r' and a.attname = 'workspace_id' order by 1`,
+    );
+    expect(withColumn.map((r) => r.table)).toEqual(WORKSPACE_TABLES);
+  });
+
+  it('G1 catches a workspace table without FORCE or without a policy', async () => {
+    const noForce = await withPlanted<{ table: string }>(
+      h(),
+      [
+        'create table PLANTED (id uuid primary key, workspace_id uuid not null)',
+        'alter table PLANTED enable row level security',
+        `create policy p on PLANTED to parley_app using (workspace_id = nullif(current_setting('app.workspace_id', true), '')::uuid)
+           with check (workspace_id = nullif(current_setting('app.workspace_id', true), '')::uuid)`,
+      ],
+      G1,
+    );
+    expect(noForce.map((r) => r.table)).toHaveLength(1);
+    const noPolicy = await withPlanted<{ table: string }>(
+      h(),
+      [
+        'create table PLANTED (id uuid primary key, workspace_id uuid not null)',
+        'alter table PLANTED enable row level security',
+        'alter table PLANTED force row level security',
+      ],
+      G1,
+    );
+    expect(noPolicy).toHaveLength(1);
+  });
+
+  it('G5: every foreign key between workspace tables includes workspace_id', async () => {
+    expect(await h().admin(G5)).toEqual([]);
+    const planted = await withPlanted<{ constraint: string }>(
+      h(),
+      [
+        'create table PLANTED (id uuid primary key, workspace_id uuid not null, agent_id uuid references agents (id))',
+      ],
+      G5,
+    );
+    expect(planted).toHaveLength(1);
+  });
+
+  it('G2: no view runs with its owner rights', async () => {
+    expect(await h().admin(G2)).toEqual([]);
+  });
+
+  it('G3: only the reviewed SECURITY DEFINER functions exist, each with a pinned search_path and no PUBLIC execute', async () => {
+    const rows = await h().admin<{ name: string; pinned: boolean; public_execute: boolean }>(G3);
+    expect(rows.map((r) => r.name)).toEqual(DEFINER_FUNCTIONS);
+    for (const row of rows) {
+      expect(row.pinned, row.name).toBe(true);
+      expect(row.public_execute, row.name).toBe(false);
+    }
+  });
+
+  it('G4: the runtime role cannot bypass RLS and owns nothing; parley_owner owns every table', async () => {
+    const [app] = await h().admin<{
+      rolsuper: boolean;
+      rolbypassrls: boolean;
+      rolcanlogin: boolean;
+    }>(`select rolsuper, rolbypassrls, rolcanlogin from pg_roles where rolname = 'parley_app'`);
+    expect(app).toEqual({ rolsuper: false, rolbypassrls: false, rolcanlogin: false });
+    const owners = await h().admin<{ owner: string }>(
+      `select distinct tableowner as owner from pg_tables where schemaname in ('public', 'parley_meta')`,
+    );
+    expect(owners).toEqual([{ owner: 'parley_owner' }]);
+  });
+
+  it('keeps the logs append-only and the migration records out of reach of the runtime role', async () => {
+    const rows = await h().admin<{ tbl: string; privilege: string }>(
+      `select t.tbl, p.privilege from unnest(array['audit_events', 'run_events', 'product_events']) as t(tbl),
+              unnest(array['UPDATE', 'DELETE', 'TRUNCATE']) as p(privilege)
+       where has_table_privilege('parley_app', t.tbl, p.privilege)`,
+    );
+    expect(rows).toEqual([]);
+    const [meta] = await h().admin<{ usage: boolean }>(
+      `select has_schema_privilege('parley_app', 'parley_meta', 'USAGE') as usage`,
+    );
+    expect(meta?.usage).toBe(false);
+  });
+
+  it('has the partial HNSW index for every indexed embedding size, and btree indexes on workspace_id', async () => {
+    const rows = await h().admin<{ name: string; def: string }>(
+      `select indexname as name, indexdef as def from pg_indexes where tablename = 'memories' and indexdef like '%hnsw%' order by 1`,
+    );
+    expect(rows).toHaveLength(Object.keys(INDEXED_EMBEDDING_DIMENSIONS).length);
+    for (const [dimensions, type] of Object.entries(INDEXED_EMBEDDING_DIMENSIONS)) {
+      const index = rows.find((r) => r.name === `memories_embedding_${dimensions}_hnsw`);
+      expect(index?.def, dimensions).toContain(`${type}(${dimensions})`);
+      expect(index?.def, dimensions).toContain(`(embedding_dimensions = ${dimensions})`);
+    }
+    const unindexed = await h().admin<{ table: string }>(
+      `select c.relname as table from pg_class c
+       where c.relnamespace = 'public'::regnamespace and c.relkind = 'r'
+         and exists (select 1 from pg_attribute a where a.attrelid = c.oid and a.attname = 'workspace_id')
+         and not exists (select 1 from pg_index i join pg_attribute a on a.attrelid = i.indrelid and a.attnum = i.indkey[0]
+                         where i.indrelid = c.oid and a.attname = 'workspace_id')`,
+    );
+    expect(unindexed).toEqual([]);
+  });
+
+  it('reports how strongly the runtime connection is isolated', () => {
+    const report = h().store.isolation;
+    if (engine === 'postgres') {
+      expect(report).toMatchObject({ level: 'enforced', sessionRole: 'parley_test_runtime' });
+    } else {
+      expect(report).toMatchObject({ level: 'guarded', sessionRole: 'postgres' });
+    }
+  });
+
+  it('refuses to migrate over an applied migration that was edited', async () => {
+    const [first] = await h().admin<{ tag: string; hash: string }>(
+      'select tag, hash from parley_meta.migrations order by tag limit 1',
+    );
+    await h().admin('update parley_meta.migrations set hash = $1 where tag = $2', [
+      '0'.repeat(64),
+      first!.tag,
+    ]);
+    try {
+      await expect(h().store.migrate()).rejects.toMatchObject({ code: 'store.migration_mismatch' });
+    } finally {
+      await h().admin('update parley_meta.migrations set hash = $1 where tag = $2', [
+        first!.hash,
+        first!.tag,
+      ]);
+    }
+    expect((await h().store.migrate()).applied).toEqual([]);
+  });
+});
