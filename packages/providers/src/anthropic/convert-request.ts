@@ -124,6 +124,18 @@ export function toAnthropicToolChoice(choice: ToolChoice): Block {
   return { type: 'tool', name: choice.name };
 }
 
+/**
+ * Thinking tokens count against `max_tokens`, which must exceed `budget_tokens` (extended
+ * thinking docs). A limit that leaves no room beyond the budget is read as the limit of the
+ * answer after thinking.
+ */
+function maxTokens(maxOutputTokens: number | undefined, budget: number | undefined): number {
+  if (maxOutputTokens === undefined) return (budget ?? 0) + DEFAULT_MAX_TOKENS;
+  return budget !== undefined && maxOutputTokens <= budget
+    ? budget + maxOutputTokens
+    : maxOutputTokens;
+}
+
 /** The request body for `POST /v1/messages`, streamed. */
 export function toAnthropicBody(model: string, request: ModelRequest): Record<string, unknown> {
   const { system, messages } = toAnthropicMessages(request.messages);
@@ -133,8 +145,7 @@ export function toAnthropicBody(model: string, request: ModelRequest): Record<st
   const tools = request.tools ?? [];
   return {
     model,
-    // `max_tokens` must exceed the thinking budget, which counts against it.
-    max_tokens: request.maxOutputTokens ?? (budget ?? 0) + DEFAULT_MAX_TOKENS,
+    max_tokens: maxTokens(request.maxOutputTokens, budget),
     ...(system ? { system } : {}),
     messages,
     stream: true,

@@ -74,22 +74,32 @@ function codeFromStatus(status: number, provider: string): StreamErrorCode {
 
 function classify(failure: ProviderFailure): StreamErrorCode {
   const { status, message } = failure;
-  const names = [failure.type, failure.code].filter((n): n is string => !!n).map(lower);
-  const named = names.map((n) => NAMED_CODES[n]).filter((c) => c !== undefined);
-  const requestProblem = status === 400 || status === 413 || named.includes('invalid_request');
+  const byCode = failure.code ? NAMED_CODES[lower(failure.code)] : undefined;
+  const byType = failure.type ? NAMED_CODES[lower(failure.type)] : undefined;
+  const requestProblem = status === 400 || status === 413 || byType === 'invalid_request';
 
-  if (named.includes('quota_exhausted')) return 'quota_exhausted';
-  if (named.includes('context_length') || (requestProblem && CONTEXT_TOO_LONG.test(message)))
+  if (byCode === 'quota_exhausted' || byType === 'quota_exhausted') return 'quota_exhausted';
+  if (byCode === 'context_length' || (requestProblem && CONTEXT_TOO_LONG.test(message)))
     return 'context_length';
   if ((status === 400 || status === 402 || status === 429) && OUT_OF_CREDIT.test(message))
     return 'quota_exhausted';
   // OpenRouter 403: "your chosen model requires moderation and your input was flagged".
   if (status === 403 && /moderation|flagged/i.test(message)) return 'content_filter';
   if (status === 503 || status === 529) return 'overloaded';
-  if (named[0]) return named[0];
-  // OpenRouter puts the HTTP status into `error.code`, also for errors inside the stream.
+  // The code is the most specific (`invalid_api_key` under type `invalid_request_error`).
+  if (byCode) return byCode;
+  // These statuses say more than a generic type such as `invalid_request_error`.
+  if (status !== undefined && [401, 402, 403, 404, 408, 429, 504].includes(status))
+    return codeFromStatus(status, failure.provider);
+  if (byType) return byType;
+  // OpenRouter puts the HTTP status into `error.code`, also for errors inside a 200 stream.
   const numeric = failure.code !== undefined ? Number(failure.code) : Number.NaN;
-  const effectiveStatus = status ?? (numeric >= 400 && numeric < 600 ? numeric : undefined);
+  const effectiveStatus =
+    status !== undefined && status >= 400
+      ? status
+      : numeric >= 400 && numeric < 600
+        ? numeric
+        : undefined;
   if (effectiveStatus !== undefined && effectiveStatus >= 400)
     return codeFromStatus(effectiveStatus, failure.provider);
   return 'provider_error';
