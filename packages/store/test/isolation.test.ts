@@ -152,7 +152,9 @@ describeEachEngine('workspace isolation', (h) => {
                 if (op.table !== 'agents' && !agentId) {
                   const [agent] = await tx
                     .insert(schema.agents)
-                    .values(values('agents', ws[actor], '', ''))
+                    .values(
+                      values('agents', ws[actor], '', '') as typeof schema.agents.$inferInsert,
+                    )
                     .returning();
                   agentId = agent!.id;
                   model.get('agents')!.set(agent!.id, { side: actor, value: '' });
