@@ -24,8 +24,11 @@ export function resolveSettings(
   defaults: { baseURL: string; requiresApiKey: boolean },
 ): ResolvedSettings {
   const baseURL = (settings.baseURL ?? defaults.baseURL).replace(/\/+$/, '');
-  if (!URL.canParse(baseURL))
-    throw new ModelConfigError(`provider ${settings.provider}: baseURL "${baseURL}" is not a URL`);
+  const protocol = URL.canParse(baseURL) ? new URL(baseURL).protocol : undefined;
+  if (protocol !== 'http:' && protocol !== 'https:')
+    throw new ModelConfigError(
+      `provider ${settings.provider}: baseURL "${baseURL}" is not a URL (use http:// or https://)`,
+    );
   if (defaults.requiresApiKey && !settings.apiKey)
     throw new ModelConfigError(`provider ${settings.provider} needs an apiKey`);
   const timeoutMs = settings.timeoutMs ?? DEFAULT_TIMEOUT_MS;
