@@ -47,14 +47,16 @@ export function open(key: Buffer, sealed: Buffer, associatedData: string, what: 
   }
 }
 
+// Associated data is a JSON array: unambiguous whatever the parts contain.
+
 /** Associated data of a workspace's data key. */
 export function dataKeyContext(workspaceId: string, version: number): string {
-  return `parley/data-key/v1\u001f${workspaceId}\u001f${version}`;
+  return JSON.stringify(['parley/data-key/v1', workspaceId, version]);
 }
 
 /** Associated data of a secret value: the workspace and the secret's name. */
 export function secretContext(workspaceId: string, name: string): string {
-  return `parley/secret/v1\u001f${workspaceId}\u001f${name}`;
+  return JSON.stringify(['parley/secret/v1', workspaceId, name]);
 }
 
 export function newDataKey(): Buffer {
