@@ -1,0 +1,343 @@
+import { createEventStamper, type ParleyEvent, type ParleyEventPayload } from '@parley/protocol';
+import { beforeAll, expect, it } from 'vitest';
+import type { Store } from '../src/store.ts';
+import { describeEachEngine, seedWorkspace } from './support/engines.ts';
+
+/*
+ * The run's event log (Parley Stream v1) is what resume replays: gap-free seq per run with any
+ * number of writers, batches written whole or not at all, closed after the terminal event.
+ */
+
+const usage = {
+  inputTokens: 12,
+  cachedInputTokens: 2,
+  cacheWriteTokens: 0,
+  outputTokens: 7,
+  costUsd: 0.0004,
+  costSource: 'pricebook' as const,
+};
+
+function script(agentId: string): ParleyEventPayload[] {
+  return [
+    { type: 'run.start', agentId, startedAt: new Date().toISOString() },
+    { type: 'step.start', stepIndex: 0, provider: 'openai', model: 'gpt-4.1-mini', attempt: 1 },
+    { type: 'text.start', partId: 'p1' },
+    { type: 'text.delta', partId: 'p1', delta: 'Héllo 👋 "quoted" \\ back' },
+    { type: 'text.delta', partId: 'p1', delta: ' world' },
+    { type: 'text.end', partId: 'p1' },
+    {
+      type: 'step.finish',
+      finishReason: { unified: 'stop', raw: 'stop' },
+      usage,
+      timing: { durationMs: 812.5, ttftMs: 143.25, retries: 0 },
+    },
+  ];
+}
+
+describeEachEngine('run event log', (h, engine) => {
+  let workspaceId = '';
+  let agentId = '';
+
+  beforeAll(async () => {
+    workspaceId = (await seedWorkspace(h().store, 'runs')).workspaceId;
+    agentId = (
+      await h().store.withWorkspace(workspaceId, (w) => w.agents.create({ name: 'runner' }))
+    ).id;
+  });
+
+  const newRun = (store: Store = h().store) =>
+    store.withWorkspace(workspaceId, (w) => w.runs.create({ agentId, startedBy: 'system' }));
+  const append = (
+    runId: string,
+    events: ParleyEvent[],
+    assignSeq = false,
+    store: Store = h().store,
+  ) =>
+    store.withWorkspace(workspaceId, (w) => w.runs.appendRunEvents(runId, events, { assignSeq }));
+  const list = (runId: string, options: { afterSeq?: number; limit?: number } = {}) =>
+    h().store.withWorkspace(workspaceId, (w) => w.runs.listRunEvents(runId, options));
+
+  it('stores stamped batches exactly and replays them after any seq', async () => {
+    const run = await newRun();
+    const stamper = createEventStamper({ runId: run.id });
+    const events = script(agentId).map((p) => stamper.stamp(p));
+    expect(await append(run.id, events.slice(0, 3))).toMatchObject({
+      firstSeq: 1,
+      lastSeq: 3,
+      closed: false,
+    });
+    expect(await append(run.id, events.slice(3))).toMatchObject({ firstSeq: 4, lastSeq: 7 });
+    expect(await list(run.id)).toEqual(events);
+    expect(await list(run.id, { afterSeq: 5 })).toEqual(events.slice(5));
+    expect(await list(run.id, { afterSeq: 2, limit: 2 })).toEqual(events.slice(2, 4));
+    expect(await list(run.id, { afterSeq: 7 })).toEqual([]);
+    const stored = await h().store.withWorkspace(workspaceId, (w) => w.runs.get(run.id));
+    expect(stored).toMatchObject({
+      status: 'running',
+      provider: 'openai',
+      model: 'gpt-4.1-mini',
+      lastSeq: 7,
+      finishedAt: null,
+    });
+  });
+
+  it('refuses a batch that does not continue the log, and writes nothing of it', async () => {
+    const run = await newRun();
+    const stamper = createEventStamper({ runId: run.id });
+    const events = script(agentId).map((p) => stamper.stamp(p));
+    await append(run.id, events.slice(0, 2));
+    for (const wrong of [events.slice(0, 2), events.slice(3, 5)]) {
+      await expect(append(run.id, wrong)).rejects.toMatchObject({
+        code: 'store.seq_conflict',
+        details: { expected: 3, received: wrong[0]!.seq },
+      });
+    }
+    await expect(append(run.id, [events[2]!, events[4]!])).rejects.toMatchObject({
+      code: 'store.invalid_input',
+    });
+    expect((await list(run.id)).map((e) => e.seq)).toEqual([1, 2]);
+    // The caller's own transaction survives the typed error.
+    const after = await h().store.withWorkspace(workspaceId, async (w) => {
+      await w.runs.appendRunEvents(run.id, events.slice(0, 1)).catch(() => undefined);
+      return w.runs.appendRunEvents(run.id, events.slice(2, 4));
+    });
+    expect(after.lastSeq).toBe(4);
+  });
+
+  it('validates every event: shape, run id, size, terminal last', async () => {
+    const run = await newRun();
+    const start = {
+      v: 1,
+      seq: 1,
+      runId: run.id,
+      t: 0,
+      type: 'run.start',
+      agentId,
+      startedAt: new Date().toISOString(),
+    } as const;
+    const cases: [unknown[], string][] = [
+      [[], ''],
+      [[{ ...start, type: 'no.such.type' }], '0.type'],
+      [[{ ...start, seq: 0 }], '0.seq'],
+      [[{ ...start, runId: 'another-run' }], '0'],
+      [
+        [
+          { ...start },
+          {
+            v: 1,
+            seq: 2,
+            runId: run.id,
+            t: 1,
+            type: 'text.delta',
+            partId: 'p',
+            delta: 'x'.repeat(300_000),
+          },
+        ],
+        '1',
+      ],
+      [
+        [
+          { v: 1, seq: 1, runId: run.id, t: 1, type: 'run.abort', reason: 'cancelled' },
+          { ...start, seq: 2 },
+        ],
+        '0',
+      ],
+    ];
+    for (const [events, path] of cases) {
+      const error = await append(run.id, events as ParleyEvent[]).catch((e: unknown) => e);
+      expect(error, path).toMatchObject({ code: 'store.invalid_input' });
+      if (path)
+        expect((error as { issues: { path: string }[] }).issues.map((i) => i.path)).toContain(path);
+    }
+    await expect(append('not-a-uuid', [start])).rejects.toMatchObject({
+      code: 'store.invalid_input',
+    });
+    expect(await list(run.id)).toEqual([]);
+  });
+
+  it('closes the log with the terminal event and projects the outcome onto the run', async () => {
+    const run = await newRun();
+    const stamper = createEventStamper({ runId: run.id });
+    const events = [
+      ...script(agentId),
+      {
+        type: 'run.finish',
+        finishReason: { unified: 'stop' },
+        usage,
+        timing: { durationMs: 900, ttftMs: 143.25, steps: 1 },
+      },
+    ].map((p) => stamper.stamp(p as ParleyEventPayload));
+    expect(await append(run.id, events)).toMatchObject({ lastSeq: 8, closed: true });
+    const finished = await h().store.withWorkspace(workspaceId, (w) => w.runs.get(run.id));
+    expect(finished).toMatchObject({
+      status: 'succeeded',
+      finishReason: 'stop',
+      ttftMs: 143.25,
+      durationMs: 900,
+      inputTokens: 12,
+      outputTokens: 7,
+      costUsd: 0.0004,
+      costSource: 'pricebook',
+      finishedAt: expect.any(Date),
+    });
+    const late = stamper.stamp({ type: 'run.abort', reason: 'cancelled' });
+    await expect(append(run.id, [late])).rejects.toMatchObject({ code: 'store.run_closed' });
+    await expect(append(run.id, [late], true)).rejects.toMatchObject({ code: 'store.run_closed' });
+  });
+
+  it('records failures and cancellations on the run', async () => {
+    const failed = await newRun();
+    await append(failed.id, [
+      {
+        v: 1,
+        seq: 1,
+        runId: failed.id,
+        t: 0,
+        type: 'run.error',
+        partial: false,
+        error: { code: 'rate_limited', message: 'slow down', retryable: true },
+      },
+    ]);
+    const cancelled = await newRun();
+    await append(cancelled.id, [
+      {
+        v: 1,
+        seq: 1,
+        runId: cancelled.id,
+        t: 0,
+        type: 'run.abort',
+        reason: 'cancelled',
+        by: 'user:1',
+      },
+    ]);
+    const runs = await h().store.withWorkspace(workspaceId, async (w) => [
+      await w.runs.get(failed.id),
+      await w.runs.get(cancelled.id),
+    ]);
+    expect(runs[0]).toMatchObject({
+      status: 'failed',
+      finishReason: 'error',
+      error: { code: 'rate_limited' },
+    });
+    expect(runs[1]).toMatchObject({ status: 'cancelled', finishReason: 'abort:cancelled' });
+    expect(
+      await h().store.withWorkspace(workspaceId, (w) => w.runs.list({ status: 'cancelled' })),
+    ).toEqual([expect.objectContaining({ id: cancelled.id })]);
+  });
+
+  it('numbers events itself for a second writer (assignSeq)', async () => {
+    const run = await newRun();
+    const stamper = createEventStamper({ runId: run.id });
+    await append(run.id, [
+      stamper.stamp({ type: 'run.start', agentId, startedAt: new Date().toISOString() }),
+    ]);
+    const result = await append(
+      run.id,
+      [
+        {
+          v: 1,
+          seq: 99,
+          runId: run.id,
+          t: 5,
+          type: 'run.abort',
+          reason: 'cancelled',
+          by: 'server',
+        },
+      ],
+      true,
+    );
+    expect(result).toMatchObject({ firstSeq: 2, lastSeq: 2, closed: true });
+    expect(result.events[0]!.seq).toBe(2);
+    expect((await list(run.id)).map((e) => e.seq)).toEqual([1, 2]);
+  });
+
+  it('writes a large batch in one call', async () => {
+    const run = await newRun();
+    const stamper = createEventStamper({ runId: run.id });
+    const events = [
+      stamper.stamp({ type: 'run.start', agentId, startedAt: new Date().toISOString() }),
+      stamper.stamp({
+        type: 'step.start',
+        stepIndex: 0,
+        provider: 'scripted',
+        model: 'demo',
+        attempt: 1,
+      }),
+      stamper.stamp({ type: 'text.start', partId: 'p' }),
+      ...Array.from({ length: 2_500 }, (_, i) =>
+        stamper.stamp({ type: 'text.delta', partId: 'p', delta: `${i} ` }),
+      ),
+    ];
+    expect(await append(run.id, events)).toMatchObject({ lastSeq: 2_503 });
+    const replay = await list(run.id, { afterSeq: 0, limit: 10_000 });
+    expect(replay.map((e) => e.seq)).toEqual(events.map((e) => e.seq));
+  });
+
+  it(`keeps seq gap-free with concurrent writers${engine === 'postgres' ? ' on two separate pools' : ''}`, async () => {
+    const run = await newRun();
+    // PostgreSQL: a second store with its own pool, as another server instance would have.
+    const second = engine === 'postgres' ? await h().reopen() : h().store;
+    const writers = 6;
+    const batches = 8;
+    await Promise.all(
+      Array.from({ length: writers }, async (_, writer) => {
+        const store = writer % 2 === 0 ? h().store : second;
+        for (let b = 0; b < batches; b++) {
+          const size = 1 + ((writer + b) % 4);
+          const events = Array.from({ length: size }, (_, i) => ({
+            v: 1 as const,
+            seq: 1,
+            runId: run.id,
+            t: b,
+            type: 'text.delta' as const,
+            partId: `w${writer}`,
+            delta: `${b}.${i}`,
+          }));
+          await append(run.id, events, true, store);
+        }
+      }),
+    );
+    const log = await list(run.id, { limit: 10_000 });
+    const total = Array.from({ length: writers }, (_, w) =>
+      Array.from({ length: batches }, (_, b) => 1 + ((w + b) % 4)),
+    )
+      .flat()
+      .reduce((x, y) => x + y, 0);
+    expect(log.map((e) => e.seq)).toEqual(Array.from({ length: total }, (_, i) => i + 1));
+    // Each writer's events keep their own order, and each batch stays contiguous.
+    for (let w = 0; w < writers; w++) {
+      const mine = log.filter((e) => e.type === 'text.delta' && e.partId === `w${w}`);
+      expect(mine.map((e) => (e as { delta: string }).delta)).toEqual(
+        Array.from({ length: batches }, (_, b) =>
+          Array.from({ length: 1 + ((w + b) % 4) }, (_, i) => `${b}.${i}`),
+        ).flat(),
+      );
+    }
+    const [row] = await h().admin<{ last_seq: number }>('select last_seq from runs where id = $1', [
+      run.id,
+    ]);
+    expect(row?.last_seq).toBe(total);
+  });
+
+  it('lets exactly one of two writers claim the same seqs', async () => {
+    const run = await newRun();
+    const second = engine === 'postgres' ? await h().reopen() : h().store;
+    const event = (text: string): ParleyEvent => ({
+      v: 1,
+      seq: 1,
+      runId: run.id,
+      t: 0,
+      type: 'text.delta',
+      partId: 'p',
+      delta: text,
+    });
+    const results = await Promise.allSettled([
+      append(run.id, [event('first')]),
+      append(run.id, [event('second')], false, second),
+    ]);
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    const rejected = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
+    expect(rejected.reason).toMatchObject({ code: 'store.seq_conflict' });
+    expect(await list(run.id)).toHaveLength(1);
+  });
+});
