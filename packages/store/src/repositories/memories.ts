@@ -222,6 +222,27 @@ function toHit(row: MemoryRow): MemoryHit {
   };
 }
 
+/**
+ * Nearest memories by cosine distance. The cast and the size predicate repeat the partial
+ * index definitions (drizzle/0001_security.sql) so the planner can use the HNSW index for
+ * that size; other sizes are scanned exactly.
+ */
+export function vectorSearchQuery(
+  filters: SQL | undefined,
+  embedding: number[],
+  limit: number,
+): SQL {
+  const d = embedding.length;
+  const type = INDEXED_EMBEDDING_DIMENSIONS[d];
+  const column = type ? sql.raw(`(m.embedding::${type}(${d}))`) : sql.raw('m.embedding');
+  const probe = sql`${vectorLiteral(embedding)}::${sql.raw(type ? `${type}(${d})` : 'vector')}`;
+  return sql`select ${selectMemory}, 1 - (${column} <=> ${probe}) as score
+             from memories m
+             where ${filters} and m.embedding_dimensions = ${sql.raw(String(d))}
+             order by ${column} <=> ${probe}
+             limit ${limit}`;
+}
+
 export function memoriesRepository(ctx: ScopeContext) {
   const repo = {
     /** Stores a memory; with an embedding, its size (and model) must match the agent's. */
@@ -450,7 +471,7 @@ export function memoriesRepository(ctx: ScopeContext) {
 
     /**
      * Recalls memories: by cosine similarity when an embedding is given and the agent has
-     * embeddings, else by full-text search on `query`. Only the agent's memories the scope
+     * embeddings, else (or when no vector matches) by full-text search on `query`. Only the agent's memories the scope
      * allows are seen, and row-level security keeps every other workspace out.
      */
     async search(input: MemorySearch): Promise<MemorySearchResult> {
@@ -467,25 +488,18 @@ export function memoriesRepository(ctx: ScopeContext) {
       );
 
       if (search.embedding && agent.dimensions !== null) {
-        const d = search.embedding.length;
-        checkEmbedding(search.agentId, agent, d, search.embeddingModel);
-        // The cast and the predicate repeat the partial index definitions, so the planner
-        // can use the HNSW index for this size; other sizes scan exactly.
-        const type = INDEXED_EMBEDDING_DIMENSIONS[d];
-        const column = type ? sql.raw(`(m.embedding::${type}(${d}))`) : sql.raw('m.embedding');
-        const probe = sql`${vectorLiteral(search.embedding)}::${sql.raw(type ? `${type}(${d})` : 'vector')}`;
+        checkEmbedding(search.agentId, agent, search.embedding.length, search.embeddingModel);
         // With RLS and scope filters, HNSW would otherwise stop after ef_search candidates,
         // most of them filtered out (pgvector ≥ 0.8 "iterative index scans").
         await ctx.tx.execute(sql`select set_config('hnsw.iterative_scan', 'strict_order', true)`);
         const rows = await queryRows<MemoryRow>(
           ctx.tx,
-          sql`select ${selectMemory}, 1 - (${column} <=> ${probe}) as score
-              from memories m
-              where ${filters} and m.embedding_dimensions = ${sql.raw(String(d))}
-              order by ${column} <=> ${probe}
-              limit ${search.limit}`,
+          vectorSearchQuery(filters, search.embedding, search.limit),
         );
-        return { method: 'vector', hits: rows.map(toHit) };
+        // No vector matched (e.g. embeddings are being re-computed after a model change):
+        // fall through to the words, when there are any.
+        if (rows.length > 0 || search.query === undefined)
+          return { method: 'vector', hits: rows.map(toHit) };
       }
 
       if (search.query === undefined) return { method: 'vector', hits: [] };
