@@ -235,6 +235,31 @@ describe('retries before the first token', () => {
     });
   });
 
+  it('retries an Anthropic overloaded_error that arrives after an empty text block opened', async () => {
+    const event = (type: string, fields: Record<string, unknown> = {}) =>
+      `event: ${type}\ndata: ${JSON.stringify({ type, ...fields })}\n\n`;
+    const calls = replyInTurn((response) => {
+      response.writeHead(200, SSE_HEADERS);
+      response.end(
+        event('message_start', { message: { id: 'msg_0', usage: { input_tokens: 5 } } }) +
+          event('content_block_start', { index: 0, content_block: { type: 'text', text: '' } }) +
+          event('ping') +
+          event('error', { error: { type: 'overloaded_error', message: 'Overloaded' } }),
+      );
+    }, succeed('anthropic'));
+    const events = await collect(model('anthropic', { maxRetries: 1 }));
+    expect(calls()).toBe(2);
+    expect(events.map((e) => e.type).slice(0, 5)).toEqual([
+      'step.start',
+      'text.start',
+      'text.end',
+      'usage',
+      'step.reset',
+    ]);
+    expect(events[4]).toMatchObject({ error: { code: 'overloaded' } });
+    expect(textOf(reduceEvents(events))).toBe('Hello');
+  });
+
   it('gives up after maxRetries with the last error', async () => {
     const calls = replyInTurn((response) => {
       response.writeHead(503, { 'content-type': 'application/json', 'retry-after': '0' });

@@ -236,6 +236,21 @@ describe('Chat Completions tool-call accumulation', () => {
     });
   });
 
+  it('content sent as an array of typed parts (Mistral) streams its text parts', async () => {
+    const events = await replay(
+      'openai-compatible',
+      chunk({
+        content: [
+          { type: 'thinking', thinking: [] },
+          { type: 'text', text: 'Bonjour' },
+        ],
+      }) +
+        chunk({ content: '!' }, 'stop') +
+        'data: [DONE]\n\n',
+    );
+    expect(textOf(reduceEvents(events))).toBe('Bonjour!');
+  });
+
   it('text after a finished reasoning part, and the refusal, stay in their channels', async () => {
     const events = await replay(
       'openai-compatible',

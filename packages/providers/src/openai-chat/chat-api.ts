@@ -22,7 +22,8 @@ const ToolCallDeltaSchema = z.object({
 export type ChatToolCallDelta = z.infer<typeof ToolCallDeltaSchema>;
 
 const DeltaSchema = z.object({
-  content: z.string().nullish(),
+  /** A string; a few servers (Mistral) send an array of typed parts instead. */
+  content: z.union([z.string(), z.array(z.unknown())]).nullish(),
   refusal: z.string().nullish(),
   /** Reasoning text: Ollama and OpenRouter `reasoning`; DeepSeek, vLLM, xAI `reasoning_content`. */
   reasoning: z.string().nullish(),

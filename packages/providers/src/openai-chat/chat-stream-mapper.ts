@@ -6,6 +6,7 @@ import {
   type Usage,
 } from '@parley/protocol';
 import { errorFromBody } from '../shared/error-body.ts';
+import { isRecord, stringOf } from '../shared/json.ts';
 import { createPartIds } from '../shared/part-ids.ts';
 import type { StreamMapper, StreamOutcome } from '../shared/stream-mapper.ts';
 import { completeToolCall } from '../shared/tool-call-args.ts';
@@ -38,6 +39,15 @@ export interface ChatMapperOptions {
 export function readPlainReasoning(delta: ChatDelta): ReasoningPiece[] {
   const text = delta.reasoning_content || delta.reasoning;
   return text ? [{ text, visibility: 'full' }] : [];
+}
+
+/** The text of `delta.content`: a string, or the `text` parts of an array. */
+function contentText(content: ChatDelta['content']): string {
+  if (typeof content === 'string') return content;
+  if (!Array.isArray(content)) return '';
+  return content
+    .map((part) => (isRecord(part) && part.type === 'text' ? (stringOf(part.text) ?? '') : ''))
+    .join('');
 }
 
 interface ToolCallState {
@@ -244,9 +254,10 @@ export function createChatStreamMapper(options: ChatMapperOptions): StreamMapper
         const delta = choice.delta;
         if (delta) {
           for (const piece of readReasoning(delta)) reasoningPiece(piece, out);
-          if (delta.content) {
+          const content = contentText(delta.content);
+          if (content) {
             endReasoning(out);
-            textDelta('text', delta.content, out);
+            textDelta('text', content, out);
           }
           if (delta.refusal) {
             endReasoning(out);
