@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { z } from 'zod';
-import { queryRows } from '../db.ts';
+import { queryRows, type Tx } from '../db.ts';
 import { StoreError } from '../errors.ts';
 import type { WorkspaceRole } from '../identity/roles.ts';
 import type { Workspace } from '../repositories/workspace.ts';
@@ -17,6 +17,28 @@ export interface UserWorkspace {
   createdAt: Date;
 }
 
+async function insertWorkspace(
+  tx: Tx,
+  id: string,
+  name: string,
+  ownerUserId: string,
+): Promise<Workspace> {
+  const [row] = await tx
+    .insert(workspaces)
+    .values({ id, name, createdBy: ownerUserId })
+    .returning();
+  await tx.insert(memberships).values({ workspaceId: id, userId: ownerUserId, role: 'owner' });
+  await tx.insert(auditEvents).values({
+    workspaceId: id,
+    actorType: 'user',
+    actorId: ownerUserId,
+    action: 'workspace.create',
+    targetType: 'workspace',
+    targetId: id,
+  });
+  return row!;
+}
+
 export function workspacesSystem(deps: SystemDeps, users: ReturnType<typeof usersSystem>) {
   const system = {
     /**
@@ -30,24 +52,7 @@ export function workspacesSystem(deps: SystemDeps, users: ReturnType<typeof user
         'workspace',
       );
       const id = randomUUID();
-      return deps.scopedTx(id, async (tx) => {
-        const [row] = await tx
-          .insert(workspaces)
-          .values({ id, name: value.name, createdBy: value.ownerUserId })
-          .returning();
-        await tx
-          .insert(memberships)
-          .values({ workspaceId: id, userId: value.ownerUserId, role: 'owner' });
-        await tx.insert(auditEvents).values({
-          workspaceId: id,
-          actorType: 'user',
-          actorId: value.ownerUserId,
-          action: 'workspace.create',
-          targetType: 'workspace',
-          targetId: id,
-        });
-        return row!;
-      });
+      return deps.scopedTx(id, (tx) => insertWorkspace(tx, id, value.name, value.ownerUserId));
     },
 
     /** The workspaces a user belongs to, with their role in each (for the workspace switcher). */
@@ -76,7 +81,7 @@ export function workspacesSystem(deps: SystemDeps, users: ReturnType<typeof user
     async ensureLocalOwner(
       input: { email?: string; displayName?: string; workspaceName?: string } = {},
     ): Promise<{ user: User; workspace: UserWorkspace }> {
-      const email = input.email ?? 'owner@localhost';
+      const email = input.email ?? 'owner@parley.local';
       let user = await users.findByEmail(email);
       if (!user) {
         try {
@@ -87,11 +92,21 @@ export function workspacesSystem(deps: SystemDeps, users: ReturnType<typeof user
         }
       }
       if (!user) throw new StoreError('store.not_found', 'The local owner could not be created.');
-      let [workspace] = await system.listForUser(user.id);
-      if (!workspace) {
-        await system.create({ name: input.workspaceName ?? 'Default', ownerUserId: user.id });
-        [workspace] = await system.listForUser(user.id);
-      }
+      const owner = user;
+      const id = randomUUID();
+      // Check and create under one lock, so two processes starting at once make one workspace.
+      await deps.scopedTx(id, async (tx) => {
+        await tx.execute(
+          sql`select pg_advisory_xact_lock(hashtext(${`parley.local-owner:${owner.id}`}))`,
+        );
+        const existing = await queryRows(
+          tx,
+          sql`select 1 from parley_user_workspaces(${owner.id})`,
+        );
+        if (existing.length === 0)
+          await insertWorkspace(tx, id, input.workspaceName ?? 'Default', owner.id);
+      });
+      const [workspace] = await system.listForUser(user.id);
       return { user, workspace: workspace! };
     },
   };

@@ -1,0 +1,90 @@
+// @parley/store: the only way Parley reaches its database. Explicit exports only: adding a
+// name here makes it public API. Test-only internals live in ./internal.ts.
+
+export {
+  API_TOKEN_PREFIX,
+  isWellFormedApiToken,
+  parseSessionCookie,
+} from './auth/tokens.ts';
+export {
+  EmbeddingMismatchError,
+  type InputIssue,
+  isStoreError,
+  STORE_ERROR_CODES,
+  StoreError,
+  type StoreErrorCode,
+  VaultError,
+} from './errors.ts';
+export {
+  ALL_PERMISSIONS,
+  effectivePermissions,
+  INVITABLE_ROLES,
+  type InvitableRole,
+  PERMISSIONS,
+  type Permission,
+  PermissionSchema,
+  ROLE_PERMISSIONS,
+  roleAllows,
+  WORKSPACE_ROLES,
+  type WorkspaceRole,
+  WorkspaceRoleSchema,
+} from './identity/roles.ts';
+export type { MigrateResult } from './migrate.ts';
+export type { Agent, AgentVersion } from './repositories/agents.ts';
+export { type ApiTokenInfo, MAX_TOKEN_LIFETIME_MS } from './repositories/api-tokens.ts';
+export {
+  type AuditEvent,
+  type SecuritySignal,
+  SIGNAL_SEVERITIES,
+  type SignalInput,
+  type SignalSeverity,
+} from './repositories/audit.ts';
+export {
+  type Conversation,
+  type Message,
+  type MessagePart,
+  MessagePartSchema,
+  MessageRoleSchema,
+  type NewMessage,
+} from './repositories/conversations.ts';
+export {
+  INDEXED_EMBEDDING_DIMENSIONS,
+  type Memory,
+  type MemoryHit,
+  type MemoryScopeKind,
+  type MemorySearch,
+  type MemorySearchResult,
+} from './repositories/memories.ts';
+export {
+  type AppendOptions,
+  type AppendResult,
+  RUN_STATUSES,
+  type Run,
+  type RunStatus,
+} from './repositories/runs.ts';
+export { type SecretInfo, SecretNameSchema } from './repositories/secrets.ts';
+export type {
+  Invitation,
+  InvitationStatus,
+  Member,
+  Membership,
+  Workspace,
+} from './repositories/workspace.ts';
+export type { Actor, ScopeOptions } from './scope.ts';
+export {
+  type IsolationReport,
+  type OpenStoreOptions,
+  openStore,
+  type Store,
+  type StoreCommonOptions,
+} from './store.ts';
+export type { ApiTokenAuthFailure, ApiTokenAuthResult, InvitationPreview } from './system/auth.ts';
+export type { SystemSurface } from './system/index.ts';
+export { FUNNEL_STEPS, type FunnelStep } from './system/product-events.ts';
+export type { Session } from './system/sessions.ts';
+export type { InstanceSignal } from './system/signals.ts';
+export type { User } from './system/users.ts';
+export type { RotationResult, VaultStatus } from './system/vault-admin.ts';
+export type { UserWorkspace } from './system/workspaces.ts';
+export { LIMITS } from './validation.ts';
+export type { WorkspaceScope } from './workspace-scope.ts';
