@@ -144,7 +144,7 @@ describeEachEngine('identity', (h) => {
       email: email('stranger'),
       displayName: 'X',
     });
-    const { invitation, token } = await h().store.withWorkspace(
+    const { token } = await h().store.withWorkspace(
       workspaceId,
       (w) => w.invitations.create({ email: invitee.email, role: 'developer', invitedBy: owner.id }),
       { actor: { type: 'user', id: owner.id } },

@@ -192,11 +192,11 @@ describeEachEngine(
         master_key_version: number;
       }>('select id, wrapped_key, master_key_version from workspace_keys order by id');
       expect(keysAfter.map((k) => k.master_key_version)).toEqual(keysBefore.map(() => 2));
-      keysAfter.forEach((k, i) =>
+      for (const [i, k] of keysAfter.entries()) {
         expect(Buffer.from(k.wrapped_key).equals(Buffer.from(keysBefore[i]!.wrapped_key))).toBe(
           false,
-        ),
-      );
+        );
+      }
       expect(await store.system.vault.status()).toMatchObject({
         currentVersion: 2,
         configuredVersions: [1, 2],
