@@ -30,7 +30,11 @@ export interface ChatMapperOptions {
   provider: string;
   /** Reads a delta's reasoning; the default takes `reasoning_content`, else `reasoning`. */
   readReasoning?: (delta: ChatDelta) => ReasoningPiece[];
+  /** Maps `finish_reason` (and a router's `native_finish_reason`); default: Chat Completions. */
+  mapFinish?: (raw: string, native: string | undefined) => FinishReason;
 }
+
+const chatFinish = (raw: string): FinishReason => ({ unified: mapChatFinishReason(raw), raw });
 
 /**
  * `reasoning_content` (DeepSeek, vLLM, xAI) or `reasoning` (Ollama, OpenRouter): one of them,
@@ -74,6 +78,7 @@ interface ToolCallState {
 export function createChatStreamMapper(options: ChatMapperOptions): StreamMapper {
   const newId = createPartIds();
   const readReasoning = options.readReasoning ?? readPlainReasoning;
+  const mapFinish = options.mapFinish ?? chatFinish;
   let textPart: string | undefined;
   let refusalPart: string | undefined;
   let reasoning: { partId: string; replay: unknown[]; signature?: string } | undefined;
@@ -271,8 +276,7 @@ export function createChatStreamMapper(options: ChatMapperOptions): StreamMapper
         }
         const raw = choice.finish_reason;
         if (raw) {
-          const native = choice.native_finish_reason;
-          finishReason = { unified: mapChatFinishReason(raw), raw, ...(native ? { native } : {}) };
+          finishReason = mapFinish(raw, choice.native_finish_reason ?? undefined);
           closeAll(out);
           if (raw === 'error')
             fail(

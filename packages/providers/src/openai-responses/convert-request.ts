@@ -1,7 +1,7 @@
 import type { ContentPart, ModelMessage, ModelRequest, ToolChoice } from '../model.ts';
 import { argsJson, imageUrlOf, textOfContent } from '../shared/content.ts';
 import { isRecord } from '../shared/json.ts';
-import { RESPONSES_REPLAY_PROVIDER } from './responses-stream-mapper.ts';
+import { RESPONSES_REPLAY_PROVIDER } from './responses-api.ts';
 
 function inputContent(content: string | ContentPart[]) {
   if (typeof content === 'string') return content;

@@ -7,6 +7,9 @@ import { z } from 'zod';
  * the many hosted-tool events Parley does not use are ignored.
  */
 
+/** The provider name in `reasoning.end.replay`; the request converter looks for it. */
+export const RESPONSES_REPLAY_PROVIDER = 'openai-responses';
+
 export const ResponsesUsageSchema = z.object({
   input_tokens: z.number().nullish(),
   input_tokens_details: z.object({ cached_tokens: z.number().nullish() }).nullish(),

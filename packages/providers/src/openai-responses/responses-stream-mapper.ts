@@ -18,15 +18,13 @@ import {
   ErrorEventSchema,
   type OutputItem,
   OutputItemEventSchema,
+  RESPONSES_REPLAY_PROVIDER,
   ReasoningDeltaEventSchema,
   ResponseEventSchema,
   TextDeltaEventSchema,
   TextDoneEventSchema,
 } from './responses-api.ts';
 import { responsesUsage } from './responses-usage.ts';
-
-/** The provider name in `reasoning.end.replay`; the request converter looks for it. */
-export const RESPONSES_REPLAY_PROVIDER = 'openai-responses';
 
 interface CallState {
   callId: string;

@@ -5,6 +5,7 @@ import { mergeHeaders } from '../shared/http-post.ts';
 import { resolveSettings } from '../shared/resolve-settings.ts';
 import { createStreamingModel } from '../shared/streaming-model.ts';
 import { toOpenRouterBody } from './convert-request.ts';
+import { mapOpenRouterFinish } from './map-finish-reason.ts';
 import { readOpenRouterReasoning } from './reasoning-details.ts';
 
 export const OPENROUTER_BASE_URL = 'https://openrouter.ai/api/v1';
@@ -46,7 +47,11 @@ export function createOpenRouterModel(settings: ModelSettings): LanguageModel {
     requestIdHeaders,
     toBody: (request) => toOpenRouterBody(resolved.model, request),
     createMapper: () =>
-      createChatStreamMapper({ provider: 'openrouter', readReasoning: readOpenRouterReasoning }),
+      createChatStreamMapper({
+        provider: 'openrouter',
+        readReasoning: readOpenRouterReasoning,
+        mapFinish: mapOpenRouterFinish,
+      }),
     embed: createOpenAiStyleEmbed({
       provider: 'openrouter',
       settings: resolved,

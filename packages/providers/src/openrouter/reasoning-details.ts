@@ -1,6 +1,6 @@
 import type { AssistantReasoning } from '../model.ts';
 import { type ReasoningPiece, readPlainReasoning } from '../openai-chat/chat-stream-mapper.ts';
-import { isRecord, stringOf } from '../shared/json.ts';
+import { ReasoningDetailSchema } from './openrouter-api.ts';
 
 type Delta = Parameters<typeof readPlainReasoning>[0];
 
@@ -16,15 +16,15 @@ export function readOpenRouterReasoning(delta: Delta): ReasoningPiece[] {
   const details = delta.reasoning_details;
   if (!details || details.length === 0) return readPlainReasoning(delta);
   return details.map((detail) => {
-    const fields = isRecord(detail) ? detail : {};
-    const type = stringOf(fields.type);
+    const parsed = ReasoningDetailSchema.safeParse(detail);
+    const fields = parsed.success ? parsed.data : {};
+    const type = fields.type;
     const text =
       type === 'reasoning.summary'
-        ? stringOf(fields.summary)
+        ? fields.summary
         : type === 'reasoning.encrypted'
           ? undefined
-          : stringOf(fields.text);
-    const signature = stringOf(fields.signature);
+          : fields.text;
     return {
       text: text ?? '',
       visibility:
@@ -33,8 +33,9 @@ export function readOpenRouterReasoning(delta: Delta): ReasoningPiece[] {
           : type === 'reasoning.encrypted'
             ? 'encrypted'
             : 'full',
+      // The entry as received, not the parsed copy: it goes back unchanged.
       replay: detail,
-      ...(signature ? { signature } : {}),
+      ...(fields.signature ? { signature: fields.signature } : {}),
     };
   });
 }
