@@ -381,11 +381,12 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
   const assertOpen = () => {
     if (closed) throw new StoreError('store.closed', 'The store has been closed.');
   };
-  const scoped = <T>(workspaceId: string | null, fn: (tx: Tx) => Promise<T>) => {
+  // async: a bad argument or a closed store rejects the promise instead of throwing synchronously.
+  const scoped = async <T>(workspaceId: string | null, fn: (tx: Tx) => Promise<T>) => {
     assertOpen();
     return runScoped(engine.db, workspaceId, fn);
   };
-  const withWorkspace = <T>(
+  const withWorkspace = async <T>(
     workspaceId: string,
     fn: (ws: WorkspaceScope) => Promise<T>,
     scopeOptions?: ScopeOptions,
@@ -448,7 +449,7 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
     kind: engine.kind,
     vault,
     scoped,
-    adminQuery: (text, params) => {
+    adminQuery: async (text, params) => {
       assertOpen();
       return engine.adminQuery(text, params);
     },
