@@ -105,7 +105,10 @@ export interface ModelSettings {
   apiKey?: string;
   baseURL?: string;
   headers?: Record<string, string>;
-  /** Overall limit for one request, including the whole stream (default 120 s). */
+  /**
+   * Longest silence allowed: no response headers, or no bytes of the stream, for this long ends
+   * the step with a `timeout` error (default 120 s). A stream that keeps flowing is never cut.
+   */
   timeoutMs?: number;
   /** Retries of retryable errors before the first token (default 2). */
   maxRetries?: number;

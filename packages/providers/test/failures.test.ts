@@ -105,6 +105,22 @@ describe.each(NETWORK_PROVIDERS)('%s: failures end in a typed error, never a han
     expect(textOf(reduceEvents(events))).toBe('Hello');
   });
 
+  it('the time limit is for silence: a slow stream that keeps flowing is not cut off', async () => {
+    handle = async (_request, response) => {
+      response.writeHead(200, SSE_HEADERS);
+      response.write(start);
+      // 8 × 60 ms = 480 ms in all, well past the 200 ms limit, but never 200 ms of silence.
+      for (let i = 0; i < 8; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 60));
+        response.write(': still here\n\n');
+      }
+      response.end(end);
+    };
+    const events = await collect(model(provider, { timeoutMs: 200 }));
+    expect(lastFinish(events).error).toBeUndefined();
+    expect(textOf(reduceEvents(events)).startsWith('Hello')).toBe(true);
+  });
+
   it('a server that never answers times out (no response headers at all)', async () => {
     handle = (request) => hang(request);
     const events = await collect(model(provider, { timeoutMs: 200 }));

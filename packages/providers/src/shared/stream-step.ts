@@ -115,6 +115,7 @@ export async function* streamStep(
     const decoder = new TextDecoder();
     async function* sniff(body: AsyncIterable<Uint8Array>) {
       for await (const chunk of body) {
+        request.touch();
         if (messages === 0 && comments === 0 && sniffed.length < SNIFF_LIMIT)
           sniffed += decoder.decode(chunk, { stream: true });
         yield chunk;

@@ -17,7 +17,7 @@ export function transportError(
   if (request.reason === 'cancelled')
     return streamError('cancelled', 'the request was cancelled', { provider });
   if (request.reason === 'timeout')
-    return streamError('timeout', `the provider did not finish answering within ${timeoutMs} ms`, {
+    return streamError('timeout', `the provider sent nothing for ${timeoutMs} ms`, {
       provider,
     });
   const detail = describe(thrown);
