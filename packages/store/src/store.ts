@@ -4,7 +4,7 @@ import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { z } from 'zod';
 import { lockDataDir, prepareDataDir } from './data-dir.ts';
-import { type Db, queryRows, type Tx } from './db.ts';
+import { type Db, queryRows, sqlState, type Tx } from './db.ts';
 import { StoreError } from './errors.ts';
 import {
   APP_ROLE,
@@ -327,24 +327,43 @@ async function openPglite(dataDir: string | undefined): Promise<Engine> {
   };
 }
 
+/** A master key from the option or PARLEY_MASTER_KEY, validated before anything is opened. */
+function keyringFromSetting(options: OpenStoreOptions): MasterKeyring | undefined {
+  const setting = options.masterKey ?? process.env.PARLEY_MASTER_KEY;
+  if (setting === undefined || setting.trim() === '') return undefined;
+  const where = options.masterKey !== undefined ? 'masterKey' : 'PARLEY_MASTER_KEY';
+  return new MasterKeyring('setting', parseMasterKeySetting(setting, where));
+}
+
 async function resolveKeyring(
   options: OpenStoreOptions,
+  fromSetting: MasterKeyring | undefined,
   dataDir: string | undefined,
 ): Promise<MasterKeyring | undefined> {
-  const setting = options.masterKey ?? process.env.PARLEY_MASTER_KEY;
-  if (setting !== undefined && setting.trim() !== '') {
-    return new MasterKeyring(
-      'setting',
-      parseMasterKeySetting(
-        setting,
-        options.masterKey !== undefined ? 'masterKey' : 'PARLEY_MASTER_KEY',
-      ),
-    );
-  }
+  if (fromSetting) return fromSetting;
   const file = options.masterKeyFile ?? (dataDir ? join(dataDir, 'master.key') : undefined);
   if (file) return loadOrCreateKeyFile(resolve(file));
   if ('memory' in options) return ephemeralKeyring();
   return undefined;
+}
+
+/** Migration SQL carries no parameters, so the driver's message is safe to pass on. */
+function migrationError(error: unknown): unknown {
+  if (error instanceof StoreError) return error;
+  const code = sqlState(error);
+  const message = (error as Error).message ?? String(error);
+  if (code === '42501' || code === '42710') {
+    return new StoreError(
+      'store.insufficient_privileges',
+      `The migration connection lacks a privilege (${message}). Pass migrationUrl with a superuser, or see the SQL in docs/identity.md.`,
+      { pgCode: code },
+    );
+  }
+  return code
+    ? new StoreError('store.database_error', `Migration failed (${code}): ${message}`, {
+        pgCode: code,
+      })
+    : error;
 }
 
 /**
@@ -363,11 +382,12 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
     );
   }
   const dataDir = 'dataDir' in options ? resolve(options.dataDir) : undefined;
+  const fromSetting = keyringFromSetting(options);
   const engine = 'url' in options ? await openPostgres(options) : await openPglite(dataDir);
   let vault: Vault;
   let isolation: IsolationReport;
   try {
-    vault = new Vault(await resolveKeyring(options, dataDir));
+    vault = new Vault(await resolveKeyring(options, fromSetting, dataDir));
     isolation = await describeIsolation(engine.kind, engine.adminQuery);
     if (options.requireEnforcedIsolation && isolation.level !== 'enforced') {
       throw new StoreError('store.isolation_not_enforced', isolation.reason);
@@ -415,9 +435,14 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
           'select session_user as name',
         );
       }
-      const result = await engine.migrationTransaction((s) =>
-        runMigrations(s, runtimeRole ? { runtimeRole } : {}),
-      );
+      let result: MigrateResult;
+      try {
+        result = await engine.migrationTransaction((s) =>
+          runMigrations(s, runtimeRole ? { runtimeRole } : {}),
+        );
+      } catch (error) {
+        throw migrationError(error);
+      }
       await engine.afterMigrate();
       isolation = await describeIsolation(engine.kind, engine.adminQuery);
       if (options.requireEnforcedIsolation && isolation.level !== 'enforced') {

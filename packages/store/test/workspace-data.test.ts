@@ -342,18 +342,11 @@ describeEachEngine('workspace data', (h) => {
     );
   });
 
-  it('refuses a workspace handle used after its transaction, and a closed store', async () => {
+  it('refuses a workspace handle used after its transaction', async () => {
     let leaked: WorkspaceScope | undefined;
     await inWs(async (w) => {
       leaked = w;
     });
     await expect(leaked!.agents.list()).rejects.toMatchObject({ code: 'store.scope_closed' });
-    const other = await h().reopen();
-    await other.close();
-    if (other !== h().store) {
-      await expect(other.withWorkspace(workspaceId, async () => 1)).rejects.toMatchObject({
-        code: 'store.closed',
-      });
-    }
   });
 });
