@@ -70,7 +70,12 @@ export type {
   Membership,
   Workspace,
 } from './repositories/workspace.ts';
-export type { Actor, ScopeOptions } from './scope.ts';
+export {
+  type Actor,
+  type ScopeOptions,
+  STORE_AUDIT_ACTIONS,
+  type StoreAuditAction,
+} from './scope.ts';
 export {
   type IsolationReport,
   type OpenStoreOptions,

@@ -34,6 +34,28 @@ const ScopeOptionsSchema = z.object({
   requestId: text(200).optional(),
 });
 
+/** What the store audits by itself, in the same transaction as the change. */
+export const STORE_AUDIT_ACTIONS = [
+  'workspace.create',
+  'workspace.rename',
+  'member.add',
+  'member.role_change',
+  'member.remove',
+  'invitation.create',
+  'invitation.revoke',
+  'invitation.accept',
+  'token.create',
+  'token.revoke',
+  'secret.create',
+  'secret.update',
+  'secret.delete',
+  'secret.decrypt',
+  'agent.deploy',
+  'agent.delete',
+  'signal.acknowledge',
+] as const;
+export type StoreAuditAction = (typeof STORE_AUDIT_ACTIONS)[number];
+
 export interface AuditEntry {
   action: string;
   targetType?: string;
@@ -77,7 +99,12 @@ export class ScopeContext {
   }
 
   /** Appends to the audit log in the same transaction as the change it records. */
-  async audit(entry: AuditEntry): Promise<void> {
+  async audit(entry: AuditEntry & { action: StoreAuditAction }): Promise<void> {
+    await this.recordAudit(entry);
+  }
+
+  /** Any action, for entries the caller describes (ws.audit.record). */
+  async recordAudit(entry: AuditEntry): Promise<void> {
     const actor = this.options.actor ?? { type: 'system' as const };
     await this.tx.insert(auditEvents).values({
       workspaceId: this.workspaceId,

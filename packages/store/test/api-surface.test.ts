@@ -27,6 +27,7 @@ describe('@parley/store public surface', () => {
         'ROLE_PERMISSIONS',
         'RUN_STATUSES',
         'SIGNAL_SEVERITIES',
+        'STORE_AUDIT_ACTIONS',
         'STORE_ERROR_CODES',
         'SecretNameSchema',
         'StoreError',

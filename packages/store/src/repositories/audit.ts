@@ -57,7 +57,7 @@ export function auditRepository(ctx: ScopeContext) {
      */
     async record(entry: z.input<typeof AuditInputSchema>): Promise<void> {
       const value = parse(AuditInputSchema, entry, 'audit entry');
-      await ctx.audit({
+      await ctx.recordAudit({
         action: value.action,
         ...(value.targetType ? { targetType: value.targetType } : {}),
         ...(value.targetId ? { targetId: value.targetId } : {}),

@@ -6,6 +6,7 @@ import { StoreError } from '../errors.ts';
 import type { WorkspaceRole } from '../identity/roles.ts';
 import type { Workspace } from '../repositories/workspace.ts';
 import { auditEvents, memberships, workspaces } from '../schema/index.ts';
+import type { StoreAuditAction } from '../scope.ts';
 import { nameSchema, parse, parseId, uuidSchema } from '../validation.ts';
 import type { SystemDeps } from './deps.ts';
 import type { User, usersSystem } from './users.ts';
@@ -32,7 +33,7 @@ async function insertWorkspace(
     workspaceId: id,
     actorType: 'user',
     actorId: ownerUserId,
-    action: 'workspace.create',
+    action: 'workspace.create' satisfies StoreAuditAction,
     targetType: 'workspace',
     targetId: id,
   });
