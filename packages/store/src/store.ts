@@ -4,7 +4,7 @@ import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { z } from 'zod';
 import { lockDataDir, prepareDataDir } from './data-dir.ts';
-import { type Db, queryRows, sqlState, type Tx } from './db.ts';
+import { type Db, queryRows, sqlState, type Tx, toStoreError } from './db.ts';
 import { StoreError } from './errors.ts';
 import {
   APP_ROLE,
@@ -460,7 +460,11 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
     async ping() {
       assertOpen();
       const started = performance.now();
-      await queryRows(engine.db, sql`select 1`);
+      try {
+        await queryRows(engine.db, sql`select 1`);
+      } catch (error) {
+        throw toStoreError(error);
+      }
       return performance.now() - started;
     },
     async close() {
