@@ -119,10 +119,26 @@ export async function runMigrations(
       `The role ${APP_ROLE} may bypass row-level security (SUPERUSER or BYPASSRLS): ALTER ROLE ${APP_ROLE} NOSUPERUSER NOBYPASSRLS;`,
     );
   }
-  await s.query('create extension if not exists vector');
-  await s.query(`grant usage, create on schema public to ${OWNER_ROLE}`);
-  await s.query(`grant usage on schema public to ${APP_ROLE}`);
-  await s.query(`create schema if not exists parley_meta authorization ${OWNER_ROLE}`);
+  // Each step is skipped when already in place, so a migration user that is not a superuser
+  // gets through after an administrator ran the bootstrap once (docs/identity.md §7).
+  const [state] = await s.query<{
+    vector: boolean;
+    owner_create: boolean;
+    app_usage: boolean;
+    meta: boolean;
+  }>(
+    `select exists (select 1 from pg_extension where extname = 'vector') as vector,
+            -- one privilege per call: with a list it is true when *any* of them is held
+            has_schema_privilege('${OWNER_ROLE}', 'public', 'CREATE')
+              and has_schema_privilege('${OWNER_ROLE}', 'public', 'USAGE') as owner_create,
+            has_schema_privilege('${APP_ROLE}', 'public', 'USAGE') as app_usage,
+            exists (select 1 from pg_namespace where nspname = 'parley_meta') as meta`,
+  );
+  if (!state?.vector) await s.query('create extension if not exists vector');
+  if (!state?.owner_create) await s.query(`grant usage, create on schema public to ${OWNER_ROLE}`);
+  if (!state?.app_usage) await s.query(`grant usage on schema public to ${APP_ROLE}`);
+  if (!state?.meta)
+    await s.query(`create schema if not exists parley_meta authorization ${OWNER_ROLE}`);
 
   const runtime = options.runtimeRole;
   if (runtime && runtime !== me?.name) {

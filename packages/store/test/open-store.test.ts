@@ -1,13 +1,18 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { prepareDataDir } from '../src/data-dir.ts';
 import { openStore, type Store } from '../src/index.ts';
-import { createTestDatabase, DATABASE_URL, type TestDatabase } from './support/postgres.ts';
+import {
+  createTestDatabase,
+  DATABASE_URL,
+  RUNTIME_ROLE,
+  type TestDatabase,
+} from './support/postgres.ts';
 
 /*
  * Opening the store: where the embedded database lives and how it is protected, and what
@@ -175,6 +180,60 @@ describe('PostgreSQL connections', () => {
         await expect(store.migrate()).rejects.toMatchObject({
           code: 'store.insufficient_privileges',
         });
+      } finally {
+        await store.close();
+      }
+    } finally {
+      await fresh.drop();
+    }
+  });
+
+  it('migrates as a non-superuser after the bootstrap SQL of docs/identity.md §7', async () => {
+    const doc = readFileSync(new URL('../../../docs/identity.md', import.meta.url), 'utf8');
+    const section = doc.slice(doc.indexOf('## 7.'), doc.indexOf('## 8.'));
+    const block = /```sql\n(CREATE ROLE parley_owner[\s\S]*?)```/.exec(section)?.[1];
+    expect(block).toBeDefined();
+    const fresh = await createTestDatabase('bootstrap');
+    try {
+      const migrator = 'parley_test_migrator';
+      await fresh.admin
+        .query(`create role ${migrator} login nosuperuser nobypassrls nocreaterole nocreatedb`)
+        .catch((e) => {
+          if (!['42710', '23505'].includes(e.code)) throw e;
+        });
+      for (const statement of block!
+        .split(';')
+        .map((x) => x.trim())
+        .filter(Boolean)) {
+        const sql = statement
+          .replaceAll('parley_migrator', migrator)
+          .replaceAll('parley_api', RUNTIME_ROLE);
+        // Cluster-wide roles may exist already, exactly as the page says.
+        await fresh.admin.query(sql).catch((e) => {
+          if (!(sql.startsWith('CREATE ROLE') && ['42710', '23505'].includes(e.code))) throw e;
+        });
+      }
+      const url = new URL(fresh.adminUrl);
+      url.username = migrator;
+      url.password = '';
+      const store = await openStore({
+        url: fresh.runtimeUrl,
+        migrationUrl: url.toString(),
+        masterKey: randomBytes(32).toString('base64'),
+      });
+      try {
+        expect((await store.migrate()).applied).toEqual(['0000_init', '0001_security']);
+        expect(store.isolation.level).toBe('enforced');
+        const owners = await fresh.admin.query(
+          `select distinct tableowner from pg_tables where schemaname = 'public'`,
+        );
+        expect(owners.rows).toEqual([{ tableowner: 'parley_owner' }]);
+        const { workspace } = await store.system.workspaces.ensureLocalOwner();
+        expect(
+          await store.withWorkspace(workspace.workspaceId, (w) =>
+            w.secrets.put('K', 'value-value-value'),
+          ),
+        ).toMatchObject({ name: 'K' });
       } finally {
         await store.close();
       }
