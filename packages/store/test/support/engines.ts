@@ -64,14 +64,26 @@ export async function createHarness(
     opened.push(store);
     return store;
   };
-  const harness = {
-    engine,
-    masterKey,
-    store: await open(),
-    ...(pgdb ? { pg: pgdb } : {}),
-    ...(dataDir ? { dataDir } : {}),
-  } as Harness & { teardown(): Promise<void> };
-  if (options.migrate !== false) await harness.store.migrate();
+  const cleanup = async () => {
+    for (const store of opened) await store.close();
+    await pgdb?.drop();
+    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  };
+  let harness: Harness & { teardown(): Promise<void> };
+  try {
+    harness = {
+      engine,
+      masterKey,
+      store: await open(),
+      ...(pgdb ? { pg: pgdb } : {}),
+      ...(dataDir ? { dataDir } : {}),
+    } as Harness & { teardown(): Promise<void> };
+    if (options.migrate !== false) await harness.store.migrate();
+  } catch (error) {
+    // A failed start must not leave a test database behind.
+    await cleanup().catch(() => {});
+    throw error;
+  }
   harness.internals = internalsOf(harness.store);
   harness.admin = async <R>(text: string, params?: unknown[]) => {
     if (pgdb) return (await pgdb.admin.query(text, params)).rows as R[];
@@ -86,11 +98,7 @@ export async function createHarness(
     }
     return open(extra);
   };
-  harness.teardown = async () => {
-    for (const store of opened) await store.close();
-    await pgdb?.drop();
-    if (dataDir) await rm(dataDir, { recursive: true, force: true });
-  };
+  harness.teardown = cleanup;
   return harness;
 }
 
