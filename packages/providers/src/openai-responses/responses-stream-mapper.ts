@@ -8,6 +8,7 @@ import {
 import type { z } from 'zod';
 import { classifyProviderError } from '../shared/classify-error.ts';
 import { isRecord, stringOf } from '../shared/json.ts';
+import { parseWire } from '../shared/parse-wire.ts';
 import { createPartIds } from '../shared/part-ids.ts';
 import type { StreamMapper, StreamOutcome } from '../shared/stream-mapper.ts';
 import { completeToolCall } from '../shared/tool-call-args.ts';
@@ -63,13 +64,8 @@ export function createResponsesStreamMapper(provider = 'openai-responses'): Stre
     done = true;
   };
 
-  function parse<S extends z.ZodType>(schema: S, data: unknown, event: string) {
-    const parsed = schema.safeParse(data);
-    if (parsed.success) return parsed.data as z.infer<S>;
-    const issue = parsed.error.issues[0];
-    invalid(`unexpected ${event} shape at ${issue?.path.join('.') || '(root)'}: ${issue?.message}`);
-    return undefined;
-  }
+  const parse = <S extends z.ZodType>(schema: S, data: unknown, event: string) =>
+    parseWire(schema, data, event, invalid);
 
   function textDelta(
     key: string,
