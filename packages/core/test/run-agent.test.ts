@@ -395,6 +395,31 @@ describe('run loop', () => {
     });
   });
 
+  it('saves only the failing step as partial when earlier steps completed', async () => {
+    const { capabilities, store, request } = setup({
+      scripts: {
+        primary: [
+          [
+            { type: 'text', text: 'Checking.' },
+            { type: 'tool_call', name: 'get_weather', args: { city: 'Bern' } },
+          ],
+          [
+            { type: 'text', text: 'It is' },
+            { type: 'error', code: 'provider_error' },
+          ],
+        ],
+      },
+    });
+    const events = await collect(runAgent(request, capabilities));
+    expect(events.at(-1)).toMatchObject({ type: 'run.error', partial: true });
+    expect(store.messages.map((m) => [m.message.role, m.status, m.message.content])).toEqual([
+      ['user', 'complete', 'hi'],
+      ['assistant', 'complete', 'Checking.'],
+      ['tool', 'complete', '{"city":"Bern","tempC":14}'],
+      ['assistant', 'partial', 'It is'],
+    ]);
+  });
+
   it('writes memories from a tool and from extraction, and recalls them next run', async () => {
     const { capabilities, memory, request } = setup({
       scripts: {

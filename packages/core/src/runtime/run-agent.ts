@@ -26,7 +26,7 @@ import type { ApprovalGate } from './approvals.ts';
 import { inputText, systemPrompt, trimHistory, userMessage } from './context.ts';
 import { executeTool, type ToolOutcome } from './execute-tool.ts';
 import { createRunMemory } from './run-memory.ts';
-import type { RunStore } from './run-store.ts';
+import type { RunOutcome, RunStore } from './run-store.ts';
 
 /** What a run may use. Core knows no HTTP and no users: the server passes these in. */
 export interface RunCapabilities {
@@ -130,6 +130,19 @@ export async function* runAgent(
     });
   };
 
+  /** Records how the run ended; usage and time to first token are the run's so far. */
+  const recordOutcome = (outcome: Omit<RunOutcome, 'usage' | 'ttftMs'>) =>
+    capabilities.store.finishRun(runId, {
+      ...outcome,
+      usage,
+      ...(ttftMs === undefined ? {} : { ttftMs }),
+    });
+  const abort = async function* (partialText: string) {
+    await savePartial(partialText);
+    await recordOutcome({ status: 'cancelled' });
+    yield emit({ type: 'run.abort', reason: 'cancelled' });
+  };
+
   try {
     const history = await capabilities.store.loadHistory(conversationId);
     await capabilities.store.startRun({
@@ -181,26 +194,16 @@ export async function* runAgent(
     for (let stepIndex = 0; stepIndex < agent.maxSteps; stepIndex++) {
       const step: StepResult = yield* modelStep(stepIndex, messages);
       steps++;
-      if (step.kind === 'aborted') {
-        await savePartial(output + step.text);
-        await capabilities.store.finishRun(runId, {
-          status: 'cancelled',
-          usage,
-          ...(ttftMs === undefined ? {} : { ttftMs }),
-        });
-        yield emit({ type: 'run.abort', reason: 'cancelled' });
-        return;
-      }
+      // Earlier steps are already saved: only this step's text is new.
+      if (step.kind === 'aborted') return yield* abort(step.text);
       if (step.kind === 'error') {
-        const partialText = output + step.text;
-        await savePartial(partialText);
-        await capabilities.store.finishRun(runId, {
-          status: 'failed',
-          usage,
+        await savePartial(step.text);
+        await recordOutcome({ status: 'failed', error: step.error });
+        yield emit({
+          type: 'run.error',
           error: step.error,
-          ...(ttftMs === undefined ? {} : { ttftMs }),
+          partial: (output + step.text).length > 0,
         });
-        yield emit({ type: 'run.error', error: step.error, partial: partialText.length > 0 });
         return;
       }
       output += step.text;
@@ -227,15 +230,7 @@ export async function* runAgent(
       if (step.toolCalls.length === 0) break;
 
       const toolMessages: ModelMessage[] | 'aborted' = yield* runTools(step.toolCalls);
-      if (toolMessages === 'aborted') {
-        await capabilities.store.finishRun(runId, {
-          status: 'cancelled',
-          usage,
-          ...(ttftMs === undefined ? {} : { ttftMs }),
-        });
-        yield emit({ type: 'run.abort', reason: 'cancelled' });
-        return;
-      }
+      if (toolMessages === 'aborted') return yield* abort('');
       for (const message of toolMessages) {
         messages.push(message);
         await capabilities.store.saveMessage({
@@ -265,12 +260,7 @@ export async function* runAgent(
     }
 
     const finalReason = finishReason ?? { unified: 'other' as const };
-    await capabilities.store.finishRun(runId, {
-      status: 'finished',
-      finishReason: finalReason,
-      usage,
-      ...(ttftMs === undefined ? {} : { ttftMs }),
-    });
+    await recordOutcome({ status: 'finished', finishReason: finalReason });
     yield emit({
       type: 'run.finish',
       finishReason: finalReason,
@@ -284,7 +274,6 @@ export async function* runAgent(
   } catch (error) {
     // Whatever broke (a store write, a context provider), the stream still ends with exactly one terminal.
     const message = error instanceof Error ? error.message : String(error);
-    await savePartial(output).catch(() => {});
     yield emit({
       type: 'run.error',
       error: streamError('internal', message),
