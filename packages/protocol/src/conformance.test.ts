@@ -18,6 +18,21 @@ const without = (events: Events, predicate: (e: ParleyEvent) => boolean) => {
   return renumber(copy);
 };
 
+/** The example up to the first event matching `cut`, then a run.abort. */
+const abortAfter = (cut: (e: ParleyEvent) => boolean): Events => {
+  const e = example();
+  const at = indexOf(e, cut);
+  const abort = {
+    v: 1,
+    seq: at + 2,
+    runId: e[0]!.runId,
+    t: e[at]!.t,
+    type: 'run.abort',
+    reason: 'cancelled',
+  };
+  return [...e.slice(0, at + 1), abort as ParleyEvent];
+};
+
 const broken: [ConformanceRule, string, () => unknown[]][] = [
   ['schema', 'an event that is not valid', () => [...example().slice(0, 3), { foo: 1 }]],
   ['seq.start', 'seq starting at 2', () => example().map((e) => ({ ...e, seq: e.seq + 1 }))],
@@ -256,19 +271,7 @@ describe('conformance checker', () => {
   });
 
   it('accepts an abort that cuts a step and its open parts short', () => {
-    const e = example();
-    const cut = indexOf(e, (x) => x.type === 'text.delta' && x.stepId?.endsWith('.s2') === true);
-    const stream = [
-      ...e.slice(0, cut + 1),
-      {
-        v: 1,
-        seq: cut + 2,
-        runId: e[0]!.runId,
-        t: e[cut]!.t,
-        type: 'run.abort',
-        reason: 'cancelled',
-      } as ParleyEvent,
-    ];
+    const stream = abortAfter((x) => x.type === 'text.delta' && x.stepId?.endsWith('.s2') === true);
     expect(checkConformance(stream)).toEqual([]);
   });
 
@@ -281,19 +284,7 @@ describe('conformance checker', () => {
   });
 
   it('accepts a terminal that ends a step early when parts are closed', () => {
-    const e = example();
-    const cut = indexOf(e, (x) => x.type === 'text.end' && x.stepId?.endsWith('.s2') === true);
-    const stream = [
-      ...e.slice(0, cut + 1),
-      {
-        v: 1,
-        seq: cut + 2,
-        runId: e[0]!.runId,
-        t: e[cut]!.t,
-        type: 'run.abort',
-        reason: 'cancelled',
-      } as ParleyEvent,
-    ];
+    const stream = abortAfter((x) => x.type === 'text.end' && x.stepId?.endsWith('.s2') === true);
     expect(checkConformance(stream)).toEqual([]);
   });
 

@@ -42,9 +42,6 @@ export function createEventStamper(options: StamperOptions) {
     get lastSeq() {
       return seq;
     },
-    get currentStepId() {
-      return stepId;
-    },
   };
 }
 export type EventStamper = ReturnType<typeof createEventStamper>;

@@ -8,18 +8,12 @@ export type ApprovalDecision = 'approved' | 'denied';
  */
 export function createApprovalGate() {
   const pending = new Map<string, (decision: ApprovalDecision) => void>();
-  const early = new Map<string, ApprovalDecision>();
   return {
     wait(
       approvalId: string,
       timeoutMs: number,
       signal: AbortSignal,
     ): Promise<ApprovalDecision | 'timeout'> {
-      const ready = early.get(approvalId);
-      if (ready) {
-        early.delete(approvalId);
-        return Promise.resolve(ready);
-      }
       return new Promise((resolve) => {
         const finish = (decision: ApprovalDecision | 'timeout') => {
           clearTimeout(timer);
@@ -39,13 +33,6 @@ export function createApprovalGate() {
       if (!resolve) return false;
       resolve(decision);
       return true;
-    },
-    /** Answers an approval before it is requested (scripted tests, auto-approve policies). */
-    preDecide(approvalId: string, decision: ApprovalDecision): void {
-      early.set(approvalId, decision);
-    },
-    get waiting(): string[] {
-      return [...pending.keys()];
     },
   };
 }

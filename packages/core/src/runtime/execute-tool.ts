@@ -1,5 +1,5 @@
 import type { AgentDefinition } from '../agent/definition.ts';
-import { CoreError } from '../errors.ts';
+import { CoreError, ToolTimeoutError } from '../errors.ts';
 import type { BoundTool, PluginHost } from '../plugins/plugin-host.ts';
 import type { ToolMemory } from '../tools/tool-context.ts';
 import type { RunRequest } from './run-agent.ts';
@@ -46,10 +46,7 @@ export async function executeTool(
       const fail = () =>
         reject(
           timeout.signal.aborted
-            ? new CoreError(
-                'tool.timeout',
-                `tool ${bound.tool.name} did not finish within ${timeoutMs} ms`,
-              )
+            ? new ToolTimeoutError(bound.tool.name, timeoutMs)
             : new CoreError('tool.cancelled', `tool ${bound.tool.name} was cancelled`),
         );
       if (signal.aborted) fail();

@@ -104,6 +104,8 @@ export async function* runAgent(
     onWrite: (payload) => pendingEvents.push(payload),
   });
   const emit = (payload: ParleyEventPayload) => stamper.stamp(payload);
+  /** The input as plain text, for recall, context providers and evaluators. */
+  const plainInput = inputText(request.input);
   const started = now();
 
   let usage: Usage = emptyUsage();
@@ -163,7 +165,7 @@ export async function* runAgent(
     let recalled: MemoryHit[] = [];
     if (agent.memory.enabled && capabilities.memory && agent.memory.recallLimit > 0) {
       const t0 = now();
-      const search = await memory.recall(inputText(request.input), {
+      const search = await memory.recall(plainInput, {
         limit: agent.memory.recallLimit,
       });
       recalled = search.hits;
@@ -180,7 +182,7 @@ export async function* runAgent(
 
     const provided: string[] = [];
     for (const provider of resolved.contextProviders) {
-      const text = await provider.provide({ agent, input: inputText(request.input), signal });
+      const text = await provider.provide({ agent, input: plainInput, signal });
       if (text) provided.push(text);
     }
     const system = systemPrompt(agent, provided, recalled);
@@ -250,7 +252,7 @@ export async function* runAgent(
       for (const evaluator of evaluators) {
         await evaluator.evaluate({
           agent,
-          input: inputText(request.input),
+          input: plainInput,
           output,
           memory: memory.api(undefined),
           signal,

@@ -21,9 +21,6 @@ export function startStepTimer(now: () => number = () => performance.now()) {
       ttftMs ??= since();
       if (kind === 'text') ttftTextMs ??= since();
     },
-    get sawContent() {
-      return ttftMs !== undefined;
-    },
     finish(outputTokens: number | undefined, retries: number): StepTiming {
       const durationMs = since();
       const timing: StepTiming = { durationMs, retries };
