@@ -15,6 +15,7 @@ export {
   ModelRefSchema,
   type PluginRef,
 } from './agent/definition.ts';
+export { type AgentValidation, validateAgentValue } from './agent/definition-issues.ts';
 export {
   type ElizaImportResult,
   importElizaCharacter,
@@ -68,7 +69,12 @@ export {
   type ApprovalGate,
   createApprovalGate,
 } from './runtime/approvals.ts';
-export { type RunCapabilities, type RunRequest, runAgent } from './runtime/run-agent.ts';
+export {
+  type RunAbortReason,
+  type RunCapabilities,
+  type RunRequest,
+  runAgent,
+} from './runtime/run-agent.ts';
 export {
   createInMemoryRunStore,
   type RunOutcome,

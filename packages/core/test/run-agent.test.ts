@@ -325,6 +325,18 @@ describe('run loop', () => {
     expect(types(events).at(-1)).toBe('run.abort');
   });
 
+  it('reports why and by whom when the abort reason says so (server shutdown)', async () => {
+    const controller = new AbortController();
+    const { capabilities, request } = setup({
+      signal: controller.signal,
+      scripts: { primary: [[{ type: 'text', text: 'partial' }, { type: 'hang' }]] },
+    });
+    const events = await collect(runAgent(request, capabilities), (e) => {
+      if (e.type === 'text.delta') controller.abort({ reason: 'shutdown', by: 'server' });
+    });
+    expect(events.at(-1)).toMatchObject({ type: 'run.abort', reason: 'shutdown', by: 'server' });
+  });
+
   it('falls back to the next model on a retryable error before the first token', async () => {
     const { capabilities, request } = setup({
       agent: { fallbackModels: [{ provider: 'scripted', model: 'backup' }] },

@@ -1,3 +1,4 @@
+export * as api from './api/index.ts';
 export {
   assertConformance,
   type ConformanceOptions,

@@ -61,6 +61,7 @@ export {
   RUN_STATUSES,
   type Run,
   type RunStatus,
+  type RunSummary,
 } from './repositories/runs.ts';
 export { type SecretInfo, SecretNameSchema } from './repositories/secrets.ts';
 export type {

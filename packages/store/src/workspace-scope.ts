@@ -13,7 +13,7 @@ import {
 } from './repositories/workspace.ts';
 import type { ScopeContext } from './scope.ts';
 
-const READ_ONLY = /^(get|list|search)/;
+const READ_ONLY = /^(get|list|search|summary)/;
 
 /**
  * Wraps every method: writes run in a savepoint, so a typed error (a taken name, a missing

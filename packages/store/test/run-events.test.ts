@@ -340,4 +340,89 @@ describeEachEngine('run event log', (h, engine) => {
     expect(rejected.reason).toMatchObject({ code: 'store.seq_conflict' });
     expect(await list(run.id)).toHaveLength(1);
   });
+
+  it('summarises runs: counts by status, tokens, cost and TTFT percentiles per model', async () => {
+    const since = new Date(Date.now() - 60_000);
+    // A workspace of its own: the other tests' runs must not count.
+    const own = (await seedWorkspace(h().store, `summary-${engine}`)).workspaceId;
+    const ownAgent = (
+      await h().store.withWorkspace(own, (w) => w.agents.create({ name: 'summarised' }))
+    ).id;
+    const newRun = () =>
+      h().store.withWorkspace(own, (w) =>
+        w.runs.create({ agentId: ownAgent, startedBy: 'system' }),
+      );
+    const append = (runId: string, events: ParleyEvent[]) =>
+      h().store.withWorkspace(own, (w) => w.runs.appendRunEvents(runId, events));
+    const finish = async (ttftMs: number, model: string) => {
+      const run = await newRun();
+      const stamper = createEventStamper({ runId: run.id });
+      await append(run.id, [
+        stamper.stamp({ type: 'run.start', agentId, startedAt: new Date().toISOString() }),
+        stamper.stamp({
+          type: 'step.start',
+          stepIndex: 0,
+          provider: 'scripted',
+          model,
+          attempt: 1,
+        }),
+        stamper.stamp({
+          type: 'run.finish',
+          finishReason: { unified: 'stop', raw: 'stop' },
+          usage,
+          timing: { durationMs: 900, ttftMs, steps: 1 },
+        }),
+      ]);
+    };
+    for (const ttft of [100, 200, 300, 400]) await finish(ttft, 'summary-a');
+    await finish(50, 'summary-b');
+    const failed = await newRun();
+    const stamper = createEventStamper({ runId: failed.id });
+    await append(failed.id, [
+      stamper.stamp({ type: 'run.start', agentId, startedAt: new Date().toISOString() }),
+      stamper.stamp({
+        type: 'run.error',
+        error: { code: 'overloaded', message: 'busy', retryable: true },
+        partial: false,
+      }),
+    ]);
+    const summary = await h().store.withWorkspace(own, (w) => w.runs.summary({ since }));
+    expect(summary.byStatus).toEqual({ succeeded: 5, failed: 1 });
+    expect(summary.total).toBe(6);
+    expect(summary.tokens).toEqual({
+      input: 5 * usage.inputTokens,
+      output: 5 * usage.outputTokens,
+      cachedInput: 5 * usage.cachedInputTokens,
+    });
+    expect(summary.costUsd).toBeCloseTo(5 * usage.costUsd, 6);
+    const a = summary.ttft.find((r) => r.model === 'summary-a');
+    expect(a).toMatchObject({ provider: 'scripted', count: 4, p50: 250 });
+    expect(a?.p95).toBeCloseTo(385, 6);
+    expect(summary.ttft.find((r) => r.model === 'summary-b')).toMatchObject({ count: 1, p50: 50 });
+    const later = await h().store.withWorkspace(own, (w) =>
+      w.runs.summary({ since: new Date(Date.now() + 60_000) }),
+    );
+    expect(later).toMatchObject({ total: 0, ttft: [], costUsd: 0 });
+  });
+
+  it('keeps an agent draft apart from its deployed versions', async () => {
+    const agent = await h().store.withWorkspace(workspaceId, (w) =>
+      w.agents.create({ name: `drafty-${engine}`, draft: { name: 'drafty', instructions: 'v0' } }),
+    );
+    expect(agent).toMatchObject({ currentVersion: null, draft: { instructions: 'v0' } });
+    expect(agent.draftUpdatedAt).toBeInstanceOf(Date);
+    const saved = await h().store.withWorkspace(workspaceId, (w) =>
+      w.agents.saveDraft(agent.id, { name: 'drafty', instructions: 'v1' }),
+    );
+    expect(saved.draft).toEqual({ name: 'drafty', instructions: 'v1' });
+    const cleared = await h().store.withWorkspace(workspaceId, (w) =>
+      w.agents.saveDraft(agent.id, null),
+    );
+    expect(cleared).toMatchObject({ draft: null, draftUpdatedAt: null });
+    await expect(
+      h().store.withWorkspace(workspaceId, (w) =>
+        w.agents.saveDraft(agent.id, 'not an object' as unknown as Record<string, unknown>),
+      ),
+    ).rejects.toMatchObject({ code: 'store.invalid_input' });
+  });
 });

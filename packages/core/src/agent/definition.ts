@@ -1,4 +1,4 @@
-import { PROVIDER_NAMES } from '@parley/providers';
+import { PROVIDER_NAMES, ScriptTurnSchema } from '@parley/providers';
 import { z } from 'zod';
 
 const name = z
@@ -31,8 +31,17 @@ export const ModelRefSchema = z
     baseURL: z.url().optional(),
     /** The model's context window in tokens, used to trim history (default 128k). */
     contextWindow: z.number().int().positive().optional(),
+    /**
+     * Scripted provider only: the turns it plays back, one per model call (offline demos and
+     * tests). Without a script it echoes.
+     */
+    script: z.array(ScriptTurnSchema).max(100).optional(),
   })
-  .strict();
+  .strict()
+  .refine((ref) => ref.script === undefined || ref.provider === 'scripted', {
+    path: ['script'],
+    message: 'only the scripted provider plays a script',
+  });
 export type ModelRef = z.infer<typeof ModelRefSchema>;
 
 export const PluginRefSchema = z

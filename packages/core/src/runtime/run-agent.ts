@@ -74,6 +74,28 @@ interface PendingCall {
   invalid?: string;
 }
 
+/**
+ * Why a run was aborted, as the caller passes it to `AbortController.abort(reason)`: the
+ * server aborts with `{ reason: 'shutdown', by: 'server' }` or `{ reason: 'cancelled', by }`.
+ * Any other abort reason reports as `cancelled`.
+ */
+export interface RunAbortReason {
+  reason: 'cancelled' | 'timeout' | 'shutdown';
+  by?: string;
+}
+
+function abortDetails(signal: AbortSignal): RunAbortReason {
+  const r = signal.reason as Partial<RunAbortReason> | undefined;
+  if (
+    r &&
+    typeof r === 'object' &&
+    (r.reason === 'timeout' || r.reason === 'shutdown' || r.reason === 'cancelled')
+  ) {
+    return { reason: r.reason, ...(typeof r.by === 'string' ? { by: r.by.slice(0, 200) } : {}) };
+  }
+  return { reason: 'cancelled' };
+}
+
 const defaultId = (prefix: string) => `${prefix}_${crypto.randomUUID().replaceAll('-', '')}`;
 const APPROVAL_TIMEOUT_MS = 5 * 60_000;
 
@@ -142,7 +164,7 @@ export async function* runAgent(
   const abort = async function* (partialText: string) {
     await savePartial(partialText);
     await recordOutcome({ status: 'cancelled' });
-    yield emit({ type: 'run.abort', reason: 'cancelled' });
+    yield emit({ type: 'run.abort', ...abortDetails(signal) });
   };
 
   try {

@@ -7,10 +7,11 @@ import {
   textOf,
   toolCallsOf,
 } from '@parley/protocol';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, expectTypeOf, it } from 'vitest';
+import type { z } from 'zod';
 import { createModel } from '../create-model.ts';
 import type { LanguageModel, ModelRequest } from '../model.ts';
-import type { ScriptTurn } from './script.ts';
+import { type ScriptTurn, ScriptTurnSchema } from './script.ts';
 import { createScriptedModel } from './scripted-model.ts';
 
 const hello: ModelRequest = { messages: [{ role: 'user', content: 'hello there' }] };
@@ -187,5 +188,26 @@ describe('scripted model (not a language model)', () => {
       /use one of openai, openai-responses/,
     );
     expect(() => createModel({ provider: 'scripted', model: '' })).toThrow(/needs a model name/);
+  });
+});
+
+describe('ScriptTurnSchema', () => {
+  it('has the same shape as the ScriptTurn type, both ways', () => {
+    expectTypeOf<z.infer<typeof ScriptTurnSchema>>().toEqualTypeOf<ScriptTurn>();
+  });
+
+  it('accepts every action kind and rejects unknown ones with the path', () => {
+    const turn: ScriptTurn = [
+      { type: 'reasoning', text: 'hmm' },
+      { type: 'text', text: 'hi', deltas: ['h', 'i'] },
+      { type: 'tool_call', name: 'calc', args: { a: 1 } },
+      { type: 'delay', ms: 5 },
+      { type: 'error', code: 'overloaded' },
+      { type: 'finish', reason: 'stop', usage: { inputTokens: 3 } },
+    ];
+    expect(ScriptTurnSchema.parse(turn)).toEqual(turn);
+    const bad = ScriptTurnSchema.safeParse([{ type: 'text', text: 'x' }, { type: 'teleport' }]);
+    expect(bad.success).toBe(false);
+    expect(bad.error?.issues[0]?.path).toEqual([1, 'type']);
   });
 });

@@ -18,9 +18,12 @@ import { canonicalJson, defined, notFound } from './common.ts';
 export type Agent = typeof agents.$inferSelect;
 export type AgentVersion = typeof agentVersions.$inferSelect;
 
+const DefinitionSchema = z.record(z.string(), z.unknown()).superRefine(jsonLimit(LIMITS.jsonBytes));
 const NewAgentSchema = z.object({
   name: nameSchema,
   description: text(LIMITS.description).default(''),
+  /** A first draft definition (validated by core, kept as given). */
+  draft: DefinitionSchema.optional(),
   createdBy: uuidSchema.optional(),
 });
 const AgentPatchSchema = z.object({
@@ -29,7 +32,7 @@ const AgentPatchSchema = z.object({
 });
 const DeploySchema = z.object({
   /** The validated agent definition (core validates it; the store keeps it as given). */
-  definition: z.record(z.string(), z.unknown()).superRefine(jsonLimit(LIMITS.jsonBytes)),
+  definition: DefinitionSchema,
   note: text(LIMITS.shortText).optional(),
   createdBy: uuidSchema.optional(),
 });
@@ -40,9 +43,30 @@ export function agentsRepository(ctx: ScopeContext) {
       const value = parse(NewAgentSchema, input, 'agent');
       const [row] = await ctx.tx
         .insert(agents)
-        .values({ workspaceId: ctx.workspaceId, ...value })
+        .values({
+          workspaceId: ctx.workspaceId,
+          ...value,
+          ...(value.draft ? { draftUpdatedAt: sql`now()` } : {}),
+        })
         .returning();
       return row!;
+    },
+
+    /** Replaces the draft definition (null clears it). */
+    async saveDraft(agentId: string, draft: Record<string, unknown> | null): Promise<Agent> {
+      const id = parseId(agentId, 'agent id');
+      const value = parse(DefinitionSchema.nullable(), draft, 'draft');
+      const [row] = await ctx.tx
+        .update(agents)
+        .set({
+          draft: value,
+          draftUpdatedAt: value ? sql`now()` : null,
+          updatedAt: sql`now()`,
+        })
+        .where(eq(agents.id, id))
+        .returning();
+      if (!row) throw notFound('agent', id);
+      return row;
     },
 
     async get(agentId: string): Promise<Agent | null> {

@@ -1,6 +1,7 @@
 import { isTerminalEvent, type ParleyEvent, ParleyEventSchema, type Usage } from '@parley/protocol';
 import { and, asc, desc, eq, gt, isNull, lt, type SQL, sql } from 'drizzle-orm';
 import { z } from 'zod';
+import { queryRows } from '../db.ts';
 import { StoreError } from '../errors.ts';
 import { runEvents, runs } from '../schema/index.ts';
 import type { ScopeContext } from '../scope.ts';
@@ -159,8 +160,93 @@ function validateEvents(runId: string, input: unknown, assignSeq: boolean): Parl
   return events;
 }
 
+/** Runs, tokens and time to first token over a period (the dashboard's metrics view). */
+export interface RunSummary {
+  since: Date;
+  total: number;
+  byStatus: Record<string, number>;
+  tokens: { input: number; output: number; cachedInput: number };
+  costUsd: number;
+  /** Per provider and model: TTFT percentiles in ms over the runs that streamed content. */
+  ttft: {
+    provider: string;
+    model: string;
+    count: number;
+    p50: number | null;
+    p95: number | null;
+    p99: number | null;
+  }[];
+}
+
 export function runsRepository(ctx: ScopeContext) {
   return {
+    /** Totals since `since` (default: the last 7 days), computed by the database. */
+    async summary(options: { since?: Date } = {}): Promise<RunSummary> {
+      const since = parse(
+        z.date().default(() => new Date(Date.now() - 7 * 86_400_000)),
+        options.since,
+        'since',
+      );
+      const from = since.toISOString();
+      const statusRows = await queryRows<{
+        status: string;
+        n: number | string;
+        input: number | string | null;
+        output: number | string | null;
+        cached: number | string | null;
+        cost: number | string | null;
+      }>(
+        ctx.tx,
+        sql`select status, count(*) as n, sum(input_tokens) as input, sum(output_tokens) as output,
+                   sum(cached_input_tokens) as cached, sum(cost_usd) as cost
+              from runs where workspace_id = ${ctx.workspaceId} and created_at >= ${from}::timestamptz
+             group by status`,
+      );
+      const ttftRows = await queryRows<{
+        provider: string;
+        model: string;
+        n: number | string;
+        p50: number | null;
+        p95: number | null;
+        p99: number | null;
+      }>(
+        ctx.tx,
+        sql`select coalesce(provider, 'unknown') as provider, coalesce(model, 'unknown') as model, count(*) as n,
+                   percentile_cont(0.5) within group (order by ttft_ms) as p50,
+                   percentile_cont(0.95) within group (order by ttft_ms) as p95,
+                   percentile_cont(0.99) within group (order by ttft_ms) as p99
+              from runs where workspace_id = ${ctx.workspaceId} and created_at >= ${from}::timestamptz
+               and ttft_ms is not null
+             group by 1, 2 order by 1, 2`,
+      );
+      const num = (v: number | string | null) => (v === null ? 0 : Number(v));
+      const byStatus: Record<string, number> = {};
+      const tokens = { input: 0, output: 0, cachedInput: 0 };
+      let costUsd = 0;
+      for (const row of statusRows) {
+        byStatus[row.status] = num(row.n);
+        tokens.input += num(row.input);
+        tokens.output += num(row.output);
+        tokens.cachedInput += num(row.cached);
+        costUsd += num(row.cost);
+      }
+      return {
+        since,
+        total: Object.values(byStatus).reduce((a, b) => a + b, 0),
+        byStatus,
+        tokens,
+        costUsd,
+        ttft: ttftRows.map((r) => ({
+          provider: r.provider,
+          model: r.model,
+          count: num(r.n),
+          p50: r.p50 === null ? null : Number(r.p50),
+          p95: r.p95 === null ? null : Number(r.p95),
+          p99: r.p99 === null ? null : Number(r.p99),
+        })),
+      };
+    },
+
     async create(input: z.input<typeof NewRunSchema>): Promise<Run> {
       const value = parse(NewRunSchema, input, 'run');
       const [row] = await ctx.tx

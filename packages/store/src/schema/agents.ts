@@ -24,6 +24,9 @@ export const agents = pgTable(
     description: text('description').notNull().default(''),
     /** The deployed version (agent_versions.version), null until the first deploy. */
     currentVersion: integer('current_version'),
+    /** The definition being edited: runnable for testing, deployed as the next version. */
+    draft: jsonb('draft').$type<Record<string, unknown>>(),
+    draftUpdatedAt: at('draft_updated_at'),
     /** Fixed by the first stored embedding; changing it needs memories.resetEmbeddings(). */
     embeddingDimensions: integer('embedding_dimensions'),
     embeddingModel: text('embedding_model'),

@@ -1,0 +1,5 @@
+// The HTTP API's request and response shapes, shared by the server (validation, OpenAPI),
+// the client, the CLI and the dashboard.
+export * from './identity.ts';
+export * from './problem.ts';
+export * from './resources.ts';

@@ -1,0 +1,229 @@
+import { z } from 'zod';
+import { ParleyErrorSchema } from '../errors.ts';
+
+/*
+ * Secrets, agents, conversations, messages and runs as the HTTP API shows them. Agent
+ * definitions are validated by @parley/core (AgentDefinitionSchema) on the server: here they
+ * travel as JSON objects.
+ */
+
+const timestamp = z.iso.datetime({ offset: true });
+const uuid = z.uuid();
+
+/** `OPENAI_API_KEY`, `anthropic-key`, … */
+export const SecretNameSchema = z
+  .string()
+  .regex(
+    /^[A-Za-z_][A-Za-z0-9_.-]{0,127}$/,
+    'must start with a letter or _ and use only letters, digits, _ . -',
+  );
+/** What a secret shows: never its value. */
+export const SecretInfoSchema = z.object({
+  name: z.string(),
+  last4: z.string().nullable(),
+  createdAt: timestamp,
+  updatedAt: timestamp,
+  lastRevealedAt: timestamp.nullable(),
+});
+export const PutSecretRequestSchema = z.object({ value: z.string().min(1).max(16_384) });
+
+export const AgentDefinitionJsonSchema = z.record(z.string(), z.unknown());
+
+export const AgentSchema = z.object({
+  id: uuid,
+  name: z.string(),
+  description: z.string(),
+  /** The deployed version runs use by default; null before the first deploy. */
+  currentVersion: z.number().int().nullable(),
+  createdAt: timestamp,
+  updatedAt: timestamp,
+  archivedAt: timestamp.nullable(),
+});
+export type Agent = z.infer<typeof AgentSchema>;
+
+export const AgentVersionSchema = z.object({
+  id: uuid,
+  agentId: uuid,
+  version: z.number().int().positive(),
+  definition: AgentDefinitionJsonSchema,
+  /** SHA-256 of the canonical definition: equal hashes, equal agents. */
+  definitionHash: z.string(),
+  note: z.string().nullable(),
+  createdBy: uuid.nullable(),
+  createdAt: timestamp,
+});
+export type AgentVersion = z.infer<typeof AgentVersionSchema>;
+
+export const AgentWithVersionSchema = z.object({
+  agent: AgentSchema,
+  version: AgentVersionSchema.nullable(),
+});
+
+export const CreateAgentRequestSchema = z.object({
+  /** The agent definition (agent.yaml as JSON); its `name` names the agent. */
+  definition: AgentDefinitionJsonSchema,
+  description: z.string().max(2_000).optional(),
+  note: z.string().max(500).optional(),
+});
+export const UpdateAgentRequestSchema = z
+  .object({
+    name: z.string().min(1).max(64).optional(),
+    description: z.string().max(2_000).optional(),
+    archived: z.boolean().optional(),
+  })
+  .refine((v) => Object.keys(v).length > 0, 'send at least one field');
+export const DeployRequestSchema = z.object({
+  definition: AgentDefinitionJsonSchema,
+  note: z.string().max(500).optional(),
+});
+export const DeployResponseSchema = z.object({
+  version: AgentVersionSchema,
+  /** False when the definition equals the current version's: nothing new was created. */
+  created: z.boolean(),
+});
+
+export const MessagePartSchema = z.looseObject({ kind: z.string() });
+export const ConversationSchema = z.object({
+  id: uuid,
+  agentId: uuid,
+  title: z.string().nullable(),
+  userId: z.string().nullable(),
+  createdAt: timestamp,
+  updatedAt: timestamp,
+});
+export const CreateConversationRequestSchema = z.object({
+  agentId: uuid,
+  title: z.string().min(1).max(200).optional(),
+});
+export const MessageSchema = z.object({
+  id: uuid,
+  conversationId: uuid,
+  position: z.number().int(),
+  role: z.enum(['system', 'user', 'assistant', 'tool']),
+  content: z.array(MessagePartSchema),
+  runId: uuid.nullable(),
+  createdAt: timestamp,
+});
+
+export const RUN_STATUS_NAMES = ['queued', 'running', 'succeeded', 'failed', 'cancelled'] as const;
+export const RunSchema = z.object({
+  id: uuid,
+  agentId: uuid,
+  agentVersionId: uuid.nullable(),
+  conversationId: uuid.nullable(),
+  status: z.enum(RUN_STATUS_NAMES),
+  provider: z.string().nullable(),
+  model: z.string().nullable(),
+  finishReason: z.string().nullable(),
+  usage: z.object({
+    inputTokens: z.number(),
+    outputTokens: z.number(),
+    cachedInputTokens: z.number(),
+    reasoningTokens: z.number().nullable(),
+    costUsd: z.number().nullable(),
+  }),
+  ttftMs: z.number().nullable(),
+  durationMs: z.number().nullable(),
+  error: ParleyErrorSchema.nullable(),
+  /** The last event's seq: a client that has it has the whole log. */
+  lastSeq: z.number().int(),
+  createdAt: timestamp,
+  startedAt: timestamp.nullable(),
+  finishedAt: timestamp.nullable(),
+});
+export type Run = z.infer<typeof RunSchema>;
+
+const InputPartSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('text'), text: z.string().max(100_000) }),
+  z.object({
+    type: z.literal('image'),
+    mediaType: z.string().max(100),
+    /** An https URL or a data: URL. */
+    url: z.string().max(8_000_000),
+  }),
+]);
+
+export const StartRunRequestSchema = z.object({
+  /** What the user says: text, or parts (text and images). */
+  input: z.union([z.string().min(1).max(100_000), z.array(InputPartSchema).min(1).max(20)]),
+  /** Continue this conversation; omitted: a new one is started. */
+  conversationId: uuid.optional(),
+  /** Run this version instead of the current one. */
+  version: z.number().int().positive().optional(),
+  /** The end user this run serves (for user-scoped memory), as the caller names them. */
+  userId: z.string().min(1).max(200).optional(),
+});
+export type StartRunRequest = z.infer<typeof StartRunRequestSchema>;
+
+/** The JSON answer to a run when the client asks for `application/json` instead of SSE. */
+export const RunResultSchema = z.object({
+  run: RunSchema,
+  conversationId: uuid,
+  /** The reply's text (what text.delta events added up to). */
+  text: z.string(),
+  /** The reply as message parts (text, reasoning, tool calls and results). */
+  parts: z.array(MessagePartSchema),
+  /** The terminal event's type. */
+  outcome: z.enum(['run.finish', 'run.error', 'run.abort']),
+});
+
+export const ApprovalRequestSchema = z.object({
+  decision: z.enum(['approved', 'denied']),
+});
+export const ApprovalResponseSchema = z.object({
+  toolCallId: z.string(),
+  decision: z.enum(['approved', 'denied']),
+});
+export const CancelResponseSchema = z.object({
+  runId: uuid,
+  /** True when this request stopped the run; false when it had already ended. */
+  cancelled: z.boolean(),
+  status: z.enum(RUN_STATUS_NAMES),
+});
+
+export const AuditEventSchema = z.object({
+  id: uuid,
+  at: timestamp,
+  action: z.string(),
+  outcome: z.string(),
+  actorType: z.string().nullable(),
+  actorId: z.string().nullable(),
+  targetType: z.string().nullable(),
+  targetId: z.string().nullable(),
+  ip: z.string().nullable(),
+  runId: uuid.nullable(),
+  metadata: z.record(z.string(), z.unknown()),
+});
+export const SecuritySignalSchema = z.object({
+  id: uuid,
+  at: timestamp,
+  kind: z.string(),
+  severity: z.enum(['info', 'warning', 'critical']),
+  ip: z.string().nullable(),
+  actorType: z.string().nullable(),
+  actorId: z.string().nullable(),
+  details: z.record(z.string(), z.unknown()),
+  acknowledgedAt: timestamp.nullable(),
+});
+
+const Percentiles = z.object({
+  count: z.number().int(),
+  p50: z.number().nullable(),
+  p95: z.number().nullable(),
+  p99: z.number().nullable(),
+});
+export const UsageSummarySchema = z.object({
+  since: timestamp,
+  runs: z.object({
+    total: z.number().int(),
+    byStatus: z.record(z.string(), z.number().int()),
+  }),
+  tokens: z.object({ input: z.number(), output: z.number(), cachedInput: z.number() }),
+  costUsd: z.number(),
+  /** Time to first token in ms, per provider and model. */
+  ttft: z.array(z.object({ provider: z.string(), model: z.string() }).extend(Percentiles.shape)),
+});
+export const FunnelSchema = z.object({
+  since: timestamp.nullable(),
+  steps: z.array(z.object({ step: z.string(), users: z.number().int(), events: z.number().int() })),
+});
