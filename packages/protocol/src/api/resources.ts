@@ -35,6 +35,9 @@ export const AgentSchema = z.object({
   description: z.string(),
   /** The deployed version runs use by default; null before the first deploy. */
   currentVersion: z.number().int().nullable(),
+  /** The definition being edited: runnable with `version: "draft"`, deployed as the next version. */
+  draft: AgentDefinitionJsonSchema.nullable(),
+  draftUpdatedAt: timestamp.nullable(),
   createdAt: timestamp,
   updatedAt: timestamp,
   archivedAt: timestamp.nullable(),
@@ -60,11 +63,14 @@ export const AgentWithVersionSchema = z.object({
 });
 
 export const CreateAgentRequestSchema = z.object({
-  /** The agent definition (agent.yaml as JSON); its `name` names the agent. */
+  /** The agent definition (agent.yaml as JSON); its `name` names the agent. Kept as the draft. */
   definition: AgentDefinitionJsonSchema,
   description: z.string().max(2_000).optional(),
+  /** Also deploy it as version 1 at once. */
+  deploy: z.boolean().optional(),
   note: z.string().max(500).optional(),
 });
+export const SaveDraftRequestSchema = z.object({ definition: AgentDefinitionJsonSchema });
 export const UpdateAgentRequestSchema = z
   .object({
     name: z.string().min(1).max(64).optional(),
@@ -73,7 +79,8 @@ export const UpdateAgentRequestSchema = z
   })
   .refine((v) => Object.keys(v).length > 0, 'send at least one field');
 export const DeployRequestSchema = z.object({
-  definition: AgentDefinitionJsonSchema,
+  /** What to deploy; omitted: the agent's draft. */
+  definition: AgentDefinitionJsonSchema.optional(),
   note: z.string().max(500).optional(),
 });
 export const DeployResponseSchema = z.object({
@@ -148,8 +155,11 @@ export const StartRunRequestSchema = z.object({
   input: z.union([z.string().min(1).max(100_000), z.array(InputPartSchema).min(1).max(20)]),
   /** Continue this conversation; omitted: a new one is started. */
   conversationId: uuid.optional(),
-  /** Run this version instead of the current one. */
-  version: z.number().int().positive().optional(),
+  /**
+   * Which definition runs: a version number, or "draft". Default: the deployed version, or
+   * the draft while nothing is deployed.
+   */
+  version: z.union([z.number().int().positive(), z.literal('draft')]).optional(),
   /** The end user this run serves (for user-scoped memory), as the caller names them. */
   userId: z.string().min(1).max(200).optional(),
 });

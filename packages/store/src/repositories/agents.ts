@@ -174,6 +174,25 @@ export function agentsRepository(ctx: ScopeContext) {
       return row!;
     },
 
+    /**
+     * Deploys unless the definition equals the current version's (same canonical hash): a
+     * repeated deploy of the same agent.yaml creates nothing and says so.
+     */
+    async deployIfChanged(
+      agentId: string,
+      input: z.input<typeof DeploySchema>,
+    ): Promise<{ version: AgentVersion; created: boolean }> {
+      const id = parseId(agentId, 'agent id');
+      const value = parse(DeploySchema, input, 'deploy');
+      const hash = createHash('sha256').update(canonicalJson(value.definition)).digest('hex');
+      // Lock the agent first, so two concurrent deploys of one definition make one version.
+      const [agent] = await ctx.tx.select().from(agents).where(eq(agents.id, id)).for('update');
+      if (!agent) throw notFound('agent', id);
+      const current = agent.currentVersion ? await repo.getVersion(id, agent.currentVersion) : null;
+      if (current && current.definitionHash === hash) return { version: current, created: false };
+      return { version: await repo.deploy(id, value), created: true };
+    },
+
     /** Newest first. */
     async listVersions(agentId: string, options: { limit?: number } = {}): Promise<AgentVersion[]> {
       const id = parseId(agentId, 'agent id');

@@ -1,0 +1,191 @@
+import { randomUUID } from 'node:crypto';
+import swagger from '@fastify/swagger';
+import type { Store } from '@parley/store';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import {
+  hasZodFastifySchemaValidationErrors,
+  jsonSchemaTransform,
+  serializerCompiler,
+  validatorCompiler,
+} from 'fastify-type-provider-zod';
+import { authenticate } from './auth/authenticate.ts';
+import { createFailureLimiter } from './auth/failure-limiter.ts';
+import type { ServerConfig } from './config.ts';
+import { createDetector } from './detect/detector.ts';
+import { HttpProblem, sendProblem, toProblem } from './http/problem.ts';
+import { registerRoutes } from './http/register.ts';
+import { createMetrics } from './metrics/metrics.ts';
+import { ROUTES } from './routes/index.ts';
+import { createRunManager } from './runs/run-manager.ts';
+import type { Services } from './services.ts';
+
+export interface AppOptions {
+  config: ServerConfig;
+  store: Store;
+  /** The local owner (single-user mode), from bootstrapSingleUser(). */
+  localOwnerId?: string;
+  /** A pino logger or Fastify logger options; default: none (tests). */
+  logger?: FastifyBaseLogger | boolean | Record<string, unknown>;
+  /** Overrides for tests (thresholds, linger times). */
+  tuning?: {
+    authFailureLimit?: number;
+    probeThreshold?: number;
+    decryptThreshold?: number;
+    runLingerMs?: number;
+    orphanAfterMs?: number;
+  };
+}
+
+export type ParleyApp = FastifyInstance & { services: Services };
+
+const VALIDATION_PREFIX: Record<string, string> = {
+  body: 'body',
+  querystring: 'query',
+  params: 'path',
+  headers: 'header',
+};
+
+/**
+ * Builds the HTTP server: authentication on every request, the route table, problem+json
+ * errors, security headers, metrics, and a clean shutdown that lets runs end and flushes
+ * their logs. Does not listen: the caller does (main.ts, tests).
+ */
+export async function buildApp(options: AppOptions): Promise<ParleyApp> {
+  const { config, store } = options;
+  const tuning = options.tuning ?? {};
+  const logger = options.logger ?? false;
+  const app = Fastify({
+    ...(typeof logger === 'object' && 'child' in logger
+      ? { loggerInstance: logger as FastifyBaseLogger }
+      : { logger: logger as boolean | Record<string, unknown> }),
+    trustProxy: config.behindTlsProxy,
+    bodyLimit: 1024 * 1024,
+    genReqId: () => randomUUID(),
+    requestIdHeader: false,
+    routerOptions: { maxParamLength: 500 },
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+  });
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+
+  const metrics = createMetrics();
+  const detector = createDetector({
+    store,
+    onSignal: (kind, severity) => metrics.signals.inc({ kind, severity }),
+    onError: (error) => app.log.warn({ err: error }, 'could not record a security signal'),
+    ...(tuning.probeThreshold ? { probeThreshold: tuning.probeThreshold } : {}),
+    ...(tuning.decryptThreshold ? { decryptThreshold: tuning.decryptThreshold } : {}),
+  });
+  const services: Services = {
+    config,
+    store,
+    metrics,
+    detector,
+    log: app.log,
+    runs: createRunManager({
+      store,
+      metrics,
+      detector,
+      log: app.log,
+      eventLog: config.eventLog,
+      ...(tuning.runLingerMs !== undefined ? { lingerMs: tuning.runLingerMs } : {}),
+      ...(tuning.orphanAfterMs !== undefined ? { orphanAfterMs: tuning.orphanAfterMs } : {}),
+    }),
+    authFailures: createFailureLimiter({
+      limit: tuning.authFailureLimit ?? 10,
+      windowMs: 60_000,
+      blockMs: 60_000,
+      onBlock: (ip, failures) => detector.authFailureBurst(ip, failures, 'token'),
+    }),
+    accountFailures: createFailureLimiter({
+      limit: 10,
+      windowMs: 15 * 60_000,
+      blockMs: 15 * 60_000,
+    }),
+    ...(options.localOwnerId ? { localOwnerId: options.localOwnerId } : {}),
+  };
+  app.decorate('services', services);
+  app.decorateRequest('principal', null as never);
+  app.decorateRequest('grant', undefined);
+
+  app.addHook('onRequest', async (request) => {
+    request.principal = await authenticate(request, services);
+  });
+  app.addHook('onSend', async (request, reply, payload) => {
+    reply.header('x-content-type-options', 'nosniff');
+    reply.header('referrer-policy', 'no-referrer');
+    reply.header('x-frame-options', 'DENY');
+    reply.header('cross-origin-resource-policy', 'same-origin');
+    if (!reply.hasHeader('content-security-policy'))
+      reply.header('content-security-policy', "default-src 'none'; frame-ancestors 'none'");
+    reply.header('x-request-id', request.id);
+    if (reply.statusCode >= 400 && !reply.hasHeader('cache-control'))
+      reply.header('cache-control', 'no-store');
+    return payload;
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    metrics.http.observe(
+      {
+        method: request.method,
+        route: request.routeOptions.url ?? 'unmatched',
+        status: String(reply.statusCode),
+      },
+      reply.elapsedTime / 1000,
+    );
+  });
+
+  app.setErrorHandler((error, request, reply) => {
+    let problem: HttpProblem;
+    if (hasZodFastifySchemaValidationErrors(error)) {
+      const where = VALIDATION_PREFIX[error.validationContext ?? 'body'] ?? 'body';
+      problem = new HttpProblem('request.invalid', 'The request is invalid.', {
+        errors: error.validation.map((v) => ({
+          path: [where, ...v.instancePath.split('/').filter(Boolean)].join('.'),
+          message: v.message ?? 'is invalid',
+        })),
+      });
+    } else {
+      problem = toProblem(error);
+    }
+    if (problem.status >= 500) request.log.error({ err: error }, 'request failed');
+    return sendProblem(reply, request, problem);
+  });
+  app.setNotFoundHandler((request, reply) =>
+    sendProblem(
+      reply,
+      request,
+      new HttpProblem(
+        'route.not_found',
+        `There is no route ${request.method} ${request.url.split('?')[0]}.`,
+      ),
+    ),
+  );
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Parley API',
+        version: '1',
+        description:
+          'Workspaces, agents, secrets and runs. Runs stream Parley Stream v1 over SSE (docs/streaming.md). Errors are application/problem+json with a stable code (docs/api.md).',
+      },
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer', description: 'An API token (prl_…).' },
+          session: { type: 'apiKey', in: 'cookie', name: 'parley_session' },
+        },
+      },
+      security: [{ bearer: [] }, { session: [] }],
+    },
+    transform: jsonSchemaTransform,
+  });
+  registerRoutes(app, ROUTES, services);
+
+  app.addHook('onClose', async () => {
+    await services.runs.shutdown(config.shutdownGraceMs);
+    await detector.flush();
+  });
+  return app as unknown as ParleyApp;
+}

@@ -1,0 +1,182 @@
+import { isIP } from 'node:net';
+import { resolve } from 'node:path';
+import { z } from 'zod';
+
+/**
+ * The server's configuration: `PARLEY_*` environment variables, validated once at start-up.
+ * A bad value stops the server with one line naming the variable (exit code 2), never a
+ * stack trace and never a silent default.
+ */
+
+const flag = z
+  .enum(['1', '0', 'true', 'false', 'yes', 'no', 'on', 'off'], {
+    error: 'use 1 or 0 (true/false, yes/no, on/off)',
+  })
+  .transform((v) => ['1', 'true', 'yes', 'on'].includes(v));
+
+const port = z.coerce
+  .number({ error: 'must be a port number' })
+  .int('must be a whole number')
+  .min(0, 'must be 0–65535')
+  .max(65_535, 'must be 0–65535');
+
+const host = z
+  .string()
+  .min(1)
+  .refine((h) => isIP(h) !== 0 || /^[a-z0-9.-]+$/i.test(h), 'must be an IP address or host name');
+
+const EnvSchema = z.object({
+  PARLEY_HOST: host.default('127.0.0.1'),
+  PARLEY_PORT: port.default(4000),
+  PARLEY_DATA_DIR: z.string().min(1).default('./.parley'),
+  PARLEY_DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\/.+/, 'must be a postgres:// URL')
+    .optional(),
+  /** A superuser/owner URL for migrations when the runtime role may not create tables. */
+  PARLEY_MIGRATION_DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\/.+/, 'must be a postgres:// URL')
+    .optional(),
+  PARLEY_MASTER_KEY: z.string().min(1).optional(),
+  PARLEY_MULTI_USER: flag.default(false),
+  /**
+   * Single-user mode: require the API token from every caller, also browsers on this machine
+   * (no automatic local session). Needed to bind beyond loopback without multi-user mode.
+   */
+  PARLEY_REQUIRE_TOKEN: flag.default(false),
+  /** Allow anyone who reaches the server to sign up (multi-user mode). Invitations work regardless. */
+  PARLEY_SIGNUP: flag.default(true),
+  /** Comma-separated emails allowed to read instance-wide views (funnel, instance signals). */
+  PARLEY_OPERATOR_EMAILS: z
+    .string()
+    .default('')
+    .transform((s) =>
+      s
+        .split(',')
+        .map((e) => e.trim().toLowerCase())
+        .filter(Boolean),
+    ),
+  /** Origins (scheme://host:port) the dashboard may be served from besides the server's own. */
+  PARLEY_TRUSTED_ORIGINS: z
+    .string()
+    .default('')
+    .transform((s) =>
+      s
+        .split(',')
+        .map((o) => o.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(z.url({ error: 'must be comma-separated origins such as https://app.example' }))),
+  /** Set when a TLS-terminating proxy sits in front: cookies get `Secure`, X-Forwarded-* is trusted. */
+  PARLEY_BEHIND_TLS_PROXY: flag.default(false),
+  /** Persist run events for resume (on), or stream without a log (off; benchmarks only). */
+  PARLEY_EVENT_LOG: flag.default(true),
+  PARLEY_LOG_LEVEL: z
+    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+    .default('info'),
+  /** Bearer token for /metrics when it is reached from beyond loopback. */
+  PARLEY_METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  /** Where the dashboard's built files are (default: packages/dashboard/dist). */
+  PARLEY_DASHBOARD_DIR: z.string().min(1).optional(),
+  /** Seconds in-flight runs get to finish on SIGTERM before they are aborted. */
+  PARLEY_SHUTDOWN_GRACE_SECONDS: z.coerce
+    .number({ error: 'must be a number of seconds' })
+    .min(0)
+    .max(600)
+    .default(10),
+});
+
+export interface ServerConfig {
+  host: string;
+  port: number;
+  dataDir: string;
+  databaseUrl?: string;
+  migrationDatabaseUrl?: string;
+  masterKey?: string;
+  multiUser: boolean;
+  requireToken: boolean;
+  signup: boolean;
+  operatorEmails: string[];
+  trustedOrigins: string[];
+  behindTlsProxy: boolean;
+  eventLog: boolean;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  metricsToken?: string;
+  dashboardDir?: string;
+  shutdownGraceMs: number;
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  /** The variable at fault. */
+  readonly variable: string;
+  constructor(variable: string, message: string) {
+    super(message);
+    this.variable = variable;
+  }
+}
+
+/** True for 127.0.0.0/8, ::1 and `localhost`: addresses only this machine reaches. */
+export function isLoopback(address: string): boolean {
+  const a = address.replace(/^\[|\]$/g, '').toLowerCase();
+  return a === 'localhost' || a === '::1' || a.startsWith('127.') || a === '::ffff:127.0.0.1';
+}
+
+/** Reads and validates the configuration; throws ConfigError naming the first bad variable. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): ServerConfig {
+  const relevant = Object.fromEntries(
+    Object.entries(env).filter(([k, v]) => k.startsWith('PARLEY_') && v !== undefined && v !== ''),
+  );
+  const unknown = Object.keys(relevant).filter(
+    (k) => !(k in EnvSchema.shape) && !k.startsWith('PARLEY_TEST_'),
+  );
+  const result = EnvSchema.safeParse(relevant);
+  if (!result.success) {
+    const issue = result.error.issues[0]!;
+    const variable = String(issue.path[0] ?? 'PARLEY_*');
+    const shown = relevant[variable];
+    const value =
+      shown === undefined || variable.includes('KEY') || variable.includes('TOKEN')
+        ? ''
+        : ` (got "${shown.length > 60 ? `${shown.slice(0, 60)}…` : shown}")`;
+    throw new ConfigError(variable, `${variable} ${issue.message}${value}.`);
+  }
+  if (unknown.length > 0) {
+    const known = Object.keys(EnvSchema.shape);
+    throw new ConfigError(
+      unknown[0]!,
+      `${unknown[0]} is not a Parley setting (known: ${known.join(', ')}).`,
+    );
+  }
+  const e = result.data;
+  const config: ServerConfig = {
+    host: e.PARLEY_HOST,
+    port: e.PARLEY_PORT,
+    dataDir: resolve(e.PARLEY_DATA_DIR),
+    multiUser: e.PARLEY_MULTI_USER,
+    requireToken: e.PARLEY_REQUIRE_TOKEN,
+    signup: e.PARLEY_SIGNUP,
+    operatorEmails: e.PARLEY_OPERATOR_EMAILS,
+    trustedOrigins: e.PARLEY_TRUSTED_ORIGINS.map((o) => new URL(o).origin),
+    behindTlsProxy: e.PARLEY_BEHIND_TLS_PROXY,
+    eventLog: e.PARLEY_EVENT_LOG,
+    logLevel: e.PARLEY_LOG_LEVEL,
+    shutdownGraceMs: e.PARLEY_SHUTDOWN_GRACE_SECONDS * 1000,
+    ...(e.PARLEY_DATABASE_URL ? { databaseUrl: e.PARLEY_DATABASE_URL } : {}),
+    ...(e.PARLEY_MIGRATION_DATABASE_URL
+      ? { migrationDatabaseUrl: e.PARLEY_MIGRATION_DATABASE_URL }
+      : {}),
+    ...(e.PARLEY_MASTER_KEY ? { masterKey: e.PARLEY_MASTER_KEY } : {}),
+    ...(e.PARLEY_METRICS_TOKEN ? { metricsToken: e.PARLEY_METRICS_TOKEN } : {}),
+    ...(e.PARLEY_DASHBOARD_DIR ? { dashboardDir: resolve(e.PARLEY_DASHBOARD_DIR) } : {}),
+  };
+  // Nothing is exposed beyond this machine unless someone must sign in to use it.
+  if (!isLoopback(config.host) && !config.multiUser && !config.requireToken) {
+    throw new ConfigError(
+      'PARLEY_HOST',
+      `PARLEY_HOST=${config.host} would expose a single-user server beyond this machine: set PARLEY_MULTI_USER=1 (sign-in required), or PARLEY_REQUIRE_TOKEN=1 (every caller needs the API token), or bind 127.0.0.1.`,
+    );
+  }
+  return config;
+}

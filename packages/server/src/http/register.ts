@@ -1,0 +1,101 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Principal } from '../auth/principal.ts';
+import { actorOf } from '../auth/principal.ts';
+import type { Services } from '../services.ts';
+import { authorize } from './authorize.ts';
+import type { Grant, RouteContext, RouteSpec } from './route.ts';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal: Principal;
+    grant: Grant | undefined;
+  }
+  interface FastifyContextConfig {
+    /** The route's spec, for hooks (metrics labels, the authorization matrix). */
+    spec?: RouteSpec;
+  }
+}
+
+const DEFAULT_BODY_LIMIT = 1024 * 1024;
+
+function context(
+  spec: RouteSpec,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  services: Services,
+): RouteContext<unknown, unknown, unknown> {
+  const grant = () => {
+    if (!request.grant) throw new Error(`route ${spec.operationId} has no workspace grant`);
+    return request.grant;
+  };
+  const userAgent = request.headers['user-agent']?.slice(0, 1_000);
+  return {
+    request,
+    reply,
+    params: request.params,
+    query: request.query,
+    body: request.body,
+    principal: request.principal,
+    services,
+    grant,
+    inWorkspace: (fn) =>
+      services.store.withWorkspace(grant().workspaceId, fn, {
+        actor: actorOf(request.principal),
+        ip: request.ip,
+        requestId: request.id,
+        ...(userAgent ? { userAgent } : {}),
+      }),
+  };
+}
+
+/**
+ * Registers the route table: zod schemas for validation, serialization and the OpenAPI
+ * document; authorization before validation (so a stranger learns nothing from a 400); the
+ * first listed response status as the default.
+ */
+export function registerRoutes(
+  app: FastifyInstance,
+  routes: readonly RouteSpec[],
+  services: Services,
+) {
+  for (const spec of routes) {
+    // 204 has no body, hence no schema.
+    const responses = Object.fromEntries(
+      Object.entries(spec.responses).filter(([, schema]) => schema !== null),
+    );
+    const defaultStatus = Number(Object.keys(spec.responses)[0]);
+    app.route({
+      method: spec.method,
+      url: spec.url,
+      bodyLimit: spec.bodyLimit ?? DEFAULT_BODY_LIMIT,
+      config: { spec },
+      schema: {
+        operationId: spec.operationId,
+        summary: spec.summary,
+        ...(spec.description ? { description: spec.description } : {}),
+        tags: [spec.tag],
+        ...(spec.params ? { params: spec.params } : {}),
+        ...(spec.query ? { querystring: spec.query } : {}),
+        ...(spec.body ? { body: spec.body } : {}),
+        response: responses,
+        ...(spec.access.kind === 'public' ? { security: [] } : {}),
+      },
+      preValidation: async (request) => {
+        request.grant = await authorize(
+          spec.access,
+          request.principal,
+          request.params as Record<string, unknown>,
+          request,
+          services,
+        );
+      },
+      handler: async (request, reply) => {
+        reply.code(defaultStatus);
+        const result = await spec.handler(context(spec, request, reply, services));
+        if (reply.sent) return reply;
+        if (reply.statusCode === 204) return reply.send();
+        return result;
+      },
+    });
+  }
+}

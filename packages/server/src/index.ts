@@ -1,0 +1,12 @@
+// @parley/server: the HTTP API. `startServer` is what `npm start` and `parley start` run.
+export { type AppOptions, buildApp, type ParleyApp } from './app.ts';
+export {
+  bootstrapSingleUser,
+  type Credentials,
+  CredentialsSchema,
+  credentialsPath,
+} from './bootstrap.ts';
+export { ConfigError, isLoopback, loadConfig, type ServerConfig } from './config.ts';
+export type { Access, RouteSpec } from './http/route.ts';
+export { ROUTES } from './routes/index.ts';
+export { type RunningServer, startServer } from './start.ts';

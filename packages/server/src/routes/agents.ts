@@ -1,0 +1,248 @@
+import { type AgentDefinition, AgentDefinitionError, validateAgentValue } from '@parley/core';
+import { api } from '@parley/protocol';
+import type { WorkspaceScope } from '@parley/store';
+import { z } from 'zod';
+import { userIdOf } from '../auth/principal.ts';
+import { HttpProblem, notFound } from '../http/problem.ts';
+import { defineRoute, type RouteContext } from '../http/route.ts';
+import { findAgent } from '../runs/run-manager.ts';
+import { agentDto, versionDto } from './dto.ts';
+import { AgentRef, WorkspaceParams, withWorkspace } from './params.ts';
+
+const AgentParams = withWorkspace({ agent: AgentRef });
+
+/** Validates a definition and fills its defaults: what is stored is what runs. */
+function normalize(definition: Record<string, unknown>): AgentDefinition {
+  const result = validateAgentValue(definition);
+  if (!result.ok) throw new AgentDefinitionError(result.issues);
+  return result.definition;
+}
+
+async function agentOr404(ws: WorkspaceScope, ref: string) {
+  const agent = await findAgent(ws, ref);
+  if (!agent) throw notFound('Agent');
+  return agent;
+}
+
+function recordFunnel(
+  ctx: RouteContext<unknown, unknown, unknown>,
+  name: 'agent_created' | 'provider_selected' | 'deployed',
+  props: Record<string, string | number>,
+) {
+  const userId = userIdOf(ctx.principal);
+  ctx.services.store.system.productEvents
+    .record({ name, ...(userId ? { userId } : {}), props })
+    .catch((error) => ctx.services.log.warn({ err: error }, 'could not record a product event'));
+}
+
+export const agentRoutes = [
+  defineRoute({
+    method: 'GET',
+    url: '/v1/workspaces/:workspaceId/agents',
+    operationId: 'listAgents',
+    summary: 'Agents by name (archived ones with includeArchived).',
+    tag: 'agents',
+    access: { kind: 'workspace', permission: 'agents:read' },
+    params: WorkspaceParams,
+    query: z.object({ includeArchived: z.stringbool().optional() }),
+    responses: { 200: z.array(api.AgentSchema) },
+    handler: async (ctx) =>
+      (
+        await ctx.inWorkspace((ws) =>
+          ws.agents.list({ includeArchived: ctx.query.includeArchived ?? false }),
+        )
+      ).map(agentDto),
+  }),
+  defineRoute({
+    method: 'POST',
+    url: '/v1/workspaces/:workspaceId/agents',
+    operationId: 'createAgent',
+    summary: 'Create an agent from a definition (kept as its draft; deploy: true also makes v1).',
+    tag: 'agents',
+    access: { kind: 'workspace', permission: 'agents:write' },
+    params: WorkspaceParams,
+    body: api.CreateAgentRequestSchema,
+    responses: { 201: api.AgentWithVersionSchema },
+    handler: async (ctx) => {
+      const definition = normalize(ctx.body.definition);
+      if (ctx.body.deploy && !ctx.grant().permissions.has('agents:deploy'))
+        throw new HttpProblem('auth.forbidden', 'Deploying needs agents:deploy.');
+      const createdBy = userIdOf(ctx.principal);
+      const result = await ctx.inWorkspace(async (ws) => {
+        const agent = await ws.agents.create({
+          name: definition.name,
+          description: ctx.body.description ?? definition.description ?? '',
+          draft: definition as unknown as Record<string, unknown>,
+          ...(createdBy ? { createdBy } : {}),
+        });
+        if (!ctx.body.deploy) return { agent, version: null };
+        const version = await ws.agents.deploy(agent.id, {
+          definition: definition as unknown as Record<string, unknown>,
+          ...(ctx.body.note ? { note: ctx.body.note } : {}),
+          ...(createdBy ? { createdBy } : {}),
+        });
+        return { agent: (await ws.agents.get(agent.id))!, version };
+      });
+      recordFunnel(ctx, 'agent_created', { provider: definition.model.provider });
+      recordFunnel(ctx, 'provider_selected', { provider: definition.model.provider });
+      if (result.version) recordFunnel(ctx, 'deployed', { version: 1 });
+      return {
+        agent: agentDto(result.agent),
+        version: result.version ? versionDto(result.version) : null,
+      };
+    },
+  }),
+  defineRoute({
+    method: 'GET',
+    url: '/v1/workspaces/:workspaceId/agents/:agent',
+    operationId: 'getAgent',
+    summary: 'An agent (by id or name) with its deployed version.',
+    tag: 'agents',
+    access: { kind: 'workspace', permission: 'agents:read' },
+    params: AgentParams,
+    responses: { 200: api.AgentWithVersionSchema },
+    handler: async (ctx) =>
+      ctx.inWorkspace(async (ws) => {
+        const agent = await agentOr404(ws, ctx.params.agent);
+        const version = await ws.agents.getVersion(agent.id);
+        return { agent: agentDto(agent), version: version ? versionDto(version) : null };
+      }),
+  }),
+  defineRoute({
+    method: 'PATCH',
+    url: '/v1/workspaces/:workspaceId/agents/:agent',
+    operationId: 'updateAgent',
+    summary: 'Rename, describe, archive or unarchive an agent.',
+    tag: 'agents',
+    access: { kind: 'workspace', permission: 'agents:write' },
+    params: AgentParams,
+    body: api.UpdateAgentRequestSchema,
+    responses: { 200: api.AgentSchema },
+    handler: async (ctx) =>
+      agentDto(
+        await ctx.inWorkspace(async (ws) => {
+          let agent = await agentOr404(ws, ctx.params.agent);
+          const { name, description, archived } = ctx.body;
+          if (name !== undefined || description !== undefined) {
+            agent = await ws.agents.update(agent.id, {
+              ...(name !== undefined ? { name } : {}),
+              ...(description !== undefined ? { description } : {}),
+            });
+          }
+          if (archived !== undefined) agent = await ws.agents.archive(agent.id, archived);
+          return agent;
+        }),
+      ),
+  }),
+  defineRoute({
+    method: 'DELETE',
+    url: '/v1/workspaces/:workspaceId/agents/:agent',
+    operationId: 'deleteAgent',
+    summary: 'Delete an agent with its versions, conversations, runs and memories.',
+    tag: 'agents',
+    access: { kind: 'workspace', permission: 'agents:write' },
+    params: AgentParams,
+    responses: { 204: null },
+    handler: async (ctx) => {
+      await ctx.inWorkspace(async (ws) =>
+        ws.agents.delete((await agentOr404(ws, ctx.params.agent)).id),
+      );
+    },
+  }),
+  defineRoute({
+    method: 'PUT',
+    url: '/v1/workspaces/:workspaceId/agents/:agent/draft',
+    operationId: 'saveAgentDraft',
+    summary: 'Replace the agent\'s draft definition (validated; runnable with version "draft").',
+    tag: 'agents',
+    access: { kind: 'workspace', permission: 'agents:write' },
+    params: AgentParams,
+    body: api.SaveDraftRequestSchema,
+    responses: { 200: api.AgentSchema },
+    handler: async (ctx) => {
+      const definition = normalize(ctx.body.definition);
+      const agent = await ctx.inWorkspace(async (ws) =>
+        ws.agents.saveDraft(
+          (await agentOr404(ws, ctx.params.agent)).id,
+          definition as unknown as Record<string, unknown>,
+        ),
+      );
+      recordFunnel(ctx, 'provider_selected', { provider: definition.model.provider });
+      return agentDto(agent);
+    },
+  }),
+  defineRoute({
+    method: 'GET',
+    url: '/v1/workspaces/:workspaceId/agents/:agent/versions',
+    operationId: 'listAgentVersions',
+    summary: 'Deployed versions, newest first.',
+    tag: 'agents',
+    access: { kind: 'workspace', permission: 'agents:read' },
+    params: AgentParams,
+    responses: { 200: z.array(api.AgentVersionSchema) },
+    handler: async (ctx) =>
+      (
+        await ctx.inWorkspace(async (ws) =>
+          ws.agents.listVersions((await agentOr404(ws, ctx.params.agent)).id),
+        )
+      ).map(versionDto),
+  }),
+  defineRoute({
+    method: 'GET',
+    url: '/v1/workspaces/:workspaceId/agents/:agent/versions/:version',
+    operationId: 'getAgentVersion',
+    summary: 'One deployed version.',
+    tag: 'agents',
+    access: { kind: 'workspace', permission: 'agents:read' },
+    params: withWorkspace({
+      agent: AgentRef,
+      version: z.coerce.number().int().positive().max(1_000_000),
+    }),
+    responses: { 200: api.AgentVersionSchema },
+    handler: async (ctx) => {
+      const version = await ctx.inWorkspace(async (ws) =>
+        ws.agents.getVersion((await agentOr404(ws, ctx.params.agent)).id, ctx.params.version),
+      );
+      if (!version) throw notFound(`Version ${ctx.params.version}`);
+      return versionDto(version);
+    },
+  }),
+  defineRoute({
+    method: 'POST',
+    url: '/v1/workspaces/:workspaceId/agents/:agent/versions',
+    operationId: 'deployAgent',
+    summary:
+      'Deploy: the given definition (or the draft) becomes the next version. Idempotent: an unchanged definition creates nothing (200).',
+    tag: 'agents',
+    access: { kind: 'workspace', permission: 'agents:deploy' },
+    params: AgentParams,
+    body: api.DeployRequestSchema,
+    responses: { 201: api.DeployResponseSchema, 200: api.DeployResponseSchema },
+    handler: async (ctx) => {
+      const createdBy = userIdOf(ctx.principal);
+      const result = await ctx.inWorkspace(async (ws) => {
+        const agent = await agentOr404(ws, ctx.params.agent);
+        const source = ctx.body.definition ?? agent.draft;
+        if (!source)
+          throw new HttpProblem(
+            'request.invalid',
+            'Send a definition: this agent has no draft to deploy.',
+            {
+              errors: [
+                { path: 'body.definition', message: 'required when the agent has no draft' },
+              ],
+            },
+          );
+        const definition = normalize(source);
+        return ws.agents.deployIfChanged(agent.id, {
+          definition: definition as unknown as Record<string, unknown>,
+          ...(ctx.body.note ? { note: ctx.body.note } : {}),
+          ...(createdBy ? { createdBy } : {}),
+        });
+      });
+      if (result.created) recordFunnel(ctx, 'deployed', { version: result.version.version });
+      else ctx.reply.code(200);
+      return { version: versionDto(result.version), created: result.created };
+    },
+  }),
+];

@@ -1,0 +1,21 @@
+import type { RouteSpec } from '../http/route.ts';
+import { agentRoutes } from './agents.ts';
+import { authRoutes } from './auth.ts';
+import { conversationRoutes } from './conversations.ts';
+import { identityRoutes } from './identity.ts';
+import { observabilityRoutes } from './observability.ts';
+import { runRoutes } from './runs.ts';
+import { secretRoutes } from './secrets.ts';
+import { systemRoutes } from './system.ts';
+
+/** The route table: every HTTP route the server has. The authorization matrix reads it. */
+export const ROUTES: readonly RouteSpec[] = [
+  ...systemRoutes,
+  ...authRoutes,
+  ...identityRoutes,
+  ...secretRoutes,
+  ...agentRoutes,
+  ...conversationRoutes,
+  ...runRoutes,
+  ...observabilityRoutes,
+];

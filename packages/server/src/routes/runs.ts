@@ -1,0 +1,280 @@
+import { api, reduceEvents, SSE_HEADERS, textOf } from '@parley/protocol';
+import type { FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { actorOf, startedByOf } from '../auth/principal.ts';
+import { HttpProblem, notFound } from '../http/problem.ts';
+import { defineRoute, type RouteContext } from '../http/route.ts';
+import { pipeRunEvents } from '../runs/event-stream.ts';
+import type { LiveRun } from '../runs/live-run.ts';
+import { runDto } from './dto.ts';
+import { AgentRef, Before, Limit, RunParams, WorkspaceParams, withWorkspace } from './params.ts';
+
+/** JSON when the client asks for it and not for SSE; SSE otherwise (the default). */
+function wantsJson(request: FastifyRequest): boolean {
+  const accept = request.headers.accept ?? '';
+  return /application\/json/.test(accept) && !/text\/event-stream/.test(accept);
+}
+
+/** Last-Event-ID header (or ?after= for clients that cannot set headers): the last seq seen. */
+function resumeFrom(request: FastifyRequest, after: number | undefined): number {
+  const header = request.headers['last-event-id'];
+  if (header === undefined) return after ?? 0;
+  const value = Array.isArray(header) ? header[0] : header;
+  if (!/^\d{1,9}$/.test(value ?? '')) {
+    throw new HttpProblem(
+      'request.invalid',
+      'Last-Event-ID must be the seq of an event (a whole number).',
+      {
+        errors: [{ path: 'header.last-event-id', message: 'must be a non-negative integer' }],
+      },
+    );
+  }
+  return Number(value);
+}
+
+/** Streams a run's events as SSE from `afterSeq`, from memory or the stored log. */
+async function streamEvents(
+  ctx: RouteContext<unknown, unknown, unknown>,
+  runId: string,
+  workspaceId: string,
+  afterSeq: number,
+  started?: LiveRun,
+) {
+  const { reply, services } = ctx;
+  const source = {
+    live: () => services.runs.get(runId) ?? started,
+    stored: (seq: number) =>
+      ctx.inWorkspace((ws) => ws.runs.listRunEvents(runId, { afterSeq: seq, limit: 500 })),
+    ended: () =>
+      ctx.inWorkspace(async (ws) => {
+        const run = await ws.runs.get(runId);
+        if (!run) return true;
+        if (['succeeded', 'failed', 'cancelled'].includes(run.status)) return true;
+        // Left running by a server that stopped: close it, then the next read delivers the end.
+        await services.runs.closeIfOrphaned(ws, run);
+        return false;
+      }),
+  };
+  reply.hijack();
+  const raw = reply.raw;
+  raw.writeHead(200, {
+    ...SSE_HEADERS,
+    'x-parley-run-id': runId,
+    'x-parley-workspace-id': workspaceId,
+    location: `/v1/runs/${runId}/events`,
+  });
+  raw.flushHeaders();
+  services.metrics.sseClients.inc();
+  const closed = new Promise<void>((resolve) => raw.once('close', () => resolve()));
+  try {
+    await pipeRunEvents(raw, source, { afterSeq, closed });
+  } catch (error) {
+    services.log.error({ err: error, runId }, 'event stream failed');
+  } finally {
+    services.metrics.sseClients.dec();
+    raw.end();
+  }
+  return undefined;
+}
+
+/** Waits for the run to end and answers with the reply as JSON. */
+async function answerJson(ctx: RouteContext<unknown, unknown, unknown>, run: LiveRun) {
+  while (!run.closed) await run.changed();
+  const events = run.events;
+  const state = reduceEvents(events);
+  const terminal = events.at(-1)!;
+  const row = await ctx.inWorkspace((ws) => ws.runs.get(run.id));
+  const parts = state.parts.map((p) => ({ ...p }));
+  return {
+    run: runDto(row!),
+    conversationId: run.conversationId,
+    text: textOf(state),
+    parts,
+    outcome: terminal.type as 'run.finish' | 'run.error' | 'run.abort',
+  };
+}
+
+export const runRoutes = [
+  defineRoute({
+    method: 'POST',
+    url: '/v1/workspaces/:workspaceId/agents/:agent/runs',
+    operationId: 'startRun',
+    summary:
+      'Run an agent: streams Parley Stream v1 over SSE (default), or waits and answers JSON with Accept: application/json.',
+    description:
+      'The SSE response carries x-parley-run-id; resume a dropped stream with GET /v1/runs/{runId}/events and Last-Event-ID. Closing the connection does not cancel the run: POST /v1/runs/{runId}/cancel does.',
+    tag: 'runs',
+    access: { kind: 'workspace', permission: 'runs:create' },
+    params: withWorkspace({ agent: AgentRef }),
+    body: api.StartRunRequestSchema,
+    sse: true,
+    bodyLimit: 10 * 1024 * 1024,
+    responses: { 200: api.RunResultSchema },
+    handler: async (ctx) => {
+      const userAgent = ctx.request.headers['user-agent']?.slice(0, 1_000);
+      const run = await ctx.services.runs.start({
+        workspaceId: ctx.grant().workspaceId,
+        principal: ctx.principal,
+        scope: {
+          actor: actorOf(ctx.principal),
+          ip: ctx.request.ip,
+          requestId: ctx.request.id,
+          ...(userAgent ? { userAgent } : {}),
+        },
+        agent: ctx.params.agent,
+        body: ctx.body,
+      });
+      if (wantsJson(ctx.request))
+        return answerJson(ctx as RouteContext<unknown, unknown, unknown>, run);
+      return streamEvents(
+        ctx as RouteContext<unknown, unknown, unknown>,
+        run.id,
+        run.workspaceId,
+        0,
+        run,
+      );
+    },
+  }),
+  defineRoute({
+    method: 'GET',
+    url: '/v1/workspaces/:workspaceId/runs',
+    operationId: 'listRuns',
+    summary: 'Runs, newest first (filter by agent, conversation, status).',
+    tag: 'runs',
+    access: { kind: 'workspace', permission: 'runs:read' },
+    params: WorkspaceParams,
+    query: z.object({
+      agentId: z.uuid().optional(),
+      conversationId: z.uuid().optional(),
+      status: z.enum(api.RUN_STATUS_NAMES).optional(),
+      limit: Limit,
+      before: Before,
+    }),
+    responses: { 200: z.array(api.RunSchema) },
+    handler: async (ctx) => {
+      const q = ctx.query;
+      const runs = await ctx.inWorkspace((ws) =>
+        ws.runs.list({
+          ...(q.agentId ? { agentId: q.agentId } : {}),
+          ...(q.conversationId ? { conversationId: q.conversationId } : {}),
+          ...(q.status ? { status: q.status } : {}),
+          ...(q.limit ? { limit: q.limit } : {}),
+          ...(q.before ? { before: new Date(q.before) } : {}),
+        }),
+      );
+      return runs.map(runDto);
+    },
+  }),
+  defineRoute({
+    method: 'GET',
+    url: '/v1/runs/:runId',
+    operationId: 'getRun',
+    summary: 'A run: status, model, usage, timing, error.',
+    tag: 'runs',
+    access: { kind: 'run', permission: 'runs:read' },
+    params: RunParams,
+    responses: { 200: api.RunSchema },
+    handler: async (ctx) => {
+      const run = await ctx.inWorkspace(async (ws) => {
+        const row = await ws.runs.get(ctx.params.runId);
+        if (!row) throw notFound('Run');
+        if (await ctx.services.runs.closeIfOrphaned(ws, row)) return ws.runs.get(row.id);
+        return row;
+      });
+      return runDto(run!);
+    },
+  }),
+  defineRoute({
+    method: 'GET',
+    url: '/v1/runs/:runId/events',
+    operationId: 'streamRunEvents',
+    summary:
+      'The run’s events as SSE: replays the stored log after Last-Event-ID (or ?after=), then follows the live run to its end.',
+    tag: 'runs',
+    access: { kind: 'run', permission: 'runs:read' },
+    params: RunParams,
+    query: z.object({ after: z.coerce.number().int().min(0).max(1_000_000_000).optional() }),
+    sse: true,
+    responses: { 200: z.string().describe('text/event-stream') },
+    handler: async (ctx) => {
+      const afterSeq = resumeFrom(ctx.request, ctx.query.after);
+      const exists =
+        ctx.services.runs.get(ctx.params.runId) ??
+        (await ctx.inWorkspace((ws) => ws.runs.get(ctx.params.runId)));
+      if (!exists) throw notFound('Run');
+      return streamEvents(
+        ctx as RouteContext<unknown, unknown, unknown>,
+        ctx.params.runId,
+        ctx.grant().workspaceId,
+        afterSeq,
+      );
+    },
+  }),
+  defineRoute({
+    method: 'POST',
+    url: '/v1/runs/:runId/cancel',
+    operationId: 'cancelRun',
+    summary: 'Cancel a run: it ends with run.abort (reason cancelled) and keeps what it produced.',
+    tag: 'runs',
+    access: { kind: 'run', permission: 'runs:cancel' },
+    params: RunParams,
+    responses: { 200: api.CancelResponseSchema },
+    handler: async (ctx) => {
+      const result = await ctx.inWorkspace((ws) =>
+        ctx.services.runs.cancel(ws, ctx.params.runId, startedByOf(ctx.principal)),
+      );
+      if (result.cancelled) {
+        await ctx.inWorkspace((ws) =>
+          ws.audit.record({
+            action: 'run.cancel',
+            targetType: 'run',
+            targetId: ctx.params.runId,
+            runId: ctx.params.runId,
+          }),
+        );
+      }
+      return { runId: ctx.params.runId, ...result };
+    },
+  }),
+  defineRoute({
+    method: 'POST',
+    url: '/v1/runs/:runId/approvals/:callId',
+    operationId: 'decideApproval',
+    summary: 'Approve or deny a tool call the run is waiting on (tool.approval_requested).',
+    tag: 'runs',
+    access: { kind: 'run', permission: 'runs:create' },
+    params: RunParams.extend({ callId: z.string().min(1).max(200) }),
+    body: api.ApprovalRequestSchema,
+    responses: { 200: api.ApprovalResponseSchema },
+    handler: async (ctx) => {
+      const { runId, callId } = ctx.params;
+      if (!ctx.services.runs.decide(runId, callId, ctx.body.decision)) {
+        const run =
+          ctx.services.runs.get(runId) ?? (await ctx.inWorkspace((ws) => ws.runs.get(runId)));
+        const ended =
+          run &&
+          ('closed' in run
+            ? run.closed
+            : ['succeeded', 'failed', 'cancelled'].includes(run.status));
+        if (ended)
+          throw new HttpProblem(
+            'run.not_running',
+            'The run has ended; nothing waits for approval.',
+          );
+        throw new HttpProblem(
+          'run.approval_not_pending',
+          `No approval is waiting for tool call ${callId}.`,
+        );
+      }
+      await ctx.inWorkspace((ws) =>
+        ws.audit.record({
+          action: `tool.${ctx.body.decision === 'approved' ? 'approve' : 'deny'}`,
+          targetType: 'tool_call',
+          targetId: callId,
+          runId,
+        }),
+      );
+      return { toolCallId: callId, decision: ctx.body.decision };
+    },
+  }),
+];

@@ -1,0 +1,102 @@
+import type { Writable } from 'node:stream';
+import {
+  encodeEvent,
+  HEARTBEAT_FRAME,
+  HEARTBEAT_INTERVAL_MS,
+  type ParleyEvent,
+} from '@parley/protocol';
+import type { LiveRun } from './live-run.ts';
+
+/**
+ * Where a subscriber reads a run's events from: the live run while this process executes
+ * it, the stored log otherwise. Both are read by seq, so a subscriber keeps only its cursor.
+ */
+export interface EventSource {
+  live(): LiveRun | undefined;
+  /** Stored events after `seq` (at most a page). */
+  stored(afterSeq: number): Promise<ParleyEvent[]>;
+  /**
+   * Called when the log has nothing after the cursor and the run is not live here: true when
+   * the run has ended (nothing more will come), false to poll again.
+   */
+  ended(): Promise<boolean>;
+}
+
+export interface StreamOptions {
+  /** Send events with seq > afterSeq (Last-Event-ID). */
+  afterSeq: number;
+  heartbeatMs?: number;
+  /** How often to look at the stored log when the run executes on another server. */
+  pollMs?: number;
+  /** Resolves when the client goes away. */
+  closed: Promise<void>;
+}
+
+const isTerminal = (e: ParleyEvent) =>
+  e.type === 'run.finish' || e.type === 'run.error' || e.type === 'run.abort';
+
+/**
+ * Writes a run's events to `out` as SSE frames until the terminal event or the client leaves.
+ * Backpressure: when `out.write` says its buffer is full the loop waits for `drain` before
+ * reading more, so a slow client holds at most one buffer of frames; the run itself never
+ * waits for a client. Heartbeat comments keep idle connections open through proxies.
+ * Resolves with the last seq sent.
+ */
+export async function pipeRunEvents(
+  out: Writable,
+  source: EventSource,
+  options: StreamOptions,
+): Promise<number> {
+  let cursor = options.afterSeq;
+  let gone = false;
+  const closed = options.closed.then(() => {
+    gone = true;
+  });
+  let writing = false;
+  const heartbeat = setInterval(() => {
+    if (!writing && !gone && out.writableLength === 0) out.write(HEARTBEAT_FRAME);
+  }, options.heartbeatMs ?? HEARTBEAT_INTERVAL_MS);
+  heartbeat.unref();
+
+  const send = async (events: ParleyEvent[]): Promise<boolean> => {
+    writing = true;
+    try {
+      for (const event of events) {
+        if (gone) return true;
+        const ok = out.write(encodeEvent(event));
+        cursor = event.seq;
+        if (isTerminal(event)) return true;
+        if (!ok) await Promise.race([new Promise((r) => out.once('drain', r)), closed]);
+      }
+      return false;
+    } finally {
+      writing = false;
+    }
+  };
+
+  try {
+    while (!gone) {
+      const run = source.live();
+      if (run) {
+        const batch = run.visibleAfter(cursor);
+        if (batch.length > 0) {
+          if (await send(batch)) break;
+          continue;
+        }
+        if (run.closed) break;
+        await Promise.race([run.changed(), closed]);
+        continue;
+      }
+      const stored = await source.stored(cursor);
+      if (stored.length > 0) {
+        if (await send(stored)) break;
+        continue;
+      }
+      if (await source.ended()) break;
+      await Promise.race([new Promise((r) => setTimeout(r, options.pollMs ?? 250)), closed]);
+    }
+  } finally {
+    clearInterval(heartbeat);
+  }
+  return cursor;
+}

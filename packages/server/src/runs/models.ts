@@ -1,0 +1,52 @@
+import type { AgentDefinition, ModelRef } from '@parley/core';
+import { createModel, type LanguageModel } from '@parley/providers';
+import { HttpProblem } from '../http/problem.ts';
+
+/** The workspace secret a provider's key is read from unless the agent names another. */
+export const DEFAULT_KEY_SECRETS: Readonly<Record<string, string | undefined>> = {
+  openai: 'OPENAI_API_KEY',
+  'openai-responses': 'OPENAI_API_KEY',
+  anthropic: 'ANTHROPIC_API_KEY',
+  openrouter: 'OPENROUTER_API_KEY',
+  // OpenAI-compatible servers (Ollama, vLLM…) often need no key; name one with apiKeySecret.
+  'openai-compatible': undefined,
+  scripted: undefined,
+};
+
+export function keySecretOf(ref: ModelRef): string | undefined {
+  return ref.apiKeySecret ?? DEFAULT_KEY_SECRETS[ref.provider];
+}
+
+/** Every secret the agent's models need, primary first. */
+export function modelSecrets(agent: AgentDefinition): string[] {
+  const names = [agent.model, ...agent.fallbackModels].map(keySecretOf);
+  return [...new Set(names.filter((n): n is string => n !== undefined))];
+}
+
+/**
+ * Makes the model factory a run uses, from keys read before the run starts (a missing key is
+ * an answer to the request, not an error in the middle of a stream).
+ */
+export function modelFactory(
+  agent: AgentDefinition,
+  keys: ReadonlyMap<string, string>,
+): (ref: ModelRef) => LanguageModel {
+  for (const name of modelSecrets(agent)) {
+    if (!keys.has(name)) {
+      throw new HttpProblem(
+        'agent.unavailable',
+        `Agent ${agent.name} needs the secret ${name} (its model's API key): set it with PUT /v1/workspaces/{workspaceId}/secrets/${name} or \`parley secrets set ${name}\`.`,
+      );
+    }
+  }
+  return (ref) => {
+    const secret = keySecretOf(ref);
+    return createModel({
+      provider: ref.provider,
+      model: ref.model,
+      ...(secret ? { apiKey: keys.get(secret) } : {}),
+      ...(ref.baseURL ? { baseURL: ref.baseURL } : {}),
+      ...(ref.script ? { script: ref.script } : {}),
+    });
+  };
+}

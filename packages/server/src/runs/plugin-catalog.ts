@@ -1,0 +1,40 @@
+import type { AgentDefinition } from '@parley/core';
+import {
+  createPluginHost,
+  type PluginDefinition,
+  type PluginHost,
+  type PluginHostOptions,
+} from '@parley/core';
+import { basicsPlugin } from '@parley/plugin-basics';
+import { createHttpPlugin } from '@parley/plugin-http';
+import { z } from 'zod';
+
+/**
+ * The plugins this server can give agents (tier core, in process), by package name. A plugin
+ * that takes configuration is built from the agent's `plugins[].config`, validated here.
+ */
+const HttpConfigSchema = z
+  .object({
+    allow: z.array(z.string().min(1).max(253)).max(100).default([]),
+    maxBytes: z.number().int().positive().max(10_000_000).optional(),
+    timeoutMs: z.number().int().positive().max(120_000).optional(),
+  })
+  .strict();
+
+type PluginFactory = (config: Record<string, unknown>) => PluginDefinition;
+
+export const PLUGIN_CATALOG: Readonly<Record<string, PluginFactory>> = {
+  '@parley/plugin-basics': () => basicsPlugin,
+  '@parley/plugin-http': (config) => createHttpPlugin(HttpConfigSchema.parse(config)),
+};
+
+/** A plugin host holding exactly the plugins the agent asks for (configured as it says). */
+export function hostForAgent(agent: AgentDefinition, options: PluginHostOptions): PluginHost {
+  const host = createPluginHost(options);
+  for (const ref of agent.plugins) {
+    const factory = PLUGIN_CATALOG[ref.name];
+    // Unknown plugins are left out: resolve() then names the missing plugin and what is installed.
+    if (factory) host.register(factory(ref.config));
+  }
+  return host;
+}

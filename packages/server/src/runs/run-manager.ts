@@ -1,0 +1,485 @@
+import {
+  type AgentDefinition,
+  AgentDefinitionError,
+  type PluginHost,
+  type RunAbortReason,
+  runAgent,
+  validateAgentValue,
+} from '@parley/core';
+import {
+  type api,
+  createEventStamper,
+  type ParleyEvent,
+  STREAM_VERSION,
+  streamError,
+} from '@parley/protocol';
+import type { ContentPart } from '@parley/providers';
+import type { Run, ScopeOptions, Store, WorkspaceScope } from '@parley/store';
+import type { FastifyBaseLogger } from 'fastify';
+import { z } from 'zod';
+import { type Principal, startedByOf, userIdOf } from '../auth/principal.ts';
+import type { Detector } from '../detect/detector.ts';
+import { HttpProblem, notFound } from '../http/problem.ts';
+import type { Metrics } from '../metrics/metrics.ts';
+import { createEventLog } from './event-log.ts';
+import { LiveRun } from './live-run.ts';
+import { modelFactory, modelSecrets } from './models.ts';
+import { hostForAgent } from './plugin-catalog.ts';
+import { storeMemoryPort, storeRunPort } from './store-ports.ts';
+
+export interface RunManagerOptions {
+  store: Store;
+  metrics: Metrics;
+  detector: Detector;
+  log: FastifyBaseLogger;
+  /** Persist every event for resume (default), or only the terminal one (benchmarks). */
+  eventLog: boolean;
+  /** How long a finished run stays in memory for late subscribers (default 30 s). */
+  lingerMs?: number;
+  /** A running run whose log has not moved for this long belongs to no live server (PostgreSQL). */
+  orphanAfterMs?: number;
+}
+
+export interface StartRun {
+  workspaceId: string;
+  principal: Principal;
+  scope: ScopeOptions;
+  /** Agent id or name. */
+  agent: string;
+  body: api.StartRunRequest;
+}
+
+const TERMINAL = new Set(['run.finish', 'run.error', 'run.abort']);
+const ENDED = new Set(['succeeded', 'failed', 'cancelled']);
+
+export async function findAgent(ws: WorkspaceScope, ref: string) {
+  return z.uuid().safeParse(ref).success ? ws.agents.get(ref) : ws.agents.getByName(ref);
+}
+
+function toContent(input: api.StartRunRequest['input']): string | ContentPart[] {
+  if (typeof input === 'string') return input;
+  return input.map((part): ContentPart => {
+    if (part.type === 'text') return part;
+    const data = /^data:([^;,]+);base64,(.*)$/s.exec(part.url);
+    return data
+      ? { type: 'image', mediaType: data[1]!, data: data[2]! }
+      : { type: 'image', url: part.url };
+  });
+}
+
+function titleOf(input: api.StartRunRequest['input']): string {
+  const text =
+    typeof input === 'string'
+      ? input
+      : input.map((p) => (p.type === 'text' ? p.text : '')).join(' ');
+  const line = text.replace(/\s+/g, ' ').trim();
+  return (line.length > 80 ? `${line.slice(0, 79)}…` : line) || 'Conversation';
+}
+
+/**
+ * Starts runs, keeps the live ones, and ends them cleanly: each run's events go to the event
+ * log (group commit) and become visible to subscribers once stored. Cancel and approvals
+ * reach a live run directly; a run left `running` by a server that died is closed with
+ * `run.abort` (reason shutdown) the first time anyone looks at it.
+ */
+export function createRunManager(options: RunManagerOptions) {
+  const { store, metrics, detector, log } = options;
+  const lingerMs = options.lingerMs ?? 30_000;
+  const orphanAfterMs = options.orphanAfterMs ?? 10 * 60_000;
+  const live = new Map<string, LiveRun>();
+  const executions = new Set<Promise<void>>();
+  let accepting = true;
+
+  /** Reads a workspace secret for a plugin (declared secrets only; core checks that). */
+  const pluginSecrets =
+    (workspaceId: string, run: { value: string }, scope: ScopeOptions) => async (name: string) => {
+      const value = await store.withWorkspace(
+        workspaceId,
+        async (ws) =>
+          (await ws.secrets.get(name))
+            ? ws.secrets.reveal(name, { purpose: 'plugin', runId: run.value })
+            : undefined,
+        scope,
+      );
+      if (value !== undefined) detector.secretDecrypted(workspaceId, scope.ip);
+      return value;
+    };
+
+  function pluginHost(
+    definition: AgentDefinition,
+    workspaceId: string,
+    run: { value: string },
+    scope: ScopeOptions,
+  ): PluginHost {
+    try {
+      return hostForAgent(definition, {
+        secrets: pluginSecrets(workspaceId, run, scope),
+        fetch: globalThis.fetch,
+        audit: (event) => {
+          store
+            .withWorkspace(
+              workspaceId,
+              (ws) =>
+                ws.audit.record({
+                  action: 'plugin.denied',
+                  outcome: 'denied',
+                  targetType: 'plugin',
+                  targetId: event.plugin,
+                  ...(run.value ? { runId: run.value } : {}),
+                  metadata: { resource: event.resource.slice(0, 200), tool: event.toolCallId },
+                }),
+              scope,
+            )
+            .catch((error) => log.warn({ err: error }, 'could not audit a plugin denial'));
+        },
+        log: (entry) => log[entry.level]({ plugin: entry.plugin, runId: run.value }, entry.message),
+      });
+    } catch (error) {
+      if (error instanceof z.ZodError) {
+        throw new AgentDefinitionError(
+          error.issues.map((i) => ({
+            path: `plugins.config.${i.path.join('.')}`,
+            message: i.message,
+          })),
+        );
+      }
+      throw error;
+    }
+  }
+
+  async function start(input: StartRun): Promise<LiveRun> {
+    if (!accepting)
+      throw new HttpProblem('server.unavailable', 'The server is shutting down.', {
+        retryAfterMs: 5_000,
+      });
+    const { workspaceId, principal, body, scope } = input;
+    const userId = userIdOf(principal);
+    /** Plugins read secrets on behalf of the run, whose id exists once its row does. */
+    const runIdOf = { value: '' };
+    const prepared = await store.withWorkspace(
+      workspaceId,
+      async (ws) => {
+        const agent = await findAgent(ws, input.agent);
+        if (!agent) throw notFound('Agent');
+        if (agent.archivedAt)
+          throw new HttpProblem(
+            'resource.conflict',
+            `Agent ${agent.name} is archived: unarchive it to run it.`,
+          );
+        // A version number, "draft", or by default the deployed version (the draft before any deploy).
+        const version =
+          body.version === 'draft' ? null : await ws.agents.getVersion(agent.id, body.version);
+        if (body.version !== undefined && body.version !== 'draft' && !version)
+          throw notFound(`Version ${body.version} of ${agent.name}`);
+        const source = version ? version.definition : agent.draft;
+        if (!source) {
+          throw new HttpProblem(
+            'agent.not_deployed',
+            body.version === 'draft'
+              ? `Agent ${agent.name} has no draft.`
+              : `Agent ${agent.name} has no deployed version or draft: deploy one first.`,
+          );
+        }
+        const validation = validateAgentValue(source);
+        if (!validation.ok) throw new AgentDefinitionError(validation.issues);
+        const definition = validation.definition;
+        // The agent's plugins load before anything is written: a missing one is a 422.
+        const plugins = pluginHost(definition, workspaceId, runIdOf, scope);
+        plugins.resolve(definition);
+        let conversationId = body.conversationId;
+        if (conversationId) {
+          const conversation = await ws.conversations.get(conversationId);
+          if (!conversation || conversation.agentId !== agent.id) throw notFound('Conversation');
+        } else {
+          const conversation = await ws.conversations.create({
+            agentId: agent.id,
+            title: titleOf(body.input),
+            ...(body.userId ? { userId: body.userId } : {}),
+            ...(userId ? { createdBy: userId } : {}),
+          });
+          conversationId = conversation.id;
+        }
+        const keys = new Map<string, string>();
+        for (const name of modelSecrets(definition)) {
+          if (await ws.secrets.get(name))
+            keys.set(name, await ws.secrets.reveal(name, { purpose: 'model' }));
+        }
+        const models = modelFactory(definition, keys); // throws when a key is missing
+        const first = (await ws.runs.list({ limit: 1 })).length === 0;
+        const run = await ws.runs.create({
+          agentId: agent.id,
+          ...(version ? { agentVersionId: version.id } : {}),
+          conversationId,
+          provider: definition.model.provider,
+          model: definition.model.model,
+          startedBy: startedByOf(principal),
+          ...(userId ? { createdBy: userId } : {}),
+        });
+        return { agent, definition, conversationId, models, keys, first, run, plugins };
+      },
+      scope,
+    );
+    for (let i = 0; i < prepared.keys.size; i++) detector.secretDecrypted(workspaceId, scope.ip);
+    const { definition, run: row, plugins } = prepared;
+    runIdOf.value = row.id;
+    if (prepared.first) {
+      store.system.productEvents
+        .record({
+          name: 'first_run',
+          ...(userId ? { userId } : {}),
+          props: { provider: definition.model.provider },
+        })
+        .catch((error) => log.warn({ err: error }, 'could not record a product event'));
+    }
+    const run = new LiveRun(row.id, workspaceId, prepared.agent.id, prepared.conversationId);
+    live.set(run.id, run);
+    const execution = execute(run, {
+      definition,
+      models: prepared.models,
+      plugins,
+      body,
+      scope,
+    }).finally(() => executions.delete(execution));
+    executions.add(execution);
+    return run;
+  }
+
+  async function execute(
+    run: LiveRun,
+    ctx: {
+      definition: AgentDefinition;
+      models: ReturnType<typeof modelFactory>;
+      plugins: PluginHost;
+      body: api.StartRunRequest;
+      scope: ScopeOptions;
+    },
+  ) {
+    const { workspaceId, runId } = { workspaceId: run.workspaceId, runId: run.id };
+    const persist = options.eventLog
+      ? (batch: ParleyEvent[]) =>
+          store
+            .withWorkspace(workspaceId, (ws) => ws.runs.appendRunEvents(runId, batch), ctx.scope)
+            .then(() => undefined)
+      : // Without the log only the outcome is stored (the run row's projection): no resume.
+        async (batch: ParleyEvent[]) => {
+          const ends = batch.filter((e) => e.type === 'run.start' || TERMINAL.has(e.type));
+          if (ends.length === 0) return;
+          await store.withWorkspace(
+            workspaceId,
+            (ws) => ws.runs.appendRunEvents(runId, ends, { assignSeq: true }),
+            ctx.scope,
+          );
+        };
+    const eventLog = createEventLog(run, {
+      persist,
+      onFailure: (error) => {
+        log.error({ err: error, runId }, 'the event log failed: stopping the run');
+        run.controller.abort({ reason: 'cancelled', by: 'server' } satisfies RunAbortReason);
+      },
+    });
+    const observe = metrics.runObserver();
+    const emit = (event: ParleyEvent) => {
+      run.events.push(event);
+      run.track(event);
+      observe(event);
+      eventLog.append(event);
+    };
+    metrics.liveRuns.inc();
+    try {
+      for await (const event of runAgent(
+        {
+          agent: ctx.definition,
+          agentId: run.agentId,
+          workspaceId,
+          conversationId: run.conversationId,
+          ...(ctx.body.userId ? { userId: ctx.body.userId } : {}),
+          input: toContent(ctx.body.input),
+          runId,
+        },
+        {
+          models: ctx.models,
+          store: storeRunPort(store, workspaceId, ctx.scope),
+          memory: storeMemoryPort(store, workspaceId, ctx.scope),
+          plugins: ctx.plugins,
+          approvals: run.approvals,
+          signal: run.controller.signal,
+        },
+      )) {
+        emit(event);
+        if (TERMINAL.has(event.type)) break;
+      }
+    } catch (error) {
+      // The run loop itself failed (a bug or the database): still end the stream properly.
+      log.error({ err: error, runId }, 'run loop failed');
+      const last = run.events.at(-1);
+      if (!last || !TERMINAL.has(last.type)) {
+        const stamper = createEventStamper({ runId, lastSeq: run.lastSeq });
+        if (!last)
+          emit(
+            stamper.stamp({
+              type: 'run.start',
+              agentId: run.agentId,
+              conversationId: run.conversationId,
+              startedAt: new Date().toISOString(),
+            }),
+          );
+        emit(
+          stamper.stamp({
+            type: 'run.error',
+            error: streamError(
+              'internal',
+              'The run failed inside Parley; the server log has the details.',
+            ),
+            partial: run.events.some((e) => e.type === 'text.delta'),
+          }),
+        );
+      }
+    } finally {
+      await eventLog.flush();
+      // The terminal is stored (or given up on): show it even if the log failed.
+      run.reveal(run.lastSeq, true);
+      metrics.liveRuns.dec();
+      setTimeout(() => live.delete(runId), lingerMs).unref();
+    }
+  }
+
+  /**
+   * Closes a run that is `running` in the database but executes nowhere: on PGlite (one
+   * process owns the data directory) any run not live here; on PostgreSQL one whose log has
+   * been still for `orphanAfterMs`. Appends `run.abort` (reason shutdown) after the last
+   * stored event, so a resuming client gets a proper end. Returns true if it closed it.
+   */
+  async function closeIfOrphaned(ws: WorkspaceScope, run: Run): Promise<boolean> {
+    if (ENDED.has(run.status) || live.has(run.id)) return false;
+    const stale = Date.now() - run.updatedAt.getTime() > orphanAfterMs;
+    if (store.kind !== 'pglite' && !stale) return false;
+    const [last] =
+      run.lastSeq > 0 ? await ws.runs.listRunEvents(run.id, { afterSeq: run.lastSeq - 1 }) : [];
+    try {
+      await ws.runs.appendRunEvents(
+        run.id,
+        [
+          ...(run.lastSeq === 0
+            ? [
+                {
+                  v: STREAM_VERSION,
+                  seq: 1,
+                  runId: run.id,
+                  t: 0,
+                  type: 'run.start' as const,
+                  agentId: run.agentId,
+                  conversationId: run.conversationId ?? run.id,
+                  startedAt: run.createdAt.toISOString(),
+                },
+              ]
+            : []),
+          {
+            v: STREAM_VERSION,
+            seq: 1,
+            runId: run.id,
+            t: last?.t ?? 0,
+            type: 'run.abort',
+            reason: 'shutdown',
+            by: 'server',
+          },
+        ],
+        { assignSeq: true },
+      );
+      log.warn({ runId: run.id }, 'closed a run left running by a stopped server');
+      return true;
+    } catch (error) {
+      // Another server closed it first.
+      if ((error as { code?: string }).code === 'store.run_closed') return false;
+      throw error;
+    }
+  }
+
+  return {
+    start,
+    closeIfOrphaned,
+
+    get(runId: string): LiveRun | undefined {
+      return live.get(runId);
+    },
+
+    /** The workspace a live run belongs to (saves a lookup on the hot path). */
+    workspaceOf(runId: string): string | undefined {
+      return live.get(runId)?.workspaceId;
+    },
+
+    /**
+     * Cancels a run. Live here: aborts it and waits for its terminal event. Not live: closes
+     * it if it was orphaned. Reports whether this request ended it.
+     */
+    async cancel(
+      ws: WorkspaceScope,
+      runId: string,
+      by: string,
+    ): Promise<{ cancelled: boolean; status: api.Run['status'] }> {
+      const run = live.get(runId);
+      if (run) {
+        if (!run.closed && !run.controller.signal.aborted) {
+          run.controller.abort({ reason: 'cancelled', by } satisfies RunAbortReason);
+        }
+        while (!run.closed) await run.changed();
+        const terminal = run.events.at(-1);
+        const cancelled =
+          terminal?.type === 'run.abort' && terminal.reason === 'cancelled' && terminal.by === by;
+        return {
+          cancelled,
+          status:
+            terminal?.type === 'run.finish'
+              ? 'succeeded'
+              : terminal?.type === 'run.error'
+                ? 'failed'
+                : 'cancelled',
+        };
+      }
+      const row = await ws.runs.get(runId);
+      if (!row) throw notFound('Run');
+      if (ENDED.has(row.status))
+        return { cancelled: false, status: row.status as api.Run['status'] };
+      const closed = await closeIfOrphaned(ws, row);
+      if (closed) return { cancelled: true, status: 'cancelled' };
+      // Running on another server instance: ask through the log (it stops at its next append).
+      await ws.runs.appendRunEvents(
+        runId,
+        [{ v: STREAM_VERSION, seq: 1, runId, t: 0, type: 'run.abort', reason: 'cancelled', by }],
+        { assignSeq: true },
+      );
+      return { cancelled: true, status: 'cancelled' };
+    },
+
+    /** Answers a tool approval of a live run; false when none is pending for that call. */
+    decide(runId: string, toolCallId: string, decision: 'approved' | 'denied'): boolean {
+      const run = live.get(runId);
+      const approvalId = run?.pendingApprovals.get(toolCallId);
+      if (!run || !approvalId) return false;
+      return run.approvals.decide(approvalId, decision);
+    },
+
+    /** Live runs (tests, metrics). */
+    get size() {
+      return [...live.values()].filter((r) => !r.closed).length;
+    },
+
+    /**
+     * Stops taking runs, lets running ones finish for `graceMs`, then aborts the rest
+     * (reason shutdown) and waits until every event log is flushed.
+     */
+    async shutdown(graceMs: number) {
+      accepting = false;
+      const all = () => Promise.all([...executions]);
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([all(), new Promise((r) => (timer = setTimeout(r, graceMs)))]);
+      clearTimeout(timer);
+      for (const run of live.values()) {
+        if (!run.closed)
+          run.controller.abort({ reason: 'shutdown', by: 'server' } satisfies RunAbortReason);
+      }
+      await all();
+    },
+  };
+}
+
+export type RunManager = ReturnType<typeof createRunManager>;

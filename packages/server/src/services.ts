@@ -1,0 +1,23 @@
+import type { Store } from '@parley/store';
+import type { FastifyBaseLogger } from 'fastify';
+import type { FailureLimiter } from './auth/failure-limiter.ts';
+import type { ServerConfig } from './config.ts';
+import type { Detector } from './detect/detector.ts';
+import type { Metrics } from './metrics/metrics.ts';
+import type { RunManager } from './runs/run-manager.ts';
+
+/** What route handlers use: one instance per server, built by buildApp(). */
+export interface Services {
+  config: ServerConfig;
+  store: Store;
+  runs: RunManager;
+  metrics: Metrics;
+  detector: Detector;
+  log: FastifyBaseLogger;
+  /** Failed sign-ins and token checks, per client address. */
+  authFailures: FailureLimiter;
+  /** Failed sign-ins per account (stops slow password guessing spread over addresses). */
+  accountFailures: FailureLimiter;
+  /** The local owner's id in single-user mode. */
+  localOwnerId?: string;
+}

@@ -1,0 +1,86 @@
+import { openStore, type Store } from '@parley/store';
+import { buildApp, type ParleyApp } from './app.ts';
+import { bootstrapSingleUser, type Credentials } from './bootstrap.ts';
+import type { ServerConfig } from './config.ts';
+
+export interface RunningServer {
+  app: ParleyApp;
+  store: Store;
+  /** The base URL it listens on (with the real port when 0 was asked for). */
+  url: string;
+  /** Single-user mode: the owner's credentials, and the token if it was just created. */
+  credentials?: Credentials;
+  newToken?: string;
+  /** Lets runs finish (up to the grace period), flushes logs, closes the database. */
+  stop(): Promise<void>;
+}
+
+function urlOf(host: string, port: number): string {
+  const shown = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+  return `http://${shown.includes(':') ? `[${shown}]` : shown}:${port}`;
+}
+
+/**
+ * Opens the database (PGlite in the data directory, or PostgreSQL), applies migrations,
+ * bootstraps single-user mode, builds the app and listens.
+ */
+export async function startServer(
+  config: ServerConfig,
+  options: { logger?: Parameters<typeof buildApp>[0]['logger'] } = {},
+): Promise<RunningServer> {
+  const common = {
+    ...(config.masterKey ? { masterKey: config.masterKey } : {}),
+    masterKeyFile: `${config.dataDir}/master.key`,
+  };
+  const store = await openStore(
+    config.databaseUrl
+      ? {
+          url: config.databaseUrl,
+          ...(config.migrationDatabaseUrl ? { migrationUrl: config.migrationDatabaseUrl } : {}),
+          requireEnforcedIsolation: false,
+          ...common,
+        }
+      : { dataDir: config.dataDir, ...common },
+  );
+  try {
+    await store.migrate();
+    let boot = config.multiUser
+      ? undefined
+      : await bootstrapSingleUser(store, {
+          dataDir: config.dataDir,
+          serverUrl: urlOf(config.host, config.port),
+        });
+    const app = await buildApp({
+      config,
+      store,
+      ...(options.logger !== undefined ? { logger: options.logger } : {}),
+      ...(boot ? { localOwnerId: boot.ownerId } : {}),
+    });
+    await app.listen({ host: config.host, port: config.port });
+    const address = app.server.address();
+    const port = typeof address === 'object' && address ? address.port : config.port;
+    const url = urlOf(config.host, port);
+    if (boot && port !== config.port) {
+      // Port 0 (tests): record the real address for the CLI.
+      boot = await bootstrapSingleUser(store, { dataDir: config.dataDir, serverUrl: url });
+    }
+    let stopping: Promise<void> | undefined;
+    return {
+      app,
+      store,
+      url,
+      ...(boot ? { credentials: boot.credentials } : {}),
+      ...(boot?.newToken ? { newToken: boot.newToken } : {}),
+      stop() {
+        stopping ??= (async () => {
+          await app.close();
+          await store.close();
+        })();
+        return stopping;
+      },
+    };
+  } catch (error) {
+    await store.close().catch(() => {});
+    throw error;
+  }
+}
