@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openStore, type Store } from '@parley/store';
-import { createTestDatabase, type TestDatabase } from '../../../store/test/support/postgres.ts';
+import { createTestDatabase, type TestDatabase } from '@parley/store/testing';
 import { type AppOptions, buildApp, type ParleyApp } from '../../src/app.ts';
 import { bootstrapSingleUser } from '../../src/bootstrap.ts';
 import { loadConfig, type ServerConfig } from '../../src/config.ts';
