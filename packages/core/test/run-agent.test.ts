@@ -495,6 +495,29 @@ describe('run loop', () => {
     });
   });
 
+  it('asks for approval for tools the agent lists in requireApproval', async () => {
+    const approvals = createApprovalGate();
+    const { capabilities, request } = setup({
+      approvals,
+      agent: { requireApproval: ['get_weather'] },
+      scripts: {
+        primary: [
+          [{ type: 'tool_call', name: 'get_weather', args: { city: 'Oslo' }, id: 'call_w' }],
+          [{ type: 'text', text: 'Mild.' }],
+        ],
+      },
+    });
+    const asked: string[] = [];
+    const events = await collect(runAgent(request, capabilities), (e) => {
+      if (e.type === 'tool.approval_requested') {
+        asked.push(e.toolCallId);
+        setTimeout(() => approvals.decide(e.approvalId, 'approved'), 0);
+      }
+    });
+    expect(asked).toEqual(['call_w']);
+    expect(events.find((e) => e.type === 'tool.result')).toMatchObject({ ok: true });
+  });
+
   it('a denied approval becomes a failed tool result the model sees', async () => {
     const approvals = createApprovalGate();
     const { capabilities, store, request } = setup({

@@ -92,6 +92,11 @@ export const AgentDefinitionSchema = z
     plugins: z.array(PluginRefSchema).default([]),
     /** If set, only these tools (by name) are offered to the model. */
     tools: z.array(z.string()).optional(),
+    /**
+     * Tools (by name) that wait for a person's approval before each call, in addition to tools
+     * that always ask (`requiresApproval` in their definition).
+     */
+    requireApproval: z.array(z.string().min(1)).default([]),
     memory: MemorySettingsSchema.default({
       enabled: true,
       recallLimit: 5,

@@ -55,6 +55,7 @@ describe('parseAgentYaml', () => {
       },
       maxSteps: 8,
       toolTimeoutMs: 30_000,
+      requireApproval: [],
     });
   });
 

@@ -466,7 +466,7 @@ export async function* runAgent(
         continue;
       }
       const bound = resolved.tools.get(call.name)!;
-      if (bound.tool.requiresApproval) {
+      if (bound.tool.requiresApproval || request.agent.requireApproval.includes(bound.tool.name)) {
         const approvalId = newId('apr');
         yield emit({
           type: 'tool.approval_requested',
