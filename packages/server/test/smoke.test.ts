@@ -55,8 +55,8 @@ describe('smoke, multi-user', () => {
     });
     expect(signup.status, await signup.clone().text()).toBe(201);
     const cookie = signup.headers.get('set-cookie')!.split(';')[0]!;
-    const session = await signup.json();
-    const ws = session.workspaces[0].id;
+    const session = (await signup.json()) as { workspaces: { id: string }[] };
+    const ws = session.workspaces[0]!.id;
     const me = await fetch(`${server.url}/v1/me`, { headers: { cookie } });
     expect(await me.json()).toMatchObject({ auth: 'session', mode: 'multi-user' });
     const token = await fetch(`${server.url}/v1/workspaces/${ws}/tokens`, {
@@ -65,7 +65,7 @@ describe('smoke, multi-user', () => {
       body: JSON.stringify({ name: 'ci', scopes: ['agents:read'] }),
     });
     expect(token.status, await token.clone().text()).toBe(201);
-    const { token: secret } = await token.json();
+    const { token: secret } = (await token.json()) as { token: string };
     const call = client(server.url, secret);
     expect((await call('GET', `/v1/workspaces/${ws}/agents`)).status).toBe(200);
     const denied = await call('POST', `/v1/workspaces/${ws}/agents`, {
@@ -73,7 +73,9 @@ describe('smoke, multi-user', () => {
     });
     expect(denied.status).toBe(403);
     expect(await denied.json()).toMatchObject({ code: 'auth.forbidden' });
-    const openapi = await (await fetch(`${server.url}/v1/openapi.json`)).json();
+    const openapi = (await (await fetch(`${server.url}/v1/openapi.json`)).json()) as {
+      paths: object;
+    };
     expect(Object.keys(openapi.paths).length).toBeGreaterThan(30);
   });
 });

@@ -220,8 +220,11 @@ export const runRoutes = [
     params: RunParams,
     responses: { 200: api.CancelResponseSchema },
     handler: async (ctx) => {
-      const result = await ctx.inWorkspace((ws) =>
-        ctx.services.runs.cancel(ws, ctx.params.runId, startedByOf(ctx.principal)),
+      const result = await ctx.services.runs.cancel(
+        ctx.grant().workspaceId,
+        ctx.params.runId,
+        startedByOf(ctx.principal),
+        { actor: actorOf(ctx.principal), ip: ctx.request.ip, requestId: ctx.request.id },
       );
       if (result.cancelled) {
         await ctx.inWorkspace((ws) =>

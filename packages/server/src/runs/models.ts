@@ -39,14 +39,23 @@ export function modelFactory(
       );
     }
   }
+  // One model per reference for the whole run: a scripted model plays its script across the
+  // run's steps, and HTTP adapters keep their connection settings.
+  const made = new Map<string, LanguageModel>();
   return (ref) => {
-    const secret = keySecretOf(ref);
-    return createModel({
-      provider: ref.provider,
-      model: ref.model,
-      ...(secret ? { apiKey: keys.get(secret) } : {}),
-      ...(ref.baseURL ? { baseURL: ref.baseURL } : {}),
-      ...(ref.script ? { script: ref.script } : {}),
-    });
+    const key = JSON.stringify(ref);
+    let model = made.get(key);
+    if (!model) {
+      const secret = keySecretOf(ref);
+      model = createModel({
+        provider: ref.provider,
+        model: ref.model,
+        ...(secret ? { apiKey: keys.get(secret) } : {}),
+        ...(ref.baseURL ? { baseURL: ref.baseURL } : {}),
+        ...(ref.script ? { script: ref.script } : {}),
+      });
+      made.set(key, model);
+    }
+    return model;
   };
 }

@@ -408,13 +408,15 @@ export function createRunManager(options: RunManagerOptions) {
     },
 
     /**
-     * Cancels a run. Live here: aborts it and waits for its terminal event. Not live: closes
-     * it if it was orphaned. Reports whether this request ended it.
+     * Cancels a run. Live here: aborts it and waits for its terminal event (outside any
+     * transaction: the run still writes its log). Not live: closes it if it was orphaned, or
+     * asks the server running it through the log. Reports whether this request ended it.
      */
     async cancel(
-      ws: WorkspaceScope,
+      workspaceId: string,
       runId: string,
       by: string,
+      scope: ScopeOptions,
     ): Promise<{ cancelled: boolean; status: api.Run['status'] }> {
       const run = live.get(runId);
       if (run) {
@@ -435,19 +437,24 @@ export function createRunManager(options: RunManagerOptions) {
                 : 'cancelled',
         };
       }
-      const row = await ws.runs.get(runId);
-      if (!row) throw notFound('Run');
-      if (ENDED.has(row.status))
-        return { cancelled: false, status: row.status as api.Run['status'] };
-      const closed = await closeIfOrphaned(ws, row);
-      if (closed) return { cancelled: true, status: 'cancelled' };
-      // Running on another server instance: ask through the log (it stops at its next append).
-      await ws.runs.appendRunEvents(
-        runId,
-        [{ v: STREAM_VERSION, seq: 1, runId, t: 0, type: 'run.abort', reason: 'cancelled', by }],
-        { assignSeq: true },
+      return store.withWorkspace(
+        workspaceId,
+        async (ws) => {
+          const row = await ws.runs.get(runId);
+          if (!row) throw notFound('Run');
+          if (ENDED.has(row.status))
+            return { cancelled: false, status: row.status as api.Run['status'] };
+          if (await closeIfOrphaned(ws, row)) return { cancelled: true, status: 'cancelled' as const };
+          // Running on another server instance: the abort in its log stops it at its next write.
+          await ws.runs.appendRunEvents(
+            runId,
+            [{ v: STREAM_VERSION, seq: 1, runId, t: 0, type: 'run.abort', reason: 'cancelled', by }],
+            { assignSeq: true },
+          );
+          return { cancelled: true, status: 'cancelled' as const };
+        },
+        scope,
       );
-      return { cancelled: true, status: 'cancelled' };
     },
 
     /** Answers a tool approval of a live run; false when none is pending for that call. */
