@@ -1,0 +1,195 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { checkConformance, type ParleyEvent, readParleyEvents } from '@parley/protocol';
+import type { ScriptTurn } from '@parley/providers';
+import { createTestDatabase } from '@parley/store/testing';
+import { afterAll, describe, expect, it } from 'vitest';
+import { client, ENGINES, scriptedAgent, startTestServer } from './support/harness.ts';
+
+/*
+ * A client that reconnects after a server restart gets every event it was shown before the
+ * restart, then the run's end. Graceful stop (in process, both engines): running runs end
+ * with run.abort (shutdown) and the log is flushed. Crash (SIGKILL of a real server process):
+ * events become visible only once stored, so the log holds everything the client saw, and
+ * the next server closes the orphaned run.
+ */
+
+const hangScript: ScriptTurn[] = [
+  [{ type: 'text', text: 'alpha beta gamma delta epsilon zeta eta theta' }, { type: 'hang' }],
+];
+
+async function readUntil(
+  response: Response,
+  stop: (e: ParleyEvent, all: ParleyEvent[]) => boolean,
+) {
+  const events: ParleyEvent[] = [];
+  const reader = readParleyEvents(response.body!);
+  for await (const event of reader) {
+    events.push(event);
+    if (stop(event, events)) break;
+  }
+  return events;
+}
+
+async function readAll(response: Response) {
+  return readUntil(response, () => false);
+}
+
+describe.each(ENGINES)('resume after a graceful restart [%s]', (engine) => {
+  it('replays what was sent, then the run.abort (shutdown) the stopping server wrote', async () => {
+    const database = engine === 'postgres' ? await createTestDatabase('restart') : undefined;
+    const dataDir = await mkdtemp(join(tmpdir(), 'parley-restart-'));
+    const reuse = { dataDir, ...(database ? { database } : {}) };
+    const first = await startTestServer({ engine, reuse, keepDatabase: true });
+    try {
+      const call = client(first.url, first.token);
+      const created = await call('POST', `/v1/workspaces/${first.workspaceId}/agents`, {
+        definition: scriptedAgent('waiter', hangScript),
+        deploy: true,
+      });
+      expect(created.status).toBe(201);
+      const res = await call('POST', `/v1/workspaces/${first.workspaceId}/agents/waiter/runs`, {
+        input: 'wait',
+      });
+      const runId = res.headers.get('x-parley-run-id')!;
+      const seen = await readUntil(res, (e) => e.type === 'text.delta' && e.seq >= 4);
+      const stopping = first.close();
+      await stopping;
+      const second = await startTestServer({ engine, reuse });
+      try {
+        expect(second.token).toBe(first.token);
+        const tail = await readAll(
+          await fetch(`${second.url}/v1/runs/${runId}/events`, {
+            headers: {
+              authorization: `Bearer ${second.token}`,
+              'last-event-id': String(seen.at(-1)!.seq),
+            },
+          }),
+        );
+        const whole = [...seen, ...tail];
+        expect(checkConformance(whole)).toEqual([]);
+        expect(whole.at(-1)).toMatchObject({ type: 'run.abort', reason: 'shutdown', by: 'server' });
+        const run = (await (
+          await client(second.url, second.token)('GET', `/v1/runs/${runId}`)
+        ).json()) as {
+          status: string;
+        };
+        expect(run.status).toBe('cancelled');
+      } finally {
+        await second.close();
+      }
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+});
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const address = probe.address();
+      probe.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+function startProcess(
+  dataDir: string,
+  port: number,
+): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(
+    new URL('../../../node_modules/.bin/node', import.meta.url).pathname,
+    [new URL('../src/main.ts', import.meta.url).pathname],
+    {
+      env: {
+        PATH: process.env.PATH ?? '',
+        PARLEY_DATA_DIR: dataDir,
+        PARLEY_PORT: String(port),
+        PARLEY_LOG_LEVEL: 'warn',
+        PARLEY_SHUTDOWN_GRACE_SECONDS: '1',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  let output = '';
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start:\n${output}`)), 20_000);
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = /Parley listening on (http:\/\/\S+)/.exec(output);
+      if (match) {
+        clearTimeout(timer);
+        resolve({ child, url: match[1]! });
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited with ${code}:\n${output}`));
+    });
+  });
+}
+
+describe('resume after a crash (SIGKILL of the server process, PGlite)', () => {
+  const children: ChildProcess[] = [];
+  afterAll(() => {
+    for (const child of children) child.kill('SIGKILL');
+  });
+
+  it('the log holds every event the client saw; the next server closes the run after them', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'parley-crash-'));
+    try {
+      const port = await freePort();
+      const first = await startProcess(dataDir, port);
+      children.push(first.child);
+      const credentials = JSON.parse(await readFile(join(dataDir, 'credentials'), 'utf8')) as {
+        token: string;
+        workspaceId: string;
+      };
+      const call = client(first.url, credentials.token);
+      const created = await call('POST', `/v1/workspaces/${credentials.workspaceId}/agents`, {
+        definition: scriptedAgent('crashy', hangScript),
+        deploy: true,
+      });
+      expect(created.status).toBe(201);
+      const res = await call(
+        'POST',
+        `/v1/workspaces/${credentials.workspaceId}/agents/crashy/runs`,
+        {
+          input: 'go',
+        },
+      );
+      const runId = res.headers.get('x-parley-run-id')!;
+      const seen = await readUntil(res, (e) => e.type === 'text.delta' && e.seq >= 6);
+      const exited = new Promise((r) => first.child.once('exit', r));
+      first.child.kill('SIGKILL');
+      await exited;
+
+      const second = await startProcess(dataDir, port);
+      children.push(second.child);
+      const resume = (after: number) =>
+        fetch(`${second.url}/v1/runs/${runId}/events`, {
+          headers: { authorization: `Bearer ${credentials.token}`, 'last-event-id': String(after) },
+        });
+      const tail = await readAll(await resume(seen.at(-1)!.seq));
+      const whole = [...seen, ...tail];
+      expect(checkConformance(whole)).toEqual([]);
+      expect(whole.at(-1)).toMatchObject({ type: 'run.abort', reason: 'shutdown' });
+      // Every event the client was shown is in the log, unchanged.
+      const log = await readAll(await resume(0));
+      expect(log.slice(0, seen.length)).toEqual(seen);
+      expect(log).toEqual(whole);
+      second.child.kill('SIGTERM');
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+});
