@@ -12,6 +12,7 @@ import { authenticate } from './auth/authenticate.ts';
 import { createFailureLimiter } from './auth/failure-limiter.ts';
 import type { ServerConfig } from './config.ts';
 import { createDetector } from './detect/detector.ts';
+import { isDashboardPath, registerDashboard } from './http/dashboard.ts';
 import { HttpProblem, sendProblem, toProblem } from './http/problem.ts';
 import { registerRoutes } from './http/register.ts';
 import { createMetrics } from './metrics/metrics.ts';
@@ -117,6 +118,7 @@ export async function buildApp(options: AppOptions): Promise<ParleyApp> {
     reply.header('referrer-policy', 'no-referrer');
     reply.header('x-frame-options', 'DENY');
     reply.header('cross-origin-resource-policy', 'same-origin');
+    // The dashboard's files carry their own policy.
     if (!reply.hasHeader('content-security-policy'))
       reply.header('content-security-policy', "default-src 'none'; frame-ancestors 'none'");
     reply.header('x-request-id', request.id);
@@ -151,16 +153,19 @@ export async function buildApp(options: AppOptions): Promise<ParleyApp> {
     if (problem.status >= 500) request.log.error({ err: error }, 'request failed');
     return sendProblem(reply, request, problem);
   });
-  app.setNotFoundHandler((request, reply) =>
-    sendProblem(
+  const dashboard = await registerDashboard(app, config.dashboardDir);
+  app.setNotFoundHandler((request, reply) => {
+    if (dashboard.served && request.method === 'GET' && isDashboardPath(request.url))
+      return reply.sendFile('index.html');
+    return sendProblem(
       reply,
       request,
       new HttpProblem(
         'route.not_found',
         `There is no route ${request.method} ${request.url.split('?')[0]}.`,
       ),
-    ),
-  );
+    );
+  });
 
   await app.register(swagger, {
     openapi: {

@@ -444,11 +444,22 @@ export function createRunManager(options: RunManagerOptions) {
           if (!row) throw notFound('Run');
           if (ENDED.has(row.status))
             return { cancelled: false, status: row.status as api.Run['status'] };
-          if (await closeIfOrphaned(ws, row)) return { cancelled: true, status: 'cancelled' as const };
+          if (await closeIfOrphaned(ws, row))
+            return { cancelled: true, status: 'cancelled' as const };
           // Running on another server instance: the abort in its log stops it at its next write.
           await ws.runs.appendRunEvents(
             runId,
-            [{ v: STREAM_VERSION, seq: 1, runId, t: 0, type: 'run.abort', reason: 'cancelled', by }],
+            [
+              {
+                v: STREAM_VERSION,
+                seq: 1,
+                runId,
+                t: 0,
+                type: 'run.abort',
+                reason: 'cancelled',
+                by,
+              },
+            ],
             { assignSeq: true },
           );
           return { cancelled: true, status: 'cancelled' as const };
