@@ -3,8 +3,8 @@
  * 7-byte slices, as a slow network would deliver it), checks it against the conformance
  * rules and renders it with the stream reducer, the same way every Parley client does.
  *
- *   npm start            render the run
- *   npm start -- --raw   print the SSE frames as they would cross the wire
+ *   npm run demo            render the run
+ *   npm run demo -- --raw   print the SSE frames as they would cross the wire
  */
 import {
   checkConformance,

@@ -146,7 +146,7 @@ const script: [number, string | undefined, ParleyEventPayload][] = [
 /**
  * A complete, conforming example stream: text, a tool call with argument deltas, its result,
  * a second step, recalled and written memory, and the terminal. The docs show exactly these
- * events (a test keeps them equal) and `npm start` plays them.
+ * events (a test keeps them equal) and `npm run demo` plays them.
  */
 export const EXAMPLE_STREAM: readonly ParleyEvent[] = script.map(
   ([t, step, payload], i) =>

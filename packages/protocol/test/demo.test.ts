@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 
-describe('npm start (protocol demo)', () => {
+describe('npm run demo (protocol demo)', () => {
   it('plays the example run, reports conformance and prints no stack trace', () => {
     const demo = new URL('../demo/stream-demo.ts', import.meta.url).pathname;
     const result = spawnSync(process.execPath, [demo], { encoding: 'utf8', timeout: 20_000 });

@@ -87,6 +87,9 @@ const EnvSchema = z.object({
     .default(10),
 });
 
+/** Every setting the server reads (docs/server.md lists them; a test keeps the two equal). */
+export const CONFIG_VARIABLES = Object.keys(EnvSchema.shape);
+
 export interface ServerConfig {
   host: string;
   port: number;

@@ -6,7 +6,13 @@ export {
   CredentialsSchema,
   credentialsPath,
 } from './bootstrap.ts';
-export { ConfigError, isLoopback, loadConfig, type ServerConfig } from './config.ts';
+export {
+  CONFIG_VARIABLES,
+  ConfigError,
+  isLoopback,
+  loadConfig,
+  type ServerConfig,
+} from './config.ts';
 export type { Access, RouteSpec } from './http/route.ts';
 export { ROUTES } from './routes/index.ts';
 export { type RunningServer, startServer } from './start.ts';

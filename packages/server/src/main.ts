@@ -50,6 +50,11 @@ try {
 const mode = config.multiUser ? 'multi-user' : 'single-user';
 const database = config.databaseUrl ? 'PostgreSQL' : `PGlite in ${config.dataDir}`;
 process.stdout.write(`Parley listening on ${server.url} (${mode}, ${database})\n`);
+if (server.credentials) {
+  process.stdout.write(
+    `Workspace ${server.credentials.workspaceId}; API token in ${config.dataDir}/credentials\n`,
+  );
+}
 if (server.newToken) {
   process.stdout.write(
     `\nYour API token (shown once, also saved to ${config.dataDir}/credentials, mode 0600):\n  ${server.newToken}\n\n`,
