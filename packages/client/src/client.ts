@@ -87,6 +87,20 @@ export function createParleyClient(options: ClientOptions) {
 
     me: () => get<Me>('/v1/me'),
 
+    /** The plugins the server can give agents (name, version, tier, declared permissions). */
+    plugins: () =>
+      get<
+        {
+          name: string;
+          version: string;
+          contract: number;
+          description: string | null;
+          tier: 'core' | 'verified' | 'community';
+          permissions: { network: string[]; secrets: string[] };
+          configurable: boolean;
+        }[]
+      >('/v1/plugins'),
+
     workspaces: {
       list: () => get<Workspace[]>('/v1/workspaces'),
       create: (name: string) => send<Workspace>('POST', '/v1/workspaces', { name }),
@@ -263,6 +277,7 @@ export const OPERATIONS: Readonly<Record<string, string>> = {
   localSession: 'auth.localSession',
   logOut: 'auth.logOut',
   me: 'me',
+  listPlugins: 'plugins',
   listWorkspaces: 'workspaces.list',
   createWorkspace: 'workspaces.create',
   getWorkspace: 'workspaces.get',

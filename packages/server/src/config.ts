@@ -120,6 +120,9 @@ export class ConfigError extends Error {
   }
 }
 
+/** Read by the `parley` CLI, not the server: allowed in the same environment. */
+const CLIENT_VARIABLES = new Set(['PARLEY_SERVER', 'PARLEY_TOKEN', 'PARLEY_WORKSPACE']);
+
 /** True for 127.0.0.0/8, ::1 and `localhost`: addresses only this machine reaches. */
 export function isLoopback(address: string): boolean {
   const a = address.replace(/^\[|\]$/g, '').toLowerCase();
@@ -132,7 +135,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     Object.entries(env).filter(([k, v]) => k.startsWith('PARLEY_') && v !== undefined && v !== ''),
   );
   const unknown = Object.keys(relevant).filter(
-    (k) => !(k in EnvSchema.shape) && !k.startsWith('PARLEY_TEST_'),
+    (k) => !(k in EnvSchema.shape) && !CLIENT_VARIABLES.has(k),
   );
   const result = EnvSchema.safeParse(relevant);
   if (!result.success) {

@@ -15,4 +15,5 @@ export {
 } from './config.ts';
 export type { Access, RouteSpec } from './http/route.ts';
 export { ROUTES } from './routes/index.ts';
+export { serve } from './serve.ts';
 export { type RunningServer, startServer } from './start.ts';

@@ -4,6 +4,7 @@ import { authRoutes } from './auth.ts';
 import { conversationRoutes } from './conversations.ts';
 import { identityRoutes } from './identity.ts';
 import { observabilityRoutes } from './observability.ts';
+import { pluginRoutes } from './plugins.ts';
 import { runRoutes } from './runs.ts';
 import { secretRoutes } from './secrets.ts';
 import { systemRoutes } from './system.ts';
@@ -18,4 +19,5 @@ export const ROUTES: readonly RouteSpec[] = [
   ...conversationRoutes,
   ...runRoutes,
   ...observabilityRoutes,
+  ...pluginRoutes,
 ];

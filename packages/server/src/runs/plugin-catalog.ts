@@ -21,20 +21,26 @@ const HttpConfigSchema = z
   })
   .strict();
 
-type PluginFactory = (config: Record<string, unknown>) => PluginDefinition;
+interface CatalogEntry {
+  build: (config: Record<string, unknown>) => PluginDefinition;
+  configurable: boolean;
+}
 
-export const PLUGIN_CATALOG: Readonly<Record<string, PluginFactory>> = {
-  '@parley/plugin-basics': () => basicsPlugin,
-  '@parley/plugin-http': (config) => createHttpPlugin(HttpConfigSchema.parse(config)),
+export const PLUGIN_CATALOG: Readonly<Record<string, CatalogEntry>> = {
+  '@parley/plugin-basics': { build: () => basicsPlugin, configurable: false },
+  '@parley/plugin-http': {
+    build: (config) => createHttpPlugin(HttpConfigSchema.parse(config)),
+    configurable: true,
+  },
 };
 
 /** A plugin host holding exactly the plugins the agent asks for (configured as it says). */
 export function hostForAgent(agent: AgentDefinition, options: PluginHostOptions): PluginHost {
   const host = createPluginHost(options);
   for (const ref of agent.plugins) {
-    const factory = PLUGIN_CATALOG[ref.name];
+    const entry = PLUGIN_CATALOG[ref.name];
     // Unknown plugins are left out: resolve() then names the missing plugin and what is installed.
-    if (factory) host.register(factory(ref.config));
+    if (entry) host.register(entry.build(ref.config));
   }
   return host;
 }
