@@ -15,5 +15,6 @@ export {
 } from './config.ts';
 export type { Access, RouteSpec } from './http/route.ts';
 export { ROUTES } from './routes/index.ts';
+export { DEFAULT_KEY_SECRETS, keySecretOf, modelSecrets } from './runs/models.ts';
 export { serve } from './serve.ts';
 export { type RunningServer, startServer } from './start.ts';

@@ -1,0 +1,27 @@
+import type { Command } from '../command.ts';
+import { chatCommand } from './chat.ts';
+import { createCommand } from './create.ts';
+import { deployCommand } from './deploy.ts';
+import { doctorCommand } from './doctor.ts';
+import { importCommand } from './import.ts';
+import { loginCommand } from './login.ts';
+import { agentsCommand, secretsCommand, tokenCommand } from './manage.ts';
+import { migrateCommand } from './migrate.ts';
+import { runCommand } from './run.ts';
+import { startCommand } from './start.ts';
+
+/** Every command, in the order `parley --help` lists them (the golden path first). */
+export const COMMANDS: readonly Command[] = [
+  createCommand,
+  startCommand,
+  chatCommand,
+  runCommand,
+  loginCommand,
+  deployCommand,
+  doctorCommand,
+  tokenCommand,
+  secretsCommand,
+  agentsCommand,
+  migrateCommand,
+  importCommand,
+];

@@ -1,0 +1,51 @@
+import { loadConfig } from '@parley/server';
+import { openStore } from '@parley/store';
+import type { Command } from '../command.ts';
+import { CliError, line } from '../io.ts';
+
+export const migrateCommand: Command = {
+  name: 'migrate',
+  summary: 'Create or upgrade the database schema (the server also does it on start).',
+  usage:
+    'parley migrate   (uses PARLEY_DATABASE_URL / PARLEY_MIGRATION_DATABASE_URL, else ./.parley)',
+  examples: [
+    'parley migrate',
+    'PARLEY_DATABASE_URL=postgres://parley_app@db/parley PARLEY_MIGRATION_DATABASE_URL=postgres://postgres@db/parley parley migrate',
+  ],
+  async run(_args, io) {
+    const config = (() => {
+      try {
+        return loadConfig({
+          ...io.env,
+          PARLEY_DATA_DIR: io.env.PARLEY_DATA_DIR ?? `${io.cwd}/.parley`,
+        });
+      } catch (error) {
+        throw new CliError((error as Error).message, 2);
+      }
+    })();
+    const store = await openStore(
+      config.databaseUrl
+        ? {
+            url: config.databaseUrl,
+            ...(config.migrationDatabaseUrl ? { migrationUrl: config.migrationDatabaseUrl } : {}),
+            ...(config.masterKey ? { masterKey: config.masterKey } : {}),
+          }
+        : { dataDir: config.dataDir, ...(config.masterKey ? { masterKey: config.masterKey } : {}) },
+    ).catch((error: Error) => {
+      throw new CliError(error.message);
+    });
+    try {
+      const result = await store.migrate();
+      line(
+        io,
+        result.applied.length
+          ? `Applied ${result.applied.join(', ')}.`
+          : 'The schema is up to date.',
+      );
+      line(io, `Isolation: ${store.isolation.level} (${store.isolation.reason})`);
+    } finally {
+      await store.close();
+    }
+    return 0;
+  },
+};
