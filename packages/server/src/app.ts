@@ -10,6 +10,7 @@ import {
 } from 'fastify-type-provider-zod';
 import { authenticate } from './auth/authenticate.ts';
 import { createFailureLimiter } from './auth/failure-limiter.ts';
+import { createTokenCache } from './auth/token-cache.ts';
 import type { ServerConfig } from './config.ts';
 import { createDetector } from './detect/detector.ts';
 import { isDashboardPath, registerDashboard } from './http/dashboard.ts';
@@ -38,6 +39,13 @@ export interface AppOptions {
 }
 
 export type ParleyApp = FastifyInstance & { services: Services };
+
+const TOKEN_CACHE_INVALIDATORS = new Set([
+  'revokeToken',
+  'setMemberRole',
+  'removeMember',
+  'deleteWorkspace',
+]);
 
 const VALIDATION_PREFIX: Record<string, string> = {
   body: 'body',
@@ -99,6 +107,7 @@ export async function buildApp(options: AppOptions): Promise<ParleyApp> {
       blockMs: 60_000,
       onBlock: (ip, failures) => detector.authFailureBurst(ip, failures, 'token'),
     }),
+    tokenCache: createTokenCache(),
     accountFailures: createFailureLimiter({
       limit: 10,
       windowMs: 15 * 60_000,
@@ -114,6 +123,13 @@ export async function buildApp(options: AppOptions): Promise<ParleyApp> {
     request.principal = await authenticate(request, services);
   });
   app.addHook('onSend', async (request, reply, payload) => {
+    // Whatever can narrow what a token may do empties the token cache of this process, before
+    // the caller hears that it is done.
+    const operation = request.routeOptions.config.spec?.operationId;
+    if (operation && TOKEN_CACHE_INVALIDATORS.has(operation) && reply.statusCode < 400)
+      services.tokenCache.clear();
+    if ((operation === 'putSecret' || operation === 'deleteSecret') && request.grant)
+      services.runs.forgetSecrets(request.grant.workspaceId);
     reply.header('x-content-type-options', 'nosniff');
     reply.header('referrer-policy', 'no-referrer');
     reply.header('x-frame-options', 'DENY');

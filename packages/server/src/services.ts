@@ -1,6 +1,7 @@
 import type { Store } from '@parley/store';
 import type { FastifyBaseLogger } from 'fastify';
 import type { FailureLimiter } from './auth/failure-limiter.ts';
+import type { TokenCache } from './auth/token-cache.ts';
 import type { ServerConfig } from './config.ts';
 import type { Detector } from './detect/detector.ts';
 import type { Metrics } from './metrics/metrics.ts';
@@ -18,6 +19,8 @@ export interface Services {
   authFailures: FailureLimiter;
   /** Failed sign-ins per account (stops slow password guessing spread over addresses). */
   accountFailures: FailureLimiter;
+  /** Recent successful token checks (cleared when tokens or roles change). */
+  tokenCache: TokenCache;
   /** The local owner's id in single-user mode. */
   localOwnerId?: string;
 }

@@ -46,6 +46,8 @@ export async function authenticate(
         'Send the token as "Authorization: Bearer prl_…".',
       );
     }
+    const cached = services.tokenCache.get(match[1]!, request.ip);
+    if (cached) return cached;
     const userAgent = request.headers['user-agent']?.slice(0, 1_000);
     const result = await services.store.system.authenticateApiToken(match[1]!, {
       ip: request.ip,
@@ -64,7 +66,7 @@ export async function authenticate(
     }
     if (result.newAddress)
       services.detector.tokenNewAddress(result.workspaceId, result.tokenId, request.ip);
-    return {
+    const principal: Extract<Principal, { kind: 'token' }> = {
       kind: 'token',
       tokenId: result.tokenId,
       workspaceId: result.workspaceId,
@@ -73,6 +75,8 @@ export async function authenticate(
       permissions: new Set(result.permissions),
       expiresAt: result.expiresAt,
     };
+    services.tokenCache.set(match[1]!, request.ip, principal);
+    return principal;
   }
   const secure = services.config.behindTlsProxy;
   const cookie = readCookie(request.headers.cookie, sessionCookieName(secure));

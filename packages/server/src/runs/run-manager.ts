@@ -25,7 +25,9 @@ import { createEventLog } from './event-log.ts';
 import { LiveRun } from './live-run.ts';
 import { modelFactory, modelSecrets } from './models.ts';
 import { hostForAgent } from './plugin-catalog.ts';
+import { createSecretCache } from './secret-cache.ts';
 import { storeMemoryPort, storeRunPort } from './store-ports.ts';
+import { createWorkspaceBatcher } from './workspace-batcher.ts';
 
 export interface RunManagerOptions {
   store: Store;
@@ -87,6 +89,10 @@ export function createRunManager(options: RunManagerOptions) {
   const lingerMs = options.lingerMs ?? 30_000;
   const orphanAfterMs = options.orphanAfterMs ?? 10 * 60_000;
   const live = new Map<string, LiveRun>();
+  const batcher = createWorkspaceBatcher(store);
+  const modelKeys = createSecretCache();
+  /** Workspaces known to have had a run (the funnel's first_run is recorded once per workspace). */
+  const workspacesWithRuns = new Set<string>();
   const executions = new Set<Promise<void>>();
   let accepting = true;
 
@@ -187,6 +193,7 @@ export function createRunManager(options: RunManagerOptions) {
         const plugins = pluginHost(definition, workspaceId, runIdOf, scope);
         plugins.resolve(definition);
         let conversationId = body.conversationId;
+        const newConversation = !conversationId;
         if (conversationId) {
           const conversation = await ws.conversations.get(conversationId);
           if (!conversation || conversation.agentId !== agent.id) throw notFound('Conversation');
@@ -200,12 +207,21 @@ export function createRunManager(options: RunManagerOptions) {
           conversationId = conversation.id;
         }
         const keys = new Map<string, string>();
+        let decrypted = 0;
         for (const name of modelSecrets(definition)) {
-          if (await ws.secrets.get(name))
-            keys.set(name, await ws.secrets.reveal(name, { purpose: 'model' }));
+          const cached = modelKeys.get(workspaceId, name);
+          if (cached !== undefined) keys.set(name, cached);
+          else if (await ws.secrets.get(name)) {
+            const value = await ws.secrets.reveal(name, { purpose: 'model' });
+            modelKeys.set(workspaceId, name, value);
+            keys.set(name, value);
+            decrypted++;
+          }
         }
         const models = modelFactory(definition, keys); // throws when a key is missing
-        const first = (await ws.runs.list({ limit: 1 })).length === 0;
+        const first =
+          !workspacesWithRuns.has(workspaceId) && (await ws.runs.list({ limit: 1 })).length === 0;
+        workspacesWithRuns.add(workspaceId);
         const run = await ws.runs.create({
           agentId: agent.id,
           ...(version ? { agentVersionId: version.id } : {}),
@@ -215,11 +231,21 @@ export function createRunManager(options: RunManagerOptions) {
           startedBy: startedByOf(principal),
           ...(userId ? { createdBy: userId } : {}),
         });
-        return { agent, definition, conversationId, models, keys, first, run, plugins };
+        return {
+          agent,
+          definition,
+          conversationId,
+          newConversation,
+          models,
+          decrypted,
+          first,
+          run,
+          plugins,
+        };
       },
       scope,
     );
-    for (let i = 0; i < prepared.keys.size; i++) detector.secretDecrypted(workspaceId, scope.ip);
+    for (let i = 0; i < prepared.decrypted; i++) detector.secretDecrypted(workspaceId, scope.ip);
     const { definition, run: row, plugins } = prepared;
     runIdOf.value = row.id;
     if (prepared.first) {
@@ -239,6 +265,7 @@ export function createRunManager(options: RunManagerOptions) {
       plugins,
       body,
       scope,
+      newConversation: prepared.newConversation,
     }).finally(() => executions.delete(execution));
     executions.add(execution);
     return run;
@@ -252,22 +279,21 @@ export function createRunManager(options: RunManagerOptions) {
       plugins: PluginHost;
       body: api.StartRunRequest;
       scope: ScopeOptions;
+      newConversation: boolean;
     },
   ) {
     const { workspaceId, runId } = { workspaceId: run.workspaceId, runId: run.id };
     const persist = options.eventLog
       ? (batch: ParleyEvent[]) =>
-          store
-            .withWorkspace(workspaceId, (ws) => ws.runs.appendRunEvents(runId, batch), ctx.scope)
+          batcher
+            .run(workspaceId, (ws) => ws.runs.appendRunEvents(runId, batch))
             .then(() => undefined)
       : // Without the log only the outcome is stored (the run row's projection): no resume.
         async (batch: ParleyEvent[]) => {
           const ends = batch.filter((e) => e.type === 'run.start' || TERMINAL.has(e.type));
           if (ends.length === 0) return;
-          await store.withWorkspace(
-            workspaceId,
-            (ws) => ws.runs.appendRunEvents(runId, ends, { assignSeq: true }),
-            ctx.scope,
+          await batcher.run(workspaceId, (ws) =>
+            ws.runs.appendRunEvents(runId, ends, { assignSeq: true }),
           );
         };
     const eventLog = createEventLog(run, {
@@ -298,7 +324,7 @@ export function createRunManager(options: RunManagerOptions) {
         },
         {
           models: ctx.models,
-          store: storeRunPort(store, workspaceId, ctx.scope),
+          store: storeRunPort(batcher, workspaceId, { newConversation: ctx.newConversation }),
           memory: storeMemoryPort(store, workspaceId, ctx.scope),
           plugins: ctx.plugins,
           approvals: run.approvals,
@@ -474,6 +500,11 @@ export function createRunManager(options: RunManagerOptions) {
       const approvalId = run?.pendingApprovals.get(toolCallId);
       if (!run || !approvalId) return false;
       return run.approvals.decide(approvalId, decision);
+    },
+
+    /** A workspace's secrets changed: decrypted keys kept for runs are dropped. */
+    forgetSecrets(workspaceId: string) {
+      modelKeys.forget(workspaceId);
     },
 
     /** Live runs (tests, metrics). */

@@ -1,38 +1,50 @@
 import type { MemoryHit, MemoryStore, RunStore } from '@parley/core';
 import type { MemoryScope } from '@parley/protocol';
-import type { Store } from '@parley/store';
+import type { ScopeOptions, Store } from '@parley/store';
 import { toModelMessage, toStoredMessage } from './messages.ts';
-
-type ScopeOptions = Parameters<Store['withWorkspace']>[2];
+import type { WorkspaceBatcher } from './workspace-batcher.ts';
 
 /**
- * Core's persistence ports on the store, confined to one workspace: each call is its own
- * short transaction under row-level security (a run lasts seconds to minutes; holding one
- * transaction open that long would pin a connection and block PGlite).
+ * Core's run persistence on the store, confined to one workspace. Calls go through the
+ * workspace batcher (group commit with other runs' writes), never one long transaction: a run
+ * lasts seconds to minutes and must not pin a connection.
  */
-export function storeRunPort(store: Store, workspaceId: string, options: ScopeOptions): RunStore {
-  const inWs = <T>(fn: Parameters<Store['withWorkspace']>[1]) =>
-    store.withWorkspace(workspaceId, fn, options) as Promise<T>;
+export function storeRunPort(
+  batcher: WorkspaceBatcher,
+  workspaceId: string,
+  options: { newConversation: boolean },
+): RunStore {
+  // Messages are written behind the run (the model call does not wait for them), in order:
+  // the batcher keeps a workspace's writes in submission order, and the run's outcome waits
+  // for every one of them (an error surfaces there).
+  let pending: Promise<unknown> = Promise.resolve();
   return {
     async loadHistory(conversationId) {
-      const messages = await store.withWorkspace(
-        workspaceId,
-        (ws) => ws.messages.list(conversationId, { last: 500 }),
-        options,
+      // A conversation created for this run has no history: skip the round trip.
+      if (options.newConversation) return [];
+      const messages = await batcher.run(workspaceId, (ws) =>
+        ws.messages.list(conversationId, { last: 500 }),
       );
       return messages.map(toModelMessage);
     },
     async saveMessage(message) {
-      await inWs(async (ws) => {
-        await ws.messages.append(message.conversationId, [
+      const write = batcher.run(workspaceId, (ws) =>
+        ws.messages.append(message.conversationId, [
           { ...toStoredMessage(message.message, message.status), runId: message.runId },
-        ]);
-      });
+        ]),
+      );
+      const previous = pending;
+      pending = Promise.all([previous, write]);
+      // The user's message goes behind; an assistant message waits for everything before it.
+      if (message.message.role !== 'user') await pending;
+      else write.catch(() => {}); // surfaced through `pending` at the next write or the end
     },
     // The run row exists before the loop starts, and its outcome is projected from the
-    // terminal event when the event log stores it: nothing to do here.
+    // terminal event when the event log stores it.
     async startRun() {},
-    async finishRun() {},
+    async finishRun() {
+      await pending;
+    },
   };
 }
 
@@ -42,6 +54,7 @@ function scopeKind(scope: MemoryScope): 'conversation' | 'user' | 'agent' {
   return 'agent';
 }
 
+/** Core's memory port on the store (pgvector / full-text search), for one workspace. */
 export function storeMemoryPort(
   store: Store,
   workspaceId: string,

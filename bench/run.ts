@@ -1,0 +1,96 @@
+/**
+ * Parley's benchmarks: `npm run bench` (full, several minutes) or `npm run bench -- --quick`
+ * (under two minutes). Every number that matters is printed next to a baseline measured in
+ * the same run (the provider stand-in called directly), so ratios hold on any machine.
+ * Results: bench/results/<date>.json and .md (and latest.*); summarised in docs/performance.md.
+ * Benchmarks report; they never fail a build.
+ */
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { ROOT, startServer } from './lib.ts';
+import {
+  type Context,
+  eventLog,
+  interChunk,
+  memory,
+  postgresServer,
+  type ScenarioResult,
+  startup,
+  throughput,
+  ttft,
+} from './scenarios.ts';
+import { startStandInProcess } from './setup.ts';
+
+const quick = process.argv.includes('--quick');
+const only = process.argv
+  .find((a) => a.startsWith('--only='))
+  ?.slice(7)
+  .split(',');
+const want = (id: string) => !only || only.some((o) => id.startsWith(o));
+
+const machine = {
+  cpus: `${cpus().length} × ${cpus()[0]?.model ?? 'unknown'}`,
+  memoryGb: Math.round(totalmem() / 2 ** 30),
+  node: process.version,
+  platform: `${process.platform} ${process.arch}`,
+};
+
+const results: ScenarioResult[] = [];
+const report = (result: ScenarioResult) => {
+  results.push(result);
+  process.stdout.write(`\n## ${result.title}\n\n${result.markdown}\n`);
+};
+
+const started = performance.now();
+process.stdout.write(
+  `Parley benchmarks (${quick ? 'quick' : 'full'}) on ${machine.cpus}, ${machine.memoryGb} GB, Node ${machine.node}\n`,
+);
+const standIn = await startStandInProcess();
+const ctx: Context = { quick, standIn: standIn.url };
+try {
+  if (want('ttft') || want('inter') || want('throughput')) {
+    const server = await startServer();
+    try {
+      if (want('ttft')) report(await ttft(ctx, server));
+      if (want('inter')) report(await interChunk(ctx, server));
+      if (want('throughput')) report(await throughput(ctx, server, 'PGlite'));
+    } finally {
+      await server.stop();
+      await rm(server.dataDir, { recursive: true, force: true });
+    }
+  }
+  if (want('throughput') || want('ttft-postgres')) {
+    const pg = await postgresServer();
+    try {
+      if (!quick && want('ttft')) report(await ttft(ctx, pg.server, 'PostgreSQL'));
+      if (want('throughput')) report(await throughput(ctx, pg.server, 'PostgreSQL'));
+    } finally {
+      await pg.stop();
+    }
+  }
+  if (want('memory')) report(await memory(ctx));
+  if (want('startup')) report(await startup(ctx));
+  if (want('event-log')) report(await eventLog(ctx));
+} finally {
+  standIn.stop();
+}
+
+const seconds = (performance.now() - started) / 1000;
+process.stdout.write(`\nDone in ${seconds.toFixed(0)} s.\n`);
+const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+const dir = join(ROOT, 'bench', 'results');
+await mkdir(dir, { recursive: true });
+const json = JSON.stringify({ machine, quick, seconds, results }, null, 2);
+const md = [
+  `# Parley benchmarks (${quick ? 'quick' : 'full'}), ${new Date().toISOString()}`,
+  '',
+  `Machine: ${machine.cpus}, ${machine.memoryGb} GB RAM, Node ${machine.node}, ${machine.platform}. Took ${seconds.toFixed(0)} s.`,
+  ...results.flatMap((r) => ['', `## ${r.title}`, '', r.markdown]),
+  '',
+].join('\n');
+for (const name of [stamp, 'latest']) {
+  await writeFile(join(dir, `${name}.json`), json);
+  await writeFile(join(dir, `${name}.md`), md);
+}
+process.stdout.write(`Results: bench/results/${stamp}.{json,md}\n`);

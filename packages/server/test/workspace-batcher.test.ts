@@ -1,0 +1,60 @@
+import { openStore, type Store } from '@parley/store';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createWorkspaceBatcher } from '../src/runs/workspace-batcher.ts';
+
+describe('workspace batcher (group commit of small writes)', () => {
+  let store: Store;
+  let workspaceId: string;
+  let transactions = 0;
+
+  beforeAll(async () => {
+    store = await openStore({ memory: true, masterKey: Buffer.alloc(32, 3).toString('base64') });
+    await store.migrate();
+    workspaceId = (await store.system.workspaces.ensureLocalOwner()).workspace.workspaceId;
+    const original = store.withWorkspace.bind(store);
+    store.withWorkspace = ((id, fn, options) => {
+      transactions++;
+      return original(id, fn, options);
+    }) as Store['withWorkspace'];
+  });
+  afterAll(async () => {
+    await store?.close();
+  });
+
+  it('runs work submitted together in one transaction, and gives each caller its own result or error', async () => {
+    const batcher = createWorkspaceBatcher(store);
+    transactions = 0;
+    const first = batcher.run(workspaceId, (ws) => ws.agents.create({ name: 'one' }));
+    // Submitted while the first transaction is in flight: they share the next one.
+    const rest = [
+      batcher.run(workspaceId, (ws) => ws.agents.create({ name: 'two' })),
+      batcher.run(workspaceId, (ws) => ws.agents.create({ name: 'one' })), // taken: fails alone
+      batcher.run(workspaceId, (ws) => ws.agents.create({ name: 'three' })),
+    ];
+    const results = await Promise.allSettled([first, ...rest]);
+    expect(results.map((r) => r.status)).toEqual([
+      'fulfilled',
+      'fulfilled',
+      'rejected',
+      'fulfilled',
+    ]);
+    expect((results[2] as PromiseRejectedResult).reason).toMatchObject({ code: 'store.conflict' });
+    expect(transactions).toBe(2);
+    const names = (await store.withWorkspace(workspaceId, (ws) => ws.agents.list())).map(
+      (a) => a.name,
+    );
+    expect(names).toEqual(['one', 'three', 'two']);
+    await batcher.idle();
+  });
+
+  it('fails every job of a round when the transaction itself cannot run', async () => {
+    const batcher = createWorkspaceBatcher(store);
+    const missing = '00000000-0000-4000-8000-000000000000';
+    const outcome = await batcher
+      .run('not-a-workspace-id', (ws) => ws.agents.list())
+      .catch((error: { code?: string }) => error.code);
+    expect(outcome).toBe('store.invalid_input');
+    // A workspace nobody can see answers like an empty one (row-level security): no error, no rows.
+    expect(await batcher.run(missing, (ws) => ws.agents.list())).toEqual([]);
+  });
+});
