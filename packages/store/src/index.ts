@@ -85,6 +85,16 @@ export {
   type StoreCommonOptions,
 } from './store.ts';
 export type { ApiTokenAuthFailure, ApiTokenAuthResult, InvitationPreview } from './system/auth.ts';
+export {
+  type DatabaseDiagnosis,
+  type DatabaseRoleFacts,
+  diagnoseStore,
+  type MigrationState,
+  type ProbeOptions,
+  type ProbeResult,
+  probeDatabase,
+  type VectorStatus,
+} from './system/diagnostics.ts';
 export type { SystemSurface } from './system/index.ts';
 export { FUNNEL_STEPS, type FunnelStep } from './system/product-events.ts';
 export type { Session } from './system/sessions.ts';

@@ -34,11 +34,13 @@ describe('@parley/store public surface', () => {
         'VaultError',
         'WORKSPACE_ROLES',
         'WorkspaceRoleSchema',
+        'diagnoseStore',
         'effectivePermissions',
         'isStoreError',
         'isWellFormedApiToken',
         'openStore',
         'parseSessionCookie',
+        'probeDatabase',
         'roleAllows',
       ].sort(),
     );
