@@ -74,12 +74,40 @@ async function tolerate(s: SqlSession, text: string, codes: string[]): Promise<v
   }
 }
 
+/** True when the record lists exactly the shipped migrations, unchanged (read in a savepoint). */
+async function upToDate(s: SqlSession, migrations: Migration[]): Promise<boolean> {
+  await s.query('savepoint parley_up_to_date');
+  try {
+    const rows = await s.query<{ tag: string; hash: string }>(
+      'select tag, hash from parley_meta.migrations order by tag',
+    );
+    await s.query('release savepoint parley_up_to_date');
+    return (
+      rows.length === migrations.length &&
+      migrations.every((m, i) => rows[i]?.tag === m.tag && rows[i]?.hash === m.hash)
+    );
+  } catch {
+    // No record yet, or this role may not read it: take the full path.
+    await s.query('rollback to savepoint parley_up_to_date');
+    return false;
+  }
+}
+
 export async function runMigrations(
   s: SqlSession,
   options: { runtimeRole?: string; migrations?: Migration[] } = {},
 ): Promise<MigrateResult> {
   const started = performance.now();
   const migrations = options.migrations ?? loadMigrations();
+  // Fast path: every shipped migration is recorded with its hash, so nothing needs the owner's
+  // privileges (a runtime role that cannot SET ROLE parley_owner starts fine).
+  if (await upToDate(s, migrations)) {
+    return {
+      applied: [],
+      all: migrations.map((m) => m.tag),
+      durationMs: Math.round(performance.now() - started),
+    };
+  }
   await s.query('set local role none');
   await s.query(`select pg_advisory_xact_lock(${LOCK_KEY})`);
 

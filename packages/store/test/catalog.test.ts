@@ -189,17 +189,35 @@ describeEachEngine('schema catalog', (h, engine) => {
     expect(owners).toEqual([{ owner: 'parley_owner' }]);
   });
 
-  it('keeps the logs append-only and the migration records out of reach of the runtime role', async () => {
+  it('keeps the logs append-only, and the migration record read-only for the runtime role', async () => {
     const rows = await h().admin<{ tbl: string; privilege: string }>(
       `select t.tbl, p.privilege from unnest(array['audit_events', 'run_events', 'product_events']) as t(tbl),
               unnest(array['UPDATE', 'DELETE', 'TRUNCATE']) as p(privilege)
        where has_table_privilege('parley_app', t.tbl, p.privilege)`,
     );
     expect(rows).toEqual([]);
-    const [meta] = await h().admin<{ usage: boolean }>(
-      `select has_schema_privilege('parley_app', 'parley_meta', 'USAGE') as usage`,
+    // The runtime role may see which migrations are applied (to start without owner rights
+    // when nothing is pending), and nothing else: no writes, no other object in parley_meta.
+    const [meta] = await h().admin<{
+      usage: boolean;
+      create: boolean;
+      read: boolean;
+      write: boolean;
+    }>(
+      `select has_schema_privilege('parley_app', 'parley_meta', 'USAGE') as usage,
+              has_schema_privilege('parley_app', 'parley_meta', 'CREATE') as create,
+              has_table_privilege('parley_app', 'parley_meta.migrations', 'SELECT') as read,
+              has_table_privilege('parley_app', 'parley_meta.migrations', 'INSERT')
+                or has_table_privilege('parley_app', 'parley_meta.migrations', 'UPDATE')
+                or has_table_privilege('parley_app', 'parley_meta.migrations', 'DELETE')
+                or has_table_privilege('parley_app', 'parley_meta.migrations', 'TRUNCATE') as write`,
     );
-    expect(meta?.usage).toBe(false);
+    expect(meta).toEqual({ usage: true, create: false, read: true, write: false });
+    const others = await h().admin<{ name: string }>(
+      `select c.relname as name from pg_class c where c.relnamespace = 'parley_meta'::regnamespace
+         and c.relname <> 'migrations' and has_table_privilege('parley_app', c.oid, 'SELECT')`,
+    );
+    expect(others).toEqual([]);
   });
 
   it('has the partial HNSW index for every indexed embedding size, and btree indexes on workspace_id', async () => {

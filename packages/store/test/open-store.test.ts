@@ -169,6 +169,33 @@ describe('PostgreSQL connections', () => {
     });
   });
 
+  it('starts with only the runtime connection once the schema is current (nothing to apply)', async () => {
+    const fresh = await createTestDatabase('current');
+    const masterKey = randomBytes(32).toString('base64');
+    try {
+      const admin = await openStore({
+        url: fresh.runtimeUrl,
+        migrationUrl: fresh.adminUrl,
+        masterKey,
+      });
+      expect((await admin.migrate()).applied.length).toBeGreaterThan(0);
+      await admin.close();
+      const runtime = await openStore({
+        url: fresh.runtimeUrl,
+        masterKey,
+        requireEnforcedIsolation: true,
+      });
+      try {
+        expect(await runtime.migrate()).toMatchObject({ applied: [] });
+        expect(runtime.isolation.level).toBe('enforced');
+      } finally {
+        await runtime.close();
+      }
+    } finally {
+      await fresh.drop();
+    }
+  });
+
   it('refuses a runtime role that may migrate nothing, with the SQL to fix it', async () => {
     const fresh = await createTestDatabase('noadmin');
     try {
