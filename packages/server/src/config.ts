@@ -126,7 +126,10 @@ const CLIENT_VARIABLES = new Set(['PARLEY_SERVER', 'PARLEY_TOKEN', 'PARLEY_WORKS
 /** True for 127.0.0.0/8, ::1 and `localhost`: addresses only this machine reaches. */
 export function isLoopback(address: string): boolean {
   const a = address.replace(/^\[|\]$/g, '').toLowerCase();
-  return a === 'localhost' || a === '::1' || a.startsWith('127.') || a === '::ffff:127.0.0.1';
+  if (a === 'localhost' || a === '::1') return true;
+  // Only real addresses: a host name such as 127.evil.example is not this machine.
+  const v4 = a.startsWith('::ffff:') ? a.slice(7) : a;
+  return isIP(v4) === 4 && v4.startsWith('127.');
 }
 
 /** Reads and validates the configuration; throws ConfigError naming the first bad variable. */
@@ -141,7 +144,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (!result.success) {
     const issue = result.error.issues[0]!;
     const variable = String(issue.path[0] ?? 'PARLEY_*');
-    const shown = relevant[variable];
+    // A URL's credentials stay out of the message (and so out of logs).
+    const shown = relevant[variable]?.replace(/\/\/.*@/s, '//…@');
     const value =
       shown === undefined || variable.includes('KEY') || variable.includes('TOKEN')
         ? ''

@@ -42,12 +42,18 @@ export async function verifyPassword(password: string, phc: string): Promise<boo
   if (!m) return false;
   const [, memory, passes, parallelism, salt, hash] = m;
   const expected = Buffer.from(hash!, 'base64');
-  const actual = await derive(password, Buffer.from(salt!, 'base64'), {
-    memory: Number(memory),
-    passes: Number(passes),
-    parallelism: Number(parallelism),
-    tagLength: expected.length,
-  });
+  let actual: Buffer;
+  try {
+    actual = await derive(password, Buffer.from(salt!, 'base64'), {
+      memory: Number(memory),
+      passes: Number(passes),
+      parallelism: Number(parallelism),
+      tagLength: expected.length,
+    });
+  } catch {
+    // Parameters argon2 refuses (a salt or tag too short, zero passes…): not a valid hash.
+    return false;
+  }
   return actual.length === expected.length && timingSafeEqual(actual, expected);
 }
 

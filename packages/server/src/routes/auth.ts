@@ -184,7 +184,8 @@ export const authRoutes = [
     summary: 'End this session (or, with everywhere, all of this person’s sessions).',
     tag: 'auth',
     access: { kind: 'person' },
-    body: z.object({ everywhere: z.boolean().optional() }).optional(),
+    // Nullish: a POST without a body (`fetch(url, { method: 'POST' })`) arrives as null.
+    body: z.object({ everywhere: z.boolean().optional() }).nullish(),
     responses: { 204: null },
     handler: async ({ principal, reply, body, services }) => {
       if (principal.kind !== 'session') return;

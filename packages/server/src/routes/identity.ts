@@ -4,9 +4,10 @@ import {
   MAX_TOKEN_LIFETIME_MS,
   PERMISSIONS,
   type Permission,
+  type WorkspaceRole,
 } from '@parley/store';
 import { z } from 'zod';
-import { actorOf } from '../auth/principal.ts';
+import { actorOf, type Principal } from '../auth/principal.ts';
 import { isOperator } from '../http/authorize.ts';
 import { HttpProblem, notFound } from '../http/problem.ts';
 import { defineRoute } from '../http/route.ts';
@@ -22,8 +23,24 @@ import { WorkspaceParams, withWorkspace } from './params.ts';
 
 const DAY = 86_400_000;
 
-/** `admin` stands for every permission; anything else must be a known permission. */
-function expandScopes(scopes: string[]): Permission[] {
+/**
+ * The caller's role in the workspace: a session's own, or the current role of a token's
+ * creator (so a token cannot do what only an owner may unless an owner made it).
+ */
+async function callerRole(
+  principal: Principal,
+  sessionRole: WorkspaceRole | undefined,
+  members: { get(userId: string): Promise<{ role: string } | null> },
+): Promise<string | undefined> {
+  if (principal.kind !== 'token') return sessionRole;
+  return principal.userId ? (await members.get(principal.userId))?.role : undefined;
+}
+
+/**
+ * `admin` stands for every permission the creator holds; anything else must be a known
+ * permission.
+ */
+function expandScopes(scopes: string[], held: ReadonlySet<Permission>): Permission[] {
   const unknown = scopes.filter((s) => s !== 'admin' && !Object.hasOwn(PERMISSIONS, s));
   if (unknown.length > 0) {
     throw new HttpProblem('request.invalid', `Unknown scope ${unknown[0]}.`, {
@@ -33,7 +50,8 @@ function expandScopes(scopes: string[]): Permission[] {
       })),
     });
   }
-  return scopes.includes('admin') ? [...ALL_PERMISSIONS] : (scopes as Permission[]);
+  const named = scopes.filter((s): s is Permission => s !== 'admin');
+  return scopes.includes('admin') ? [...new Set([...held, ...named])] : named;
 }
 
 export const identityRoutes = [
@@ -195,8 +213,7 @@ export const identityRoutes = [
         if (!current) throw notFound('Member');
         if (
           (current.role === 'owner' || ctx.body.role === 'owner') &&
-          myRole !== 'owner' &&
-          ctx.principal.kind === 'session'
+          (await callerRole(ctx.principal, myRole, ws.members)) !== 'owner'
         )
           throw new HttpProblem('auth.forbidden', 'Only an owner may grant or take ownership.');
         await ws.members.setRole(ctx.params.userId, ctx.body.role);
@@ -224,7 +241,10 @@ export const identityRoutes = [
       await ctx.inWorkspace(async (ws) => {
         const current = await ws.members.get(ctx.params.userId);
         if (!current) throw notFound('Member');
-        if (current.role === 'owner' && ctx.grant().role !== 'owner')
+        if (
+          current.role === 'owner' &&
+          (await callerRole(ctx.principal, ctx.grant().role, ws.members)) !== 'owner'
+        )
           throw new HttpProblem('auth.forbidden', 'Only an owner may remove an owner.');
         await ws.members.remove(ctx.params.userId);
       });
@@ -344,8 +364,8 @@ export const identityRoutes = [
     body: api.CreateTokenRequestSchema,
     responses: { 201: api.CreatedTokenSchema },
     handler: async (ctx) => {
-      const scopes = expandScopes(ctx.body.scopes);
       const grant = ctx.grant();
+      const scopes = expandScopes(ctx.body.scopes, grant.permissions);
       // Nobody mints a token that may do more than they may.
       const beyond = scopes.filter((s) => !grant.permissions.has(s));
       if (beyond.length > 0)
