@@ -3,23 +3,27 @@ import { defineConfig } from 'vitest/config';
 
 // One Vitest project per workspace package, defined inline with `extends: true` so each
 // inherits the options below (a bare glob such as `projects: ['packages/*']` would not).
-const workspaces = ['packages', 'plugins'].flatMap((dir) =>
-  readdirSync(new URL(`./${dir}`, import.meta.url)).map((name) => ({
-    name,
-    root: `${dir}/${name}`,
-  })),
-);
+const workspaces: { name: string; root: string; include?: string[] }[] = [
+  ...['packages', 'plugins'].flatMap((dir) =>
+    readdirSync(new URL(`./${dir}`, import.meta.url)).map((name) => ({
+      name,
+      root: `${dir}/${name}`,
+    })),
+  ),
+  // Golden-path tests across processes (servers and the CLI as child processes), at e2e/*.test.ts.
+  { name: 'e2e', root: 'e2e', include: ['*.test.ts'] },
+];
 
 export default defineConfig({
   test: {
     testTimeout: 30_000,
     hookTimeout: 60_000,
-    projects: workspaces.map(({ name, root }) => ({
+    projects: workspaces.map(({ name, root, include }) => ({
       extends: true,
       test: {
         name,
         root,
-        include: ['src/**/*.test.{ts,tsx}', 'test/**/*.test.{ts,tsx}'],
+        include: include ?? ['src/**/*.test.{ts,tsx}', 'test/**/*.test.{ts,tsx}'],
       },
     })),
     coverage: {
