@@ -2,7 +2,7 @@
 // The `parley` launcher. Parley runs TypeScript directly on Node 24; when this file is started by
 // an older system Node (a shell where node_modules/.bin is not on PATH), it re-runs itself on the
 // Node 24 that `npm install` put in node_modules. Plain JavaScript on purpose: it must load anywhere.
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,8 +29,22 @@ if (major >= 24) {
     );
     process.exit(1);
   }
-  const result = spawnSync(node, [fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
+  const child = spawn(node, [fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
     stdio: 'inherit',
   });
-  process.exit(result.status ?? (result.signal ? 128 + 1 : 1));
+  // SIGTERM/SIGHUP sent to this process (kill, a supervisor) are passed to the real one. Ctrl-C
+  // in a terminal already reaches both processes: the launcher ignores it and the child decides
+  // (parley chat cancels the run; parley start shuts down), so it is not delivered twice.
+  for (const signal of ['SIGTERM', 'SIGHUP']) {
+    process.on(signal, () => {
+      if (child.exitCode === null) child.kill(signal);
+    });
+  }
+  process.on('SIGINT', () => {});
+  child.on('exit', (code, signal) => {
+    if (signal) {
+      process.removeAllListeners(signal);
+      process.kill(process.pid, signal);
+    } else process.exit(code ?? 1);
+  });
 }

@@ -61,8 +61,10 @@ export async function startServer(
     const port = typeof address === 'object' && address ? address.port : config.port;
     const url = urlOf(config.host, port);
     if (boot && port !== config.port) {
-      // Port 0 (tests): record the real address for the CLI.
+      // Port 0: record the real address for the CLI (the token stays the one just printed).
+      const first = boot;
       boot = await bootstrapSingleUser(store, { dataDir: config.dataDir, serverUrl: url });
+      if (first.newToken) boot = { ...boot, newToken: first.newToken };
     }
     let stopping: Promise<void> | undefined;
     return {
