@@ -88,6 +88,7 @@ export function toProblem(error: unknown): HttpProblem {
     return new HttpProblem('request.too_large', 'The body is larger than this route accepts.');
   if (
     e.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' ||
+    e.code === 'FST_ERR_CTP_INVALID_JSON_BODY' ||
     (e.statusCode === 400 && error instanceof SyntaxError)
   )
     return new HttpProblem('request.malformed_json', 'The body is not valid JSON.');

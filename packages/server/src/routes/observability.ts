@@ -2,9 +2,9 @@ import { api } from '@parley/protocol';
 import { z } from 'zod';
 import { defineRoute } from '../http/route.ts';
 import { auditDto, signalDto } from './dto.ts';
-import { Before, Limit, WorkspaceParams, withWorkspace } from './params.ts';
+import { Before, Limit, Timestamp, WorkspaceParams, withWorkspace } from './params.ts';
 
-const Since = z.iso.datetime({ offset: true }).optional();
+const Since = Timestamp.optional();
 
 /** Audit log, security signals, usage and TTFT summaries, the product funnel. */
 export const observabilityRoutes = [

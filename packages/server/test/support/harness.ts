@@ -32,6 +32,8 @@ export interface TestServerOptions {
   /** Reuse a database: a data directory (pglite) or a test database (postgres). */
   reuse?: { dataDir?: string; database?: TestDatabase };
   keepDatabase?: boolean;
+  /** A pino logger or Fastify logger options (e.g. an in-memory stream); default: none. */
+  logger?: AppOptions['logger'];
 }
 
 const MASTER_KEY = Buffer.alloc(32, 7).toString('base64');
@@ -77,6 +79,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     store,
     ...(owner.ownerId ? { localOwnerId: owner.ownerId } : {}),
     ...(options.tuning ? { tuning: options.tuning } : {}),
+    ...(options.logger !== undefined ? { logger: options.logger } : {}),
   });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const address = app.server.address();
