@@ -74,6 +74,37 @@ export async function buildApp(options: AppOptions): Promise<ParleyApp> {
     routerOptions: { maxParamLength: 500 },
     return503OnClosing: true,
     forceCloseConnections: 'idle',
+    // Requests refused before routing (a malformed percent escape, an overlong path parameter)
+    // get problem+json like everything else.
+    frameworkErrors: (error, request, reply) => {
+      const status = (error as { statusCode?: number }).statusCode ?? 400;
+      const problem =
+        status === 414
+          ? new HttpProblem('request.uri_too_long', 'The URL is too long.')
+          : new HttpProblem('request.invalid', `The URL is not valid: ${error.message}.`, {
+              status: status >= 400 && status < 500 ? status : 400,
+            });
+      void sendProblem(reply, request, problem);
+    },
+    // Requests Node's HTTP parser refuses (raw non-ASCII bytes in the path, a broken header)
+    // never reach Fastify: answer them here, in the same format.
+    clientErrorHandler: (error, socket) => {
+      if (!socket.writable) return socket.destroy();
+      const code = (error as { code?: string }).code;
+      const status = code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
+      const body = JSON.stringify({
+        type: `https://parley.dev/problems/request/${status === 431 ? 'headers_too_large' : 'invalid'}`,
+        title: status === 431 ? 'Request header fields too large' : 'Bad request',
+        status,
+        code: status === 431 ? 'request.headers_too_large' : 'request.invalid',
+        detail: 'The HTTP request could not be parsed.',
+      });
+      socket.end(
+        `HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : 'Bad Request'}\r\n` +
+          `Content-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+          `Connection: close\r\nX-Content-Type-Options: nosniff\r\n\r\n${body}`,
+      );
+    },
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);

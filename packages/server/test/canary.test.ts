@@ -408,11 +408,9 @@ describe('a canary API key', () => {
       }));
       echoed = { stream: failed.body, stored: JSON.stringify(stored) };
     });
-    // The run loop copies the provider's error message into run.error (streamed, stored, and
-    // the run row) without removing the secret values it revealed for the run. docs/identity.md
-    // §3.3 promises they never go into events or errors. Passes while the leak exists; when the
-    // run loop redacts revealed values, it fails: make it a plain `it`.
-    it.fails('does not repeat it in the run.error event, streamed or stored', () => {
+    // A provider quoting the key in its error message: the run scrubs its keys from error
+    // events before streaming or storing them (docs/identity.md §3.3).
+    it('does not repeat it in the run.error event, streamed or stored', () => {
       expect(echoed).toBeDefined();
       expect(leaks(echoed!.stream)).toBeUndefined();
       expect(leaks(echoed!.stored)).toBeUndefined();

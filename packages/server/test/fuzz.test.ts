@@ -167,14 +167,6 @@ interface Expectation {
   wrong?: boolean;
   /** The exact problem code it must get. */
   code?: string;
-  /**
-   * The request is refused before the app sees it — by Fastify's router (a malformed percent
-   * escape, a path parameter over maxParamLength) or by Node's HTTP parser (raw non-ASCII bytes
-   * in the path): 4xx, but Fastify's own application/json body, not problem+json. Reported:
-   * app.ts needs Fastify's `frameworkErrors` and `clientErrorHandler` options; the it.fails
-   * tests at the end pin it.
-   */
-  frameworkRejects?: boolean;
 }
 
 /** Asserts the universal rules; throws a message naming the request and the answer. */
@@ -187,7 +179,6 @@ function check(what: string, answer: Answer, expectation: Expectation = {}): voi
     return;
   }
   if (answer.status >= 500) throw new Error(`server error: ${shown}`);
-  if (expectation.frameworkRejects) return;
   const type = String(answer.headers['content-type'] ?? '');
   if (!type.startsWith(api.PROBLEM_CONTENT_TYPE))
     throw new Error(`error is not application/problem+json: ${shown}`);
@@ -504,17 +495,6 @@ function paramValues(current: string): fc.Arbitrary<{ value: string; raw: boolea
         ),
     ),
   );
-}
-
-/** Fastify's router refuses the segment before the app sees it (see Expectation). */
-function routerRejects(segment: string): boolean {
-  if (segment.length > MAX_PARAM_LENGTH) return true;
-  try {
-    decodeURIComponent(segment);
-    return false;
-  } catch {
-    return true;
-  }
 }
 
 const dateish = fc.oneof(
@@ -885,7 +865,6 @@ describe('fuzz: every route', () => {
               answer,
               {
                 wrong: raw || !route.params!.safeParse(fuzzedParams).success,
-                frameworkRejects: routerRejects(segment),
               },
             );
           }),
@@ -910,7 +889,7 @@ describe('fuzz: every route', () => {
               ...(hasBody(route) ? { 'content-length': '0' } : {}),
             });
             const what = `raw ${key(route)} :${name} = ${JSON.stringify(value)}`;
-            check(what, answer, { wrong: true, frameworkRejects: true });
+            check(what, answer, { wrong: true });
             expect(answer.status, what).toBe(400);
           },
         ),
@@ -997,10 +976,9 @@ describe('fuzz: every route', () => {
   });
 });
 
-describe('fuzz: requests refused before the app (reported: app.ts lacks frameworkErrors, clientErrorHandler)', () => {
-  // These pass while Fastify answers with its own application/json body. When app.ts sends
-  // framework and client errors through the problem handler they fail: then delete
-  // `frameworkRejects` above and turn these into plain tests.
+describe('fuzz: requests refused before the app sees them (router, HTTP parser)', () => {
+  // Fastify's router and Node's HTTP parser refuse these before any route runs; app.ts sends
+  // them through the same problem+json format (frameworkErrors, clientErrorHandler).
   const cases = [
     [
       'a malformed percent escape in a path parameter',
@@ -1029,13 +1007,7 @@ describe('fuzz: requests refused before the app (reported: app.ts lacks framewor
     ],
   ] as const;
   for (const [what, request] of cases) {
-    it(`is a 4xx that is not application/problem+json yet: ${what}`, async () => {
-      const answer = await request();
-      expect(answer.status).toBeGreaterThanOrEqual(400);
-      expect(answer.status).toBeLessThan(500);
-      check(what, answer, { wrong: true, frameworkRejects: true });
-    });
-    it.fails(`answers ${what} with problem+json`, async () => {
+    it(`answers ${what} with problem+json`, async () => {
       check(what, await request(), { wrong: true });
     });
   }

@@ -30,6 +30,8 @@ export const API_ERROR_CODES = {
   'request.invalid': { status: 400, title: 'The request is invalid.' },
   'request.malformed_json': { status: 400, title: 'The body is not valid JSON.' },
   'request.too_large': { status: 413, title: 'The body is too large.' },
+  'request.uri_too_long': { status: 414, title: 'The URL is too long.' },
+  'request.headers_too_large': { status: 431, title: 'The request headers are too large.' },
   'request.unsupported_media_type': { status: 415, title: 'Send application/json.' },
   'request.not_acceptable': { status: 406, title: 'The requested response type is not offered.' },
   'route.not_found': { status: 404, title: 'No such route.' },

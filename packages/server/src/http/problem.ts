@@ -44,9 +44,11 @@ const TITLES: Record<number, string> = {
   406: 'Not acceptable',
   409: 'Conflict',
   413: 'Payload too large',
+  414: 'URI too long',
   415: 'Unsupported media type',
   422: 'Unprocessable content',
   429: 'Too many requests',
+  431: 'Request header fields too large',
   500: 'Internal server error',
   503: 'Service unavailable',
 };
@@ -118,6 +120,7 @@ export function problemBody(problem: HttpProblem, request: FastifyRequest): api.
 }
 
 export function sendProblem(reply: FastifyReply, request: FastifyRequest, problem: HttpProblem) {
+  reply.header('x-request-id', request.id);
   if (problem.extra.retryAfterMs !== undefined)
     reply.header('retry-after', Math.max(1, Math.ceil(problem.extra.retryAfterMs / 1000)));
   return reply

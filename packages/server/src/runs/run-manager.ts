@@ -1,6 +1,7 @@
 import {
   type AgentDefinition,
   AgentDefinitionError,
+  createRedactor,
   type PluginHost,
   type RunAbortReason,
   runAgent,
@@ -52,6 +53,14 @@ export interface StartRun {
 }
 
 const TERMINAL = new Set(['run.finish', 'run.error', 'run.abort']);
+/** Events whose payload may quote a provider's error message. */
+const CARRIES_ERROR = new Set([
+  'run.error',
+  'step.finish',
+  'step.reset',
+  'tool.result',
+  'tool_call.invalid',
+]);
 const ENDED = new Set(['succeeded', 'failed', 'cancelled']);
 
 export async function findAgent(ws: WorkspaceScope, ref: string) {
@@ -237,6 +246,7 @@ export function createRunManager(options: RunManagerOptions) {
           conversationId,
           newConversation,
           models,
+          keyValues: [...keys.values()],
           decrypted,
           first,
           run,
@@ -266,6 +276,7 @@ export function createRunManager(options: RunManagerOptions) {
       body,
       scope,
       newConversation: prepared.newConversation,
+      keyValues: prepared.keyValues,
     }).finally(() => executions.delete(execution));
     executions.add(execution);
     return run;
@@ -280,6 +291,8 @@ export function createRunManager(options: RunManagerOptions) {
       body: api.StartRunRequest;
       scope: ScopeOptions;
       newConversation: boolean;
+      /** The model keys this run holds: never repeated in its events. */
+      keyValues: string[];
     },
   ) {
     const { workspaceId, runId } = { workspaceId: run.workspaceId, runId: run.id };
@@ -304,7 +317,14 @@ export function createRunManager(options: RunManagerOptions) {
       },
     });
     const observe = metrics.runObserver();
-    const emit = (event: ParleyEvent) => {
+    // Some OpenAI-compatible servers quote the whole key in their error message: errors are
+    // scrubbed of the run's keys before they are streamed or stored.
+    const { redact } = createRedactor(ctx.keyValues);
+    const emit = (raw: ParleyEvent) => {
+      const event =
+        ctx.keyValues.length > 0 && CARRIES_ERROR.has(raw.type)
+          ? (redact(raw) as ParleyEvent)
+          : raw;
       run.events.push(event);
       run.track(event);
       observe(event);
