@@ -129,6 +129,7 @@ export async function buildApp(options: AppOptions): Promise<ParleyApp> {
       detector,
       log: app.log,
       eventLog: config.eventLog,
+      modelHosts: config.multiUser ? config.modelHosts : 'any',
       ...(tuning.runLingerMs !== undefined ? { lingerMs: tuning.runLingerMs } : {}),
       ...(tuning.orphanAfterMs !== undefined ? { orphanAfterMs: tuning.orphanAfterMs } : {}),
     }),

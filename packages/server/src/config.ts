@@ -70,6 +70,29 @@ const EnvSchema = z.object({
     .pipe(z.array(z.url({ error: 'must be comma-separated origins such as https://app.example' }))),
   /** Set when a TLS-terminating proxy sits in front: cookies get `Secure`, X-Forwarded-* is trusted. */
   PARLEY_BEHIND_TLS_PROXY: flag.default(false),
+  /**
+   * Multi-user mode: hosts (host or host:port, comma-separated) besides the providers' own that
+   * agents may send model requests and keys to (an Ollama or vLLM server, a gateway).
+   */
+  PARLEY_MODEL_HOSTS: z
+    .string()
+    .default('')
+    .transform((s) =>
+      s
+        .split(',')
+        .map((h) => h.trim().toLowerCase())
+        .filter(Boolean),
+    )
+    .pipe(
+      z.array(
+        z
+          .string()
+          .regex(
+            /^[a-z0-9.-]+(:\d{1,5})?$|^\[[0-9a-f:]+\](:\d{1,5})?$/,
+            'must be host or host:port, comma-separated',
+          ),
+      ),
+    ),
   /** Persist run events for resume (on), or stream without a log (off; benchmarks only). */
   PARLEY_EVENT_LOG: flag.default(true),
   PARLEY_LOG_LEVEL: z
@@ -102,6 +125,8 @@ export interface ServerConfig {
   signup: boolean;
   operatorEmails: string[];
   trustedOrigins: string[];
+  /** Extra hosts model requests may go to in multi-user mode (single-user: any). */
+  modelHosts: string[];
   behindTlsProxy: boolean;
   eventLog: boolean;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -169,6 +194,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     signup: e.PARLEY_SIGNUP,
     operatorEmails: e.PARLEY_OPERATOR_EMAILS,
     trustedOrigins: e.PARLEY_TRUSTED_ORIGINS.map((o) => new URL(o).origin),
+    modelHosts: e.PARLEY_MODEL_HOSTS,
     behindTlsProxy: e.PARLEY_BEHIND_TLS_PROXY,
     eventLog: e.PARLEY_EVENT_LOG,
     logLevel: e.PARLEY_LOG_LEVEL,

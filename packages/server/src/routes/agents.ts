@@ -5,16 +5,23 @@ import { z } from 'zod';
 import { userIdOf } from '../auth/principal.ts';
 import { HttpProblem, notFound } from '../http/problem.ts';
 import { defineRoute, type RouteContext } from '../http/route.ts';
+import { checkModelHosts } from '../runs/models.ts';
 import { findAgent } from '../runs/run-manager.ts';
+import type { Services } from '../services.ts';
 import { agentDto, versionDto } from './dto.ts';
 import { AgentRef, WorkspaceParams, withWorkspace } from './params.ts';
 
 const AgentParams = withWorkspace({ agent: AgentRef });
 
-/** Validates a definition and fills its defaults: what is stored is what runs. */
-function normalize(definition: Record<string, unknown>): AgentDefinition {
+/**
+ * Validates a definition and fills its defaults (what is stored is what runs), and refuses
+ * model hosts the server would not send keys to (checked again at every run).
+ */
+function normalize(definition: Record<string, unknown>, services: Services): AgentDefinition {
   const result = validateAgentValue(definition);
   if (!result.ok) throw new AgentDefinitionError(result.issues);
+  const { config } = services;
+  checkModelHosts(result.definition, config.multiUser ? config.modelHosts : 'any');
   return result.definition;
 }
 
@@ -64,7 +71,7 @@ export const agentRoutes = [
     body: api.CreateAgentRequestSchema,
     responses: { 201: api.AgentWithVersionSchema },
     handler: async (ctx) => {
-      const definition = normalize(ctx.body.definition);
+      const definition = normalize(ctx.body.definition, ctx.services);
       if (ctx.body.deploy && !ctx.grant().permissions.has('agents:deploy'))
         throw new HttpProblem('auth.forbidden', 'Deploying needs agents:deploy.');
       const createdBy = userIdOf(ctx.principal);
@@ -160,7 +167,7 @@ export const agentRoutes = [
     body: api.SaveDraftRequestSchema,
     responses: { 200: api.AgentSchema },
     handler: async (ctx) => {
-      const definition = normalize(ctx.body.definition);
+      const definition = normalize(ctx.body.definition, ctx.services);
       const agent = await ctx.inWorkspace(async (ws) =>
         ws.agents.saveDraft(
           (await agentOr404(ws, ctx.params.agent)).id,
@@ -233,7 +240,7 @@ export const agentRoutes = [
               ],
             },
           );
-        const definition = normalize(source);
+        const definition = normalize(source, ctx.services);
         return ws.agents.deployIfChanged(agent.id, {
           definition: definition as unknown as Record<string, unknown>,
           ...(ctx.body.note ? { note: ctx.body.note } : {}),

@@ -24,7 +24,7 @@ import { HttpProblem, notFound } from '../http/problem.ts';
 import type { Metrics } from '../metrics/metrics.ts';
 import { createEventLog } from './event-log.ts';
 import { LiveRun } from './live-run.ts';
-import { modelFactory, modelSecrets } from './models.ts';
+import { checkModelHosts, modelFactory, modelSecrets } from './models.ts';
 import { hostForAgent } from './plugin-catalog.ts';
 import { createSecretCache } from './secret-cache.ts';
 import { storeMemoryPort, storeRunPort } from './store-ports.ts';
@@ -39,6 +39,8 @@ export interface RunManagerOptions {
   eventLog: boolean;
   /** How long a finished run stays in memory for late subscribers (default 30 s). */
   lingerMs?: number;
+  /** Hosts model requests may go to besides the providers' own, or `any` (single-user mode). */
+  modelHosts: readonly string[] | 'any';
   /** A running run whose log has not moved for this long belongs to no live server (PostgreSQL). */
   orphanAfterMs?: number;
 }
@@ -198,6 +200,7 @@ export function createRunManager(options: RunManagerOptions) {
         const validation = validateAgentValue(source);
         if (!validation.ok) throw new AgentDefinitionError(validation.issues);
         const definition = validation.definition;
+        checkModelHosts(definition, options.modelHosts);
         // The agent's plugins load before anything is written: a missing one is a 422.
         const plugins = pluginHost(definition, workspaceId, runIdOf, scope);
         plugins.resolve(definition);
