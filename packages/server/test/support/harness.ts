@@ -55,6 +55,8 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     PARLEY_DATA_DIR: dataDir,
     PARLEY_MASTER_KEY: MASTER_KEY,
     PARLEY_SHUTDOWN_GRACE_SECONDS: '1',
+    // A built dashboard (packages/dashboard/dist) must not change what API tests see.
+    PARLEY_DASHBOARD_DIR: join(dataDir, 'no-dashboard'),
     ...(database ? { PARLEY_DATABASE_URL: database.runtimeUrl } : {}),
     ...options.env,
   });
