@@ -27,6 +27,8 @@ export type AuditEvent = Out<typeof api.AuditEventSchema>;
 export type SecuritySignal = Out<typeof api.SecuritySignalSchema>;
 export type UsageSummary = Out<typeof api.UsageSummarySchema>;
 export type Funnel = Out<typeof api.FunnelSchema>;
+export type UsageSeries = Out<typeof api.UsageSeriesSchema>;
+export type KeyCheck = Out<typeof api.KeyCheckResponseSchema>;
 
 const seg = encodeURIComponent;
 const ws = (workspaceId: string) => `/v1/workspaces/${seg(workspaceId)}`;
@@ -167,6 +169,12 @@ export function createParleyClient(options: ClientOptions) {
         get<AgentVersion[]>(`${ws(workspaceId)}/agents/${seg(agent)}/versions`),
       version: (workspaceId: string, agent: string, version: number) =>
         get<AgentVersion>(`${ws(workspaceId)}/agents/${seg(agent)}/versions/${version}`),
+      /**
+       * Checks the agent's model keys (its draft's, else its deployed version's) with one cheap
+       * request each, made by the server: ok, rejected, rate_limited, unreachable… never the key.
+       */
+      checkKeys: (workspaceId: string, agent: string) =>
+        send<KeyCheck>('POST', `${ws(workspaceId)}/agents/${seg(agent)}/key-check`),
       /** Deploys the definition (or the draft); `created: false` when nothing changed. */
       deploy: (workspaceId: string, agent: string, body: In<typeof api.DeployRequestSchema> = {}) =>
         send<Out<typeof api.DeployResponseSchema>>(
@@ -254,6 +262,9 @@ export function createParleyClient(options: ClientOptions) {
         send<void>('POST', `${ws(workspaceId)}/security-signals/${seg(signalId)}/acknowledge`),
       usage: (workspaceId: string, query: { since?: string } = {}) =>
         get<UsageSummary>(`${ws(workspaceId)}/usage`, query),
+      /** Runs and TTFT p50/p95 per hour or day, provider and model. */
+      usageSeries: (workspaceId: string, query: { since?: string; bucket?: 'hour' | 'day' } = {}) =>
+        get<UsageSeries>(`${ws(workspaceId)}/usage/series`, query),
     },
 
     instance: {
@@ -305,6 +316,7 @@ export const OPERATIONS: Readonly<Record<string, string>> = {
   listAgentVersions: 'agents.versions',
   getAgentVersion: 'agents.version',
   deployAgent: 'agents.deploy',
+  checkAgentKeys: 'agents.checkKeys',
   listConversations: 'conversations.list',
   createConversation: 'conversations.create',
   getConversation: 'conversations.get',
@@ -319,6 +331,7 @@ export const OPERATIONS: Readonly<Record<string, string>> = {
   listSecuritySignals: 'audit.signals',
   acknowledgeSecuritySignal: 'audit.acknowledge',
   usageSummary: 'audit.usage',
+  usageSeries: 'audit.usageSeries',
   productFunnel: 'instance.funnel',
   listInstanceSignals: 'instance.signals',
 };

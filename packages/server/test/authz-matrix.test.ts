@@ -146,6 +146,11 @@ const EXPECTED_ACCESS: Record<string, Access> = {
     permission: 'workspace:manage',
   },
   'GET /v1/workspaces/:workspaceId/usage': { kind: 'workspace', permission: 'runs:read' },
+  'GET /v1/workspaces/:workspaceId/usage/series': { kind: 'workspace', permission: 'runs:read' },
+  'POST /v1/workspaces/:workspaceId/agents/:agent/key-check': {
+    kind: 'workspace',
+    permission: 'runs:create',
+  },
   'GET /v1/instance/funnel': { kind: 'operator' },
   'GET /v1/instance/security-signals': { kind: 'operator' },
   'GET /v1/plugins': { kind: 'principal' },

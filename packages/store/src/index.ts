@@ -60,8 +60,10 @@ export {
   type AppendResult,
   RUN_STATUSES,
   type Run,
+  type RunSeriesPoint,
   type RunStatus,
   type RunSummary,
+  type SeriesBucket,
 } from './repositories/runs.ts';
 export { type SecretInfo, SecretNameSchema } from './repositories/secrets.ts';
 export type {

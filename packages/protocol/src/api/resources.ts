@@ -236,4 +236,67 @@ export const UsageSummarySchema = z.object({
 export const FunnelSchema = z.object({
   since: timestamp.nullable(),
   steps: z.array(z.object({ step: z.string(), users: z.number().int(), events: z.number().int() })),
+  /**
+   * Agents created per new login: of the people who signed up in the period, how many agents
+   * they created, and how many created at least one (the brief's activation measure).
+   */
+  activation: z.object({
+    newUsers: z.number().int(),
+    agentsCreated: z.number().int(),
+    usersWithAgent: z.number().int(),
+    /** agentsCreated / newUsers; null without new users. */
+    agentsPerNewUser: z.number().nullable(),
+  }),
+});
+
+export const USAGE_BUCKETS = ['hour', 'day'] as const;
+/** Runs and time to first token per time bucket (UTC), provider and model. */
+export const UsageSeriesSchema = z.object({
+  since: timestamp,
+  bucket: z.enum(USAGE_BUCKETS),
+  points: z.array(
+    z.object({
+      /** The bucket's start (UTC). */
+      at: timestamp,
+      provider: z.string(),
+      model: z.string(),
+      runs: z.number().int(),
+      failed: z.number().int(),
+      cancelled: z.number().int(),
+      /** Runs that streamed content (the TTFT percentiles are over these). */
+      ttftCount: z.number().int(),
+      ttftP50: z.number().nullable(),
+      ttftP95: z.number().nullable(),
+      outputTokens: z.number(),
+    }),
+  ),
+});
+
+/** How a model key check came out (`POST …/agents/:agent/key-check`). */
+export const KEY_CHECK_RESULTS = [
+  'ok',
+  'rejected',
+  'rate_limited',
+  'unreachable',
+  'unexpected',
+  'missing',
+  'not_needed',
+] as const;
+export const KeyCheckResponseSchema = z.object({
+  agent: z.string(),
+  /** One per model of the agent, primary first: never the key, only what the provider said. */
+  checks: z.array(
+    z.object({
+      provider: z.string(),
+      model: z.string(),
+      /** The secret the key is read from (null: the model needs none). */
+      secret: z.string().nullable(),
+      /** Where the cheap request went (null: nothing was sent). */
+      host: z.string().nullable(),
+      result: z.enum(KEY_CHECK_RESULTS),
+      /** The provider's HTTP status, when it answered. */
+      httpStatus: z.number().int().nullable(),
+      detail: z.string(),
+    }),
+  ),
 });

@@ -5,7 +5,8 @@ import { z } from 'zod';
 import { userIdOf } from '../auth/principal.ts';
 import { HttpProblem, notFound } from '../http/problem.ts';
 import { defineRoute, type RouteContext } from '../http/route.ts';
-import { checkModelHosts } from '../runs/models.ts';
+import { checkModelKey } from '../runs/key-check.ts';
+import { checkModelHosts, modelSecrets } from '../runs/models.ts';
 import { findAgent } from '../runs/run-manager.ts';
 import type { Services } from '../services.ts';
 import { agentDto, versionDto } from './dto.ts';
@@ -176,6 +177,39 @@ export const agentRoutes = [
       );
       recordFunnel(ctx, 'provider_selected', { provider: definition.model.provider });
       return agentDto(agent);
+    },
+  }),
+  defineRoute({
+    method: 'POST',
+    url: '/v1/workspaces/:workspaceId/agents/:agent/key-check',
+    operationId: 'checkAgentKeys',
+    summary:
+      "Check the agent's model keys with one cheap request each (GET {baseURL}/models): ok, rejected, rate limited or unreachable; never the key.",
+    tag: 'agents',
+    // It sends the keys where a run would: whoever may start runs may check them.
+    access: { kind: 'workspace', permission: 'runs:create' },
+    params: AgentParams,
+    responses: { 200: api.KeyCheckResponseSchema },
+    handler: async (ctx) => {
+      const { definition, keys } = await ctx.inWorkspace(async (ws) => {
+        const agent = await agentOr404(ws, ctx.params.agent);
+        const source = agent.draft ?? (await ws.agents.getVersion(agent.id))?.definition;
+        if (!source)
+          throw new HttpProblem('agent.not_deployed', 'The agent has no definition to check.');
+        // Validated again: the model hosts this server allows may have changed since.
+        const definition = normalize(source, ctx.services);
+        const keys = new Map<string, string>();
+        for (const name of modelSecrets(definition))
+          if (await ws.secrets.get(name))
+            keys.set(name, await ws.secrets.reveal(name, { purpose: 'key-check' }));
+        return { definition, keys };
+      });
+      for (let i = 0; i < keys.size; i++)
+        ctx.services.detector.secretDecrypted(ctx.grant().workspaceId, ctx.request.ip);
+      const checks = await Promise.all(
+        [definition.model, ...definition.fallbackModels].map((ref) => checkModelKey(ref, keys)),
+      );
+      return { agent: definition.name, checks };
     },
   }),
   defineRoute({

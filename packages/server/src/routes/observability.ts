@@ -1,10 +1,13 @@
 import { api } from '@parley/protocol';
 import { z } from 'zod';
+import { HttpProblem } from '../http/problem.ts';
 import { defineRoute } from '../http/route.ts';
 import { auditDto, signalDto } from './dto.ts';
 import { Before, Limit, Timestamp, WorkspaceParams, withWorkspace } from './params.ts';
 
 const Since = Timestamp.optional();
+/** How far back a series may reach, by bucket (a chart, not an export). */
+const SERIES_SPAN_DAYS = { hour: 31, day: 400 } as const;
 
 /** Audit log, security signals, usage and TTFT summaries, the product funnel. */
 export const observabilityRoutes = [
@@ -96,20 +99,61 @@ export const observabilityRoutes = [
   }),
   defineRoute({
     method: 'GET',
+    url: '/v1/workspaces/:workspaceId/usage/series',
+    operationId: 'usageSeries',
+    summary:
+      'Runs, failures and TTFT p50/p95 per hour or day (UTC), provider and model (default: the last 24 hours by hour, 30 days by day).',
+    tag: 'metrics',
+    access: { kind: 'workspace', permission: 'runs:read' },
+    params: WorkspaceParams,
+    query: z.object({ since: Since, bucket: z.enum(api.USAGE_BUCKETS).optional() }),
+    responses: { 200: api.UsageSeriesSchema },
+    handler: async (ctx) => {
+      const bucket = ctx.query.bucket ?? 'hour';
+      const span = SERIES_SPAN_DAYS[bucket] * 86_400_000;
+      const since = ctx.query.since
+        ? new Date(ctx.query.since)
+        : new Date(Date.now() - (bucket === 'hour' ? 86_400_000 : 30 * 86_400_000));
+      if (Date.now() - since.getTime() > span)
+        throw new HttpProblem(
+          'request.invalid',
+          `${bucket} buckets go back at most ${SERIES_SPAN_DAYS[bucket]} days.`,
+          {
+            errors: [
+              {
+                path: 'query.since',
+                message: `at most ${SERIES_SPAN_DAYS[bucket]} days ago for ${bucket} buckets`,
+              },
+            ],
+          },
+        );
+      const points = await ctx.inWorkspace((ws) => ws.runs.series({ since, bucket }));
+      return {
+        since: since.toISOString(),
+        bucket,
+        points: points.map((p) => ({ ...p, at: p.at.toISOString() })),
+      };
+    },
+  }),
+  defineRoute({
+    method: 'GET',
     url: '/v1/instance/funnel',
     operationId: 'productFunnel',
     summary:
-      'Activation funnel across the server: sign-up → agent → provider → first run → deployed.',
+      'Activation funnel across the server: sign-up → agent → provider → first run → deployed, and agents created per new login.',
     tag: 'metrics',
     access: { kind: 'operator' },
     query: z.object({ since: Since }),
     responses: { 200: api.FunnelSchema },
-    handler: async (ctx) => ({
-      since: ctx.query.since ?? null,
-      steps: await ctx.services.store.system.productEvents.funnel(
-        ctx.query.since ? { since: new Date(ctx.query.since) } : {},
-      ),
-    }),
+    handler: async (ctx) => {
+      const window = ctx.query.since ? { since: new Date(ctx.query.since) } : {};
+      const events = ctx.services.store.system.productEvents;
+      return {
+        since: ctx.query.since ?? null,
+        steps: await events.funnel(window),
+        activation: await events.activation(window),
+      };
+    },
   }),
   defineRoute({
     method: 'GET',

@@ -178,8 +178,79 @@ export interface RunSummary {
   }[];
 }
 
+/** One time bucket of runs for one provider and model (the dashboard's TTFT chart). */
+export interface RunSeriesPoint {
+  /** The bucket's start, in UTC. */
+  at: Date;
+  provider: string;
+  model: string;
+  runs: number;
+  failed: number;
+  cancelled: number;
+  /** Runs with a time to first token (the percentiles are over these). */
+  ttftCount: number;
+  ttftP50: number | null;
+  ttftP95: number | null;
+  outputTokens: number;
+}
+
+export type SeriesBucket = 'hour' | 'day';
+
 export function runsRepository(ctx: ScopeContext) {
   return {
+    /**
+     * Runs per `bucket` (UTC hours or days) since `since`, per provider and model: counts,
+     * failures and TTFT percentiles, oldest first. Empty buckets are absent.
+     */
+    async series(options: { since: Date; bucket: SeriesBucket }): Promise<RunSeriesPoint[]> {
+      const { since, bucket } = parse(
+        z.object({ since: z.date(), bucket: z.enum(['hour', 'day']) }),
+        options,
+        'series options',
+      );
+      const rows = await queryRows<{
+        at: string;
+        provider: string;
+        model: string;
+        n: number | string;
+        failed: number | string;
+        cancelled: number | string;
+        ttft_n: number | string;
+        p50: number | string | null;
+        p95: number | string | null;
+        output: number | string | null;
+      }>(
+        ctx.tx,
+        // bucket is 'hour' or 'day' (validated above): a literal, so the grouping is one expression.
+        sql`select to_char(date_trunc(${sql.raw(`'${bucket}'`)}, created_at at time zone 'UTC'),
+                           'YYYY-MM-DD"T"HH24:MI:SS"Z"') as at,
+                   coalesce(provider, 'unknown') as provider, coalesce(model, 'unknown') as model,
+                   count(*) as n,
+                   count(*) filter (where status = 'failed') as failed,
+                   count(*) filter (where status = 'cancelled') as cancelled,
+                   count(ttft_ms) as ttft_n,
+                   percentile_cont(0.5) within group (order by ttft_ms) as p50,
+                   percentile_cont(0.95) within group (order by ttft_ms) as p95,
+                   sum(output_tokens) as output
+              from runs where workspace_id = ${ctx.workspaceId} and created_at >= ${since.toISOString()}::timestamptz
+             group by 1, 2, 3 order by 1, 2, 3`,
+      );
+      const num = (v: number | string | null) => (v === null ? 0 : Number(v));
+      const opt = (v: number | string | null) => (v === null ? null : Number(v));
+      return rows.map((r) => ({
+        at: new Date(r.at),
+        provider: r.provider,
+        model: r.model,
+        runs: num(r.n),
+        failed: num(r.failed),
+        cancelled: num(r.cancelled),
+        ttftCount: num(r.ttft_n),
+        ttftP50: opt(r.p50),
+        ttftP95: opt(r.p95),
+        outputTokens: num(r.output),
+      }));
+    },
+
     /** Totals since `since` (default: the last 7 days), computed by the database. */
     async summary(options: { since?: Date } = {}): Promise<RunSummary> {
       const since = parse(

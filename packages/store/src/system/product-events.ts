@@ -1,5 +1,6 @@
 import { and, asc, count, countDistinct, gte, sql } from 'drizzle-orm';
 import { z } from 'zod';
+import { queryRows } from '../db.ts';
 import { productEvents } from '../schema/index.ts';
 import { jsonLimit, parse, uuidSchema } from '../validation.ts';
 import type { SystemDeps } from './deps.ts';
@@ -35,6 +36,44 @@ export function productEventsSystem(deps: SystemDeps) {
           props: (value.props ?? {}) as Record<string, unknown>,
         }),
       );
+    },
+
+    /**
+     * Agents created per new login: the people who signed up since `since` (all of them
+     * without it), the agents they created in the same period, and how many created one.
+     */
+    async activation(options: { since?: Date } = {}): Promise<{
+      newUsers: number;
+      agentsCreated: number;
+      usersWithAgent: number;
+      agentsPerNewUser: number | null;
+    }> {
+      const since = parse(z.date().optional(), options.since, 'since');
+      const from = since ? sql`and created_at >= ${since.toISOString()}::timestamptz` : sql``;
+      const [row] = await deps.unscoped((tx) =>
+        queryRows<{ users: number | string; agents: number | string; with_agent: number | string }>(
+          tx,
+          sql`with newcomers as (
+                select distinct user_id from product_events
+                 where name = 'signup' and user_id is not null ${from}
+              ), created as (
+                select user_id, count(*) as n from product_events
+                 where name = 'agent_created' and user_id in (select user_id from newcomers) ${from}
+                 group by user_id
+              )
+              select (select count(*) from newcomers) as users,
+                     (select coalesce(sum(n), 0) from created) as agents,
+                     (select count(*) from created) as with_agent`,
+        ),
+      );
+      const newUsers = Number(row?.users ?? 0);
+      const agentsCreated = Number(row?.agents ?? 0);
+      return {
+        newUsers,
+        agentsCreated,
+        usersWithAgent: Number(row?.with_agent ?? 0),
+        agentsPerNewUser: newUsers ? agentsCreated / newUsers : null,
+      };
     },
 
     /** How many distinct users reached each step (events without a user count as events). */
