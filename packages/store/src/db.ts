@@ -42,7 +42,21 @@ export function sqlState(error: unknown): string | undefined {
 export function toStoreError(error: unknown): unknown {
   if (error instanceof StoreError) return error;
   const db = driverError(error);
-  if (!db?.code) return error;
+  if (!db?.code) {
+    // No SQLSTATE (a dropped connection, a driver refusal): Drizzle's wrapper still carries the
+    // bound parameters in `message` and `params`, which a logger would write out. Only the
+    // cause's error code goes on.
+    if (error instanceof Error && 'params' in error && 'query' in error) {
+      const code = (error.cause as { code?: unknown } | undefined)?.code;
+      const shown = typeof code === 'string' && /^[A-Z0-9_]{1,40}$/.test(code) ? code : undefined;
+      return new StoreError(
+        'store.database_error',
+        `The database query failed${shown ? ` (${shown})` : ''}.`,
+        shown ? { details: { code: shown } } : {},
+      );
+    }
+    return error;
+  }
   const details = { constraint: db.constraint, table: db.table };
   switch (db.code) {
     case '23505':
