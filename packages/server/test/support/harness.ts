@@ -1,11 +1,16 @@
+import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openStore, type Store } from '@parley/store';
+import { isStoreError, openStore, type Store } from '@parley/store';
 import { createTestDatabase, type TestDatabase } from '@parley/store/testing';
+import { expect } from 'vitest';
 import { type AppOptions, buildApp, type ParleyApp } from '../../src/app.ts';
 import { bootstrapSingleUser } from '../../src/bootstrap.ts';
 import { loadConfig, type ServerConfig } from '../../src/config.ts';
+import { CANARY, createLeakSink, type LeakSink } from './leak-scan.ts';
+
+export { CANARY, findLeaks, LEAK_PATTERNS, LeakError } from './leak-scan.ts';
 
 export type Engine = 'pglite' | 'postgres';
 export const ENGINES: Engine[] = ['pglite', 'postgres'];
@@ -22,7 +27,14 @@ export interface TestServer {
   ownerId: string;
   /** Stops the app (runs end, logs flush) but keeps the database, for restart tests. */
   stopApp(): Promise<void>;
+  /**
+   * Stops the app, scans the stored events of the runs it served for leaked secrets, closes
+   * the database; rejects with LeakError when the log or an event held a credential or the
+   * canary (support/leak-scan.ts).
+   */
   close(): Promise<void>;
+  /** Where this server's log lines are scanned (findings so far). */
+  leaks: LeakSink;
 }
 
 export interface TestServerOptions {
@@ -32,11 +44,78 @@ export interface TestServerOptions {
   /** Reuse a database: a data directory (pglite) or a test database (postgres). */
   reuse?: { dataDir?: string; database?: TestDatabase };
   keepDatabase?: boolean;
-  /** A pino logger or Fastify logger options (e.g. an in-memory stream); default: none. */
+  /**
+   * A pino logger or Fastify logger options (e.g. an in-memory stream). Default: every line
+   * (level trace, redacted as serve.ts does) goes to the leak scanner only. Options with a
+   * `stream` are scanned too, then passed on; a logger instance is not scanned.
+   */
   logger?: AppOptions['logger'];
 }
 
 const MASTER_KEY = Buffer.alloc(32, 7).toString('base64');
+/** The harness's canary secret, stored in a workspace of every test server. */
+export const CANARY_SECRET = 'PARLEY_TEST_CANARY';
+/** Runs per workspace whose events close() scans (the newest). */
+const SCANNED_RUNS = 200;
+
+type LoggerOptions = Record<string, unknown> & { stream?: { write(line: string): unknown } };
+
+/** The logger the app gets: its lines pass through the leak sink. */
+function scannedLogger(given: AppOptions['logger'], sink: LeakSink): AppOptions['logger'] {
+  if (given === undefined)
+    return {
+      level: 'trace',
+      redact: ['req.headers.authorization', 'req.headers.cookie'],
+      stream: sink,
+    };
+  if (typeof given !== 'object' || 'child' in given) return given;
+  const options = given as LoggerOptions;
+  const forward = options.stream;
+  if (!forward) return { ...options, stream: sink };
+  return {
+    ...options,
+    stream: {
+      write(line: string) {
+        sink.write(line);
+        return forward.write(line);
+      },
+    },
+  };
+}
+
+/**
+ * The canary secret, in a workspace of its own that no test user belongs to (so no test's
+ * lists or counts change): a run in any other workspace, or a log line, that shows it means a
+ * secret crossed a boundary. Returns the workspace.
+ */
+async function plantCanary(store: Store): Promise<string> {
+  const user = await store.system.users.create({
+    email: `canary-${randomUUID()}@parley.test`,
+    displayName: 'Leak canary',
+  });
+  const { id } = await store.system.workspaces.create({ name: 'canary', ownerUserId: user.id });
+  await store.withWorkspace(id, (ws) => ws.secrets.put(CANARY_SECRET, CANARY), {
+    actor: { type: 'system' },
+  });
+  return id;
+}
+
+/** Scans the stored events of each workspace's newest runs into the sink. */
+async function scanRunEvents(store: Store, workspaceIds: Iterable<string>, sink: LeakSink) {
+  for (const workspaceId of workspaceIds) {
+    try {
+      await store.withWorkspace(workspaceId, async (ws) => {
+        for (const run of await ws.runs.list({ limit: SCANNED_RUNS })) {
+          const events = await ws.runs.listRunEvents(run.id, { limit: 10_000 });
+          sink.report(JSON.stringify([run, events]), `run ${run.id} events`);
+        }
+      });
+    } catch (error) {
+      // A workspace a test deleted has nothing left to scan.
+      if (!(isStoreError(error) && error.code === 'store.not_found')) throw error;
+    }
+  }
+}
 
 /**
  * A real server on a loopback port with a real database: PGlite in a temporary data
@@ -60,15 +139,17 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     ...(database ? { PARLEY_DATABASE_URL: database.runtimeUrl } : {}),
     ...options.env,
   });
+  // A test may configure its own master key (rotation: `v2:<new>,v1:<old>`).
+  const masterKey = config.masterKey ?? MASTER_KEY;
   const store = await openStore(
     database
       ? {
           url: database.runtimeUrl,
           migrationUrl: database.adminUrl,
-          masterKey: MASTER_KEY,
+          masterKey,
           onBackgroundError: () => {},
         }
-      : { dataDir, masterKey: MASTER_KEY },
+      : { dataDir, masterKey },
   );
   await store.migrate();
   let owner = { ownerId: '', workspaceId: '', token: '' };
@@ -76,12 +157,24 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     const boot = await bootstrapSingleUser(store, { dataDir, serverUrl: 'http://127.0.0.1:0' });
     owner = { ownerId: boot.ownerId, workspaceId: boot.workspaceId, token: boot.credentials.token };
   }
+  const leaks = createLeakSink({
+    needles: [CANARY],
+    currentTest: () => expect.getState().currentTestName,
+  });
+  const workspacesSeen = new Set([
+    await plantCanary(store),
+    ...(owner.workspaceId ? [owner.workspaceId] : []),
+  ]);
   const app = await buildApp({
     config,
     store,
     ...(owner.ownerId ? { localOwnerId: owner.ownerId } : {}),
     ...(options.tuning ? { tuning: options.tuning } : {}),
-    ...(options.logger !== undefined ? { logger: options.logger } : {}),
+    logger: scannedLogger(options.logger, leaks),
+  });
+  // Every workspace a request was granted: close() scans the runs in them.
+  app.addHook('onResponse', async (request) => {
+    if (request.grant) workspacesSeen.add(request.grant.workspaceId);
   });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const address = app.server.address();
@@ -100,13 +193,19 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     engine,
     ...owner,
     stopApp,
+    leaks,
     async close() {
       await stopApp();
-      await store.close();
-      if (!options.keepDatabase) {
-        if (database) await database.drop();
-        if (!options.reuse?.dataDir) await rm(dataDir, { recursive: true, force: true });
+      try {
+        await scanRunEvents(store, workspacesSeen, leaks);
+      } finally {
+        await store.close();
+        if (!options.keepDatabase) {
+          if (database) await database.drop();
+          if (!options.reuse?.dataDir) await rm(dataDir, { recursive: true, force: true });
+        }
       }
+      leaks.check();
     },
   };
 }
