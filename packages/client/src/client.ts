@@ -30,6 +30,54 @@ export type Funnel = Out<typeof api.FunnelSchema>;
 export type UsageSeries = Out<typeof api.UsageSeriesSchema>;
 export type KeyCheck = Out<typeof api.KeyCheckResponseSchema>;
 
+/** What happened in a workspace since a time (GET …/security/report). */
+export interface SecurityReport {
+  since: string;
+  until: string;
+  signals: {
+    total: number;
+    unacknowledged: number;
+    byKind: Record<string, number>;
+    bySeverity: { info: number; warning: number; critical: number };
+  };
+  audit: {
+    total: number;
+    denied: number;
+    byAction: Record<string, number>;
+    tokensCreated: number;
+    tokensRevoked: number;
+    secretWrites: number;
+    secretDecrypts: number;
+    roleChanges: number;
+    membersAdded: number;
+    membersRemoved: number;
+    pluginDenials: number;
+  };
+  tokensFromNewAddresses: {
+    tokenId: string;
+    name: string | null;
+    prefix: string | null;
+    addresses: string[];
+    times: number;
+    lastAt: string;
+  }[];
+  topAddresses: { ip: string; auditEvents: number; signals: number }[];
+  truncated: boolean;
+}
+export interface MasterKeyRotation {
+  version: number;
+  rewrappedDataKeys: number;
+  workspaces: number;
+  configuredVersions: number[];
+  source: string | null;
+  next: string;
+}
+export interface PluginSwitch {
+  name: string;
+  disabled: boolean;
+  disabledPlugins: string[];
+}
+
 const seg = encodeURIComponent;
 const ws = (workspaceId: string) => `/v1/workspaces/${seg(workspaceId)}`;
 
@@ -76,6 +124,8 @@ export function createParleyClient(options: ClientOptions) {
       ready: () => get<{ ok: true; database: string; dbMs: number }>('/readyz'),
       openapi: () => get<Record<string, unknown>>('/v1/openapi.json'),
       metrics: async () => (await t.raw('GET', '/metrics')).text(),
+      /** /.well-known/security.txt (RFC 9116): where to report a vulnerability. */
+      securityTxt: async () => (await t.raw('GET', '/.well-known/security.txt')).text(),
     },
 
     auth: {
@@ -100,6 +150,8 @@ export function createParleyClient(options: ClientOptions) {
           tier: 'core' | 'verified' | 'community';
           permissions: { network: string[]; secrets: string[] };
           configurable: boolean;
+          /** Switched off by the server's operator: agents using it cannot run. */
+          disabled: boolean;
         }[]
       >('/v1/plugins'),
 
@@ -272,6 +324,34 @@ export function createParleyClient(options: ClientOptions) {
       signals: (query: { since?: string; limit?: number } = {}) =>
         get<Omit<SecuritySignal, 'acknowledgedAt'>[]>('/v1/instance/security-signals', query),
     },
+
+    /** Respond to an incident: the workspace's report, and the levers (tokens, sessions, keys, plugins). */
+    security: {
+      report: (workspaceId: string, query: { since?: string } = {}) =>
+        get<SecurityReport>(`${ws(workspaceId)}/security/report`, query),
+      /** Revokes every active token of the workspace (`{ all: true }`), or those `userId` created. */
+      revokeTokens: (workspaceId: string, body: { all: true } | { userId: string }) =>
+        send<{ revoked: number; tokenIds: string[]; userId: string | null }>(
+          'POST',
+          `${ws(workspaceId)}/security/revoke-tokens`,
+          body,
+        ),
+      /** Ends every session of a member of the workspace (they sign in again). */
+      endSessions: (workspaceId: string, userId: string) =>
+        send<{ userId: string; ended: number }>(
+          'POST',
+          `${ws(workspaceId)}/security/end-sessions`,
+          {
+            userId,
+          },
+        ),
+      /** Operator: re-wraps every data key under the newest master key. */
+      rotateMasterKey: () => send<MasterKeyRotation>('POST', '/v1/instance/rotate-master-key'),
+      disablePlugin: (name: string) =>
+        send<PluginSwitch>('POST', `/v1/instance/plugins/${seg(name)}/disable`),
+      enablePlugin: (name: string) =>
+        send<PluginSwitch>('POST', `/v1/instance/plugins/${seg(name)}/enable`),
+    },
   };
 }
 
@@ -283,6 +363,7 @@ export const OPERATIONS: Readonly<Record<string, string>> = {
   ready: 'system.ready',
   openapi: 'system.openapi',
   metrics: 'system.metrics',
+  securityTxt: 'system.securityTxt',
   signUp: 'auth.signUp',
   logIn: 'auth.logIn',
   localSession: 'auth.localSession',
@@ -334,4 +415,10 @@ export const OPERATIONS: Readonly<Record<string, string>> = {
   usageSeries: 'audit.usageSeries',
   productFunnel: 'instance.funnel',
   listInstanceSignals: 'instance.signals',
+  securityReport: 'security.report',
+  revokeAllTokens: 'security.revokeTokens',
+  endMemberSessions: 'security.endSessions',
+  rotateMasterKey: 'security.rotateMasterKey',
+  disablePlugin: 'security.disablePlugin',
+  enablePlugin: 'security.enablePlugin',
 };

@@ -67,7 +67,11 @@ export async function buildApp(options: AppOptions): Promise<ParleyApp> {
     ...(typeof logger === 'object' && 'child' in logger
       ? { loggerInstance: logger as FastifyBaseLogger }
       : { logger: logger as boolean | Record<string, unknown> }),
-    trustProxy: config.behindTlsProxy,
+    // The proxy in front is one hop: its own X-Forwarded-For entry (the last) is the client.
+    // Trusting every hop would take the first entry, which any client writes itself (a forged
+    // `X-Forwarded-For: 127.0.0.1` would pass for loopback, and rate limits and audit
+    // addresses would be whatever the client says).
+    trustProxy: config.behindTlsProxy ? (_address: string, hop: number) => hop === 0 : false,
     bodyLimit: 1024 * 1024,
     genReqId: () => randomUUID(),
     requestIdHeader: false,
@@ -130,6 +134,8 @@ export async function buildApp(options: AppOptions): Promise<ParleyApp> {
       log: app.log,
       eventLog: config.eventLog,
       modelHosts: config.multiUser ? config.modelHosts : 'any',
+      publicNetworkOnly: config.multiUser,
+      disabledPlugins: config.disabledPlugins,
       ...(tuning.runLingerMs !== undefined ? { lingerMs: tuning.runLingerMs } : {}),
       ...(tuning.orphanAfterMs !== undefined ? { orphanAfterMs: tuning.orphanAfterMs } : {}),
     }),

@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { PLUGIN_CATALOG } from './runs/plugin-catalog.ts';
 
 /**
  * The server's configuration: `PARLEY_*` environment variables, validated once at start-up.
@@ -93,6 +94,26 @@ const EnvSchema = z.object({
           ),
       ),
     ),
+  /**
+   * Installed plugins (package names, comma-separated) the run manager refuses: agents that
+   * use one answer 422 until an operator enables it again (at runtime, for this process).
+   */
+  PARLEY_DISABLED_PLUGINS: z
+    .string()
+    .default('')
+    .transform((s) =>
+      s
+        .split(',')
+        .map((p) => p.trim())
+        .filter(Boolean),
+    )
+    .pipe(
+      z.array(
+        z.string().refine((name) => Object.hasOwn(PLUGIN_CATALOG, name), {
+          error: `must name installed plugins, comma-separated (${Object.keys(PLUGIN_CATALOG).join(', ')})`,
+        }),
+      ),
+    ),
   /** Persist run events for resume (on), or stream without a log (off; benchmarks only). */
   PARLEY_EVENT_LOG: flag.default(true),
   PARLEY_LOG_LEVEL: z
@@ -128,6 +149,8 @@ export interface ServerConfig {
   /** Extra hosts model requests may go to in multi-user mode (single-user: any). */
   modelHosts: string[];
   behindTlsProxy: boolean;
+  /** Plugins runs may not use (an operator changes the list at runtime). */
+  disabledPlugins: string[];
   eventLog: boolean;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   metricsToken?: string;
@@ -196,6 +219,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     trustedOrigins: e.PARLEY_TRUSTED_ORIGINS.map((o) => new URL(o).origin),
     modelHosts: e.PARLEY_MODEL_HOSTS,
     behindTlsProxy: e.PARLEY_BEHIND_TLS_PROXY,
+    disabledPlugins: [...new Set(e.PARLEY_DISABLED_PLUGINS)],
     eventLog: e.PARLEY_EVENT_LOG,
     logLevel: e.PARLEY_LOG_LEVEL,
     shutdownGraceMs: e.PARLEY_SHUTDOWN_GRACE_SECONDS * 1000,

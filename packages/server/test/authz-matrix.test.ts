@@ -40,6 +40,7 @@ const EXPECTED_ACCESS: Record<string, Access> = {
   'GET /readyz': { kind: 'public' },
   'GET /v1/openapi.json': { kind: 'public' },
   'GET /metrics': { kind: 'public' },
+  'GET /.well-known/security.txt': { kind: 'public' },
   'POST /v1/auth/signup': { kind: 'public' },
   'POST /v1/auth/login': { kind: 'public' },
   'POST /v1/auth/local': { kind: 'public' },
@@ -154,6 +155,21 @@ const EXPECTED_ACCESS: Record<string, Access> = {
   'GET /v1/instance/funnel': { kind: 'operator' },
   'GET /v1/instance/security-signals': { kind: 'operator' },
   'GET /v1/plugins': { kind: 'principal' },
+  'GET /v1/workspaces/:workspaceId/security/report': {
+    kind: 'workspace',
+    permission: 'audit:read',
+  },
+  'POST /v1/workspaces/:workspaceId/security/revoke-tokens': {
+    kind: 'workspace',
+    permission: 'tokens:manage',
+  },
+  'POST /v1/workspaces/:workspaceId/security/end-sessions': {
+    kind: 'workspace',
+    permission: 'members:manage',
+  },
+  'POST /v1/instance/rotate-master-key': { kind: 'operator' },
+  'POST /v1/instance/plugins/:name/disable': { kind: 'operator' },
+  'POST /v1/instance/plugins/:name/enable': { kind: 'operator' },
 };
 
 // ── Callers ─────────────────────────────────────────────────────────────────────────────

@@ -263,6 +263,9 @@ const TEMPLATES: Record<string, Record<string, unknown>> = {
   createConversation: { agentId: GHOST, title: 'fuzz' },
   startRun: { input: 'hello', version: 1 },
   decideApproval: { decision: 'approved' },
+  // Tokens and sessions of nobody: the owner's token and session must survive the fuzzing.
+  revokeAllTokens: { userId: GHOST },
+  endMemberSessions: { userId: GHOST },
 };
 const templateOf = (route: RouteSpec): Record<string, unknown> =>
   TEMPLATES[route.operationId] ?? {};

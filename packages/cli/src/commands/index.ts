@@ -8,6 +8,7 @@ import { loginCommand } from './login.ts';
 import { agentsCommand, secretsCommand, tokenCommand } from './manage.ts';
 import { migrateCommand } from './migrate.ts';
 import { runCommand } from './run.ts';
+import { securityCommand } from './security.ts';
 import { startCommand } from './start.ts';
 
 /** Every command, in the order `parley --help` lists them (the golden path first). */
@@ -22,6 +23,7 @@ export const COMMANDS: readonly Command[] = [
   tokenCommand,
   secretsCommand,
   agentsCommand,
+  securityCommand,
   migrateCommand,
   importCommand,
 ];

@@ -13,6 +13,9 @@ import { userDto, userWorkspaceDto } from './dto.ts';
 
 const SESSION_TTL_MS = 7 * 86_400_000;
 
+/** Headers a proxy adds and a browser never sends. */
+const FORWARDING_HEADERS = ['forwarded', 'x-forwarded-for', 'x-forwarded-host', 'x-real-ip'];
+
 /** Sign-in routes set cookies: a browser on another site may not call them (login CSRF). */
 function refuseCrossSite(request: FastifyRequest, services: Services) {
   const refused = csrfRejection(request, services.config.trustedOrigins, {
@@ -167,10 +170,16 @@ export const authRoutes = [
         );
       const host = (request.headers.host ?? '').replace(/:\d+$/, '');
       // Loopback peer AND loopback Host header: a DNS-rebinding page cannot get a session.
-      if (!isLoopback(request.socket.remoteAddress ?? '') || !isLoopback(host))
+      // Not through a proxy either: its peer is loopback and it may rewrite Host to ours, so
+      // anyone it serves would get the owner's session.
+      const proxied =
+        config.behindTlsProxy || FORWARDING_HEADERS.some((h) => request.headers[h] !== undefined);
+      if (proxied || !isLoopback(request.socket.remoteAddress ?? '') || !isLoopback(host))
         throw new HttpProblem(
           'auth.forbidden',
-          'Local sessions are only for browsers on this machine.',
+          proxied
+            ? 'Local sessions are only for browsers on this machine, not through a proxy: behind one, set PARLEY_REQUIRE_TOKEN=1 and use the API token.'
+            : 'Local sessions are only for browsers on this machine.',
         );
       const refused = csrfRejection(request, config.trustedOrigins);
       if (refused) throw new HttpProblem('auth.csrf', `Refused a cross-site request: ${refused}.`);

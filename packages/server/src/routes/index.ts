@@ -7,11 +7,14 @@ import { observabilityRoutes } from './observability.ts';
 import { pluginRoutes } from './plugins.ts';
 import { runRoutes } from './runs.ts';
 import { secretRoutes } from './secrets.ts';
+import { securityRoutes } from './security.ts';
 import { systemRoutes } from './system.ts';
+import { wellKnownRoutes } from './well-known.ts';
 
 /** The route table: every HTTP route the server has. The authorization matrix reads it. */
 export const ROUTES: readonly RouteSpec[] = [
   ...systemRoutes,
+  ...wellKnownRoutes,
   ...authRoutes,
   ...identityRoutes,
   ...secretRoutes,
@@ -20,4 +23,5 @@ export const ROUTES: readonly RouteSpec[] = [
   ...runRoutes,
   ...observabilityRoutes,
   ...pluginRoutes,
+  ...securityRoutes,
 ];

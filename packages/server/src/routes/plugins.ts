@@ -11,6 +11,8 @@ const PluginInfoSchema = z.object({
   permissions: z.object({ network: z.array(z.string()), secrets: z.array(z.string()) }),
   /** Whether agents configure it (`plugins[].config`), e.g. the HTTP plugin's allow-list. */
   configurable: z.boolean(),
+  /** Switched off by an operator: runs of agents that use it are refused. */
+  disabled: z.boolean(),
 });
 
 /** What this server can give agents: `parley deploy` checks an agent's plugins against it. */
@@ -23,7 +25,7 @@ export const pluginRoutes = [
     tag: 'plugins',
     access: { kind: 'principal' },
     responses: { 200: z.array(PluginInfoSchema) },
-    handler: async () =>
+    handler: async ({ services }) =>
       Object.entries(PLUGIN_CATALOG).map(([name, entry]) => {
         const plugin = entry.build({});
         return {
@@ -37,6 +39,7 @@ export const pluginRoutes = [
             secrets: [...(plugin.permissions?.secrets ?? [])],
           },
           configurable: entry.configurable,
+          disabled: services.runs.disabledPlugins.has(name),
         };
       }),
   }),

@@ -8,6 +8,7 @@ import {
 import { basicsPlugin } from '@parley/plugin-basics';
 import { createHttpPlugin } from '@parley/plugin-http';
 import { z } from 'zod';
+import { HttpProblem } from '../http/problem.ts';
 
 /**
  * The plugins this server can give agents (tier core, in process), by package name. A plugin
@@ -33,6 +34,16 @@ export const PLUGIN_CATALOG: Readonly<Record<string, CatalogEntry>> = {
     configurable: true,
   },
 };
+
+/** Refuses (422) an agent that uses a plugin an operator disabled, naming the plugin. */
+export function refuseDisabledPlugins(agent: AgentDefinition, disabled: ReadonlySet<string>) {
+  const off = agent.plugins.find((ref) => disabled.has(ref.name));
+  if (off)
+    throw new HttpProblem(
+      'agent.unavailable',
+      `Plugin ${off.name} is disabled on this server by its operator: agent ${agent.name} cannot run until it is enabled again.`,
+    );
+}
 
 /** A plugin host holding exactly the plugins the agent asks for (configured as it says). */
 export function hostForAgent(agent: AgentDefinition, options: PluginHostOptions): PluginHost {

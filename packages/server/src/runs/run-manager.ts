@@ -25,7 +25,8 @@ import type { Metrics } from '../metrics/metrics.ts';
 import { createEventLog } from './event-log.ts';
 import { LiveRun } from './live-run.ts';
 import { checkModelHosts, modelFactory, modelSecrets } from './models.ts';
-import { hostForAgent } from './plugin-catalog.ts';
+import { publicFetch } from './public-fetch.ts';
+import { hostForAgent, refuseDisabledPlugins } from './plugin-catalog.ts';
 import { createSecretCache } from './secret-cache.ts';
 import { storeMemoryPort, storeRunPort } from './store-ports.ts';
 import { createWorkspaceBatcher } from './workspace-batcher.ts';
@@ -43,6 +44,10 @@ export interface RunManagerOptions {
   modelHosts: readonly string[] | 'any';
   /** A running run whose log has not moved for this long belongs to no live server (PostgreSQL). */
   orphanAfterMs?: number;
+  /** Plugins reach public internet addresses only (multi-user mode: see public-fetch.ts). */
+  publicNetworkOnly?: boolean;
+  /** Plugins an operator disabled: runs of agents using one are refused (422). */
+  disabledPlugins?: readonly string[];
 }
 
 export interface StartRun {
@@ -105,6 +110,7 @@ export function createRunManager(options: RunManagerOptions) {
   /** Workspaces known to have had a run (the funnel's first_run is recorded once per workspace). */
   const workspacesWithRuns = new Set<string>();
   const executions = new Set<Promise<void>>();
+  const disabledPlugins = new Set(options.disabledPlugins ?? []);
   let accepting = true;
 
   /** Reads a workspace secret for a plugin (declared secrets only; core checks that). */
@@ -128,18 +134,21 @@ export function createRunManager(options: RunManagerOptions) {
     run: { value: string },
     scope: ScopeOptions,
   ): PluginHost {
+    refuseDisabledPlugins(definition, disabledPlugins);
     try {
       return hostForAgent(definition, {
         secrets: pluginSecrets(workspaceId, run, scope),
-        fetch: globalThis.fetch,
+        fetch: options.publicNetworkOnly ? publicFetch : globalThis.fetch,
         audit: (event) => {
           store
             .withWorkspace(
               workspaceId,
               (ws) =>
                 ws.audit.record({
-                  action: 'plugin.denied',
-                  outcome: 'denied',
+                  // A refusal is `plugin.denied`; secret reads and requests are what they are.
+                  ...(event.action === 'plugin.permission_denied'
+                    ? { action: 'plugin.denied', outcome: 'denied' as const }
+                    : { action: event.action, outcome: 'ok' as const }),
                   targetType: 'plugin',
                   targetId: event.plugin,
                   ...(run.value ? { runId: run.value } : {}),
@@ -147,7 +156,7 @@ export function createRunManager(options: RunManagerOptions) {
                 }),
               scope,
             )
-            .catch((error) => log.warn({ err: error }, 'could not audit a plugin denial'));
+            .catch((error) => log.warn({ err: error }, 'could not audit a plugin action'));
         },
         log: (entry) => log[entry.level]({ plugin: entry.plugin, runId: run.value }, entry.message),
       });
@@ -446,6 +455,8 @@ export function createRunManager(options: RunManagerOptions) {
   return {
     start,
     closeIfOrphaned,
+    /** Plugins new runs may not use (the operator's list, changed at runtime). */
+    disabledPlugins,
 
     get(runId: string): LiveRun | undefined {
       return live.get(runId);

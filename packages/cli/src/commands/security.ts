@@ -1,0 +1,298 @@
+import { createParleyClient, type ParleyClient, type SecurityReport } from '@parley/client';
+import type { Command } from '../command.ts';
+import { CliError, type Io, line, painter } from '../io.ts';
+import { ask, askSecret, confirm } from '../prompt.ts';
+import { resolveTarget, type Target } from '../target.ts';
+
+/*
+ * `parley security`: respond to an incident from the terminal. The report reads the
+ * workspace's audit log and signals; revoke-tokens and end-sessions act on the workspace;
+ * rotate-master-key and the plugin switches act on the whole server and need its operator,
+ * signed in as a person (a local owner session on this machine, else email and password).
+ */
+
+const ACTIONS = [
+  'report',
+  'revoke-tokens',
+  'end-sessions',
+  'rotate-master-key',
+  'disable-plugin',
+  'enable-plugin',
+];
+
+/** The API takes times in the years 1–9999 (PostgreSQL has no year 0). */
+const FIRST = Date.parse('0001-01-01T00:00:00Z');
+const LAST = Date.parse('9999-12-31T23:59:59Z');
+const UNITS: Record<string, number> = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
+
+/** `--since 24h|7d|30m|2w` or an ISO 8601 time, as the ISO timestamp the API takes. */
+export function parseSince(value: string, now = Date.now()): string {
+  const relative = /^(\d{1,6})([mhdw])$/.exec(value.trim());
+  if (relative) return new Date(now - Number(relative[1]) * UNITS[relative[2]!]!).toISOString();
+  const iso =
+    /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/i;
+  const time = iso.test(value.trim()) ? Date.parse(value.trim()) : Number.NaN;
+  if (Number.isNaN(time) || time < FIRST || time > LAST)
+    throw new CliError(
+      `--since takes a duration (30m, 24h, 7d, 2w) or an ISO 8601 time (2025-01-31T09:00:00Z), not "${value}".`,
+      2,
+    );
+  return new Date(time).toISOString();
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** A member's id from `--user <email or id>` (an id is taken as it is: a former member's too). */
+async function userIdOf(t: Target, user: string): Promise<{ id: string; label: string }> {
+  if (UUID.test(user)) return { id: user.toLowerCase(), label: user };
+  const members = await t.client.members.list(t.workspaceId);
+  const found = members.find((m) => m.email.toLowerCase() === user.toLowerCase());
+  if (!found)
+    throw new CliError(
+      `No member of workspace ${t.workspaceId} has the email ${user} (a former member: pass their user id).`,
+    );
+  return { id: found.userId, label: found.email };
+}
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+function printReport(io: Io, workspaceId: string, r: SecurityReport) {
+  const p = painter(io);
+  const rows = (entries: [string, number][]) => {
+    const width = Math.max(0, ...entries.map(([k]) => k.length));
+    for (const [k, n] of entries) line(io, `  ${k.padEnd(width)}  ${n}`);
+  };
+  line(io, p.bold(`Security report: workspace ${workspaceId}`));
+  line(io, p.dim(`${r.since} → ${r.until}`));
+  line(io);
+  const s = r.signals;
+  line(
+    io,
+    `${p.bold('Signals')}: ${s.total} (${s.unacknowledged} unacknowledged): ${s.bySeverity.critical} critical, ${s.bySeverity.warning} warning, ${s.bySeverity.info} info`,
+  );
+  rows(Object.entries(s.byKind).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])));
+  line(io);
+  const a = r.audit;
+  line(io, `${p.bold('Audited actions')}: ${a.total} (${a.denied} denied)`);
+  rows([
+    ['tokens created', a.tokensCreated],
+    ['tokens revoked', a.tokensRevoked],
+    ['secret writes', a.secretWrites],
+    ['secret decryptions', a.secretDecrypts],
+    ['role changes', a.roleChanges],
+    ['members added', a.membersAdded],
+    ['members removed', a.membersRemoved],
+    ['denied plugin accesses', a.pluginDenials],
+  ]);
+  line(io);
+  line(io, p.bold('Tokens used from new addresses'));
+  if (r.tokensFromNewAddresses.length === 0) line(io, p.dim('  (none)'));
+  for (const t of r.tokensFromNewAddresses)
+    line(
+      io,
+      `  ${t.name ?? '(deleted token)'} ${p.dim(`${t.prefix ?? ''} ${t.tokenId}`)}: ${t.addresses.join(', ')} (${t.times}×, last ${t.lastAt})`,
+    );
+  line(io);
+  line(io, p.bold('Top addresses'));
+  if (r.topAddresses.length === 0) line(io, p.dim('  (none)'));
+  const width = Math.max(0, ...r.topAddresses.map((x) => x.ip.length));
+  for (const x of r.topAddresses)
+    line(
+      io,
+      `  ${x.ip.padEnd(width)}  ${plural(x.auditEvents, 'audit event')}, ${plural(x.signals, 'signal')}`,
+    );
+  if (r.truncated)
+    line(
+      io,
+      p.yellow('\nThe window held more than the report reads: the counts are lower bounds.'),
+    );
+}
+
+/**
+ * A session of the server's operator for one instance-wide action: the local owner's on this
+ * machine (single-user), else a sign-in with email and password (PARLEY_OPERATOR_EMAILS).
+ * Ended when the action is done.
+ */
+async function asOperator<T>(
+  t: Target,
+  io: Io,
+  values: Record<string, unknown>,
+  action: (client: ParleyClient) => Promise<T>,
+): Promise<T> {
+  const origin = t.server;
+  const post = (path: string, init: { cookie?: string; body?: unknown } = {}) =>
+    fetch(`${t.server}${path}`, {
+      method: 'POST',
+      headers: {
+        origin,
+        ...(init.body !== undefined ? { 'content-type': 'application/json' } : {}),
+        ...(init.cookie ? { cookie: init.cookie } : {}),
+      },
+      ...(init.body !== undefined ? { body: JSON.stringify(init.body) } : {}),
+    }).catch((error: Error) => {
+      throw new CliError(`Cannot reach ${t.server}: ${error.message}`);
+    });
+  let response = await post('/v1/auth/local');
+  if (!response.ok) {
+    await response.body?.cancel();
+    const known = (await t.client.me().catch(() => undefined))?.user?.email;
+    const email =
+      (values.email as string | undefined) ??
+      (await ask(io, 'Operator email:', {
+        flag: '--email',
+        ...(known ? { default: known } : {}),
+      }));
+    const password = await askSecret(io, `Password for ${email}:`);
+    response = await post('/v1/auth/login', { body: { email, password } });
+    if (!response.ok) {
+      const problem = (await response.json().catch(() => ({}))) as {
+        detail?: string;
+        code?: string;
+      };
+      throw new CliError(
+        `Sign-in refused: ${problem.detail ?? response.status} (${problem.code ?? 'http'})`,
+      );
+    }
+  }
+  await response.body?.cancel();
+  const cookie = response.headers.get('set-cookie')?.split(';')[0] ?? '';
+  const client = createParleyClient({ baseUrl: t.server, headers: { cookie, origin } });
+  try {
+    return await action(client);
+  } finally {
+    await post('/v1/auth/logout', { cookie }).then(
+      (r) => r.body?.cancel(),
+      () => {},
+    );
+  }
+}
+
+async function confirmed(io: Io, values: Record<string, unknown>, question: string) {
+  return Boolean(values.yes) || (await confirm(io, question));
+}
+
+export const securityCommand: Command = {
+  name: 'security',
+  summary:
+    'Respond to an incident: the security report, revoke tokens, end sessions, rotate the master key, disable plugins.',
+  usage:
+    'parley security report [--since 24h|7d|<ISO time>] | revoke-tokens [--user <email|id>] [--yes] | end-sessions --user <email|id> [--yes] | rotate-master-key | disable-plugin <name> [--yes] | enable-plugin <name>',
+  examples: [
+    'parley security report --since 7d',
+    'parley security revoke-tokens --user mallory@example.com',
+    'parley security revoke-tokens --yes --json',
+    'parley security end-sessions --user mallory@example.com --yes',
+    'parley security rotate-master-key',
+    'parley security disable-plugin @parley/plugin-http',
+  ],
+  options: {
+    since: { type: 'string' },
+    user: { type: 'string' },
+    email: { type: 'string' },
+    yes: { type: 'boolean', short: 'y' },
+  },
+  async run({ positionals, values }, io) {
+    const [action, ...rest] = positionals;
+    if (!action || !ACTIONS.includes(action)) throw new CliError(`Usage: ${this.usage}`, 2);
+    const json = Boolean(values.json);
+    const since = values.since === undefined ? undefined : parseSince(String(values.since));
+    const user = values.user as string | undefined;
+    if (action === 'end-sessions' && !user)
+      throw new CliError('Whose sessions? parley security end-sessions --user <email|id>', 2);
+    const plugin = rest[0];
+    if ((action === 'disable-plugin' || action === 'enable-plugin') && !plugin)
+      throw new CliError(
+        `Which plugin? parley security ${action} <name> (names: GET /v1/plugins)`,
+        2,
+      );
+    const t = await resolveTarget(values, io);
+    const p = painter(io);
+
+    if (action === 'report') {
+      const report = await t.client.security.report(t.workspaceId, since ? { since } : {});
+      if (json) line(io, JSON.stringify(report, null, 2));
+      else printReport(io, t.workspaceId, report);
+      return 0;
+    }
+
+    if (action === 'revoke-tokens') {
+      const target = user ? await userIdOf(t, user) : undefined;
+      const mine = (await t.client.me()).token?.id;
+      const question = target
+        ? `Revoke every active API token ${target.label} created in workspace ${t.workspaceId}? What uses them stops working at once.`
+        : `Revoke EVERY active API token of workspace ${t.workspaceId}, the one this command uses too? What uses them stops working at once.`;
+      if (!(await confirmed(io, values, question))) return 1;
+      const result = await t.client.security.revokeTokens(
+        t.workspaceId,
+        target ? { userId: target.id } : { all: true },
+      );
+      if (json) line(io, JSON.stringify(result, null, 2));
+      else {
+        line(io, `Revoked ${plural(result.revoked, 'token')}.`);
+        if (mine && result.tokenIds.includes(mine))
+          io.stderr.write(
+            p.yellow(
+              'The token this command used is revoked too: parley login again (a local server makes a new one when it restarts).\n',
+            ),
+          );
+      }
+      return 0;
+    }
+
+    if (action === 'end-sessions') {
+      const target = await userIdOf(t, user!);
+      if (
+        !(await confirmed(
+          io,
+          values,
+          `End every session of ${target.label} (on every device)? They sign in again; their API tokens stay.`,
+        ))
+      )
+        return 1;
+      const result = await t.client.security.endSessions(t.workspaceId, target.id);
+      if (json) line(io, JSON.stringify(result, null, 2));
+      else line(io, `Ended ${plural(result.ended, 'session')} of ${target.label}.`);
+      return 0;
+    }
+
+    if (action === 'rotate-master-key') {
+      const result = await asOperator(t, io, values, (c) => c.security.rotateMasterKey());
+      if (json) line(io, JSON.stringify(result, null, 2));
+      else {
+        line(
+          io,
+          `Master key v${result.version} now wraps every data key (re-wrapped ${plural(result.rewrappedDataKeys, 'data key')} of ${plural(result.workspaces, 'workspace')}).`,
+        );
+        line(io, result.next);
+      }
+      return 0;
+    }
+
+    if (action === 'disable-plugin') {
+      if (
+        !(await confirmed(
+          io,
+          values,
+          `Disable ${plugin} on ${t.server}? Runs of agents that use it are refused until it is enabled.`,
+        ))
+      )
+        return 1;
+    }
+    const result = await asOperator(t, io, values, (c) =>
+      action === 'disable-plugin'
+        ? c.security.disablePlugin(plugin!)
+        : c.security.enablePlugin(plugin!),
+    );
+    if (json) line(io, JSON.stringify(result, null, 2));
+    else {
+      line(io, `${result.name} is ${result.disabled ? 'disabled' : 'enabled'} on ${t.server}.`);
+      line(
+        io,
+        p.dim(
+          `Disabled now: ${result.disabledPlugins.join(', ') || 'none'} (until the server restarts: PARLEY_DISABLED_PLUGINS keeps it).`,
+        ),
+      );
+    }
+    return 0;
+  },
+};

@@ -1,0 +1,413 @@
+import {
+  type AuditEvent,
+  type SecuritySignal,
+  VaultError,
+  type WorkspaceRole,
+  type WorkspaceScope,
+} from '@parley/store';
+import { z } from 'zod';
+import { actorOf, type Principal } from '../auth/principal.ts';
+import { HttpProblem, notFound } from '../http/problem.ts';
+import { defineRoute } from '../http/route.ts';
+import { PLUGIN_CATALOG } from '../runs/plugin-catalog.ts';
+import { Timestamp, WorkspaceParams } from './params.ts';
+
+/*
+ * Respond: what happened in a workspace lately (one report from the audit log and the
+ * security signals), and the levers to pull when something is wrong: revoke every token, end
+ * a member's sessions, rotate the master key, switch a plugin off for the whole server.
+ */
+
+const DAY = 86_400_000;
+/** The report reads the audit log in pages of this size, at most REPORT_MAX_PAGES of them. */
+const PAGE = 1_000;
+const REPORT_MAX_PAGES = 20;
+const TOP_ADDRESSES = 10;
+
+/** Audit actions the report counts by name (`audit.byAction` has every action). */
+const HIGHLIGHTS = {
+  tokensCreated: ['token.create'],
+  tokensRevoked: ['token.revoke'],
+  secretWrites: ['secret.create', 'secret.update', 'secret.delete'],
+  secretDecrypts: ['secret.decrypt'],
+  roleChanges: ['member.role_change'],
+  membersAdded: ['member.add', 'invitation.accept'],
+  membersRemoved: ['member.remove'],
+  pluginDenials: ['plugin.denied'],
+} as const;
+
+const Counts = z.record(z.string(), z.number().int());
+
+const SecurityReportSchema = z.object({
+  since: z.string(),
+  until: z.string(),
+  signals: z.object({
+    total: z.number().int(),
+    unacknowledged: z.number().int(),
+    byKind: Counts,
+    bySeverity: z.object({
+      info: z.number().int(),
+      warning: z.number().int(),
+      critical: z.number().int(),
+    }),
+  }),
+  audit: z.object({
+    total: z.number().int(),
+    denied: z.number().int(),
+    byAction: Counts,
+    tokensCreated: z.number().int(),
+    tokensRevoked: z.number().int(),
+    secretWrites: z.number().int(),
+    secretDecrypts: z.number().int(),
+    roleChanges: z.number().int(),
+    membersAdded: z.number().int(),
+    membersRemoved: z.number().int(),
+    pluginDenials: z.number().int(),
+  }),
+  /** Tokens seen from an address other than their last one (`token.new_address` signals). */
+  tokensFromNewAddresses: z.array(
+    z.object({
+      tokenId: z.string(),
+      name: z.string().nullable(),
+      prefix: z.string().nullable(),
+      addresses: z.array(z.string()),
+      times: z.number().int(),
+      lastAt: z.string(),
+    }),
+  ),
+  /** The addresses behind the most audit events and signals in the window. */
+  topAddresses: z.array(
+    z.object({ ip: z.string(), auditEvents: z.number().int(), signals: z.number().int() }),
+  ),
+  /** True when the window held more than the report reads (the counts are lower bounds). */
+  truncated: z.boolean(),
+});
+
+const RevokeTokensSchema = z.object({
+  revoked: z.number().int(),
+  tokenIds: z.array(z.string()),
+  userId: z.string().nullable(),
+});
+const EndSessionsSchema = z.object({ userId: z.string(), ended: z.number().int() });
+const RotationSchema = z.object({
+  version: z.number().int(),
+  rewrappedDataKeys: z.number().int(),
+  workspaces: z.number().int(),
+  configuredVersions: z.array(z.number().int()),
+  source: z.string().nullable(),
+  /** What is left to do, for people. */
+  next: z.string(),
+});
+const PluginSwitchSchema = z.object({
+  name: z.string(),
+  disabled: z.boolean(),
+  disabledPlugins: z.array(z.string()),
+});
+
+/** Newest first, every audit event at or after `since` (up to the page limit). */
+async function auditSince(
+  ws: WorkspaceScope,
+  since: Date,
+): Promise<{ events: AuditEvent[]; truncated: boolean }> {
+  const seen = new Set<string>();
+  const events: AuditEvent[] = [];
+  let before: Date | undefined;
+  for (let page = 0; page < REPORT_MAX_PAGES; page++) {
+    const rows = await ws.audit.list({ limit: PAGE, ...(before ? { before } : {}) });
+    let fresh = 0;
+    let reachedSince = false;
+    for (const row of rows) {
+      if (row.at < since) {
+        reachedSince = true;
+        break;
+      }
+      if (seen.has(row.id)) continue;
+      seen.add(row.id);
+      events.push(row);
+      fresh++;
+    }
+    if (reachedSince || rows.length < PAGE) return { events, truncated: false };
+    // The database keeps microseconds, a Date milliseconds: the next page starts 1 ms after
+    // the oldest row seen (rows seen twice are skipped), so none that share its time is lost.
+    if (fresh === 0) return { events, truncated: true };
+    before = new Date(rows.at(-1)!.at.getTime() + 1);
+  }
+  return { events, truncated: true };
+}
+
+function count(into: Record<string, number>, key: string, by = 1) {
+  into[key] = (into[key] ?? 0) + by;
+}
+
+/** The caller's role for owner-only rules: a session's, or a token creator's current one. */
+async function callerRole(
+  principal: Principal,
+  sessionRole: WorkspaceRole | undefined,
+  ws: WorkspaceScope,
+): Promise<string | undefined> {
+  if (principal.kind !== 'token') return sessionRole;
+  return principal.userId ? (await ws.members.get(principal.userId))?.role : undefined;
+}
+
+function pluginName(name: string): string {
+  if (!Object.hasOwn(PLUGIN_CATALOG, name))
+    throw new HttpProblem(
+      'resource.not_found',
+      `Plugin ${name} is not installed on this server (installed: ${Object.keys(PLUGIN_CATALOG).join(', ')}).`,
+    );
+  return name;
+}
+
+const PluginParams = z.object({ name: z.string().min(1).max(214) });
+
+export const securityRoutes = [
+  defineRoute({
+    method: 'GET',
+    url: '/v1/workspaces/:workspaceId/security/report',
+    operationId: 'securityReport',
+    summary:
+      'What happened in the workspace since a time (default: 24 hours): signals, audited actions, tokens used from new addresses, the busiest addresses.',
+    tag: 'security',
+    access: { kind: 'workspace', permission: 'audit:read' },
+    params: WorkspaceParams,
+    query: z.object({ since: Timestamp.optional() }),
+    responses: { 200: SecurityReportSchema },
+    handler: async (ctx) => {
+      const until = new Date();
+      const since = ctx.query.since ? new Date(ctx.query.since) : new Date(until.getTime() - DAY);
+      const { audit, signals, tokens } = await ctx.inWorkspace(async (ws) => ({
+        audit: await auditSince(ws, since),
+        signals: await ws.securitySignals.list({ since, limit: PAGE }),
+        tokens: await ws.apiTokens.list(),
+      }));
+      const byAction: Record<string, number> = {};
+      const addresses = new Map<string, { auditEvents: number; signals: number }>();
+      const address = (ip: string | null) => {
+        if (!ip) return undefined;
+        let entry = addresses.get(ip);
+        if (!entry) addresses.set(ip, (entry = { auditEvents: 0, signals: 0 }));
+        return entry;
+      };
+      let denied = 0;
+      for (const event of audit.events) {
+        count(byAction, event.action);
+        if (event.outcome === 'denied') denied++;
+        const a = address(event.ip);
+        if (a) a.auditEvents++;
+      }
+      const byKind: Record<string, number> = {};
+      const bySeverity = { info: 0, warning: 0, critical: 0 };
+      const newAddresses = new Map<string, { ips: Set<string>; times: number; lastAt: Date }>();
+      let unacknowledged = 0;
+      for (const signal of signals as SecuritySignal[]) {
+        count(byKind, signal.kind);
+        const severity = signal.severity as keyof typeof bySeverity;
+        if (severity in bySeverity) bySeverity[severity]++;
+        if (!signal.acknowledgedAt) unacknowledged++;
+        const a = address(signal.ip);
+        if (a) a.signals++;
+        if (signal.kind === 'token.new_address' && signal.actorId) {
+          let entry = newAddresses.get(signal.actorId);
+          if (!entry)
+            newAddresses.set(
+              signal.actorId,
+              (entry = { ips: new Set(), times: 0, lastAt: signal.at }),
+            );
+          if (signal.ip) entry.ips.add(signal.ip);
+          entry.times++;
+          if (signal.at > entry.lastAt) entry.lastAt = signal.at;
+        }
+      }
+      const sum = (actions: readonly string[]) =>
+        actions.reduce((n, action) => n + (byAction[action] ?? 0), 0);
+      const tokenById = new Map(tokens.map((t) => [t.id, t]));
+      return {
+        since: since.toISOString(),
+        until: until.toISOString(),
+        signals: { total: signals.length, unacknowledged, byKind, bySeverity },
+        audit: {
+          total: audit.events.length,
+          denied,
+          byAction,
+          ...(Object.fromEntries(
+            Object.entries(HIGHLIGHTS).map(([name, actions]) => [name, sum(actions)]),
+          ) as Record<keyof typeof HIGHLIGHTS, number>),
+        },
+        tokensFromNewAddresses: [...newAddresses]
+          .map(([tokenId, entry]) => ({
+            tokenId,
+            name: tokenById.get(tokenId)?.name ?? null,
+            prefix: tokenById.get(tokenId)?.prefix ?? null,
+            addresses: [...entry.ips].sort(),
+            times: entry.times,
+            lastAt: entry.lastAt.toISOString(),
+          }))
+          .sort((a, b) => b.times - a.times || a.tokenId.localeCompare(b.tokenId)),
+        topAddresses: [...addresses]
+          .map(([ip, n]) => ({ ip, ...n }))
+          .sort(
+            (a, b) =>
+              b.auditEvents + b.signals - (a.auditEvents + a.signals) || a.ip.localeCompare(b.ip),
+          )
+          .slice(0, TOP_ADDRESSES),
+        truncated: audit.truncated || signals.length >= PAGE,
+      };
+    },
+  }),
+  defineRoute({
+    method: 'POST',
+    url: '/v1/workspaces/:workspaceId/security/revoke-tokens',
+    operationId: 'revokeAllTokens',
+    summary:
+      'Revoke every active API token of the workspace at once (`{"all": true}`), or only those a user created (`{"userId": …}`); answers how many.',
+    tag: 'security',
+    access: { kind: 'workspace', permission: 'tokens:manage' },
+    params: WorkspaceParams,
+    // Revoking everything is said in so many words: an empty POST revokes nothing.
+    body: z
+      .object({ userId: z.uuid().optional(), all: z.literal(true).optional() })
+      .strict()
+      .refine((b) => (b.userId === undefined) !== (b.all === undefined), {
+        error:
+          'send {"all": true} for every token, or {"userId": "…"} for the tokens one person created',
+      }),
+    responses: { 200: RevokeTokensSchema },
+    handler: async (ctx) => {
+      const { userId } = ctx.body;
+      const now = Date.now();
+      const revoked = await ctx.inWorkspace(async (ws) => {
+        const active = (await ws.apiTokens.list()).filter(
+          (t) =>
+            !t.revokedAt &&
+            t.expiresAt.getTime() > now &&
+            (userId === undefined || t.createdBy === userId),
+        );
+        for (const token of active) await ws.apiTokens.revoke(token.id);
+        await ws.audit.record({
+          action: 'security.revoke_tokens',
+          ...(userId ? { targetType: 'user', targetId: userId } : {}),
+          metadata: { revoked: active.length },
+        });
+        return active.map((t) => t.id);
+      });
+      // Cached token checks of this process go too, before the caller hears it is done.
+      ctx.services.tokenCache.clear();
+      ctx.services.log.warn(
+        { workspaceId: ctx.grant().workspaceId, revoked: revoked.length, userId },
+        'API tokens revoked in bulk',
+      );
+      return { revoked: revoked.length, tokenIds: revoked, userId: userId ?? null };
+    },
+  }),
+  defineRoute({
+    method: 'POST',
+    url: '/v1/workspaces/:workspaceId/security/end-sessions',
+    operationId: 'endMemberSessions',
+    summary:
+      'Sign a member out everywhere: ends all their sessions (on every device, for every workspace); their API tokens stay (revoke-tokens).',
+    tag: 'security',
+    access: { kind: 'workspace', permission: 'members:manage' },
+    params: WorkspaceParams,
+    body: z.object({ userId: z.uuid() }).strict(),
+    responses: { 200: EndSessionsSchema },
+    handler: async (ctx) => {
+      const { userId } = ctx.body;
+      await ctx.inWorkspace(async (ws) => {
+        const member = await ws.members.get(userId);
+        if (!member) throw notFound('Member');
+        if (
+          member.role === 'owner' &&
+          (await callerRole(ctx.principal, ctx.grant().role, ws)) !== 'owner'
+        )
+          throw new HttpProblem('auth.forbidden', "Only an owner may end an owner's sessions.");
+      });
+      const ended = await ctx.services.store.system.sessions.revokeAllForUser(userId);
+      await ctx.inWorkspace((ws) =>
+        ws.audit.record({
+          action: 'security.end_sessions',
+          targetType: 'user',
+          targetId: userId,
+          metadata: { ended },
+        }),
+      );
+      ctx.services.log.warn(
+        { workspaceId: ctx.grant().workspaceId, userId, ended, by: actorOf(ctx.principal) },
+        'sessions ended',
+      );
+      return { userId, ended };
+    },
+  }),
+  defineRoute({
+    method: 'POST',
+    url: '/v1/instance/rotate-master-key',
+    operationId: 'rotateMasterKey',
+    summary:
+      "Re-wrap every workspace's data keys under the newest master key (with PARLEY_MASTER_KEY, configure the new version first).",
+    tag: 'security',
+    access: { kind: 'operator' },
+    responses: { 200: RotationSchema },
+    handler: async ({ services, principal }) => {
+      const { vault } = services.store.system;
+      let result: Awaited<ReturnType<typeof vault.rotateMasterKey>>;
+      try {
+        result = await vault.rotateMasterKey();
+      } catch (error) {
+        if (error instanceof VaultError && error.code === 'vault.rotation_needs_new_key') {
+          throw new VaultError(
+            'vault.rotation_needs_new_key',
+            `${error.message} A new key: openssl rand -base64 32.`,
+          );
+        }
+        throw error;
+      }
+      const status = await vault.status();
+      const older = status.configuredVersions.filter((v) => v !== result.version);
+      services.log.warn(
+        { by: actorOf(principal), version: result.version, rewrapped: result.rewrappedDataKeys },
+        'master key rotated',
+      );
+      return {
+        ...result,
+        configuredVersions: status.configuredVersions,
+        source: status.source,
+        next:
+          status.source === 'setting' && older.length > 0
+            ? `Every data key is wrapped by v${result.version}: PARLEY_MASTER_KEY may now hold v${result.version} alone (remove ${older.map((v) => `v${v}`).join(', ')}) at the next restart.`
+            : `Every data key is wrapped by v${result.version}.`,
+      };
+    },
+  }),
+  defineRoute({
+    method: 'POST',
+    url: '/v1/instance/plugins/:name/disable',
+    operationId: 'disablePlugin',
+    summary:
+      'Switch an installed plugin off for this server process: runs of agents that use it answer 422 until it is enabled.',
+    tag: 'security',
+    access: { kind: 'operator' },
+    params: PluginParams,
+    responses: { 200: PluginSwitchSchema },
+    handler: async ({ params, services, principal }) => {
+      const name = pluginName(params.name);
+      services.runs.disabledPlugins.add(name);
+      services.log.warn({ plugin: name, by: actorOf(principal) }, 'plugin disabled');
+      return { name, disabled: true, disabledPlugins: [...services.runs.disabledPlugins].sort() };
+    },
+  }),
+  defineRoute({
+    method: 'POST',
+    url: '/v1/instance/plugins/:name/enable',
+    operationId: 'enablePlugin',
+    summary: 'Switch a disabled plugin back on for this server process.',
+    tag: 'security',
+    access: { kind: 'operator' },
+    params: PluginParams,
+    responses: { 200: PluginSwitchSchema },
+    handler: async ({ params, services, principal }) => {
+      const name = pluginName(params.name);
+      services.runs.disabledPlugins.delete(name);
+      services.log.warn({ plugin: name, by: actorOf(principal) }, 'plugin enabled');
+      return { name, disabled: false, disabledPlugins: [...services.runs.disabledPlugins].sort() };
+    },
+  }),
+];
