@@ -149,11 +149,7 @@ describe('plugins and the network', () => {
     expect(tools.map((t) => t.result?.ok)).toEqual([true, false]);
     const audit = await auditOf(call, single.workspaceId, runId);
     const rows = audit.map((a) => [a.action, a.outcome, a.metadata.resource]);
-    expect(rows).toContainEqual([
-      'plugin.network_request',
-      'ok',
-      `127.0.0.1:${internalPort}`,
-    ]);
+    expect(rows).toContainEqual(['plugin.network_request', 'ok', `127.0.0.1:${internalPort}`]);
     expect(rows).toContainEqual(['plugin.denied', 'denied', 'undeclared.example']);
     // The allowed request is not a denial, and nothing else was denied.
     expect(audit.filter((a) => a.outcome === 'denied')).toHaveLength(1);
@@ -165,9 +161,11 @@ describe('plugins and the network', () => {
     const { tools } = await deployAndRun(
       client(single.url, single.token),
       single.workspaceId,
-      fetchingAgent('local-ok', [`http://localhost:${internalPort}/local`], [
-        `localhost:${internalPort}`,
-      ]),
+      fetchingAgent(
+        'local-ok',
+        [`http://localhost:${internalPort}/local`],
+        [`localhost:${internalPort}`],
+      ),
     );
     expect(tools[0]?.result?.ok).toBe(true);
     expect(hits.length).toBe(before + 1);
@@ -184,10 +182,7 @@ describe('plugins and the network', () => {
     const { runId, tools } = await deployAndRun(
       call,
       ws,
-      fetchingAgent('ssrf', urls, [
-        `127.0.0.1:${internalPort}`,
-        `localhost:${internalPort}`,
-      ]),
+      fetchingAgent('ssrf', urls, [`127.0.0.1:${internalPort}`, `localhost:${internalPort}`]),
     );
     expect(hits.length, 'the internal service was reached').toBe(before);
     expect(tools).toHaveLength(urls.length);
@@ -208,7 +203,12 @@ describe('the fetch plugins get on a multi-user server', () => {
   const loopbackAllowed = createPublicFetch({ isAllowed: (a) => a === '127.0.0.1' });
 
   it('tells public addresses from every kind of private one', () => {
-    for (const address of ['93.184.215.14', '1.1.1.1', '2606:4700:4700::1111', '64:ff9b::5db8:d70e'])
+    for (const address of [
+      '93.184.215.14',
+      '1.1.1.1',
+      '2606:4700:4700::1111',
+      '64:ff9b::5db8:d70e',
+    ])
       expect(isPublicAddress(address), address).toBe(true);
     for (const address of [
       '127.0.0.1',
@@ -308,8 +308,7 @@ describe('behind a TLS proxy', () => {
     method: 'GET' | 'POST',
     url: string,
     headers: Record<string, string>,
-  ) =>
-    server.app.inject({ method, url, remoteAddress: '10.0.0.2', headers });
+  ) => server.app.inject({ method, url, remoteAddress: '10.0.0.2', headers });
 
   it('A-03: takes the address the proxy appended, not one the client wrote', async () => {
     // nginx's $proxy_add_x_forwarded_for appends the real client to what the client sent.
@@ -360,7 +359,10 @@ describe('behind a TLS proxy', () => {
         method: 'POST',
         url: '/v1/auth/local',
         remoteAddress: '127.0.0.1',
-        headers: { ...browser, [header]: header === 'forwarded' ? 'for=203.0.113.7' : '203.0.113.7' },
+        headers: {
+          ...browser,
+          [header]: header === 'forwarded' ? 'for=203.0.113.7' : '203.0.113.7',
+        },
       });
       expect(res.statusCode, header).toBe(403);
       expect(res.headers['set-cookie'], header).toBeUndefined();

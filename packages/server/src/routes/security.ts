@@ -185,7 +185,10 @@ export const securityRoutes = [
       const address = (ip: string | null) => {
         if (!ip) return undefined;
         let entry = addresses.get(ip);
-        if (!entry) addresses.set(ip, (entry = { auditEvents: 0, signals: 0 }));
+        if (!entry) {
+          entry = { auditEvents: 0, signals: 0 };
+          addresses.set(ip, entry);
+        }
         return entry;
       };
       let denied = 0;
@@ -208,11 +211,10 @@ export const securityRoutes = [
         if (a) a.signals++;
         if (signal.kind === 'token.new_address' && signal.actorId) {
           let entry = newAddresses.get(signal.actorId);
-          if (!entry)
-            newAddresses.set(
-              signal.actorId,
-              (entry = { ips: new Set(), times: 0, lastAt: signal.at }),
-            );
+          if (!entry) {
+            entry = { ips: new Set(), times: 0, lastAt: signal.at };
+            newAddresses.set(signal.actorId, entry);
+          }
           if (signal.ip) entry.ips.add(signal.ip);
           entry.times++;
           if (signal.at > entry.lastAt) entry.lastAt = signal.at;
