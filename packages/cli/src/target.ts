@@ -33,15 +33,19 @@ export function findLocalCredentials(
   for (const path of candidates) {
     if (!existsSync(path)) continue;
     try {
-      const c = JSON.parse(readFileSync(path, 'utf8')) as {
-        server?: string;
-        token?: string;
-        workspaceId?: string;
-      };
-      if (c.server && c.token && c.workspaceId)
-        return { path, server: c.server, token: c.token, workspaceId: c.workspaceId };
+      const c = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown> | null;
+      const { server, token, workspaceId } = c ?? {};
+      if (
+        typeof server === 'string' &&
+        typeof token === 'string' &&
+        typeof workspaceId === 'string' &&
+        token &&
+        workspaceId &&
+        normalizeServer(server)
+      )
+        return { path, server, token, workspaceId };
     } catch {
-      // A broken file is skipped; `parley doctor` reports it.
+      // A broken file (not JSON, not a server URL) is skipped; `parley doctor` reports it.
     }
   }
   return undefined;

@@ -2,7 +2,7 @@ import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
-import type { Io } from './io.ts';
+import { CliError, type Io } from './io.ts';
 
 /** `parley login` remembers servers here: `$XDG_CONFIG_HOME/parley/config.json`, mode 0600. */
 const UserConfigSchema = z.object({
@@ -25,15 +25,40 @@ export function userConfigPath(io: Io): string {
   return join(base, 'parley', 'config.json');
 }
 
+/**
+ * The saved servers; none when the file does not exist yet. A file that exists but cannot be
+ * used is an error that names it: treating it as empty would let the next `parley login`
+ * overwrite the tokens of every other server in it.
+ */
 export async function readUserConfig(io: Io): Promise<UserConfig> {
+  const path = userConfigPath(io);
+  let text: string;
   try {
-    const parsed = UserConfigSchema.safeParse(
-      JSON.parse(await readFile(userConfigPath(io), 'utf8')),
-    );
-    return parsed.success ? parsed.data : { servers: {} };
-  } catch {
-    return { servers: {} };
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { servers: {} };
+    throw new CliError(`Cannot read ${path} (${(error as NodeJS.ErrnoException).code}).`);
   }
+  const broken = (why: string) =>
+    new CliError(`${path} is not a Parley config (${why}): fix it, or delete it and log in again.`);
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw broken('not JSON');
+  }
+  const parsed = UserConfigSchema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const where = issue.path.map((key, i) =>
+      typeof key === 'string' && /^[A-Za-z_]\w*$/.test(key)
+        ? `${i ? '.' : ''}${key}`
+        : `[${JSON.stringify(String(key))}]`,
+    );
+    const what = issue.code === 'invalid_type' ? `expected ${issue.expected}` : issue.message;
+    throw broken(`${where.join('') || 'the file'}: ${what}`);
+  }
+  return parsed.data;
 }
 
 /** Written 0600 through a temporary file: never readable by others, never half-written. */
@@ -47,8 +72,14 @@ export async function writeUserConfig(io: Io, config: UserConfig): Promise<strin
   return path;
 }
 
-/** `https://Parley.example.com/` → `https://parley.example.com`: one key per server. */
+/**
+ * `https://Parley.example.com/` → `https://parley.example.com`: one key per server. Throws
+ * for anything but an http(s) URL (`file:`, `javascript:` and the like have no origin).
+ */
 export function normalizeServer(url: string): string {
   const u = new URL(url);
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') {
+    throw new TypeError(`${u.protocol} is not http: or https:`);
+  }
   return u.origin;
 }

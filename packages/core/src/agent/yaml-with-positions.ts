@@ -53,8 +53,21 @@ export function parseYamlWithPositions(text: string): YamlWithPositions {
   const positions: SourcePositions = new Map();
   const root = document.contents;
   positions.set('', root?.range ? toPosition(root.range[0]) : { line: 1, column: 1 });
-  collect(root, [], positions, toPosition);
-  return { value: document.toJS(), positions, problems: [] };
+  try {
+    collect(root, [], positions, toPosition);
+    return { value: document.toJS(), positions, problems: [] };
+  } catch (error) {
+    // The text parsed but cannot become a value: aliases that expand without bound (the
+    // library refuses them, with a ReferenceError) or nesting deeper than the stack.
+    const message = /alias/i.test((error as Error).message)
+      ? 'aliases (*name) expand too much: write the values out'
+      : 'nested too deeply';
+    return { value: undefined, positions: new Map(), problems: [atStart(message)] };
+  }
+}
+
+function atStart(message: string): AgentDefinitionIssue {
+  return { path: '', line: 1, column: 1, message: `YAML syntax error: ${message}` };
 }
 
 function collect(
@@ -102,6 +115,7 @@ function errorOffset(document: Document.Parsed, error: YAMLError): number {
 function friendlyMessage(error: YAMLError): string {
   const unclosedQuote = /^Missing closing (["'])quote/.exec(error.message)?.[1];
   if (unclosedQuote) return `the string opened here has no closing ${unclosedQuote}`;
+  if (error.message.includes('Maximum call stack')) return 'nested too deeply';
   return friendlyMessages[error.code] ?? firstLine(error.message);
 }
 
