@@ -1,4 +1,9 @@
-import { createParleyClient, type ParleyClient, type SecurityReport } from '@parley/client';
+import {
+  type AuditEvent,
+  createParleyClient,
+  type ParleyClient,
+  type SecurityReport,
+} from '@parley/client';
 import type { Command } from '../command.ts';
 import { CliError, type Io, line, painter } from '../io.ts';
 import { ask, askSecret, confirm } from '../prompt.ts';
@@ -13,6 +18,7 @@ import { resolveTarget, type Target } from '../target.ts';
 
 const ACTIONS = [
   'report',
+  'audit-log',
   'revoke-tokens',
   'end-sessions',
   'rotate-master-key',
@@ -52,6 +58,66 @@ async function userIdOf(t: Target, user: string): Promise<{ id: string; label: s
       `No member of workspace ${t.workspaceId} has the email ${user} (a former member: pass their user id).`,
     );
   return { id: found.userId, label: found.email };
+}
+
+/** The API's largest page. */
+const PAGE = 200;
+
+/**
+ * Every audit event of the workspace since `since` (and of one action), newest first, each
+ * once. The API pages strictly before a time given in milliseconds, and the events of one
+ * transaction share their time: each next page starts inside the last page's millisecond
+ * and skips the events already seen, so none is lost at a page boundary. Only when one
+ * millisecond holds more events than a page can the rest of that millisecond not be read;
+ * `onGap` is told.
+ */
+export async function* auditEventsSince(
+  t: Pick<Target, 'client' | 'workspaceId'>,
+  since: string,
+  options: { action?: string; onGap?: (at: string) => void } = {},
+): AsyncGenerator<AuditEvent> {
+  const from = Date.parse(since);
+  let before: string | undefined;
+  let seen = new Set<string>();
+  for (;;) {
+    const page = await t.client.audit.list(t.workspaceId, {
+      limit: PAGE,
+      ...(options.action ? { action: options.action } : {}),
+      ...(before ? { before } : {}),
+    });
+    let fresh = 0;
+    for (const event of page) {
+      if (Date.parse(event.at) < from) return;
+      if (seen.has(event.id)) continue;
+      fresh++;
+      yield event;
+    }
+    if (page.length < PAGE) return;
+    const last = page.at(-1)!.at;
+    const lastMs = Date.parse(last);
+    if (fresh === 0) {
+      // More than a page of events in one millisecond: the API cannot page inside it.
+      options.onGap?.(last);
+      before = new Date(lastMs).toISOString();
+      seen = new Set();
+    } else {
+      before = new Date(lastMs + 1).toISOString();
+      seen = new Set(page.filter((e) => Date.parse(e.at) === lastMs).map((e) => e.id));
+    }
+  }
+}
+
+function auditLine(e: AuditEvent): string {
+  const who = (type: string | null, id: string | null) =>
+    type ? (id ? `${type}:${id}` : type) : (id ?? '-');
+  return [
+    e.at,
+    e.action,
+    e.outcome,
+    who(e.actorType, e.actorId),
+    who(e.targetType, e.targetId),
+    e.ip ?? '-',
+  ].join('  ');
 }
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
@@ -176,9 +242,11 @@ export const securityCommand: Command = {
   summary:
     'Respond to an incident: the security report, revoke tokens, end sessions, rotate the master key, disable plugins.',
   usage:
-    'parley security report [--since 24h|7d|<ISO time>] | revoke-tokens [--user <email|id>] [--yes] | end-sessions --user <email|id> [--yes] | rotate-master-key | disable-plugin <name> [--yes] | enable-plugin <name>',
+    'parley security report [--since 24h|7d|<ISO time>] | audit-log [--since 24h] [--action token.create] [--json] | revoke-tokens [--user <email|id>] [--yes] | end-sessions --user <email|id> [--yes] | rotate-master-key | disable-plugin <name> [--yes] | enable-plugin <name>',
   examples: [
     'parley security report --since 7d',
+    'parley security audit-log --since 30d --json > audit.jsonl',
+    'parley security audit-log --since 7d --action secret.decrypt',
     'parley security revoke-tokens --user mallory@example.com',
     'parley security revoke-tokens --yes --json',
     'parley security end-sessions --user mallory@example.com --yes',
@@ -187,6 +255,7 @@ export const securityCommand: Command = {
   ],
   options: {
     since: { type: 'string' },
+    action: { type: 'string' },
     user: { type: 'string' },
     email: { type: 'string' },
     yes: { type: 'boolean', short: 'y' },
@@ -212,6 +281,26 @@ export const securityCommand: Command = {
       const report = await t.client.security.report(t.workspaceId, since ? { since } : {});
       if (json) line(io, JSON.stringify(report, null, 2));
       else printReport(io, t.workspaceId, report);
+      return 0;
+    }
+
+    if (action === 'audit-log') {
+      let count = 0;
+      const events = auditEventsSince(t, since ?? parseSince('24h'), {
+        ...(typeof values.action === 'string' ? { action: values.action } : {}),
+        onGap: (at) =>
+          io.stderr.write(
+            p.yellow(
+              `More than ${PAGE} audit events at ${at}: the API pages by time, so some of that millisecond are missing.\n`,
+            ),
+          ),
+      });
+      // --json: JSON Lines, one event per line, for a file or a log pipeline.
+      for await (const event of events) {
+        line(io, json ? JSON.stringify(event) : auditLine(event));
+        count++;
+      }
+      if (!json && count === 0) line(io, p.dim('(no audit events in that window)'));
       return 0;
     }
 
