@@ -1,0 +1,124 @@
+import { spawn } from 'node:child_process';
+import { realpathSync } from 'node:fs';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { CORE_VERSION, PLUGIN_CONTRACT } from '@parley/core';
+import { readPluginPackage } from './package-manifest.ts';
+import type { ProbeInput, ProbeMessage } from './probe.ts';
+import {
+  fail,
+  KIT_RESULT_VERSION,
+  type KitCheck,
+  type KitResult,
+  type KitTarget,
+} from './result.ts';
+
+const PROBE = fileURLToPath(new URL('./probe.ts', import.meta.url));
+
+/** The core this kit runs with: the default target. */
+export const CURRENT_TARGET: KitTarget = { core: CORE_VERSION, contract: PLUGIN_CONTRACT };
+
+export interface KitOptions {
+  target?: KitTarget;
+  /** Config for a factory-style plugin; else package.json `parley.kitConfig`. */
+  config?: Record<string, unknown>;
+  /** Limit for one tool call, one start or one stop (default 5 s). */
+  stepTimeoutMs?: number;
+}
+
+/**
+ * Runs the compatibility kit on the plugin in `dir`: package.json checks here, everything
+ * else in a fresh Node process under the permission model (writes only inside `dir`, no child
+ * processes), with an empty environment and no network. Never throws for a bad plugin: every
+ * problem is a failed check in the result.
+ */
+export async function runKit(dir: string, options: KitOptions = {}): Promise<KitResult> {
+  const target = options.target ?? CURRENT_TARGET;
+  const stepTimeoutMs = options.stepTimeoutMs ?? 5_000;
+  const { pkg, checks } = await readPluginPackage(dir);
+  const result: KitResult = {
+    kitResult: KIT_RESULT_VERSION,
+    plugin: { name: pkg?.name ?? null, version: pkg?.version ?? null, dir: pkg?.dir ?? dir },
+    target,
+    ok: false,
+    checks,
+  };
+  if (pkg && checks.every((c) => c.id !== 'manifest.entry' || c.status === 'pass')) {
+    const realDir = realpathSync(pkg.dir);
+    const input: ProbeInput = {
+      dir: realDir,
+      entry: pathToFileURL(realpathSync(pkg.entry)).href,
+      packageName: pkg.name,
+      peerCore: pkg.peerCore,
+      target,
+      config: options.config ?? pkg.kitConfig,
+      stepTimeoutMs,
+    };
+    const probe = await runProbe(input);
+    checks.push(...probe.checks);
+    if (probe.plugin) result.plugin = { ...result.plugin, ...probe.plugin };
+  }
+  result.ok = checks.length > 0 && checks.every((c) => c.status !== 'fail');
+  return result;
+}
+
+/** Starts the probe and collects its checks; a probe that stops answering is killed. */
+function runProbe(
+  input: ProbeInput,
+): Promise<{ checks: KitCheck[]; plugin?: { name: string; version: string } }> {
+  return new Promise((done) => {
+    const checks: KitCheck[] = [];
+    let plugin: { name: string; version: string } | undefined;
+    let finished = false;
+    let stderr = '';
+    const child = spawn(
+      process.execPath,
+      [
+        '--permission',
+        '--allow-fs-read=*',
+        `--allow-fs-write=${input.dir}`,
+        '--disable-warning=ExperimentalWarning',
+        PROBE,
+        JSON.stringify(input),
+      ],
+      { env: {}, stdio: ['ignore', 'ignore', 'pipe', 'ipc'] },
+    );
+    child.stderr?.on('data', (chunk: Buffer) => {
+      stderr = (stderr + chunk.toString()).slice(-2000);
+    });
+    // Every step has its own limit inside the probe; this catches a plugin that blocks the
+    // event loop (a synchronous loop), where no limit inside the process can fire.
+    let watchdog: NodeJS.Timeout;
+    const arm = () => {
+      clearTimeout(watchdog);
+      watchdog = setTimeout(() => {
+        checks.push(
+          fail(
+            'lifecycle',
+            'lifecycle.process',
+            `the plugin stopped its process from answering for ${(input.stepTimeoutMs * 3) / 1000} s (a synchronous loop?): killed`,
+          ),
+        );
+        child.kill('SIGKILL');
+      }, input.stepTimeoutMs * 3);
+    };
+    arm();
+    child.on('message', (message: ProbeMessage) => {
+      arm();
+      if (message.type === 'check') checks.push(message.check);
+      else if (message.type === 'plugin') plugin = { name: message.name, version: message.version };
+      else finished = true;
+    });
+    child.on('exit', (code, signal) => {
+      clearTimeout(watchdog);
+      if (!finished && signal !== 'SIGKILL')
+        checks.push(
+          fail(
+            'lifecycle',
+            'lifecycle.process',
+            `the plugin ended its process (${signal ?? `exit code ${code}`})${stderr ? `: ${stderr.trim().split('\n').slice(-3).join(' | ')}` : ''}`,
+          ),
+        );
+      done({ checks, ...(plugin ? { plugin } : {}) });
+    });
+  });
+}
