@@ -47,6 +47,63 @@ describe('workspace batcher (group commit of small writes)', () => {
     await batcher.idle();
   });
 
+  it('writes the appends of many runs in one store call, each run getting its own outcome', async () => {
+    const batcher = createWorkspaceBatcher(store);
+    const agent = await store.withWorkspace(workspaceId, (ws) =>
+      ws.agents.create({ name: 'appender' }),
+    );
+    const runs = await store.withWorkspace(workspaceId, (ws) =>
+      Promise.all([1, 2, 3].map(() => ws.runs.create({ agentId: agent.id }))),
+    );
+    const stamp = (runId: string, seq: number) =>
+      ({
+        v: 1,
+        seq,
+        runId,
+        t: 0,
+        type: 'run.start',
+        agentId: agent.id,
+        conversationId: runId,
+        startedAt: new Date().toISOString(),
+      }) as const;
+    let manyCalls = 0;
+    const original = store.withWorkspace.bind(store);
+    store.withWorkspace = ((id, fn, options) =>
+      original(
+        id,
+        (ws) => {
+          const many = ws.runs.appendRunEventsMany;
+          ws.runs.appendRunEventsMany = (batches) => {
+            manyCalls++;
+            return many(batches);
+          };
+          return fn(ws);
+        },
+        options,
+      )) as Store['withWorkspace'];
+    try {
+      transactions = 0;
+      // The first round carries one append; the three submitted meanwhile share the next.
+      const first = batcher.append(workspaceId, {
+        runId: runs[0]!.id,
+        events: [stamp(runs[0]!.id, 1)],
+      });
+      const rest = [
+        batcher.append(workspaceId, { runId: runs[1]!.id, events: [stamp(runs[1]!.id, 1)] }),
+        batcher.append(workspaceId, { runId: runs[2]!.id, events: [stamp(runs[2]!.id, 5)] }), // gap
+        batcher.append(workspaceId, { runId: runs[0]!.id, events: [stamp(runs[0]!.id, 2)] }),
+      ];
+      const results = await Promise.allSettled([first, ...rest]);
+      expect(
+        results.map((r) => (r.status === 'fulfilled' ? r.value.lastSeq : r.reason.code)),
+      ).toEqual([1, 1, 'store.seq_conflict', 2]);
+      expect(manyCalls).toBe(2);
+    } finally {
+      store.withWorkspace = original;
+      await batcher.idle();
+    }
+  });
+
   it('fails every job of a round when the transaction itself cannot run', async () => {
     const batcher = createWorkspaceBatcher(store);
     const missing = '00000000-0000-4000-8000-000000000000';

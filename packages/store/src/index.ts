@@ -56,7 +56,9 @@ export {
   type MemorySearchResult,
 } from './repositories/memories.ts';
 export {
+  type AppendBatch,
   type AppendOptions,
+  type AppendOutcome,
   type AppendResult,
   RUN_STATUSES,
   type Run,
@@ -66,6 +68,26 @@ export {
   type SeriesBucket,
 } from './repositories/runs.ts';
 export { type SecretInfo, SecretNameSchema } from './repositories/secrets.ts';
+export {
+  type BreachRow,
+  DEFAULT_FIRST_RESPONSE_HOURS,
+  type Ticket,
+  type TicketEvent,
+  type TicketEventKind,
+  type TicketPriority,
+  type TicketStatus,
+} from './repositories/support.ts';
+export {
+  EMPTY_TRUST_CONTENT,
+  type PartnerStatus,
+  SlugSchema,
+  type TrustPage,
+  type TrustPageContent,
+  TrustPageContentSchema,
+  type TrustPageVersion,
+  type TrustPartner,
+  type TrustStatusUpdate,
+} from './repositories/trust.ts';
 export type {
   Invitation,
   InvitationStatus,
@@ -73,6 +95,12 @@ export type {
   Membership,
   Workspace,
 } from './repositories/workspace.ts';
+export {
+  PARTNER_STATUSES,
+  TICKET_EVENT_KINDS,
+  TICKET_PRIORITIES,
+  TICKET_STATUSES,
+} from './schema/trust.ts';
 export {
   type Actor,
   type ScopeOptions,

@@ -1,6 +1,7 @@
 import { createEventStamper, type ParleyEvent, type ParleyEventPayload } from '@parley/protocol';
 import { beforeAll, expect, it } from 'vitest';
 import type { Store } from '../src/store.ts';
+import type { WorkspaceScope } from '../src/workspace-scope.ts';
 import { describeEachEngine, seedWorkspace } from './support/engines.ts';
 
 /*
@@ -79,6 +80,63 @@ describeEachEngine('run event log', (h, engine) => {
       lastSeq: 7,
       finishedAt: null,
     });
+  });
+
+  it('appends to many runs in one call, each batch standing or failing on its own', async () => {
+    // A workspace of its own: this test leaves a cancelled run behind.
+    const own = (await seedWorkspace(h().store, 'many')).workspaceId;
+    const agent = await h().store.withWorkspace(own, (w) => w.agents.create({ name: 'many' }));
+    const inOwn = <T>(fn: (w: WorkspaceScope) => Promise<T>) => h().store.withWorkspace(own, fn);
+    const [a, b, closed, conflicted] = await Promise.all(
+      [1, 2, 3, 4].map(() =>
+        inOwn((w) => w.runs.create({ agentId: agent.id, startedBy: 'system' })),
+      ),
+    );
+    const stampers = new Map(
+      [a, b, closed, conflicted].map((r) => [r!.id, createEventStamper({ runId: r!.id })]),
+    );
+    const stamp = (runId: string, payloads: ParleyEventPayload[]) =>
+      payloads.map((p) => stampers.get(runId)!.stamp(p));
+    const aEvents = stamp(a!.id, script(agent.id));
+    const bEvents = stamp(b!.id, script(agent.id).slice(0, 2));
+    await inOwn((w) =>
+      w.runs.appendRunEvents(closed!.id, [
+        ...stamp(closed!.id, script(agent.id).slice(0, 1)),
+        ...stamp(closed!.id, [{ type: 'run.abort', reason: 'cancelled', by: 'user' }]),
+      ]),
+    );
+    const late = stamp(closed!.id, [{ type: 'text.start', partId: 'x' }]);
+    const skipped = stamp(conflicted!.id, script(agent.id).slice(0, 2)).slice(1); // starts at seq 2
+    const ghost = '00000000-0000-4000-8000-000000000000';
+    const outcomes = await inOwn((w) =>
+      w.runs.appendRunEventsMany([
+        { runId: a!.id, events: aEvents.slice(0, 4) },
+        { runId: b!.id, events: bEvents },
+        { runId: closed!.id, events: late },
+        { runId: conflicted!.id, events: skipped },
+        { runId: ghost, events: [{ ...aEvents[0]!, runId: ghost }] },
+        { runId: b!.id, events: [{ ...bEvents[0]!, runId: a!.id }] },
+        // The same run again in the call: stored after its first batch.
+        { runId: a!.id, events: aEvents.slice(4) },
+      ]),
+    );
+    expect(
+      outcomes.map((o) => (o.ok ? `ok ${o.result.firstSeq}-${o.result.lastSeq}` : o.error.code)),
+    ).toEqual([
+      'ok 1-4',
+      'ok 1-2',
+      'store.run_closed',
+      'store.seq_conflict',
+      'store.not_found',
+      'store.invalid_input',
+      'ok 5-7',
+    ]);
+    expect(await inOwn((w) => w.runs.listRunEvents(a!.id))).toEqual(aEvents);
+    expect(await inOwn((w) => w.runs.listRunEvents(b!.id))).toEqual(bEvents);
+    expect(await inOwn((w) => w.runs.listRunEvents(conflicted!.id))).toEqual([]);
+    const [runA, runB] = await inOwn((w) => Promise.all([w.runs.get(a!.id), w.runs.get(b!.id)]));
+    expect(runA).toMatchObject({ lastSeq: 7, status: 'running', model: 'gpt-4.1-mini' });
+    expect(runB).toMatchObject({ lastSeq: 2, status: 'running', provider: 'openai' });
   });
 
   it('refuses a batch that does not continue the log, and writes nothing of it', async () => {

@@ -310,16 +310,12 @@ export function createRunManager(options: RunManagerOptions) {
     const { workspaceId, runId } = { workspaceId: run.workspaceId, runId: run.id };
     const persist = options.eventLog
       ? (batch: ParleyEvent[]) =>
-          batcher
-            .run(workspaceId, (ws) => ws.runs.appendRunEvents(runId, batch))
-            .then(() => undefined)
+          batcher.append(workspaceId, { runId, events: batch }).then(() => undefined)
       : // Without the log only the outcome is stored (the run row's projection): no resume.
         async (batch: ParleyEvent[]) => {
           const ends = batch.filter((e) => e.type === 'run.start' || TERMINAL.has(e.type));
           if (ends.length === 0) return;
-          await batcher.run(workspaceId, (ws) =>
-            ws.runs.appendRunEvents(runId, ends, { assignSeq: true }),
-          );
+          await batcher.append(workspaceId, { runId, events: ends, assignSeq: true });
         };
     const eventLog = createEventLog(run, {
       persist,

@@ -1,10 +1,9 @@
-import type { ScopeOptions, Store, WorkspaceScope } from '@parley/store';
+import type { AppendBatch, AppendResult, ScopeOptions, Store, WorkspaceScope } from '@parley/store';
 
-type Job = {
-  fn: (ws: WorkspaceScope) => Promise<unknown>;
-  resolve: (value: unknown) => void;
-  reject: (error: unknown) => void;
-};
+type Settle = { resolve: (value: unknown) => void; reject: (error: unknown) => void };
+/** Work for the next round: a function, or an event-log append (appends are coalesced). */
+type Job = Settle & ({ fn: (ws: WorkspaceScope) => Promise<unknown> } | { append: AppendBatch });
+type AppendJob = Settle & { append: AppendBatch };
 
 /**
  * Group commit for the run path's small writes and reads (event-log appends, messages,
@@ -12,7 +11,9 @@ type Job = {
  * next transaction together. One transaction per workspace per round instead of one per call:
  * on PGlite (one connection) this is what lets many runs stream at once; on PostgreSQL it
  * saves round trips. Each job's store calls keep their own savepoints, so one job's error
- * never undoes another's work; each caller gets its own result or error.
+ * never undoes another's work; each caller gets its own result or error. Consecutive
+ * event-log appends of a round (one per live run, typically) go to the store as one call:
+ * two statements for any number of runs instead of a few per run.
  */
 export function createWorkspaceBatcher(
   store: Store,
@@ -34,12 +35,22 @@ export function createWorkspaceBatcher(
           await store.withWorkspace(
             workspaceId,
             async (ws) => {
-              for (const job of jobs) {
-                try {
-                  outcomes.push({ ok: true, value: await job.fn(ws) });
-                } catch (error) {
-                  outcomes.push({ ok: false, value: error });
+              for (let i = 0; i < jobs.length; ) {
+                const job = jobs[i]!;
+                if ('fn' in job) {
+                  try {
+                    outcomes.push({ ok: true, value: await job.fn(ws) });
+                  } catch (error) {
+                    outcomes.push({ ok: false, value: error });
+                  }
+                  i++;
+                  continue;
                 }
+                let end = i;
+                while (end < jobs.length && 'append' in jobs[end]!) end++;
+                const appends = jobs.slice(i, end) as AppendJob[];
+                outcomes.push(...(await appendTogether(ws, appends)));
+                i = end;
               }
             },
             options,
@@ -61,16 +72,30 @@ export function createWorkspaceBatcher(
     }
   };
 
+  const enqueue = (workspaceId: string, job: Job) => {
+    const queue = queues.get(workspaceId) ?? [];
+    queue.push(job);
+    queues.set(workspaceId, queue);
+    if (!busy.has(workspaceId)) {
+      const round = drain(workspaceId).finally(() => inFlight.delete(round));
+      inFlight.add(round);
+    }
+  };
+
   return {
     run<T>(workspaceId: string, fn: (ws: WorkspaceScope) => Promise<T>): Promise<T> {
       return new Promise<T>((resolve, reject) => {
-        const queue = queues.get(workspaceId) ?? [];
-        queue.push({ fn, resolve: resolve as (value: unknown) => void, reject });
-        queues.set(workspaceId, queue);
-        if (!busy.has(workspaceId)) {
-          const round = drain(workspaceId).finally(() => inFlight.delete(round));
-          inFlight.add(round);
-        }
+        enqueue(workspaceId, { fn, resolve: resolve as (value: unknown) => void, reject });
+      });
+    },
+    /** Appends to a run's event log in the next round, together with the other runs' appends. */
+    append(workspaceId: string, batch: AppendBatch): Promise<AppendResult> {
+      return new Promise<AppendResult>((resolve, reject) => {
+        enqueue(workspaceId, {
+          append: batch,
+          resolve: resolve as (value: unknown) => void,
+          reject,
+        });
       });
     },
     /** Resolves when nothing is queued or being written. */
@@ -81,3 +106,33 @@ export function createWorkspaceBatcher(
 }
 
 export type WorkspaceBatcher = ReturnType<typeof createWorkspaceBatcher>;
+
+/**
+ * One store call for the appends; if that call itself fails (a database error rather than
+ * one batch's typed refusal), each append is tried alone so that one bad batch fails only
+ * its own run.
+ */
+async function appendTogether(
+  ws: WorkspaceScope,
+  jobs: readonly AppendJob[],
+): Promise<{ ok: boolean; value: unknown }[]> {
+  try {
+    const outcomes = await ws.runs.appendRunEventsMany(jobs.map((job) => job.append));
+    return outcomes.map((o) =>
+      o.ok ? { ok: true, value: o.result } : { ok: false, value: o.error },
+    );
+  } catch {
+    const alone: { ok: boolean; value: unknown }[] = [];
+    for (const { append } of jobs) {
+      try {
+        alone.push({
+          ok: true,
+          value: await ws.runs.appendRunEvents(append.runId, append.events, append),
+        });
+      } catch (error) {
+        alone.push({ ok: false, value: error });
+      }
+    }
+    return alone;
+  }
+}

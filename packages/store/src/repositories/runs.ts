@@ -1,5 +1,5 @@
 import { isTerminalEvent, type ParleyEvent, ParleyEventSchema, type Usage } from '@parley/protocol';
-import { and, asc, desc, eq, gt, isNull, lt, type SQL, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, inArray, isNull, lt, type SQL, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { queryRows } from '../db.ts';
 import { StoreError } from '../errors.ts';
@@ -38,6 +38,13 @@ export interface AppendOptions {
    */
   assignSeq?: boolean;
 }
+
+export interface AppendBatch extends AppendOptions {
+  runId: string;
+  events: readonly ParleyEvent[];
+}
+
+export type AppendOutcome = { ok: true; result: AppendResult } | { ok: false; error: StoreError };
 
 export interface AppendResult {
   firstSeq: number;
@@ -381,61 +388,20 @@ export function runsRepository(ctx: ScopeContext) {
       input: readonly ParleyEvent[],
       options: AppendOptions = {},
     ): Promise<AppendResult> {
-      const id = parseId(runId, 'run id');
-      const assignSeq = options.assignSeq ?? false;
-      const events = validateEvents(id, input, assignSeq);
-      const n = events.length;
-      return ctx.savepoint(async (tx) => {
-        const expectedBefore = assignSeq ? undefined : events[0]!.seq - 1;
-        const [counter] = await tx
-          .update(runs)
-          .set({
-            ...(projection(events) as Partial<typeof runs.$inferInsert>),
-            lastSeq: sql`${runs.lastSeq} + ${n}`,
-            updatedAt: sql`now()`,
-          })
-          .where(
-            and(
-              eq(runs.id, id),
-              isNull(runs.finishedAt),
-              expectedBefore === undefined ? undefined : eq(runs.lastSeq, expectedBefore),
-            ),
-          )
-          .returning({ lastSeq: runs.lastSeq });
-        if (!counter) {
-          const [run] = await tx
-            .select({ lastSeq: runs.lastSeq, finishedAt: runs.finishedAt })
-            .from(runs)
-            .where(eq(runs.id, id));
-          if (!run) throw notFound('run', id);
-          if (run.finishedAt)
-            throw new StoreError('store.run_closed', `Run ${id} has ended; its log is closed.`);
-          throw new StoreError(
-            'store.seq_conflict',
-            `Run ${id} continues at seq ${run.lastSeq + 1}, but the batch starts at ${events[0]!.seq}.`,
-            { details: { expected: run.lastSeq + 1, received: events[0]!.seq } },
-          );
-        }
-        const firstSeq = counter.lastSeq - n + 1;
-        const stored = events.map((e, i) => (assignSeq ? { ...e, seq: firstSeq + i } : e));
-        for (let i = 0; i < stored.length; i += 1_000) {
-          await tx.insert(runEvents).values(
-            stored.slice(i, i + 1_000).map((event) => ({
-              workspaceId: ctx.workspaceId,
-              runId: id,
-              seq: event.seq,
-              type: event.type,
-              event: event as unknown as Record<string, unknown>,
-            })),
-          );
-        }
-        return {
-          firstSeq,
-          lastSeq: counter.lastSeq,
-          events: stored,
-          closed: isTerminalEvent(stored[n - 1]!),
-        };
-      });
+      const [outcome] = await appendMany(ctx, [{ runId, events: input, ...options }]);
+      if (!outcome!.ok) throw outcome!.error;
+      return outcome!.result;
+    },
+
+    /**
+     * Appends to many runs at once (group commit: the run path's batcher gathers the appends
+     * of every live run in the workspace): one statement reserves every run's seqs, one
+     * inserts every event, whatever the number of runs. Each batch succeeds or fails on its
+     * own (`store.seq_conflict`, `store.run_closed`, `store.not_found`, invalid events), in
+     * the order given.
+     */
+    async appendRunEventsMany(batches: readonly AppendBatch[]): Promise<AppendOutcome[]> {
+      return appendMany(ctx, batches);
     },
 
     /** The log after `afterSeq` (0: from the start), in order: what a resuming client missed. */
@@ -471,4 +437,113 @@ export function runsRepository(ctx: ScopeContext) {
       return rows.map((r) => r.event as unknown as ParleyEvent);
     },
   };
+}
+
+/** Validates, then reserves seqs for every batch in one UPDATE and inserts every event in one INSERT. */
+async function appendMany(
+  ctx: ScopeContext,
+  batches: readonly AppendBatch[],
+): Promise<AppendOutcome[]> {
+  const outcomes: (AppendOutcome | undefined)[] = batches.map(() => undefined);
+  const valid: { i: number; id: string; events: ParleyEvent[]; assignSeq: boolean }[] = [];
+  const seen = new Set<string>();
+  const later: number[] = [];
+  batches.forEach((batch, i) => {
+    try {
+      const id = parseId(batch.runId, 'run id');
+      const assignSeq = batch.assignSeq ?? false;
+      const events = validateEvents(id, batch.events, assignSeq);
+      // A run twice in one call: its second batch goes after the first is stored.
+      if (seen.has(id)) later.push(i);
+      else {
+        seen.add(id);
+        valid.push({ i, id, events, assignSeq });
+      }
+    } catch (error) {
+      outcomes[i] = { ok: false, error: error as StoreError };
+    }
+  });
+  if (valid.length > 0) {
+    const reserved = await queryRows<{ id: string; last_seq: number }>(
+      ctx.tx,
+      sql`update runs set last_seq = runs.last_seq + v.n, updated_at = now()
+        from (values ${sql.join(
+          valid.map(
+            (b) =>
+              sql`(${b.id}::uuid, ${b.events.length}::int, ${b.assignSeq ? null : b.events[0]!.seq - 1}::int)`,
+          ),
+          sql`, `,
+        )}) as v(id, n, expected)
+        where runs.id = v.id and runs.workspace_id = ${ctx.workspaceId}
+          and runs.finished_at is null and (v.expected is null or runs.last_seq = v.expected)
+        returning runs.id, runs.last_seq`,
+    );
+    const lastSeqOf = new Map(reserved.map((r) => [r.id, Number(r.last_seq)]));
+    const rows: (typeof runEvents.$inferInsert)[] = [];
+    const refused: typeof valid = [];
+    for (const batch of valid) {
+      const lastSeq = lastSeqOf.get(batch.id);
+      if (lastSeq === undefined) {
+        refused.push(batch);
+        continue;
+      }
+      const n = batch.events.length;
+      const firstSeq = lastSeq - n + 1;
+      const stored = batch.events.map((e, k) =>
+        batch.assignSeq ? { ...e, seq: firstSeq + k } : e,
+      );
+      for (const event of stored)
+        rows.push({
+          workspaceId: ctx.workspaceId,
+          runId: batch.id,
+          seq: event.seq,
+          type: event.type,
+          event: event as unknown as Record<string, unknown>,
+        });
+      const set = projection(stored);
+      if (Object.keys(set).length > 0)
+        await ctx.tx
+          .update(runs)
+          .set(set as Partial<typeof runs.$inferInsert>)
+          .where(eq(runs.id, batch.id));
+      outcomes[batch.i] = {
+        ok: true,
+        result: { firstSeq, lastSeq, events: stored, closed: isTerminalEvent(stored[n - 1]!) },
+      };
+    }
+    for (let k = 0; k < rows.length; k += 1_000)
+      await ctx.tx.insert(runEvents).values(rows.slice(k, k + 1_000));
+    if (refused.length > 0) {
+      const found = await ctx.tx
+        .select({ id: runs.id, lastSeq: runs.lastSeq, finishedAt: runs.finishedAt })
+        .from(runs)
+        .where(
+          inArray(
+            runs.id,
+            refused.map((b) => b.id),
+          ),
+        );
+      const byId = new Map(found.map((r) => [r.id, r]));
+      for (const batch of refused) {
+        const run = byId.get(batch.id);
+        outcomes[batch.i] = {
+          ok: false,
+          error: !run
+            ? notFound('run', batch.id)
+            : run.finishedAt
+              ? new StoreError('store.run_closed', `Run ${batch.id} has ended; its log is closed.`)
+              : new StoreError(
+                  'store.seq_conflict',
+                  `Run ${batch.id} continues at seq ${run.lastSeq + 1}, but the batch starts at ${batch.events[0]!.seq}.`,
+                  { details: { expected: run.lastSeq + 1, received: batch.events[0]!.seq } },
+                ),
+        };
+      }
+    }
+  }
+  for (const i of later) {
+    const [outcome] = await appendMany(ctx, [batches[i]!]);
+    outcomes[i] = outcome!;
+  }
+  return outcomes as AppendOutcome[];
 }
