@@ -59,6 +59,27 @@ export interface ToolContextBase {
   memory: ToolMemory;
 }
 
+const CREDENTIAL_HEADERS = ['authorization', 'cookie', 'proxy-authorization'];
+const BODY_HEADERS = ['content-type', 'content-length', 'content-encoding', 'content-language'];
+
+/**
+ * The request for the next hop of a redirect, as `fetch` itself would make it: credentials
+ * are not sent on to another origin (a declared API that redirects to another declared host
+ * must not hand it the plugin's key; audit A-06), and 303, or 301/302 after a POST, become a
+ * GET without the body.
+ */
+function redirectedRequest(init: RequestInit, from: URL, to: URL, status: number): RequestInit {
+  const method = (init.method ?? 'GET').toUpperCase();
+  const toGet =
+    status === 303 ? method !== 'HEAD' : (status === 301 || status === 302) && method === 'POST';
+  const headers = new Headers(init.headers);
+  if (from.origin !== to.origin) for (const name of CREDENTIAL_HEADERS) headers.delete(name);
+  if (toGet) for (const name of BODY_HEADERS) headers.delete(name);
+  const { body, ...rest } = init;
+  if (toGet) return { ...rest, method: 'GET', headers };
+  return { ...rest, headers, ...(body !== undefined ? { body } : {}) };
+}
+
 function hostAllowed(url: URL, patterns: readonly string[]): boolean {
   const host = url.hostname.toLowerCase().replace(/^\[|\]$/g, '');
   const port = url.port || (url.protocol === 'https:' ? '443' : '80');
@@ -186,6 +207,7 @@ export function createPluginHost(options: PluginHostOptions = {}) {
         init: RequestInit = {},
       ): Promise<Response> => {
         let url = new URL(input);
+        let request = init;
         for (let hop = 0; ; hop++) {
           if (url.protocol !== 'https:' && url.protocol !== 'http:') {
             deny(plugin, url.protocol, `plugin ${plugin.name} may only fetch http(s) URLs`, base);
@@ -207,9 +229,9 @@ export function createPluginHost(options: PluginHostOptions = {}) {
           });
           // Redirects are followed by hand so every hop is checked against the declared hosts.
           const response = await baseFetch(url, {
-            ...init,
+            ...request,
             redirect: 'manual',
-            signal: init.signal ?? base.signal,
+            signal: request.signal ?? base.signal,
           });
           const location = response.headers.get('location');
           if (response.status < 300 || response.status >= 400 || !location) return response;
@@ -220,7 +242,9 @@ export function createPluginHost(options: PluginHostOptions = {}) {
               `too many redirects from ${url.host}`,
             );
           await response.body?.cancel();
-          url = new URL(location, url);
+          const next = new URL(location, url);
+          request = redirectedRequest(request, url, next, response.status);
+          url = next;
         }
       };
 

@@ -107,7 +107,7 @@ export function authSystem(deps: SystemDeps, users: ReturnType<typeof usersSyste
       if (row.revoked_at) return { ok: false, reason: 'revoked', ...ids };
       const expiresAt = new Date(row.expires_at);
       if (expiresAt.getTime() <= Date.now()) return { ok: false, reason: 'expired', ...ids };
-      const creatorRole = await deps.withWorkspace(
+      const memberRole = await deps.withWorkspace(
         row.workspace_id,
         async (ws) => {
           await ws.apiTokens.recordUse(row.id, use);
@@ -118,6 +118,10 @@ export function authSystem(deps: SystemDeps, users: ReturnType<typeof usersSyste
         },
         { actor: { type: 'token', id: row.id } },
       );
+      // A disabled account's tokens act for no one, like a former member's: disabling someone
+      // must not leave their CI tokens working (audit A-05).
+      const creatorRole =
+        memberRole && (await users.get(row.created_by!))?.disabledAt ? null : memberRole;
       return {
         ok: true,
         ...ids,
