@@ -1,0 +1,139 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, realpathSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/*
+ * How a sandboxed plugin's process is started: the Node permission model with reads limited to
+ * the plugin's directory and the few files the runner needs, writes to the plugin's directory
+ * or nowhere, no child processes, workers, addons or WASI; an environment holding only the
+ * declared secrets and the proxy settings; and on Linux, when the parent may create one, a
+ * network namespace of its own whose only way out is the parent's egress proxy.
+ */
+
+const here = dirname(fileURLToPath(import.meta.url));
+export const RUNNER = join(here, 'child', 'runner.ts');
+/** The port the in-namespace forwarder listens on: the namespace is the child's alone. */
+const NAMESPACE_PROXY_PORT = 3128;
+
+const require = createRequire(import.meta.url);
+
+/** The directory of an installed package, symlinks resolved (the permission model sees real paths). */
+function packageDir(name: string, from = require): string {
+  let dir = dirname(from.resolve(name));
+  while (!existsSync(join(dir, 'package.json'))) dir = dirname(dir);
+  return realpathSync(dir);
+}
+
+/** Everything the runner itself reads: itself, the MCP server SDK and zod, the plugin SDK. */
+function runnerReads(): { paths: string[]; pluginSdk: string } {
+  const coreSrc = dirname(realpathSync(fileURLToPath(import.meta.resolve('@parley/core'))));
+  const pluginSdk = join(coreSrc, 'plugins', 'plugin-sdk.ts');
+  const sdk = packageDir('@modelcontextprotocol/server');
+  const sdkRequire = createRequire(join(sdk, 'package.json'));
+  return {
+    pluginSdk,
+    paths: [
+      realpathSync(join(here, 'child')),
+      sdk,
+      packageDir('@modelcontextprotocol/core', sdkRequire),
+      packageDir('zod'),
+      pluginSdk,
+      join(coreSrc, 'plugins', 'define-plugin.ts'),
+      join(coreSrc, 'tools', 'define-tool.ts'),
+    ],
+  };
+}
+
+export type NetworkIsolation = 'namespace' | 'proxy-only';
+
+let namespaceProbe: string[] | null | undefined;
+/**
+ * The `unshare` arguments that give a process its own network namespace here, or null: as root
+ * `unshare -n`, otherwise `unshare -r -n` where user namespaces are allowed. Probed once.
+ */
+export function namespaceCommand(): string[] | null {
+  if (namespaceProbe !== undefined) return namespaceProbe;
+  namespaceProbe = null;
+  if (process.platform !== 'linux') return null;
+  const ip = ['/usr/sbin/ip', '/sbin/ip', '/usr/bin/ip', '/bin/ip'].find((p) => existsSync(p));
+  if (!ip) return null;
+  for (const flags of [['-n'], ['-r', '-n']]) {
+    const probe = spawnSync('unshare', [...flags, ip, 'link', 'set', 'lo', 'up'], {
+      stdio: 'ignore',
+      timeout: 5_000,
+    });
+    if (probe.status === 0) {
+      namespaceProbe = [
+        'unshare',
+        ...flags,
+        '/bin/sh',
+        '-c',
+        `${ip} link set lo up && exec "$0" "$@"`,
+      ];
+      break;
+    }
+  }
+  return namespaceProbe;
+}
+
+export interface LaunchOptions {
+  /** The plugin's directory (absolute): the only place it may read, and write if allowed. */
+  dir: string;
+  /** The plugin's entry module, inside `dir`. */
+  entry: string;
+  /** Declared secret names with their values (only these reach the child's environment). */
+  secrets: Record<string, string>;
+  /** Allow writes to the plugin's directory (default: no writes anywhere). */
+  writeDir: boolean;
+  /** The egress proxy: its loopback URL and, for a namespace, its Unix socket. */
+  proxyUrl: string;
+  proxySocket?: string;
+  network: NetworkIsolation;
+}
+
+export interface Launch {
+  command: string;
+  args: string[];
+  env: Record<string, string>;
+}
+
+export function buildLaunch(options: LaunchOptions): Launch {
+  const { paths, pluginSdk } = runnerReads();
+  const dir = realpathSync(options.dir);
+  const entry = realpathSync(options.entry);
+  const inNamespace = options.network === 'namespace' && options.proxySocket !== undefined;
+  const proxy = inNamespace ? `http://127.0.0.1:${NAMESPACE_PROXY_PORT}` : options.proxyUrl;
+  const nodeArgs = [
+    '--permission',
+    ...[dir, ...paths].map((path) => `--allow-fs-read=${path}`),
+    ...(options.writeDir ? [`--allow-fs-write=${dir}`] : []),
+    '--disable-warning=ExperimentalWarning',
+    RUNNER,
+    JSON.stringify({
+      dir,
+      entry,
+      pluginSdk,
+      secrets: Object.keys(options.secrets),
+      ...(inNamespace
+        ? { forward: { socketPath: options.proxySocket, port: NAMESPACE_PROXY_PORT } }
+        : {}),
+    }),
+  ];
+  const env: Record<string, string> = {
+    ...options.secrets,
+    NODE_USE_ENV_PROXY: '1',
+    HTTP_PROXY: proxy,
+    HTTPS_PROXY: proxy,
+    http_proxy: proxy,
+    https_proxy: proxy,
+    NO_PROXY: '',
+    no_proxy: '',
+  };
+  if (inNamespace) {
+    const [command, ...prefix] = namespaceCommand()!;
+    return { command: command!, args: [...prefix, process.execPath, ...nodeArgs], env };
+  }
+  return { command: process.execPath, args: nodeArgs, env };
+}

@@ -1,0 +1,165 @@
+import { once } from 'node:events';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ToolTimeoutError } from '@parley/core';
+import {
+  namespaceCommand,
+  PluginCrashedError,
+  type SandboxAuditEvent,
+  type SandboxedPlugin,
+  startSandboxedPlugin,
+} from '@parley/sandbox';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+
+const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
+
+let weather: Server;
+let weatherUrl: string;
+let seenAuthorization: string | undefined;
+const outsideDir = mkdtempSync(join(tmpdir(), 'parley-outside-'));
+const outsideFile = join(outsideDir, 'private.txt');
+writeFileSync(outsideFile, 'not for plugins');
+
+beforeAll(async () => {
+  weather = createServer((req, res) => {
+    seenAuthorization = req.headers.authorization;
+    res.setHeader('content-type', 'application/json');
+    res.end(JSON.stringify({ city: 'Lisbon', temperatureC: 21 }));
+  });
+  weather.listen(0, '127.0.0.1');
+  await once(weather, 'listening');
+  const address = weather.address() as { port: number };
+  weatherUrl = `http://127.0.0.1:${address.port}/now`;
+  process.env.PARLEY_SANDBOX_CANARY = 'canary-value-from-the-parent';
+});
+afterAll(() => {
+  weather.close();
+  delete process.env.PARLEY_SANDBOX_CANARY;
+});
+
+const running: SandboxedPlugin[] = [];
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((sandbox) => sandbox.stop()));
+});
+
+async function probePlugin(network: 'auto' | 'proxy-only', audits: SandboxAuditEvent[]) {
+  const sandbox = await startSandboxedPlugin({
+    dir: fixture('probe-plugin'),
+    entry: 'index.ts',
+    permissions: { secrets: ['WEATHER_KEY'], network: [new URL(weatherUrl).host] },
+    secrets: { WEATHER_KEY: 'wk-secret-123', UNDECLARED_KEY: 'never-sent' },
+    onAudit: (event) => audits.push(event),
+    network,
+  });
+  running.push(sandbox);
+  return sandbox;
+}
+
+const modes = namespaceCommand() ? (['auto', 'proxy-only'] as const) : (['proxy-only'] as const);
+
+describe.each(modes)('a sandboxed community plugin (network: %s)', (network) => {
+  it('reads its declared secret and reaches its declared host', async () => {
+    const audits: SandboxAuditEvent[] = [];
+    const sandbox = await probePlugin(network, audits);
+    expect(sandbox.network).toBe(network === 'auto' ? 'namespace' : 'proxy-only');
+    expect(sandbox.manifest).toMatchObject({ name: '@fixtures/plugin-probe', contract: 1 });
+    expect(sandbox.tools.map((t) => t.name).sort()).toEqual(['probe', 'weather']);
+
+    const result = await sandbox.call('weather', { url: weatherUrl }, { toolCallId: 'call_1' });
+    expect(result).toEqual({ status: 200, body: { city: 'Lisbon', temperatureC: 21 } });
+    expect(seenAuthorization).toBe('Bearer wk-secret-123');
+    expect(audits).toContainEqual(
+      expect.objectContaining({
+        action: 'plugin.secret_read',
+        resource: 'WEATHER_KEY',
+        plugin: '@fixtures/plugin-probe',
+        toolCallId: 'call_1',
+      }),
+    );
+    expect(audits).toContainEqual(
+      expect.objectContaining({
+        action: 'plugin.network_request',
+        kind: 'network',
+        resource: new URL(weatherUrl).host,
+      }),
+    );
+    expect(audits.filter((a) => a.action === 'plugin.permission_denied')).toEqual([]);
+  });
+
+  it('is denied an undeclared env var, a file outside its directory, an undeclared host and raw sockets, each audited', async () => {
+    const audits: SandboxAuditEvent[] = [];
+    const sandbox = await probePlugin(network, audits);
+    const result = (await sandbox.call('probe', {
+      env: 'PARLEY_SANDBOX_CANARY',
+      file: outsideFile,
+      url: 'http://undeclared.example.test/steal',
+    })) as Record<string, { ok: boolean; error?: string } | string | null>;
+
+    expect(result.env).toBeNull();
+    expect(result.file).toEqual({ ok: false, error: 'ERR_ACCESS_DENIED' });
+    expect(result.fetch).toMatchObject({ ok: false });
+    expect(result.socket).toEqual({ ok: false, error: 'ERR_ACCESS_DENIED' });
+    expect(result.builtin).toEqual({ ok: false, error: 'ERR_ACCESS_DENIED' });
+
+    const denied = audits.filter((a) => a.action === 'plugin.permission_denied');
+    expect(denied).toContainEqual(
+      expect.objectContaining({ kind: 'env', resource: 'PARLEY_SANDBOX_CANARY' }),
+    );
+    expect(denied).toContainEqual(
+      expect.objectContaining({ kind: 'fs', resource: `FileSystemRead:${outsideFile}` }),
+    );
+    expect(denied).toContainEqual(
+      expect.objectContaining({ kind: 'network', resource: 'undeclared.example.test:80' }),
+    );
+    expect(denied).toContainEqual(
+      expect.objectContaining({ kind: 'module', resource: 'node:net' }),
+    );
+    for (const event of denied) expect(event.plugin).toBe('@fixtures/plugin-probe');
+  });
+});
+
+describe('a plugin process that crashes or hangs', () => {
+  it('fails that call with a typed error, restarts, and answers the next call', async () => {
+    const sandbox = await startSandboxedPlugin({
+      dir: fixture('flaky-plugin'),
+      entry: 'index.ts',
+      permissions: {},
+      timeouts: { callMs: 1_500 },
+    });
+    running.push(sandbox);
+    const first = (await sandbox.call('ok', {})) as { pid: number };
+
+    const crash = await sandbox.call('crash', {}).catch((error: unknown) => error);
+    expect(crash).toBeInstanceOf(PluginCrashedError);
+    expect(crash).toMatchObject({ code: 'plugin.crashed', plugin: '@fixtures/plugin-flaky' });
+    const second = (await sandbox.call('ok', {})) as { pid: number };
+    expect(second.pid).not.toBe(first.pid);
+
+    const hang = await sandbox.call('hang', {}).catch((error: unknown) => error);
+    expect(hang).toBeInstanceOf(ToolTimeoutError);
+    expect(hang).toMatchObject({ code: 'tool.timeout' });
+    const third = (await sandbox.call('ok', {})) as { pid: number };
+    expect(third.pid).not.toBe(second.pid);
+    expect(sandbox.restarts).toBe(2);
+  });
+
+  it('refuses an entry outside the plugin directory and a reserved secret name', async () => {
+    await expect(
+      startSandboxedPlugin({
+        dir: fixture('flaky-plugin'),
+        entry: '../probe-plugin/index.ts',
+        permissions: {},
+      }),
+    ).rejects.toMatchObject({ code: 'plugin.start_failed' });
+    await expect(
+      startSandboxedPlugin({
+        dir: fixture('flaky-plugin'),
+        entry: 'index.ts',
+        permissions: { secrets: ['NODE_OPTIONS'] },
+      }),
+    ).rejects.toMatchObject({ code: 'plugin.start_failed' });
+  });
+});
