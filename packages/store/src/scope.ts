@@ -53,6 +53,13 @@ export const STORE_AUDIT_ACTIONS = [
   'agent.deploy',
   'agent.delete',
   'signal.acknowledge',
+  'trust.page_update',
+  'trust.publish',
+  'trust.unpublish',
+  'trust.partner_update',
+  'trust.partner_delete',
+  'trust.status_post',
+  'support.policy_update',
 ] as const;
 export type StoreAuditAction = (typeof STORE_AUDIT_ACTIONS)[number];
 

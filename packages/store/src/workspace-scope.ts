@@ -6,6 +6,8 @@ import { conversationsRepository, messagesRepository } from './repositories/conv
 import { memoriesRepository } from './repositories/memories.ts';
 import { runsRepository } from './repositories/runs.ts';
 import { secretsRepository } from './repositories/secrets.ts';
+import { supportRepository } from './repositories/support.ts';
+import { trustRepository } from './repositories/trust.ts';
 import {
   invitationsRepository,
   membersRepository,
@@ -53,6 +55,8 @@ export function createWorkspaceScope(ctx: ScopeContext) {
     memories: guard(ctx, memoriesRepository(ctx)),
     audit: guard(ctx, auditRepository(ctx)),
     securitySignals: guard(ctx, securitySignalsRepository(ctx)),
+    trust: guard(ctx, trustRepository(ctx)),
+    support: guard(ctx, supportRepository(ctx)),
   };
 }
 

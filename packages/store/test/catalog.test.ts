@@ -24,17 +24,26 @@ const WORKSPACE_TABLES = [
   'runs',
   'secrets',
   'security_signals',
+  'support_sla_policies',
+  'support_ticket_events',
+  'support_tickets',
+  'trust_page_versions',
+  'trust_pages',
+  'trust_partners',
+  'trust_status_updates',
   'workspace_keys',
 ];
 const SYSTEM_TABLES = ['product_events', 'sessions', 'users'];
 
-/** Reviewed cross-workspace paths (drizzle/0001_security.sql). Adding one is a security review. */
+/** Reviewed cross-workspace paths (drizzle/0001_security.sql, 0004_trust.sql). Adding one is a security review. */
 const DEFINER_FUNCTIONS = [
   'parley_data_keys_by_master_version',
   'parley_find_api_token',
   'parley_find_invitation',
+  'parley_find_published_trust_page',
   'parley_list_instance_signals',
   'parley_record_instance_signal',
+  'parley_support_workspaces',
   'parley_user_workspaces',
 ];
 

@@ -14,7 +14,10 @@ import { schema } from '../src/internal.ts';
 
 // docs/identity.md is the identity RFC people build on; these tests keep it equal to the code.
 const doc = readFileSync(new URL('../../../docs/identity.md', import.meta.url), 'utf8');
-const security = readFileSync(new URL('../drizzle/0001_security.sql', import.meta.url), 'utf8');
+// Every migration that defines SECURITY DEFINER functions.
+const security = ['0001_security.sql', '0004_trust.sql']
+  .map((file) => readFileSync(new URL(`../drizzle/${file}`, import.meta.url), 'utf8'))
+  .join('\n');
 
 function tableRow(first: string): string[] | undefined {
   const line = doc.split('\n').find((l) => l.startsWith(`| \`${first}\` |`));

@@ -4,4 +4,5 @@ export { appRole, ownerRole } from './columns.ts';
 export * from './identity.ts';
 export * from './memories.ts';
 export * from './runs.ts';
+export * from './trust.ts';
 export * from './vault.ts';

@@ -3,6 +3,7 @@ import type { SystemDeps } from './deps.ts';
 import { productEventsSystem } from './product-events.ts';
 import { sessionsSystem } from './sessions.ts';
 import { instanceSignalsSystem } from './signals.ts';
+import { trustSystem } from './trust.ts';
 import { usersSystem } from './users.ts';
 import { vaultSystem } from './vault-admin.ts';
 import { workspacesSystem } from './workspaces.ts';
@@ -26,6 +27,8 @@ export function createSystemSurface(deps: SystemDeps) {
     productEvents: productEventsSystem(deps),
     securitySignals: instanceSignalsSystem(deps),
     vault: vaultSystem(deps),
+    /** Public trust pages by slug; workspaces with support tickets (the SLA scheduler). */
+    trust: trustSystem(deps),
   };
 }
 

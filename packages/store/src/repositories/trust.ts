@@ -1,0 +1,343 @@
+import { and, desc, eq, sql } from 'drizzle-orm';
+import { z } from 'zod';
+import {
+  PARTNER_STATUSES,
+  type TrustPageContent,
+  trustPages,
+  trustPageVersions,
+  trustPartners,
+  trustStatusUpdates,
+} from '../schema/index.ts';
+import type { ScopeContext } from '../scope.ts';
+import { limitSchema, parse, parseId, text } from '../validation.ts';
+import { notFound } from './common.ts';
+
+export type TrustPartner = typeof trustPartners.$inferSelect;
+export type TrustStatusUpdate = typeof trustStatusUpdates.$inferSelect;
+export type TrustPageVersion = typeof trustPageVersions.$inferSelect;
+export type PartnerStatus = (typeof PARTNER_STATUSES)[number];
+export type { TrustPageContent };
+
+/** The page as the owner sees it: publication state plus the current version's content. */
+export interface TrustPage {
+  slug: string | null;
+  publishedAt: Date | null;
+  /** 0 before the first edit (the content is then empty). */
+  version: number;
+  content: TrustPageContent;
+  /** When the current version was written (the page's "last updated"). */
+  updatedAt: Date | null;
+}
+
+export const EMPTY_TRUST_CONTENT: TrustPageContent = {
+  title: '',
+  officialDomains: [],
+  handles: [],
+  canonicalMigrationLink: null,
+  canonicalLinks: [],
+  statements: [],
+  brandTokens: [],
+  blocklist: [],
+};
+
+/** A hostname (`example.org`, `xn--bcher-kva.example`), lower-case, no scheme or path. */
+const domain = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .min(1)
+  .max(253)
+  .regex(
+    /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}$/,
+    'must be a domain name such as example.org (no scheme, no path)',
+  );
+/** An absolute https URL (the canonical links are what users are told to trust). */
+const httpsUrl = z
+  .string()
+  .trim()
+  .max(2_000)
+  .refine((value) => {
+    try {
+      const u = new URL(value);
+      return u.protocol === 'https:' && u.username === '' && u.password === '';
+    } catch {
+      return false;
+    }
+  }, 'must be an absolute https:// URL without credentials');
+
+export const TrustPageContentSchema = z
+  .object({
+    title: text(200).default(''),
+    officialDomains: z.array(domain).max(100).default([]),
+    handles: z
+      .array(z.object({ platform: text(50, 1), handle: text(200, 1) }).strict())
+      .max(100)
+      .default([]),
+    canonicalMigrationLink: httpsUrl.nullable().default(null),
+    canonicalLinks: z.array(httpsUrl).max(50).default([]),
+    statements: z.array(text(1_000, 1)).max(50).default([]),
+    brandTokens: z
+      .array(
+        z
+          .string()
+          .trim()
+          .toLowerCase()
+          .min(2)
+          .max(63)
+          .regex(/^[\p{L}\p{N}-]+$/u, 'must be one word'),
+      )
+      .max(100)
+      .default([]),
+    blocklist: z.array(domain).max(10_000).default([]),
+  })
+  .strict();
+
+export const SlugSchema = z
+  .string()
+  .regex(
+    /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/,
+    'must be 1–63 lower-case letters, digits or dashes, not starting or ending with a dash',
+  );
+
+const PartnerInputSchema = z
+  .object({
+    name: text(200, 1),
+    kind: text(50, 1).default('exchange'),
+    migrationStatus: z.enum(PARTNER_STATUSES),
+    /** YYYY-MM-DD. */
+    lastVerifiedOn: z.iso.date().nullable().default(null),
+    note: text(1_000).nullable().default(null),
+  })
+  .strict();
+
+function actorLabel(ctx: ScopeContext): string {
+  const actor = ctx.options.actor ?? { type: 'system' as const };
+  return actor.id ? `${actor.type}:${actor.id}` : actor.type;
+}
+
+export function trustRepository(ctx: ScopeContext) {
+  async function pageRow() {
+    const [row] = await ctx.tx
+      .select()
+      .from(trustPages)
+      .where(eq(trustPages.workspaceId, ctx.workspaceId));
+    return row;
+  }
+
+  /** The page row, created (unpublished, no slug, version 0) on first use. */
+  async function ensurePageRow() {
+    const existing = await pageRow();
+    if (existing) return existing;
+    const [row] = await ctx.tx
+      .insert(trustPages)
+      .values({ workspaceId: ctx.workspaceId })
+      .onConflictDoNothing()
+      .returning();
+    return row ?? (await pageRow())!;
+  }
+
+  async function current(): Promise<TrustPage> {
+    const row = await pageRow();
+    if (!row || row.currentVersion === 0) {
+      return {
+        slug: row?.slug ?? null,
+        publishedAt: row?.publishedAt ?? null,
+        version: 0,
+        content: { ...EMPTY_TRUST_CONTENT },
+        updatedAt: null,
+      };
+    }
+    const [version] = await ctx.tx
+      .select()
+      .from(trustPageVersions)
+      .where(
+        and(
+          eq(trustPageVersions.workspaceId, ctx.workspaceId),
+          eq(trustPageVersions.version, row.currentVersion),
+        ),
+      );
+    return {
+      slug: row.slug,
+      publishedAt: row.publishedAt,
+      version: row.currentVersion,
+      content: { ...EMPTY_TRUST_CONTENT, ...version!.content },
+      updatedAt: version!.createdAt,
+    };
+  }
+
+  return {
+    /** The current page (version 0 with empty content before the first edit). */
+    getPage: current,
+
+    /** Writes the content as a new version (every edit is one) and audits it. */
+    async updatePage(input: { content: unknown; note?: string }): Promise<TrustPage> {
+      const content = parse(TrustPageContentSchema, input.content, 'trust page');
+      const note = parse(text(1_000).optional(), input.note, 'note');
+      const row = await ensurePageRow();
+      // Serialise concurrent edits of one workspace's page: each gets its own number.
+      await ctx.tx.execute(
+        sql`select 1 from ${trustPages} where ${trustPages.id} = ${row.id} for update`,
+      );
+      const [{ next } = { next: 1 }] = await ctx.tx
+        .select({ next: sql<number>`coalesce(max(${trustPageVersions.version}), 0)::int + 1` })
+        .from(trustPageVersions)
+        .where(eq(trustPageVersions.workspaceId, ctx.workspaceId));
+      await ctx.tx.insert(trustPageVersions).values({
+        workspaceId: ctx.workspaceId,
+        version: next,
+        content,
+        editedBy: actorLabel(ctx),
+        note: note ?? null,
+      });
+      await ctx.tx
+        .update(trustPages)
+        .set({ currentVersion: next, updatedAt: sql`now()` })
+        .where(eq(trustPages.id, row.id));
+      await ctx.audit({
+        action: 'trust.page_update',
+        targetType: 'trust_page',
+        targetId: String(next),
+        metadata: {
+          version: next,
+          canonicalMigrationLink: content.canonicalMigrationLink,
+          officialDomains: content.officialDomains.length,
+          blocklist: content.blocklist.length,
+        },
+      });
+      return current();
+    },
+
+    /** Every version, newest first. */
+    async listVersions(options: { limit?: number } = {}): Promise<TrustPageVersion[]> {
+      const limit = parse(limitSchema.default(100), options.limit, 'limit');
+      return ctx.tx
+        .select()
+        .from(trustPageVersions)
+        .where(eq(trustPageVersions.workspaceId, ctx.workspaceId))
+        .orderBy(desc(trustPageVersions.version))
+        .limit(limit);
+    },
+
+    /**
+     * Publishes the page at /trust/<slug> (a slug is needed the first time) or takes it down.
+     * A slug another workspace uses is a conflict.
+     */
+    async setPublication(input: { published: boolean; slug?: string }): Promise<TrustPage> {
+      const value = parse(
+        z.object({ published: z.boolean(), slug: SlugSchema.optional() }).strict(),
+        input,
+        'publication',
+      );
+      const row = await ensurePageRow();
+      const slug = value.slug ?? row.slug;
+      if (value.published && !slug) {
+        parse(SlugSchema, undefined, 'slug (needed to publish the page the first time)');
+      }
+      await ctx.tx
+        .update(trustPages)
+        .set({
+          slug: slug ?? null,
+          publishedAt: value.published ? (row.publishedAt ?? sql`now()`) : null,
+          updatedAt: sql`now()`,
+        })
+        .where(eq(trustPages.id, row.id));
+      await ctx.audit({
+        action: value.published ? 'trust.publish' : 'trust.unpublish',
+        targetType: 'trust_page',
+        ...(slug ? { targetId: slug } : {}),
+        metadata: { slug: slug ?? null, previousSlug: row.slug },
+      });
+      return current();
+    },
+
+    async listPartners(): Promise<TrustPartner[]> {
+      return ctx.tx
+        .select()
+        .from(trustPartners)
+        .where(eq(trustPartners.workspaceId, ctx.workspaceId))
+        .orderBy(sql`lower(${trustPartners.name})`);
+    },
+
+    /** Adds a partner or replaces the row with the same name (case-insensitive). */
+    async upsertPartner(input: z.input<typeof PartnerInputSchema>): Promise<TrustPartner> {
+      const v = parse(PartnerInputSchema, input, 'partner');
+      const sameName = and(
+        eq(trustPartners.workspaceId, ctx.workspaceId),
+        sql`lower(${trustPartners.name}) = lower(${v.name})`,
+      );
+      const [existing] = await ctx.tx.select().from(trustPartners).where(sameName).for('update');
+      const [row] = existing
+        ? await ctx.tx
+            .update(trustPartners)
+            .set({ ...v, updatedAt: sql`now()` })
+            .where(eq(trustPartners.id, existing.id))
+            .returning()
+        : await ctx.tx
+            .insert(trustPartners)
+            .values({ workspaceId: ctx.workspaceId, ...v })
+            .returning();
+      await ctx.audit({
+        action: 'trust.partner_update',
+        targetType: 'trust_partner',
+        targetId: row!.id,
+        metadata: {
+          name: v.name,
+          migrationStatus: v.migrationStatus,
+          lastVerifiedOn: v.lastVerifiedOn,
+        },
+      });
+      return row!;
+    },
+
+    async deletePartner(partnerId: string): Promise<void> {
+      const id = parseId(partnerId, 'partner id');
+      const rows = await ctx.tx
+        .delete(trustPartners)
+        .where(and(eq(trustPartners.workspaceId, ctx.workspaceId), eq(trustPartners.id, id)))
+        .returning({ name: trustPartners.name });
+      if (rows.length === 0) throw notFound('partner', id);
+      await ctx.audit({
+        action: 'trust.partner_delete',
+        targetType: 'trust_partner',
+        targetId: id,
+        metadata: { name: rows[0]!.name },
+      });
+    },
+
+    /** A dated status update; `postedAt` defaults to now (the server passes its clock). */
+    async postStatus(input: { body: string; postedAt?: Date }): Promise<TrustStatusUpdate> {
+      const v = parse(
+        z.object({ body: text(10_000, 1), postedAt: z.date().optional() }).strict(),
+        input,
+        'status update',
+      );
+      const [row] = await ctx.tx
+        .insert(trustStatusUpdates)
+        .values({
+          workspaceId: ctx.workspaceId,
+          body: v.body,
+          postedBy: actorLabel(ctx),
+          ...(v.postedAt ? { postedAt: v.postedAt } : {}),
+        })
+        .returning();
+      await ctx.audit({
+        action: 'trust.status_post',
+        targetType: 'trust_status_update',
+        targetId: row!.id,
+        metadata: { postedAt: row!.postedAt.toISOString(), length: v.body.length },
+      });
+      return row!;
+    },
+
+    /** Newest first. */
+    async listStatus(options: { limit?: number } = {}): Promise<TrustStatusUpdate[]> {
+      const limit = parse(limitSchema.default(20), options.limit, 'limit');
+      return ctx.tx
+        .select()
+        .from(trustStatusUpdates)
+        .where(eq(trustStatusUpdates.workspaceId, ctx.workspaceId))
+        .orderBy(desc(trustStatusUpdates.postedAt), desc(trustStatusUpdates.id))
+        .limit(limit);
+    },
+  };
+}
