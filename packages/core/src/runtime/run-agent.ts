@@ -25,6 +25,7 @@ import { toModelTool, validateToolArgs } from '../tools/define-tool.ts';
 import type { ApprovalGate } from './approvals.ts';
 import { inputText, systemPrompt, trimHistory, userMessage } from './context.ts';
 import { executeTool, type ToolOutcome } from './execute-tool.ts';
+import { applyReplacements, type GuardSignal, type InboundGuard } from './inbound-guard.ts';
 import { createRunMemory } from './run-memory.ts';
 import type { RunOutcome, RunStore } from './run-store.ts';
 
@@ -43,6 +44,10 @@ export interface RunCapabilities {
   /** Monotonic clock in ms (default performance.now). */
   now?: () => number;
   newId?: (prefix: string) => string;
+  /** Checks the user's message before the model sees it (the scam-link guard). */
+  inboundGuard?: InboundGuard;
+  /** Stores a security signal a guard raised (the server writes it to the workspace's signals). */
+  recordSignal?: (signal: GuardSignal) => Promise<void> | void;
 }
 
 export interface RunRequest {
@@ -203,6 +208,14 @@ export async function* runAgent(
     }
 
     const provided: string[] = [];
+    // The model sees the guarded message (flagged links replaced); the store keeps the original.
+    let modelInput = input;
+    if (capabilities.inboundGuard) {
+      const guarded = await capabilities.inboundGuard.inspect({ text: plainInput, agent, signal });
+      for (const raised of guarded.signals) await capabilities.recordSignal?.(raised);
+      if (guarded.instruction) provided.push(guarded.instruction);
+      modelInput = userMessage(applyReplacements(request.input, guarded.replacements));
+    }
     for (const provider of resolved.contextProviders) {
       const text = await provider.provide({ agent, input: plainInput, signal });
       if (text) provided.push(text);
@@ -210,8 +223,8 @@ export async function* runAgent(
     const system = systemPrompt(agent, provided, recalled);
     const messages: ModelMessage[] = [
       { role: 'system', content: system },
-      ...trimHistory(agent, system, history, input),
-      input,
+      ...trimHistory(agent, system, history, modelInput),
+      modelInput,
     ];
 
     let finishReason: FinishReason | undefined;

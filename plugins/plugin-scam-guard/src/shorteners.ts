@@ -1,0 +1,37 @@
+/**
+ * Link shorteners hide their target, and the guard never follows a link to find it: a
+ * shortened link is at least a warning. Registrable domains of widely used public shorteners.
+ */
+export const SHORTENERS: ReadonlySet<string> = new Set([
+  'bit.ly',
+  'bitly.com',
+  'tinyurl.com',
+  't.co',
+  'goo.gl',
+  'ow.ly',
+  'is.gd',
+  'v.gd',
+  'buff.ly',
+  'rebrand.ly',
+  'cutt.ly',
+  'shorturl.at',
+  'tiny.cc',
+  'rb.gy',
+  's.id',
+  't.ly',
+  'bl.ink',
+  'lnkd.in',
+  'trib.al',
+  'soo.gd',
+  'shorte.st',
+  'adf.ly',
+  'clck.ru',
+  'u.to',
+  'qr.ae',
+  'linktr.ee',
+  'x.gd',
+  'tiny.one',
+  'gg.gg',
+  'urlz.fr',
+  '2u.pm',
+]);
