@@ -10,6 +10,8 @@ export {
   type AgentDefinitionInput,
   AgentDefinitionSchema,
   defineAgent,
+  type McpServerRef,
+  McpServerRefSchema,
   type MemorySettings,
   type ModelRef,
   ModelRefSchema,
@@ -69,6 +71,12 @@ export {
   type ApprovalGate,
   createApprovalGate,
 } from './runtime/approvals.ts';
+export {
+  applyReplacements,
+  type GuardSignal,
+  type InboundGuard,
+  type InboundGuardResult,
+} from './runtime/inbound-guard.ts';
 export {
   type RunAbortReason,
   type RunCapabilities,
