@@ -10,8 +10,6 @@ export {
   type AgentDefinitionInput,
   AgentDefinitionSchema,
   defineAgent,
-  type McpServerRef,
-  McpServerRefSchema,
   type MemorySettings,
   type ModelRef,
   ModelRefSchema,
