@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import {
   type AgentDefinition,
   AgentDefinitionError,
@@ -23,6 +24,7 @@ import type { Detector } from '../detect/detector.ts';
 import { HttpProblem, notFound } from '../http/problem.ts';
 import type { Metrics } from '../metrics/metrics.ts';
 import { createEventLog } from './event-log.ts';
+import { inboundGuardCapabilities } from './inbound-guard.ts';
 import { LiveRun } from './live-run.ts';
 import { checkModelHosts, modelFactory, modelSecrets } from './models.ts';
 import { hostForAgent, refuseDisabledPlugins } from './plugin-catalog.ts';
@@ -180,97 +182,97 @@ export function createRunManager(options: RunManagerOptions) {
       });
     const { workspaceId, principal, body, scope } = input;
     const userId = userIdOf(principal);
-    /** Plugins read secrets on behalf of the run, whose id exists once its row does. */
-    const runIdOf = { value: '' };
-    const prepared = await store.withWorkspace(
-      workspaceId,
-      async (ws) => {
-        const agent = await findAgent(ws, input.agent);
-        if (!agent) throw notFound('Agent');
-        if (agent.archivedAt)
-          throw new HttpProblem(
-            'resource.conflict',
-            `Agent ${agent.name} is archived: unarchive it to run it.`,
-          );
-        // A version number, "draft", or by default the deployed version (the draft before any deploy).
-        const version =
-          body.version === 'draft' ? null : await ws.agents.getVersion(agent.id, body.version);
-        if (body.version !== undefined && body.version !== 'draft' && !version)
-          throw notFound(`Version ${body.version} of ${agent.name}`);
-        const source = version ? version.definition : agent.draft;
-        if (!source) {
-          throw new HttpProblem(
-            'agent.not_deployed',
-            body.version === 'draft'
-              ? `Agent ${agent.name} has no draft.`
-              : `Agent ${agent.name} has no deployed version or draft: deploy one first.`,
-          );
-        }
-        const validation = validateAgentValue(source);
-        if (!validation.ok) throw new AgentDefinitionError(validation.issues);
-        const definition = validation.definition;
-        checkModelHosts(definition, options.modelHosts);
-        // The agent's plugins load before anything is written: a missing one is a 422.
-        const plugins = pluginHost(definition, workspaceId, runIdOf, scope);
-        plugins.resolve(definition);
-        let conversationId = body.conversationId;
-        const newConversation = !conversationId;
-        if (conversationId) {
-          const conversation = await ws.conversations.get(conversationId);
-          if (!conversation || conversation.agentId !== agent.id) throw notFound('Conversation');
-        } else {
-          const conversation = await ws.conversations.create({
-            agentId: agent.id,
-            title: titleOf(body.input),
-            ...(body.userId ? { userId: body.userId } : {}),
-            ...(userId ? { createdBy: userId } : {}),
-          });
-          conversationId = conversation.id;
-        }
-        const keys = new Map<string, string>();
-        let decrypted = 0;
-        for (const name of modelSecrets(definition)) {
-          const cached = modelKeys.get(workspaceId, name);
-          if (cached !== undefined) keys.set(name, cached);
-          else if (await ws.secrets.get(name)) {
-            const value = await ws.secrets.reveal(name, { purpose: 'model' });
-            modelKeys.set(workspaceId, name, value);
-            keys.set(name, value);
-            decrypted++;
-          }
-        }
-        const models = modelFactory(definition, keys); // throws when a key is missing
-        const first =
-          !workspacesWithRuns.has(workspaceId) && (await ws.runs.list({ limit: 1 })).length === 0;
-        workspacesWithRuns.add(workspaceId);
-        const run = await ws.runs.create({
+    // Ids are chosen here, so the model call can start while the rows are being written.
+    const runId = randomUUID();
+    // Reads only, in the workspace's next group-commit round with every other run's work.
+    const found = await batcher.run(workspaceId, async (ws) => {
+      const agent = await findAgent(ws, input.agent);
+      if (!agent) throw notFound('Agent');
+      if (agent.archivedAt)
+        throw new HttpProblem(
+          'resource.conflict',
+          `Agent ${agent.name} is archived: unarchive it to run it.`,
+        );
+      // A version number, "draft", or by default the deployed version (the draft before any deploy).
+      const version =
+        body.version === 'draft' ? null : await ws.agents.getVersion(agent.id, body.version);
+      if (body.version !== undefined && body.version !== 'draft' && !version)
+        throw notFound(`Version ${body.version} of ${agent.name}`);
+      if (body.conversationId) {
+        const conversation = await ws.conversations.get(body.conversationId);
+        if (!conversation || conversation.agentId !== agent.id) throw notFound('Conversation');
+      }
+      const first =
+        !workspacesWithRuns.has(workspaceId) && (await ws.runs.list({ limit: 1 })).length === 0;
+      return { agent, version, first };
+    });
+    const { agent, version } = found;
+    const source = version ? version.definition : agent.draft;
+    if (!source) {
+      throw new HttpProblem(
+        'agent.not_deployed',
+        body.version === 'draft'
+          ? `Agent ${agent.name} has no draft.`
+          : `Agent ${agent.name} has no deployed version or draft: deploy one first.`,
+      );
+    }
+    const validation = validateAgentValue(source);
+    if (!validation.ok) throw new AgentDefinitionError(validation.issues);
+    const definition = validation.definition;
+    checkModelHosts(definition, options.modelHosts);
+    // The agent's plugins load before anything is written: a missing one is a 422.
+    const plugins = pluginHost(definition, workspaceId, { value: runId }, scope);
+    plugins.resolve(definition);
+    const keys = await modelKeysFor(workspaceId, definition, scope);
+    const models = modelFactory(definition, keys); // throws when a key is missing
+    workspacesWithRuns.add(workspaceId);
+
+    const newConversation = !body.conversationId;
+    const conversationId = body.conversationId ?? randomUUID();
+    // Queued before any of the run's own writes (the batcher keeps order): its events,
+    // messages and history reads come after these rows.
+    const created = batcher.run(workspaceId, async (ws) => {
+      if (newConversation)
+        await ws.conversations.create({
+          id: conversationId,
           agentId: agent.id,
-          ...(version ? { agentVersionId: version.id } : {}),
-          conversationId,
-          provider: definition.model.provider,
-          model: definition.model.model,
-          startedBy: startedByOf(principal),
+          title: titleOf(body.input),
+          ...(body.userId ? { userId: body.userId } : {}),
           ...(userId ? { createdBy: userId } : {}),
         });
-        return {
-          agent,
-          definition,
-          conversationId,
-          newConversation,
-          models,
-          keyValues: [...keys.values()],
-          decrypted,
-          first,
-          run,
-          plugins,
-        };
-      },
+      return ws.runs.create({
+        id: runId,
+        agentId: agent.id,
+        ...(version ? { agentVersionId: version.id } : {}),
+        conversationId,
+        provider: definition.model.provider,
+        model: definition.model.model,
+        startedBy: startedByOf(principal),
+        ...(userId ? { createdBy: userId } : {}),
+      });
+    });
+    const run = new LiveRun(runId, workspaceId, agent.id, conversationId);
+    live.set(run.id, run);
+    const execution = execute(run, {
+      definition,
+      models,
+      plugins,
+      body,
       scope,
-    );
-    for (let i = 0; i < prepared.decrypted; i++) detector.secretDecrypted(workspaceId, scope.ip);
-    const { definition, run: row, plugins } = prepared;
-    runIdOf.value = row.id;
-    if (prepared.first) {
+      newConversation,
+      keyValues: [...keys.values()],
+      created,
+    }).finally(() => executions.delete(execution));
+    executions.add(execution);
+    try {
+      await created;
+    } catch (error) {
+      // Nothing was stored: the model call stops and no one will ever see this run.
+      run.controller.abort({ reason: 'cancelled', by: 'server' } satisfies RunAbortReason);
+      live.delete(runId);
+      throw error;
+    }
+    if (found.first) {
       store.system.productEvents
         .record({
           name: 'first_run',
@@ -279,19 +281,40 @@ export function createRunManager(options: RunManagerOptions) {
         })
         .catch((error) => log.warn({ err: error }, 'could not record a product event'));
     }
-    const run = new LiveRun(row.id, workspaceId, prepared.agent.id, prepared.conversationId);
-    live.set(run.id, run);
-    const execution = execute(run, {
-      definition,
-      models: prepared.models,
-      plugins,
-      body,
-      scope,
-      newConversation: prepared.newConversation,
-      keyValues: prepared.keyValues,
-    }).finally(() => executions.delete(execution));
-    executions.add(execution);
     return run;
+  }
+
+  /** The model keys an agent names: from the 60 s cache, else decrypted (audited, with the caller). */
+  async function modelKeysFor(
+    workspaceId: string,
+    definition: AgentDefinition,
+    scope: ScopeOptions,
+  ): Promise<Map<string, string>> {
+    const keys = new Map<string, string>();
+    const missing: string[] = [];
+    for (const name of modelSecrets(definition)) {
+      const cached = modelKeys.get(workspaceId, name);
+      if (cached !== undefined) keys.set(name, cached);
+      else missing.push(name);
+    }
+    if (missing.length === 0) return keys;
+    const revealed = await store.withWorkspace(
+      workspaceId,
+      async (ws) => {
+        const values: [string, string][] = [];
+        for (const name of missing)
+          if (await ws.secrets.get(name))
+            values.push([name, await ws.secrets.reveal(name, { purpose: 'model' })]);
+        return values;
+      },
+      scope,
+    );
+    for (const [name, value] of revealed) {
+      modelKeys.set(workspaceId, name, value);
+      keys.set(name, value);
+      detector.secretDecrypted(workspaceId, scope.ip);
+    }
+    return keys;
   }
 
   async function execute(
@@ -305,6 +328,8 @@ export function createRunManager(options: RunManagerOptions) {
       newConversation: boolean;
       /** The model keys this run holds: never repeated in its events. */
       keyValues: string[];
+      /** Settles when the run's row (and a new conversation's) is stored. */
+      created: Promise<unknown>;
     },
   ) {
     const { workspaceId, runId } = { workspaceId: run.workspaceId, runId: run.id };
@@ -353,10 +378,19 @@ export function createRunManager(options: RunManagerOptions) {
         {
           models: ctx.models,
           store: storeRunPort(batcher, workspaceId, { newConversation: ctx.newConversation }),
-          memory: storeMemoryPort(store, workspaceId, ctx.scope),
+          memory: storeMemoryPort(store, workspaceId, ctx.scope, ctx.created),
           plugins: ctx.plugins,
           approvals: run.approvals,
           signal: run.controller.signal,
+          ...inboundGuardCapabilities(ctx.definition, {
+            store,
+            metrics,
+            log,
+            workspaceId,
+            runId,
+            agentId: run.agentId,
+            conversationId: run.conversationId,
+          }),
         },
       )) {
         emit(event);

@@ -59,9 +59,12 @@ export function storeMemoryPort(
   store: Store,
   workspaceId: string,
   options: ScopeOptions,
+  /** Settles when the run's conversation exists: a memory may point at it. */
+  conversationStored: Promise<unknown> = Promise.resolve(),
 ): MemoryStore {
   return {
     async write(entry) {
+      await conversationStored;
       const kind = scopeKind(entry.scope);
       const memory = await store.withWorkspace(
         workspaceId,

@@ -93,6 +93,8 @@ const NewMessagesSchema = z
   });
 
 const NewConversationSchema = z.object({
+  /** Chosen by the caller (the server starts the model call before the row is written). */
+  id: uuidSchema.optional(),
   agentId: uuidSchema,
   title: text(LIMITS.name).optional(),
   userId: text(LIMITS.name, 1).optional(),

@@ -19,6 +19,8 @@ export const RUN_STATUSES: readonly RunStatus[] = [
 ];
 
 const NewRunSchema = z.object({
+  /** Chosen by the caller (the server starts the model call before the row is written). */
+  id: uuidSchema.optional(),
   agentId: uuidSchema,
   agentVersionId: uuidSchema.optional(),
   conversationId: uuidSchema.optional(),
