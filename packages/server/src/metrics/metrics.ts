@@ -4,7 +4,7 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom
 /**
  * Prometheus metrics for one server (its own registry, so tests can run several): time to
  * first token and inter-chunk latency by provider and model, runs by outcome, tokens, cost,
- * HTTP latency, live runs and SSE clients, security signals.
+ * HTTP latency, live runs and SSE clients, security signals, scam-guard verdicts.
  */
 export function createMetrics() {
   const registry = new Registry();
@@ -74,12 +74,20 @@ export function createMetrics() {
     registers: [registry],
   });
 
+  const scamVerdicts = new Counter({
+    name: 'parley_scam_guard_verdicts_total',
+    help: 'Inbound messages the scam-link guard assessed, by verdict (allow, warn, block).',
+    labelNames: ['verdict'],
+    registers: [registry],
+  });
+
   return {
     registry,
     liveRuns,
     sseClients,
     http,
     signals,
+    scamVerdicts,
     /** Follows one run's events: per-step delta gaps, TTFT, usage and the outcome. */
     runObserver() {
       let labels = { provider: 'unknown', model: 'unknown' };

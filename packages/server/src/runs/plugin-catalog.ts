@@ -7,6 +7,7 @@ import {
 } from '@parley/core';
 import { basicsPlugin } from '@parley/plugin-basics';
 import { createHttpPlugin } from '@parley/plugin-http';
+import { createScamGuardPlugin, GuardConfigSchema } from '@parley/plugin-scam-guard';
 import { z } from 'zod';
 import { HttpProblem } from '../http/problem.ts';
 
@@ -31,6 +32,11 @@ export const PLUGIN_CATALOG: Readonly<Record<string, CatalogEntry>> = {
   '@parley/plugin-basics': { build: () => basicsPlugin, configurable: false },
   '@parley/plugin-http': {
     build: (config) => createHttpPlugin(HttpConfigSchema.parse(config)),
+    configurable: true,
+  },
+  // Its inbound guard is wired into runs by inbound-guard.ts, with the same config.
+  '@parley/plugin-scam-guard': {
+    build: (config) => createScamGuardPlugin(GuardConfigSchema.parse(config)),
     configurable: true,
   },
 };
