@@ -10,6 +10,8 @@ export {
   type AgentDefinitionInput,
   AgentDefinitionSchema,
   defineAgent,
+  type McpServerRef,
+  McpServerRefSchema,
   type MemorySettings,
   type ModelRef,
   ModelRefSchema,

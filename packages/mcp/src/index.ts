@@ -1,1 +1,9 @@
-export {};
+export { agentToolName, createAgentMcpServer, type ExposedAgent } from './agent-server.ts';
+export { checkMcpServers, type McpPolicy } from './mcp-policy.ts';
+export {
+  type ConnectMcpOptions,
+  connectMcpServers,
+  type McpConnections,
+  parleyToolName,
+} from './mcp-tools.ts';
+export { withTools } from './with-tools.ts';

@@ -54,6 +54,54 @@ export const PluginRefSchema = z
   .strict();
 export type PluginRef = z.infer<typeof PluginRefSchema>;
 
+const mcpToolName = z.string().min(1).max(128);
+
+/**
+ * An MCP server whose tools the agent may call: a local process speaking MCP on stdio, or a
+ * Streamable HTTP endpoint. Its tools reach the model as `<name>_<tool>`.
+ */
+export const McpServerRefSchema = z
+  .object({
+    /** Short and unique within the agent: it prefixes the server's tool names. */
+    name: z
+      .string()
+      .regex(
+        /^[a-z][a-z0-9-]{0,23}$/,
+        'use 1-24 lower-case letters, digits or "-", starting with a letter',
+      ),
+    transport: z.union([
+      z
+        .object({
+          stdio: z
+            .object({
+              command: z.string().min(1).max(500),
+              args: z.array(z.string().max(2_000)).max(50).default([]),
+              /** Environment variables set from workspace secrets: `{ GITHUB_TOKEN: GITHUB_PAT }`. */
+              secretEnv: z
+                .record(z.string().regex(/^[A-Z_][A-Z0-9_]*$/), z.string().min(1))
+                .default({}),
+            })
+            .strict(),
+        })
+        .strict(),
+      z
+        .object({
+          url: z.url({ protocol: /^https?$/ }),
+          /** A workspace secret sent as `Authorization: Bearer <value>`. */
+          bearerTokenSecret: z.string().min(1).optional(),
+        })
+        .strict(),
+    ]),
+    /** Only these of the server's tools (by their MCP name) are offered; all when omitted. */
+    allowTools: z.array(mcpToolName).max(200).optional(),
+    /** These tools (by MCP name), or `true` for all, wait for a person's approval before each call. */
+    requireApproval: z.union([z.boolean(), z.array(mcpToolName).max(200)]).default([]),
+    /** Longest a call may take (default: the agent's toolTimeoutMs). */
+    timeoutMs: z.number().int().positive().max(600_000).optional(),
+  })
+  .strict();
+export type McpServerRef = z.infer<typeof McpServerRefSchema>;
+
 export const MemorySettingsSchema = z
   .object({
     enabled: z.boolean().default(true),
@@ -90,6 +138,14 @@ export const AgentDefinitionSchema = z
     /** Tried in order when the model fails with a retryable error before its first token. */
     fallbackModels: z.array(ModelRefSchema).default([]),
     plugins: z.array(PluginRefSchema).default([]),
+    /** MCP servers whose tools the agent may call (docs/mcp.md). */
+    mcp: z
+      .array(McpServerRefSchema)
+      .max(20)
+      .default([])
+      .refine((servers) => new Set(servers.map((s) => s.name)).size === servers.length, {
+        message: 'each MCP server needs a name of its own',
+      }),
     /** If set, only these tools (by name) are offered to the model. */
     tools: z.array(z.string()).optional(),
     /**

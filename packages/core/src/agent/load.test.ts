@@ -47,6 +47,7 @@ describe('parseAgentYaml', () => {
       model: { provider: 'openai', model: 'gpt-4.1-mini', params: {} },
       fallbackModels: [],
       plugins: [],
+      mcp: [],
       memory: {
         enabled: true,
         recallLimit: 5,

@@ -1,0 +1,167 @@
+import {
+  Client,
+  StreamableHTTPClientTransport,
+  type Transport,
+} from '@modelcontextprotocol/client';
+import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
+import {
+  AgentConfigError,
+  type BoundTool,
+  defineTool,
+  type McpServerRef,
+  PLUGIN_CONTRACT,
+  type PluginDefinition,
+} from '@parley/core';
+import { z } from 'zod';
+
+export interface ConnectMcpOptions {
+  /** Reads a workspace secret by name (stdio `secretEnv`, HTTP `bearerTokenSecret`). */
+  secret: (name: string) => Promise<string | undefined>;
+  /** The fetch an HTTP server is reached with (the server passes one limited to allowed hosts). */
+  fetchFor?: (url: URL) => typeof fetch;
+  /** Connecting and listing tools, per server (default 15 s). */
+  connectTimeoutMs?: number;
+  /** Default per-call timeout when the server entry sets none. */
+  callTimeoutMs: number;
+  /** Where a stdio server's stderr goes (default: ignored). */
+  stderr?: 'ignore' | 'inherit';
+}
+
+export interface McpConnections {
+  /** The tools of every server, bound to a plugin named `mcp:<server>` (for the plugin host). */
+  tools: BoundTool[];
+  close(): Promise<void>;
+}
+
+const TOOL_NAME = /[^a-zA-Z0-9_-]/g;
+
+/** The name the model sees: `<server>_<tool>`, with characters providers refuse replaced. */
+export function parleyToolName(server: string, tool: string): string {
+  return `${server}_${tool.replace(TOOL_NAME, '_')}`.slice(0, 64);
+}
+
+/** Text of an MCP tool result: text parts joined; other parts named by type. */
+function resultText(content: readonly { type: string; text?: string }[]): string {
+  return content
+    .map((part) => (part.type === 'text' ? (part.text ?? '') : `[${part.type}]`))
+    .join('\n');
+}
+
+async function openTransport(server: McpServerRef, options: ConnectMcpOptions): Promise<Transport> {
+  const { transport } = server;
+  if ('stdio' in transport) {
+    const env: Record<string, string> = {};
+    for (const [variable, secretName] of Object.entries(transport.stdio.secretEnv)) {
+      const value = await options.secret(secretName);
+      if (value === undefined)
+        throw new AgentConfigError(
+          `MCP server ${server.name} needs the secret ${secretName}: set it with \`parley secrets set ${secretName}\``,
+        );
+      env[variable] = value;
+    }
+    return new StdioClientTransport({
+      command: transport.stdio.command,
+      args: transport.stdio.args,
+      env,
+      stderr: options.stderr ?? 'ignore',
+    });
+  }
+  const url = new URL(transport.url);
+  const headers: Record<string, string> = {};
+  if (transport.bearerTokenSecret) {
+    const token = await options.secret(transport.bearerTokenSecret);
+    if (token === undefined)
+      throw new AgentConfigError(
+        `MCP server ${server.name} needs the secret ${transport.bearerTokenSecret}: set it with \`parley secrets set ${transport.bearerTokenSecret}\``,
+      );
+    headers.authorization = `Bearer ${token}`;
+  }
+  const fetchImpl = options.fetchFor?.(url);
+  return new StreamableHTTPClientTransport(url, {
+    requestInit: { headers },
+    ...(fetchImpl ? { fetch: fetchImpl } : {}),
+  });
+}
+
+async function connectOne(
+  server: McpServerRef,
+  options: ConnectMcpOptions,
+): Promise<{ client: Client; tools: BoundTool[] }> {
+  const client = new Client({ name: 'parley', version: '0.1.0' });
+  const connectTimeoutMs = options.connectTimeoutMs ?? 15_000;
+  try {
+    await client.connect(await openTransport(server, options), { timeout: connectTimeoutMs });
+    const listed = await client.listTools(undefined, { timeout: connectTimeoutMs });
+    const offered = new Map(listed.tools.map((tool) => [tool.name, tool]));
+    const missing = (server.allowTools ?? []).filter((name) => !offered.has(name));
+    if (missing.length > 0)
+      throw new AgentConfigError(
+        `MCP server ${server.name} does not offer ${missing.join(', ')} (it offers: ${[...offered.keys()].join(', ') || 'nothing'})`,
+      );
+    const plugin: PluginDefinition = {
+      name: `mcp:${server.name}`,
+      version: '0.0.0',
+      contract: PLUGIN_CONTRACT,
+      core: '*',
+      permissions: {},
+    };
+    const allowed = [...offered.values()].filter(
+      (tool) => !server.allowTools || server.allowTools.includes(tool.name),
+    );
+    const approval = server.requireApproval;
+    const timeoutMs = server.timeoutMs ?? options.callTimeoutMs;
+    const tools = allowed.map(
+      (tool): BoundTool => ({
+        plugin,
+        tool: defineTool({
+          name: parleyToolName(server.name, tool.name),
+          description: tool.description || `${tool.name} (MCP server ${server.name})`,
+          input: z.fromJSONSchema(tool.inputSchema as never) as z.ZodType,
+          timeoutMs,
+          requiresApproval:
+            approval === true || (Array.isArray(approval) && approval.includes(tool.name)),
+          async run(args, ctx) {
+            const result = await client.callTool(
+              { name: tool.name, arguments: (args ?? {}) as Record<string, unknown> },
+              { signal: ctx.signal, timeout: timeoutMs },
+            );
+            const content = (result.content ?? []) as { type: string; text?: string }[];
+            if (result.isError) throw new Error(resultText(content) || `${tool.name} failed`);
+            return result.structuredContent ?? resultText(content);
+          },
+        }),
+      }),
+    );
+    return { client, tools };
+  } catch (error) {
+    await client.close().catch(() => {});
+    if (error instanceof AgentConfigError) throw error;
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new AgentConfigError(`MCP server ${server.name} could not be reached: ${reason}`);
+  }
+}
+
+/**
+ * Connects to an agent's MCP servers and lists their tools, limited to each server's
+ * `allowTools` and marked for approval per `requireApproval`. Servers connect in parallel; if
+ * one fails, the others are closed and the error names the server.
+ */
+export async function connectMcpServers(
+  servers: readonly McpServerRef[],
+  options: ConnectMcpOptions,
+): Promise<McpConnections> {
+  const settled = await Promise.allSettled(servers.map((server) => connectOne(server, options)));
+  const clients = settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value.client] : []));
+  const close = async () => {
+    await Promise.all(clients.map((client) => client.close().catch(() => {})));
+  };
+  const failed = settled.find((s) => s.status === 'rejected');
+  if (failed) {
+    await close();
+    throw failed.reason;
+  }
+  return {
+    tools: settled.flatMap((s) => (s.status === 'fulfilled' ? s.value.tools : [])),
+    close,
+  };
+}
