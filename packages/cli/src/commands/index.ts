@@ -7,6 +7,7 @@ import { importCommand } from './import.ts';
 import { loginCommand } from './login.ts';
 import { agentsCommand, secretsCommand, tokenCommand } from './manage.ts';
 import { migrateCommand } from './migrate.ts';
+import { pluginCommand } from './plugin.ts';
 import { runCommand } from './run.ts';
 import { securityCommand } from './security.ts';
 import { startCommand } from './start.ts';
@@ -26,4 +27,5 @@ export const COMMANDS: readonly Command[] = [
   securityCommand,
   migrateCommand,
   importCommand,
+  pluginCommand,
 ];
