@@ -1,0 +1,107 @@
+import type { ContentPart, LanguageModel, ModelRequest } from '@parley/providers';
+import { createScriptedModel } from '@parley/providers';
+import { describe, expect, it } from 'vitest';
+import {
+  applyReplacements,
+  createInMemoryRunStore,
+  createPluginHost,
+  defineAgent,
+  type GuardSignal,
+  type InboundGuard,
+  runAgent,
+} from '../src/index.ts';
+
+/** A guard that flags one word: enough to see what the run loop does with a guard's result. */
+const wordGuard = (word: string): InboundGuard => ({
+  name: 'word-guard',
+  inspect: ({ text }) =>
+    text.includes(word)
+      ? {
+          replacements: [{ find: word, replace: '[removed]' }],
+          instruction: 'A word was removed: say so.',
+          signals: [{ kind: 'test.word_flagged', severity: 'info', details: { word } }],
+        }
+      : { replacements: [], signals: [] },
+});
+
+async function run(input: string | ContentPart[], guard?: InboundGuard) {
+  const requests: ModelRequest[] = [];
+  const scripted = createScriptedModel();
+  // The echo model, with the requests it was given kept for the assertions.
+  const model: LanguageModel = {
+    ...scripted,
+    stream: (request, options) => {
+      requests.push(request);
+      return scripted.stream(request, options);
+    },
+  };
+  const store = createInMemoryRunStore();
+  const signals: GuardSignal[] = [];
+  const agent = defineAgent({
+    name: 'guarded',
+    instructions: 'Answer.',
+    model: { provider: 'scripted', model: 'echo' },
+    memory: { enabled: false, autoExtract: false },
+  });
+  let answer = '';
+  for await (const event of runAgent(
+    { agent, agentId: 'a', workspaceId: 'w', conversationId: 'c', input },
+    {
+      models: () => model,
+      plugins: createPluginHost(),
+      store,
+      ...(guard
+        ? { inboundGuard: guard, recordSignal: (s: GuardSignal) => void signals.push(s) }
+        : {}),
+    },
+  ))
+    if (event.type === 'text.delta') answer += event.delta;
+  return { answer, requests, store, signals };
+}
+
+describe('inbound guard in the run loop', () => {
+  it('shows the model the guarded message, keeps the original, records signals, adds the instruction', async () => {
+    const { answer, requests, store, signals } = await run(
+      'visit evil.example now',
+      wordGuard('evil.example'),
+    );
+    expect(answer).toBe('(scripted) visit [removed] now');
+    expect(requests[0]!.messages[0]).toMatchObject({ role: 'system' });
+    expect(String(requests[0]!.messages[0]!.content)).toContain('A word was removed: say so.');
+    expect(store.messages[0]!.message).toEqual({ role: 'user', content: 'visit evil.example now' });
+    expect(signals).toEqual([
+      { kind: 'test.word_flagged', severity: 'info', details: { word: 'evil.example' } },
+    ]);
+  });
+
+  it('changes nothing when the guard finds nothing, or when there is no guard', async () => {
+    const guarded = await run('hello there', wordGuard('evil.example'));
+    const plain = await run('hello there');
+    expect(guarded.answer).toBe('(scripted) hello there');
+    expect(plain.answer).toBe('(scripted) hello there');
+    expect(guarded.requests[0]!.messages).toEqual(plain.requests[0]!.messages);
+    expect(guarded.signals).toEqual([]);
+  });
+
+  it('rewrites every text part of a multi-part input and leaves images alone', () => {
+    const image: ContentPart = { type: 'image', url: 'https://evil.example/a.png' };
+    const out = applyReplacements(
+      [{ type: 'text', text: 'a evil.example b evil.example' }, image],
+      [
+        { find: 'evil.example', replace: 'X' },
+        { find: '', replace: 'never applied' },
+      ],
+    );
+    expect(out).toEqual([{ type: 'text', text: 'a X b X' }, image]);
+  });
+
+  it('replaces the longest span first, so a markdown link goes whole', () => {
+    const text = '[evil.example](https://evil.example/x)';
+    expect(
+      applyReplacements(text, [
+        { find: 'https://evil.example/x', replace: 'URL' },
+        { find: text, replace: 'LINK' },
+      ]),
+    ).toBe('LINK');
+  });
+});
