@@ -129,6 +129,22 @@ describe.each(ENGINES)('scam-link guard in runs [%s]', (engine) => {
     expect((await signals()).length).toBe(signalsBefore);
   });
 
+  it('refuses a run of an agent whose guard config is invalid, naming the field', async () => {
+    const bad = { ...guard, config: { ...guard.config, brandTokens: ['pa'] } };
+    const created = await call('POST', `/v1/workspaces/${ws}/agents`, {
+      definition: scriptedAgent('misconfigured', undefined, { plugins: [bad] }),
+      deploy: true,
+    });
+    expect(created.status).toBe(201);
+    const res = await call('POST', `/v1/workspaces/${ws}/agents/misconfigured/runs`, {
+      input: 'hi',
+    });
+    expect(res.status).toBe(422);
+    const problem = (await res.json()) as { code: string };
+    expect(problem.code).toBe('agent.invalid_definition');
+    expect(JSON.stringify(problem)).toContain('plugins.config.brandTokens');
+  });
+
   it("gives agents the check_links tool, configured from the agent's plugin config", async () => {
     const events = await run('checker', 'check this for me');
     const result = events.find((e) => e.type === 'tool.result');
