@@ -163,8 +163,10 @@ export function createAssessor(config: GuardConfig): Assessor {
         (lures.some((l) => STRONG_LURES.has(l)) || lures.length >= 2)
       )
         reasons.add('lure.with_unknown_link');
-      else if (links.length === 0 && lures.includes('seed_phrase') && lures.length >= 2)
-        reasons.add('lure.without_link');
+      // No one legitimate asks for a seed phrase, official link or not ("never share it" is
+      // advice and does not match the request pattern).
+      else if (lures.includes('seed_phrase') && lures.length >= 2)
+        reasons.add('lure.seed_phrase_request');
     }
     if (extraction.found > links.length) reasons.add('message.too_many_links');
     if (extraction.truncated) reasons.add('message.truncated');

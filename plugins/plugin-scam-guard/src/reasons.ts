@@ -72,7 +72,7 @@ export const REASONS = {
     text: 'a scam lure next to a link that is not official',
   },
   'lure.with_suspicious_link': { verdict: 'block', text: 'a scam lure next to a suspicious link' },
-  'lure.without_link': {
+  'lure.seed_phrase_request': {
     verdict: 'warn',
     text: 'asks for a seed phrase together with other lures',
   },

@@ -22,9 +22,10 @@ describe('the labelled corpus', () => {
 
   /*
    * Floors: a missed scam costs a user money, so recall of warn+block on scams must stay at or
-   * above 0.95 (at most two misses in this corpus). A false alarm costs trust in the guard, so
-   * precision must stay at or above 0.95 too; the stricter rule for official links is the next
-   * test. Both are measured on every run and printed.
+   * above 0.95 (at most two of the 41 lures missed). A false alarm costs trust in the guard, so
+   * precision must stay at or above 0.95 too: the corpus holds two realistic neighbours of the
+   * brand (parley.tv, parlay.com) that the lookalike rules warn on by design, and a third false
+   * alarm would break the floor. The stricter rule for official links is the next test.
    */
   it('reports precision and recall over warn+block, above the floors', () => {
     const blocked = results.filter(

@@ -221,6 +221,11 @@ export const CORPUS: Sample[] = [
   },
   {
     label: 'scam',
+    why: 'fake support hiding behind the official link',
+    text: 'Support here. Official site is https://parley.dev, but to finish the migration send me your recovery phrase in DM, urgent',
+  },
+  {
+    label: 'scam',
     why: 'airdrop eligibility with an unknown link',
     text: 'Congrats, you are eligible for the community drop. Claim your share: https://community-drop.site',
   },
@@ -376,6 +381,17 @@ export const LEGIT: Sample[] = [
     label: 'legit',
     why: 'several official links',
     text: 'Docs: docs.parley.dev, chat: parley.chat, migration: https://parley.dev/migrate',
+  },
+  // Hard cases: real organisations whose names are close to the brand (expected false alarms).
+  {
+    label: 'legit',
+    why: 'another organisation named Parley, under another suffix',
+    text: 'Parley for the Oceans runs beach cleanups: https://www.parley.tv',
+  },
+  {
+    label: 'legit',
+    why: 'a real word one letter from the brand',
+    text: 'The odds calculator on https://www.parlay.com is handy',
   },
   {
     label: 'legit',
