@@ -4,7 +4,6 @@ import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { basename, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AgentDefinitionError, parseAgentYaml } from '@parley/core';
-import { DEFAULT_KEY_SECRETS } from '@parley/server';
 import type { Command } from '../command.ts';
 import { CliError, type Io, line, painter } from '../io.ts';
 import { withProgress } from '../progress.ts';
@@ -242,6 +241,7 @@ export const createCommand: Command = {
 
     const nameFlag = values.name as string | undefined;
     const name = nameFlag ?? agentNameFrom(basename(dir));
+    const { DEFAULT_KEY_SECRETS } = await import('@parley/server');
     const apiKeySecret = DEFAULT_KEY_SECRETS[provider.name];
     const templateValues: TemplateValues = {
       name,

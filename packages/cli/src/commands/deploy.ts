@@ -1,5 +1,4 @@
 import { ParleyApiError } from '@parley/client';
-import { modelSecrets } from '@parley/server';
 import semver from 'semver';
 import type { Command } from '../command.ts';
 import { CliError, line, painter } from '../io.ts';
@@ -47,6 +46,7 @@ export const deployCommand: Command = {
       throw new CliError(`Cannot deploy ${agent.name} to ${server}:\n  ${problems.join('\n  ')}`);
 
     // 2. Only the secrets the agent declares: its models' keys and its plugins' secrets.
+    const { modelSecrets } = await import('@parley/server');
     const wanted = new Set(modelSecrets(agent));
     for (const ref of agent.plugins)
       for (const name of available.find((a) => a.name === ref.name)?.permissions.secrets ?? [])

@@ -1,5 +1,3 @@
-import { loadConfig } from '@parley/server';
-import { openStore } from '@parley/store';
 import type { Command } from '../command.ts';
 import { CliError, line } from '../io.ts';
 
@@ -13,6 +11,11 @@ export const migrateCommand: Command = {
     'PARLEY_DATABASE_URL=postgres://parley_app@db/parley PARLEY_MIGRATION_DATABASE_URL=postgres://postgres@db/parley parley migrate',
   ],
   async run(_args, io) {
+    // Loaded when the command runs: `parley --help` and light commands never pay for the server.
+    const [{ loadConfig }, { openStore }] = await Promise.all([
+      import('@parley/server'),
+      import('@parley/store'),
+    ]);
     const config = (() => {
       try {
         return loadConfig({

@@ -1,4 +1,3 @@
-import { serve } from '@parley/server';
 import type { Command } from '../command.ts';
 
 export const startCommand: Command = {
@@ -12,6 +11,8 @@ export const startCommand: Command = {
     'PARLEY_MULTI_USER=1 PARLEY_DATABASE_URL=postgres://… parley start',
   ],
   async run(_args, io) {
+    // Loaded when the command runs: `parley --help` and light commands never pay for the server.
+    const { serve } = await import('@parley/server');
     await serve({ ...io.env, PARLEY_DATA_DIR: io.env.PARLEY_DATA_DIR ?? `${io.cwd}/.parley` });
     // serve() keeps the process alive until SIGINT/SIGTERM and exits it itself.
     return new Promise<never>(() => {});
