@@ -2,7 +2,13 @@ import { domainToASCII, domainToUnicode } from 'node:url';
 import { parse } from 'tldts';
 import type { CanonicalLink, GuardConfig } from './config.ts';
 import { skeleton } from './confusables.ts';
-import { domainInText, type ExtractedLink, extractLinks, type LinkSource } from './extract.ts';
+import {
+  domainInText,
+  type EntityLink,
+  type ExtractedLink,
+  extractLinks,
+  type LinkSource,
+} from './extract.ts';
 import { bundledKnownBad, listed } from './known-bad.ts';
 import { lookalikeReasons, prepareBrands } from './lookalike.ts';
 import { findLures, type LureCategory, STRONG_LURES } from './lures.ts';
@@ -45,8 +51,14 @@ const registrable = (host: string) => {
 };
 
 /** A configuration prepared for many messages (sets built once). */
+/** What a connector knows beside the text. */
+export interface MessageExtras {
+  /** Links from the message's metadata (Telegram `text_link` entities, Discord embeds). */
+  links?: readonly EntityLink[];
+}
+
 export interface Assessor {
-  (text: string): Assessment;
+  (text: string, extras?: MessageExtras): Assessment;
   config: GuardConfig;
 }
 
@@ -147,8 +159,8 @@ export function createAssessor(config: GuardConfig): Assessor {
     return result(reasons, host, domain);
   }
 
-  const assess = (text: string): Assessment => {
-    const extraction = extractLinks(text);
+  const assess = (text: string, extras: MessageExtras = {}): Assessment => {
+    const extraction = extractLinks(text, extras.links);
     const links = extraction.links.map(assessLink);
     const lures = findLures(text.slice(0, extraction.charsScanned));
     const reasons = new Set<ReasonCode>();
@@ -189,11 +201,16 @@ export function createAssessor(config: GuardConfig): Assessor {
 
 /**
  * Assesses one message against one workspace's trust data: the verdict, each link's verdict
- * and reasons, the lures found, and the work done. Pure: reads nothing but its arguments (and
+ * and reasons, the lures found, and the work done. A connector passes the links it read from
+ * the message's metadata in `extras.links` (their text is compared with their target too). Pure: reads nothing but its arguments (and
  * the bundled list, once), fetches nothing. For many messages, reuse `createAssessor(config)`.
  */
-export function assessMessage(text: string, config: GuardConfig): Assessment {
-  return createAssessor(config)(text);
+export function assessMessage(
+  text: string,
+  config: GuardConfig,
+  extras: MessageExtras = {},
+): Assessment {
+  return createAssessor(config)(text, extras);
 }
 
 /** A capital-I host as written (`parIey.com`) reads as an l: the registrable label as written. */

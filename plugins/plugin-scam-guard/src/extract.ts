@@ -1,8 +1,18 @@
 import { domainToASCII } from 'node:url';
 import { parse } from 'tldts';
 
-/** Where a link was found: a URL with a scheme, a bare domain, a markdown link or an HTML anchor. */
-export type LinkSource = 'url' | 'domain' | 'markdown' | 'html';
+/**
+ * Where a link was found: a URL with a scheme, a bare domain, a markdown link, an HTML anchor,
+ * or a link a connector read from the message's metadata (Telegram `text_link` entities,
+ * Discord embeds and buttons), whose target is not in the text at all.
+ */
+export type LinkSource = 'url' | 'domain' | 'markdown' | 'html' | 'entity';
+
+/** A link a connector found beside the text: the words shown and where they lead. */
+export interface EntityLink {
+  text: string;
+  url: string;
+}
 
 export interface ExtractedLink {
   source: LinkSource;
@@ -12,7 +22,7 @@ export interface ExtractedLink {
   oversized: boolean;
   /** The visible text of a markdown link or anchor (it may name another domain than the target). */
   text?: string;
-  /** The whole span as it appears in the message (what a rewrite replaces). */
+  /** The whole span as it appears in the message (what a rewrite replaces; empty for metadata links). */
   span: string;
 }
 
@@ -81,10 +91,11 @@ function hasPublicSuffix(domain: string): boolean {
 
 /**
  * Finds every link in a message: markdown links and HTML anchors first (their text and target
- * are read together, then blanked), then URLs with a scheme, then bare domains. Each pass is one
- * regular-expression scan over at most `LIMITS.maxTextChars` characters.
+ * are read together, then blanked), then URLs with a scheme, then bare domains, then the links
+ * a connector passed beside the text. Each pass is one regular-expression scan over at most
+ * `LIMITS.maxTextChars` characters.
  */
-export function extractLinks(message: string): Extraction {
+export function extractLinks(message: string, entities: readonly EntityLink[] = []): Extraction {
   const truncated = message.length > LIMITS.maxTextChars;
   let text = truncated ? message.slice(0, LIMITS.maxTextChars) : message;
   const links: ExtractedLink[] = [];
@@ -133,6 +144,14 @@ export function extractLinks(message: string): Extraction {
     keep({ source: 'domain', target: domain, span: domain });
     return domain;
   });
+  // The text's own links first; metadata links count against the same limit.
+  for (const entity of entities)
+    keep({
+      source: 'entity',
+      target: entity.url,
+      text: entity.text.slice(0, 500),
+      span: '',
+    });
   return { links, found, charsScanned: Math.min(message.length, LIMITS.maxTextChars), truncated };
 }
 

@@ -10,6 +10,7 @@ export {
   canonicalLinkFor,
   createAssessor,
   type LinkAssessment,
+  type MessageExtras,
 } from './assess.ts';
 export {
   type CanonicalLink,
@@ -20,7 +21,13 @@ export {
 } from './config.ts';
 export { isMixedScript, skeleton } from './confusables.ts';
 export { editDistance } from './distance.ts';
-export { type ExtractedLink, extractLinks, LIMITS, type LinkSource } from './extract.ts';
+export {
+  type EntityLink,
+  type ExtractedLink,
+  extractLinks,
+  LIMITS,
+  type LinkSource,
+} from './extract.ts';
 export { createScamLinkGuard, type ScamLinkGuardOptions } from './guard.ts';
 export { BUNDLED_LIST_URL, type DomainList, parseDomainList } from './known-bad.ts';
 export type { LureCategory } from './lures.ts';

@@ -110,6 +110,24 @@ describe('verdicts and reasons', () => {
     });
   }
 
+  it("reads a connector's metadata links (a Telegram text_link), text against target", () => {
+    const result = assessMessage('Official migration guide', config, {
+      links: [{ text: 'parley.dev/migrate', url: 'https://parley-dev.app/migrate' }],
+    });
+    expect(result.verdict).toBe('block');
+    expect(result.links).toMatchObject([
+      {
+        source: 'entity',
+        domain: 'parley-dev.app',
+        reasons: expect.arrayContaining(['link_text.hides_target']),
+      },
+    ]);
+    const honest = assessMessage('guide', config, {
+      links: [{ text: 'the guide', url: 'https://parley.dev/migrate' }],
+    });
+    expect(honest.verdict).toBe('allow');
+  });
+
   it('raises a third-party link to warn with a strong lure, to block with a suspicious link', () => {
     expect(assessMessage('connect your wallet at https://x.example', config).reasons).toContain(
       'lure.with_unknown_link',
