@@ -14,6 +14,7 @@ import {
 /** A guard that flags one word: enough to see what the run loop does with a guard's result. */
 const wordGuard = (word: string): InboundGuard => ({
   name: 'word-guard',
+  rewrite: ({ text }) => (text.includes(word) ? [{ find: word, replace: '[removed]' }] : []),
   inspect: ({ text }) =>
     text.includes(word)
       ? {
@@ -24,18 +25,22 @@ const wordGuard = (word: string): InboundGuard => ({
       : { replacements: [], signals: [] },
 });
 
-async function run(input: string | ContentPart[], guard?: InboundGuard) {
+async function run(
+  input: string | ContentPart[],
+  guard?: InboundGuard,
+  store = createInMemoryRunStore(),
+) {
   const requests: ModelRequest[] = [];
   const scripted = createScriptedModel();
   // The echo model, with the requests it was given kept for the assertions.
   const model: LanguageModel = {
     ...scripted,
     stream: (request, options) => {
-      requests.push(request);
+      // A copy: the run loop goes on appending to the same array.
+      requests.push({ ...request, messages: [...request.messages] });
       return scripted.stream(request, options);
     },
   };
-  const store = createInMemoryRunStore();
   const signals: GuardSignal[] = [];
   const agent = defineAgent({
     name: 'guarded',
@@ -81,6 +86,19 @@ describe('inbound guard in the run loop', () => {
     expect(plain.answer).toBe('(scripted) hello there');
     expect(guarded.requests[0]!.messages).toEqual(plain.requests[0]!.messages);
     expect(guarded.signals).toEqual([]);
+  });
+
+  it('keeps a flagged word out of the history the model sees on the next turn', async () => {
+    const guard = wordGuard('evil.example');
+    const first = await run('visit evil.example now', guard);
+    const second = await run('and now?', guard, first.store);
+    expect(second.requests[0]!.messages.slice(1)).toEqual([
+      { role: 'user', content: 'visit [removed] now' },
+      { role: 'assistant', content: '(scripted) visit [removed] now' },
+      { role: 'user', content: 'and now?' },
+    ]);
+    expect(second.signals).toEqual([]);
+    expect(first.store.messages[0]!.message.content).toBe('visit evil.example now');
   });
 
   it('rewrites every text part of a multi-part input and leaves images alone', () => {

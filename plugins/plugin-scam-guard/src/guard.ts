@@ -22,18 +22,24 @@ export function createScamLinkGuard(
   options: ScamLinkGuardOptions = {},
 ): InboundGuard {
   const assess = createAssessor(config);
+  const replacementsFor = (text: string, assessment: Assessment) => {
+    const official = canonicalLinkFor(text, config.canonicalLinks);
+    return assessment.links
+      .filter((link) => link.verdict !== 'allow' && link.span)
+      .map((link) => ({
+        find: link.span,
+        replace: `[link removed by the scam-link guard: ${REASONS[link.reasons.find((r) => REASONS[r].verdict === link.verdict)!].text}${official ? `; the official link is ${official.url}` : ''}]`,
+      }));
+  };
   return {
     name: 'scam-link-guard',
+    rewrite: ({ text }) => replacementsFor(text, assess(text)),
     inspect({ text }): InboundGuardResult {
       const assessment = assess(text);
       options.onAssessment?.(assessment);
       if (assessment.verdict === 'allow') return { replacements: [], signals: [] };
-      const official = canonicalLinkFor(text, config.canonicalLinks);
       const flagged = assessment.links.filter((link) => link.verdict !== 'allow');
-      const replacements = flagged.map((link) => ({
-        find: link.span,
-        replace: `[link removed by the scam-link guard: ${REASONS[link.reasons.find((r) => REASONS[r].verdict === link.verdict)!].text}${official ? `; the official link is ${official.url}` : ''}]`,
-      }));
+      const replacements = replacementsFor(text, assessment);
       const signal: GuardSignal = {
         kind: assessment.verdict === 'block' ? 'scam.link_blocked' : 'scam.link_warned',
         severity: assessment.verdict === 'block' ? 'warning' : 'info',

@@ -190,6 +190,15 @@ describe('the inbound guard', () => {
     expect(result.signals).toMatchObject([{ kind: 'scam.link_warned', severity: 'info' }]);
   });
 
+  it('rewrites an earlier message the same way, without a signal or a count', () => {
+    let counted = 0;
+    const counting = createScamLinkGuard(config, { onAssessment: () => counted++ });
+    expect(counting.rewrite!({ text: 'try bit.ly/abc or https://parley.dev' })).toEqual([
+      { find: 'bit.ly/abc', replace: expect.stringContaining('link shortener') },
+    ]);
+    expect(counted).toBe(0);
+  });
+
   it('stays silent for an official link', async () => {
     expect(await inspect('https://parley.dev/migrate')).toEqual({ replacements: [], signals: [] });
   });

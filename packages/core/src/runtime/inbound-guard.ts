@@ -32,6 +32,12 @@ export interface InboundGuard {
     agent: AgentDefinition;
     signal: AbortSignal;
   }): Promise<InboundGuardResult> | InboundGuardResult;
+  /**
+   * The replacements for an earlier user message of the conversation, so the model does not
+   * see in the history what it was kept from seeing the first time. No signals: that message
+   * was reported when it came in.
+   */
+  rewrite?(message: { text: string }): InboundGuardResult['replacements'];
 }
 
 /** The input as the model sees it: each replacement applied to every text part. */

@@ -221,9 +221,23 @@ export async function* runAgent(
       if (text) provided.push(text);
     }
     const system = systemPrompt(agent, provided, recalled);
+    const rewrite = capabilities.inboundGuard?.rewrite?.bind(capabilities.inboundGuard);
+    const modelHistory = rewrite
+      ? history.map((message): ModelMessage =>
+          message.role === 'user'
+            ? {
+                ...message,
+                content: applyReplacements(
+                  message.content,
+                  rewrite({ text: inputText(message.content) }),
+                ),
+              }
+            : message,
+        )
+      : history;
     const messages: ModelMessage[] = [
       { role: 'system', content: system },
-      ...trimHistory(agent, system, history, modelInput),
+      ...trimHistory(agent, system, modelHistory, modelInput),
       modelInput,
     ];
 
