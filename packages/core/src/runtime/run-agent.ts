@@ -223,16 +223,17 @@ export async function* runAgent(
     const system = systemPrompt(agent, provided, recalled);
     const rewrite = capabilities.inboundGuard?.rewrite?.bind(capabilities.inboundGuard);
     const modelHistory = rewrite
-      ? history.map((message): ModelMessage =>
-          message.role === 'user'
-            ? {
-                ...message,
-                content: applyReplacements(
-                  message.content,
-                  rewrite({ text: inputText(message.content) }),
-                ),
-              }
-            : message,
+      ? history.map(
+          (message): ModelMessage =>
+            message.role === 'user'
+              ? {
+                  ...message,
+                  content: applyReplacements(
+                    message.content,
+                    rewrite({ text: inputText(message.content) }),
+                  ),
+                }
+              : message,
         )
       : history;
     const messages: ModelMessage[] = [
