@@ -54,6 +54,14 @@ export function rssMb(pid: number): number {
   return kb / 1024;
 }
 
+/** The server is started as `npm start` starts it (its Node flags included). */
+const START_ARGS = (
+  JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } }
+).scripts.start
+  .split(' ')
+  .slice(1)
+  .map((arg) => (arg.endsWith('.ts') ? join(ROOT, arg) : arg));
+
 export interface ServerProcess {
   child: ChildProcess;
   url: string;
@@ -72,7 +80,7 @@ export async function startServer(
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'parley-bench-')));
   const port = await freePort();
   const started = performance.now();
-  const child = spawn(NODE, [join(ROOT, 'packages/server/src/main.ts')], {
+  const child = spawn(NODE, START_ARGS, {
     env: {
       PATH: process.env.PATH ?? '',
       PARLEY_DATA_DIR: dataDir,
