@@ -378,3 +378,38 @@ describe('behind a TLS proxy', () => {
     expect(ok.headers['set-cookie']).toBeDefined();
   });
 });
+
+describe('sign-up on a multi-user server', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer({
+      env: { PARLEY_MULTI_USER: '1' },
+      tuning: { authFailureLimit: 3 },
+    });
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  it('A-16: counts "this email has an account" as a failure, so emails cannot be listed quickly', async () => {
+    await signUp(server, 'taken@example.test');
+    const again = (email: string) =>
+      fetch(`${server.url}/v1/auth/signup`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', origin: server.url },
+        body: JSON.stringify({ email, password: 'a-long-enough-password' }),
+      });
+    for (let i = 0; i < 3; i++) {
+      const res = await again('taken@example.test');
+      expect(res.status).toBe(409);
+      await res.body?.cancel();
+    }
+    // The address is blocked now: for known and unknown emails alike, so the answer tells nothing.
+    for (const email of ['taken@example.test', 'new@example.test']) {
+      const res = await again(email);
+      expect(res.status).toBe(429);
+      expect(((await res.json()) as { code: string }).code).toBe('auth.rate_limited');
+      expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);
+    }
+  });
+});

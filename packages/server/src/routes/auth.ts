@@ -106,7 +106,10 @@ export const authRoutes = [
         });
       } catch (error) {
         if (isStoreError(error) && error.code === 'store.conflict') {
-          // Same answer shape as any conflict; sign-up cannot be used to test passwords.
+          // Same answer shape as any conflict; sign-up cannot be used to test passwords. It
+          // tells that an account exists, so it counts as a failure for the address: listing
+          // which emails have accounts is as slow as guessing passwords (audit A-16).
+          services.authFailures.fail(request.ip);
           throw new HttpProblem(
             'resource.conflict',
             'An account with this email already exists: sign in instead.',
