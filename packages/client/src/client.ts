@@ -147,11 +147,18 @@ export function createParleyClient(options: ClientOptions) {
           version: string;
           contract: number;
           description: string | null;
-          tier: 'core' | 'verified' | 'community';
+          /** From the plugin registry (registry/plugins.json), not the plugin's own claim. */
+          tier: 'core' | 'verified' | 'community' | 'archived';
           permissions: { network: string[]; secrets: string[] };
           configurable: boolean;
           /** Switched off by the server's operator: agents using it cannot run. */
           disabled: boolean;
+          /** The compatibility kit's last result and the core versions it passed on. */
+          compatibility: {
+            kit: 'pass' | 'fail' | null;
+            testedCore: string[];
+            testedOnThisCore: boolean;
+          };
         }[]
       >('/v1/plugins'),
 

@@ -26,6 +26,7 @@ export interface ProbeInput {
   dir: string;
   entry: string;
   packageName: string | null;
+  packageVersion: string | null;
   peerCore: string | null;
   target: KitTarget;
   config: Record<string, unknown> | undefined;
@@ -33,10 +34,22 @@ export interface ProbeInput {
   stepTimeoutMs: number;
 }
 
+/** How a sample call ended in process: returned, refused with a plain Error, or failed. */
+export type SampleOutcome = 'returned' | 'refused' | 'failed';
+
 /** What the probe sends its parent. */
 export type ProbeMessage =
   | { type: 'check'; check: KitCheck }
-  | { type: 'plugin'; name: string; version: string }
+  | {
+      type: 'plugin';
+      name: string;
+      version: string;
+      permissions: { network: string[]; secrets: string[] };
+      /** Whether it is the entry's default export: what @parley/sandbox can run. */
+      defaultExport: boolean;
+      tools: string[];
+    }
+  | { type: 'sample'; tool: string; args: unknown; outcome: SampleOutcome }
   | { type: 'done' };
 
 const send = (message: ProbeMessage) =>
@@ -77,6 +90,23 @@ function kitMemory(): ToolMemory {
 function manifestChecks(plugin: PluginDefinition, input: ProbeInput): KitCheck[] {
   const checks: KitCheck[] = [];
   const { target } = input;
+  const mismatched = [
+    input.packageName !== null && plugin.name !== input.packageName
+      ? `name ${plugin.name} (package.json: ${input.packageName})`
+      : '',
+    input.packageVersion !== null && plugin.version !== input.packageVersion
+      ? `version ${plugin.version} (package.json: ${input.packageVersion})`
+      : '',
+  ].filter(Boolean);
+  checks.push(
+    mismatched.length === 0
+      ? pass('manifest', 'manifest.identity', `${plugin.name} ${plugin.version}`)
+      : fail(
+          'manifest',
+          'manifest.identity',
+          `the plugin definition says ${mismatched.join(' and ')}: make them the same`,
+        ),
+  );
   checks.push(
     plugin.contract === target.contract
       ? pass('manifest', 'manifest.contract', `contract ${plugin.contract}`)
@@ -169,6 +199,7 @@ async function main(input: ProbeInput) {
   const access = recordAccess(input.dir);
   const audits: PluginAuditEvent[] = [];
   let plugin: PluginDefinition;
+  let exportedAsDefault = false;
   try {
     const exports = (await within(input.stepTimeoutMs * 2, () => import(input.entry))) as Record<
       string,
@@ -176,6 +207,7 @@ async function main(input: ProbeInput) {
     >;
     const found = findPlugin(exports, input.packageName, input.config);
     plugin = found.plugin;
+    exportedAsDefault = found.from === 'default export';
     await report(pass('manifest', 'manifest.load', `loaded: ${found.from}`));
   } catch (error) {
     await report(
@@ -183,7 +215,17 @@ async function main(input: ProbeInput) {
     );
     return;
   }
-  await send({ type: 'plugin', name: plugin.name, version: plugin.version });
+  await send({
+    type: 'plugin',
+    name: plugin.name,
+    version: plugin.version,
+    permissions: {
+      network: [...(plugin.permissions?.network ?? [])],
+      secrets: [...(plugin.permissions?.secrets ?? [])],
+    },
+    defaultExport: exportedAsDefault,
+    tools: (plugin.tools ?? []).map((tool) => tool.name),
+  });
   for (const check of manifestChecks(plugin, input)) await report(check);
 
   const host = createPluginHost({
@@ -250,6 +292,7 @@ async function main(input: ProbeInput) {
         tool.run(valid.value, context),
       );
       JSON.stringify(redact(result) ?? null);
+      await send({ type: 'sample', tool: tool.name, args, outcome: 'returned' });
       await report(pass('sample-calls', id, `${tool.name}(${shown}) returned`));
     } catch (error) {
       controller.abort();
@@ -262,6 +305,12 @@ async function main(input: ProbeInput) {
         (err as NodeJS.ErrnoException).code !== 'ERR_ACCESS_DENIED' &&
         err.name !== 'PermissionDeniedError' &&
         err.message.trim() !== '';
+      await send({
+        type: 'sample',
+        tool: tool.name,
+        args,
+        outcome: refusal ? 'refused' : 'failed',
+      });
       await report(
         refusal
           ? pass(

@@ -4,7 +4,14 @@ import { z } from 'zod';
 export const KIT_RESULT_VERSION = 1 as const;
 
 /** What a check looked at: the order `parley plugin test` prints them in. */
-export const CHECK_AREAS = ['manifest', 'tools', 'sample-calls', 'lifecycle', 'access'] as const;
+export const CHECK_AREAS = [
+  'manifest',
+  'tools',
+  'sample-calls',
+  'lifecycle',
+  'access',
+  'isolation',
+] as const;
 export type CheckArea = (typeof CHECK_AREAS)[number];
 
 export const KitCheckSchema = z.object({

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { realpathSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { CORE_VERSION, PLUGIN_CONTRACT } from '@parley/core';
+import { isolationChecks } from './isolation.ts';
 import { readPluginPackage } from './package-manifest.ts';
 import type { ProbeInput, ProbeMessage } from './probe.ts';
 import {
@@ -10,6 +11,7 @@ import {
   type KitCheck,
   type KitResult,
   type KitTarget,
+  skip,
 } from './result.ts';
 
 const PROBE = fileURLToPath(new URL('./probe.ts', import.meta.url));
@@ -48,6 +50,7 @@ export async function runKit(dir: string, options: KitOptions = {}): Promise<Kit
       dir: realDir,
       entry: pathToFileURL(realpathSync(pkg.entry)).href,
       packageName: pkg.name,
+      packageVersion: pkg.version,
       peerCore: pkg.peerCore,
       target,
       config: options.config ?? pkg.kitConfig,
@@ -55,19 +58,47 @@ export async function runKit(dir: string, options: KitOptions = {}): Promise<Kit
     };
     const probe = await runProbe(input);
     checks.push(...probe.checks);
-    if (probe.plugin) result.plugin = { ...result.plugin, ...probe.plugin };
+    const loaded = probe.plugin;
+    if (loaded) result.plugin = { ...result.plugin, name: loaded.name, version: loaded.version };
+    const refused = (id: string) => checks.some((c) => c.id === id && c.status === 'fail');
+    if (!loaded || refused('manifest.host') || refused('lifecycle.process')) {
+      // Nothing to isolate: the plugin did not load, a host refused it, or it broke its process.
+    } else if (!loaded.defaultExport) {
+      checks.push(
+        skip(
+          'isolation',
+          'isolation',
+          'skipped: @parley/sandbox runs a default-exported plugin; this one is a named export or built by a factory (it runs in process, as core plugins do)',
+        ),
+      );
+    } else {
+      checks.push(
+        ...(await isolationChecks({
+          dir: realDir,
+          entry: realpathSync(pkg.entry),
+          permissions: loaded.permissions,
+          samples: probe.samples,
+          toolNames: loaded.tools,
+          stepTimeoutMs,
+        })),
+      );
+    }
   }
   result.ok = checks.length > 0 && checks.every((c) => c.status !== 'fail');
   return result;
 }
 
 /** Starts the probe and collects its checks; a probe that stops answering is killed. */
+type LoadedPlugin = Omit<Extract<ProbeMessage, { type: 'plugin' }>, 'type'>;
+type Sample = Omit<Extract<ProbeMessage, { type: 'sample' }>, 'type'>;
+
 function runProbe(
   input: ProbeInput,
-): Promise<{ checks: KitCheck[]; plugin?: { name: string; version: string } }> {
+): Promise<{ checks: KitCheck[]; plugin?: LoadedPlugin; samples: Sample[] }> {
   return new Promise((done) => {
     const checks: KitCheck[] = [];
-    let plugin: { name: string; version: string } | undefined;
+    const samples: Sample[] = [];
+    let plugin: LoadedPlugin | undefined;
     let finished = false;
     let stderr = '';
     const child = spawn(
@@ -105,8 +136,13 @@ function runProbe(
     child.on('message', (message: ProbeMessage) => {
       arm();
       if (message.type === 'check') checks.push(message.check);
-      else if (message.type === 'plugin') plugin = { name: message.name, version: message.version };
-      else finished = true;
+      else if (message.type === 'plugin') {
+        const { type: _, ...loaded } = message;
+        plugin = loaded;
+      } else if (message.type === 'sample') {
+        const { type: _, ...sample } = message;
+        samples.push(sample);
+      } else finished = true;
     });
     child.on('exit', (code, signal) => {
       clearTimeout(watchdog);
@@ -118,7 +154,7 @@ function runProbe(
             `the plugin ended its process (${signal ?? `exit code ${code}`})${stderr ? `: ${stderr.trim().split('\n').slice(-3).join(' | ')}` : ''}`,
           ),
         );
-      done({ checks, ...(plugin ? { plugin } : {}) });
+      done({ checks, samples, ...(plugin ? { plugin } : {}) });
     });
   });
 }

@@ -45,6 +45,11 @@ describe('the kit catches each kind of violation', () => {
       says: /no upper bound/,
     },
     {
+      fixture: 'bad-identity',
+      fails: ['manifest.identity'],
+      says: /name @parley\/plugin-basics \(package.json: @fixtures\/bad-identity\) and version 9\.9\.9/,
+    },
+    {
       fixture: 'bad-undeclared-secret',
       fails: ['sample-calls.peek', 'access.secrets'],
       says: /OTHER_API_KEY/,
@@ -76,8 +81,17 @@ describe('the kit catches each kind of violation', () => {
       says: /did not finish within/,
     },
     { fixture: 'bad-blocks-process', fails: ['lifecycle.process'], says: /killed/ },
-    { fixture: 'bad-write-outside', fails: ['access.fs'], says: /parley-kit-escape\.txt/ },
-    { fixture: 'bad-env-read', fails: ['access.env'], says: /GITHUB_TOKEN, HOME/ },
+    // Out of process, @parley/sandbox denies (and audits) what the in-process probe saw.
+    {
+      fixture: 'bad-write-outside',
+      fails: ['access.fs', 'isolation.audit'],
+      says: /parley-kit-escape\.txt[\s\S]*fs FileSystemWrite:\/tmp\/parley-kit-escape\.txt/,
+    },
+    {
+      fixture: 'bad-env-read',
+      fails: ['access.env', 'isolation.audit'],
+      says: /GITHUB_TOKEN, HOME[\s\S]*env GITHUB_TOKEN, env HOME/,
+    },
   ];
 
   it.each(cases)('$fixture', async ({ fixture: name, fails, says }) => {
