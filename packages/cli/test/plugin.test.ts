@@ -106,7 +106,9 @@ describe('parley plugin test', () => {
     expect(run.stdout).toMatch(
       /✗ reads environment variables it did not declare: GITHUB_TOKEN.*\(access\.env\)/,
     );
-    expect(run.stdout).toMatch(/✗ out of process the sandbox denied: env GITHUB_TOKEN.*\(isolation\.audit\)/);
+    expect(run.stdout).toMatch(
+      /✗ out of process the sandbox denied: env GITHUB_TOKEN.*\(isolation\.audit\)/,
+    );
     expect(run.stdout).toMatch(/✗ 2 of \d+ checks failed/);
   });
 
