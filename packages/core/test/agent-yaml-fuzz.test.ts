@@ -166,6 +166,34 @@ describe('the agent.yaml loader, fed arbitrary text', () => {
     expect((thrown as Error).message).toMatch(message);
   });
 
+  it('lists 50 problems of a file with thousands, and says how many more (an API body is validated the same way)', () => {
+    const keys = Array.from({ length: 20_000 }, (_, i) => `k${i}: ${i}`);
+    for (const text of [keys.join('\n'), `${keys.join('\n')}\nk7: again`]) {
+      let thrown: unknown;
+      try {
+        parseAgentYaml(text);
+      } catch (error) {
+        thrown = error;
+      }
+      expectTypedFailure(thrown);
+      const { issues } = thrown as AgentDefinitionError;
+      if (text.endsWith('again')) {
+        // A duplicate key is a syntax error, reported alone, where the second one starts.
+        expect(issues).toEqual([
+          { path: '', line: 20_001, column: 1, message: 'YAML syntax error: duplicate key' },
+        ]);
+        continue;
+      }
+      expect(issues).toHaveLength(51);
+      expect(issues[0]).toMatchObject({ path: 'k0', line: 1, message: /^unknown key/ });
+      // 20,000 unknown keys and 3 missing fields, 50 of them listed.
+      expect(issues[50]).toEqual({
+        path: '',
+        message: '19953 more problems not listed: fix these first',
+      });
+    }
+  });
+
   it('refuses JSON nested deeper than the stack with a located error', () => {
     let thrown: unknown;
     try {

@@ -63,7 +63,8 @@ export function validateAgentValue(value: unknown, positions?: SourcePositions):
   }
 
   const issues: AgentDefinitionIssue[] = [];
-  for (const unknown of findUnknownKeys(AgentDefinitionSchema, value, [])) {
+  const budget = { left: MAX_ISSUES, unlisted: 0 };
+  for (const unknown of findUnknownKeys(AgentDefinitionSchema, value, [], budget)) {
     issues.push(located(unknown.path, unknown.message));
   }
   const result = AgentDefinitionSchema.safeParse(value);
@@ -74,9 +75,23 @@ export function validateAgentValue(value: unknown, positions?: SourcePositions):
       issues.push(located(issue.path, describeZodIssue(issue, value)));
     }
   }
-  if (issues.length > 0 || !result.success) return { ok: false, issues: sortByPosition(issues) };
+  if (issues.length > 0 || !result.success) {
+    const sorted = sortByPosition(issues);
+    const unlisted = budget.unlisted + Math.max(0, sorted.length - MAX_ISSUES);
+    const listed = sorted.slice(0, MAX_ISSUES);
+    if (unlisted > 0)
+      listed.push({ path: '', message: `${unlisted} more problems not listed: fix these first` });
+    return { ok: false, issues: listed };
+  }
   return { ok: true, definition: result.data };
 }
+
+/**
+ * Problems listed at most. A file with thousands of wrong keys is not an agent, and listing
+ * them all (each unknown key gets a did-you-mean search) would take seconds of CPU and a
+ * message of megabytes: an API body of 1 MiB held the server's event loop for 5 s.
+ */
+const MAX_ISSUES = 50;
 
 /**
  * Every key the schema does not know, at any depth. Zod reports these only for `.strict()`
@@ -86,11 +101,12 @@ function findUnknownKeys(
   schema: z.ZodType,
   value: unknown,
   path: PropertyKey[],
+  budget: { left: number; unlisted: number },
 ): { path: PropertyKey[]; message: string }[] {
   const inner = unwrap(schema);
   if (inner instanceof z.ZodArray && Array.isArray(value)) {
     return value.flatMap((item, index) =>
-      findUnknownKeys(inner.element as z.ZodType, item, [...path, index]),
+      findUnknownKeys(inner.element as z.ZodType, item, [...path, index], budget),
     );
   }
   if (!(inner instanceof z.ZodObject) || !isPlainObject(value)) return [];
@@ -102,10 +118,13 @@ function findUnknownKeys(
   const found: { path: PropertyKey[]; message: string }[] = [];
   for (const key of Object.keys(value)) {
     const fieldSchema = Object.hasOwn(shape, key) ? shape[key] : undefined;
-    if (fieldSchema) found.push(...findUnknownKeys(fieldSchema, value[key], [...path, key]));
-    else if (!acceptsAnyKey) {
+    if (fieldSchema)
+      found.push(...findUnknownKeys(fieldSchema, value[key], [...path, key], budget));
+    else if (acceptsAnyKey) continue;
+    else if (budget.left > 0) {
+      budget.left--;
       found.push({ path: [...path, key], message: unknownKeyMessage(inner, key, known) });
-    }
+    } else budget.unlisted++;
   }
   return found;
 }
