@@ -61,6 +61,10 @@ describe('parley plugin new', () => {
     expect(await readFile(join(dir, 'README.md'), 'utf8')).toContain('# @acme/plugin-words');
     expect(await readFile(join(dir, 'src/index.ts'), 'utf8')).not.toContain('{{');
 
+    const uninstalled = await parley(['plugin', 'test', dir], io);
+    expect(uninstalled.code).toBe(1);
+    expect(uninstalled.stdout).toContain('(run npm install in the plugin directory)');
+
     // What npm install gives it (@parley/core and zod), without the network.
     await symlink(join(repoRoot, 'node_modules'), join(dir, 'node_modules'), 'dir');
 

@@ -210,8 +210,13 @@ async function main(input: ProbeInput) {
     exportedAsDefault = found.from === 'default export';
     await report(pass('manifest', 'manifest.load', `loaded: ${found.from}`));
   } catch (error) {
+    const missing = (error as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND';
     await report(
-      fail('manifest', 'manifest.load', `the plugin did not load: ${(error as Error).message}`),
+      fail(
+        'manifest',
+        'manifest.load',
+        `the plugin did not load: ${(error as Error).message}${missing ? ' (run npm install in the plugin directory)' : ''}`,
+      ),
     );
     return;
   }
