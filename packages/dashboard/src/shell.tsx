@@ -23,7 +23,7 @@ const NAV: { to: string; label: string; permission: Permission }[] = [
   { to: '/tokens', label: 'API tokens', permission: 'tokens:manage' },
   { to: '/secrets', label: 'Secrets', permission: 'secrets:read' },
   { to: '/audit', label: 'Audit', permission: 'audit:read' },
-  { to: '/metrics', label: 'Metrics', permission: 'runs:read' },
+  { to: '/usage', label: 'Metrics', permission: 'runs:read' },
   { to: '/plugins', label: 'Plugins', permission: 'agents:read' },
 ];
 
@@ -100,7 +100,8 @@ function Page({ path }: { path: string }) {
   if (path === '/tokens') return <TokensView />;
   if (path === '/secrets') return <SecretsView />;
   if (path === '/audit') return <AuditView />;
-  if (path === '/metrics') return <MetricsView />;
+  // Not /metrics: that path is the server's Prometheus endpoint.
+  if (path === '/usage') return <MetricsView />;
   if (path === '/plugins') return <PluginsView />;
   if (path === '/') return <Home />;
   return (

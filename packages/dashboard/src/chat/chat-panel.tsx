@@ -49,7 +49,7 @@ export function ChatPanel({
     if (!initialConversation) return;
     try {
       const [messages, runs] = await Promise.all([
-        api.conversations.messages(workspace.id, initialConversation, { limit: 500 }),
+        api.conversations.messages(workspace.id, initialConversation, { last: 200 }),
         api.runs.list(workspace.id, { conversationId: initialConversation, limit: 200 }),
       ]);
       setHistory({ turns: turnsFromHistory(messages, runs) });

@@ -27,10 +27,12 @@ function axis(
   maxValue: number,
   format: (v: number) => string,
   formatTime: (t: number) => string,
+  counts = false,
 ) {
   const t0 = Math.min(...times);
   const t1 = Math.max(...times);
-  const top = niceMax(maxValue);
+  // Counts get whole-number ticks (a multiple of 4 for the 4 steps).
+  const top = counts ? Math.max(4, Math.ceil(maxValue / 4) * 4) : niceMax(maxValue);
   const x = (t: number) =>
     PAD.left +
     (t1 === t0
@@ -141,8 +143,9 @@ export function BarChart({
   const { x, y, grid } = axis(
     bars.map((b) => b.at),
     Math.max(...bars.map((b) => b.ok + b.failed)),
-    (v) => String(Math.round(v)),
+    (v) => String(v),
     formatTime,
+    true,
   );
   const width = Math.max(4, Math.min(28, (W - PAD.left - PAD.right) / (bars.length * 1.6)));
   return (

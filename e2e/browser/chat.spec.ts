@@ -1,0 +1,134 @@
+import { expect, test } from '@playwright/test';
+import { type CuttingProxy, startCuttingProxy } from './support/cutting-proxy.ts';
+import { createScriptedAgent, type Parley, startParley } from './support/parley.ts';
+
+// The chat against a real single-user server with scripted agents: a tool call that waits
+// for approval, stopping an answer mid-stream, and a connection cut mid-stream that the page
+// recovers from. The browser reaches the server through a proxy the test can cut.
+
+const DEMO = [
+  [
+    { type: 'reasoning', text: 'I will use the calculator.' },
+    {
+      type: 'tool_call',
+      name: 'calculator',
+      args: { expression: '6 * 7' },
+      deltas: ['{"expres', 'sion": "6', ' * 7"}'],
+    },
+  ],
+  [{ type: 'text', text: 'The calculator says 42.' }],
+];
+
+let parley: Parley;
+let proxy: CuttingProxy;
+test.beforeAll(async () => {
+  parley = await startParley();
+  proxy = await startCuttingProxy(parley.url);
+  await createScriptedAgent(parley, 'careful', DEMO, { requireApproval: ['calculator'] });
+  await createScriptedAgent(parley, 'talker', [
+    [
+      { type: 'text', text: 'Counting slowly: one,' },
+      { type: 'delay', ms: 100 },
+      { type: 'text', text: ' two,' },
+      { type: 'hang' },
+    ],
+  ]);
+  await createScriptedAgent(parley, 'slow', [
+    [
+      { type: 'text', text: 'Part one.' },
+      { type: 'delay', ms: 1_500 },
+      { type: 'text', text: ' Part two.' },
+      { type: 'delay', ms: 200 },
+      { type: 'text', text: ' The end.' },
+    ],
+  ]);
+});
+test.afterAll(async () => {
+  await proxy?.close();
+  await parley?.stop();
+});
+
+async function runsOf(agent: string) {
+  const { agent: info } = await parley.api.agents.get(parley.workspaceId, agent);
+  return parley.api.runs.list(parley.workspaceId, { agentId: info.id });
+}
+
+test('a tool call waits for approval, fills in, and shows its result; a denial shows too', async ({
+  page,
+}) => {
+  await page.goto(`${proxy.url}/chat/careful`);
+  const composer = page.getByRole('textbox', { name: 'Message' });
+  await composer.fill('What is 6 * 7?');
+  await composer.press('Enter'); // the keyboard sends
+  const card = page.getByRole('region', { name: 'Tool call calculator' }).last();
+  await expect(card).toContainText('waiting for your approval');
+  await expect(card).toContainText('"expression": "6 * 7"');
+  await card.getByRole('button', { name: 'Approve' }).click();
+  await expect(card).toContainText('"result": 42');
+  await expect(card).toContainText('done');
+  await expect(page.locator('.turn').last()).toContainText('The calculator says 42.');
+  // The new conversation is in the list and in the URL.
+  await expect(page).toHaveURL(/\?c=[0-9a-f-]{36}$/);
+  await expect(page.getByRole('complementary', { name: 'Conversations' })).toContainText(
+    'What is 6 * 7?',
+  );
+
+  await composer.fill('Again, please');
+  await page.getByRole('button', { name: 'Send' }).click();
+  const second = page.getByRole('region', { name: 'Tool call calculator' }).last();
+  await second.getByRole('button', { name: 'Deny' }).click();
+  await expect(second).toContainText('failed');
+  await expect(page.locator('.turn')).toHaveCount(2);
+
+  // Both turns are stored: a reload shows the same conversation from the server.
+  await page.reload();
+  await expect(page.locator('.turn')).toHaveCount(2);
+  await expect(page.locator('.turn').first()).toContainText('"result": 42');
+  const runs = await runsOf('careful');
+  expect(runs.map((r) => r.status).sort()).toEqual(['succeeded', 'succeeded']);
+});
+
+test('Stop cancels the answer mid-stream and keeps what was written', async ({ page }) => {
+  await page.goto(`${proxy.url}/chat/talker`);
+  await page.getByRole('textbox', { name: 'Message' }).fill('Count for me');
+  await page.getByRole('button', { name: 'Send' }).click();
+  const turn = page.locator('.turn').last();
+  await expect(turn).toContainText('Counting slowly: one, two,');
+  await page.getByRole('button', { name: 'Stop' }).click();
+  await expect(turn).toContainText('Stopped.');
+  await expect(page.getByRole('button', { name: 'Send' })).toBeVisible();
+  await expect(turn).toContainText('Counting slowly: one, two,');
+  await expect.poll(async () => (await runsOf('talker'))[0]?.status).toBe('cancelled');
+});
+
+test('a connection cut mid-stream is resumed and the answer completes, once', async ({ page }) => {
+  await page.goto(`${proxy.url}/chat/slow`);
+  await page.getByRole('textbox', { name: 'Message' }).fill('Tell me in parts');
+  await page.getByRole('button', { name: 'Send' }).click();
+  const turn = page.locator('.turn').last();
+  await expect(turn).toContainText('Part one.');
+  await expect(turn).not.toContainText('Part two.');
+  proxy.cut(); // the stream drops; reconnections are refused until restore()
+  await expect(turn).toContainText('Connection lost: reconnecting…');
+  proxy.restore();
+  await expect(turn.locator('p.text')).toHaveText('Part one. Part two. The end.');
+  await expect(turn).not.toContainText('reconnecting');
+  await expect(turn.getByTestId('tokens-out')).not.toHaveText('—');
+  // One run: the page resumed it, it did not send the message again.
+  const runs = await runsOf('slow');
+  expect(runs).toHaveLength(1);
+  expect(runs[0]!.status).toBe('succeeded');
+});
+
+test('at 375 px wide the chat and the views fit without sideways scrolling', async ({ page }) => {
+  await page.setViewportSize({ width: 375, height: 740 });
+  for (const path of ['/chat/careful', '/agents', '/tokens', '/secrets', '/audit', '/usage']) {
+    await page.goto(`${proxy.url}${path}`);
+    await expect(page.locator('h1'), path).toBeVisible();
+    // (A string: this file is type-checked without the DOM library.)
+    const overflow = await page.evaluate<number>(
+      'document.documentElement.scrollWidth - document.documentElement.clientWidth',
+    );
+    expect(overflow, path).toBeLessThanOrEqual(0);
+  }
+});

@@ -1,0 +1,89 @@
+import { type Browser, expect, type Page, test } from '@playwright/test';
+import { OPERATOR_EMAIL, type Parley, startParley } from './support/parley.ts';
+
+// Two people on a multi-user server, each in a browser context of their own: each signs up,
+// creates an agent and talks to it, and neither ever sees the other's agents, conversations,
+// members or secrets, even by typing the other's URLs.
+
+let parley: Parley;
+test.beforeAll(async () => {
+  parley = await startParley({ multiUser: true });
+});
+test.afterAll(async () => {
+  await parley?.stop();
+});
+
+async function signUpAndCreate(
+  browser: Browser,
+  who: { name: string; email: string; agent: string },
+) {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(parley.url);
+  await page.getByRole('tab', { name: 'Create an account' }).click();
+  await page.getByLabel('Your name').fill(who.name);
+  await page.getByLabel('Email').fill(who.email);
+  await page.getByLabel('Password').fill('correct horse battery staple');
+  await page.getByRole('button', { name: 'Create an account' }).click();
+  await expect(page.getByRole('heading', { name: 'Step 1 of 4: Describe' })).toBeVisible();
+  await page.getByLabel('Name').fill(who.agent);
+  await page.getByRole('button', { name: 'Create agent' }).click();
+  await page.getByRole('button', { name: 'Use the offline demo' }).click();
+  await page.getByRole('button', { name: 'What is 6 * 7?' }).click();
+  await expect(page.locator('.turn').last()).toContainText('The calculator says 6 * 7 = 42.');
+  return page;
+}
+
+async function conversationIdOf(page: Page, agent: string): Promise<string> {
+  await page.goto(`${parley.url}/chat/${agent}`);
+  const link = page.getByRole('complementary', { name: 'Conversations' }).getByRole('link').first();
+  const href = await link.getAttribute('href');
+  return new URL(href!, parley.url).searchParams.get('c')!;
+}
+
+test('two people never see each other’s data', async ({ browser }) => {
+  const ada = await signUpAndCreate(browser, {
+    name: 'Ada',
+    email: OPERATOR_EMAIL,
+    agent: 'ada-bot',
+  });
+  const bob = await signUpAndCreate(browser, {
+    name: 'Bob',
+    email: 'bob@parley.test',
+    agent: 'bob-bot',
+  });
+
+  // Each one's agents page lists their own agent only.
+  for (const [page, mine, theirs] of [
+    [ada, 'ada-bot', 'bob-bot'],
+    [bob, 'bob-bot', 'ada-bot'],
+  ] as const) {
+    await page.goto(`${parley.url}/agents`);
+    await expect(page.getByRole('link', { name: mine }).first()).toBeVisible();
+    await expect(page.getByText(theirs)).toHaveCount(0);
+    await page.goto(`${parley.url}/members`);
+    await expect(page.locator('tbody tr')).toHaveCount(1);
+  }
+
+  // Typing the other's agent URL finds nothing; neither does the other's conversation id.
+  await bob.goto(`${parley.url}/chat/ada-bot`);
+  await expect(bob.getByRole('alert')).toContainText(/not found/i);
+  const adaConversation = await conversationIdOf(ada, 'ada-bot');
+  await bob.goto(`${parley.url}/chat/bob-bot?c=${adaConversation}`);
+  await expect(bob.getByRole('alert')).toContainText(/not found/i);
+  await expect(bob.getByText('What is 6 * 7?')).toHaveCount(1); // only Bob's own conversation title
+
+  // The operator (Ada) sees the server's funnel; Bob, who is not one, is told so.
+  await ada.goto(`${parley.url}/usage`);
+  await expect(ada.getByTestId('funnel-signup')).toHaveText('2');
+  await expect(ada.getByTestId('funnel-deployed')).toHaveText('0');
+  await expect(ada.getByTestId('agents-per-login')).toHaveText('1.00');
+  await bob.goto(`${parley.url}/usage`);
+  await expect(bob.getByText(/for the server’s operators/)).toBeVisible();
+
+  // Signing out ends Bob's session: the sign-in page comes back.
+  await bob.getByRole('button', { name: 'Sign out' }).click();
+  await expect(bob.getByRole('tab', { name: 'Sign in' })).toBeVisible();
+  await bob.reload();
+  await expect(bob.getByRole('tab', { name: 'Sign in' })).toBeVisible();
+});

@@ -1,0 +1,85 @@
+import { expect, type Page, test } from '@playwright/test';
+import { type Parley, startParley } from './support/parley.ts';
+
+// The first five minutes, in a real browser against a real single-user server: from an empty
+// workspace to a deployed agent, a screenshot of every step kept as a test artifact.
+
+let parley: Parley;
+test.beforeAll(async () => {
+  parley = await startParley();
+});
+test.afterAll(async () => {
+  await parley?.stop();
+});
+
+async function snap(page: Page, name: string) {
+  const path = test.info().outputPath(`${name}.png`);
+  await page.screenshot({ path, fullPage: true });
+  await test.info().attach(name, { path, contentType: 'image/png' });
+}
+
+test('onboarding: describe, pick the offline demo, chat, deploy; a returning visit resumes', async ({
+  page,
+}) => {
+  await page.goto(parley.url);
+  // No agent yet: the local session opens, and onboarding starts at step 1.
+  await expect(page.getByRole('heading', { name: 'Step 1 of 4: Describe' })).toBeVisible();
+  await page.getByRole('radio', { name: /Customer support/ }).check();
+  await expect(page.getByLabel('Name')).toHaveValue('support-bot');
+  await page.getByLabel('What it does').fill('Answers questions about Parley.');
+  await snap(page, 'onboarding-1-describe');
+  await page.getByRole('button', { name: 'Create agent' }).click();
+
+  await expect(page.getByRole('heading', { name: 'Step 2 of 4: Model and key' })).toBeVisible();
+  await expect(page.getByRole('radio', { name: /Offline demo/ })).toBeChecked();
+  // Choosing a real provider asks for its key (write-only).
+  await page.getByRole('radio', { name: /Anthropic/ }).check();
+  await expect(page.getByLabel('Model', { exact: true })).toHaveValue('claude-sonnet-4-5');
+  await expect(page.getByLabel(/API key/)).toHaveAttribute('type', 'password');
+  await page.getByRole('radio', { name: /Offline demo/ }).check();
+  await snap(page, 'onboarding-2-model');
+  await page.getByRole('button', { name: 'Use the offline demo' }).click();
+
+  await expect(page.getByRole('heading', { name: 'Step 3 of 4: Try it' })).toBeVisible();
+  // A returning visit (here: the start page again) resumes at the step reached.
+  await page.goto(parley.url);
+  await expect(page.getByRole('heading', { name: 'Step 3 of 4: Try it' })).toBeVisible();
+  await expect(page.getByRole('button', { name: 'Continue to deploy' })).toBeDisabled();
+
+  await page.getByRole('button', { name: 'What is 6 * 7?' }).click();
+  const turn = page.locator('.turn').last();
+  await expect(turn.getByRole('region', { name: 'Tool call calculator' })).toContainText(
+    '"result": 42',
+  );
+  await expect(turn).toContainText('The calculator says 6 * 7 = 42.');
+  await expect(turn.getByTestId('ttft')).not.toHaveText('—');
+  await expect(turn.getByTestId('tokens-out')).not.toHaveText('—');
+  await expect(turn.locator('details.reasoning')).toContainText('Reasoning');
+  await snap(page, 'onboarding-3-chat');
+  await page.getByRole('button', { name: 'Continue to deploy' }).click();
+
+  await expect(page.getByRole('heading', { name: 'Step 4 of 4: Deploy' })).toBeVisible();
+  await snap(page, 'onboarding-4-deploy');
+  await page.getByRole('button', { name: 'Deploy version 1' }).click();
+  await expect(page.getByText('support-bot is deployed (version 1).')).toBeVisible();
+  await expect(page.locator('.snippet').first()).toContainText(
+    `${parley.url}/v1/workspaces/${parley.workspaceId}/agents/support-bot/runs`,
+  );
+  await expect(page.locator('.snippet').nth(1)).toContainText('npx parley run');
+  await snap(page, 'onboarding-5-deployed');
+
+  // What the server recorded: the agent is at version 1, every funnel step has an event.
+  const { agent } = await parley.api.agents.get(parley.workspaceId, 'support-bot');
+  expect(agent.currentVersion).toBe(1);
+  // The funnel is an operator's view: the local owner's browser session may read it.
+  const response = await page.request.get(`${parley.url}/v1/instance/funnel`);
+  expect(response.status()).toBe(200);
+  const funnel = (await response.json()) as { steps: { step: string; events: number }[] };
+  for (const step of ['agent_created', 'provider_selected', 'first_run', 'deployed'])
+    expect(funnel.steps.find((s) => s.step === step)?.events, step).toBeGreaterThan(0);
+
+  // Onboarding is done: the start page now opens the workspace's agents.
+  await page.goto(parley.url);
+  await expect(page.getByRole('heading', { name: 'Agents' })).toBeVisible();
+  await expect(page.getByRole('link', { name: 'support-bot' }).first()).toBeVisible();
+});

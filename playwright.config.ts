@@ -1,0 +1,27 @@
+import { existsSync } from 'node:fs';
+import { defineConfig, devices } from '@playwright/test';
+
+// Browser tests of the dashboard (e2e/browser/*.spec.ts): Debian's Chromium, headless, against
+// real Parley servers started as child processes by each spec. `npm test` runs them, then
+// Vitest (last, so that arguments given to `npm test -- …` reach Vitest).
+export default defineConfig({
+  testDir: 'e2e/browser',
+  testMatch: '*.spec.ts',
+  globalSetup: './e2e/browser/support/build-dashboard.ts',
+  outputDir: 'test-results/browser',
+  timeout: 60_000,
+  expect: { timeout: 15_000 },
+  workers: 2,
+  forbidOnly: !!process.env.CI,
+  // Under .ci/run (its output folder exists) a JSON report goes where its summary reads it.
+  reporter: existsSync('.ci-out')
+    ? [['list'], ['json', { outputFile: '.ci-out/e2e.json' }]]
+    : [['list']],
+  use: {
+    ...devices['Desktop Chrome'],
+    headless: true,
+    launchOptions: { executablePath: '/usr/bin/chromium' },
+    trace: 'retain-on-failure',
+    screenshot: 'only-on-failure',
+  },
+});
