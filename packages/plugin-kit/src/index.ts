@@ -37,6 +37,7 @@ export {
   type KitResult,
   KitResultSchema,
   type KitTarget,
+  kitResultJsonSchema,
 } from './result.ts';
 export { CURRENT_TARGET, type KitOptions, runKit } from './run-kit.ts';
 export { sampleFromSchema } from './sample-input.ts';

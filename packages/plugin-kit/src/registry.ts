@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import semver from 'semver';
 import { z } from 'zod';
+import { printJson } from './json-format.ts';
 import { isBoundedRange } from './package-manifest.ts';
 import { KIT_RESULT_VERSION } from './result.ts';
 
@@ -136,24 +137,6 @@ export async function loadRegistry(file = REGISTRY_FILE): Promise<Registry> {
 /** An entry by short name or package name. */
 export function findEntry(registry: Registry, nameOrPackage: string): RegistryEntry | undefined {
   return registry.plugins.find((p) => p.name === nameOrPackage || p.package === nameOrPackage);
-}
-
-/** JSON as Biome formats it: objects expanded, short arrays of plain values on one line. */
-function printJson(value: unknown, indent = ''): string {
-  const inner = `${indent}  `;
-  if (Array.isArray(value)) {
-    if (value.length === 0) return '[]';
-    const flat = value.every((item) => item === null || typeof item !== 'object');
-    const oneLine = `[${value.map((item) => JSON.stringify(item)).join(', ')}]`;
-    if (flat && indent.length + oneLine.length < 80) return oneLine;
-    return `[\n${value.map((item) => inner + printJson(item, inner)).join(',\n')}\n${indent}]`;
-  }
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value).filter(([, item]) => item !== undefined);
-    if (entries.length === 0) return '{}';
-    return `{\n${entries.map(([key, item]) => `${inner}${JSON.stringify(key)}: ${printJson(item, inner)}`).join(',\n')}\n${indent}}`;
-  }
-  return JSON.stringify(value);
 }
 
 /** The registry as committed: sorted by tier, then name, with a final newline. */

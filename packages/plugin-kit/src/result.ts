@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { printJson } from './json-format.ts';
 
 /** The version of the result format below; bumped on any change a reader could trip over. */
 export const KIT_RESULT_VERSION = 1 as const;
@@ -65,3 +66,9 @@ export const skip = (area: CheckArea, id: string, message: string): KitCheck => 
   status: 'skip',
   message,
 });
+
+/** The result format as JSON Schema, for readers outside TypeScript (docs/plugins/kit-result.schema.json). */
+export function kitResultJsonSchema(): string {
+  const schema = z.toJSONSchema(KitResultSchema, { target: 'draft-2020-12' });
+  return `${printJson({ ...schema, title: `Parley plugin kit result, version ${KIT_RESULT_VERSION}` })}\n`;
+}

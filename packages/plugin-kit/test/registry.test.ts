@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import {
   applyMatrix,
   formatRegistry,
+  kitResultJsonSchema,
   loadRegistry,
   matrixTargets,
   REGISTRY_FILE,
@@ -88,6 +89,17 @@ describe('the compatibility matrix', () => {
     const matrix = await runMatrix(registry, ROOT);
     expect(await readFile(COMPATIBILITY, 'utf8')).toBe(renderCompatibility(matrix));
     expect(applyMatrix(registry, matrix)).toEqual(registry);
+  });
+
+  it('docs/plugins/kit-result.schema.json is the result schema of this kit', async () => {
+    const file = fileURLToPath(
+      new URL('../../../docs/plugins/kit-result.schema.json', import.meta.url),
+    );
+    expect(await readFile(file, 'utf8')).toBe(kitResultJsonSchema());
+    expect(JSON.parse(kitResultJsonSchema())).toMatchObject({
+      title: 'Parley plugin kit result, version 1',
+      properties: { kitResult: { const: 1 } },
+    });
   });
 
   it('runs the previous contract too when the registry lists a core for it', async () => {
