@@ -1,7 +1,9 @@
 import { createParleyClient } from '@parley/client';
 import { startTestServer, type TestServer } from '@parley/server/testing';
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseSince } from '../src/commands/security.ts';
+import { CliError } from '../src/io.ts';
 import { parley, testIo } from './support/io.ts';
 
 /*
@@ -268,5 +270,33 @@ describe('--since', () => {
     expect(parseSince('2025-01-31', now)).toBe('2025-01-31T00:00:00.000Z');
     for (const bad of ['', '24', 'h', '-1d', '1y', 'yesterday', '2025-13-45', '0000-01-01'])
       expect(() => parseSince(bad, now), bad).toThrow(/--since/);
+  });
+
+  it('turns any text into a time the API takes (years 1–9999), or a usage error', () => {
+    const text = fc.oneof(
+      fc.string({ unit: 'binary', maxLength: 40 }),
+      fc
+        .tuple(fc.nat({ max: 1_999_999 }), fc.constantFrom('m', 'h', 'd', 'w'))
+        .map(([n, u]) => `${n}${u}`),
+      fc
+        .date({ min: new Date(-1e14), max: new Date(1e15), noInvalidDate: true })
+        .map((d) => d.toISOString()),
+    );
+    fc.assert(
+      fc.property(text, (value) => {
+        let since: string;
+        try {
+          since = parseSince(value);
+        } catch (error) {
+          expect(error).toBeInstanceOf(CliError);
+          expect((error as CliError).exitCode).toBe(2);
+          expect((error as Error).message).toMatch(/^--since takes a duration/);
+          return;
+        }
+        expect(since).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+        expect(since >= '0001-01-01').toBe(true);
+      }),
+      { numRuns: 500 },
+    );
   });
 });

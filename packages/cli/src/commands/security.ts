@@ -34,10 +34,14 @@ const UNITS: Record<string, number> = { m: 60_000, h: 3_600_000, d: 86_400_000, 
 /** `--since 24h|7d|30m|2w` or an ISO 8601 time, as the ISO timestamp the API takes. */
 export function parseSince(value: string, now = Date.now()): string {
   const relative = /^(\d{1,6})([mhdw])$/.exec(value.trim());
-  if (relative) return new Date(now - Number(relative[1]) * UNITS[relative[2]!]!).toISOString();
   const iso =
     /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/i;
-  const time = iso.test(value.trim()) ? Date.parse(value.trim()) : Number.NaN;
+  // A duration reaches back past year 1 too (999999w): both are checked against the range.
+  const time = relative
+    ? now - Number(relative[1]) * UNITS[relative[2]!]!
+    : iso.test(value.trim())
+      ? Date.parse(value.trim())
+      : Number.NaN;
   if (Number.isNaN(time) || time < FIRST || time > LAST)
     throw new CliError(
       `--since takes a duration (30m, 24h, 7d, 2w) or an ISO 8601 time (2025-01-31T09:00:00Z), not "${value}".`,
