@@ -232,6 +232,20 @@ export function createParleyClient(options: ClientOptions) {
        * Checks the agent's model keys (its draft's, else its deployed version's) with one cheap
        * request each, made by the server: ok, rejected, rate_limited, unreachable… never the key.
        */
+      /**
+       * One JSON-RPC message to the agent's MCP endpoint (Streamable HTTP); MCP clients use the
+       * URL `${baseUrl}/v1/workspaces/:workspaceId/agents/:agent/mcp` with the token directly.
+       */
+      mcp: (
+        workspaceId: string,
+        agent: string,
+        message: { jsonrpc: '2.0'; [key: string]: unknown },
+      ) =>
+        send<Record<string, unknown> | undefined>(
+          'POST',
+          `${ws(workspaceId)}/agents/${seg(agent)}/mcp`,
+          message,
+        ),
       checkKeys: (workspaceId: string, agent: string) =>
         send<KeyCheck>('POST', `${ws(workspaceId)}/agents/${seg(agent)}/key-check`),
       /** Deploys the definition (or the draft); `created: false` when nothing changed. */
@@ -410,6 +424,7 @@ export const OPERATIONS: Readonly<Record<string, string>> = {
   getConversation: 'conversations.get',
   listMessages: 'conversations.messages',
   startRun: 'runs.stream',
+  agentMcp: 'agents.mcp',
   listRuns: 'runs.list',
   getRun: 'runs.get',
   streamRunEvents: 'runs.follow',

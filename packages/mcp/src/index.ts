@@ -1,5 +1,5 @@
 export { agentToolName, createAgentMcpServer, type ExposedAgent } from './agent-server.ts';
-export { checkMcpServers, type McpPolicy } from './mcp-policy.ts';
+export { checkMcpServers, commandLine, listedHost, type McpPolicy } from './mcp-policy.ts';
 export {
   type ConnectMcpOptions,
   connectMcpServers,

@@ -12,7 +12,12 @@ const GRACE_MS = 2_000;
  */
 export function sandboxedPluginDefinition(
   sandbox: SandboxedPlugin,
-  options: { callTimeoutMs: number },
+  options: {
+    /** Each call's timeout in the sandbox (the agent's toolTimeoutMs, say). */
+    callTimeoutMs: number;
+    /** Called as a call starts; what it returns is called when the call ends. */
+    onCall?: (call: { toolCallId: string; agentId: string }) => () => void;
+  },
 ): PluginDefinition {
   const { manifest } = sandbox;
   const tools: ToolDefinition[] = sandbox.tools.map((info) =>
@@ -21,12 +26,19 @@ export function sandboxedPluginDefinition(
       description: info.description || info.name,
       input: z.fromJSONSchema(info.inputSchema as never) as z.ZodType,
       timeoutMs: options.callTimeoutMs + GRACE_MS,
-      run: (args, ctx) =>
-        sandbox.call(info.name, args, {
-          signal: ctx.signal,
-          toolCallId: ctx.toolCallId,
-          agentId: ctx.agentId,
-        }),
+      async run(args, ctx) {
+        const done = options.onCall?.({ toolCallId: ctx.toolCallId, agentId: ctx.agentId });
+        try {
+          return await sandbox.call(info.name, args, {
+            signal: ctx.signal,
+            timeoutMs: options.callTimeoutMs,
+            toolCallId: ctx.toolCallId,
+            agentId: ctx.agentId,
+          });
+        } finally {
+          done?.();
+        }
+      },
     }),
   );
   return {

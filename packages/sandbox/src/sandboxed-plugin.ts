@@ -68,6 +68,8 @@ export interface StartSandboxedPluginOptions {
 
 export interface SandboxCallOptions {
   signal?: AbortSignal;
+  /** This call's timeout (default `timeouts.callMs`); past it the process is restarted. */
+  timeoutMs?: number;
   /** Attributed to audit events raised while this call is the only one running. */
   toolCallId?: string;
   agentId?: string;
@@ -311,13 +313,14 @@ export async function startSandboxedPlugin(
       const instance = await current;
       const key = Symbol(name);
       inFlight.set(key, callOptions);
+      const limit = callOptions.timeoutMs ?? callMs;
       const timeout = new AbortController();
-      const timer = setTimeout(() => timeout.abort(), callMs);
+      const timer = setTimeout(() => timeout.abort(), limit);
       const signals = [timeout.signal, ...(callOptions.signal ? [callOptions.signal] : [])];
       try {
         const result = await instance.client.callTool(
           { name, arguments: (args ?? {}) as Record<string, unknown> },
-          { signal: AbortSignal.any(signals), timeout: callMs + 1_000 },
+          { signal: AbortSignal.any(signals), timeout: limit + 1_000 },
         );
         const text = (result.content as { type: string; text?: string }[])
           .filter((part) => part.type === 'text')
@@ -333,7 +336,7 @@ export async function startSandboxedPlugin(
         if (timeout.signal.aborted) {
           // A hung plugin: kill it, start a fresh one, fail this call.
           replace(instance);
-          throw new ToolTimeoutError(name, callMs);
+          throw new ToolTimeoutError(name, limit);
         }
         if (instance.hasExited() || instance.child.exitCode !== null) {
           const { code, signal } = await instance.exited;

@@ -136,6 +136,10 @@ export async function buildApp(options: AppOptions): Promise<ParleyApp> {
       modelHosts: config.multiUser ? config.modelHosts : 'any',
       publicNetworkOnly: config.multiUser,
       disabledPlugins: config.disabledPlugins,
+      ...(config.pluginsDir ? { pluginsDir: config.pluginsDir } : {}),
+      mcp: config.multiUser
+        ? { stdioCommands: config.mcpCommands, httpHosts: 'public', hosts: config.mcpHosts }
+        : { stdioCommands: 'any', httpHosts: 'any', hosts: [] },
       ...(tuning.runLingerMs !== undefined ? { lingerMs: tuning.runLingerMs } : {}),
       ...(tuning.orphanAfterMs !== undefined ? { orphanAfterMs: tuning.orphanAfterMs } : {}),
     }),

@@ -114,6 +114,47 @@ const EnvSchema = z.object({
         }),
       ),
     ),
+  /**
+   * A directory of community plugins installed on this server (one package per directory, as
+   * in node_modules): they run out of process in @parley/sandbox (docs/plugins/isolation.md).
+   */
+  PARLEY_PLUGINS_DIR: z.string().min(1).optional(),
+  /**
+   * Multi-user mode: the exact command lines (`command arg …`, comma-separated) of stdio MCP
+   * servers agents may start. Without it no agent may start a program on this server.
+   */
+  PARLEY_MCP_COMMANDS: z
+    .string()
+    .default('')
+    .transform((s) =>
+      s
+        .split(',')
+        .map((c) => c.trim().replace(/\s+/g, ' '))
+        .filter(Boolean),
+    ),
+  /**
+   * Multi-user mode: hosts (host or host:port, comma-separated) of Streamable HTTP MCP servers
+   * agents may reach even though they are not public internet addresses.
+   */
+  PARLEY_MCP_HOSTS: z
+    .string()
+    .default('')
+    .transform((s) =>
+      s
+        .split(',')
+        .map((h) => h.trim().toLowerCase())
+        .filter(Boolean),
+    )
+    .pipe(
+      z.array(
+        z
+          .string()
+          .regex(
+            /^[a-z0-9.-]+(:\d{1,5})?$|^\[[0-9a-f:]+\](:\d{1,5})?$/,
+            'must be host or host:port, comma-separated',
+          ),
+      ),
+    ),
   /** Persist run events for resume (on), or stream without a log (off; benchmarks only). */
   PARLEY_EVENT_LOG: flag.default(true),
   PARLEY_LOG_LEVEL: z
@@ -148,6 +189,12 @@ export interface ServerConfig {
   trustedOrigins: string[];
   /** Extra hosts model requests may go to in multi-user mode (single-user: any). */
   modelHosts: string[];
+  /** Where community plugins are installed (they run sandboxed). */
+  pluginsDir?: string;
+  /** Multi-user mode: stdio MCP command lines agents may start. */
+  mcpCommands: string[];
+  /** Multi-user mode: non-public hosts HTTP MCP servers may be on. */
+  mcpHosts: string[];
   behindTlsProxy: boolean;
   /** Plugins runs may not use (an operator changes the list at runtime). */
   disabledPlugins: string[];
@@ -218,6 +265,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     operatorEmails: e.PARLEY_OPERATOR_EMAILS,
     trustedOrigins: e.PARLEY_TRUSTED_ORIGINS.map((o) => new URL(o).origin),
     modelHosts: e.PARLEY_MODEL_HOSTS,
+    mcpCommands: e.PARLEY_MCP_COMMANDS,
+    mcpHosts: e.PARLEY_MCP_HOSTS,
+    ...(e.PARLEY_PLUGINS_DIR ? { pluginsDir: resolve(e.PARLEY_PLUGINS_DIR) } : {}),
     behindTlsProxy: e.PARLEY_BEHIND_TLS_PROXY,
     disabledPlugins: [...new Set(e.PARLEY_DISABLED_PLUGINS)],
     eventLog: e.PARLEY_EVENT_LOG,

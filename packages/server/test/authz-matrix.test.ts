@@ -132,6 +132,10 @@ const EXPECTED_ACCESS: Record<string, Access> = {
     kind: 'workspace',
     permission: 'runs:create',
   },
+  'POST /v1/workspaces/:workspaceId/agents/:agent/mcp': {
+    kind: 'workspace',
+    permission: 'runs:create',
+  },
   'GET /v1/workspaces/:workspaceId/runs': { kind: 'workspace', permission: 'runs:read' },
   'GET /v1/runs/:runId': { kind: 'run', permission: 'runs:read' },
   'GET /v1/runs/:runId/events': { kind: 'run', permission: 'runs:read' },

@@ -260,6 +260,7 @@ const TEMPLATES: Record<string, Record<string, unknown>> = {
   deployAgent: { note: 'fuzz' },
   createConversation: { agentId: GHOST, title: 'fuzz' },
   startRun: { input: 'hello', version: 1 },
+  agentMcp: { jsonrpc: '2.0', id: 1, method: 'tools/list', params: {} },
   decideApproval: { decision: 'approved' },
   // Tokens and sessions of nobody: the owner's token and session must survive the fuzzing.
   revokeAllTokens: { userId: GHOST },

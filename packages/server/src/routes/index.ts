@@ -3,6 +3,7 @@ import { agentRoutes } from './agents.ts';
 import { authRoutes } from './auth.ts';
 import { conversationRoutes } from './conversations.ts';
 import { identityRoutes } from './identity.ts';
+import { mcpRoutes } from './mcp.ts';
 import { observabilityRoutes } from './observability.ts';
 import { pluginRoutes } from './plugins.ts';
 import { runRoutes } from './runs.ts';
@@ -21,6 +22,7 @@ export const ROUTES: readonly RouteSpec[] = [
   ...agentRoutes,
   ...conversationRoutes,
   ...runRoutes,
+  ...mcpRoutes,
   ...observabilityRoutes,
   ...pluginRoutes,
   ...securityRoutes,

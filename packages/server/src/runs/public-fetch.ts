@@ -1,7 +1,7 @@
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { BlockList, isIP } from 'node:net';
+import { BlockList, connect, isIP, Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 
@@ -183,3 +183,17 @@ export function createPublicFetch(
 
 /** Public addresses only: what plugins get on a multi-user server. */
 export const publicFetch: typeof fetch = createPublicFetch();
+
+/**
+ * A TCP connection to a public address only (the egress proxy of sandboxed plugins on a
+ * multi-user server): the same check as publicFetch, where the socket resolves the host.
+ */
+export function connectPublic(host: string, port: number): Socket {
+  const literal = host.replace(/^\[|\]$/g, '');
+  if (isIP(literal) && !isPublicAddress(literal)) {
+    const socket = new Socket();
+    queueMicrotask(() => socket.destroy(new NonPublicAddressError(host, literal)));
+    return socket;
+  }
+  return connect({ host: literal, port, lookup: checkedLookup(isPublicAddress) as never });
+}

@@ -3,6 +3,7 @@ import {
   type AgentDefinition,
   AgentDefinitionError,
   createRedactor,
+  type PluginAuditEvent,
   type PluginHost,
   type RunAbortReason,
   runAgent,
@@ -17,6 +18,7 @@ import {
 } from '@parley/protocol';
 import type { ContentPart } from '@parley/providers';
 import type { Run, ScopeOptions, Store, WorkspaceScope } from '@parley/store';
+import type { McpPolicy } from '@parley/mcp';
 import type { FastifyBaseLogger } from 'fastify';
 import { z } from 'zod';
 import { type Principal, startedByOf, userIdOf } from '../auth/principal.ts';
@@ -28,9 +30,11 @@ import { inboundGuardCapabilities } from './inbound-guard.ts';
 import { LiveRun } from './live-run.ts';
 import { checkModelHosts, modelFactory, modelSecrets } from './models.ts';
 import { hostForAgent, refuseDisabledPlugins } from './plugin-catalog.ts';
-import { publicFetch } from './public-fetch.ts';
+import { createCommunityPlugins } from './community-plugins.ts';
+import { connectPublic, publicFetch } from './public-fetch.ts';
 import { createSecretCache } from './secret-cache.ts';
 import { storeMemoryPort, storeRunPort } from './store-ports.ts';
+import { createToolSources } from './tool-sources.ts';
 import { createWorkspaceBatcher } from './workspace-batcher.ts';
 
 export interface RunManagerOptions {
@@ -50,6 +54,10 @@ export interface RunManagerOptions {
   publicNetworkOnly?: boolean;
   /** Plugins an operator disabled: runs of agents using one are refused (422). */
   disabledPlugins?: readonly string[];
+  /** Where community plugins are installed (PARLEY_PLUGINS_DIR): each runs in a sandbox. */
+  pluginsDir?: string;
+  /** Which MCP servers agents may use (default: any, as in single-user mode). */
+  mcp?: McpPolicy;
 }
 
 export interface StartRun {
@@ -114,6 +122,15 @@ export function createRunManager(options: RunManagerOptions) {
   const executions = new Set<Promise<void>>();
   const disabledPlugins = new Set(options.disabledPlugins ?? []);
   let accepting = true;
+  const community = createCommunityPlugins({
+    dir: options.pluginsDir,
+    log,
+    ...(options.publicNetworkOnly ? { connect: connectPublic } : {}),
+  });
+  const toolSources = createToolSources({
+    community,
+    mcp: options.mcp ?? { stdioCommands: 'any', httpHosts: 'any', hosts: [] },
+  });
 
   /** Reads a workspace secret for a plugin (declared secrets only; core checks that). */
   const pluginSecrets =
@@ -130,6 +147,36 @@ export function createRunManager(options: RunManagerOptions) {
       return value;
     };
 
+  /** Stores a plugin's audited action in the workspace's audit log; never fails the run. */
+  function recordPluginAudit(
+    workspaceId: string,
+    runId: string | undefined,
+    event: PluginAuditEvent & { kind?: string },
+    scope: ScopeOptions,
+  ) {
+    store
+      .withWorkspace(
+        workspaceId,
+        (ws) =>
+          ws.audit.record({
+            // A refusal is `plugin.denied`; secret reads and requests are what they are.
+            ...(event.action === 'plugin.permission_denied'
+              ? { action: 'plugin.denied', outcome: 'denied' as const }
+              : { action: event.action, outcome: 'ok' as const }),
+            targetType: 'plugin',
+            targetId: event.plugin,
+            ...(runId ? { runId } : {}),
+            metadata: {
+              resource: event.resource.slice(0, 200),
+              tool: event.toolCallId,
+              ...(event.kind ? { kind: event.kind } : {}),
+            },
+          }),
+        scope,
+      )
+      .catch((error) => log.warn({ err: error }, 'could not audit a plugin action'));
+  }
+
   function pluginHost(
     definition: AgentDefinition,
     workspaceId: string,
@@ -141,25 +188,7 @@ export function createRunManager(options: RunManagerOptions) {
       return hostForAgent(definition, {
         secrets: pluginSecrets(workspaceId, run, scope),
         fetch: options.publicNetworkOnly ? publicFetch : globalThis.fetch,
-        audit: (event) => {
-          store
-            .withWorkspace(
-              workspaceId,
-              (ws) =>
-                ws.audit.record({
-                  // A refusal is `plugin.denied`; secret reads and requests are what they are.
-                  ...(event.action === 'plugin.permission_denied'
-                    ? { action: 'plugin.denied', outcome: 'denied' as const }
-                    : { action: event.action, outcome: 'ok' as const }),
-                  targetType: 'plugin',
-                  targetId: event.plugin,
-                  ...(run.value ? { runId: run.value } : {}),
-                  metadata: { resource: event.resource.slice(0, 200), tool: event.toolCallId },
-                }),
-              scope,
-            )
-            .catch((error) => log.warn({ err: error }, 'could not audit a plugin action'));
-        },
+        audit: (event) => recordPluginAudit(workspaceId, run.value, event, scope),
         log: (entry) => log[entry.level]({ plugin: entry.plugin, runId: run.value }, entry.message),
       });
     } catch (error) {
@@ -220,11 +249,26 @@ export function createRunManager(options: RunManagerOptions) {
     if (!validation.ok) throw new AgentDefinitionError(validation.issues);
     const definition = validation.definition;
     checkModelHosts(definition, options.modelHosts);
+    // Community plugins (sandboxed processes) and MCP servers, before anything is written.
+    const tools = await toolSources.prepare(definition, {
+      workspaceId,
+      runId,
+      scope,
+      secret: pluginSecrets(workspaceId, { value: runId }, scope),
+      audit: (event, owner, ownerScope) => recordPluginAudit(workspaceId, owner, event, ownerScope),
+    });
     // The agent's plugins load before anything is written: a missing one is a 422.
-    const plugins = pluginHost(definition, workspaceId, { value: runId }, scope);
-    plugins.resolve(definition);
-    const keys = await modelKeysFor(workspaceId, definition, scope);
-    const models = modelFactory(definition, keys); // throws when a key is missing
+    const plugins = tools.attach(pluginHost(definition, workspaceId, { value: runId }, scope));
+    let keys: Map<string, string>;
+    let models: ReturnType<typeof modelFactory>;
+    try {
+      plugins.resolve(definition);
+      keys = await modelKeysFor(workspaceId, definition, scope);
+      models = modelFactory(definition, keys); // throws when a key is missing
+    } catch (error) {
+      await tools.close();
+      throw error;
+    }
     workspacesWithRuns.add(workspaceId);
 
     const newConversation = !body.conversationId;
@@ -262,6 +306,7 @@ export function createRunManager(options: RunManagerOptions) {
       newConversation,
       keyValues: [...keys.values()],
       created,
+      release: tools.close,
     }).finally(() => executions.delete(execution));
     executions.add(execution);
     try {
@@ -330,6 +375,8 @@ export function createRunManager(options: RunManagerOptions) {
       keyValues: string[];
       /** Settles when the run's row (and a new conversation's) is stored. */
       created: Promise<unknown>;
+      /** Closes what the run borrowed (its MCP connections). */
+      release: () => Promise<void>;
     },
   ) {
     const { workspaceId, runId } = { workspaceId: run.workspaceId, runId: run.id };
@@ -424,6 +471,7 @@ export function createRunManager(options: RunManagerOptions) {
       }
     } finally {
       await eventLog.flush();
+      await ctx.release();
       // The terminal is stored (or given up on): show it even if the log failed.
       run.reveal(run.lastSeq, true);
       metrics.liveRuns.dec();
@@ -569,6 +617,8 @@ export function createRunManager(options: RunManagerOptions) {
     /** A workspace's secrets changed: decrypted keys kept for runs are dropped. */
     forgetSecrets(workspaceId: string) {
       modelKeys.forget(workspaceId);
+      // Sandboxed plugins hold the workspace's secrets in their environment: start them anew.
+      void community.forget(workspaceId);
     },
 
     /** Live runs (tests, metrics). */
@@ -591,6 +641,7 @@ export function createRunManager(options: RunManagerOptions) {
           run.controller.abort({ reason: 'shutdown', by: 'server' } satisfies RunAbortReason);
       }
       await all();
+      await community.shutdown();
     },
   };
 }

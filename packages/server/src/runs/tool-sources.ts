@@ -1,0 +1,98 @@
+import type { AgentDefinition, PluginDefinition, PluginHost } from '@parley/core';
+import {
+  checkMcpServers,
+  connectMcpServers,
+  listedHost,
+  type McpConnections,
+  type McpPolicy,
+  withTools,
+} from '@parley/mcp';
+import { type SandboxAuditEvent, sandboxedPluginDefinition } from '@parley/sandbox';
+import type { ScopeOptions } from '@parley/store';
+import type { CommunityPlugins } from './community-plugins.ts';
+import { PLUGIN_CATALOG } from './plugin-catalog.ts';
+import { publicFetch } from './public-fetch.ts';
+
+/*
+ * The tools a run gets from outside the server process: community plugins (in their sandboxed
+ * processes, see community-plugins.ts) and the agent's MCP servers (connected for the run and
+ * closed when it ends). Prepared before anything of the run is written, so a plugin that does
+ * not start or an MCP server that cannot be reached is a 422 like a missing plugin.
+ */
+
+export interface RunBinding {
+  workspaceId: string;
+  runId: string;
+  scope: ScopeOptions;
+  /** Reads a workspace secret for a plugin or an MCP server. */
+  secret: (name: string) => Promise<string | undefined>;
+  /** Stores a sandboxed plugin's audit event in the workspace's audit log. */
+  audit: (event: SandboxAuditEvent, runId: string | undefined, scope: ScopeOptions) => void;
+}
+
+export interface PreparedTools {
+  /** The run's plugin host with the community plugins registered and the MCP tools added. */
+  attach(host: PluginHost): PluginHost;
+  /** Closes the run's MCP connections (the plugin processes stay for later runs). */
+  close(): Promise<void>;
+}
+
+export interface ToolSourcesOptions {
+  community: CommunityPlugins;
+  mcp: McpPolicy;
+}
+
+export function createToolSources(options: ToolSourcesOptions) {
+  const { community } = options;
+  const fetchFor = (url: URL): typeof fetch =>
+    options.mcp.httpHosts === 'any' || listedHost(url, options.mcp.hosts)
+      ? globalThis.fetch
+      : publicFetch;
+
+  async function communityPlugins(definition: AgentDefinition, run: RunBinding) {
+    const plugins: PluginDefinition[] = [];
+    for (const ref of definition.plugins) {
+      if (Object.hasOwn(PLUGIN_CATALOG, ref.name)) continue;
+      const installed = await community.installed(ref.name);
+      // Not installed anywhere: the plugin host names it as missing.
+      if (!installed) continue;
+      const sandbox = await community.sandbox(installed, {
+        workspaceId: run.workspaceId,
+        secret: run.secret,
+        audit: (event, owner) => run.audit(event, owner?.runId, owner?.scope ?? run.scope),
+      });
+      plugins.push(
+        sandboxedPluginDefinition(sandbox, {
+          callTimeoutMs: definition.toolTimeoutMs,
+          onCall: ({ toolCallId, agentId }) =>
+            community.own(toolCallId, { runId: run.runId, agentId, scope: run.scope }),
+        }),
+      );
+    }
+    return plugins;
+  }
+
+  return {
+    async prepare(definition: AgentDefinition, run: RunBinding): Promise<PreparedTools> {
+      checkMcpServers(definition.mcp, options.mcp);
+      const plugins = await communityPlugins(definition, run);
+      const connections: McpConnections =
+        definition.mcp.length > 0
+          ? await connectMcpServers(definition.mcp, {
+              secret: run.secret,
+              fetchFor,
+              callTimeoutMs: definition.toolTimeoutMs,
+            })
+          : { tools: [], close: async () => {} };
+      return {
+        attach(host) {
+          for (const plugin of plugins) host.register(plugin);
+          return withTools(host, connections.tools);
+        },
+        close: () => connections.close(),
+      };
+    },
+  };
+}
+
+export type ToolSources = ReturnType<typeof createToolSources>;
