@@ -108,7 +108,7 @@ describe('parley plugin test', () => {
       'Plugin kit · @fixtures/bad-env-read 1.0.0 · core 0.1.0 (contract 1)',
     );
     expect(run.stdout).toMatch(
-      /✗ reads environment variables it did not declare: GITHUB_TOKEN.*\(access\.env\)/,
+      /✗ reads environment variables: GITHUB_TOKEN, HOME; read secrets with ctx\.secrets\.get.*\(access\.env\)/,
     );
     expect(run.stdout).toMatch(
       /✗ out of process the sandbox denied: env GITHUB_TOKEN.*\(isolation\.audit\)/,

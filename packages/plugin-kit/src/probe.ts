@@ -376,7 +376,8 @@ function accessChecks(
   audits: PluginAuditEvent[],
 ): KitCheck[] {
   const secrets = new Set(plugin.permissions?.secrets ?? []);
-  const env = [...access.env].filter((name) => !secrets.has(name));
+  // Even a declared secret is read through ctx.secrets: in process, the environment is the server's.
+  const env = [...access.env];
   // The host audits a refused secret by its name (UPPER_SNAKE_CASE), a refused URL by its host.
   const denied = audits.filter((a) => a.action === 'plugin.permission_denied');
   const isSecretName = (resource: string) => /^[A-Z][A-Z0-9_]*$/.test(resource);
@@ -391,7 +392,7 @@ function accessChecks(
       ? fail(
           'access',
           'access.env',
-          `reads environment variables it did not declare: ${env.join(', ')} (declared secrets: ${declared([...secrets])}); read configuration with ctx.secrets.get or the plugin's config`,
+          `reads environment variables: ${env.join(', ')}; read secrets with ctx.secrets.get (declared: ${declared([...secrets])}) and settings from the plugin's config`,
         )
       : pass('access', 'access.env', 'no undeclared environment reads'),
     deniedSecrets.length > 0

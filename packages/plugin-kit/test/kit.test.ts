@@ -30,6 +30,14 @@ describe('the kit passes good plugins', () => {
     expect(message(result, 'sample-calls.http_get')).toContain('https://example.com/');
   });
 
+  it('a plugin using only what it declared, and writing inside its own directory, passes', async () => {
+    const result = await runKit(fixture('good-declared-access'));
+    expect(failed(result)).toEqual([]);
+    expect(message(result, 'sample-calls.forecast')).toContain('returned');
+    expect(message(result, 'lifecycle.stop:cache')).toBe('cache stopped');
+    expect(message(result, 'isolation.audit')).toBe('the sandbox denied nothing');
+  });
+
   it('plugin-http without a config fails to load and says how to give one', async () => {
     const result = await runKit(repo('plugins/plugin-http'));
     expect(result.ok).toBe(false);
