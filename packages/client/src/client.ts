@@ -78,6 +78,91 @@ export interface PluginSwitch {
   disabledPlugins: string[];
 }
 
+/** Trust page and support shapes (docs/api.md, Trust and Support). */
+export interface TrustPageInfo {
+  slug: string | null;
+  published: boolean;
+  publishedAt: string | null;
+  version: number;
+  updatedAt: string | null;
+  content: {
+    title: string;
+    officialDomains: string[];
+    handles: { platform: string; handle: string }[];
+    canonicalMigrationLink: string | null;
+    canonicalLinks: string[];
+    statements: string[];
+    brandTokens: string[];
+    blocklist: string[];
+  };
+}
+export interface TrustPartnerInput {
+  name: string;
+  kind?: string;
+  migrationStatus: 'not_started' | 'in_progress' | 'completed' | 'not_supported';
+  lastVerifiedOn?: string | null;
+  note?: string | null;
+}
+export interface TrustPartnerRow extends Required<TrustPartnerInput> {
+  id: string;
+  updatedAt: string;
+}
+export interface TrustStatus {
+  id: string;
+  postedAt: string;
+  body: string;
+  postedBy: string;
+}
+export interface TrustDraft {
+  page: TrustPageInfo;
+  partners: TrustPartnerRow[];
+  statusUpdates: TrustStatus[];
+  statusOverdue: boolean;
+}
+export interface TrustVersion {
+  version: number;
+  content: TrustPageInfo['content'];
+  editedBy: string;
+  note: string | null;
+  createdAt: string;
+}
+export type TicketPriority = 'low' | 'normal' | 'high' | 'urgent';
+export interface SupportTicket {
+  id: string;
+  subject: string;
+  status: 'new' | 'open' | 'pending' | 'solved' | 'closed';
+  priority: TicketPriority;
+  channel: string;
+  requester: string;
+  assignee: string | null;
+  externalKey: string | null;
+  slaHours: number;
+  firstResponseDueAt: string | null;
+  slaRemainingSeconds: number | null;
+  firstRespondedAt: string | null;
+  slaBreachedAt: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+export interface TicketEventRow {
+  at: string;
+  kind: string;
+  actor: string;
+  direction: 'inbound' | 'outbound' | null;
+  body: string | null;
+  data: Record<string, unknown>;
+}
+export interface SupportBreach {
+  ticketId: string;
+  at: string;
+  subject: string;
+  channel: string;
+  priority: string;
+  requester: string;
+  assignee: string | null;
+  slaHours: number;
+}
+
 const seg = encodeURIComponent;
 const ws = (workspaceId: string) => `/v1/workspaces/${seg(workspaceId)}`;
 
@@ -373,6 +458,82 @@ export function createParleyClient(options: ClientOptions) {
       enablePlugin: (name: string) =>
         send<PluginSwitch>('POST', `/v1/instance/plugins/${seg(name)}/enable`),
     },
+
+    /** The workspace's trust page (docs/trust.md): public read, versioned and audited edits. */
+    trust: {
+      /** The published page as JSON, without a token (`/trust/<slug>.json`). */
+      public: (slug: string) => get<Record<string, unknown>>(`/trust/${seg(slug)}.json`),
+      get: (workspaceId: string) => get<TrustDraft>(`${ws(workspaceId)}/trust`),
+      update: (workspaceId: string, body: { content: Record<string, unknown>; note?: string }) =>
+        send<TrustPageInfo>('PUT', `${ws(workspaceId)}/trust`, body),
+      versions: (workspaceId: string, query: { limit?: number } = {}) =>
+        get<TrustVersion[]>(`${ws(workspaceId)}/trust/versions`, query),
+      publish: (workspaceId: string, body: { published: boolean; slug?: string }) =>
+        send<TrustPageInfo>('PUT', `${ws(workspaceId)}/trust/publication`, body),
+      postStatus: (workspaceId: string, body: string) =>
+        send<TrustStatus>('POST', `${ws(workspaceId)}/trust/status`, { body }),
+      upsertPartner: (workspaceId: string, partner: TrustPartnerInput) =>
+        send<TrustPartnerRow>('PUT', `${ws(workspaceId)}/trust/partners`, partner),
+      deletePartner: (workspaceId: string, partnerId: string) =>
+        send<void>('DELETE', `${ws(workspaceId)}/trust/partners/${seg(partnerId)}`),
+      metrics: (workspaceId: string, query: { since?: string } = {}) =>
+        get<Record<string, unknown>>(`${ws(workspaceId)}/trust/metrics`, query),
+    },
+
+    /** The support inbox and its first-response SLA. */
+    support: {
+      list: (
+        workspaceId: string,
+        query: { status?: string; channel?: string; limit?: number } = {},
+      ) => get<SupportTicket[]>(`${ws(workspaceId)}/support/tickets`, query),
+      create: (
+        workspaceId: string,
+        body: {
+          subject: string;
+          requester: string;
+          channel?: string;
+          priority?: TicketPriority;
+          assignee?: string;
+          body?: string;
+        },
+      ) => send<SupportTicket>('POST', `${ws(workspaceId)}/support/tickets`, body),
+      get: (workspaceId: string, ticketId: string) =>
+        get<{ ticket: SupportTicket; events: TicketEventRow[] }>(
+          `${ws(workspaceId)}/support/tickets/${seg(ticketId)}`,
+        ),
+      update: (
+        workspaceId: string,
+        ticketId: string,
+        body: { status?: string; priority?: TicketPriority; assignee?: string | null },
+      ) =>
+        send<SupportTicket>('PATCH', `${ws(workspaceId)}/support/tickets/${seg(ticketId)}`, body),
+      message: (
+        workspaceId: string,
+        ticketId: string,
+        body: { body: string; direction?: 'inbound' | 'outbound' },
+      ) =>
+        send<SupportTicket>(
+          'POST',
+          `${ws(workspaceId)}/support/tickets/${seg(ticketId)}/messages`,
+          body,
+        ),
+      /** support.open_ticket: a connector's message; opens or updates a ticket when it should. */
+      inbound: (
+        workspaceId: string,
+        body: { channel: string; threadId: string; requester: string; text: string },
+      ) =>
+        send<{ support: boolean; reason: string; created: boolean; ticket: SupportTicket | null }>(
+          'POST',
+          `${ws(workspaceId)}/support/inbound`,
+          body,
+        ),
+      policy: (workspaceId: string) =>
+        get<Record<TicketPriority, number>>(`${ws(workspaceId)}/support/policy`),
+      setPolicy: (workspaceId: string, body: Partial<Record<TicketPriority, number>>) =>
+        send<Record<TicketPriority, number>>('PUT', `${ws(workspaceId)}/support/policy`, body),
+      breaches: (workspaceId: string, query: { since?: string; limit?: number } = {}) =>
+        get<SupportBreach[]>(`${ws(workspaceId)}/support/breaches`, query),
+    },
   };
 }
 
@@ -443,4 +604,22 @@ export const OPERATIONS: Readonly<Record<string, string>> = {
   rotateMasterKey: 'security.rotateMasterKey',
   disablePlugin: 'security.disablePlugin',
   enablePlugin: 'security.enablePlugin',
+  publicTrustPage: 'trust.public',
+  getTrustPage: 'trust.get',
+  updateTrustPage: 'trust.update',
+  listTrustVersions: 'trust.versions',
+  publishTrustPage: 'trust.publish',
+  postTrustStatus: 'trust.postStatus',
+  upsertTrustPartner: 'trust.upsertPartner',
+  deleteTrustPartner: 'trust.deletePartner',
+  trustMetrics: 'trust.metrics',
+  listTickets: 'support.list',
+  createTicket: 'support.create',
+  getTicket: 'support.get',
+  updateTicket: 'support.update',
+  addTicketMessage: 'support.message',
+  supportOpenTicket: 'support.inbound',
+  getSlaPolicy: 'support.policy',
+  setSlaPolicy: 'support.setPolicy',
+  listBreaches: 'support.breaches',
 };

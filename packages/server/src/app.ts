@@ -20,6 +20,7 @@ import { createMetrics } from './metrics/metrics.ts';
 import { ROUTES } from './routes/index.ts';
 import { createRunManager } from './runs/run-manager.ts';
 import type { Services } from './services.ts';
+import { createTrustService } from './trust/service.ts';
 
 export interface AppOptions {
   config: ServerConfig;
@@ -35,6 +36,9 @@ export interface AppOptions {
     decryptThreshold?: number;
     runLingerMs?: number;
     orphanAfterMs?: number;
+    /** The trust clock (SLA, status overdue) and how often the breach check runs. */
+    now?: () => Date;
+    slaCheckMs?: number;
   };
 }
 
@@ -150,6 +154,13 @@ export async function buildApp(options: AppOptions): Promise<ParleyApp> {
       onBlock: (ip, failures) => detector.authFailureBurst(ip, failures, 'token'),
     }),
     tokenCache: createTokenCache(),
+    trust: createTrustService({
+      store,
+      registry: metrics.registry,
+      log: app.log,
+      ...(tuning.now ? { now: tuning.now } : {}),
+      ...(tuning.slaCheckMs ? { checkIntervalMs: tuning.slaCheckMs } : {}),
+    }),
     accountFailures: createFailureLimiter({
       limit: 10,
       windowMs: 15 * 60_000,
@@ -246,7 +257,10 @@ export async function buildApp(options: AppOptions): Promise<ParleyApp> {
   });
   registerRoutes(app, ROUTES, services);
 
+  // The breach check catches up on deadlines that passed while no server ran, then repeats.
+  app.addHook('onReady', async () => services.trust.scheduler.start());
   app.addHook('onClose', async () => {
+    await services.trust.scheduler.stop();
     await services.runs.shutdown(config.shutdownGraceMs);
     await detector.flush();
   });

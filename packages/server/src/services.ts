@@ -6,12 +6,15 @@ import type { ServerConfig } from './config.ts';
 import type { Detector } from './detect/detector.ts';
 import type { Metrics } from './metrics/metrics.ts';
 import type { RunManager } from './runs/run-manager.ts';
+import type { TrustService } from './trust/service.ts';
 
 /** What route handlers use: one instance per server, built by buildApp(). */
 export interface Services {
   config: ServerConfig;
   store: Store;
   runs: RunManager;
+  /** Trust operations: the clock, the SLA breach scheduler (docs/trust.md). */
+  trust: TrustService;
   metrics: Metrics;
   detector: Detector;
   log: FastifyBaseLogger;

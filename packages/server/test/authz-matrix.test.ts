@@ -174,6 +174,69 @@ const EXPECTED_ACCESS: Record<string, Access> = {
   'POST /v1/instance/rotate-master-key': { kind: 'operator' },
   'POST /v1/instance/plugins/:name/disable': { kind: 'operator' },
   'POST /v1/instance/plugins/:name/enable': { kind: 'operator' },
+  'GET /trust/:workspaceSlug': { kind: 'public' },
+  'GET /v1/workspaces/:workspaceId/trust': { kind: 'workspace', permission: 'workspace:read' },
+  'PUT /v1/workspaces/:workspaceId/trust': { kind: 'workspace', permission: 'workspace:manage' },
+  'GET /v1/workspaces/:workspaceId/trust/versions': {
+    kind: 'workspace',
+    permission: 'workspace:read',
+  },
+  'PUT /v1/workspaces/:workspaceId/trust/publication': {
+    kind: 'workspace',
+    permission: 'workspace:manage',
+  },
+  'POST /v1/workspaces/:workspaceId/trust/status': {
+    kind: 'workspace',
+    permission: 'workspace:manage',
+  },
+  'PUT /v1/workspaces/:workspaceId/trust/partners': {
+    kind: 'workspace',
+    permission: 'workspace:manage',
+  },
+  'DELETE /v1/workspaces/:workspaceId/trust/partners/:partnerId': {
+    kind: 'workspace',
+    permission: 'workspace:manage',
+  },
+  'GET /v1/workspaces/:workspaceId/trust/metrics': {
+    kind: 'workspace',
+    permission: 'workspace:read',
+  },
+  'GET /v1/workspaces/:workspaceId/support/tickets': {
+    kind: 'workspace',
+    permission: 'workspace:read',
+  },
+  'POST /v1/workspaces/:workspaceId/support/tickets': {
+    kind: 'workspace',
+    permission: 'runs:create',
+  },
+  'GET /v1/workspaces/:workspaceId/support/tickets/:ticketId': {
+    kind: 'workspace',
+    permission: 'workspace:read',
+  },
+  'PATCH /v1/workspaces/:workspaceId/support/tickets/:ticketId': {
+    kind: 'workspace',
+    permission: 'runs:create',
+  },
+  'POST /v1/workspaces/:workspaceId/support/tickets/:ticketId/messages': {
+    kind: 'workspace',
+    permission: 'runs:create',
+  },
+  'POST /v1/workspaces/:workspaceId/support/inbound': {
+    kind: 'workspace',
+    permission: 'runs:create',
+  },
+  'GET /v1/workspaces/:workspaceId/support/policy': {
+    kind: 'workspace',
+    permission: 'workspace:read',
+  },
+  'PUT /v1/workspaces/:workspaceId/support/policy': {
+    kind: 'workspace',
+    permission: 'workspace:manage',
+  },
+  'GET /v1/workspaces/:workspaceId/support/breaches': {
+    kind: 'workspace',
+    permission: 'workspace:read',
+  },
 };
 
 // ── Callers ─────────────────────────────────────────────────────────────────────────────
@@ -386,6 +449,9 @@ const PARAMS: Record<string, string> = {
   tokenId: randomUUID(),
   conversationId: randomUUID(),
   signalId: randomUUID(),
+  workspaceSlug: 'matrix-trust',
+  partnerId: randomUUID(),
+  ticketId: randomUUID(),
 };
 
 async function api(

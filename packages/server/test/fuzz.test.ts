@@ -265,6 +265,20 @@ const TEMPLATES: Record<string, Record<string, unknown>> = {
   // Tokens and sessions of nobody: the owner's token and session must survive the fuzzing.
   revokeAllTokens: { userId: GHOST },
   endMemberSessions: { userId: GHOST },
+  updateTrustPage: { content: { title: 'Fuzz', officialDomains: ['fuzz.example'] } },
+  publishTrustPage: { published: true, slug: 'fuzz' },
+  postTrustStatus: { body: 'Fuzz week: all good.' },
+  upsertTrustPartner: { name: 'Fuzz Exchange', migrationStatus: 'in_progress' },
+  createTicket: { subject: 'Fuzz', requester: 'fuzz@example.com' },
+  updateTicket: { status: 'open' },
+  addTicketMessage: { body: 'fuzz reply' },
+  supportOpenTicket: {
+    channel: 'fuzz',
+    threadId: 't-1',
+    requester: 'fz',
+    text: 'how do I migrate?',
+  },
+  setSlaPolicy: { normal: 48 },
 };
 const templateOf = (route: RouteSpec): Record<string, unknown> =>
   TEMPLATES[route.operationId] ?? {};
@@ -551,6 +565,18 @@ beforeAll(async () => {
   );
   expect(run.status, await run.clone().text()).toBe(200);
   const result = (await run.json()) as { run: { id: string }; conversationId: string };
+  // Trust: a published page and a ticket, so their GET routes have something to answer.
+  const page = await call('PUT', `/v1/workspaces/${ws}/trust/publication`, {
+    published: true,
+    slug: 'fuzz',
+  });
+  expect(page.status, await page.clone().text()).toBe(200);
+  const ticket = await call('POST', `/v1/workspaces/${ws}/support/tickets`, {
+    subject: 'fuzz',
+    requester: 'fz',
+  });
+  expect(ticket.status, await ticket.clone().text()).toBe(201);
+  const ticketId = ((await ticket.json()) as { id: string }).id;
   Object.assign(real, {
     workspaceId: ws,
     agent: 'echo',
@@ -564,6 +590,9 @@ beforeAll(async () => {
     tokenId: GHOST,
     signalId: GHOST,
     callId: 'call_fuzz',
+    workspaceSlug: 'fuzz',
+    partnerId: GHOST,
+    ticketId,
   });
   sessionCookie = await newSession();
 }, 60_000);

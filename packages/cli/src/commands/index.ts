@@ -11,6 +11,7 @@ import { pluginCommand } from './plugin.ts';
 import { runCommand } from './run.ts';
 import { securityCommand } from './security.ts';
 import { startCommand } from './start.ts';
+import { trustCommand } from './trust.ts';
 
 /** Every command, in the order `parley --help` lists them (the golden path first). */
 export const COMMANDS: readonly Command[] = [
@@ -25,6 +26,7 @@ export const COMMANDS: readonly Command[] = [
   secretsCommand,
   agentsCommand,
   securityCommand,
+  trustCommand,
   migrateCommand,
   importCommand,
   pluginCommand,

@@ -56,7 +56,7 @@ export async function registerDashboard(app: FastifyInstance, dir: string | unde
   return { served: true as const, root };
 }
 
-/** Paths the single-page app handles (everything but the API and the operational routes). */
+/** Paths the single-page app handles (everything but the API, the operational routes and the public trust pages). */
 export function isDashboardPath(url: string): boolean {
-  return !/^\/(v1|metrics|healthz|readyz|\.well-known)(\/|$|\?)/.test(url);
+  return !/^\/(v1|metrics|healthz|readyz|\.well-known|trust)(\/|$|\?)/.test(url);
 }

@@ -9,7 +9,9 @@ import { pluginRoutes } from './plugins.ts';
 import { runRoutes } from './runs.ts';
 import { secretRoutes } from './secrets.ts';
 import { securityRoutes } from './security.ts';
+import { supportRoutes } from './support.ts';
 import { systemRoutes } from './system.ts';
+import { trustRoutes } from './trust.ts';
 import { wellKnownRoutes } from './well-known.ts';
 
 /** The route table: every HTTP route the server has. The authorization matrix reads it. */
@@ -26,4 +28,6 @@ export const ROUTES: readonly RouteSpec[] = [
   ...observabilityRoutes,
   ...pluginRoutes,
   ...securityRoutes,
+  ...trustRoutes,
+  ...supportRoutes,
 ];

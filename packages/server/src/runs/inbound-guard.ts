@@ -4,9 +4,10 @@ import {
   GuardConfigSchema,
   SCAM_GUARD_PLUGIN,
 } from '@parley/plugin-scam-guard';
-import type { Store } from '@parley/store';
+import type { Store, TrustPageContent } from '@parley/store';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Metrics } from '../metrics/metrics.ts';
+import { guardConfigWithTrust } from '../trust/guard-config.ts';
 
 export interface GuardWiring {
   store: Store;
@@ -16,6 +17,8 @@ export interface GuardWiring {
   runId: string;
   agentId: string;
   conversationId: string;
+  /** The workspace's trust page: its domains, links, brand tokens and blocklist join the config. */
+  trust?: TrustPageContent;
 }
 
 /**
@@ -33,9 +36,12 @@ export function inboundGuardCapabilities(
   if (!ref) return {};
   const { store, metrics, log, workspaceId } = wiring;
   return {
-    inboundGuard: createScamLinkGuard(GuardConfigSchema.parse(ref.config), {
-      onAssessment: (assessment) => metrics.scamVerdicts.inc({ verdict: assessment.verdict }),
-    }),
+    inboundGuard: createScamLinkGuard(
+      guardConfigWithTrust(GuardConfigSchema.parse(ref.config), wiring.trust),
+      {
+        onAssessment: (assessment) => metrics.scamVerdicts.inc({ verdict: assessment.verdict }),
+      },
+    ),
     recordSignal: async (signal) => {
       try {
         await store.withWorkspace(

@@ -9,6 +9,7 @@ import {
   runAgent,
   validateAgentValue,
 } from '@parley/core';
+import type { McpPolicy } from '@parley/mcp';
 import {
   type api,
   createEventStamper,
@@ -17,20 +18,20 @@ import {
   streamError,
 } from '@parley/protocol';
 import type { ContentPart } from '@parley/providers';
-import type { Run, ScopeOptions, Store, WorkspaceScope } from '@parley/store';
-import type { McpPolicy } from '@parley/mcp';
+import type { Run, ScopeOptions, Store, TrustPageContent, WorkspaceScope } from '@parley/store';
 import type { FastifyBaseLogger } from 'fastify';
 import { z } from 'zod';
 import { type Principal, startedByOf, userIdOf } from '../auth/principal.ts';
 import type { Detector } from '../detect/detector.ts';
 import { HttpProblem, notFound } from '../http/problem.ts';
 import type { Metrics } from '../metrics/metrics.ts';
+import { trustContextProviders, withServerContext } from '../trust/context.ts';
+import { createCommunityPlugins } from './community-plugins.ts';
 import { createEventLog } from './event-log.ts';
 import { inboundGuardCapabilities } from './inbound-guard.ts';
 import { LiveRun } from './live-run.ts';
 import { checkModelHosts, modelFactory, modelSecrets } from './models.ts';
 import { hostForAgent, refuseDisabledPlugins } from './plugin-catalog.ts';
-import { createCommunityPlugins } from './community-plugins.ts';
 import { connectPublic, publicFetch } from './public-fetch.ts';
 import { createSecretCache } from './secret-cache.ts';
 import { storeMemoryPort, storeRunPort } from './store-ports.ts';
@@ -233,9 +234,11 @@ export function createRunManager(options: RunManagerOptions) {
       }
       const first =
         !workspacesWithRuns.has(workspaceId) && (await ws.runs.list({ limit: 1 })).length === 0;
-      return { agent, version, first };
+      // The trust page: its canonical links reach the model (context) and the scam guard.
+      const trust = (await ws.trust.getPage()).content;
+      return { agent, version, first, trust };
     });
-    const { agent, version } = found;
+    const { agent, version, trust } = found;
     const source = version ? version.definition : agent.draft;
     if (!source) {
       throw new HttpProblem(
@@ -258,7 +261,10 @@ export function createRunManager(options: RunManagerOptions) {
       audit: (event, owner, ownerScope) => recordPluginAudit(workspaceId, owner, event, ownerScope),
     });
     // The agent's plugins load before anything is written: a missing one is a 422.
-    const plugins = tools.attach(pluginHost(definition, workspaceId, { value: runId }, scope));
+    const plugins = withServerContext(
+      tools.attach(pluginHost(definition, workspaceId, { value: runId }, scope)),
+      trustContextProviders(trust),
+    );
     let keys: Map<string, string>;
     let models: ReturnType<typeof modelFactory>;
     try {
@@ -307,6 +313,7 @@ export function createRunManager(options: RunManagerOptions) {
       keyValues: [...keys.values()],
       created,
       release: tools.close,
+      trust,
     }).finally(() => executions.delete(execution));
     executions.add(execution);
     try {
@@ -373,6 +380,8 @@ export function createRunManager(options: RunManagerOptions) {
       newConversation: boolean;
       /** The model keys this run holds: never repeated in its events. */
       keyValues: string[];
+      /** The workspace's trust page content when the run started. */
+      trust: TrustPageContent;
       /** Settles when the run's row (and a new conversation's) is stored. */
       created: Promise<unknown>;
       /** Closes what the run borrowed (its MCP connections). */
@@ -437,6 +446,7 @@ export function createRunManager(options: RunManagerOptions) {
             runId,
             agentId: run.agentId,
             conversationId: run.conversationId,
+            trust: ctx.trust,
           }),
         },
       )) {

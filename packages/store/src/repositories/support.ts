@@ -266,6 +266,29 @@ export function supportRepository(ctx: ScopeContext) {
       return row;
     },
 
+    /** The latest ticket of a connector thread that is not closed, if any. */
+    async getThreadTicket(channel: string, externalKey: string): Promise<Ticket | undefined> {
+      const v = parse(
+        z.object({ channel: ChannelSchema, externalKey: text(300, 1) }),
+        { channel, externalKey },
+        'thread',
+      );
+      const [row] = await ctx.tx
+        .select()
+        .from(supportTickets)
+        .where(
+          and(
+            eq(supportTickets.workspaceId, ws),
+            eq(supportTickets.channel, v.channel),
+            eq(supportTickets.externalKey, v.externalKey),
+            ne(supportTickets.status, 'closed'),
+          ),
+        )
+        .orderBy(desc(supportTickets.createdAt))
+        .limit(1);
+      return row;
+    },
+
     /** Newest first; `status: 'active'` means new, open or pending. */
     async listTickets(
       options: { status?: TicketStatus | 'active'; channel?: string; limit?: number } = {},
@@ -366,21 +389,9 @@ export function supportRepository(ctx: ScopeContext) {
       now: Date,
     ): Promise<{ ticket: Ticket; created: boolean }> {
       const v = parse(NewTicketSchema, input, 'support request');
-      const [existing] = v.externalKey
-        ? await ctx.tx
-            .select({ id: supportTickets.id })
-            .from(supportTickets)
-            .where(
-              and(
-                eq(supportTickets.workspaceId, ws),
-                eq(supportTickets.channel, v.channel),
-                eq(supportTickets.externalKey, v.externalKey),
-                ne(supportTickets.status, 'closed'),
-              ),
-            )
-            .orderBy(desc(supportTickets.createdAt))
-            .limit(1)
-        : [];
+      const existing = v.externalKey
+        ? await repo.getThreadTicket(v.channel, v.externalKey)
+        : undefined;
       if (existing) {
         const ticket = await repo.addMessage(
           existing.id,

@@ -1,0 +1,167 @@
+import type { Store, WorkspaceScope } from '@parley/store';
+import type { FastifyBaseLogger } from 'fastify';
+import { Counter, Gauge, type Registry } from 'prom-client';
+import {
+  AGE_BANDS,
+  computeSupportMetrics,
+  groupRepeatedQuestions,
+  type RepeatedQuestion,
+  type ScamVerdictDay,
+  type SupportMetrics,
+  scamVerdictsPerDay,
+} from './metrics.ts';
+import { createSlaScheduler, type SlaScheduler } from './scheduler.ts';
+
+/*
+ * Trust operations for one server: the clock (injectable), the SLA breach scheduler, and the
+ * trust metrics, as JSON (per workspace, on request) and as Prometheus gauges labelled by
+ * workspace (refreshed by each scheduler pass, so at most one interval old).
+ */
+
+const DAY_MS = 86_400_000;
+const SCAM_KINDS = ['scam.link_warned', 'scam.link_blocked'] as const;
+
+export interface TrustMetrics {
+  support: SupportMetrics;
+  scamVerdictsPerDay: ScamVerdictDay[];
+  repeatedQuestions: RepeatedQuestion[];
+  /** True when a window held more tickets than the metrics read (they are then lower bounds). */
+  truncated: boolean;
+}
+
+/** Every trust metric of one workspace over [since, now], from its event logs and signals. */
+export async function computeTrustMetrics(
+  ws: WorkspaceScope,
+  window: { since: Date; now: Date },
+): Promise<TrustMetrics> {
+  const data = await ws.support.listMetricsData({ since: window.since });
+  const signals = (
+    await Promise.all(
+      SCAM_KINDS.map((kind) =>
+        ws.securitySignals.list({ kind, since: window.since, limit: 1_000 }),
+      ),
+    )
+  ).flat();
+  const inbound = await ws.support.listInboundTerms({ since: window.since });
+  return {
+    support: computeSupportMetrics({ ...data, ...window }),
+    scamVerdictsPerDay: scamVerdictsPerDay(signals),
+    repeatedQuestions: groupRepeatedQuestions(inbound),
+    truncated: data.truncated,
+  };
+}
+
+export interface TrustService {
+  now(): Date;
+  scheduler: SlaScheduler;
+  /** The metrics window the gauges use (days). */
+  gaugeWindowDays: number;
+}
+
+export function createTrustService(options: {
+  store: Store;
+  registry: Registry;
+  log: FastifyBaseLogger;
+  now?: () => Date;
+  checkIntervalMs?: number;
+}): TrustService {
+  const now = options.now ?? (() => new Date());
+  const registry = [options.registry];
+  const ws = ['workspace'] as const;
+  const breaches = new Counter({
+    name: 'parley_support_sla_breaches_total',
+    help: 'First-response SLA breaches recorded by this process, by channel and priority.',
+    labelNames: ['channel', 'priority'],
+    registers: registry,
+  });
+  const firstResponse = new Gauge({
+    name: 'parley_support_first_response_seconds',
+    help: 'First-response time of tickets created in the last 30 days, p50 and p90 (pauses excluded).',
+    labelNames: [...ws, 'quantile'],
+    registers: registry,
+  });
+  const withinSla = new Gauge({
+    name: 'parley_support_within_sla_ratio',
+    help: 'Share of settled first responses (last 30 days) that met the SLA.',
+    labelNames: ws,
+    registers: registry,
+  });
+  const backlog = new Gauge({
+    name: 'parley_support_open_tickets',
+    help: 'Open tickets (new, open, pending) by age since creation.',
+    labelNames: [...ws, 'age_band'],
+    registers: registry,
+  });
+  const oldest = new Gauge({
+    name: 'parley_support_oldest_open_ticket_seconds',
+    help: 'Age of the oldest open ticket.',
+    labelNames: ws,
+    registers: registry,
+  });
+  const reopen = new Gauge({
+    name: 'parley_support_reopen_ratio',
+    help: 'Share of tickets solved in the last 30 days that were reopened.',
+    labelNames: ws,
+    registers: registry,
+  });
+  const weekBreaches = new Gauge({
+    name: 'parley_support_breaches_7d',
+    help: 'First-response breaches in the last 7 days, by channel (from the event log).',
+    labelNames: [...ws, 'channel'],
+    registers: registry,
+  });
+  const scam = new Gauge({
+    name: 'parley_scam_guard_verdicts_today',
+    help: 'Scam-guard verdicts today (UTC), from the security signals scam.link_warned / scam.link_blocked.',
+    labelNames: [...ws, 'verdict'],
+    registers: registry,
+  });
+  const gaugeWindowDays = 30;
+
+  async function refreshGauges(workspaceId: string, at: Date) {
+    const m = await options.store.withWorkspace(workspaceId, (scope) =>
+      computeTrustMetrics(scope, {
+        since: new Date(at.getTime() - gaugeWindowDays * DAY_MS),
+        now: at,
+      }),
+    );
+    const labels = { workspace: workspaceId };
+    const set = (gauge: Gauge, value: number | null, extra: Record<string, string> = {}) => {
+      if (value === null) gauge.remove({ ...labels, ...extra });
+      else gauge.set({ ...labels, ...extra }, value);
+    };
+    set(firstResponse, m.support.firstResponse.p50Seconds, { quantile: '0.5' });
+    set(firstResponse, m.support.firstResponse.p90Seconds, { quantile: '0.9' });
+    set(withinSla, m.support.firstResponse.withinSlaRatio);
+    for (const band of AGE_BANDS)
+      backlog.set({ ...labels, age_band: band.band }, m.support.backlog.byAgeBand[band.band]);
+    oldest.set(labels, m.support.backlog.oldest?.ageSeconds ?? 0);
+    set(reopen, m.support.reopen.ratio);
+    const weekAgo = new Date(at.getTime() - 7 * DAY_MS);
+    const recent = await options.store.withWorkspace(workspaceId, (scope) =>
+      scope.support.listBreaches({ since: weekAgo, limit: 1_000 }),
+    );
+    const perChannel = new Map<string, number>();
+    for (const b of recent) perChannel.set(b.channel, (perChannel.get(b.channel) ?? 0) + 1);
+    for (const [channel, count] of perChannel) weekBreaches.set({ ...labels, channel }, count);
+    const today = m.scamVerdictsPerDay.find((d) => d.day === at.toISOString().slice(0, 10));
+    scam.set({ ...labels, verdict: 'warn' }, today?.warned ?? 0);
+    scam.set({ ...labels, verdict: 'block' }, today?.blocked ?? 0);
+  }
+
+  const scheduler = createSlaScheduler({
+    store: options.store,
+    now,
+    intervalMs: options.checkIntervalMs ?? 60_000,
+    onBreach: (workspaceId, breach) => {
+      breaches.inc({ channel: breach.channel, priority: breach.priority });
+      options.log.warn(
+        { workspaceId, ticketId: breach.ticketId, channel: breach.channel, at: breach.at },
+        'support ticket breached its first-response SLA',
+      );
+    },
+    onChecked: refreshGauges,
+    onError: (error) => options.log.warn({ err: error }, 'the SLA check failed'),
+  });
+  return { now, scheduler, gaugeWindowDays };
+}
