@@ -19,6 +19,7 @@ import semver from 'semver';
 import { recordAccess } from './access-recorder.ts';
 import { findPlugin } from './find-plugin.ts';
 import { isBoundedRange } from './package-manifest.ts';
+import { PermissionsSchema } from './registry.ts';
 import { fail, type KitCheck, type KitTarget, pass, skip } from './result.ts';
 import { type JsonSchema, sampleFromSchema } from './sample-input.ts';
 
@@ -114,6 +115,30 @@ function manifestChecks(plugin: PluginDefinition, input: ProbeInput): KitCheck[]
           'manifest',
           'manifest.contract',
           `the plugin targets contract ${plugin.contract}; core ${target.core} speaks contract ${target.contract}`,
+        ),
+  );
+  const declared = {
+    network: plugin.permissions?.network ?? [],
+    secrets: plugin.permissions?.secrets ?? [],
+  };
+  const permissions = PermissionsSchema.safeParse(declared);
+  const problem = (path: PropertyKey[], expected: string) => {
+    const [kind, index] = path as ['network' | 'secrets', number | undefined];
+    return index === undefined
+      ? `${kind} must be a list`
+      : `${kind}.${index} ${JSON.stringify(declared[kind][index])} is not ${expected}`;
+  };
+  checks.push(
+    permissions.success
+      ? pass(
+          'manifest',
+          'manifest.permissions',
+          `permissions: network ${declared.network.join(', ') || 'none'}; secrets ${declared.secrets.join(', ') || 'none'}`,
+        )
+      : fail(
+          'manifest',
+          'manifest.permissions',
+          `malformed permissions: ${permissions.error.issues.map((i) => problem(i.path, i.message)).join('; ')}`,
         ),
   );
   const range = typeof plugin.core === 'string' ? semver.validRange(plugin.core) : null;

@@ -58,6 +58,11 @@ describe('the kit catches each kind of violation', () => {
       says: /name @parley\/plugin-basics \(package.json: @fixtures\/bad-identity\) and version 9\.9\.9/,
     },
     {
+      fixture: 'bad-permissions',
+      fails: ['manifest.permissions', 'manifest.host'],
+      says: /network\.0 "https:\/\/api\.example\.com\/v1" is not a host, host:port or \*\.domain; secrets\.0 "api-key" is not an UPPER_SNAKE_CASE secret name/,
+    },
+    {
       fixture: 'bad-undeclared-secret',
       fails: ['sample-calls.peek', 'access.secrets'],
       says: /OTHER_API_KEY/,
