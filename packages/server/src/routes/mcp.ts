@@ -3,7 +3,7 @@ import { createAgentMcpServer } from '@parley/mcp';
 import { reduceEvents, textOf } from '@parley/protocol';
 import { z } from 'zod';
 import { actorOf } from '../auth/principal.ts';
-import { notFound } from '../http/problem.ts';
+import { HttpProblem, notFound } from '../http/problem.ts';
 import { defineRoute } from '../http/route.ts';
 import { findAgent } from '../runs/run-manager.ts';
 import { AgentRef, withWorkspace } from './params.ts';
@@ -13,6 +13,7 @@ const JsonRpcMessage = z.looseObject({
   jsonrpc: z.literal('2.0'),
   method: z.string().max(200).optional(),
   id: z.union([z.string().max(200), z.number()]).optional(),
+  params: z.looseObject({}).optional(),
 });
 
 export const mcpRoutes = [
@@ -86,6 +87,21 @@ export const mcpRoutes = [
           parsedBody: ctx.body,
         });
         const text = await response.text();
+        // The SDK refuses a message it cannot take with a JSON-RPC error and a 4xx: answered
+        // as every API error is (problem+json), its message kept.
+        if (response.status >= 400) {
+          const message = (() => {
+            try {
+              return String((JSON.parse(text) as { error?: { message?: string } }).error?.message);
+            } catch {
+              return response.statusText;
+            }
+          })();
+          throw new HttpProblem(
+            'request.invalid',
+            `Not an MCP message this endpoint takes: ${message}`,
+          );
+        }
         ctx.reply.hijack();
         const raw = ctx.reply.raw;
         raw.writeHead(response.status, {
