@@ -63,6 +63,14 @@ export async function runKit(dir: string, options: KitOptions = {}): Promise<Kit
     const refused = (id: string) => checks.some((c) => c.id === id && c.status === 'fail');
     if (!loaded || refused('manifest.host') || refused('lifecycle.process')) {
       // Nothing to isolate: the plugin did not load, a host refused it, or it broke its process.
+    } else if (loaded.tools.length === 0) {
+      checks.push(
+        skip(
+          'isolation',
+          'isolation',
+          'skipped: out of process a plugin offers tools, and this one has none',
+        ),
+      );
     } else if (!loaded.defaultExport) {
       checks.push(
         skip(
