@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -66,7 +66,7 @@ describe.each(modes)('a sandboxed community plugin (network: %s)', (network) => 
     const sandbox = await probePlugin(network, audits);
     expect(sandbox.network).toBe(network === 'auto' ? 'namespace' : 'proxy-only');
     expect(sandbox.manifest).toMatchObject({ name: '@fixtures/plugin-probe', contract: 1 });
-    expect(sandbox.tools.map((t) => t.name).sort()).toEqual(['probe', 'weather']);
+    expect(sandbox.tools.map((t) => t.name).sort()).toEqual(['probe', 'weather', 'write']);
 
     const result = await sandbox.call('weather', { url: weatherUrl }, { toolCallId: 'call_1' });
     expect(result).toEqual({ status: 200, body: { city: 'Lisbon', temperatureC: 21 } });
@@ -118,6 +118,39 @@ describe.each(modes)('a sandboxed community plugin (network: %s)', (network) => 
       expect.objectContaining({ kind: 'module', resource: 'node:net' }),
     );
     for (const event of denied) expect(event.plugin).toBe('@fixtures/plugin-probe');
+  });
+});
+
+describe('writes', () => {
+  it('go nowhere by default, and only inside its directory with writeDir', async () => {
+    const inside = join(fixture('probe-plugin'), 'scratch.txt');
+    const outside = join(outsideDir, 'dropped.txt');
+    const readOnly = await startSandboxedPlugin({
+      dir: fixture('probe-plugin'),
+      entry: 'index.ts',
+      permissions: {},
+    });
+    running.push(readOnly);
+    expect(await readOnly.call('write', { path: inside })).toEqual({
+      ok: false,
+      error: 'ERR_ACCESS_DENIED',
+    });
+    const writer = await startSandboxedPlugin({
+      dir: fixture('probe-plugin'),
+      entry: 'index.ts',
+      permissions: { writeDir: true },
+    });
+    running.push(writer);
+    expect(await writer.call('write', { path: outside })).toEqual({
+      ok: false,
+      error: 'ERR_ACCESS_DENIED',
+    });
+    try {
+      expect(await writer.call('write', { path: inside })).toMatchObject({ ok: true });
+      expect(readFileSync(inside, 'utf8')).toBe('written by the plugin');
+    } finally {
+      rmSync(inside, { force: true });
+    }
   });
 });
 
