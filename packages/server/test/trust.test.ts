@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { readParleyEvents } from '@parley/protocol';
 import { createTestDatabase } from '@parley/store/testing';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
@@ -181,6 +182,43 @@ describe('trust page', () => {
     expect(res.status).toBe(200);
     const body = await res.text();
     expect(body).toContain('run.finish');
+  });
+  it("completes the scam guard's config from the page: its blocklist and canonical link", async () => {
+    const updated = await call('PUT', `${base}/trust`, {
+      content: {
+        title: 'Acme',
+        officialDomains: ['acme.org'],
+        canonicalMigrationLink: 'https://acme.org/migrate',
+        brandTokens: ['acme'],
+        blocklist: ['acme-claim.example'],
+      },
+    });
+    expect(updated.status).toBe(200);
+    // The agent lists the guard with no config of its own: everything comes from the page.
+    const created = await call('POST', `${base}/agents`, {
+      definition: scriptedAgent('guarded', undefined, {
+        plugins: [{ name: '@parley/plugin-scam-guard', version: '^0.1.0', config: {} }],
+      }),
+      deploy: true,
+    });
+    expect(created.status).toBe(201);
+    const res = await call('POST', `${base}/agents/guarded/runs`, {
+      input: 'Is https://acme-claim.example/now the migration?',
+    });
+    let body = '';
+    for await (const event of readParleyEvents(res.body!))
+      if (event.type === 'text.delta') body += event.delta;
+    // The echo model shows what it was given: the flagged link replaced by the canonical one.
+    expect(body).not.toContain('acme-claim.example/now');
+    expect(body).toContain('the official link is https://acme.org/migrate');
+    const signals = (await (
+      await call('GET', `${base}/security-signals?kind=scam.link_blocked`)
+    ).json()) as unknown[];
+    expect(signals).toHaveLength(1);
+    const metrics = (await (await call('GET', `${base}/trust/metrics`)).json()) as {
+      scamVerdictsPerDay: { blocked: number }[];
+    };
+    expect(metrics.scamVerdictsPerDay.reduce((n, d) => n + d.blocked, 0)).toBe(1);
   });
 });
 
