@@ -1,12 +1,12 @@
-import { createServer, request as httpRequest, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { connect, type Socket } from 'node:net';
 
 /*
  * The only way out of a sandboxed plugin's process: an HTTP proxy in the parent, on loopback
  * (and, when the child runs in its own network namespace, on a Unix socket the child forwards
- * to). Node's fetch tunnels every request through CONNECT when NODE_USE_ENV_PROXY is set, so
- * the proxy sees host and port for each connection, never the path or body of an https
- * request. A host the plugin did not declare is refused (403) and audited; an allowed one is
+ * to). Node's fetch tunnels every request, http or https, through CONNECT when
+ * NODE_USE_ENV_PROXY is set, so the proxy sees host and port for each connection, never a path
+ * or a body. A host the plugin did not declare is refused (403) and audited; an allowed one is
  * audited as a request and connected through.
  */
 
@@ -95,37 +95,10 @@ export async function startEgressProxy(options: EgressProxyOptions): Promise<Egr
       });
       client.on('error', () => upstream.destroy());
     });
-    // Absolute-form `GET http://host/path` (plain HTTP clients through the proxy).
-    server.on('request', (req, res) => {
-      let url: URL;
-      try {
-        url = new URL(req.url ?? '');
-      } catch {
-        res.writeHead(400).end();
-        return;
-      }
-      const port = Number(url.port || 80);
-      if (url.protocol !== 'http:' || !decide(url.hostname.replace(/^\[|\]$/g, ''), port)) {
-        res.writeHead(403).end();
-        return;
-      }
-      const upstream = httpRequest(
-        {
-          method: req.method,
-          path: `${url.pathname}${url.search}`,
-          headers: { ...req.headers, host: url.host },
-          createConnection: () => open(url.hostname.replace(/^\[|\]$/g, ''), port),
-        },
-        (answer) => {
-          res.writeHead(answer.statusCode ?? 502, answer.headers);
-          answer.pipe(res);
-        },
-      );
-      upstream.on('error', () => {
-        if (!res.headersSent) res.writeHead(502);
-        res.end();
-      });
-      req.pipe(upstream);
+    // Only tunnels: the child's fetch always uses CONNECT, and node:http is not available to
+    // plugins, so a plain proxied request is not something a plugin can legitimately send.
+    server.on('request', (_req, res) => {
+      res.writeHead(405, { allow: 'CONNECT' }).end();
     });
     return server;
   };
