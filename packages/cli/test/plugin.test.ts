@@ -215,6 +215,7 @@ describe('parley plugin add', () => {
     yes.type('y\n');
     const accepted = await add(yes);
     expect(accepted.code).toBe(0);
+    expect(accepted.stdout).toContain('installed @acme/plugin-weather in PARLEY_PLUGINS_DIR');
     const agentText = await readFile(join(dir, 'agent.yaml'), 'utf8');
     expect(agentText).toContain('# current_time, calculator, remember and recall.');
     const agent = await loadAgentFile(join(dir, 'agent.yaml'));

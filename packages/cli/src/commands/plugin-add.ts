@@ -153,6 +153,13 @@ export async function addPlugin(
       io,
       `${p.green('✓')} ${changed ? 'Added' : 'Kept'} ${entry.package} ^${entry.version} in ${basename(agentPath)}; ${isEmpty(entry.permissions) ? 'recorded' : 'accepted permissions recorded'} in ${LOCK_FILE_NAME}`,
     );
+    if (entry.tier !== 'core')
+      line(
+        io,
+        p.dim(
+          `A server runs it once its operator installed ${entry.package} in PARLEY_PLUGINS_DIR (docs/server.md).`,
+        ),
+      );
     line(io, 'Deploy it: npx parley deploy');
   }
   return 0;
