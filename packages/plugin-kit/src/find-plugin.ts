@@ -16,16 +16,16 @@ export function findPlugin(
   exports: Record<string, unknown>,
   packageName: string | null,
   config: Record<string, unknown> | undefined,
-): { plugin: PluginDefinition; from: string } {
-  if (isPluginLike(exports.default)) return { plugin: exports.default, from: 'default export' };
+): { plugin: PluginDefinition; from: string; isDefaultExport: boolean } {
+  if (isPluginLike(exports.default))
+    return { plugin: exports.default, from: 'default export', isDefaultExport: true };
   const objects = Object.entries(exports).filter(([, value]) => isPluginLike(value)) as [
     string,
     PluginDefinition,
   ][];
   const named = objects.find(([, plugin]) => plugin.name === packageName) ?? objects[0];
-  if (named && objects.length === 1) return { plugin: named[1], from: `export ${named[0]}` };
-  if (named && packageName && named[1].name === packageName)
-    return { plugin: named[1], from: `export ${named[0]}` };
+  if (named && (objects.length === 1 || named[1].name === packageName))
+    return { plugin: named[1], from: `export ${named[0]}`, isDefaultExport: false };
   if (objects.length > 1)
     throw new Error(
       `the entry exports several plugins (${objects.map(([k]) => k).join(', ')}): export the one for ${packageName} as default`,
@@ -50,5 +50,9 @@ export function findPlugin(
     );
   }
   if (!isPluginLike(built)) throw new Error(`${name}(config) did not return a plugin definition`);
-  return { plugin: built, from: `${name}(${JSON.stringify(config ?? {})})` };
+  return {
+    plugin: built,
+    from: `${name}(${JSON.stringify(config ?? {})})`,
+    isDefaultExport: false,
+  };
 }

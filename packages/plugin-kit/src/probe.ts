@@ -232,7 +232,7 @@ async function main(input: ProbeInput) {
     >;
     const found = findPlugin(exports, input.packageName, input.config);
     plugin = found.plugin;
-    exportedAsDefault = found.from === 'default export';
+    exportedAsDefault = found.isDefaultExport;
     await report(pass('manifest', 'manifest.load', `loaded: ${found.from}`));
   } catch (error) {
     const missing = (error as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND';
