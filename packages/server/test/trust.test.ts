@@ -67,6 +67,7 @@ describe('trust page', () => {
     const html = await fetch(`${server.url}/trust/acme`);
     expect(html.status).toBe(200);
     expect(html.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect(html.headers.get('cache-control')).toBe('no-cache');
     expect(html.headers.get('content-security-policy')).toMatch(
       /default-src 'none'; style-src 'sha256-/,
     );

@@ -124,7 +124,8 @@ export const trustRoutes = [
         statusUpdates: await ws.trust.listStatus({ limit: 12 }),
       }));
       const doc = publicTrustDocument({ slug, ...data, now: services.trust.now() });
-      reply.header('cache-control', 'public, max-age=60');
+      // Always revalidated: a corrected link or a page taken down must not linger in caches.
+      reply.header('cache-control', 'no-cache');
       reply.header('vary', 'accept');
       if (json) {
         reply.type('application/json; charset=utf-8');
