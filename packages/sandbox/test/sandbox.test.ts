@@ -103,6 +103,8 @@ describe.each(modes)('a sandboxed community plugin (network: %s)', (network) => 
     expect(result.fetch).toMatchObject({ ok: false });
     expect(result.socket).toEqual({ ok: false, error: 'ERR_ACCESS_DENIED' });
     expect(result.builtin).toEqual({ ok: false, error: 'ERR_ACCESS_DENIED' });
+    expect(result.required).toEqual({ ok: false, error: 'ERR_ACCESS_DENIED' });
+    expect(result.websocket).toMatchObject({ ok: false });
 
     const denied = audits.filter((a) => a.action === 'plugin.permission_denied');
     expect(denied).toContainEqual(
