@@ -116,6 +116,32 @@ describe('parley plugin test', () => {
     expect(run.stdout).toMatch(/✗ 2 of \d+ checks failed/);
   });
 
+  it('through the real launcher: --json on stdout, exit code 1 for a failing plugin, 0 for a good one', async () => {
+    const launcher = join(repoRoot, 'node_modules', '.bin', 'parley');
+    const failing = await exec(
+      launcher,
+      ['plugin', 'test', fixture('bad-lifecycle-throws'), '--json'],
+      {
+        env: { PATH: process.env.PATH, NO_COLOR: '1' },
+      },
+    ).then(
+      () => {
+        throw new Error('the kit passed a plugin whose service throws');
+      },
+      (error: { code: number; stdout: string }) => error,
+    );
+    expect(failing.code).toBe(1);
+    expect(KitResultSchema.parse(JSON.parse(failing.stdout)).ok).toBe(false);
+    const passing = await exec(
+      launcher,
+      ['plugin', 'test', fixture('good-declared-access'), '--json'],
+      {
+        env: { PATH: process.env.PATH, NO_COLOR: '1' },
+      },
+    );
+    expect(KitResultSchema.parse(JSON.parse(passing.stdout)).ok).toBe(true);
+  });
+
   it('a registry plugin gets its kitConfig from the registry; --config overrides it', async () => {
     const io = await testIo({ cwd: repoRoot });
     const good = await parley(['plugin', 'test', 'plugins/plugin-http'], io);
