@@ -23,6 +23,8 @@ const keyHints = new Map<z.ZodType, Record<string, string>>([
       prompt: '(did you mean "instructions"?)',
       provider: '(did you mean "model.provider"?)',
       temperature: '(did you mean "model.params.temperature"?)',
+      mcpservers:
+        '(did you mean "mcp"? It is a list: [{ name, transport: { stdio: { command, args } } or { url } }])',
     },
   ],
   [

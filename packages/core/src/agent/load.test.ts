@@ -60,6 +60,23 @@ describe('parseAgentYaml', () => {
     });
   });
 
+  it('points a Claude Desktop style mcpServers key at mcp', () => {
+    const text = `name: a
+instructions: b
+model: { provider: scripted, model: m }
+mcpServers: { notes: { command: notes-mcp } }
+`;
+    const error = definitionError(() => parseAgentYaml(text, { file: 'agent.yaml' }));
+    expect(error.issues).toEqual([
+      {
+        path: 'mcpServers',
+        line: 4,
+        column: 1,
+        message: expect.stringMatching(/^unknown key \(did you mean "mcp"\? It is a list/),
+      },
+    ]);
+  });
+
   it('points at file:line:column and the field of a bad enum value', () => {
     const text = `name: support-bot
 instructions: Be brief.
