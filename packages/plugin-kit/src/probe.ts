@@ -33,6 +33,8 @@ export interface ProbeInput {
   config: Record<string, unknown> | undefined;
   /** Limit for one tool call, one start or one stop. */
   stepTimeoutMs: number;
+  /** Limit for importing the plugin's entry module. */
+  importTimeoutMs: number;
 }
 
 /** How a sample call ended in process: returned, refused with a plain Error, or failed. */
@@ -51,6 +53,7 @@ export type ProbeMessage =
       tools: string[];
     }
   | { type: 'sample'; tool: string; args: unknown; outcome: SampleOutcome }
+  | { type: 'ready' }
   | { type: 'done' };
 
 const send = (message: ProbeMessage) =>
@@ -221,12 +224,13 @@ function toolChecks(tool: ToolDefinition): { check: KitCheck; schema?: JsonSchem
 }
 
 async function main(input: ProbeInput) {
+  await send({ type: 'ready' });
   const access = recordAccess(input.dir);
   const audits: PluginAuditEvent[] = [];
   let plugin: PluginDefinition;
   let exportedAsDefault = false;
   try {
-    const exports = (await within(input.stepTimeoutMs * 2, () => import(input.entry))) as Record<
+    const exports = (await within(input.importTimeoutMs, () => import(input.entry))) as Record<
       string,
       unknown
     >;

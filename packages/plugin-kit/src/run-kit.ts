@@ -15,6 +15,8 @@ import {
 } from './result.ts';
 
 const PROBE = fileURLToPath(new URL('./probe.ts', import.meta.url));
+/** Until the probe's Node has started and imported core (before any plugin code runs). */
+const STARTUP_LIMIT_MS = 30_000;
 
 /** The core this kit runs with: the default target. */
 export const CURRENT_TARGET: KitTarget = { core: CORE_VERSION, contract: PLUGIN_CONTRACT };
@@ -55,6 +57,7 @@ export async function runKit(dir: string, options: KitOptions = {}): Promise<Kit
       target,
       config: options.config ?? pkg.kitConfig,
       stepTimeoutMs,
+      importTimeoutMs: Math.max(stepTimeoutMs * 2, 10_000),
     };
     const probe = await runProbe(input);
     checks.push(...probe.checks);
@@ -125,24 +128,25 @@ function runProbe(
       stderr = (stderr + chunk.toString()).slice(-2000);
     });
     // Every step has its own limit inside the probe; this catches a plugin that blocks the
-    // event loop (a synchronous loop), where no limit inside the process can fire.
+    // event loop (a synchronous loop), where no limit inside the process can fire. Starting
+    // Node and importing the plugin get limits of their own: a loaded machine is slow there.
     let watchdog: NodeJS.Timeout;
-    const arm = () => {
+    const arm = (ms: number) => {
       clearTimeout(watchdog);
       watchdog = setTimeout(() => {
         checks.push(
           fail(
             'lifecycle',
             'lifecycle.process',
-            `the plugin stopped its process from answering for ${(input.stepTimeoutMs * 3) / 1000} s (a synchronous loop?): killed`,
+            `the plugin stopped its process from answering for ${ms / 1000} s (a synchronous loop?): killed`,
           ),
         );
         child.kill('SIGKILL');
-      }, input.stepTimeoutMs * 3);
+      }, ms);
     };
-    arm();
+    arm(STARTUP_LIMIT_MS);
     child.on('message', (message: ProbeMessage) => {
-      arm();
+      arm(message.type === 'ready' ? input.importTimeoutMs + 5_000 : input.stepTimeoutMs * 3);
       if (message.type === 'check') checks.push(message.check);
       else if (message.type === 'plugin') {
         const { type: _, ...loaded } = message;
@@ -150,7 +154,7 @@ function runProbe(
       } else if (message.type === 'sample') {
         const { type: _, ...sample } = message;
         samples.push(sample);
-      } else finished = true;
+      } else if (message.type === 'done') finished = true;
     });
     child.on('exit', (code, signal) => {
       clearTimeout(watchdog);
