@@ -28,29 +28,55 @@ test.afterAll(async () => {
   await parley?.stop();
 });
 
-test.use({ javaScriptEnabled: false });
+test.describe('the public page, without JavaScript', () => {
+  test.use({ javaScriptEnabled: false });
 
-test('renders the published trust page without script, escaped, with the overdue warning', async ({
+  test('renders its sections, escaped, with the canonical link and the overdue warning', async ({
+    page,
+  }) => {
+    const response = await page.goto(`${parley.url}/trust/acme`);
+    expect(response?.status()).toBe(200);
+    await expect(page.getByRole('heading', { level: 1 })).toHaveText(
+      'Acme <img src=x onerror="window.pwned=1">: safety and migration',
+    );
+    await expect(page.locator('img')).toHaveCount(0);
+    const link = page.getByRole('link', { name: 'https://acme.org/migrate' });
+    await expect(link).toHaveAttribute('href', 'https://acme.org/migrate');
+    await expect(page.getByRole('alert')).toContainText('weekly status update is overdue');
+    await expect(
+      page.getByRole('listitem').filter({ hasText: 'We never DM first.' }),
+    ).toBeVisible();
+    const table = page.getByRole('table', { name: 'Exchanges and partners' });
+    await expect(table.getByRole('row', { name: /Kraken/ })).toContainText('Completed');
+  });
+});
+
+test('the dashboard shows the page state and the inbox, and posts the weekly status', async ({
   page,
 }) => {
-  const response = await page.goto(`${parley.url}/trust/acme`);
-  expect(response?.status()).toBe(200);
-  await expect(page.getByRole('heading', { level: 1 })).toHaveText(
-    'Acme <img src=x onerror="window.pwned=1">: safety and migration',
+  await parley.api.support.create(parley.workspaceId, {
+    subject: 'Where is the migration?',
+    requester: 'ann',
+    channel: 'discord',
+  });
+  await page.goto(`${parley.url}/safety`);
+  await expect(page.getByRole('heading', { level: 1, name: 'Trust' })).toBeVisible();
+  await expect(page.getByRole('link', { name: '/trust/acme' })).toHaveAttribute(
+    'href',
+    '/trust/acme',
   );
-  await expect(page.locator('img')).toHaveCount(0);
-  const link = page.getByRole('link', { name: 'https://acme.org/migrate' });
-  await expect(link).toHaveAttribute('href', 'https://acme.org/migrate');
   await expect(page.getByRole('alert')).toContainText('weekly status update is overdue');
-  await expect(page.getByRole('listitem').filter({ hasText: 'We never DM first.' })).toBeVisible();
-  const table = page.getByRole('table', { name: 'Exchanges and partners' });
-  await expect(table.getByRole('row', { name: /Kraken/ })).toContainText('Completed');
-
-  await parley.api.trust.postStatus(parley.workspaceId, 'Week 19: swaps open.');
-  await page.reload();
+  await expect(page.getByRole('row', { name: /Where is the migration\?/ })).toContainText(
+    'discord',
+  );
+  await page.getByLabel('Weekly status update').fill('Week 19: swaps open.');
+  await page.getByRole('button', { name: 'Post the update' }).click();
   await expect(page.getByRole('alert')).toHaveCount(0);
-  await expect(page.getByText('Week 19: swaps open.')).toBeVisible();
 
+  // The public page follows at once (it is never served from a cache without asking).
+  await page.goto(`${parley.url}/trust/acme`);
+  await expect(page.getByText('Week 19: swaps open.')).toBeVisible();
+  await expect(page.getByRole('alert')).toHaveCount(0);
   await parley.api.trust.publish(parley.workspaceId, { published: false });
   expect((await page.goto(`${parley.url}/trust/acme`))?.status()).toBe(404);
 });

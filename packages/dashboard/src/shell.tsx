@@ -9,6 +9,7 @@ import { Loading } from './components/page.tsx';
 import { Onboarding } from './onboarding/onboarding.tsx';
 import { firstAgentStep } from './onboarding/progress.ts';
 import { Link, match, navigate, usePath } from './router.tsx';
+import { TrustView } from './trust/trust-view.tsx';
 import { AgentsView } from './views/agents.tsx';
 import { AuditView } from './views/audit.tsx';
 import { MembersView } from './views/members.tsx';
@@ -25,6 +26,7 @@ const NAV: { to: string; label: string; permission: Permission }[] = [
   { to: '/audit', label: 'Audit', permission: 'audit:read' },
   { to: '/usage', label: 'Metrics', permission: 'runs:read' },
   { to: '/plugins', label: 'Plugins', permission: 'agents:read' },
+  { to: '/safety', label: 'Trust', permission: 'workspace:read' },
 ];
 
 /** The signed-in frame: header, navigation, and the page the path names. */
@@ -103,6 +105,7 @@ function Page({ path }: { path: string }) {
   // Not /metrics: that path is the server's Prometheus endpoint.
   if (path === '/usage') return <MetricsView />;
   if (path === '/plugins') return <PluginsView />;
+  if (path === '/safety') return <TrustView />;
   if (path === '/') return <Home />;
   return (
     <section>
