@@ -1,5 +1,6 @@
+import { existsSync } from 'node:fs';
 import { isIP } from 'node:net';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { PLUGIN_CATALOG } from './runs/plugin-catalog.ts';
 
@@ -107,13 +108,9 @@ const EnvSchema = z.object({
         .map((p) => p.trim())
         .filter(Boolean),
     )
-    .pipe(
-      z.array(
-        z.string().refine((name) => Object.hasOwn(PLUGIN_CATALOG, name), {
-          error: `must name installed plugins, comma-separated (${Object.keys(PLUGIN_CATALOG).join(', ')})`,
-        }),
-      ),
-    ),
+    // Installed: in the server's catalog, or a community plugin in PARLEY_PLUGINS_DIR (checked
+    // below, where that directory is known).
+    .pipe(z.array(z.string())),
   /**
    * A directory of community plugins installed on this server (one package per directory, as
    * in node_modules): they run out of process in @parley/sandbox (docs/plugins/isolation.md).
@@ -227,6 +224,17 @@ export function isLoopback(address: string): boolean {
   return isIP(v4) === 4 && v4.startsWith('127.');
 }
 
+/**
+ * A plugin this server can run: one of its own catalog, or a community plugin installed in
+ * `pluginsDir` (one package per directory, `@scope/name` nested). An incident lever must reach
+ * both: the untrusted ones most of all.
+ */
+export function isInstalledPlugin(name: string, pluginsDir: string | undefined): boolean {
+  if (Object.hasOwn(PLUGIN_CATALOG, name)) return true;
+  if (!pluginsDir || !/^(@[a-z0-9][\w.-]*\/)?[a-z0-9][\w.-]*$/i.test(name)) return false;
+  return existsSync(join(resolve(pluginsDir), name, 'package.json'));
+}
+
 /** Reads and validates the configuration; throws ConfigError naming the first bad variable. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): ServerConfig {
   const relevant = Object.fromEntries(
@@ -255,6 +263,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     );
   }
   const e = result.data;
+  const notInstalled = e.PARLEY_DISABLED_PLUGINS.find(
+    (name) => !isInstalledPlugin(name, e.PARLEY_PLUGINS_DIR),
+  );
+  if (notInstalled !== undefined)
+    throw new ConfigError(
+      'PARLEY_DISABLED_PLUGINS',
+      `PARLEY_DISABLED_PLUGINS must name installed plugins, comma-separated (${Object.keys(PLUGIN_CATALOG).join(', ')}${e.PARLEY_PLUGINS_DIR ? ', or one in PARLEY_PLUGINS_DIR' : ''}) (got "${notInstalled}").`,
+    );
   const config: ServerConfig = {
     host: e.PARLEY_HOST,
     port: e.PARLEY_PORT,

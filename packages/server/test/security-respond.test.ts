@@ -623,12 +623,12 @@ describe('disabling a plugin', () => {
       token: server.token,
       body: { input: 'hello' },
     });
+  /** The installed plugins an operator disabled (the catalog grows; the others stay on). */
   const plugins = async () =>
-    Object.fromEntries(
-      (await send(server.url, 'GET', '/v1/plugins', { token: server.token }))
-        .json<{ name: string; disabled: boolean }[]>()
-        .map((p) => [p.name, p.disabled]),
-    );
+    (await send(server.url, 'GET', '/v1/plugins', { token: server.token }))
+      .json<{ name: string; disabled: boolean }[]>()
+      .filter((p) => p.disabled)
+      .map((p) => p.name);
 
   beforeAll(async () => {
     server = await startTestServer({
@@ -661,7 +661,7 @@ describe('disabling a plugin', () => {
     expectProblem(refused, 422, 'agent.unavailable');
     expect(refused.json<api.Problem>().detail).toContain(HTTP);
     expect((await runOf('calc')).status).toBe(200);
-    expect(await plugins()).toEqual({ [HTTP]: true, [BASICS]: false });
+    expect(await plugins()).toEqual([HTTP]);
   });
 
   it('lets the operator switch plugins on and off at runtime; nobody else', async () => {
@@ -681,7 +681,7 @@ describe('disabling a plugin', () => {
     const refused = await runOf('calc');
     expectProblem(refused, 422, 'agent.unavailable');
     expect(refused.json<api.Problem>().detail).toContain(BASICS);
-    expect(await plugins()).toEqual({ [HTTP]: false, [BASICS]: true });
+    expect(await plugins()).toEqual([BASICS]);
 
     expectProblem(
       await send(server.url, 'POST', pluginPath('@parley/plugin-nope', 'disable'), { cookie }),

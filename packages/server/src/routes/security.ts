@@ -7,9 +7,11 @@ import {
 } from '@parley/store';
 import { z } from 'zod';
 import { actorOf, type Principal } from '../auth/principal.ts';
+import { isInstalledPlugin } from '../config.ts';
 import { HttpProblem, notFound } from '../http/problem.ts';
 import { defineRoute } from '../http/route.ts';
 import { PLUGIN_CATALOG } from '../runs/plugin-catalog.ts';
+import type { Services } from '../services.ts';
 import { Timestamp, WorkspaceParams } from './params.ts';
 
 /*
@@ -149,11 +151,12 @@ async function callerRole(
   return principal.userId ? (await ws.members.get(principal.userId))?.role : undefined;
 }
 
-function pluginName(name: string): string {
-  if (!Object.hasOwn(PLUGIN_CATALOG, name))
+/** The plugin's name if this server can run it (its catalog, or PARLEY_PLUGINS_DIR), else 404. */
+function pluginName(name: string, services: Services): string {
+  if (!isInstalledPlugin(name, services.config.pluginsDir))
     throw new HttpProblem(
       'resource.not_found',
-      `Plugin ${name} is not installed on this server (installed: ${Object.keys(PLUGIN_CATALOG).join(', ')}).`,
+      `Plugin ${name} is not installed on this server (built in: ${Object.keys(PLUGIN_CATALOG).join(', ')}${services.config.pluginsDir ? '; community plugins: PARLEY_PLUGINS_DIR' : ''}).`,
     );
   return name;
 }
@@ -390,8 +393,8 @@ export const securityRoutes = [
     params: PluginParams,
     responses: { 200: PluginSwitchSchema },
     handler: async ({ params, services, principal }) => {
-      const name = pluginName(params.name);
-      services.runs.disabledPlugins.add(name);
+      const name = pluginName(params.name, services);
+      await services.runs.disablePlugin(name);
       services.log.warn({ plugin: name, by: actorOf(principal) }, 'plugin disabled');
       return { name, disabled: true, disabledPlugins: [...services.runs.disabledPlugins].sort() };
     },
@@ -406,7 +409,7 @@ export const securityRoutes = [
     params: PluginParams,
     responses: { 200: PluginSwitchSchema },
     handler: async ({ params, services, principal }) => {
-      const name = pluginName(params.name);
+      const name = pluginName(params.name, services);
       services.runs.disabledPlugins.delete(name);
       services.log.warn({ plugin: name, by: actorOf(principal) }, 'plugin enabled');
       return { name, disabled: false, disabledPlugins: [...services.runs.disabledPlugins].sort() };

@@ -185,6 +185,20 @@ export function createCommunityPlugins(options: CommunityPluginsOptions) {
       return () => owners.delete(toolCallId);
     },
 
+    /**
+     * An operator disabled the plugin: its processes stop in every workspace (each holds that
+     * workspace's secrets and could keep using the network while idle).
+     */
+    async stopPlugin(name: string) {
+      const stopping: Promise<void>[] = [];
+      for (const [key, sandbox] of sandboxes) {
+        if (key.slice(key.indexOf('\u0000') + 1) !== name) continue;
+        sandboxes.delete(key);
+        stopping.push(sandbox.then((s) => s.stop()).catch(() => {}));
+      }
+      await Promise.all(stopping);
+    },
+
     /** A workspace's secrets changed: its processes stop, the next run starts fresh ones. */
     async forget(workspaceId: string) {
       const stopping: Promise<void>[] = [];

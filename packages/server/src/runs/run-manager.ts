@@ -546,6 +546,12 @@ export function createRunManager(options: RunManagerOptions) {
     /** Plugins new runs may not use (the operator's list, changed at runtime). */
     disabledPlugins,
 
+    /** Switches a plugin off: new runs refuse it, a community plugin's processes stop. */
+    async disablePlugin(name: string) {
+      disabledPlugins.add(name);
+      await community.stopPlugin(name);
+    },
+
     get(runId: string): LiveRun | undefined {
       return live.get(runId);
     },
