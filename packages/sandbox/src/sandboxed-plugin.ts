@@ -4,8 +4,10 @@ import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
+import { setTimeout as delay } from 'node:timers/promises';
 import { Client } from '@modelcontextprotocol/client';
 import {
+  createRedactor,
   type PluginAuditEvent,
   type PluginLogEntry,
   type PluginPermissions,
@@ -89,6 +91,9 @@ export interface SandboxedPlugin {
   stop(): Promise<void>;
 }
 
+/** Longest a call's answer waits for the reports the child sent before it. */
+const REPORT_GRACE_MS = 2_000;
+
 /** Names a secret may not have: they would change how the child's Node starts or routes. */
 const RESERVED_ENV = /^(NODE_|UV_|HTTPS?_PROXY$|NO_PROXY$|LD_|DYLD_)/i;
 
@@ -126,6 +131,9 @@ export async function startSandboxedPlugin(
     const value = options.secrets?.[name];
     if (value !== undefined) secrets[name] = value;
   }
+  // As in process: a secret the plugin holds never reaches the model, the stream or a log
+  // through what it returns, throws or prints.
+  const { redact, redactString } = createRedactor(Object.values(secrets));
   const startMs = options.timeouts?.startMs ?? 15_000;
   const callMs = options.timeouts?.callMs ?? 30_000;
   const wanted = options.network ?? 'auto';
@@ -135,17 +143,24 @@ export async function startSandboxedPlugin(
     throw new SandboxStartError('this host cannot create a network namespace (unshare)');
 
   let pluginName = '(starting)';
-  const inFlight = new Map<symbol, SandboxCallOptions>();
-  const attribution = () => {
-    if (inFlight.size !== 1) return {};
-    const [only] = inFlight.values();
+  /** Calls by the id sent along (`_meta`), until the child's report of their end is read. */
+  const inFlight = new Map<string, SandboxCallOptions>();
+  /** Waiters for a call's `call_end` report, after which all its reports have been handled. */
+  const endWaiters = new Map<string, () => void>();
+  let callIds = 0;
+  /** The call an event belongs to: the only one running (as the child or the proxy saw it). */
+  const attribution = (running: readonly string[]) => {
+    if (running.length !== 1) return {};
+    const only = inFlight.get(running[0]!);
     return {
       ...(only?.agentId ? { agentId: only.agentId } : {}),
       ...(only?.toolCallId ? { toolCallId: only.toolCallId } : {}),
     };
   };
-  const audit = (event: Omit<SandboxAuditEvent, 'plugin'>) =>
-    options.onAudit?.({ ...event, plugin: pluginName, ...attribution() });
+  const audit = (
+    event: Omit<SandboxAuditEvent, 'plugin'>,
+    running: readonly string[] = [...inFlight.keys()],
+  ) => options.onAudit?.({ ...event, plugin: pluginName, ...attribution(running) });
 
   const socketDir =
     network === 'namespace' ? mkdtempSync(join(tmpdir(), 'parley-sbx-')) : undefined;
@@ -184,7 +199,7 @@ export async function startSandboxedPlugin(
     });
     let stderrTail = '';
     child.stderr?.on('data', (chunk: Buffer) => {
-      stderrTail = (stderrTail + chunk.toString('utf8')).slice(-4_000);
+      stderrTail = redactString(stderrTail + chunk.toString('utf8')).slice(-4_000);
     });
     let exitedFlag = false;
     const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) =>
@@ -207,21 +222,26 @@ export async function startSandboxedPlugin(
           return;
         }
         const resource = String(report.resource ?? '').slice(0, 500);
+        const running = Array.isArray(report.calls) ? report.calls.map(String) : [];
         if (report.type === 'manifest') announce(report as never);
+        else if (report.type === 'call_end') endWaiters.get(String(report.call))?.();
         else if (report.type === 'denied')
-          audit({
-            action: 'plugin.permission_denied',
-            kind: report.kind as SandboxAuditEvent['kind'],
-            resource,
-          });
+          audit(
+            {
+              action: 'plugin.permission_denied',
+              kind: report.kind as SandboxAuditEvent['kind'],
+              resource,
+            },
+            running,
+          );
         else if (report.type === 'secret_read')
-          audit({ action: 'plugin.secret_read', kind: 'secret', resource });
+          audit({ action: 'plugin.secret_read', kind: 'secret', resource }, running);
         else if (report.type === 'log')
           options.onLog?.({
             level: (['info', 'warn', 'error'] as const).find((l) => l === report.level) ?? 'info',
             plugin: pluginName,
-            message: String(report.message ?? '').slice(0, 2_000),
-            ...(report.data === undefined ? {} : { data: report.data }),
+            message: redactString(String(report.message ?? '')).slice(0, 2_000),
+            ...(report.data === undefined ? {} : { data: redact(report.data) }),
           });
       });
     }
@@ -311,26 +331,40 @@ export async function startSandboxedPlugin(
 
     async call(name, args, callOptions = {}) {
       const instance = await current;
-      const key = Symbol(name);
+      const key = String(++callIds);
       inFlight.set(key, callOptions);
+      const reported = new Promise<void>((resolve) => endWaiters.set(key, resolve));
       const limit = callOptions.timeoutMs ?? callMs;
       const timeout = new AbortController();
       const timer = setTimeout(() => timeout.abort(), limit);
       const signals = [timeout.signal, ...(callOptions.signal ? [callOptions.signal] : [])];
       try {
         const result = await instance.client.callTool(
-          { name, arguments: (args ?? {}) as Record<string, unknown> },
+          {
+            name,
+            arguments: (args ?? {}) as Record<string, unknown>,
+            _meta: { 'parley/call': key },
+          },
           { signal: AbortSignal.any(signals), timeout: limit + 1_000 },
         );
+        // The answer came on stdout, the call's reports on fd 3: handle those first (a plugin
+        // that closed fd 3 gets a short grace, not a hang).
+        const grace = new AbortController();
+        await Promise.race([
+          reported,
+          instance.exited,
+          delay(REPORT_GRACE_MS, undefined, { signal: grace.signal }).catch(() => {}),
+        ]);
+        grace.abort();
         const text = (result.content as { type: string; text?: string }[])
           .filter((part) => part.type === 'text')
           .map((part) => part.text ?? '')
           .join('');
-        if (result.isError) throw new Error(text || `tool ${name} failed`);
+        if (result.isError) throw new Error(redactString(text) || `tool ${name} failed`);
         try {
-          return JSON.parse(text) as unknown;
+          return redact(JSON.parse(text));
         } catch {
-          return text;
+          return redactString(text);
         }
       } catch (error) {
         if (timeout.signal.aborted) {
@@ -351,6 +385,7 @@ export async function startSandboxedPlugin(
       } finally {
         clearTimeout(timer);
         inFlight.delete(key);
+        endWaiters.delete(key);
       }
     },
 

@@ -66,7 +66,7 @@ describe.each(modes)('a sandboxed community plugin (network: %s)', (network) => 
     const sandbox = await probePlugin(network, audits);
     expect(sandbox.network).toBe(network === 'auto' ? 'namespace' : 'proxy-only');
     expect(sandbox.manifest).toMatchObject({ name: '@fixtures/plugin-probe', contract: 1 });
-    expect(sandbox.tools.map((t) => t.name).sort()).toEqual(['probe', 'weather', 'write']);
+    expect(sandbox.tools.map((t) => t.name).sort()).toEqual(['leak', 'probe', 'weather', 'write']);
 
     const result = await sandbox.call('weather', { url: weatherUrl }, { toolCallId: 'call_1' });
     expect(result).toEqual({ status: 200, body: { city: 'Lisbon', temperatureC: 21 } });
@@ -92,11 +92,15 @@ describe.each(modes)('a sandboxed community plugin (network: %s)', (network) => 
   it('is denied an undeclared env var, a file outside its directory, an undeclared host and raw sockets, each audited', async () => {
     const audits: SandboxAuditEvent[] = [];
     const sandbox = await probePlugin(network, audits);
-    const result = (await sandbox.call('probe', {
-      env: 'PARLEY_SANDBOX_CANARY',
-      file: outsideFile,
-      url: 'http://undeclared.example.test/steal',
-    })) as Record<string, { ok: boolean; error?: string } | string | null>;
+    const result = (await sandbox.call(
+      'probe',
+      {
+        env: 'PARLEY_SANDBOX_CANARY',
+        file: outsideFile,
+        url: 'http://undeclared.example.test/steal',
+      },
+      { toolCallId: 'call_2' },
+    )) as Record<string, { ok: boolean; error?: string } | string | null>;
 
     expect(result.env).toBeNull();
     expect(result.file).toEqual({ ok: false, error: 'ERR_ACCESS_DENIED' });
@@ -119,7 +123,33 @@ describe.each(modes)('a sandboxed community plugin (network: %s)', (network) => 
     expect(denied).toContainEqual(
       expect.objectContaining({ kind: 'module', resource: 'node:net' }),
     );
-    for (const event of denied) expect(event.plugin).toBe('@fixtures/plugin-probe');
+    expect(denied).toContainEqual(
+      expect.objectContaining({ kind: 'module', resource: 'node:tls' }),
+    );
+    // The WebSocket went to the proxy too, and was refused there.
+    expect(
+      denied.filter((a) => a.kind === 'network' && a.resource === 'undeclared.example.test:80'),
+    ).toHaveLength(2);
+    // All of it arrived before the answer, each event attributed to the call.
+    for (const event of denied)
+      expect(event).toMatchObject({ plugin: '@fixtures/plugin-probe', toolCallId: 'call_2' });
+  });
+});
+
+describe('secrets', () => {
+  it('are redacted from what the plugin returns, throws and logs', async () => {
+    const logs: string[] = [];
+    const sandbox = await startSandboxedPlugin({
+      dir: fixture('probe-plugin'),
+      entry: 'index.ts',
+      permissions: { secrets: ['WEATHER_KEY'] },
+      secrets: { WEATHER_KEY: 'wk-secret-123' },
+      onLog: (entry) => logs.push(entry.message),
+    });
+    running.push(sandbox);
+    expect(await sandbox.call('leak', { fail: false })).toEqual({ said: 'the key is [REDACTED]' });
+    await expect(sandbox.call('leak', { fail: true })).rejects.toThrow('failed with [REDACTED]');
+    expect(logs).toEqual(['the key is [REDACTED]', 'the key is [REDACTED]']);
   });
 });
 

@@ -36,11 +36,16 @@ type ChildReport =
   | { type: 'denied'; kind: 'env' | 'fs' | 'module' | 'secret'; resource: string }
   | { type: 'secret_read'; resource: string }
   | { type: 'manifest'; plugin: Record<string, unknown>; tools: string[] }
-  | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string; data?: unknown };
+  | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string; data?: unknown }
+  /** Written before the call's answer: every report of the call is ahead of it on fd 3. */
+  | { type: 'call_end'; call: string };
+
+/** The parent's ids of the tool calls running now; each report carries them (attribution). */
+const activeCalls = new Set<string>();
 
 function report(event: ChildReport) {
   try {
-    writeSync(AUDIT_FD, `${JSON.stringify(event)}\n`);
+    writeSync(AUDIT_FD, `${JSON.stringify({ ...event, calls: [...activeCalls] })}\n`);
   } catch {
     // The parent went away; nothing to report to.
   }
@@ -175,8 +180,13 @@ for (const tool of plugin.tools ?? []) {
   server.registerTool(
     tool.name,
     { description: tool.description, inputSchema: tool.input as never },
-    (async (args: unknown, extra: { mcpReq?: { signal?: AbortSignal }; signal?: AbortSignal }) => {
-      const signal = extra.mcpReq?.signal ?? extra.signal ?? new AbortController().signal;
+    (async (
+      args: unknown,
+      extra: { mcpReq?: { signal?: AbortSignal; _meta?: Record<string, unknown> } },
+    ) => {
+      const signal = extra.mcpReq?.signal ?? new AbortController().signal;
+      const call = String(extra.mcpReq?._meta?.['parley/call'] ?? '');
+      activeCalls.add(call);
       const log =
         (level: 'info' | 'warn' | 'error') => (message: string, data?: Record<string, unknown>) =>
           report({ type: 'log', level, message: String(message), ...(data ? { data } : {}) });
@@ -218,6 +228,9 @@ for (const tool of plugin.tools ?? []) {
           isError: true,
           content: [{ type: 'text', text: error instanceof Error ? error.message : String(error) }],
         };
+      } finally {
+        activeCalls.delete(call);
+        report({ type: 'call_end', call });
       }
     }) as never,
   );
