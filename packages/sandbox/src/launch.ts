@@ -87,6 +87,8 @@ export interface LaunchOptions {
   secrets: Record<string, string>;
   /** Allow writes to the plugin's directory (default: no writes anywhere). */
   writeDir: boolean;
+  /** V8's old-generation heap limit in MB: past it the process dies (a crash, restarted). */
+  heapMb: number;
   /** The egress proxy: its loopback URL and, for a namespace, its Unix socket. */
   proxyUrl: string;
   proxySocket?: string;
@@ -109,6 +111,7 @@ export function buildLaunch(options: LaunchOptions): Launch {
     '--permission',
     ...[dir, ...paths].map((path) => `--allow-fs-read=${path}`),
     ...(options.writeDir ? [`--allow-fs-write=${dir}`] : []),
+    `--max-old-space-size=${options.heapMb}`,
     '--disable-warning=ExperimentalWarning',
     RUNNER,
     JSON.stringify({

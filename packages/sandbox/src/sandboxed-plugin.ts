@@ -64,6 +64,8 @@ export interface StartSandboxedPluginOptions {
   };
   /** `auto` (default): a network namespace when this host can make one, else the proxy only. */
   network?: 'auto' | NetworkIsolation;
+  /** The process's JavaScript heap limit in MB (default 256); past it the process dies. */
+  heapMb?: number;
   /** Opens outbound connections for the proxy (default net.connect). */
   connect?: (host: string, port: number) => Socket;
 }
@@ -180,6 +182,7 @@ export async function startSandboxedPlugin(
     entry,
     secrets,
     writeDir: options.permissions.writeDir === true,
+    heapMb: options.heapMb ?? 256,
     proxyUrl: proxy.url,
     ...(socketDir ? { proxySocket: join(socketDir, 'egress.sock') } : {}),
     network,

@@ -211,6 +211,18 @@ describe('a plugin process that crashes or hangs', () => {
     expect(sandbox.restarts).toBe(2);
   });
 
+  it('dies at its heap limit, which fails the call like a crash', async () => {
+    const sandbox = await startSandboxedPlugin({
+      dir: fixture('flaky-plugin'),
+      entry: 'index.ts',
+      permissions: {},
+      heapMb: 64,
+    });
+    running.push(sandbox);
+    await expect(sandbox.call('hoard', {})).rejects.toBeInstanceOf(PluginCrashedError);
+    expect(await sandbox.call('ok', {})).toMatchObject({ ok: true });
+  });
+
   it('refuses an entry outside the plugin directory and a reserved secret name', async () => {
     await expect(
       startSandboxedPlugin({
