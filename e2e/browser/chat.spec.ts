@@ -120,6 +120,26 @@ test('a connection cut mid-stream is resumed and the answer completes, once', as
   expect(runs[0]!.status).toBe('succeeded');
 });
 
+test('offline: the turn says so, and the next message goes through once back online', async ({
+  page,
+  context,
+}) => {
+  await page.goto(`${proxy.url}/chat/careful`);
+  await expect(page.getByRole('textbox', { name: 'Message' })).toBeEnabled();
+  await context.setOffline(true);
+  await page.getByRole('textbox', { name: 'Message' }).fill('Are you there?');
+  await page.getByRole('button', { name: 'Send' }).click();
+  await expect(page.locator('.turn').last().getByRole('alert')).toContainText(
+    'Check your connection',
+  );
+  await context.setOffline(false);
+  await page.getByRole('textbox', { name: 'Message' }).fill('What is 6 * 7?');
+  await page.getByRole('button', { name: 'Send' }).click();
+  await expect(page.locator('.turn').last()).toContainText('waiting for your approval');
+  await page.getByRole('button', { name: 'Approve' }).click();
+  await expect(page.locator('.turn').last()).toContainText('The calculator says 42.');
+});
+
 test('at 375 px wide the chat and the views fit without sideways scrolling', async ({ page }) => {
   await page.setViewportSize({ width: 375, height: 740 });
   for (const path of ['/chat/careful', '/agents', '/tokens', '/secrets', '/audit', '/usage']) {

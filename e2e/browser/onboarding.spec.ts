@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { expect, type Page, test } from '@playwright/test';
 import { type Parley, startParley } from './support/parley.ts';
 
@@ -82,4 +84,69 @@ test('onboarding: describe, pick the offline demo, chat, deploy; a returning vis
   await page.goto(parley.url);
   await expect(page.getByRole('heading', { name: 'Agents' })).toBeVisible();
   await expect(page.getByRole('link', { name: 'support-bot' }).first()).toBeVisible();
+});
+
+test('a rejected key and a rate-limited key are said plainly; a good key is stored write-only', async ({
+  page,
+}) => {
+  // An OpenAI-compatible server on loopback that knows one key and throttles another.
+  const seen: string[] = [];
+  const provider = createServer((request, response) => {
+    const auth = request.headers.authorization ?? '';
+    seen.push(auth);
+    const status =
+      request.url !== '/v1/models'
+        ? 404
+        : auth === 'Bearer good-key-1234'
+          ? 200
+          : auth === 'Bearer busy-key-5678'
+            ? 429
+            : 401;
+    response.writeHead(status, { 'content-type': 'application/json' });
+    response.end(
+      JSON.stringify(status === 200 ? { data: [{ id: 'local-model' }] } : { error: {} }),
+    );
+  });
+  await new Promise<void>((resolve) => provider.listen(0, '127.0.0.1', resolve));
+  const { port } = provider.address() as AddressInfo;
+  try {
+    await page.goto(`${parley.url}/setup`);
+    await page.getByRole('radio', { name: /Start from scratch/ }).check();
+    await page.getByLabel('Name').fill('Local Bot');
+    await expect(page.getByText('It will be called “local-bot”.')).toBeVisible();
+    await page.getByLabel('Instructions', { exact: true }).fill('You answer briefly.');
+    await page.getByRole('button', { name: 'Create agent' }).click();
+
+    await page.getByRole('radio', { name: /OpenAI-compatible/ }).check();
+    await page.getByLabel('Base URL', { exact: true }).fill(`http://127.0.0.1:${port}/v1`);
+    await page.getByLabel('Model', { exact: true }).fill('local-model');
+    const key = page.getByLabel(/API key/);
+    const save = page.getByRole('button', { name: 'Save and check the key' });
+
+    await key.fill('wrong-key-0000');
+    await save.click();
+    await expect(page.getByTestId('key-check')).toContainText(
+      'Key rejected. The provider rejected the key (HTTP 401). Paste a valid key.',
+    );
+    await expect(key).toHaveValue(''); // never kept in the page once stored
+    await snap(page, 'key-rejected');
+
+    await key.fill('busy-key-5678');
+    await save.click();
+    await expect(page.getByTestId('key-check')).toContainText('rate limited right now');
+    await expect(page.getByRole('button', { name: 'Continue anyway' })).toBeVisible();
+
+    await key.fill('good-key-1234');
+    await save.click();
+    await expect(page.getByRole('heading', { name: 'Step 3 of 4: Try it' })).toBeVisible();
+    expect(seen).toEqual(['Bearer wrong-key-0000', 'Bearer busy-key-5678', 'Bearer good-key-1234']);
+
+    // The secrets page shows the name and the last 4 characters, never the key.
+    await page.goto(`${parley.url}/secrets`);
+    const row = page.getByRole('row', { name: /OPENAI_COMPATIBLE_API_KEY/ });
+    await expect(row).toContainText('…1234');
+    await expect(page.locator('body')).not.toContainText('good-key');
+  } finally {
+    provider.close();
+  }
 });
