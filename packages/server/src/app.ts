@@ -140,6 +140,8 @@ export async function buildApp(options: AppOptions): Promise<ParleyApp> {
       modelHosts: config.multiUser ? config.modelHosts : 'any',
       publicNetworkOnly: config.multiUser,
       disabledPlugins: config.disabledPlugins,
+      // An end user's message may open or update a support ticket (docs/trust.md).
+      onUserMessage: (message) => services.trust.observeUserMessage(message),
       ...(config.pluginsDir ? { pluginsDir: config.pluginsDir } : {}),
       mcp: config.multiUser
         ? { stdioCommands: config.mcpCommands, httpHosts: 'public', hosts: config.mcpHosts }
@@ -165,6 +167,7 @@ export async function buildApp(options: AppOptions): Promise<ParleyApp> {
       limit: 10,
       windowMs: 15 * 60_000,
       blockMs: 15 * 60_000,
+      onBlock: (email, failures) => detector.accountFailureBurst(email, failures),
     }),
     ...(options.localOwnerId ? { localOwnerId: options.localOwnerId } : {}),
   };
@@ -261,6 +264,7 @@ export async function buildApp(options: AppOptions): Promise<ParleyApp> {
   app.addHook('onReady', async () => services.trust.scheduler.start());
   app.addHook('onClose', async () => {
     await services.trust.scheduler.stop();
+    await services.trust.settled();
     await services.runs.shutdown(config.shutdownGraceMs);
     await detector.flush();
   });

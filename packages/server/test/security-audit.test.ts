@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, request as httpRequest, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -411,5 +411,65 @@ describe('sign-up on a multi-user server', () => {
       expect(((await res.json()) as { code: string }).code).toBe('auth.rate_limited');
       expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);
     }
+  });
+});
+
+/** A sign-in attempt from a loopback address of our choosing (127.0.0.0/8 is all ours). */
+function logInFrom(server: TestServer, from: string, email: string, password: string) {
+  const url = new URL('/v1/auth/login', server.url);
+  return new Promise<number>((resolve, reject) => {
+    const req = httpRequest(
+      {
+        host: url.hostname,
+        port: url.port,
+        path: url.pathname,
+        method: 'POST',
+        localAddress: from,
+        agent: false,
+        headers: { 'content-type': 'application/json', origin: server.url },
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      },
+    );
+    req.on('error', reject);
+    req.end(JSON.stringify({ email, password }));
+  });
+}
+
+describe('sign-in failures spread over addresses', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer({ env: { PARLEY_MULTI_USER: '1' } });
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  it('A-17: an account blocked after failures from many addresses raises an instance signal naming it', async () => {
+    await signUp(server, 'target@example.test');
+    for (let i = 0; i < 10; i++)
+      expect(await logInFrom(server, `127.0.1.${i + 1}`, 'target@example.test', `guess ${i}`)).toBe(
+        401,
+      );
+    expect(await logInFrom(server, '127.0.1.50', 'target@example.test', 'guess again')).toBe(429);
+    await expect
+      .poll(async () =>
+        (await server.store.system.securitySignals.list()).filter(
+          (s) => s.kind === 'auth.failure_burst' && s.details.what === 'account',
+        ),
+      )
+      .toEqual([
+        expect.objectContaining({
+          severity: 'warning',
+          details: {
+            failures: 10,
+            what: 'account',
+            account: 'target@example.test',
+            windowSeconds: 900,
+          },
+        }),
+      ]);
   });
 });

@@ -69,6 +69,18 @@ export function createDetector(options: DetectorOptions) {
       });
     },
 
+    /**
+     * An account failed sign-in so often, from however many addresses, that it is now blocked:
+     * password spraying, or someone keeping its owner out (audit A-17).
+     */
+    accountFailureBurst(email: string, failures: number) {
+      write(undefined, {
+        kind: 'auth.failure_burst',
+        severity: 'warning',
+        details: { failures, what: 'account', account: email, windowSeconds: 900 },
+      });
+    },
+
     /** A known token (revoked or expired) was presented: its workspace should know. */
     staleTokenUsed(workspaceId: string, tokenId: string, reason: string, ip: string) {
       const { crossed } = crosses(`stale:${tokenId}`, 1);
