@@ -47,6 +47,19 @@ function resultText(content: readonly { type: string; text?: string }[]): string
     .join('\n');
 }
 
+/**
+ * The server's JSON Schema for a tool's arguments, as the zod schema the run loop validates with
+ * and offers to the model. A schema zod cannot read (rare JSON Schema features) still gives an
+ * object: the MCP server validates the arguments itself.
+ */
+function argumentsSchema(jsonSchema: unknown): z.ZodType {
+  try {
+    return z.fromJSONSchema(jsonSchema as never) as z.ZodType;
+  } catch {
+    return z.looseObject({});
+  }
+}
+
 async function openTransport(server: McpServerRef, options: ConnectMcpOptions): Promise<Transport> {
   const { transport } = server;
   if ('stdio' in transport) {
@@ -116,7 +129,7 @@ async function connectOne(
         tool: defineTool({
           name: parleyToolName(server.name, tool.name),
           description: tool.description || `${tool.name} (MCP server ${server.name})`,
-          input: z.fromJSONSchema(tool.inputSchema as never) as z.ZodType,
+          input: argumentsSchema(tool.inputSchema),
           timeoutMs,
           requiresApproval:
             approval === true || (Array.isArray(approval) && approval.includes(tool.name)),

@@ -176,6 +176,28 @@ describe('MCP servers as an agent’s tools', () => {
     ]);
   });
 
+  it('offers a tool whose argument schema zod cannot read as an object, validated by the server', async () => {
+    const { events } = await run(
+      [
+        {
+          name: 'notes',
+          transport: { stdio: { command: process.execPath, args: [notesServer, 'stdio'] } },
+          allowTools: ['remind'],
+        },
+      ],
+      [
+        [
+          { type: 'tool_call', name: 'notes_remind', args: { when: 'tomorrow' }, id: 'r1' },
+          { type: 'finish', reason: 'tool-calls' },
+        ],
+        [{ type: 'text', text: 'Set.' }, { type: 'finish' }],
+      ],
+    );
+    expect(results(events)).toMatchObject([
+      { toolCallId: 'r1', ok: true, output: 'reminder set: {"when":"tomorrow"}' },
+    ]);
+  });
+
   it('names the server and the tools when allowTools lists what the server does not offer', async () => {
     const agent = defineAgent({
       name: 'x',
