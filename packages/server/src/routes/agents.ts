@@ -92,7 +92,10 @@ export const agentRoutes = [
         return { agent: (await ws.agents.get(agent.id))!, version };
       });
       recordFunnel(ctx, 'agent_created', { provider: definition.model.provider });
-      recordFunnel(ctx, 'provider_selected', { provider: definition.model.provider });
+      // An undeployed agent on the offline demo has not chosen a provider yet: the dashboard's
+      // onboarding creates it so in step 1, and records the choice when step 2 saves the draft.
+      if (definition.model.provider !== 'scripted' || ctx.body.deploy)
+        recordFunnel(ctx, 'provider_selected', { provider: definition.model.provider });
       if (result.version) recordFunnel(ctx, 'deployed', { version: 1 });
       return {
         agent: agentDto(result.agent),
