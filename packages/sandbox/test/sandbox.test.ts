@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -134,6 +135,42 @@ describe.each(modes)('a sandboxed community plugin (network: %s)', (network) => 
     for (const event of denied)
       expect(event).toMatchObject({ plugin: '@fixtures/plugin-probe', toolCallId: 'call_2' });
   });
+});
+
+describe('the network namespace', () => {
+  // Only where this host can make one (Linux with unshare): elsewhere the sandbox says
+  // `network: 'proxy-only'` and the tests above run in that mode alone.
+  it.runIf(namespaceCommand() !== null)(
+    'leaves a process no way out, even with a raw socket: the host’s loopback is not its loopback',
+    async () => {
+      const port = (weather.address() as { port: number }).port;
+      const dir = mkdtempSync(join(tmpdir(), 'parley-netns-'));
+      const script = join(dir, 'dial.mjs');
+      writeFileSync(
+        script,
+        `import net from 'node:net';
+const socket = net.connect(${port}, '127.0.0.1');
+socket.on('connect', () => { process.stdout.write('connected'); process.exit(0); });
+socket.on('error', (error) => { process.stdout.write(error.code); process.exit(0); });`,
+      );
+      const [command, ...args] = namespaceCommand()!;
+      const child = spawn(command!, [...args, process.execPath, script], { stdio: 'pipe' });
+      let output = '';
+      child.stdout.on('data', (chunk: Buffer) => {
+        output += chunk.toString();
+      });
+      await once(child, 'exit');
+      expect(output).toBe('ECONNREFUSED');
+      // The same program outside a namespace reaches the server: the difference is the namespace.
+      const outside = spawn(process.execPath, [script], { stdio: 'pipe' });
+      let direct = '';
+      outside.stdout.on('data', (chunk: Buffer) => {
+        direct += chunk.toString();
+      });
+      await once(outside, 'exit');
+      expect(direct).toBe('connected');
+    },
+  );
 });
 
 describe('secrets', () => {
