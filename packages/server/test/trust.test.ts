@@ -382,6 +382,55 @@ describe('support inbox and SLA', () => {
       /parley_support_sla_breaches_total\{channel="discord",priority="normal"\} 1/,
     );
   });
+
+  it("files end users' support requests to agents as tickets, one per conversation", async () => {
+    now = at(300);
+    const created = await call('POST', `${base}/agents`, {
+      definition: scriptedAgent('frontdesk'),
+      deploy: true,
+    });
+    expect(created.status).toBe(201);
+    const talk = async (input: string, extra: Record<string, unknown>) => {
+      const res = await call('POST', `${base}/agents/frontdesk/runs`, { input, ...extra });
+      expect(res.status).toBe(200);
+      let conversationId = '';
+      for await (const event of readParleyEvents(res.body!))
+        if (event.type === 'run.start') conversationId = event.conversationId;
+      await server.app.services.trust.settled();
+      return conversationId;
+    };
+    const agentTickets = async () =>
+      (await (await call('GET', `${base}/support/tickets?channel=agent`)).json()) as {
+        id: string;
+        requester: string;
+        externalKey: string;
+      }[];
+
+    const conversationId = await talk('gm, nice project', { userId: 'tg:42' });
+    expect(await agentTickets()).toEqual([]);
+    await talk('How do I migrate my tokens? The bridge is not working', {
+      userId: 'tg:42',
+      conversationId,
+    });
+    await talk('thanks, waiting', { userId: 'tg:42', conversationId });
+    // The owner trying the agent (no end user) files nothing.
+    await talk('How do I migrate my wallet? It is not working', {});
+    const tickets = await agentTickets();
+    expect(tickets).toEqual([
+      expect.objectContaining({ requester: 'tg:42', externalKey: conversationId }),
+    ]);
+    const detail = (await (
+      await call('GET', `${base}/support/tickets/${tickets[0]!.id}`)
+    ).json()) as {
+      events: { kind: string; body: string | null }[];
+    };
+    expect(detail.events.filter((e) => e.kind === 'message').map((e) => e.body)).toEqual([
+      'How do I migrate my tokens? The bridge is not working',
+      'thanks, waiting',
+    ]);
+    // The agent's replies are not the first response: a person still owes one.
+    expect(detail.events.map((e) => e.kind)).not.toContain('fulfill');
+  });
 });
 
 describe.each(ENGINES)('SLA breaches after a restart [%s]', (engine) => {

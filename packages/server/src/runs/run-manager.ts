@@ -55,6 +55,13 @@ export interface RunManagerOptions {
   publicNetworkOnly?: boolean;
   /** Plugins an operator disabled: runs of agents using one are refused (422). */
   disabledPlugins?: readonly string[];
+  /** Told of each run started for an end user (`userId`), after its rows exist (support tickets). */
+  onUserMessage?: (message: {
+    workspaceId: string;
+    conversationId: string;
+    userId: string;
+    text: string;
+  }) => void;
   /** Where community plugins are installed (PARLEY_PLUGINS_DIR): each runs in a sandbox. */
   pluginsDir?: string;
   /** Which MCP servers agents may use (default: any, as in single-user mode). */
@@ -96,11 +103,15 @@ function toContent(input: api.StartRunRequest['input']): string | ContentPart[] 
   });
 }
 
+/** The text parts of a run's input. */
+function titleText(input: api.StartRunRequest['input']): string {
+  return typeof input === 'string'
+    ? input
+    : input.map((p) => (p.type === 'text' ? p.text : '')).join(' ');
+}
+
 function titleOf(input: api.StartRunRequest['input']): string {
-  const text =
-    typeof input === 'string'
-      ? input
-      : input.map((p) => (p.type === 'text' ? p.text : '')).join(' ');
+  const text = titleText(input);
   const line = text.replace(/\s+/g, ' ').trim();
   return (line.length > 80 ? `${line.slice(0, 79)}…` : line) || 'Conversation';
 }
@@ -324,6 +335,13 @@ export function createRunManager(options: RunManagerOptions) {
       live.delete(runId);
       throw error;
     }
+    if (body.userId)
+      options.onUserMessage?.({
+        workspaceId,
+        conversationId,
+        userId: body.userId,
+        text: titleText(body.input),
+      });
     if (found.first) {
       store.system.productEvents
         .record({

@@ -1,6 +1,7 @@
 import type { Store, WorkspaceScope } from '@parley/store';
 import type { FastifyBaseLogger } from 'fastify';
 import { Counter, Gauge, type Registry } from 'prom-client';
+import { createConversationTicketing, type UserMessage } from './agent-tickets.ts';
 import {
   AGE_BANDS,
   computeSupportMetrics,
@@ -56,6 +57,10 @@ export interface TrustService {
   scheduler: SlaScheduler;
   /** The metrics window the gauges use (days). */
   gaugeWindowDays: number;
+  /** An end user's message to an agent: may open or update a support ticket (agent-tickets.ts). */
+  observeUserMessage(message: UserMessage): void;
+  /** Resolves when the messages observed so far are handled. */
+  settled(): Promise<void>;
 }
 
 export function createTrustService(options: {
@@ -163,5 +168,12 @@ export function createTrustService(options: {
     onChecked: refreshGauges,
     onError: (error) => options.log.warn({ err: error }, 'the SLA check failed'),
   });
-  return { now, scheduler, gaugeWindowDays };
+  const ticketing = createConversationTicketing({ store: options.store, now, log: options.log });
+  return {
+    now,
+    scheduler,
+    gaugeWindowDays,
+    observeUserMessage: ticketing.observe,
+    settled: ticketing.settled,
+  };
 }
