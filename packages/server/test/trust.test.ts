@@ -395,7 +395,7 @@ describe('support inbox and SLA', () => {
       expect(res.status).toBe(200);
       let conversationId = '';
       for await (const event of readParleyEvents(res.body!))
-        if (event.type === 'run.start') conversationId = event.conversationId;
+        if (event.type === 'run.start') conversationId = event.conversationId ?? '';
       await server.app.services.trust.settled();
       return conversationId;
     };
