@@ -1,5 +1,6 @@
 export { agentToolName, createAgentMcpServer, type ExposedAgent } from './agent-server.ts';
 export { checkMcpServers, commandLine, listedHost, type McpPolicy } from './mcp-policy.ts';
+export { createMcpPool, type McpPool } from './mcp-pool.ts';
 export {
   type ConnectMcpOptions,
   connectMcpServers,

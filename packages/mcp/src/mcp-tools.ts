@@ -96,7 +96,7 @@ async function openTransport(server: McpServerRef, options: ConnectMcpOptions): 
   });
 }
 
-async function connectOne(
+export async function connectOne(
   server: McpServerRef,
   options: ConnectMcpOptions,
 ): Promise<{ client: Client; tools: BoundTool[] }> {

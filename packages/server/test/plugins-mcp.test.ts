@@ -83,6 +83,18 @@ async function deployAndRun(definition: { name: string }, input = 'go') {
   return { status: run.status, body };
 }
 
+/** Runs an agent deployed earlier again; answers the JSON run result. */
+async function runAgain(name: string) {
+  const run = await call(
+    'POST',
+    `/v1/workspaces/${server.workspaceId}/agents/${name}/runs`,
+    { input: 'again' },
+    { accept: 'application/json' },
+  );
+  expect(run.status).toBe(200);
+  return (await run.json()) as { parts: Part[]; outcome: string };
+}
+
 const toolResult = (parts: Part[], id: string) =>
   parts.find((p) => p.kind === 'tool_call' && p.toolCallId === id)?.result;
 const errorText = (result: Part['result']) =>
@@ -234,6 +246,23 @@ describe('MCP', () => {
       /unknown tool notes_read_env; available: notes_add_note/,
     );
     expect(body.outcome).toBe('run.finish');
+
+    // The MCP server's process is kept for the workspace's next run, not started per run…
+    const again = await runAgain('note-taker');
+    expect(toolResult(again.parts, 'n1')).toMatchObject({
+      ok: true,
+      output: 'saved note 2: from a run',
+    });
+    // …and started anew when the workspace's secrets change (they may be in its environment).
+    const put = await call('PUT', `/v1/workspaces/${server.workspaceId}/secrets/NOTES_TOKEN`, {
+      value: 'rotated-1234',
+    });
+    expect(put.status).toBeLessThan(300);
+    const fresh = await runAgain('note-taker');
+    expect(toolResult(fresh.parts, 'n1')).toMatchObject({
+      ok: true,
+      output: 'saved note 1: from a run',
+    });
   });
 
   it('exposes an agent as an MCP server that the official MCP client calls', async () => {

@@ -651,8 +651,8 @@ export function createRunManager(options: RunManagerOptions) {
     /** A workspace's secrets changed: decrypted keys kept for runs are dropped. */
     forgetSecrets(workspaceId: string) {
       modelKeys.forget(workspaceId);
-      // Sandboxed plugins hold the workspace's secrets in their environment: start them anew.
-      void community.forget(workspaceId);
+      // Sandboxed plugins and MCP servers may hold the workspace's secrets: start them anew.
+      void toolSources.forget(workspaceId);
     },
 
     /** Live runs (tests, metrics). */
@@ -675,7 +675,7 @@ export function createRunManager(options: RunManagerOptions) {
           run.controller.abort({ reason: 'shutdown', by: 'server' } satisfies RunAbortReason);
       }
       await all();
-      await community.shutdown();
+      await toolSources.shutdown();
     },
   };
 }

@@ -1,7 +1,7 @@
 import type { AgentDefinition, PluginDefinition, PluginHost } from '@parley/core';
 import {
   checkMcpServers,
-  connectMcpServers,
+  createMcpPool,
   listedHost,
   type McpConnections,
   type McpPolicy,
@@ -15,8 +15,8 @@ import { publicFetch } from './public-fetch.ts';
 
 /*
  * The tools a run gets from outside the server process: community plugins (in their sandboxed
- * processes, see community-plugins.ts) and the agent's MCP servers (connected for the run and
- * closed when it ends). Prepared before anything of the run is written, so a plugin that does
+ * processes, see community-plugins.ts) and the agent's MCP servers (from a pool per workspace:
+ * a stdio server starts once, not for every run). Prepared before anything of the run is written, so a plugin that does
  * not start or an MCP server that cannot be reached is a 422 like a missing plugin.
  */
 
@@ -33,7 +33,7 @@ export interface RunBinding {
 export interface PreparedTools {
   /** The run's plugin host with the community plugins registered and the MCP tools added. */
   attach(host: PluginHost): PluginHost;
-  /** Closes the run's MCP connections (the plugin processes stay for later runs). */
+  /** Hands the run's MCP connections back (processes stay for later runs). */
   close(): Promise<void>;
 }
 
@@ -44,6 +44,7 @@ export interface ToolSourcesOptions {
 
 export function createToolSources(options: ToolSourcesOptions) {
   const { community } = options;
+  const mcpPool = createMcpPool();
   const fetchFor = (url: URL): typeof fetch =>
     options.mcp.httpHosts === 'any' || listedHost(url, options.mcp.hosts)
       ? globalThis.fetch
@@ -78,7 +79,7 @@ export function createToolSources(options: ToolSourcesOptions) {
       const plugins = await communityPlugins(definition, run);
       const connections: McpConnections =
         definition.mcp.length > 0
-          ? await connectMcpServers(definition.mcp, {
+          ? await mcpPool.connect(run.workspaceId, definition.mcp, {
               secret: run.secret,
               fetchFor,
               callTimeoutMs: definition.toolTimeoutMs,
@@ -91,6 +92,17 @@ export function createToolSources(options: ToolSourcesOptions) {
         },
         close: () => connections.close(),
       };
+    },
+
+    /** A workspace's secrets changed: its plugin processes and MCP servers start anew. */
+    async forget(workspaceId: string) {
+      mcpPool.forget(workspaceId);
+      await community.forget(workspaceId);
+    },
+
+    async shutdown() {
+      mcpPool.shutdown();
+      await community.shutdown();
     },
   };
 }
