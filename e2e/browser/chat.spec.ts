@@ -152,3 +152,31 @@ test('at 375 px wide the chat and the views fit without sideways scrolling', asy
     expect(overflow, path).toBeLessThanOrEqual(0);
   }
 });
+
+test('the keyboard alone reaches the chat, with the focus always visible', async ({ page }) => {
+  await page.goto(`${proxy.url}/agents`);
+  await expect(page.getByRole('heading', { name: 'Agents' })).toBeVisible();
+  await page.keyboard.press('Tab');
+  const skip = page.getByRole('link', { name: 'Skip to content' });
+  await expect(skip).toBeFocused();
+  await expect(skip).toBeVisible();
+  // (The page's globals by name: this file is type-checked without the DOM library.)
+  const outline = await skip.evaluate(
+    (el) =>
+      (
+        globalThis as unknown as { getComputedStyle(e: unknown): { outlineStyle: string } }
+      ).getComputedStyle(el).outlineStyle,
+  );
+  expect(outline).toBe('solid');
+  // Follow the agent's Chat link from the keyboard, then type and send with Enter.
+  const chat = page.getByRole('link', { name: 'Chat', exact: true }).first();
+  await chat.focus();
+  await page.keyboard.press('Enter');
+  await expect(page).toHaveURL(/\/chat\//);
+  // Moving to a page puts the focus on its heading (where screen readers start reading).
+  await expect(page.getByRole('heading', { level: 1 })).toBeFocused();
+  await page.getByRole('textbox', { name: 'Message' }).focus();
+  await page.keyboard.type('What is 6 * 7?');
+  await page.keyboard.press('Enter');
+  await expect(page.locator('.turn').last()).toContainText('What is 6 * 7?');
+});

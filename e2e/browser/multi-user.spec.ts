@@ -81,6 +81,23 @@ test('two people never see each other’s data', async ({ browser }) => {
   await bob.goto(`${parley.url}/usage`);
   await expect(bob.getByText(/for the server’s operators/)).toBeVisible();
 
+  // Only an invitation changes that: Ada invites Bob, Bob joins with the token (shown once).
+  await ada.goto(`${parley.url}/members`);
+  await ada.getByLabel('Email').fill('bob@parley.test');
+  await ada.getByLabel('Role').selectOption('viewer');
+  await ada.getByRole('button', { name: 'Invite' }).click();
+  const invitation = (await ada.locator('.token-once code').textContent())!;
+  await expect(ada.getByRole('cell', { name: 'pending' })).toBeVisible();
+  await bob.goto(`${parley.url}/members`);
+  await bob.getByLabel('Invitation token').fill(invitation);
+  await bob.getByRole('button', { name: 'Join' }).click();
+  await expect(bob.getByRole('combobox', { name: 'Workspace' })).toBeVisible();
+  await bob.goto(`${parley.url}/agents`);
+  await expect(bob.getByRole('link', { name: 'ada-bot' }).first()).toBeVisible();
+  // As a viewer Bob may read Ada's agent, not run it.
+  await bob.goto(`${parley.url}/chat/ada-bot`);
+  await expect(bob.getByRole('textbox', { name: 'Message' })).toBeDisabled();
+
   // Signing out ends Bob's session: the sign-in page comes back.
   await bob.getByRole('button', { name: 'Sign out' }).click();
   await expect(bob.getByRole('tab', { name: 'Sign in' })).toBeVisible();

@@ -10,7 +10,11 @@ const listeners = new Set<() => void>();
 const notify = () => {
   for (const listener of listeners) listener();
 };
-if (typeof window !== 'undefined') window.addEventListener('popstate', notify);
+if (typeof window !== 'undefined')
+  window.addEventListener('popstate', () => {
+    moved = true;
+    notify();
+  });
 
 function subscribe(listener: () => void) {
   listeners.add(listener);
@@ -28,8 +32,15 @@ export function usePath(): { path: string; query: URLSearchParams } {
   return { path, query: new URLSearchParams(search) };
 }
 
+let moved = false;
+/** Whether the person went from one page to another here (not just opened the first one). */
+export function hasNavigated(): boolean {
+  return moved;
+}
+
 export function navigate(to: string, options: { replace?: boolean } = {}) {
   if (to === current()) return;
+  if (!options.replace) moved = true;
   if (options.replace) window.history.replaceState(null, '', to);
   else window.history.pushState(null, '', to);
   notify();

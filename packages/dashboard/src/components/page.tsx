@@ -1,14 +1,16 @@
 import { type ReactNode, useEffect, useRef } from 'react';
+import { hasNavigated } from '../router.tsx';
 
 /**
- * A page's heading: focused when the page opens (so keyboard and screen reader users land on
- * the new page, not on the link they followed), and the document title follows it.
+ * A page's heading: focused when the person moves to the page (so keyboard and screen reader
+ * users land on the new page, not on the link they followed; the first page of a visit keeps
+ * the browser's own start, where the skip link comes first), and the document title follows it.
  */
 export function PageHeading({ children, title }: { children: ReactNode; title: string }) {
   const ref = useRef<HTMLHeadingElement>(null);
   useEffect(() => {
     document.title = `${title} · Parley`;
-    ref.current?.focus({ preventScroll: true });
+    if (hasNavigated()) ref.current?.focus({ preventScroll: true });
   }, [title]);
   return (
     <h1 ref={ref} tabIndex={-1} className="page-heading">

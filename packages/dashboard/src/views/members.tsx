@@ -1,5 +1,6 @@
 import { type FormEvent, useState } from 'react';
 import { useApi } from '../api/client.tsx';
+import { useSession } from '../api/session.tsx';
 import { useResource } from '../api/use-resource.ts';
 import { useWorkspace } from '../api/workspace.tsx';
 import { CopyButton } from '../components/copy-button.tsx';
@@ -136,6 +137,7 @@ export function MembersView() {
           <code>PARLEY_MULTI_USER=1</code> for a team.
         </p>
       ) : null}
+      {multi ? <JoinWorkspace /> : null}
       {manage && multi ? (
         <>
           <h2>Invitations</h2>
@@ -233,5 +235,45 @@ export function MembersView() {
         </>
       ) : null}
     </section>
+  );
+}
+
+/** Accepting an invitation: paste its token, join its workspace, and switch to it. */
+function JoinWorkspace() {
+  const api = useApi();
+  const session = useSession();
+  const { select } = useWorkspace();
+  const [token, setToken] = useState('');
+  const [error, setError] = useState<unknown>(undefined);
+  const join = async (event: FormEvent) => {
+    event.preventDefault();
+    setError(undefined);
+    try {
+      const workspace = await api.invitations.accept(token.trim());
+      setToken('');
+      select(workspace.id);
+      await session.refresh();
+    } catch (caught) {
+      setError(caught);
+    }
+  };
+  return (
+    <form className="card row-form" onSubmit={join} aria-label="Join a workspace">
+      <Field label="Invitation token" hint="Someone invited you? Paste the token they sent.">
+        {(props) => (
+          <input
+            {...props}
+            value={token}
+            required
+            autoComplete="off"
+            onChange={(event) => setToken(event.target.value)}
+          />
+        )}
+      </Field>
+      <button type="submit" className="button">
+        Join
+      </button>
+      {error ? <ErrorBanner error={error} /> : null}
+    </form>
   );
 }
