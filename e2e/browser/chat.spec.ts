@@ -33,6 +33,28 @@ test.beforeAll(async () => {
       { type: 'hang' },
     ],
   ]);
+  await createScriptedAgent(parley, 'wordy', [
+    [
+      { type: 'reasoning', text: 'Let me think about it.' },
+      { type: 'delay', ms: 200 },
+      {
+        type: 'tool_call',
+        name: 'calculator',
+        args: { expression: '6 * 7' },
+        deltas: ['{"expres', 'sion": "6', ' * 7"}'],
+      },
+    ],
+    [
+      { type: 'text', text: 'The calculator says 42. '.repeat(3) },
+      { type: 'delay', ms: 200 },
+      {
+        type: 'text',
+        text: 'Here are more words, enough to wrap the line a few times. '.repeat(8),
+      },
+      { type: 'delay', ms: 200 },
+      { type: 'text', text: 'The end.' },
+    ],
+  ]);
   await createScriptedAgent(parley, 'slow', [
     [
       { type: 'text', text: 'Part one.' },
@@ -138,6 +160,28 @@ test('offline: the turn says so, and the next message goes through once back onl
   await expect(page.locator('.turn').last()).toContainText('waiting for your approval');
   await page.getByRole('button', { name: 'Approve' }).click();
   await expect(page.locator('.turn').last()).toContainText('The calculator says 42.');
+});
+
+test('nothing on the page moves while a reply streams (no layout shift)', async ({ page }) => {
+  await page.goto(`${proxy.url}/chat/wordy`);
+  await expect(page.getByRole('textbox', { name: 'Message' })).toBeEnabled();
+  // Chromium reports every layout shift (an element whose position changed between frames).
+  await page.evaluate(`
+    window.shifts = [];
+    new PerformanceObserver((list) => {
+      for (const entry of list.getEntries())
+        window.shifts.push({
+          value: entry.value,
+          nodes: entry.sources.map((s) => s.node ? (s.node.className || s.node.nodeName) + ' ' + (s.node.textContent || '').slice(0, 30) : '?'),
+        });
+    }).observe({ type: 'layout-shift' });
+  `);
+  await page.getByRole('textbox', { name: 'Message' }).fill('Explain 6 * 7');
+  await page.getByRole('textbox', { name: 'Message' }).press('Enter');
+  await expect(page.locator('.turn').last()).toContainText('The end.');
+  await expect(page.getByRole('button', { name: 'Send' })).toBeVisible();
+  const shifts = await page.evaluate<{ value: number; nodes: string[] }[]>('window.shifts');
+  expect(shifts, JSON.stringify(shifts)).toEqual([]);
 });
 
 test('at 375 px wide the chat and the views fit without sideways scrolling', async ({ page }) => {

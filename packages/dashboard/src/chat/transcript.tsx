@@ -98,6 +98,7 @@ export function Turn({
         <span className="visually-hidden">You said: </span>
         {turn.input}
       </div>
+      <TurnNumbers turn={turn} />
       <div className="bubble agent" aria-busy={streaming}>
         <span className="visually-hidden">The agent answered: </span>
         {turn.parts.length === 0 && streaming ? (
@@ -116,7 +117,6 @@ export function Turn({
         ))}
         <TurnStatus turn={turn} />
       </div>
-      <TurnNumbers turn={turn} />
     </li>
   );
 }
@@ -290,7 +290,11 @@ function TurnStatus({ turn }: { turn: TurnView }) {
   );
 }
 
-/** TTFT, tokens and time, in a line that is always there (placeholders while streaming). */
+/**
+ * TTFT, tokens and time, in a line that is always there (placeholders while streaming), above
+ * the reply: nothing sits below the text that grows, and each number has a box of its own, so
+ * nothing moves when they arrive.
+ */
 function TurnNumbers({ turn }: { turn: TurnView }) {
   return (
     <p className="turn-numbers">
@@ -301,7 +305,10 @@ function TurnNumbers({ turn }: { turn: TurnView }) {
         <strong data-testid="tokens-in">{formatCount(turn.inputTokens)}</strong> in ·{' '}
         <strong data-testid="tokens-out">{formatCount(turn.outputTokens)}</strong> out tokens
       </span>
-      <span>{formatMs(turn.durationMs)}</span>
+      <span>
+        <span className="visually-hidden">Took </span>
+        {formatMs(turn.durationMs)}
+      </span>
     </p>
   );
 }
