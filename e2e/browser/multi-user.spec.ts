@@ -98,9 +98,17 @@ test('two people never see each other’s data', async ({ browser }) => {
   await bob.goto(`${parley.url}/chat/ada-bot`);
   await expect(bob.getByRole('textbox', { name: 'Message' })).toBeDisabled();
 
-  // Signing out ends Bob's session: the sign-in page comes back.
+  // Signing out ends Bob's session: the sign-in page comes back, and another tab that still
+  // shows the workspace says so at its next request, with a way back in.
+  const other = await bob.context().newPage();
+  await other.goto(`${parley.url}/agents`);
+  await expect(other.getByRole('link', { name: 'ada-bot' }).first()).toBeVisible();
   await bob.getByRole('button', { name: 'Sign out' }).click();
   await expect(bob.getByRole('tab', { name: 'Sign in' })).toBeVisible();
   await bob.reload();
   await expect(bob.getByRole('tab', { name: 'Sign in' })).toBeVisible();
+  await other.getByRole('button', { name: 'Versions' }).first().click();
+  await expect(other.getByRole('alert')).toContainText('Please sign in again');
+  await other.getByRole('button', { name: 'Sign in again' }).click();
+  await expect(other.getByRole('tab', { name: 'Sign in' })).toBeVisible();
 });

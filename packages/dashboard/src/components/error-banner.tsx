@@ -15,7 +15,12 @@ export function ErrorBanner({
   return (
     <div className={`banner banner-${t.kind === 'rate_limited' ? 'warn' : 'error'}`} role="alert">
       <strong>{t.title}.</strong> <span>{t.detail}</span>
-      {onRetry ? (
+      {t.kind === 'auth' ? (
+        // The session ended (signed out elsewhere, expired): starting over shows the sign-in.
+        <button type="button" className="link-button" onClick={() => window.location.reload()}>
+          Sign in again
+        </button>
+      ) : onRetry ? (
         <button type="button" className="link-button" onClick={onRetry}>
           Try again
         </button>
