@@ -25,6 +25,7 @@ test.beforeAll(async () => {
   parley = await startParley();
   proxy = await startCuttingProxy(parley.url);
   await createScriptedAgent(parley, 'careful', DEMO, { requireApproval: ['calculator'] });
+  await createScriptedAgent(parley, 'gated', DEMO, { requireApproval: ['calculator'] });
   await createScriptedAgent(parley, 'talker', [
     [
       { type: 'text', text: 'Counting slowly: one,' },
@@ -140,6 +141,23 @@ test('a connection cut mid-stream is resumed and the answer completes, once', as
   const runs = await runsOf('slow');
   expect(runs).toHaveLength(1);
   expect(runs[0]!.status).toBe('succeeded');
+});
+
+test('a reload mid-answer follows the run live where it is (here: waiting for approval)', async ({
+  page,
+}) => {
+  await page.goto(`${proxy.url}/chat/gated`);
+  await page.getByRole('textbox', { name: 'Message' }).fill('What is 6 * 7?');
+  await page.getByRole('button', { name: 'Send' }).click();
+  await expect(page.getByRole('button', { name: 'Approve' })).toBeVisible();
+  await expect(page).toHaveURL(/\?c=/);
+  await page.reload();
+  // Only a live stream can offer the decision again: the stored messages have no buttons.
+  await page.getByRole('button', { name: 'Approve' }).click();
+  await expect(page.locator('.turn').last()).toContainText('The calculator says 42.');
+  await expect(page.locator('.turn')).toHaveCount(1);
+  const runs = await runsOf('gated');
+  expect(runs.map((r) => r.status)).toEqual(['succeeded']);
 });
 
 test('offline: the turn says so, and the next message goes through once back online', async ({

@@ -45,6 +45,9 @@ export function ChatPanel({
   const bottom = useRef<HTMLDivElement>(null);
   const input = useRef<HTMLTextAreaElement>(null);
 
+  const attach = useRef<(runId: string, input: string, conversationId?: string) => Promise<void>>(
+    async () => {},
+  );
   const loadHistory = useCallback(async () => {
     if (!initialConversation) return;
     try {
@@ -52,7 +55,13 @@ export function ChatPanel({
         api.conversations.messages(workspace.id, initialConversation, { last: 200 }),
         api.runs.list(workspace.id, { conversationId: initialConversation, limit: 200 }),
       ]);
-      setHistory({ turns: turnsFromHistory(messages, runs) });
+      const turns = turnsFromHistory(messages, runs);
+      const last = turns.at(-1);
+      if (last?.phase === 'streaming' && last.runId) {
+        // Still answering (the page was reloaded mid-run): follow it live instead.
+        setHistory({ turns: turns.slice(0, -1) });
+        void attach.current(last.runId, last.input, initialConversation);
+      } else setHistory({ turns });
     } catch (error) {
       setHistory({ turns: [], error });
     }
@@ -66,6 +75,7 @@ export function ChatPanel({
     { workspaceId: workspace.id, agent, ...(version !== undefined ? { version } : {}) },
     (turn) => settle.current(turn),
   );
+  attach.current = run.attach;
   settle.current = (turn) => {
     onTurnSettled?.(turn);
     if (turn.phase === 'lost') return; // stays live: the person may resume it

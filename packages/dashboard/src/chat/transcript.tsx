@@ -28,6 +28,8 @@ export interface TurnView {
   outputTokens?: number | undefined;
   durationMs?: number | null | undefined;
   phase: TurnPhase;
+  /** The run behind a stored turn (to follow it live while it is still going). */
+  runId?: string | undefined;
   error?: ParleyError | undefined;
   failure?: unknown;
 }
@@ -73,6 +75,7 @@ export function turnFromRun(key: string, input: string, parts: MessagePart[], ru
           : 'finished';
   return {
     key,
+    runId: run?.id,
     input,
     parts,
     ttftMs: run?.ttftMs,

@@ -150,6 +150,32 @@ export function useRun(target: RunTarget, onSettled?: (turn: LiveTurn) => void) 
     await consume(run, current.id, abort.signal);
   }, [api, consume, update, reconnecting]);
 
+  /** Follows a run that is already going (a conversation reopened mid-answer) from its start. */
+  const attach = useCallback(
+    async (runId: string, input: string, conversationId?: string) => {
+      aborter.current?.abort();
+      const abort = new AbortController();
+      aborter.current = abort;
+      const id = crypto.randomUUID();
+      live.current = {
+        id,
+        input,
+        runId,
+        state: initialStreamState(),
+        phase: 'reconnecting',
+        ...(conversationId ? { conversationId } : {}),
+      };
+      setTurn(live.current);
+      const run = api.runs.follow(runId, 0, {
+        signal: abort.signal,
+        onReconnect: reconnecting(id),
+      });
+      stream.current = run;
+      await consume(run, id, abort.signal);
+    },
+    [api, consume, reconnecting],
+  );
+
   const stop = useCallback(async () => {
     await stream.current?.cancel();
   }, []);
@@ -165,5 +191,5 @@ export function useRun(target: RunTarget, onSettled?: (turn: LiveTurn) => void) 
     setTurn(null);
   }, []);
 
-  return { turn, send, stop, decide, resume, clear };
+  return { turn, send, attach, stop, decide, resume, clear };
 }
