@@ -88,6 +88,4 @@ HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 \
 # give the container longer than that (compose.yaml: stop_grace_period). Run it with an init
 # process (`docker run --init`, `init: true` in compose) so that plugin subprocesses are reaped.
 STOPSIGNAL SIGTERM
-# --max-semi-space-size=4: a 4 MB young generation instead of V8's default, which grows to
-# ~50 MB during start-up and never shrinks: 276 → 140 MB RSS idle (docs/performance.md).
-CMD ["node", "--max-semi-space-size=4", "packages/server/src/main.ts"]
+CMD ["node", "packages/server/src/main.ts"]

@@ -550,7 +550,7 @@ describe('Dockerfile', () => {
 
   it("runs the server's main with the image's Node (production dependencies only)", () => {
     const cmd = JSON.parse(last(runtime, 'CMD')!.args) as string[];
-    expect(cmd).toEqual(['node', '--max-semi-space-size=4', 'packages/server/src/main.ts']);
+    expect(cmd).toEqual(['node', 'packages/server/src/main.ts']);
     const start = (JSON.parse(read('package.json')) as { scripts: { start: string } }).scripts
       .start;
     expect(start).toBe(cmd.join(' '));
