@@ -69,7 +69,10 @@ try {
       await pg.stop();
     }
   }
-  if (want('memory')) report(await memory(ctx));
+  if (want('memory')) {
+    report(await memory(ctx, 'PGlite'));
+    report(await memory(ctx, 'PostgreSQL'));
+  }
   if (want('startup')) report(await startup(ctx));
   if (want('event-log')) report(await eventLog(ctx));
 } finally {

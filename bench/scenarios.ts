@@ -174,9 +174,13 @@ export async function throughput(
   };
 }
 
-/** 4. Resident memory: idle, with 10 agents, during 100 streams, and over many runs. */
-export async function memory(ctx: Context): Promise<ScenarioResult> {
-  const server = await startServer();
+/** 4. Memory: RSS idle, with 10 agents, during 100 streams; heap growth over many sequential runs. */
+export async function memory(
+  ctx: Context,
+  engine: 'PGlite' | 'PostgreSQL',
+): Promise<ScenarioResult> {
+  const pg = engine === 'PostgreSQL' ? await postgresServer() : undefined;
+  const server = pg ? pg.server : await startServer();
   try {
     const pid = server.child.pid!;
     await new Promise((r) => setTimeout(r, 300));
@@ -194,33 +198,68 @@ export async function memory(ctx: Context): Promise<ScenarioResult> {
     );
     clearInterval(sampler);
     const sequential = ctx.quick ? 300 : 2000;
-    const samples: { runs: number; rss: number }[] = [];
+    const samples: { runs: number; rss: number; heap: number }[] = [];
+    const sample = async (runs: number) =>
+      samples.push({ runs, rss: rssMb(pid), heap: await heapUsedMb(server) });
     for (let i = 1; i <= sequential; i++) {
       await (await parleyRun(server, `agent-${i % 10}`)).text();
-      if (i % Math.floor(sequential / 10) === 0) samples.push({ runs: i, rss: rssMb(pid) });
+      if (i % Math.floor(sequential / 10) === 0) await sample(i);
     }
-    const first = samples[1]!;
-    const last = samples.at(-1)!;
-    const growthPer1000 = ((last.rss - first.rss) / (last.runs - first.runs)) * 1000;
+    // Finished runs stay in memory for 30 s (late subscribers attach to them): a leak is what
+    // is still there after that. The quick run does not wait.
+    let afterLinger: number | undefined;
+    if (!ctx.quick) {
+      await new Promise((r) => setTimeout(r, 35_000));
+      afterLinger = await heapUsedMb(server);
+    }
+    const reference = samples[1]!;
+    const growthPer1000 =
+      afterLinger === undefined
+        ? undefined
+        : ((afterLinger - reference.heap) / (sequential - reference.runs)) * 1000;
     return {
-      id: 'memory',
-      title: `Memory (RSS of the server process; leak check over ${sequential} sequential runs)`,
+      id: `memory-${engine.toLowerCase()}`,
+      title: `Memory (${engine}: RSS of the Parley process${pg ? ', not of PostgreSQL' : ''}; ${sequential} sequential runs)`,
       markdown: table(
         [
           'idle MB',
           '10 agents MB',
           'peak during 100 streams MB',
-          `after ${sequential} runs MB`,
-          'growth MB / 1000 runs',
+          `RSS after ${sequential} runs MB`,
+          `heap after ${reference.runs} / ${sequential} runs MB`,
+          'heap 35 s later MB',
+          'heap growth MB / 1000 runs',
         ],
-        [[fmt(idle, 1), fmt(tenAgents, 1), fmt(peak, 1), fmt(last.rss, 1), fmt(growthPer1000, 2)]],
+        [
+          [
+            fmt(idle, 1),
+            fmt(tenAgents, 1),
+            fmt(peak, 1),
+            fmt(samples.at(-1)!.rss, 1),
+            `${fmt(reference.heap, 1)} / ${fmt(samples.at(-1)!.heap, 1)}`,
+            afterLinger === undefined ? 'not waited (quick)' : fmt(afterLinger, 1),
+            growthPer1000 === undefined ? '–' : fmt(growthPer1000, 2),
+          ],
+        ],
       ),
-      data: { idle, tenAgents, peak, samples, growthPer1000 },
+      data: { engine, idle, tenAgents, peak, samples, afterLinger, growthPer1000 },
     };
   } finally {
-    await server.stop();
-    await rm(server.dataDir, { recursive: true, force: true });
+    if (pg) await pg.stop();
+    else {
+      await server.stop();
+      await rm(server.dataDir, { recursive: true, force: true });
+    }
   }
+}
+
+/** The server's V8 heap in use, from its own /metrics (prom-client's process metrics). */
+async function heapUsedMb(server: ServerProcess): Promise<number> {
+  const text = await (await fetch(`${server.url}/metrics`)).text();
+  const line = text
+    .split('\n')
+    .find((l) => l.startsWith('parley_process_nodejs_heap_size_used_bytes'));
+  return Number(line?.split(' ').at(-1)) / 2 ** 20;
 }
 
 /** 5. Process start to /readyz, on a fresh and on an existing PGlite data directory. */
