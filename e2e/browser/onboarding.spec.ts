@@ -1,10 +1,14 @@
+import { execFile } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { promisify } from 'node:util';
 import { expect, type Page, test } from '@playwright/test';
 import { type Parley, startParley } from './support/parley.ts';
 
 // The first five minutes, in a real browser against a real single-user server: from an empty
 // workspace to a deployed agent, a screenshot of every step kept as a test artifact.
+
+const run = promisify(execFile);
 
 let parley: Parley;
 test.beforeAll(async () => {
@@ -81,7 +85,19 @@ test('onboarding: describe, pick the offline demo, chat, deploy; a returning vis
     `${parley.url}/v1/workspaces/${parley.workspaceId}/agents/support-bot/runs`,
   );
   await expect(page.locator('.snippet').nth(1)).toContainText('npx parley run');
+  await page.getByRole('button', { name: 'Create a token for them' }).click();
+  const exported = await page.getByTestId('snippet-token').locator('code').textContent();
+  const token = /^export PARLEY_TOKEN=(prl_\S+)$/.exec(exported ?? '')?.[1];
+  expect(token).toBeTruthy();
   await snap(page, 'onboarding-5-deployed');
+
+  // The curl snippet, exactly as the page shows it, works with that token.
+  const curl = (await page.locator('.snippet pre').first().textContent())!;
+  const { stdout } = await run('sh', ['-c', curl], {
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', PARLEY_TOKEN: token! },
+  });
+  expect(stdout).toContain('"type":"run.finish"');
+  expect(stdout).toContain('42.');
 
   // What the server recorded: the agent is at version 1, one event per onboarding step.
   const { agent } = await parley.api.agents.get(parley.workspaceId, 'support-bot');

@@ -85,10 +85,7 @@ export function DeployStep({ agent, onDeployed }: { agent: Agent; onDeployed: ()
         </strong>{' '}
         Call it from anywhere with an API token.
       </div>
-      <p>
-        You need a token: <Link to="/tokens">create an API token</Link> (shown once) and put it in{' '}
-        <code>PARLEY_TOKEN</code>.
-      </p>
+      <TokenForSnippets agent={agent.name} />
       {snippets(origin, workspace.id, agent.name).map((s) => (
         <figure key={s.id} className="snippet">
           <figcaption>
@@ -107,6 +104,58 @@ export function DeployStep({ agent, onDeployed }: { agent: Agent; onDeployed: ()
           Go to the workspace
         </Link>
       </div>
+    </div>
+  );
+}
+
+/** A token to try the snippets with at once (run and read scopes), shown once. */
+function TokenForSnippets({ agent }: { agent: string }) {
+  const api = useApi();
+  const { workspace, can } = useWorkspace();
+  const [token, setToken] = useState<string | null>(null);
+  const [error, setError] = useState<unknown>(undefined);
+  if (!can('tokens:manage'))
+    return (
+      <p>
+        The snippets need an API token in <code>PARLEY_TOKEN</code>: ask an admin of{' '}
+        {workspace.name} for one.
+      </p>
+    );
+  const create = async () => {
+    setError(undefined);
+    try {
+      const created = await api.tokens.create(workspace.id, {
+        name: `${agent} (onboarding)`,
+        scopes: ['runs:create', 'runs:read', 'agents:read'],
+        expiresInDays: 30,
+      });
+      setToken(created.token);
+    } catch (caught) {
+      setError(caught);
+    }
+  };
+  if (token)
+    return (
+      <div className="banner banner-ok" role="status" data-testid="snippet-token">
+        <p>
+          <strong>Your token, shown once:</strong> it may run and read agents for 30 days.
+        </p>
+        <p className="token-once">
+          <code>export PARLEY_TOKEN={token}</code>{' '}
+          <CopyButton text={`export PARLEY_TOKEN=${token}`} label="Copy" />
+        </p>
+      </div>
+    );
+  return (
+    <div className="stack">
+      {error ? <ErrorBanner error={error} /> : null}
+      <p>
+        The snippets read an API token from <code>PARLEY_TOKEN</code>.{' '}
+        <button type="button" className="button small" onClick={create}>
+          Create a token for them
+        </button>{' '}
+        or manage tokens on the <Link to="/tokens">API tokens</Link> page.
+      </p>
     </div>
   );
 }
