@@ -20,7 +20,14 @@ async function signUpAndCreate(
   const context = await browser.newContext();
   const page = await context.newPage();
   await page.goto(parley.url);
-  await page.getByRole('tab', { name: 'Create an account' }).click();
+  // The tabs follow the keyboard pattern: arrows move between them.
+  await page.getByRole('tab', { name: 'Sign in' }).focus();
+  await page.keyboard.press('ArrowRight');
+  await expect(page.getByRole('tab', { name: 'Create an account' })).toBeFocused();
+  await expect(page.getByRole('tab', { name: 'Create an account' })).toHaveAttribute(
+    'aria-selected',
+    'true',
+  );
   await page.getByLabel('Your name').fill(who.name);
   await page.getByLabel('Email').fill(who.email);
   await page.getByLabel('Password').fill('correct horse battery staple');

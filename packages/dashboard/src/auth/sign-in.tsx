@@ -1,4 +1,4 @@
-import { type FormEvent, useState } from 'react';
+import { type FormEvent, type KeyboardEvent, useState } from 'react';
 import { describeError, fieldError, type Trouble } from '../api/errors.ts';
 import { useSession } from '../api/session.tsx';
 import { ErrorBanner } from '../components/error-banner.tsx';
@@ -21,6 +21,21 @@ export function SignIn() {
   const [mode, setMode] = useState<Mode>('sign-in');
   const [trouble, setTrouble] = useState<Trouble | null>(null);
   const [busy, setBusy] = useState(false);
+
+  const choose = (next: Mode) => {
+    setMode(next);
+    setTrouble(null);
+  };
+  // The tab pattern: arrow keys move between tabs (Tab moves on to the form).
+  const moveBetweenTabs = (event: KeyboardEvent<HTMLDivElement>) => {
+    const step = event.key === 'ArrowRight' ? 1 : event.key === 'ArrowLeft' ? -1 : 0;
+    if (!step) return;
+    event.preventDefault();
+    const at = TABS.findIndex((t) => t.mode === mode);
+    const next = TABS[(at + step + TABS.length) % TABS.length]!.mode;
+    choose(next);
+    document.getElementById(`tab-${next}`)?.focus();
+  };
 
   const submit = async (event: FormEvent<HTMLFormElement>) => {
     event.preventDefault();
@@ -48,27 +63,29 @@ export function SignIn() {
     <main className="center-page auth-page">
       <h1 className="brand-title">Parley</h1>
       <p className="lead">Build, run and deploy AI agents.</p>
-      <div className="tabs" role="tablist" aria-label="How to sign in">
+      <div className="tabs" role="tablist" aria-label="How to sign in" onKeyDown={moveBetweenTabs}>
         {TABS.map((tab) => (
           <button
             key={tab.mode}
+            id={`tab-${tab.mode}`}
             type="button"
             role="tab"
             aria-selected={mode === tab.mode}
+            aria-controls="sign-in-panel"
+            tabIndex={mode === tab.mode ? 0 : -1}
             className="tab"
-            onClick={() => {
-              setMode(tab.mode);
-              setTrouble(null);
-            }}
+            onClick={() => choose(tab.mode)}
           >
             {tab.label}
           </button>
         ))}
       </div>
       <form
+        id="sign-in-panel"
+        role="tabpanel"
+        aria-labelledby={`tab-${mode}`}
         className="card stack"
         onSubmit={submit}
-        aria-label={TABS.find((t) => t.mode === mode)!.label}
       >
         {trouble ? <ErrorBanner trouble={trouble} /> : null}
         {mode === 'token' ? (
