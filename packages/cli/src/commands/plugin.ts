@@ -1,26 +1,26 @@
 import { resolve } from 'node:path';
-import { loadRegistry, type Registry, TIERS } from '@parley/plugin-kit';
+import type { Registry } from '@parley/plugin-kit';
 import type { Command } from '../command.ts';
 import { CliError, type Io, line, painter } from '../io.ts';
-import { addPlugin, describePermissions } from './plugin-add.ts';
-import { newPlugin } from './plugin-new.ts';
-import { testPlugin } from './plugin-test.ts';
 
 const ACTIONS = ['new', 'test', 'list', 'info', 'add'];
 
 function registryLoader(io: Io, file: string | undefined): () => Promise<Registry> {
   let loaded: Promise<Registry> | undefined;
   return () => {
-    loaded ??= loadRegistry(file === undefined ? undefined : resolve(io.cwd, file)).catch(
-      (error: Error) => {
+    loaded ??= import('@parley/plugin-kit')
+      .then(({ loadRegistry }) =>
+        loadRegistry(file === undefined ? undefined : resolve(io.cwd, file)),
+      )
+      .catch((error: Error) => {
         throw new CliError(error.message);
-      },
-    );
+      });
     return loaded;
   };
 }
 
 async function list(io: Io, registry: Registry, tier: string | undefined, json: boolean) {
+  const { TIERS } = await import('@parley/plugin-kit');
   if (tier !== undefined && !TIERS.includes(tier as (typeof TIERS)[number]))
     throw new CliError(`--tier is one of ${TIERS.join(', ')}.`, 2);
   const plugins = registry.plugins.filter((entry) => !tier || entry.tier === tier);
@@ -42,7 +42,7 @@ async function list(io: Io, registry: Registry, tier: string | undefined, json: 
   if (plugins.length === 0) line(io, p.dim(`(no ${tier ?? ''} plugins)`));
 }
 
-function info(io: Io, registry: Registry, name: string | undefined, json: boolean) {
+async function info(io: Io, registry: Registry, name: string | undefined, json: boolean) {
   if (!name) throw new CliError('Which plugin? parley plugin info <name>', 2);
   const entry = registry.plugins.find((e) => e.name === name || e.package === name);
   if (!entry) throw new CliError(`${name} is not in the plugin registry: see parley plugin list.`);
@@ -63,6 +63,7 @@ function info(io: Io, registry: Registry, name: string | undefined, json: boolea
     ? `${entry.lastKit.result} on core ${entry.lastKit.core}${entry.lastKit.failed.length ? `: ${entry.lastKit.failed.join(', ')}` : ''}`
     : 'not run';
   line(io, `  kit:         ${kit}`);
+  const { describePermissions } = await import('./plugin-add.ts');
   for (const text of describePermissions(entry.permissions, entry.permissionsFromConfig))
     line(io, `  ${text}`);
 }
@@ -98,18 +99,18 @@ export const pluginCommand: Command = {
     const json = Boolean(values.json);
     switch (action) {
       case 'new':
-        return newPlugin(io, target, values);
+        return (await import('./plugin-new.ts')).newPlugin(io, target, values);
       case 'test':
-        return testPlugin(io, target, values, registry);
+        return (await import('./plugin-test.ts')).testPlugin(io, target, values, registry);
       case 'list':
         if (target) throw new CliError(`parley plugin list takes no name (got ${target}).`, 2);
         await list(io, await registry(), values.tier as string | undefined, json);
         return 0;
       case 'info':
-        info(io, await registry(), target, json);
+        await info(io, await registry(), target, json);
         return 0;
       default:
-        return addPlugin(io, target, values, registry);
+        return (await import('./plugin-add.ts')).addPlugin(io, target, values, registry);
     }
   },
 };
