@@ -59,7 +59,7 @@ test.beforeAll(async () => {
   await createScriptedAgent(parley, 'slow', [
     [
       { type: 'text', text: 'Part one.' },
-      { type: 'delay', ms: 1_500 },
+      { type: 'delay', ms: 3_000 }, // room to cut the connection before part two
       { type: 'text', text: ' Part two.' },
       { type: 'delay', ms: 200 },
       { type: 'text', text: ' The end.' },

@@ -116,6 +116,15 @@ test('onboarding: describe, pick the offline demo, chat, deploy; a returning vis
   await page.goto(parley.url);
   await expect(page.getByRole('heading', { name: 'Agents' })).toBeVisible();
   await expect(page.getByRole('link', { name: 'support-bot' }).first()).toBeVisible();
+
+  // The audit log has the deploy, and its filter keeps only that action.
+  await page.getByRole('link', { name: 'Audit' }).click();
+  await page.getByLabel('Action').fill('agent.deploy');
+  await page.getByRole('button', { name: 'Filter' }).click();
+  const rows = page.locator('tbody tr');
+  await expect(rows).toHaveCount(1);
+  await expect(rows.first()).toContainText('agent.deploy');
+  await expect(rows.first()).toContainText('ok');
 });
 
 test('a rejected key and a rate-limited key are said plainly; a good key is stored write-only', async ({

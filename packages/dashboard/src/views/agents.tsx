@@ -47,6 +47,7 @@ function AgentCard({ agent, onChange }: { agent: Agent; onChange: () => void }) 
   const [open, setOpen] = useState(false);
   const [error, setError] = useState<unknown>(undefined);
   const [busy, setBusy] = useState(false);
+  const [notice, setNotice] = useState<string | null>(null);
   const versions = useResource(
     async () => (open ? api.agents.versions(workspace.id, agent.name) : undefined),
     [api, workspace.id, agent.name, open],
@@ -56,8 +57,16 @@ function AgentCard({ agent, onChange }: { agent: Agent; onChange: () => void }) 
   const deploy = async () => {
     setBusy(true);
     setError(undefined);
+    setNotice(null);
     try {
-      await api.agents.deploy(workspace.id, agent.name, { note: 'Deployed from the dashboard' });
+      const result = await api.agents.deploy(workspace.id, agent.name, {
+        note: 'Deployed from the dashboard',
+      });
+      setNotice(
+        result.created
+          ? `Deployed as version ${result.version.version}.`
+          : `Nothing to deploy: the draft is version ${result.version.version} already.`,
+      );
       onChange();
       void versions.reload();
     } catch (caught) {
@@ -87,6 +96,11 @@ function AgentCard({ agent, onChange }: { agent: Agent; onChange: () => void }) 
         ) : null}
       </p>
       {error ? <ErrorBanner error={error} /> : null}
+      {notice ? (
+        <p className="muted small" role="status">
+          {notice}
+        </p>
+      ) : null}
       <div className="row">
         <Link className="button small" to={`/chat/${name}`}>
           Chat

@@ -101,7 +101,7 @@ function AuditLog() {
                   <td>
                     <span
                       className={
-                        e.outcome === 'success' ? 'badge badge-succeeded' : 'badge badge-failed'
+                        e.outcome === 'ok' ? 'badge badge-succeeded' : 'badge badge-failed'
                       }
                     >
                       {e.outcome}
