@@ -202,6 +202,34 @@ test('nothing on the page moves while a reply streams (no layout shift)', async 
   expect(shifts, JSON.stringify(shifts)).toEqual([]);
 });
 
+test('an API token is shown once, then only as its prefix and last 4, and can be revoked', async ({
+  page,
+}) => {
+  page.on('dialog', (dialog) => void dialog.accept());
+  await page.goto(`${proxy.url}/tokens`);
+  await page.getByLabel('Name').fill('support site');
+  await page.getByRole('button', { name: 'Create token' }).click();
+  const value = (await page.getByTestId('new-token').locator('code').textContent())!;
+  expect(value).toMatch(/^prl_/);
+  // The API agrees it works, with the scopes chosen.
+  const me = await fetch(`${proxy.url}/v1/me`, { headers: { authorization: `Bearer ${value}` } });
+  expect(((await me.json()) as { token: { scopes: string[] } }).token.scopes.sort()).toEqual([
+    'agents:read',
+    'runs:create',
+    'runs:read',
+  ]);
+  await page.reload();
+  await expect(page.locator('body')).not.toContainText(value);
+  const row = page.getByRole('row', { name: /support site/ });
+  await expect(row).toContainText(value.slice(-4));
+  await row.getByRole('button', { name: /Revoke/ }).click();
+  await expect(row).toContainText('revoked');
+  const after = await fetch(`${proxy.url}/v1/me`, {
+    headers: { authorization: `Bearer ${value}` },
+  });
+  expect(after.status).toBe(401);
+});
+
 test('at 375 px wide the chat and the views fit without sideways scrolling', async ({ page }) => {
   await page.setViewportSize({ width: 375, height: 740 });
   for (const path of ['/chat/careful', '/agents', '/tokens', '/secrets', '/audit', '/usage']) {
