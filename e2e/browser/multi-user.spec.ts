@@ -101,6 +101,16 @@ test('two people never see each other’s data', async ({ browser }) => {
   await expect(bob.getByRole('combobox', { name: 'Workspace' })).toBeVisible();
   await bob.goto(`${parley.url}/agents`);
   await expect(bob.getByRole('link', { name: 'ada-bot' }).first()).toBeVisible();
+  // Ada's audit view has the new member as a security signal: filter, acknowledge, hide.
+  await ada.goto(`${parley.url}/audit`);
+  await ada.getByLabel('Kind').selectOption('privilege.change');
+  const signal = ada.locator('.signals li').first();
+  await expect(signal).toContainText('privilege.change');
+  await signal.getByRole('button', { name: 'Acknowledge' }).click();
+  await expect(signal).toContainText('acknowledged');
+  await ada.getByLabel('Not acknowledged only').check();
+  await expect(ada.getByText('No security signals. Good.')).toBeVisible();
+
   // As a viewer Bob may read Ada's agent, not run it.
   await bob.goto(`${parley.url}/chat/ada-bot`);
   await expect(bob.getByRole('textbox', { name: 'Message' })).toBeDisabled();
