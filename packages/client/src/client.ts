@@ -230,7 +230,8 @@ export function createParleyClient(options: ClientOptions) {
         {
           name: string;
           version: string;
-          contract: number;
+          /** Null for an installed plugin that did not say. */
+          contract: number | null;
           description: string | null;
           /** From the plugin registry (registry/plugins.json), not the plugin's own claim. */
           tier: 'core' | 'verified' | 'community' | 'archived';

@@ -15,7 +15,8 @@ const registryOnce = () => {
 const PluginInfoSchema = z.object({
   name: z.string(),
   version: z.string(),
-  contract: z.number().int(),
+  /** The plugin contract it implements (null: an installed plugin that did not say). */
+  contract: z.number().int().nullable(),
   description: z.string().nullable(),
   /** From the registry (a plugin's own claim does not count); unlisted catalog plugins are ours. */
   tier: z.enum(TIERS),
@@ -41,13 +42,34 @@ export const pluginRoutes = [
     method: 'GET',
     url: '/v1/plugins',
     operationId: 'listPlugins',
-    summary: 'The plugins installed on this server, with versions and declared permissions.',
+    summary:
+      'The plugins this server can give agents (built in, and installed in PARLEY_PLUGINS_DIR), with versions, tiers, permissions and compatibility.',
     tag: 'plugins',
     access: { kind: 'principal' },
     responses: { 200: z.array(PluginInfoSchema) },
     handler: async ({ services }) => {
       const listed = (await registryOnce())?.plugins ?? [];
-      return Object.entries(PLUGIN_CATALOG).map(([name, entry]) => {
+      const compatibility = (testedCore: string[], kit: 'pass' | 'fail' | null) => ({
+        kit,
+        testedCore,
+        testedOnThisCore: testedCore.includes(CORE_VERSION),
+      });
+      // Installed by the operator (PARLEY_PLUGINS_DIR): sandboxed, tier from the registry.
+      const installed = (await services.runs.installedPlugins()).map((plugin) => ({
+        name: plugin.name,
+        version: plugin.version,
+        contract: plugin.contract,
+        description: plugin.description,
+        tier: plugin.tier,
+        permissions: plugin.permissions,
+        configurable: false,
+        disabled: services.runs.disabledPlugins.has(plugin.name),
+        compatibility: compatibility(
+          plugin.registered?.testedCore ?? [],
+          plugin.registered?.lastKit?.result ?? null,
+        ),
+      }));
+      const builtIn = Object.entries(PLUGIN_CATALOG).map(([name, entry]) => {
         const plugin = entry.build({});
         const registered = listed.find((p) => p.package === name);
         const testedCore = registered?.testedCore ?? [];
@@ -63,13 +85,10 @@ export const pluginRoutes = [
           },
           configurable: entry.configurable,
           disabled: services.runs.disabledPlugins.has(name),
-          compatibility: {
-            kit: registered?.lastKit?.result ?? null,
-            testedCore,
-            testedOnThisCore: testedCore.includes(CORE_VERSION),
-          },
+          compatibility: compatibility(testedCore, registered?.lastKit?.result ?? null),
         };
       });
+      return [...builtIn, ...installed];
     },
   }),
 ];

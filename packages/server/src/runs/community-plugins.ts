@@ -1,7 +1,13 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { AgentConfigError } from '@parley/core';
-import { findEntry, loadRegistry, type Registry, readPluginPackage } from '@parley/plugin-kit';
+import {
+  findEntry,
+  loadRegistry,
+  type Registry,
+  type RegistryEntry,
+  readPluginPackage,
+} from '@parley/plugin-kit';
 import {
   type SandboxAuditEvent,
   type SandboxedPlugin,
@@ -25,6 +31,17 @@ export interface InstalledPlugin {
   version: string;
   dir: string;
   entry: string;
+}
+
+/** What GET /v1/plugins shows of an installed community plugin. */
+export interface InstalledPluginInfo extends InstalledPlugin {
+  description: string | null;
+  contract: number | null;
+  tier: RegistryEntry['tier'];
+  /** Enforced: the registry entry's grant, else what the plugin declares. */
+  permissions: { network: string[]; secrets: string[] };
+  entry: string;
+  registered: RegistryEntry | undefined;
 }
 
 /** Who a call belongs to, so the process's audit events land in the right run's log. */
@@ -99,6 +116,28 @@ export function createCommunityPlugins(options: CommunityPluginsOptions) {
     return found;
   }
 
+  /** Unlisted plugins' own declarations, by name@version (asking costs a process start). */
+  const declared = new Map<string, Promise<{ manifest: SandboxedPlugin['manifest'] }>>();
+  function declaredBy(plugin: InstalledPlugin) {
+    const key = `${plugin.name}@${plugin.version}`;
+    let found = declared.get(key);
+    if (!found) {
+      // A throw-away process with no secrets and no network.
+      found = startSandboxedPlugin({
+        dir: plugin.dir,
+        entry: plugin.entry,
+        permissions: {},
+        ...(options.connect ? { connect: options.connect } : {}),
+      }).then(async (probe) => {
+        await probe.stop();
+        return { manifest: probe.manifest };
+      });
+      declared.set(key, found);
+      found.catch(() => declared.delete(key));
+    }
+    return found;
+  }
+
   /** What the sandbox enforces: the registry's reviewed permissions, else the plugin's own. */
   async function permissionsOf(plugin: InstalledPlugin): Promise<SandboxPermissions> {
     const entry = findEntry(await registry(), plugin.name);
@@ -107,17 +146,11 @@ export function createCommunityPlugins(options: CommunityPluginsOptions) {
         `plugin ${plugin.name} is archived in the registry: it no longer runs on this server`,
       );
     if (entry) return { network: entry.permissions.network, secrets: entry.permissions.secrets };
-    // Not listed: ask the plugin (a throw-away process with no secrets and no network).
-    const probe = await startSandboxedPlugin({
-      dir: plugin.dir,
-      entry: plugin.entry,
-      permissions: {},
-      ...(options.connect ? { connect: options.connect } : {}),
-    });
-    await probe.stop();
+    // Not listed: ask the plugin.
+    const { manifest } = await declaredBy(plugin);
     return {
-      network: probe.manifest.permissions.network ?? [],
-      secrets: probe.manifest.permissions.secrets ?? [],
+      network: manifest.permissions.network ?? [],
+      secrets: manifest.permissions.secrets ?? [],
     };
   }
 
@@ -165,6 +198,43 @@ export function createCommunityPlugins(options: CommunityPluginsOptions) {
   return {
     /** The installed plugin by package name, or undefined. */
     installed,
+
+    /**
+     * Every plugin installed in PARLEY_PLUGINS_DIR, described for GET /v1/plugins. One that
+     * cannot be read or loaded is left out (and logged): a listing never fails for it.
+     */
+    async list(): Promise<InstalledPluginInfo[]> {
+      dirs = scan(options.dir);
+      const reg = await registry().catch(() => undefined);
+      const infos = await Promise.all(
+        [...dirs.keys()].map(async (name): Promise<InstalledPluginInfo | undefined> => {
+          try {
+            const plugin = await installed(name);
+            if (!plugin) return undefined;
+            const registered = reg ? findEntry(reg, name) : undefined;
+            const own = registered ? undefined : (await declaredBy(plugin)).manifest;
+            return {
+              ...plugin,
+              description: registered?.description ?? own?.description ?? null,
+              contract: registered?.contracts.at(-1) ?? own?.contract ?? null,
+              tier: registered?.tier ?? 'community',
+              permissions: {
+                network: [...(registered?.permissions.network ?? own?.permissions.network ?? [])],
+                secrets: [...(registered?.permissions.secrets ?? own?.permissions.secrets ?? [])],
+              },
+              registered,
+            };
+          } catch (error) {
+            options.log.warn(
+              { err: error, plugin: name },
+              'an installed plugin could not be described',
+            );
+            return undefined;
+          }
+        }),
+      );
+      return infos.filter((info): info is InstalledPluginInfo => info !== undefined);
+    },
 
     /** The workspace's running process of a plugin, started on first use. */
     sandbox(plugin: InstalledPlugin, binding: WorkspaceBinding): Promise<SandboxedPlugin> {

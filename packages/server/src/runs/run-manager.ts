@@ -564,6 +564,9 @@ export function createRunManager(options: RunManagerOptions) {
     /** Plugins new runs may not use (the operator's list, changed at runtime). */
     disabledPlugins,
 
+    /** The plugins installed in PARLEY_PLUGINS_DIR (community tier unless the registry says). */
+    installedPlugins: () => community.list(),
+
     /** Switches a plugin off: new runs refuse it, a community plugin's processes stop. */
     async disablePlugin(name: string) {
       disabledPlugins.add(name);
