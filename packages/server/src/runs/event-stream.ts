@@ -58,15 +58,33 @@ export async function pipeRunEvents(
   }, options.heartbeatMs ?? HEARTBEAT_INTERVAL_MS);
   heartbeat.unref();
 
+  /**
+   * Writes a batch in as few writes as the buffer allows (events stored together leave in one
+   * syscall), never more than the high-water mark plus one frame; true once the run ended.
+   */
   const send = async (events: ParleyEvent[]): Promise<boolean> => {
+    if (gone) return true;
     writing = true;
     try {
-      for (const event of events) {
-        if (gone) return true;
-        const ok = out.write(encodeEvent(event));
+      let pending: string[] = [];
+      let bytes = 0;
+      for (let i = 0; i < events.length; i++) {
+        const event = events[i]!;
+        const frame = encodeEvent(event);
+        pending.push(frame);
+        bytes += Buffer.byteLength(frame);
+        const end = isTerminal(event);
+        const full = out.writableLength + bytes >= out.writableHighWaterMark;
+        if (!end && !full && i < events.length - 1) continue;
+        const ok = out.write(pending.join(''));
         cursor = event.seq;
-        if (isTerminal(event)) return true;
-        if (!ok) await Promise.race([new Promise((r) => out.once('drain', r)), closed]);
+        pending = [];
+        bytes = 0;
+        if (end) return true;
+        if (!ok) {
+          await Promise.race([new Promise((r) => out.once('drain', r)), closed]);
+          if (gone) return true;
+        }
       }
       return false;
     } finally {
