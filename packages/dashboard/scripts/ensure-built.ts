@@ -1,14 +1,15 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { REPO_ROOT } from '../../support/paths.ts';
+import { fileURLToPath } from 'node:url';
 
 /*
- * Playwright's global setup: the server serves the dashboard from packages/dashboard/dist, so
- * build it when it is missing or older than its sources (CI builds it before the tests anyway).
+ * Builds the dashboard when dist/ is missing or older than its sources: `npm start` on a fresh
+ * clone serves the onboarding without a separate build step, and the browser tests (Playwright's
+ * global setup) never test stale files. Run directly (`node …/ensure-built.ts`) or import it.
  */
 
-const DASHBOARD = join(REPO_ROOT, 'packages/dashboard');
+const DASHBOARD = fileURLToPath(new URL('..', import.meta.url));
 
 function newest(path: string): number {
   const stat = statSync(path);
@@ -16,7 +17,7 @@ function newest(path: string): number {
   return Math.max(0, ...readdirSync(path).map((name) => newest(join(path, name))));
 }
 
-export default function buildDashboard() {
+export function ensureDashboardBuilt(): void {
   const built = join(DASHBOARD, 'dist/index.html');
   const sources = Math.max(
     newest(join(DASHBOARD, 'src')),
@@ -25,8 +26,13 @@ export default function buildDashboard() {
   );
   if (existsSync(built) && statSync(built).mtimeMs >= sources) return;
   const result = spawnSync('npm', ['run', 'build', '-w', '@parley/dashboard'], {
-    cwd: REPO_ROOT,
-    stdio: 'inherit',
+    cwd: join(DASHBOARD, '../..'),
+    stdio: ['ignore', 'ignore', 'inherit'],
   });
   if (result.status !== 0) throw new Error('npm run build -w @parley/dashboard failed');
 }
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) ensureDashboardBuilt();
+
+/** Playwright's global setup (playwright.config.ts). */
+export default ensureDashboardBuilt;
