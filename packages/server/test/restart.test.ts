@@ -187,9 +187,14 @@ describe('resume after a crash (SIGKILL of the server process, PGlite)', () => {
       const log = await readAll(await resume(0));
       expect(log.slice(0, seen.length)).toEqual(seen);
       expect(log).toEqual(whole);
-      second.child.kill('SIGTERM');
+      // The server writes its data directory until it has stopped: wait for that before removing it.
+      if (second.child.exitCode === null) {
+        const exited = new Promise((r) => second.child.once('exit', r));
+        second.child.kill('SIGTERM');
+        await exited;
+      }
     } finally {
-      await rm(dataDir, { recursive: true, force: true });
+      await rm(dataDir, { recursive: true, force: true, maxRetries: 5 });
     }
   });
 });
