@@ -27,6 +27,29 @@ const host = z
   .min(1)
   .refine((h) => isIP(h) !== 0 || /^[a-z0-9.-]+$/i.test(h), 'must be an IP address or host name');
 
+/** A comma-separated variable: its trimmed, non-empty items (each passed through `normalize`). */
+const commaList = (normalize: (item: string) => string = (item) => item) =>
+  z
+    .string()
+    .default('')
+    .transform((s) =>
+      s
+        .split(',')
+        .map((item) => normalize(item.trim()))
+        .filter(Boolean),
+    );
+/** Hosts agents may reach beyond the default: `host` (any port) or `host:port`, lower-cased. */
+const hostList = commaList((h) => h.toLowerCase()).pipe(
+  z.array(
+    z
+      .string()
+      .regex(
+        /^[a-z0-9.-]+(:\d{1,5})?$|^\[[0-9a-f:]+\](:\d{1,5})?$/,
+        'must be host or host:port, comma-separated',
+      ),
+  ),
+);
+
 const EnvSchema = z.object({
   PARLEY_HOST: host.default('127.0.0.1'),
   PARLEY_PORT: port.default(4000),
@@ -50,67 +73,25 @@ const EnvSchema = z.object({
   /** Allow anyone who reaches the server to sign up (multi-user mode). Invitations work regardless. */
   PARLEY_SIGNUP: flag.default(true),
   /** Comma-separated emails allowed to read instance-wide views (funnel, instance signals). */
-  PARLEY_OPERATOR_EMAILS: z
-    .string()
-    .default('')
-    .transform((s) =>
-      s
-        .split(',')
-        .map((e) => e.trim().toLowerCase())
-        .filter(Boolean),
-    ),
+  PARLEY_OPERATOR_EMAILS: commaList((e) => e.toLowerCase()),
   /** Origins (scheme://host:port) the dashboard may be served from besides the server's own. */
-  PARLEY_TRUSTED_ORIGINS: z
-    .string()
-    .default('')
-    .transform((s) =>
-      s
-        .split(',')
-        .map((o) => o.trim())
-        .filter(Boolean),
-    )
-    .pipe(z.array(z.url({ error: 'must be comma-separated origins such as https://app.example' }))),
+  PARLEY_TRUSTED_ORIGINS: commaList().pipe(
+    z.array(z.url({ error: 'must be comma-separated origins such as https://app.example' })),
+  ),
   /** Set when a TLS-terminating proxy sits in front: cookies get `Secure`, X-Forwarded-* is trusted. */
   PARLEY_BEHIND_TLS_PROXY: flag.default(false),
   /**
    * Multi-user mode: hosts (host or host:port, comma-separated) besides the providers' own that
    * agents may send model requests and keys to (an Ollama or vLLM server, a gateway).
    */
-  PARLEY_MODEL_HOSTS: z
-    .string()
-    .default('')
-    .transform((s) =>
-      s
-        .split(',')
-        .map((h) => h.trim().toLowerCase())
-        .filter(Boolean),
-    )
-    .pipe(
-      z.array(
-        z
-          .string()
-          .regex(
-            /^[a-z0-9.-]+(:\d{1,5})?$|^\[[0-9a-f:]+\](:\d{1,5})?$/,
-            'must be host or host:port, comma-separated',
-          ),
-      ),
-    ),
+  PARLEY_MODEL_HOSTS: hostList,
   /**
    * Installed plugins (package names, comma-separated) the run manager refuses: agents that
    * use one answer 422 until an operator enables it again (at runtime, for this process).
    */
-  PARLEY_DISABLED_PLUGINS: z
-    .string()
-    .default('')
-    .transform((s) =>
-      s
-        .split(',')
-        .map((p) => p.trim())
-        .filter(Boolean),
-    )
-    // Installed: in the server's catalog, or a community plugin in PARLEY_PLUGINS_DIR (checked
-    // below, where that directory is known).
-    .pipe(z.array(z.string())),
+  // Each must be installed: in the server's catalog, or a community plugin in PARLEY_PLUGINS_DIR
+  // (checked below, where that directory is known).
+  PARLEY_DISABLED_PLUGINS: commaList(),
   /**
    * A directory of community plugins installed on this server (one package per directory, as
    * in node_modules): they run out of process in @parley/sandbox (docs/plugins/isolation.md).
@@ -120,38 +101,12 @@ const EnvSchema = z.object({
    * Multi-user mode: the exact command lines (`command arg …`, comma-separated) of stdio MCP
    * servers agents may start. Without it no agent may start a program on this server.
    */
-  PARLEY_MCP_COMMANDS: z
-    .string()
-    .default('')
-    .transform((s) =>
-      s
-        .split(',')
-        .map((c) => c.trim().replace(/\s+/g, ' '))
-        .filter(Boolean),
-    ),
+  PARLEY_MCP_COMMANDS: commaList((c) => c.replace(/\s+/g, ' ')),
   /**
    * Multi-user mode: hosts (host or host:port, comma-separated) of Streamable HTTP MCP servers
    * agents may reach even though they are not public internet addresses.
    */
-  PARLEY_MCP_HOSTS: z
-    .string()
-    .default('')
-    .transform((s) =>
-      s
-        .split(',')
-        .map((h) => h.trim().toLowerCase())
-        .filter(Boolean),
-    )
-    .pipe(
-      z.array(
-        z
-          .string()
-          .regex(
-            /^[a-z0-9.-]+(:\d{1,5})?$|^\[[0-9a-f:]+\](:\d{1,5})?$/,
-            'must be host or host:port, comma-separated',
-          ),
-      ),
-    ),
+  PARLEY_MCP_HOSTS: hostList,
   /** Persist run events for resume (on), or stream without a log (off; benchmarks only). */
   PARLEY_EVENT_LOG: flag.default(true),
   PARLEY_LOG_LEVEL: z
