@@ -183,7 +183,24 @@ async function describeIsolation(
             or exists (select 1 from pg_tables where schemaname = 'public' and tableowner = session_user) as owner
        from pg_roles r where r.rolname = session_user`,
   );
-  const sessionRole = row?.name ?? 'unknown';
+  return isolationReport(kind, {
+    name: row?.name ?? 'unknown',
+    superuser: row?.superuser ?? false,
+    bypass: row?.bypass ?? false,
+    owner: row?.owner ?? false,
+  });
+}
+
+/**
+ * What a connection's role means for row-level security: PGlite is always guarded (its one
+ * session is a superuser); on PostgreSQL a superuser, a BYPASSRLS role or the tables' owner is
+ * guarded, anything else enforced. openStore() and the diagnostics both report it.
+ */
+export function isolationReport(
+  kind: 'pglite' | 'postgres',
+  role: { name: string; superuser: boolean; bypass: boolean; owner: boolean },
+): IsolationReport {
+  const sessionRole = role.name;
   if (kind === 'pglite') {
     return {
       level: 'guarded',
@@ -192,10 +209,10 @@ async function describeIsolation(
         'PGlite always connects as its superuser: row-level security catches bugs, not hostile SQL. Use PostgreSQL for shared deployments.',
     };
   }
-  if (row?.superuser || row?.bypass || row?.owner) {
-    const what = row.superuser
+  if (role.superuser || role.bypass || role.owner) {
+    const what = role.superuser
       ? 'a superuser'
-      : row.bypass
+      : role.bypass
         ? 'a BYPASSRLS role'
         : `the owner (or a member of ${OWNER_ROLE})`;
     return {

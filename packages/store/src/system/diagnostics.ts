@@ -1,6 +1,6 @@
 import { StoreError, type StoreErrorCode } from '../errors.ts';
 import { APP_ROLE, loadMigrations, OWNER_ROLE } from '../migrate.ts';
-import { type IsolationReport, type Store, storeInternals } from '../store.ts';
+import { type IsolationReport, isolationReport, type Store, storeInternals } from '../store.ts';
 
 /*
  * Read-only diagnostics for `parley doctor` and operators: what the database is, who the
@@ -146,36 +146,6 @@ interface RoleRow {
   database: string;
 }
 
-/** The isolation report openStore() gives for a connection with these facts. */
-function isolationOf(kind: 'pglite' | 'postgres', row: RoleRow): IsolationReport {
-  const sessionRole = row.name;
-  if (kind === 'pglite') {
-    return {
-      level: 'guarded',
-      sessionRole,
-      reason:
-        'PGlite always connects as its superuser: row-level security catches bugs, not hostile SQL. Use PostgreSQL for shared deployments.',
-    };
-  }
-  if (row.superuser || row.bypass || row.owner_member || row.owns_tables) {
-    const what = row.superuser
-      ? 'a superuser'
-      : row.bypass
-        ? 'a BYPASSRLS role'
-        : `the owner (or a member of ${OWNER_ROLE})`;
-    return {
-      level: 'guarded',
-      sessionRole,
-      reason: `The runtime connection logs in as "${sessionRole}", ${what}. Connect as a dedicated login role and pass a superuser only as migrationUrl.`,
-    };
-  }
-  return {
-    level: 'enforced',
-    sessionRole,
-    reason: `The runtime connection logs in as "${sessionRole}", which cannot bypass row-level security.`,
-  };
-}
-
 async function migrationState(query: Query, role: RoleRow, vector: VectorStatus) {
   const shipped = loadMigrations();
   const [record] = await query<{ readable: boolean }>(RECORD_SQL);
@@ -269,7 +239,8 @@ async function diagnoseWith(
     },
     vector,
     migrations: await migrationState(query, role, vector),
-    isolation: isolation ?? isolationOf(kind, role),
+    isolation:
+      isolation ?? isolationReport(kind, { ...role, owner: role.owner_member || role.owns_tables }),
   };
 }
 
