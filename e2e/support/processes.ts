@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { NODE, PARLEY_BIN, SERVER_MAIN } from './paths.ts';
+
+export { freePort } from '@parley/server/testing';
 
 /*
  * Parley as separate processes: servers (`parley start`, or `npm start`'s entry) and `parley`
@@ -133,18 +134,6 @@ export function spawnProcess(
 /** Stops every child still running (afterAll): SIGTERM, then SIGKILL for the stubborn. */
 export async function stopAll(): Promise<void> {
   await Promise.all([...running].map((p) => p.stop('SIGTERM', 10_000).catch(() => undefined)));
-}
-
-/** A port nobody listens on right now. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      probe.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
 }
 
 export interface ServerProcess extends Proc {

@@ -2,7 +2,6 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTestDatabase, DATABASE_URL } from '@parley/store/testing';
@@ -10,7 +9,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { CONFIG_VARIABLES, loadConfig } from '../src/config.ts';
-import { scriptedAgent } from './support/harness.ts';
+import { freePort, scriptedAgent } from './support/harness.ts';
 
 /*
  * The deployment files at the repository root: compose.yaml against the Compose
@@ -309,17 +308,6 @@ function psql(url: string, args: string[], env: Record<string, string> = {}) {
   return run('psql', ['-v', 'ON_ERROR_STOP=1', '--no-psqlrc', '--dbname', url, ...args], {
     ...baseEnv(),
     ...env,
-  });
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      probe.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
   });
 }
 

@@ -1,9 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from './support/harness.ts';
 
 /*
  * The server as a process, the way `npm start` runs it: exit codes (0 after a clean stop,
@@ -95,15 +95,6 @@ async function exitOf(proc: Proc, ms = 30_000) {
   } finally {
     clearTimeout(timer);
   }
-}
-
-/** A port nothing listens on now: bind port 0, note the port, let it go. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 /** The stderr of a failed start: exactly one line, `parley: …`, never a stack trace. */

@@ -1,13 +1,12 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkConformance, type ParleyEvent, readParleyEvents } from '@parley/protocol';
 import type { ScriptTurn } from '@parley/providers';
 import { createTestDatabase } from '@parley/store/testing';
 import { afterAll, describe, expect, it } from 'vitest';
-import { client, ENGINES, scriptedAgent, startTestServer } from './support/harness.ts';
+import { client, ENGINES, freePort, scriptedAgent, startTestServer } from './support/harness.ts';
 
 /*
  * A client that reconnects after a server restart gets every event it was shown before the
@@ -86,17 +85,6 @@ describe.each(ENGINES)('resume after a graceful restart [%s]', (engine) => {
     }
   });
 });
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      probe.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
 
 function startProcess(
   dataDir: string,

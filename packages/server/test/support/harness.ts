@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isStoreError, openStore, type Store } from '@parley/store';
@@ -242,4 +243,16 @@ export function scriptedAgent(
     memory: { enabled: false, autoExtract: false },
     ...extra,
   };
+}
+
+/** A loopback port nobody listens on right now (for servers started as child processes). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const address = probe.address();
+      probe.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
 }
