@@ -15,6 +15,7 @@ export {
 } from './config.ts';
 export type { Access, RouteSpec } from './http/route.ts';
 export { ROUTES } from './routes/index.ts';
+export { checkModelKey, DEFAULT_BASE_URLS, type KeyCheck } from './runs/key-check.ts';
 export { DEFAULT_KEY_SECRETS, keySecretOf, modelSecrets } from './runs/models.ts';
 export { serve } from './serve.ts';
 export { type RunningServer, startServer } from './start.ts';

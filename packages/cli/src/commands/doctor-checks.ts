@@ -8,7 +8,9 @@ import { type AgentDefinition, loadAgentFile, type ModelRef } from '@parley/core
 import {
   ConfigError,
   CredentialsSchema,
+  checkModelKey,
   credentialsPath,
+  DEFAULT_BASE_URLS,
   keySecretOf,
   loadConfig,
   type ServerConfig,
@@ -50,18 +52,6 @@ const REQUEST_TIMEOUT_MS = 5_000;
 const MAX_SKEW_SECONDS = 30;
 const MIN_NODE = [24, 11] as const;
 
-/**
- * Default API roots, including the version segment (docs/providers.md §2). The CLI does not
- * depend on @parley/providers, so they are repeated here.
- */
-const DEFAULT_BASE_URLS: Record<string, string> = {
-  openai: 'https://api.openai.com/v1',
-  'openai-responses': 'https://api.openai.com/v1',
-  anthropic: 'https://api.anthropic.com/v1',
-  openrouter: 'https://openrouter.ai/api/v1',
-  'openai-compatible': 'http://127.0.0.1:11434/v1',
-};
-const ANTHROPIC_VERSION = '2023-06-01';
 const KEY_PAGES: Record<string, string> = {
   openai: 'https://platform.openai.com/api-keys',
   'openai-responses': 'https://platform.openai.com/api-keys',
@@ -735,59 +725,59 @@ async function checkModel(
       detail: `${secret} is not set (neither in .env nor in the environment)`,
       fix: `Add ${secret}=<your key> to .env${KEY_PAGES[ref.provider] ? ` (get one at ${KEY_PAGES[ref.provider]})` : ''}; parley deploy sends it to the server.`,
     };
-  const headers: Record<string, string> = { accept: 'application/json' };
-  if (key) {
-    if (ref.provider === 'anthropic') {
-      headers['x-api-key'] = key;
-      headers['anthropic-version'] = ANTHROPIC_VERSION;
-    } else headers.authorization = `Bearer ${key}`;
-  }
-  // OpenRouter lists models to anyone; GET /key is the call that needs a valid key.
-  const url = `${base}/${ref.provider === 'openrouter' ? 'key' : 'models'}`;
-  const answer = await get(url, headers);
+  // The same cheap request the server's key check makes (GET …/models, or /key on OpenRouter).
+  const check = await checkModelKey(ref, new Map(secret && key ? [[secret, key]] : []), {
+    timeoutMs: REQUEST_TIMEOUT_MS,
+  });
   const last4 = key && key.length >= 12 ? ` (…${key.slice(-4)})` : '';
-  if (!answer.ok)
-    return {
-      name,
-      status: 'warn',
-      detail: `cannot check${secret ? ` ${secret}` : ''}: GET ${url} failed (${answer.error})`,
-      fix:
-        ref.provider === 'openai-compatible'
-          ? `Is the server at ${base} running (Ollama: ollama serve)? Runs fail the same way until it answers.`
-          : 'Check the network or proxy of this machine; runs from here fail the same way.',
-    };
-  if (answer.status === 401 || answer.status === 403)
-    return secret
-      ? {
-          name,
-          status: 'fail',
-          detail: `${new URL(url).host} rejected ${secret}${last4} (HTTP ${answer.status})`,
-          fix: `Replace ${secret} in .env with a valid key${KEY_PAGES[ref.provider] ? ` (${KEY_PAGES[ref.provider]})` : ''}, then parley deploy.`,
-        }
-      : {
-          name,
-          status: 'fail',
-          detail: `${base} wants a key (HTTP ${answer.status}) and the agent names none`,
-          fix: 'Add apiKeySecret: <SECRET_NAME> to the model in agent.yaml and put SECRET_NAME=<key> in .env.',
-        };
-  if (answer.status >= 200 && answer.status < 300)
-    return {
-      name,
-      status: 'ok',
-      detail: secret
-        ? `${secret}${last4} accepted by ${new URL(url).host}`
-        : `${base} answers (no key needed)`,
-    };
-  return {
-    name,
-    status: 'warn',
-    detail: `cannot check${secret ? ` ${secret}` : ''}: GET ${url} answered HTTP ${answer.status}`,
-    ...(answer.status === 429 || answer.status >= 500
-      ? { fix: 'The provider is busy or failing; try again later.' }
-      : {
-          fix: `Check baseURL in agent.yaml (${base}): it must be the API root with its version, e.g. …/v1.`,
-        }),
-  };
+  const named = secret ? ` ${secret}` : '';
+  switch (check.result) {
+    case 'ok':
+      return {
+        name,
+        status: 'ok',
+        detail: secret
+          ? `${secret}${last4} accepted by ${check.host}`
+          : `${base} answers (no key needed)`,
+      };
+    case 'rejected':
+      return secret
+        ? {
+            name,
+            status: 'fail',
+            detail: `${check.host} rejected ${secret}${last4} (HTTP ${check.httpStatus})`,
+            fix: `Replace ${secret} in .env with a valid key${KEY_PAGES[ref.provider] ? ` (${KEY_PAGES[ref.provider]})` : ''}, then parley deploy.`,
+          }
+        : {
+            name,
+            status: 'fail',
+            detail: `${base} wants a key (HTTP ${check.httpStatus}) and the agent names none`,
+            fix: 'Add apiKeySecret: <SECRET_NAME> to the model in agent.yaml and put SECRET_NAME=<key> in .env.',
+          };
+    case 'unreachable':
+      return {
+        name,
+        status: 'warn',
+        detail: `cannot check${named}: ${check.detail}`,
+        fix:
+          ref.provider === 'openai-compatible'
+            ? `Is the server at ${base} running (Ollama: ollama serve)? Runs fail the same way until it answers.`
+            : 'Check the network or proxy of this machine; runs from here fail the same way.',
+      };
+    default: {
+      const status = check.httpStatus ?? 0;
+      return {
+        name,
+        status: 'warn',
+        detail: `cannot check${named}: ${check.host} answered HTTP ${status}`,
+        ...(status === 429 || status >= 500
+          ? { fix: 'The provider is busy or failing; try again later.' }
+          : {
+              fix: `Check baseURL in agent.yaml (${base}): it must be the API root with its version, e.g. …/v1.`,
+            }),
+      };
+    }
+  }
 }
 
 async function checkAgent(ctx: Context, checks: Check[]) {
