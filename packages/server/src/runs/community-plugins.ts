@@ -89,7 +89,17 @@ function scan(dir: string | undefined): Map<string, string> {
 }
 
 export function createCommunityPlugins(options: CommunityPluginsOptions) {
-  const registry = options.registry ?? (() => loadRegistry());
+  // Read once per process (the file ships with the server); a failed read is tried again.
+  let loaded: Promise<Registry> | undefined;
+  const registry =
+    options.registry ??
+    (() => {
+      loaded ??= loadRegistry().catch((error: unknown) => {
+        loaded = undefined;
+        throw error;
+      });
+      return loaded;
+    });
   /** Package directory by the name in its directory path; read again when a name is missing. */
   let dirs = scan(options.dir);
   const packages = new Map<string, Promise<InstalledPlugin | undefined>>();
