@@ -1,4 +1,5 @@
 import { join, resolve } from 'node:path';
+import type { PGlite } from '@electric-sql/pglite';
 import { sql } from 'drizzle-orm';
 import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
@@ -13,6 +14,7 @@ import {
   runMigrations,
   type SqlSession,
 } from './migrate.ts';
+import { PgliteThreadClient } from './pglite-thread/client.ts';
 import { parseScopeOptions, runScoped, ScopeContext, type ScopeOptions } from './scope.ts';
 import { createSystemSurface, type SystemSurface } from './system/index.ts';
 import {
@@ -288,8 +290,6 @@ async function openPostgres(
 }
 
 async function openPglite(dataDir: string | undefined): Promise<Engine> {
-  const { PGlite } = await import('@electric-sql/pglite');
-  const { vector } = await import('@electric-sql/pglite-pgvector');
   let release = async () => {};
   let pgdata: string | undefined;
   if (dataDir !== undefined) {
@@ -297,12 +297,11 @@ async function openPglite(dataDir: string | undefined): Promise<Engine> {
     release = await lockDataDir(dataDir);
     pgdata = join(dataDir, 'pgdata');
   }
-  let client: InstanceType<typeof PGlite>;
+  // PGlite runs in a worker thread: its queries are synchronous WebAssembly and would
+  // otherwise block the server's event loop (pglite-thread/client.ts).
+  let client: PgliteThreadClient;
   try {
-    client = await PGlite.create({
-      ...(pgdata ? { dataDir: pgdata } : {}),
-      extensions: { vector },
-    });
+    client = await PgliteThreadClient.open(pgdata);
   } catch (error) {
     await release();
     throw new StoreError(
@@ -323,7 +322,9 @@ async function openPglite(dataDir: string | undefined): Promise<Engine> {
   await dropPrivileges();
   return {
     kind: 'pglite',
-    db: drizzlePglite(client) as unknown as Db,
+    // The cast: Drizzle's type asks for the PGlite class, but its driver calls only query()
+    // and transaction() (whose tx gets query()), which the thread client provides.
+    db: drizzlePglite(client as unknown as PGlite) as unknown as Db,
     migrationTransaction: (fn) =>
       client.transaction((tx) =>
         fn({ query: async (text, params) => (await tx.query<never>(text, params)).rows }),

@@ -1,0 +1,179 @@
+/*
+ * The PGlite worker: owns the one PGlite instance and answers the main thread's requests
+ * (protocol.ts). Postgres-in-WebAssembly runs synchronously, so here it blocks only this
+ * thread's event loop, not the server's.
+ *
+ * Loaded by Node directly (under Vitest too, where Vite never sees it): plain erasable
+ * TypeScript, importing packages and types only.
+ */
+import { parentPort } from 'node:worker_threads';
+import type { ParserOptions, PGlite, QueryOptions, Transaction } from '@electric-sql/pglite';
+import type { Request, Response, WireError, WireQueryOptions } from './protocol.ts';
+
+if (!parentPort) throw new Error('pglite-thread/worker.ts runs only as a worker thread');
+const port = parentPort;
+
+let db: PGlite | undefined;
+
+/** Open transactions by the id of the request that began them. */
+interface OpenTransaction {
+  tx: Transaction;
+  /** Lets PGlite's transaction callback return: commit, or roll back first. */
+  finish(commit: boolean, endId: number): void;
+}
+const transactions = new Map<number, OpenTransaction>();
+
+const keepRaw = (value: string) => value;
+/** Parser tables by their OID list: Drizzle sends the same few lists over and over. */
+const parserTables = new Map<string, ParserOptions>();
+
+function queryOptions(wire: WireQueryOptions | undefined): QueryOptions | undefined {
+  if (!wire) return undefined;
+  const options: QueryOptions = {};
+  if (wire.rowMode) options.rowMode = wire.rowMode;
+  if (wire.paramTypes) options.paramTypes = wire.paramTypes;
+  if (wire.rawTypes?.length) {
+    const key = wire.rawTypes.join(',');
+    let parsers = parserTables.get(key);
+    if (!parsers) {
+      parsers = Object.fromEntries(wire.rawTypes.map((oid) => [oid, keepRaw]));
+      parserTables.set(key, parsers);
+    }
+    options.parsers = parsers;
+  }
+  return options;
+}
+
+function isCloneable(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null) return typeof value !== 'function';
+  try {
+    structuredClone(value);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Every own enumerable property that survives structured clone (PGlite's DatabaseError has
+ * code, detail, constraint, table, schema, column, severity, … and the failed query and
+ * params; its queryOptions hold parser functions and stay behind).
+ */
+function toWireError(error: unknown, depth = 0): WireError {
+  if (!(error instanceof Error)) {
+    return { name: 'Error', message: String(error), stack: undefined, props: {} };
+  }
+  const props: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(error)) {
+    if (isCloneable(value)) props[key] = value;
+  }
+  const wire: WireError = { name: error.name, message: error.message, stack: error.stack, props };
+  if (error.cause !== undefined && depth < 3) wire.cause = toWireError(error.cause, depth + 1);
+  return wire;
+}
+
+function reply(id: number, value: unknown): void {
+  try {
+    port.postMessage({ id, ok: true, value } satisfies Response);
+  } catch (error) {
+    // A result that cannot be cloned fails its own request, not the worker.
+    fail(id, error);
+  }
+}
+
+function fail(id: number, error: unknown): void {
+  port.postMessage({ id, ok: false, error: toWireError(error) } satisfies Response);
+}
+
+function opened(): PGlite {
+  if (!db) throw new Error('The embedded database is not open');
+  return db;
+}
+
+/** The transaction a query names, or the database itself. */
+function target(tx: number | undefined): PGlite | Transaction {
+  if (tx === undefined) return opened();
+  const open = transactions.get(tx);
+  if (!open) throw new Error('Transaction is closed');
+  return open.tx;
+}
+
+async function open(dataDir: string | undefined): Promise<void> {
+  const { PGlite } = await import('@electric-sql/pglite');
+  const { vector } = await import('@electric-sql/pglite-pgvector');
+  db = await PGlite.create({ ...(dataDir ? { dataDir } : {}), extensions: { vector } });
+}
+
+/**
+ * Runs PGlite's own transaction(), whose callback waits for the main thread's verdict: PGlite's
+ * mutexes then serialize every other query and transaction exactly as on one thread.
+ */
+function begin(id: number): void {
+  let began = false;
+  let endId: number | undefined;
+  opened()
+    .transaction(async (tx) => {
+      const verdict = Promise.withResolvers<boolean>();
+      transactions.set(id, {
+        tx,
+        finish(commit, end) {
+          endId = end;
+          verdict.resolve(commit);
+        },
+      });
+      began = true;
+      reply(id, id);
+      try {
+        if (!(await verdict.promise)) await tx.rollback();
+      } finally {
+        transactions.delete(id);
+      }
+    })
+    .then(
+      () => {
+        if (endId !== undefined) reply(endId, undefined);
+      },
+      (error: unknown) => {
+        // BEGIN failed (the begin request learns it), or COMMIT/ROLLBACK did (the end request).
+        if (!began) fail(id, error);
+        else if (endId !== undefined) fail(endId, error);
+      },
+    );
+}
+
+/** handle()'s answer when the reply is sent later (begin, end). */
+const NO_REPLY = Symbol('no reply');
+
+async function handle(request: Request): Promise<unknown> {
+  switch (request.op) {
+    case 'open':
+      return open(request.dataDir);
+    case 'query':
+      return target(request.tx).query(request.sql, request.params, queryOptions(request.options));
+    case 'exec':
+      return target(request.tx).exec(request.sql, queryOptions(request.options));
+    case 'end': {
+      const open = transactions.get(request.tx);
+      if (!open) throw new Error('Transaction is closed');
+      // The answer comes from begin()'s settled transaction.
+      open.finish(request.commit, request.id);
+      return NO_REPLY;
+    }
+    case 'close':
+      await db?.close();
+      db = undefined;
+      return undefined;
+    case 'begin':
+      begin(request.id);
+      return NO_REPLY;
+  }
+}
+
+port.on('message', (request: Request) => {
+  handle(request).then(
+    (value) => {
+      if (value !== NO_REPLY) reply(request.id, value);
+    },
+    (error: unknown) => fail(request.id, error),
+  );
+});
