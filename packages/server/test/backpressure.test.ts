@@ -91,7 +91,12 @@ describe('pipeRunEvents', () => {
     }) as typeof slow.write;
     const last = await pipeRunEvents(
       slow,
-      { live: () => live, stored: async () => [], ended: async () => true },
+      {
+        live: () => live,
+        stored: async () => [],
+        ended: async () => true,
+        lastStored: async () => undefined,
+      },
       { afterSeq: 0, closed: new Promise(() => {}) },
     );
     await new Promise((r) => slow.end(r));
@@ -115,7 +120,12 @@ describe('pipeRunEvents', () => {
     const sink = new Writable({ write: (_c, _e, done) => done() });
     const piping = pipeRunEvents(
       sink,
-      { live: () => live, stored: async () => [], ended: async () => false },
+      {
+        live: () => live,
+        stored: async () => [],
+        ended: async () => false,
+        lastStored: async () => undefined,
+      },
       {
         afterSeq: 0,
         closed,

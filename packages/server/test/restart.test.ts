@@ -12,8 +12,9 @@ import { client, ENGINES, freePort, scriptedAgent, startTestServer } from './sup
  * A client that reconnects after a server restart gets every event it was shown before the
  * restart, then the run's end. Graceful stop (in process, both engines): running runs end
  * with run.abort (shutdown) and the log is flushed. Crash (SIGKILL of a real server process):
- * events become visible only once stored, so the log holds everything the client saw, and
- * the next server closes the orphaned run.
+ * events are shown live and stored in batches, so the log holds a prefix of what the client
+ * saw (all of it unless the crash beat the last write); the next server closes the orphaned
+ * run after that prefix, and a client resuming from further on still gets that end.
  */
 
 const hangScript: ScriptTurn[] = [
@@ -132,7 +133,7 @@ describe('resume after a crash (SIGKILL of the server process, PGlite)', () => {
     for (const child of children) child.kill('SIGKILL');
   });
 
-  it('the log holds every event the client saw; the next server closes the run after them', async () => {
+  it('the log holds what the client saw, up to the crash; the next server closes the run after it', async () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'parley-crash-'));
     try {
       const port = await freePort();
@@ -171,10 +172,14 @@ describe('resume after a crash (SIGKILL of the server process, PGlite)', () => {
       const whole = [...seen, ...tail];
       expect(checkConformance(whole)).toEqual([]);
       expect(whole.at(-1)).toMatchObject({ type: 'run.abort', reason: 'shutdown' });
-      // Every event the client was shown is in the log, unchanged.
+      // What the log holds before its end is what the client was shown, unchanged.
       const log = await readAll(await resume(0));
-      expect(log.slice(0, seen.length)).toEqual(seen);
-      expect(log).toEqual(whole);
+      expect(checkConformance(log)).toEqual([]);
+      const stored = log.slice(0, -1);
+      const common = Math.min(stored.length, seen.length);
+      expect(common).toBeGreaterThan(0);
+      expect(stored.slice(0, common)).toEqual(seen.slice(0, common));
+      expect(log.at(-1)).toMatchObject({ type: 'run.abort', reason: 'shutdown' });
       // The server writes its data directory until it has stopped: wait for that before removing it.
       if (second.child.exitCode === null) {
         const exited = new Promise((r) => second.child.once('exit', r));

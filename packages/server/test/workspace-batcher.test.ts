@@ -24,14 +24,14 @@ describe('workspace batcher (group commit of small writes)', () => {
   it('runs work submitted together in one transaction, and gives each caller its own result or error', async () => {
     const batcher = createWorkspaceBatcher(store);
     transactions = 0;
-    const first = batcher.run(workspaceId, (ws) => ws.agents.create({ name: 'one' }));
-    // Submitted while the first transaction is in flight: they share the next one.
-    const rest = [
+    // Submitted together (before the round has opened its transaction): one transaction.
+    const together = [
+      batcher.run(workspaceId, (ws) => ws.agents.create({ name: 'one' })),
       batcher.run(workspaceId, (ws) => ws.agents.create({ name: 'two' })),
       batcher.run(workspaceId, (ws) => ws.agents.create({ name: 'one' })), // taken: fails alone
       batcher.run(workspaceId, (ws) => ws.agents.create({ name: 'three' })),
     ];
-    const results = await Promise.allSettled([first, ...rest]);
+    const results = await Promise.allSettled(together);
     expect(results.map((r) => r.status)).toEqual([
       'fulfilled',
       'fulfilled',
@@ -39,12 +39,29 @@ describe('workspace batcher (group commit of small writes)', () => {
       'fulfilled',
     ]);
     expect((results[2] as PromiseRejectedResult).reason).toMatchObject({ code: 'store.conflict' });
-    expect(transactions).toBe(2);
+    expect(transactions).toBe(1);
     const names = (await store.withWorkspace(workspaceId, (ws) => ws.agents.list())).map(
       (a) => a.name,
     );
     expect(names).toEqual(['one', 'three', 'two']);
     await batcher.idle();
+  });
+
+  it('takes work submitted while a round runs into the next round, in order', async () => {
+    const batcher = createWorkspaceBatcher(store);
+    transactions = 0;
+    let later: Promise<unknown>[] = [];
+    await batcher.run(workspaceId, async (ws) => {
+      // This round has taken its jobs: these wait for the next one, together.
+      later = [
+        batcher.run(workspaceId, (w) => w.agents.create({ name: 'five' })),
+        batcher.run(workspaceId, (w) => w.agents.getByName('five')),
+      ];
+      return ws.agents.create({ name: 'four' });
+    });
+    const [, found] = await Promise.all(later);
+    expect(found).toMatchObject({ name: 'five' });
+    expect(transactions).toBe(2);
   });
 
   it('writes the appends of many runs in one store call, each run getting its own outcome', async () => {
@@ -83,21 +100,19 @@ describe('workspace batcher (group commit of small writes)', () => {
       )) as Store['withWorkspace'];
     try {
       transactions = 0;
-      // The first round carries one append; the three submitted meanwhile share the next.
-      const first = batcher.append(workspaceId, {
-        runId: runs[0]!.id,
-        events: [stamp(runs[0]!.id, 1)],
-      });
-      const rest = [
+      // Four appends of one round (run 0 twice) go to the store as one call.
+      const appends = [
+        batcher.append(workspaceId, { runId: runs[0]!.id, events: [stamp(runs[0]!.id, 1)] }),
         batcher.append(workspaceId, { runId: runs[1]!.id, events: [stamp(runs[1]!.id, 1)] }),
         batcher.append(workspaceId, { runId: runs[2]!.id, events: [stamp(runs[2]!.id, 5)] }), // gap
         batcher.append(workspaceId, { runId: runs[0]!.id, events: [stamp(runs[0]!.id, 2)] }),
       ];
-      const results = await Promise.allSettled([first, ...rest]);
+      const results = await Promise.allSettled(appends);
       expect(
         results.map((r) => (r.status === 'fulfilled' ? r.value.lastSeq : r.reason.code)),
       ).toEqual([1, 1, 'store.seq_conflict', 2]);
-      expect(manyCalls).toBe(2);
+      expect(manyCalls).toBe(1);
+      expect(transactions).toBe(1);
     } finally {
       store.withWorkspace = original;
       await batcher.idle();

@@ -54,6 +54,12 @@ async function streamEvents(
         await services.runs.closeIfOrphaned(ws, run);
         return false;
       }),
+    lastStored: () =>
+      ctx.inWorkspace(async (ws) => {
+        const run = await ws.runs.get(runId);
+        if (!run || run.lastSeq === 0) return undefined;
+        return (await ws.runs.listRunEvents(runId, { afterSeq: run.lastSeq - 1 }))[0];
+      }),
   };
   reply.hijack();
   const raw = reply.raw;

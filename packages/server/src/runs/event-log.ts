@@ -2,11 +2,14 @@ import type { ParleyEvent } from '@parley/protocol';
 import type { LiveRun } from './live-run.ts';
 
 /**
- * Writes a live run's events to the store with group commit: the first event goes out at
- * once; whatever arrives while a write is in flight goes in the next one. Under load batches
- * grow by themselves, idle runs pay one short transaction per event. Events become visible to
- * clients only once stored, so a client never sees an event the log could lose: resume after
- * a crash replays exactly what every client was shown, and the run is closed after it.
+ * Writes a live run's events to the store with group commit: a write starts after the turn
+ * of the event loop that produced its first event; whatever arrives while it is in flight
+ * goes in the next one. Under load batches grow by themselves; idle runs pay one short
+ * transaction per burst. Clients see events as they are produced (live), never waiting for a
+ * write, except the terminal event, revealed here once stored: everything before it is stored
+ * by then, so resume and the run's outcome are complete the moment a client sees the end.
+ * A crash can lose what the last write had not stored yet (a few milliseconds of the run);
+ * the next server closes the run after what was stored.
  */
 export interface EventLogOptions {
   /** Stores one batch (contiguous seqs); throws if it could not. */
@@ -40,6 +43,10 @@ export function createEventLog(run: LiveRun, options: EventLogOptions) {
   };
 
   const drainQueue = async () => {
+    // Starts after the current turn of the event loop: the events produced from one chunk of
+    // the model's response (text start and first delta, a finished step and the run's end)
+    // are stored, and shown, together instead of one round each.
+    await new Promise((resolve) => setImmediate(resolve));
     while (queued.length > 0) {
       const batch = queued.slice(0, maxBatch);
       queued = queued.slice(batch.length);

@@ -20,6 +20,8 @@ export interface EventSource {
    * the run has ended (nothing more will come), false to poll again.
    */
   ended(): Promise<boolean>;
+  /** The last stored event of an ended run (its terminal one). */
+  lastStored(): Promise<ParleyEvent | undefined>;
 }
 
 export interface StreamOptions {
@@ -34,6 +36,16 @@ export interface StreamOptions {
 
 const isTerminal = (e: ParleyEvent) =>
   e.type === 'run.finish' || e.type === 'run.error' || e.type === 'run.abort';
+
+/**
+ * Whether a client at `cursor` cannot have seen the stored end `end`: its cursor is past it,
+ * or at it while the end is the shutdown abort a server writes for a run a crash interrupted
+ * (that seq then numbered, for this client, an event the log lost).
+ */
+function cursorPastLog(end: ParleyEvent, cursor: number): boolean {
+  if (cursor > end.seq) return true;
+  return cursor === end.seq && end.type === 'run.abort' && end.reason === 'shutdown';
+}
 
 /**
  * Writes a run's events to `out` as SSE frames until the terminal event or the client leaves.
@@ -110,7 +122,14 @@ export async function pipeRunEvents(
         if (await send(stored)) break;
         continue;
       }
-      if (await source.ended()) break;
+      if (await source.ended()) {
+        // The client saw events the log lost in a crash (events are shown before they are
+        // stored): it still gets the end the next server wrote, numbered after what it saw.
+        const end = await source.lastStored();
+        if (end && isTerminal(end) && cursorPastLog(end, cursor))
+          await send([{ ...end, seq: cursor + 1 }]);
+        break;
+      }
       await Promise.race([new Promise((r) => setTimeout(r, options.pollMs ?? 250)), closed]);
     }
   } finally {

@@ -10,7 +10,11 @@ import type { ParleyEvent } from '@parley/protocol';
 export class LiveRun {
   /** Every event so far, in order: events[i].seq === i + 1. */
   readonly events: ParleyEvent[] = [];
-  /** Highest seq clients may see: stored in the log (or produced, when the log is off). */
+  /**
+   * Highest seq clients may see. Events are shown as soon as they are produced, except the
+   * terminal one, shown only once it (and so everything before it) is stored: a client that
+   * has seen the end can read the run's outcome back at once.
+   */
   visibleSeq = 0;
   /** True once the terminal event is visible. */
   closed = false;
@@ -46,6 +50,22 @@ export class LiveRun {
     return new Promise((resolve) => this.waiters.push(resolve));
   }
 
+  private showScheduled = false;
+
+  /**
+   * Makes every event produced so far but the terminal one visible, after the current turn of
+   * the event loop: the events one chunk of the model's answer produces leave in one write.
+   */
+  show() {
+    if (this.showScheduled) return;
+    this.showScheduled = true;
+    setImmediate(() => {
+      this.showScheduled = false;
+      const last = this.events.at(-1);
+      this.reveal(last && isTerminal(last) ? this.events.length - 1 : this.events.length);
+    });
+  }
+
   /** Makes events up to `seq` visible and wakes subscribers. */
   reveal(seq: number, closed = false) {
     if (seq > this.visibleSeq) this.visibleSeq = seq;
@@ -61,4 +81,8 @@ export class LiveRun {
       this.pendingApprovals.set(event.toolCallId, event.approvalId);
     else if (event.type === 'tool.result') this.pendingApprovals.delete(event.toolCallId);
   }
+}
+
+function isTerminal(event: ParleyEvent): boolean {
+  return event.type === 'run.finish' || event.type === 'run.error' || event.type === 'run.abort';
 }

@@ -436,6 +436,7 @@ export function createRunManager(options: RunManagerOptions) {
       run.track(event);
       observe(event);
       eventLog.append(event);
+      run.show();
     };
     metrics.liveRuns.inc();
     try {

@@ -23,18 +23,26 @@ export function createWorkspaceBatcher(
   const busy = new Set<string>();
   const inFlight = new Set<Promise<void>>();
 
+  /** Everything queued for the workspace so far; later work waits for the next round. */
+  const take = (workspaceId: string): Job[] => {
+    const jobs = queues.get(workspaceId) ?? [];
+    queues.set(workspaceId, []);
+    return jobs;
+  };
+
   const drain = async (workspaceId: string) => {
     busy.add(workspaceId);
     try {
-      for (;;) {
-        const jobs = queues.get(workspaceId) ?? [];
-        if (jobs.length === 0) break;
-        queues.set(workspaceId, []);
+      while ((queues.get(workspaceId)?.length ?? 0) > 0) {
+        let jobs: Job[] | undefined;
         const outcomes: { ok: boolean; value: unknown }[] = [];
         try {
           await store.withWorkspace(
             workspaceId,
             async (ws) => {
+              // Taken once the transaction is open: what arrived while it was being opened
+              // (typically the other runs' events of the same instant) shares this round.
+              jobs = take(workspaceId);
               for (let i = 0; i < jobs.length; ) {
                 const job = jobs[i]!;
                 if ('fn' in job) {
@@ -56,11 +64,12 @@ export function createWorkspaceBatcher(
             options,
           );
         } catch (error) {
-          // The transaction itself failed (the database went away): every job of the round fails.
-          for (const job of jobs) job.reject(error);
+          // The transaction itself failed (the database went away): every job of the round
+          // fails, including those it had not taken yet.
+          for (const job of jobs ?? take(workspaceId)) job.reject(error);
           continue;
         }
-        jobs.forEach((job, i) => {
+        jobs!.forEach((job, i) => {
           const outcome = outcomes[i]!;
           if (outcome.ok) job.resolve(outcome.value);
           else job.reject(outcome.value);
