@@ -328,13 +328,14 @@ export async function eventLog(ctx: Context): Promise<ScenarioResult> {
 }
 
 /** A server on a fresh PostgreSQL database, as the non-superuser runtime role. */
-export async function postgresServer() {
+export async function postgresServer(extraEnv: Record<string, string> = {}) {
   const database = await createTestDatabase('bench');
   const server = await startServer({
     env: {
       PARLEY_DATABASE_URL: database.runtimeUrl,
       PARLEY_MIGRATION_DATABASE_URL: database.adminUrl,
       PARLEY_MASTER_KEY: Buffer.alloc(32, 9).toString('base64'),
+      ...extraEnv,
     },
   });
   return {

@@ -51,6 +51,10 @@ const TOKEN_CACHE_INVALIDATORS = new Set([
   'deleteWorkspace',
 ]);
 
+const READ_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+/** Writes that change no agent: they leave the run manager's agent cache alone. */
+const RUN_OPERATIONS = new Set(['startRun', 'cancelRun', 'decideApproval']);
+
 const VALIDATION_PREFIX: Record<string, string> = {
   body: 'body',
   querystring: 'query',
@@ -186,6 +190,9 @@ export async function buildApp(options: AppOptions): Promise<ParleyApp> {
       services.tokenCache.clear();
     if ((operation === 'putSecret' || operation === 'deleteSecret') && request.grant)
       services.runs.forgetSecrets(request.grant.workspaceId);
+    // Any change to a workspace (an agent, a deploy, the trust page, …) reaches its next run.
+    if (request.grant && !READ_METHODS.has(request.method) && !RUN_OPERATIONS.has(operation ?? ''))
+      services.runs.forgetAgents(request.grant.workspaceId);
     reply.header('x-content-type-options', 'nosniff');
     reply.header('referrer-policy', 'no-referrer');
     reply.header('x-frame-options', 'DENY');

@@ -298,6 +298,48 @@ describe.each(ENGINES)('runs over SSE [%s]', (engine) => {
     expect(events.find((e) => e.type === 'tool.result')).toMatchObject({ ok: false });
   });
 
+  it('a change to an agent reaches its very next run (deploy, rename, archive), and a conversation stays with its agent', async () => {
+    const json = async (agent: string, body: Record<string, unknown>) => {
+      const res = await call('POST', `/v1/workspaces/${ws}/agents/${agent}/runs`, body, {
+        accept: 'application/json',
+      });
+      return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+    };
+    await deploy('changing', [[{ type: 'text', text: 'version one' }]]);
+    // Twice: the second run is served from what the first one read.
+    expect((await json('changing', { input: 'a' })).body.text).toBe('version one');
+    const first = await json('changing', { input: 'b' });
+    expect(first.body.text).toBe('version one');
+    const deployed = await call('POST', `/v1/workspaces/${ws}/agents/changing/versions`, {
+      definition: scriptedAgent('changing', [[{ type: 'text', text: 'version two' }]]),
+    });
+    expect(await deployed.json()).toMatchObject({ created: true, version: { version: 2 } });
+    expect((await json('changing', { input: 'c' })).body.text).toBe('version two');
+
+    const renamed = await call('PATCH', `/v1/workspaces/${ws}/agents/changing`, {
+      name: 'changed',
+    });
+    expect(renamed.status).toBe(200);
+    expect((await json('changing', { input: 'd' })).status).toBe(404);
+    expect((await json('changed', { input: 'e' })).body.text).toBe('version two');
+
+    // Another agent's conversation: refused before anything is written or sent to a model.
+    const other = await json('calc', {
+      input: 'f',
+      conversationId: first.body.conversationId,
+    });
+    expect(other.status).toBe(404);
+    expect(other.body).toMatchObject({ code: 'resource.not_found' });
+
+    const archived = await call('PATCH', `/v1/workspaces/${ws}/agents/changed`, {
+      archived: true,
+    });
+    expect(archived.status).toBe(200);
+    expect((await json('changed', { input: 'g' })).body).toMatchObject({
+      code: 'resource.conflict',
+    });
+  });
+
   it('answers clearly when a run cannot start', async () => {
     const missingKey = await call('POST', `/v1/workspaces/${ws}/agents`, {
       definition: {

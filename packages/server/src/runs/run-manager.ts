@@ -18,7 +18,15 @@ import {
   streamError,
 } from '@parley/protocol';
 import type { ContentPart } from '@parley/providers';
-import type { Run, ScopeOptions, Store, TrustPageContent, WorkspaceScope } from '@parley/store';
+import type {
+  Agent,
+  AgentVersion,
+  Run,
+  ScopeOptions,
+  Store,
+  TrustPageContent,
+  WorkspaceScope,
+} from '@parley/store';
 import type { FastifyBaseLogger } from 'fastify';
 import { z } from 'zod';
 import { type Principal, startedByOf, userIdOf } from '../auth/principal.ts';
@@ -26,6 +34,7 @@ import type { Detector } from '../detect/detector.ts';
 import { HttpProblem, notFound } from '../http/problem.ts';
 import type { Metrics } from '../metrics/metrics.ts';
 import { trustContextProviders, withServerContext } from '../trust/context.ts';
+import { createAgentCache } from './agent-cache.ts';
 import { createCommunityPlugins } from './community-plugins.ts';
 import { createEventLog } from './event-log.ts';
 import { inboundGuardCapabilities } from './inbound-guard.ts';
@@ -75,6 +84,16 @@ export interface StartRun {
   /** Agent id or name. */
   agent: string;
   body: api.StartRunRequest;
+}
+
+interface ResolvedAgent {
+  agent: Agent;
+  /** The version run; null for the draft. */
+  version: AgentVersion | null;
+  definition: AgentDefinition;
+  trust: TrustPageContent;
+  /** The workspace's first run (the funnel's first_run). */
+  first: boolean;
 }
 
 const TERMINAL = new Set(['run.finish', 'run.error', 'run.abort']);
@@ -129,6 +148,7 @@ export function createRunManager(options: RunManagerOptions) {
   const live = new Map<string, LiveRun>();
   const batcher = createWorkspaceBatcher(store);
   const modelKeys = createSecretCache();
+  const agentCache = createAgentCache<Omit<ResolvedAgent, 'first'>>();
   /** Workspaces known to have had a run (the funnel's first_run is recorded once per workspace). */
   const workspacesWithRuns = new Set<string>();
   const executions = new Set<Promise<void>>();
@@ -216,40 +236,36 @@ export function createRunManager(options: RunManagerOptions) {
     }
   }
 
-  async function start(input: StartRun): Promise<LiveRun> {
-    if (!accepting)
-      throw new HttpProblem('server.unavailable', 'The server is shutting down.', {
-        retryAfterMs: 5_000,
-      });
-    const { workspaceId, principal, body, scope } = input;
-    const userId = userIdOf(principal);
-    // Ids are chosen here, so the model call can start while the rows are being written.
-    const runId = randomUUID();
-    // Reads only, in the workspace's next group-commit round with every other run's work.
+  /**
+   * The agent, the version to run and its validated definition, and the trust page: from the
+   * cache (a chat's next turn), else read in the workspace's next group-commit round.
+   */
+  async function resolveAgent(workspaceId: string, input: StartRun): Promise<ResolvedAgent> {
+    const { body } = input;
+    const key = `${input.agent}\u0000${body.version ?? ''}`;
+    const cached = agentCache.get(workspaceId, key);
+    if (cached) return { ...cached, first: false };
+    const generation = agentCache.generation(workspaceId);
     const found = await batcher.run(workspaceId, async (ws) => {
       const agent = await findAgent(ws, input.agent);
       if (!agent) throw notFound('Agent');
-      if (agent.archivedAt)
-        throw new HttpProblem(
-          'resource.conflict',
-          `Agent ${agent.name} is archived: unarchive it to run it.`,
-        );
       // A version number, "draft", or by default the deployed version (the draft before any deploy).
       const version =
         body.version === 'draft' ? null : await ws.agents.getVersion(agent.id, body.version);
-      if (body.version !== undefined && body.version !== 'draft' && !version)
-        throw notFound(`Version ${body.version} of ${agent.name}`);
-      if (body.conversationId) {
-        const conversation = await ws.conversations.get(body.conversationId);
-        if (!conversation || conversation.agentId !== agent.id) throw notFound('Conversation');
-      }
       const first =
         !workspacesWithRuns.has(workspaceId) && (await ws.runs.list({ limit: 1 })).length === 0;
       // The trust page: its canonical links reach the model (context) and the scam guard.
       const trust = (await ws.trust.getPage()).content;
       return { agent, version, first, trust };
     });
-    const { agent, version, trust } = found;
+    const { agent, version, trust, first } = found;
+    if (agent.archivedAt)
+      throw new HttpProblem(
+        'resource.conflict',
+        `Agent ${agent.name} is archived: unarchive it to run it.`,
+      );
+    if (body.version !== undefined && body.version !== 'draft' && !version)
+      throw notFound(`Version ${body.version} of ${agent.name}`);
     const source = version ? version.definition : agent.draft;
     if (!source) {
       throw new HttpProblem(
@@ -261,7 +277,21 @@ export function createRunManager(options: RunManagerOptions) {
     }
     const validation = validateAgentValue(source);
     if (!validation.ok) throw new AgentDefinitionError(validation.issues);
-    const definition = validation.definition;
+    const resolved = { agent, version, trust, definition: validation.definition };
+    agentCache.set(workspaceId, key, resolved, generation);
+    return { ...resolved, first };
+  }
+
+  async function start(input: StartRun): Promise<LiveRun> {
+    if (!accepting)
+      throw new HttpProblem('server.unavailable', 'The server is shutting down.', {
+        retryAfterMs: 5_000,
+      });
+    const { workspaceId, principal, body, scope } = input;
+    const userId = userIdOf(principal);
+    // Ids are chosen here, so the model call can start while the rows are being written.
+    const runId = randomUUID();
+    const { agent, version, trust, definition, first } = await resolveAgent(workspaceId, input);
     checkModelHosts(definition, options.modelHosts);
     // Community plugins (sandboxed processes) and MCP servers, before anything is written.
     const tools = await toolSources.prepare(definition, {
@@ -293,6 +323,10 @@ export function createRunManager(options: RunManagerOptions) {
     // Queued before any of the run's own writes (the batcher keeps order): its events,
     // messages and history reads come after these rows.
     const created = batcher.run(workspaceId, async (ws) => {
+      if (body.conversationId) {
+        const conversation = await ws.conversations.get(body.conversationId);
+        if (!conversation || conversation.agentId !== agent.id) throw notFound('Conversation');
+      }
       if (newConversation)
         await ws.conversations.create({
           id: conversationId,
@@ -342,7 +376,7 @@ export function createRunManager(options: RunManagerOptions) {
         userId: body.userId,
         text: titleText(body.input),
       });
-    if (found.first) {
+    if (first) {
       store.system.productEvents
         .record({
           name: 'first_run',
@@ -452,7 +486,10 @@ export function createRunManager(options: RunManagerOptions) {
         },
         {
           models: ctx.models,
-          store: storeRunPort(batcher, workspaceId, { newConversation: ctx.newConversation }),
+          store: storeRunPort(batcher, workspaceId, {
+            newConversation: ctx.newConversation,
+            agentId: run.agentId,
+          }),
           memory: storeMemoryPort(store, workspaceId, ctx.scope, ctx.created),
           plugins: ctx.plugins,
           approvals: run.approvals,
@@ -650,6 +687,11 @@ export function createRunManager(options: RunManagerOptions) {
       const approvalId = run?.pendingApprovals.get(toolCallId);
       if (!run || !approvalId) return false;
       return run.approvals.decide(approvalId, decision);
+    },
+
+    /** Something in a workspace changed (an agent, a deploy, the trust page): runs read it anew. */
+    forgetAgents(workspaceId: string) {
+      agentCache.forget(workspaceId);
     },
 
     /** A workspace's secrets changed: decrypted keys kept for runs are dropped. */

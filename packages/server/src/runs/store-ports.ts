@@ -1,6 +1,7 @@
 import type { MemoryHit, MemoryStore, RunStore } from '@parley/core';
 import type { MemoryScope } from '@parley/protocol';
 import type { ScopeOptions, Store } from '@parley/store';
+import { notFound } from '../http/problem.ts';
 import { toModelMessage, toStoredMessage } from './messages.ts';
 import type { WorkspaceBatcher } from './workspace-batcher.ts';
 
@@ -12,7 +13,7 @@ import type { WorkspaceBatcher } from './workspace-batcher.ts';
 export function storeRunPort(
   batcher: WorkspaceBatcher,
   workspaceId: string,
-  options: { newConversation: boolean },
+  options: { newConversation: boolean; agentId: string },
 ): RunStore {
   // Messages are written behind the run (the model call does not wait for them), in order:
   // the batcher keeps a workspace's writes in submission order, and the run's outcome waits
@@ -22,9 +23,14 @@ export function storeRunPort(
     async loadHistory(conversationId) {
       // A conversation created for this run has no history: skip the round trip.
       if (options.newConversation) return [];
-      const messages = await batcher.run(workspaceId, (ws) =>
-        ws.messages.list(conversationId, { last: 500 }),
-      );
+      // Checked here too (the run's rows are being written in the round before): another
+      // agent's conversation never reaches this agent's model, however the rounds fall.
+      const messages = await batcher.run(workspaceId, async (ws) => {
+        const conversation = await ws.conversations.get(conversationId);
+        if (!conversation || conversation.agentId !== options.agentId)
+          throw notFound('Conversation');
+        return ws.messages.list(conversationId, { last: 500 });
+      });
       return messages.map(toModelMessage);
     },
     async saveMessage(message) {
