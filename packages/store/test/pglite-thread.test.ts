@@ -104,6 +104,12 @@ describe('answers', () => {
     expect(await client.exec(text)).toEqual(await direct.exec(text));
   });
 
+  it('runs with the embedded configuration (16 MB of shared buffers, not 128 MB)', async () => {
+    const [viaWorker, onMain] = await both('show shared_buffers');
+    expect(viaWorker.rows).toEqual([{ shared_buffers: '16MB' }]);
+    expect(onMain.rows).toEqual([{ shared_buffers: '128MB' }]);
+  });
+
   it('refuses options that cannot cross threads instead of ignoring them', async () => {
     await expect(
       client.query('select 1', [], { parsers: { [types.INT4]: (v: string) => Number(v) * 2 } }),

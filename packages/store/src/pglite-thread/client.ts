@@ -98,6 +98,9 @@ export class PgliteThreadClient {
     this.worker = new Worker(new URL('./worker.ts', import.meta.url), {
       name: 'parley-pglite',
       execArgv: workerExecArgv(),
+      // The worker's JavaScript only passes messages; V8 would otherwise size its young
+      // generation for the machine (up to 128 MB on a 24 GB host), most of it idle garbage.
+      resourceLimits: { maxYoungGenerationSizeMb: 8 },
     });
     this.worker.on('message', (response: Response) => this.#answer(response));
     this.worker.on('error', (error) =>
