@@ -361,21 +361,43 @@ export function createRunManager(options: RunManagerOptions) {
       trust,
     }).finally(() => executions.delete(execution));
     executions.add(execution);
-    try {
-      await created;
-    } catch (error) {
-      // Nothing was stored: the model call stops and no one will ever see this run.
+    const stopUnstored = () => {
+      // The run's row could not be stored: the model call stops, and its events, which need
+      // the row, fail to store too; a client streaming it sees the run end.
       run.controller.abort({ reason: 'cancelled', by: 'server' } satisfies RunAbortReason);
-      live.delete(runId);
-      throw error;
+    };
+    if (body.conversationId) {
+      // An existing conversation is checked in that round: a foreign or unknown one must be an
+      // HTTP 404, before the stream starts.
+      try {
+        await created;
+      } catch (error) {
+        stopUnstored();
+        live.delete(runId);
+        throw error;
+      }
+    } else {
+      // A new conversation has nothing to check: the stream starts while its rows are being
+      // written (under load that round can wait behind others' writes, and the first token
+      // would wait with it). Only the terminal event waits for the store.
+      created.catch((error: unknown) => {
+        log.error({ err: error, runId }, 'the run could not be stored: stopping it');
+        stopUnstored();
+      });
     }
-    if (body.userId)
-      options.onUserMessage?.({
+    if (body.userId) {
+      const message = {
         workspaceId,
         conversationId,
         userId: body.userId,
         text: titleText(body.input),
-      });
+      };
+      // After the conversation is stored: what it files points at it.
+      created.then(
+        () => options.onUserMessage?.(message),
+        () => {},
+      );
+    }
     if (first) {
       store.system.productEvents
         .record({
@@ -489,6 +511,7 @@ export function createRunManager(options: RunManagerOptions) {
           store: storeRunPort(batcher, workspaceId, {
             newConversation: ctx.newConversation,
             agentId: run.agentId,
+            created: ctx.created,
           }),
           memory: storeMemoryPort(store, workspaceId, ctx.scope, ctx.created),
           plugins: ctx.plugins,
@@ -579,7 +602,9 @@ export function createRunManager(options: RunManagerOptions) {
             v: STREAM_VERSION,
             seq: 1,
             runId: run.id,
-            t: last?.t ?? 0,
+            // Now, on the run's clock: later than anything a client saw before the crash,
+            // stored or not (its resumed stream stays monotonic).
+            t: Math.max(last?.t ?? 0, Date.now() - run.createdAt.getTime()),
             type: 'run.abort',
             reason: 'shutdown',
             by: 'server',

@@ -13,7 +13,12 @@ import type { WorkspaceBatcher } from './workspace-batcher.ts';
 export function storeRunPort(
   batcher: WorkspaceBatcher,
   workspaceId: string,
-  options: { newConversation: boolean; agentId: string },
+  options: {
+    newConversation: boolean;
+    agentId: string;
+    /** Settles when the run's row (and a new conversation's) is stored. */
+    created: Promise<unknown>;
+  },
 ): RunStore {
   // Messages are written behind the run (the model call does not wait for them), in order:
   // the batcher keeps a workspace's writes in submission order, and the run's outcome waits
@@ -34,11 +39,19 @@ export function storeRunPort(
       return messages.map(toModelMessage);
     },
     async saveMessage(message) {
-      const write = batcher.run(workspaceId, (ws) =>
-        ws.messages.append(message.conversationId, [
-          { ...toStoredMessage(message.message, message.status), runId: message.runId },
-        ]),
-      );
+      const write = batcher
+        .run(workspaceId, (ws) =>
+          ws.messages.append(message.conversationId, [
+            { ...toStoredMessage(message.message, message.status), runId: message.runId },
+          ]),
+        )
+        .catch(async (error: unknown) => {
+          // A run whose own rows could not be stored says so, not what failed after it.
+          await options.created.catch((cause: unknown) => {
+            throw new Error('This run could not be stored, so nothing of it was kept.', { cause });
+          });
+          throw error;
+        });
       const previous = pending;
       pending = Promise.all([previous, write]);
       // The user's message goes behind; an assistant message waits for everything before it.
