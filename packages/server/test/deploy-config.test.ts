@@ -541,7 +541,11 @@ describe('Dockerfile', () => {
     expect(cmd).toEqual(['node', 'packages/server/src/main.ts']);
     const start = (JSON.parse(read('package.json')) as { scripts: { start: string } }).scripts
       .start;
-    expect(start).toBe(cmd.join(' '));
+    // npm start's Node flags reach the image's server through NODE_OPTIONS (docs/performance.md).
+    const flags = start.split(' ').filter((word) => word.startsWith('--'));
+    expect(flags).toEqual(['--max-semi-space-size=16']);
+    expect(imageEnv.NODE_OPTIONS).toBe(flags.join(' '));
+    expect(start).toBe([cmd[0], ...flags, ...cmd.slice(1)].join(' '));
     expect(statSync(path(cmd.at(-1)!)).isFile()).toBe(true);
     // --omit=dev leaves out the `node` devDependency: plain `node` is the base image's.
     const installs = stages
