@@ -2,7 +2,6 @@ import { connect } from 'node:net';
 import { Writable } from 'node:stream';
 import {
   checkConformance,
-  createEventStamper,
   encodeEvent,
   type ParleyEvent,
   readParleyEvents,
@@ -11,60 +10,15 @@ import type { ScriptTurn } from '@parley/providers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pipeRunEvents } from '../src/runs/event-stream.ts';
 import { LiveRun } from '../src/runs/live-run.ts';
+import { textRun } from './support/event-script.ts';
 import { client, scriptedAgent, startTestServer, type TestServer } from './support/harness.ts';
 
 /*
  * A slow client must not make the server buffer without bound, and must not slow the run.
  */
 
-function bigRun(runId: string, deltas: number, size: number): ParleyEvent[] {
-  const stamper = createEventStamper({ runId });
-  const text = 'x'.repeat(size);
-  return [
-    stamper.stamp({
-      type: 'run.start',
-      agentId: 'a',
-      conversationId: 'c',
-      startedAt: new Date().toISOString(),
-    }),
-    stamper.stamp({
-      type: 'step.start',
-      stepIndex: 0,
-      provider: 'scripted',
-      model: 'm',
-      attempt: 1,
-    }),
-    stamper.stamp({ type: 'text.start', partId: 'p' }),
-    ...Array.from({ length: deltas }, () =>
-      stamper.stamp({ type: 'text.delta', partId: 'p', delta: text }),
-    ),
-    stamper.stamp({ type: 'text.end', partId: 'p' }),
-    stamper.stamp({
-      type: 'step.finish',
-      finishReason: { unified: 'stop', raw: 'stop' },
-      usage: {
-        inputTokens: 1,
-        cachedInputTokens: 0,
-        cacheWriteTokens: 0,
-        outputTokens: 1,
-        costSource: 'unknown',
-      },
-      timing: { durationMs: 1, retries: 0 },
-    }),
-    stamper.stamp({
-      type: 'run.finish',
-      finishReason: { unified: 'stop', raw: 'stop' },
-      usage: {
-        inputTokens: 1,
-        cachedInputTokens: 0,
-        cacheWriteTokens: 0,
-        outputTokens: 1,
-        costSource: 'unknown',
-      },
-      timing: { durationMs: 1, steps: 1 },
-    }),
-  ];
-}
+const bigRun = (runId: string, deltas: number, size: number) =>
+  textRun(runId, { deltas, delta: 'x'.repeat(size) });
 
 describe('pipeRunEvents', () => {
   it('never lets a slow writer buffer more than its high-water mark plus one frame', async () => {

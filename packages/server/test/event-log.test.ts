@@ -1,9 +1,10 @@
 import { Writable } from 'node:stream';
-import { createEventStamper, type ParleyEvent } from '@parley/protocol';
+import type { ParleyEvent } from '@parley/protocol';
 import { describe, expect, it } from 'vitest';
 import { createEventLog } from '../src/runs/event-log.ts';
 import { pipeRunEvents } from '../src/runs/event-stream.ts';
 import { LiveRun } from '../src/runs/live-run.ts';
+import { textRun } from './support/event-script.ts';
 
 /*
  * What a client sees of a live run, and when: events as they are produced (no database round
@@ -13,27 +14,8 @@ import { LiveRun } from '../src/runs/live-run.ts';
 
 const turn = () => new Promise((resolve) => setImmediate(resolve));
 
-function script(runId: string): ParleyEvent[] {
-  const stamper = createEventStamper({ runId });
-  return [
-    stamper.stamp({ type: 'run.start', agentId: 'a', conversationId: 'c', startedAt: 'now' }),
-    stamper.stamp({ type: 'text.start', partId: 'p' }),
-    stamper.stamp({ type: 'text.delta', partId: 'p', delta: 'hello' }),
-    stamper.stamp({ type: 'text.end', partId: 'p' }),
-    stamper.stamp({
-      type: 'run.finish',
-      finishReason: { unified: 'stop', raw: 'stop' },
-      usage: {
-        inputTokens: 1,
-        cachedInputTokens: 0,
-        cacheWriteTokens: 0,
-        outputTokens: 1,
-        costSource: 'unknown',
-      },
-      timing: { durationMs: 1, steps: 1 },
-    }),
-  ] as ParleyEvent[];
-}
+/** run.start, step.start, text.start, text.delta, text.end, step.finish, run.finish. */
+const script = (runId: string) => textRun(runId);
 
 /** A store whose writes wait until the test lets them through. */
 function gatedStore() {
@@ -69,14 +51,14 @@ describe('live events and the event log', () => {
     await turn();
     await turn();
     expect(store.stored).toEqual([]);
-    expect(run.visibleSeq).toBe(4); // everything but run.finish
+    expect(run.visibleSeq).toBe(6); // everything but run.finish
     expect(run.closed).toBe(false);
     store.release();
     await log.flush();
-    expect(store.stored.flat().map((e) => e.seq)).toEqual([1, 2, 3, 4, 5]);
+    expect(store.stored.flat().map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6, 7]);
     // One write for the burst: the events of one turn of the event loop go together.
     expect(store.stored).toHaveLength(1);
-    expect(run.visibleSeq).toBe(5);
+    expect(run.visibleSeq).toBe(7);
     expect(run.closed).toBe(true);
   });
 
@@ -88,13 +70,13 @@ describe('live events and the event log', () => {
       wakeups++;
     };
     const counted = count();
-    for (const event of script('r2').slice(0, 4)) {
+    for (const event of script('r2').slice(0, 6)) {
       run.events.push(event);
       run.show();
     }
     await counted;
     expect(wakeups).toBe(1);
-    expect(run.visibleSeq).toBe(4);
+    expect(run.visibleSeq).toBe(6);
   });
 });
 
@@ -122,7 +104,7 @@ describe('resuming a run whose log a crash cut short', () => {
       reason: 'shutdown',
       by: 'server',
     }) as ParleyEvent;
-  const finishAt = (seq: number): ParleyEvent => ({ ...script('r')[4]!, seq }) as ParleyEvent;
+  const finishAt = (seq: number): ParleyEvent => ({ ...script('r').at(-1)!, seq }) as ParleyEvent;
 
   const resume = async (afterSeq: number, end: ParleyEvent) => {
     const { out, text } = sink();
