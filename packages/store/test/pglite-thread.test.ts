@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { PGlite, types } from '@electric-sql/pglite';
@@ -264,7 +265,7 @@ describe('a worker that dies', () => {
 });
 
 describe('process lifetime', () => {
-  it('never keeps a process alive while idle, and never cuts off a caller waiting for an answer', () => {
+  it("never keeps a process alive while idle, and never cuts off a caller waiting for an answer (under the server's Node flags)", () => {
     const storeIndex = fileURLToPath(new URL('../src/index.ts', import.meta.url));
     const internal = fileURLToPath(new URL('../src/internal.ts', import.meta.url));
     // Plain Node (no Vite): the worker file must load with type stripping alone. The script
@@ -278,7 +279,13 @@ describe('process lifetime', () => {
       console.log(row.said);
     `;
     const node = fileURLToPath(new URL('../../../node_modules/.bin/node', import.meta.url));
-    const child = spawnSync(node, ['--input-type=module', '-e', script], {
+    // With the Node flags `npm start` gives the server (V8 flags no worker may be given).
+    const { scripts } = JSON.parse(
+      readFileSync(new URL('../../../package.json', import.meta.url), 'utf8'),
+    ) as { scripts: { start: string } };
+    const serverFlags = scripts.start.split(' ').filter((word) => word.startsWith('--'));
+    expect(serverFlags.length).toBeGreaterThan(0);
+    const child = spawnSync(node, [...serverFlags, '--input-type=module', '-e', script], {
       encoding: 'utf8',
       timeout: 60_000,
     });

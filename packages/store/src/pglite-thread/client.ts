@@ -71,20 +71,6 @@ function reviveError(wire: WireError, options: QueryOptions | undefined): Error 
   return error;
 }
 
-/**
- * The process's Node flags minus --input-type: a worker inherits them, and that one (from
- * `node --input-type=module -e …`) makes Node refuse to start any worker from a file.
- */
-function workerExecArgv(): string[] {
-  const argv: string[] = [];
-  for (let i = 0; i < process.execArgv.length; i++) {
-    const arg = process.execArgv[i]!;
-    if (arg === '--input-type') i++;
-    else if (!arg.startsWith('--input-type=')) argv.push(arg);
-  }
-  return argv;
-}
-
 export class PgliteThreadClient {
   /** The thread PGlite runs in (tests end it to see how a dead worker fails). */
   readonly worker: Worker;
@@ -97,7 +83,10 @@ export class PgliteThreadClient {
   private constructor() {
     this.worker = new Worker(new URL('./worker.ts', import.meta.url), {
       name: 'parley-pglite',
-      execArgv: workerExecArgv(),
+      // Nothing of the process's flags: the worker needs none (erasable TypeScript and a
+      // package), and Node refuses to start a worker given the V8 ones (`npm start` passes
+      // --max-semi-space-size) or --input-type (`node --input-type=module -e …`).
+      execArgv: [],
       // The worker's JavaScript only passes messages; V8 would otherwise size its young
       // generation for the machine (up to 128 MB on a 24 GB host), most of it idle garbage.
       resourceLimits: { maxYoungGenerationSizeMb: 8 },

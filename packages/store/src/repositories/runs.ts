@@ -1,5 +1,5 @@
 import { isTerminalEvent, type ParleyEvent, ParleyEventSchema, type Usage } from '@parley/protocol';
-import { and, asc, desc, eq, gt, inArray, isNull, lt, type SQL, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, inArray, lt, type SQL, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { queryRows } from '../db.ts';
 import { StoreError } from '../errors.ts';
