@@ -148,7 +148,7 @@ export function createRunManager(options: RunManagerOptions) {
   const live = new Map<string, LiveRun>();
   const batcher = createWorkspaceBatcher(store);
   const modelKeys = createSecretCache();
-  const agentCache = createAgentCache<Omit<ResolvedAgent, 'first'>>();
+  const agentCache = createAgentCache<ResolvedAgent>();
   /** Workspaces known to have had a run (the funnel's first_run is recorded once per workspace). */
   const workspacesWithRuns = new Set<string>();
   const executions = new Set<Promise<void>>();
@@ -243,9 +243,15 @@ export function createRunManager(options: RunManagerOptions) {
   async function resolveAgent(workspaceId: string, input: StartRun): Promise<ResolvedAgent> {
     const { body } = input;
     const key = `${input.agent}\u0000${body.version ?? ''}`;
-    const cached = agentCache.get(workspaceId, key);
-    if (cached) return { ...cached, first: false };
-    const generation = agentCache.generation(workspaceId);
+    const { value, loaded } = await agentCache.get(workspaceId, key, () =>
+      readAgent(workspaceId, input),
+    );
+    // Whether this is the workspace's first run is known only to a read of the database.
+    return { ...value, first: loaded && value.first };
+  }
+
+  async function readAgent(workspaceId: string, input: StartRun): Promise<ResolvedAgent> {
+    const { body } = input;
     const found = await batcher.run(workspaceId, async (ws) => {
       const agent = await findAgent(ws, input.agent);
       if (!agent) throw notFound('Agent');
@@ -277,9 +283,7 @@ export function createRunManager(options: RunManagerOptions) {
     }
     const validation = validateAgentValue(source);
     if (!validation.ok) throw new AgentDefinitionError(validation.issues);
-    const resolved = { agent, version, trust, definition: validation.definition };
-    agentCache.set(workspaceId, key, resolved, generation);
-    return { ...resolved, first };
+    return { agent, version, trust, definition: validation.definition, first };
   }
 
   async function start(input: StartRun): Promise<LiveRun> {
