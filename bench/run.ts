@@ -19,6 +19,7 @@ import {
   startup,
   throughput,
   ttft,
+  ttftOpenStreams,
 } from './scenarios.ts';
 import { startStandInProcess } from './setup.ts';
 
@@ -53,6 +54,7 @@ try {
     const server = await startServer();
     try {
       if (want('ttft')) report(await ttft(ctx, server));
+      if (want('ttft')) report(await ttftOpenStreams(ctx, server));
       if (want('inter')) report(await interChunk(ctx, server));
       if (want('throughput')) report(await throughput(ctx, server, 'PGlite'));
     } finally {
@@ -60,10 +62,11 @@ try {
       await rm(server.dataDir, { recursive: true, force: true });
     }
   }
-  if (want('throughput') || want('ttft-postgres')) {
+  if (want('throughput') || want('ttft')) {
     const pg = await postgresServer();
     try {
       if (!quick && want('ttft')) report(await ttft(ctx, pg.server, 'PostgreSQL'));
+      if (want('ttft')) report(await ttftOpenStreams(ctx, pg.server, 'PostgreSQL'));
       if (want('throughput')) report(await throughput(ctx, pg.server, 'PostgreSQL'));
     } finally {
       await pg.stop();

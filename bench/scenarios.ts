@@ -1,4 +1,6 @@
-import { rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createParleyClient } from '@parley/client';
 import { createTestDatabase } from '@parley/store/testing';
 import {
@@ -34,7 +36,11 @@ export interface Context {
 
 const TTFT_SHAPE = { ttftMs: 20, chunks: 20, gapMs: 0 };
 
-/** 1. Time to first token through Parley vs directly, at several concurrencies. */
+/**
+ * 1. Time to first token through Parley vs directly, at several concurrencies, each client
+ * starting its next run the moment the last one ends (short streams, no pause): at 50 and 100
+ * this measures how the server behaves saturated, not a chat load (see ttftOpenStreams).
+ */
 export async function ttft(
   ctx: Context,
   server: ServerProcess,
@@ -74,7 +80,7 @@ export async function ttft(
   }
   return {
     id: `ttft-${label.toLowerCase()}`,
-    title: `TTFT: client → Parley → stand-in vs client → stand-in (${label}; stand-in TTFT ${TTFT_SHAPE.ttftMs} ms)`,
+    title: `TTFT back to back: client → Parley → stand-in vs client → stand-in (${label}; stand-in TTFT ${TTFT_SHAPE.ttftMs} ms, ${TTFT_SHAPE.chunks} chunks, no pause between runs)`,
     markdown: table(
       [
         'concurrency',
@@ -87,6 +93,74 @@ export async function ttft(
       rows,
     ),
     data,
+  };
+}
+
+/** A stream the length of a short chat answer: 50 chunks, 20 ms apart, after a 20 ms TTFT. */
+const OPEN_STREAM_SHAPE = { ttftMs: 20, chunks: 50, gapMs: 20 };
+
+/**
+ * 1b. TTFT while 50 streams are open at once. Each of 50 clients starts a run, reads it to the
+ * end (about a second) and starts the next; their first runs are spread over one stream's
+ * length, so starts arrive as they would from 50 users chatting, not all in the same
+ * millisecond. This is the load the TTFT target names ("at 50 concurrent streams"); the table
+ * above, with zero think time and no gap between chunks, measures saturation instead.
+ */
+export async function ttftOpenStreams(
+  ctx: Context,
+  server: ServerProcess,
+  label = 'PGlite',
+): Promise<ScenarioResult> {
+  const streams = 50;
+  const base = standInBase(ctx.standIn, OPEN_STREAM_SHAPE);
+  await deployBenchAgent(server, 'bench-open', base);
+  const runsEach = ctx.quick ? 3 : 8;
+  const streamMs = OPEN_STREAM_SHAPE.ttftMs + OPEN_STREAM_SHAPE.chunks * OPEN_STREAM_SHAPE.gapMs;
+  const measure = async (run: () => Promise<Response>, isText: (frame: string) => boolean) => {
+    const firsts: number[] = [];
+    let frames = 0;
+    await Promise.all(
+      Array.from({ length: streams }, async (_, i) => {
+        await new Promise((resolve) => setTimeout(resolve, (i * streamMs) / streams));
+        for (let k = 0; k < runsEach; k++) {
+          const t0 = performance.now();
+          const timed = await timeStream(await run(), t0, isText);
+          firsts.push(timed.firstMs);
+          frames += timed.frames;
+        }
+      }),
+    );
+    return { ttft: percentiles(firsts), frames };
+  };
+  // Warm both paths (connections, JIT) before measuring.
+  await pool(Array.from({ length: 10 }), 10, async () => {
+    await timeStream(await directRun(base), performance.now(), isOpenAiText);
+    await timeStream(await parleyRun(server, 'bench-open'), performance.now(), isParleyText);
+  });
+  const direct = await measure(() => directRun(base), isOpenAiText);
+  const parley = await measure(() => parleyRun(server, 'bench-open'), isParleyText);
+  const d = direct.ttft;
+  const p = parley.ttft;
+  const row = (name: string, f: (x: typeof d) => number) => [
+    name,
+    fmt(f(d)),
+    fmt(f(p)),
+    fmt(f(p) - f(d)),
+    `${fmt(f(p) / f(d))}×`,
+  ];
+  return {
+    id: `ttft-open-${label.toLowerCase()}`,
+    title: `TTFT with ${streams} streams open (${label}; each ${OPEN_STREAM_SHAPE.chunks} chunks ${OPEN_STREAM_SHAPE.gapMs} ms apart after a ${OPEN_STREAM_SHAPE.ttftMs} ms TTFT, ${streams * runsEach} runs)`,
+    markdown: table(
+      ['percentile', 'direct ms', 'Parley ms', 'added ms', 'ratio'],
+      [
+        row('p50', (x) => x.p50),
+        row('p95', (x) => x.p95),
+        row('p99', (x) => x.p99),
+        ['content frames', direct.frames, parley.frames, parley.frames - direct.frames, ''],
+      ],
+    ),
+    data: { streams, runsEach, shape: OPEN_STREAM_SHAPE, direct, parley },
   };
 }
 
@@ -179,8 +253,14 @@ export async function memory(
   ctx: Context,
   engine: 'PGlite' | 'PostgreSQL',
 ): Promise<ScenarioResult> {
-  const pg = engine === 'PostgreSQL' ? await postgresServer() : undefined;
-  const server = pg ? pg.server : await startServer();
+  // Full runs compare the heap after full collections: the server writes a heap snapshot on
+  // SIGUSR2, which collects everything first (Node has no other way in from outside).
+  const snapshots = ctx.quick ? undefined : await mkdtemp(join(tmpdir(), 'parley-heap-'));
+  const env: Record<string, string> = snapshots
+    ? { NODE_OPTIONS: `--heapsnapshot-signal=SIGUSR2 --diagnostic-dir=${snapshots}` }
+    : {};
+  const pg = engine === 'PostgreSQL' ? await postgresServer(env) : undefined;
+  const server = pg ? pg.server : await startServer({ env });
   try {
     const pid = server.child.pid!;
     await new Promise((r) => setTimeout(r, 300));
@@ -201,22 +281,28 @@ export async function memory(
     const samples: { runs: number; rss: number; heap: number }[] = [];
     const sample = async (runs: number) =>
       samples.push({ runs, rss: rssMb(pid), heap: await heapUsedMb(server) });
+    let referenceAfterGc: number | undefined;
     for (let i = 1; i <= sequential; i++) {
       await (await parleyRun(server, `agent-${i % 10}`)).text();
       if (i % Math.floor(sequential / 10) === 0) await sample(i);
+      if (snapshots && i === Math.floor(sequential / 10) * 2) {
+        // The reference point, measured like the end: its lingering runs gone, then collected.
+        await new Promise((r) => setTimeout(r, 35_000));
+        referenceAfterGc = await heapAfterGcMb(server, snapshots);
+      }
     }
     // Finished runs stay in memory for 30 s (late subscribers attach to them): a leak is what
     // is still there after that. The quick run does not wait.
     let afterLinger: number | undefined;
-    if (!ctx.quick) {
+    if (snapshots) {
       await new Promise((r) => setTimeout(r, 35_000));
-      afterLinger = await heapUsedMb(server);
+      afterLinger = await heapAfterGcMb(server, snapshots);
     }
     const reference = samples[1]!;
     const growthPer1000 =
-      afterLinger === undefined
+      afterLinger === undefined || referenceAfterGc === undefined
         ? undefined
-        : ((afterLinger - reference.heap) / (sequential - reference.runs)) * 1000;
+        : ((afterLinger - referenceAfterGc) / (sequential - reference.runs)) * 1000;
     return {
       id: `memory-${engine.toLowerCase()}`,
       title: `Memory (${engine}: RSS of the Parley process${pg ? ', not of PostgreSQL' : ''}; ${sequential} sequential runs)`,
@@ -227,7 +313,7 @@ export async function memory(
           'peak during 100 streams MB',
           `RSS after ${sequential} runs MB`,
           `heap after ${reference.runs} / ${sequential} runs MB`,
-          'heap 35 s later MB',
+          `heap after full GC, ${reference.runs} / ${sequential} runs (35 s later) MB`,
           'heap growth MB / 1000 runs',
         ],
         [
@@ -237,12 +323,23 @@ export async function memory(
             fmt(peak, 1),
             fmt(samples.at(-1)!.rss, 1),
             `${fmt(reference.heap, 1)} / ${fmt(samples.at(-1)!.heap, 1)}`,
-            afterLinger === undefined ? 'not waited (quick)' : fmt(afterLinger, 1),
+            afterLinger === undefined || referenceAfterGc === undefined
+              ? 'not measured (quick)'
+              : `${fmt(referenceAfterGc, 1)} / ${fmt(afterLinger, 1)}`,
             growthPer1000 === undefined ? '–' : fmt(growthPer1000, 2),
           ],
         ],
       ),
-      data: { engine, idle, tenAgents, peak, samples, afterLinger, growthPer1000 },
+      data: {
+        engine,
+        idle,
+        tenAgents,
+        peak,
+        samples,
+        referenceAfterGc,
+        afterLinger,
+        growthPer1000,
+      },
     };
   } finally {
     if (pg) await pg.stop();
@@ -250,7 +347,27 @@ export async function memory(
       await server.stop();
       await rm(server.dataDir, { recursive: true, force: true });
     }
+    if (snapshots) await rm(snapshots, { recursive: true, force: true });
   }
+}
+
+/** Heap in use after a full collection: asks the server for a heap snapshot, then deletes it. */
+async function heapAfterGcMb(server: ServerProcess, dir: string): Promise<number> {
+  server.child.kill('SIGUSR2');
+  // The snapshot is written synchronously, after the collection: once its size holds still
+  // and /metrics answers again, the server is past it.
+  let size = -1;
+  for (;;) {
+    await new Promise((r) => setTimeout(r, 250));
+    const files = (await readdir(dir)).filter((f) => f.endsWith('.heapsnapshot'));
+    if (files.length === 0) continue;
+    const now = (await stat(join(dir, files[0]!))).size;
+    if (now > 0 && now === size) break;
+    size = now;
+  }
+  const heap = await heapUsedMb(server);
+  for (const file of await readdir(dir)) await rm(join(dir, file), { force: true });
+  return heap;
 }
 
 /** The server's V8 heap in use, from its own /metrics (prom-client's process metrics). */
