@@ -36,6 +36,14 @@ export interface Context {
 
 const TTFT_SHAPE = { ttftMs: 20, chunks: 20, gapMs: 0 };
 
+/** Warms both paths (connections, JIT) before measuring: `count` runs each, all at once. */
+async function warmUp(server: ServerProcess, agent: string, base: string, count: number) {
+  await pool(Array.from({ length: count }), count, async () => {
+    await timeStream(await directRun(base), performance.now(), isOpenAiText);
+    await timeStream(await parleyRun(server, agent), performance.now(), isParleyText);
+  });
+}
+
 /**
  * 1. Time to first token through Parley vs directly, at several concurrencies, each client
  * starting its next run the moment the last one ends (short streams, no pause): at 50 and 100
@@ -53,11 +61,7 @@ export async function ttft(
   const data: Record<string, unknown> = {};
   for (const concurrency of levels) {
     const n = Math.max(concurrency * (ctx.quick ? 2 : 4), ctx.quick ? 20 : 60);
-    // Warm both paths (connections, JIT) before measuring.
-    await pool(Array.from({ length: Math.min(concurrency, 10) }), concurrency, async () => {
-      await timeStream(await directRun(base), performance.now(), isOpenAiText);
-      await timeStream(await parleyRun(server, 'bench-ttft'), performance.now(), isParleyText);
-    });
+    await warmUp(server, 'bench-ttft', base, Math.min(concurrency, 10));
     const direct = await pool(Array.from({ length: n }), concurrency, async () => {
       const t0 = performance.now();
       return (await timeStream(await directRun(base), t0, isOpenAiText)).firstMs;
@@ -132,11 +136,7 @@ export async function ttftOpenStreams(
     );
     return { ttft: percentiles(firsts), frames };
   };
-  // Warm both paths (connections, JIT) before measuring.
-  await pool(Array.from({ length: 10 }), 10, async () => {
-    await timeStream(await directRun(base), performance.now(), isOpenAiText);
-    await timeStream(await parleyRun(server, 'bench-open'), performance.now(), isParleyText);
-  });
+  await warmUp(server, 'bench-open', base, 10);
   const direct = await measure(() => directRun(base), isOpenAiText);
   const parley = await measure(() => parleyRun(server, 'bench-open'), isParleyText);
   const d = direct.ttft;
@@ -281,11 +281,14 @@ export async function memory(
     const samples: { runs: number; rss: number; heap: number }[] = [];
     const sample = async (runs: number) =>
       samples.push({ runs, rss: rssMb(pid), heap: await heapUsedMb(server) });
+    const every = Math.floor(sequential / 10);
+    /** Where growth is measured from: the second sample (the first still warms up). */
+    const referenceRuns = every * 2;
     let referenceAfterGc: number | undefined;
     for (let i = 1; i <= sequential; i++) {
       await (await parleyRun(server, `agent-${i % 10}`)).text();
-      if (i % Math.floor(sequential / 10) === 0) await sample(i);
-      if (snapshots && i === Math.floor(sequential / 10) * 2) {
+      if (i % every === 0) await sample(i);
+      if (snapshots && i === referenceRuns) {
         // The reference point, measured like the end: its lingering runs gone, then collected.
         await new Promise((r) => setTimeout(r, 35_000));
         referenceAfterGc = await heapAfterGcMb(server, snapshots);
@@ -298,11 +301,10 @@ export async function memory(
       await new Promise((r) => setTimeout(r, 35_000));
       afterLinger = await heapAfterGcMb(server, snapshots);
     }
-    const reference = samples[1]!;
     const growthPer1000 =
       afterLinger === undefined || referenceAfterGc === undefined
         ? undefined
-        : ((afterLinger - referenceAfterGc) / (sequential - reference.runs)) * 1000;
+        : ((afterLinger - referenceAfterGc) / (sequential - referenceRuns)) * 1000;
     return {
       id: `memory-${engine.toLowerCase()}`,
       title: `Memory (${engine}: RSS of the Parley process${pg ? ', not of PostgreSQL' : ''}; ${sequential} sequential runs)`,
@@ -312,8 +314,8 @@ export async function memory(
           '10 agents MB',
           'peak during 100 streams MB',
           `RSS after ${sequential} runs MB`,
-          `heap after ${reference.runs} / ${sequential} runs MB`,
-          `heap after full GC, ${reference.runs} / ${sequential} runs (35 s later) MB`,
+          `heap after ${referenceRuns} / ${sequential} runs MB`,
+          `heap after full GC, ${referenceRuns} / ${sequential} runs (35 s later) MB`,
           'heap growth MB / 1000 runs',
         ],
         [
@@ -322,7 +324,7 @@ export async function memory(
             fmt(tenAgents, 1),
             fmt(peak, 1),
             fmt(samples.at(-1)!.rss, 1),
-            `${fmt(reference.heap, 1)} / ${fmt(samples.at(-1)!.heap, 1)}`,
+            `${fmt(samples[1]!.heap, 1)} / ${fmt(samples.at(-1)!.heap, 1)}`,
             afterLinger === undefined || referenceAfterGc === undefined
               ? 'not measured (quick)'
               : `${fmt(referenceAfterGc, 1)} / ${fmt(afterLinger, 1)}`,

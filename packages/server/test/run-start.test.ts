@@ -1,4 +1,9 @@
-import { checkConformance, type ParleyEvent, readParleyEvents } from '@parley/protocol';
+import {
+  checkConformance,
+  isTerminalEvent,
+  type ParleyEvent,
+  readParleyEvents,
+} from '@parley/protocol';
 import { createTestDatabase, type TestDatabase } from '@parley/store/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { client, scriptedAgent, startTestServer, type TestServer } from './support/harness.ts';
@@ -10,7 +15,11 @@ import { client, scriptedAgent, startTestServer, type TestServer } from './suppo
  * lock on the conversations table (or make its inserts fail) while the server works.
  */
 
-const TERMINAL = new Set(['run.finish', 'run.error', 'run.abort']);
+async function readAll(response: Response): Promise<ParleyEvent[]> {
+  const events: ParleyEvent[] = [];
+  for await (const event of readParleyEvents(response.body!)) events.push(event);
+  return events;
+}
 
 describe('a run in a new conversation [postgres]', () => {
   let database: TestDatabase;
@@ -73,7 +82,7 @@ describe('a run in a new conversation [postgres]', () => {
       const reading = (async () => {
         for await (const event of readParleyEvents(res.body!)) {
           events.push(event);
-          if (TERMINAL.has(event.type) && !released) endSeenBeforeRelease = true;
+          if (isTerminalEvent(event) && !released) endSeenBeforeRelease = true;
         }
       })();
       // The whole answer arrives although the run's row cannot be written yet.
@@ -115,8 +124,7 @@ describe('a run in a new conversation [postgres]', () => {
       // A run that answers at once ends with an error naming the cause.
       const quick = await start();
       expect(quick.status).toBe(200);
-      const quickEvents: ParleyEvent[] = [];
-      for await (const event of readParleyEvents(quick.body!)) quickEvents.push(event);
+      const quickEvents = await readAll(quick);
       expect(quickEvents.at(-1)).toMatchObject({
         type: 'run.error',
         error: { message: 'This run could not be stored, so nothing of it was kept.' },
@@ -124,8 +132,7 @@ describe('a run in a new conversation [postgres]', () => {
       // A run still waiting for its model is stopped, not left to spend tokens nobody keeps
       const slow = await start(undefined, 'hangs');
       expect(slow.status).toBe(200);
-      const slowEvents: ParleyEvent[] = [];
-      for await (const event of readParleyEvents(slow.body!)) slowEvents.push(event);
+      const slowEvents = await readAll(slow);
       // (its model never answers: without the stop this stream would never end)
       expect(slowEvents.at(-1)).toMatchObject({
         type: 'run.error',
@@ -142,8 +149,7 @@ describe('a run in a new conversation [postgres]', () => {
     }
     // The server is unharmed: the next run is stored as usual.
     const res = await start();
-    const events: ParleyEvent[] = [];
-    for await (const event of readParleyEvents(res.body!)) events.push(event);
+    const events = await readAll(res);
     expect(events.at(-1)!.type).toBe('run.finish');
   });
 

@@ -22,6 +22,8 @@ export function createAgentCache<T>(options: { ttlMs?: number; now?: () => numbe
   const reads = new Map<string, Promise<T>>();
 
   const generationOf = (workspaceId: string) => generations.get(workspaceId) ?? 0;
+  const readId = (workspaceId: string, key: string) =>
+    `${workspaceId}\u0000${generationOf(workspaceId)}\u0000${key}`;
 
   function keep(workspaceId: string, key: string, value: T, generation: number) {
     if (generationOf(workspaceId) !== generation) return;
@@ -38,7 +40,7 @@ export function createAgentCache<T>(options: { ttlMs?: number; now?: () => numbe
   /** The read under way for this key in the current generation, or a new one. */
   function read(workspaceId: string, key: string, load: () => Promise<T>): Promise<T> {
     const generation = generationOf(workspaceId);
-    const id = `${workspaceId}\u0000${generation}\u0000${key}`;
+    const id = readId(workspaceId, key);
     let reading = reads.get(id);
     if (!reading) {
       reading = load()
@@ -73,7 +75,7 @@ export function createAgentCache<T>(options: { ttlMs?: number; now?: () => numbe
         });
         return { value: entry.value, loaded: false };
       }
-      const shared = reads.get(`${workspaceId}\u0000${generationOf(workspaceId)}\u0000${key}`);
+      const shared = reads.get(readId(workspaceId, key));
       if (shared) return { value: await shared, loaded: false };
       return { value: await read(workspaceId, key, load), loaded: true };
     },

@@ -1,4 +1,4 @@
-import type { ParleyEvent } from '@parley/protocol';
+import { isTerminalEvent, type ParleyEvent } from '@parley/protocol';
 import type { LiveRun } from './live-run.ts';
 
 /**
@@ -61,7 +61,7 @@ export function createEventLog(run: LiveRun, options: EventLogOptions) {
           options.onFailure(error);
         }
       }
-      run.reveal(last.seq, isTerminal(last));
+      run.reveal(last.seq, isTerminalEvent(last));
     }
     writing = undefined;
   };
@@ -79,8 +79,4 @@ export function createEventLog(run: LiveRun, options: EventLogOptions) {
       return failed;
     },
   };
-}
-
-function isTerminal(event: ParleyEvent): boolean {
-  return event.type === 'run.finish' || event.type === 'run.error' || event.type === 'run.abort';
 }

@@ -3,6 +3,7 @@ import {
   encodeEvent,
   HEARTBEAT_FRAME,
   HEARTBEAT_INTERVAL_MS,
+  isTerminalEvent,
   type ParleyEvent,
 } from '@parley/protocol';
 import type { LiveRun } from './live-run.ts';
@@ -33,9 +34,6 @@ export interface StreamOptions {
   /** Resolves when the client goes away. */
   closed: Promise<void>;
 }
-
-const isTerminal = (e: ParleyEvent) =>
-  e.type === 'run.finish' || e.type === 'run.error' || e.type === 'run.abort';
 
 /**
  * Whether a client at `cursor` cannot have seen the stored end `end`: its cursor is past it,
@@ -85,7 +83,7 @@ export async function pipeRunEvents(
         const frame = encodeEvent(event);
         pending.push(frame);
         bytes += Buffer.byteLength(frame);
-        const end = isTerminal(event);
+        const end = isTerminalEvent(event);
         const full = out.writableLength + bytes >= out.writableHighWaterMark;
         if (!end && !full && i < events.length - 1) continue;
         const ok = out.write(pending.join(''));
@@ -126,7 +124,7 @@ export async function pipeRunEvents(
         // The client saw events the log lost in a crash (events are shown before they are
         // stored): it still gets the end the next server wrote, numbered after what it saw.
         const end = await source.lastStored();
-        if (end && isTerminal(end) && cursorPastLog(end, cursor))
+        if (end && isTerminalEvent(end) && cursorPastLog(end, cursor))
           await send([{ ...end, seq: cursor + 1 }]);
         break;
       }

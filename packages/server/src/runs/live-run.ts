@@ -1,5 +1,5 @@
 import { createApprovalGate } from '@parley/core';
-import type { ParleyEvent } from '@parley/protocol';
+import { isTerminalEvent, type ParleyEvent } from '@parley/protocol';
 
 /**
  * A run executing in this process: every event it produced, how far the event log has
@@ -62,7 +62,7 @@ export class LiveRun {
     setImmediate(() => {
       this.showScheduled = false;
       const last = this.events.at(-1);
-      this.reveal(last && isTerminal(last) ? this.events.length - 1 : this.events.length);
+      this.reveal(last && isTerminalEvent(last) ? this.events.length - 1 : this.events.length);
     });
   }
 
@@ -81,8 +81,4 @@ export class LiveRun {
       this.pendingApprovals.set(event.toolCallId, event.approvalId);
     else if (event.type === 'tool.result') this.pendingApprovals.delete(event.toolCallId);
   }
-}
-
-function isTerminal(event: ParleyEvent): boolean {
-  return event.type === 'run.finish' || event.type === 'run.error' || event.type === 'run.abort';
 }

@@ -13,6 +13,7 @@ import type { McpPolicy } from '@parley/mcp';
 import {
   type api,
   createEventStamper,
+  isTerminalEvent,
   type ParleyEvent,
   STREAM_VERSION,
   streamError,
@@ -96,7 +97,6 @@ interface ResolvedAgent {
   first: boolean;
 }
 
-const TERMINAL = new Set(['run.finish', 'run.error', 'run.abort']);
 /** Events whose payload may quote a provider's error message. */
 const CARRIES_ERROR = new Set([
   'run.error',
@@ -472,7 +472,7 @@ export function createRunManager(options: RunManagerOptions) {
           batcher.append(workspaceId, { runId, events: batch }).then(() => undefined)
       : // Without the log only the outcome is stored (the run row's projection): no resume.
         async (batch: ParleyEvent[]) => {
-          const ends = batch.filter((e) => e.type === 'run.start' || TERMINAL.has(e.type));
+          const ends = batch.filter((e) => e.type === 'run.start' || isTerminalEvent(e));
           if (ends.length === 0) return;
           await batcher.append(workspaceId, { runId, events: ends, assignSeq: true });
         };
@@ -534,13 +534,13 @@ export function createRunManager(options: RunManagerOptions) {
         },
       )) {
         emit(event);
-        if (TERMINAL.has(event.type)) break;
+        if (isTerminalEvent(event)) break;
       }
     } catch (error) {
       // The run loop itself failed (a bug or the database): still end the stream properly.
       log.error({ err: error, runId }, 'run loop failed');
       const last = run.events.at(-1);
-      if (!last || !TERMINAL.has(last.type)) {
+      if (!last || !isTerminalEvent(last)) {
         const stamper = createEventStamper({ runId, lastSeq: run.lastSeq });
         if (!last)
           emit(

@@ -117,11 +117,11 @@ export class PgliteThreadClient {
   }
 
   query<T>(sql: string, params?: unknown[], options?: QueryOptions): Promise<Results<T>> {
-    return this.#query(undefined, sql, params, options) as Promise<Results<T>>;
+    return this.#statement('query', undefined, sql, params, options) as Promise<Results<T>>;
   }
 
   exec(sql: string, options?: QueryOptions): Promise<Results[]> {
-    return this.#exec(undefined, sql, options);
+    return this.#statement('exec', undefined, sql, undefined, options) as Promise<Results[]>;
   }
 
   /**
@@ -141,11 +141,11 @@ export class PgliteThreadClient {
     const tx: PgliteThreadTransaction = {
       query: async <R>(sql: string, params?: unknown[], options?: QueryOptions) => {
         assertOpen();
-        return (await this.#query(txId, sql, params, options)) as Results<R>;
+        return (await this.#statement('query', txId, sql, params, options)) as Results<R>;
       },
       exec: async (sql, options) => {
         assertOpen();
-        return this.#exec(txId, sql, options);
+        return (await this.#statement('exec', txId, sql, undefined, options)) as Results[];
       },
       rollback: async () => {
         assertOpen();
@@ -180,7 +180,9 @@ export class PgliteThreadClient {
     return this.#closing;
   }
 
-  #query(
+  /** A query (one statement, parameters) or an exec (statements, none), in `tx` or not. */
+  #statement(
+    op: 'query' | 'exec',
     tx: number | undefined,
     sql: string,
     params: unknown[] | undefined,
@@ -188,22 +190,13 @@ export class PgliteThreadClient {
   ): Promise<unknown> {
     try {
       const wire = wireOptions(options);
+      const id = this.#nextId++;
       return this.#send(
-        { id: this.#nextId++, op: 'query', tx, sql, params, options: wire },
+        op === 'query'
+          ? { id, op, tx, sql, params, options: wire }
+          : { id, op, tx, sql, options: wire },
         options,
       );
-    } catch (error) {
-      return Promise.reject(error);
-    }
-  }
-
-  #exec(tx: number | undefined, sql: string, options: QueryOptions | undefined) {
-    try {
-      const wire = wireOptions(options);
-      return this.#send(
-        { id: this.#nextId++, op: 'exec', tx, sql, options: wire },
-        options,
-      ) as Promise<Results[]>;
     } catch (error) {
       return Promise.reject(error);
     }

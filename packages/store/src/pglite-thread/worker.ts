@@ -105,7 +105,7 @@ function target(tx: number | undefined): PGlite | Transaction {
  * from the OS file cache. Measured: the process's RSS after start-up and a few hundred
  * writes, 329 → 194 MB (docs/performance.md).
  */
-const POSTGRESQL_CONF = ['shared_buffers = 16MB'].join('\n');
+const POSTGRESQL_CONF = 'shared_buffers = 16MB';
 
 async function open(dataDir: string | undefined): Promise<void> {
   const { PGlite } = await import('@electric-sql/pglite');
