@@ -4,6 +4,7 @@ import type { Services } from '../services.ts';
 import { readCookie, sessionCookieName } from './cookies.ts';
 import { csrfRejection } from './csrf.ts';
 import type { Principal } from './principal.ts';
+import type { TokenCheck } from './token-cache.ts';
 
 const BEARER = /^Bearer[ \t]+([!-~]+)[ \t]*$/i;
 
@@ -46,13 +47,10 @@ export async function authenticate(
         'Send the token as "Authorization: Bearer prl_…".',
       );
     }
-    const cached = services.tokenCache.get(match[1]!, request.ip);
-    if (cached) return cached;
-    const userAgent = request.headers['user-agent']?.slice(0, 1_000);
-    const result = await services.store.system.authenticateApiToken(match[1]!, {
-      ip: request.ip,
-      ...(userAgent ? { userAgent } : {}),
-    });
+    const token = match[1]!;
+    const result = await services.tokenCache.check(token, request.ip, () =>
+      checkToken(token, request, services),
+    );
     if (!result.ok) {
       services.authFailures.fail(request.ip);
       if (result.workspaceId && result.tokenId)
@@ -64,19 +62,7 @@ export async function authenticate(
         );
       throw new HttpProblem('auth.invalid_token', TOKEN_FAILURES[result.reason]);
     }
-    if (result.newAddress)
-      services.detector.tokenNewAddress(result.workspaceId, result.tokenId, request.ip);
-    const principal: Extract<Principal, { kind: 'token' }> = {
-      kind: 'token',
-      tokenId: result.tokenId,
-      workspaceId: result.workspaceId,
-      userId: result.createdBy,
-      scopes: result.scopes,
-      permissions: new Set(result.permissions),
-      expiresAt: result.expiresAt,
-    };
-    services.tokenCache.set(match[1]!, request.ip, principal);
-    return principal;
+    return result.principal;
   }
   const secure = services.config.behindTlsProxy;
   const cookie = readCookie(request.headers.cookie, sessionCookieName(secure));
@@ -91,4 +77,32 @@ export async function authenticate(
     }
   }
   return { kind: 'anonymous' };
+}
+
+/** The database's word on a bearer token; a use from a new address is reported once per check. */
+async function checkToken(
+  token: string,
+  request: FastifyRequest,
+  services: Services,
+): Promise<TokenCheck> {
+  const userAgent = request.headers['user-agent']?.slice(0, 1_000);
+  const result = await services.store.system.authenticateApiToken(token, {
+    ip: request.ip,
+    ...(userAgent ? { userAgent } : {}),
+  });
+  if (!result.ok) return result;
+  if (result.newAddress)
+    services.detector.tokenNewAddress(result.workspaceId, result.tokenId, request.ip);
+  return {
+    ok: true,
+    principal: {
+      kind: 'token',
+      tokenId: result.tokenId,
+      workspaceId: result.workspaceId,
+      userId: result.createdBy,
+      scopes: result.scopes,
+      permissions: new Set(result.permissions),
+      expiresAt: result.expiresAt,
+    },
+  };
 }
