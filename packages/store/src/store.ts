@@ -1,8 +1,6 @@
 import { join, resolve } from 'node:path';
-import type { PGlite } from '@electric-sql/pglite';
+import type { PGlite, QueryOptions } from '@electric-sql/pglite';
 import { sql } from 'drizzle-orm';
-import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
-import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { z } from 'zod';
 import { lockDataDir, prepareDataDir } from './data-dir.ts';
 import { type Db, queryRows, sqlState, type Tx, toStoreError } from './db.ts';
@@ -14,7 +12,7 @@ import {
   runMigrations,
   type SqlSession,
 } from './migrate.ts';
-import { PgliteThreadClient } from './pglite-thread/client.ts';
+import { PgliteThreadClient, type PgliteThreadTransaction } from './pglite-thread/client.ts';
 import { parseScopeOptions, runScoped, ScopeContext, type ScopeOptions } from './scope.ts';
 import { createSystemSurface, type SystemSurface } from './system/index.ts';
 import {
@@ -112,7 +110,8 @@ interface Engine {
   kind: 'pglite' | 'postgres';
   db: Db;
   migrationTransaction<T>(fn: (s: SqlSession) => Promise<T>): Promise<T>;
-  afterMigrate(): Promise<void>;
+  /** Called once migrations are committed, with what they applied. */
+  afterMigrate(result: MigrateResult): Promise<void>;
   adminQuery<R>(text: string, params?: unknown[]): Promise<R[]>;
   close(): Promise<void>;
 }
@@ -233,7 +232,9 @@ export function isolationReport(
 async function openPostgres(
   options: { url: string; migrationUrl?: string; poolSize?: number } & StoreCommonOptions,
 ): Promise<Engine> {
+  // Each engine's driver loads only when it is used: a server on PostgreSQL never needs PGlite's.
   const pg = (await import('pg')).default;
+  const { drizzle: drizzlePg } = await import('drizzle-orm/node-postgres');
   const onError =
     options.onBackgroundError ??
     ((e: Error) =>
@@ -299,21 +300,35 @@ async function openPglite(dataDir: string | undefined): Promise<Engine> {
   }
   // PGlite runs in a worker thread: its queries are synchronous WebAssembly and would
   // otherwise block the server's event loop (pglite-thread/client.ts).
+  const openWorker = () =>
+    PgliteThreadClient.open(pgdata).catch((error: Error) => {
+      throw new StoreError(
+        'store.unreachable',
+        `Cannot open the embedded database in ${pgdata ?? 'memory'}: ${error.message}`,
+      );
+    });
   let client: PgliteThreadClient;
   try {
-    client = await PgliteThreadClient.open(pgdata);
+    client = await openWorker();
   } catch (error) {
     await release();
-    throw new StoreError(
-      'store.unreachable',
-      `Cannot open the embedded database in ${pgdata ?? 'memory'}: ${(error as Error).message}`,
-    );
+    throw error;
   }
+  const { drizzle: drizzlePglite } = await import('drizzle-orm/pglite');
+  /** Drizzle and the store call whichever worker is current (afterMigrate may replace it). */
+  const current = {
+    query<T>(sql: string, params?: unknown[], options?: QueryOptions) {
+      return client.query<T>(sql, params, options);
+    },
+    transaction<T>(callback: (tx: PgliteThreadTransaction) => Promise<T>) {
+      return client.transaction(callback);
+    },
+  };
   // PGlite has one session and it is a superuser. Outside store transactions it runs as the
   // runtime role, so stray SQL fails closed instead of seeing every workspace.
   const dropPrivileges = async () => {
     const [role] = (
-      await client.query<{ ok: boolean }>(
+      await current.query<{ ok: boolean }>(
         `select exists (select 1 from pg_roles where rolname = '${APP_ROLE}') as ok`,
       )
     ).rows;
@@ -324,14 +339,24 @@ async function openPglite(dataDir: string | undefined): Promise<Engine> {
     kind: 'pglite',
     // The cast: Drizzle's type asks for the PGlite class, but its driver calls only query()
     // and transaction() (whose tx gets query()), which the thread client provides.
-    db: drizzlePglite(client as unknown as PGlite) as unknown as Db,
+    db: drizzlePglite(current as unknown as PGlite) as unknown as Db,
     migrationTransaction: (fn) =>
-      client.transaction((tx) =>
+      current.transaction((tx) =>
         fn({ query: async (text, params) => (await tx.query<never>(text, params)).rows }),
       ),
-    afterMigrate: dropPrivileges,
+    async afterMigrate({ applied }) {
+      // Creating a database and migrating it grows the worker's WebAssembly memory and compiled
+      // code far beyond what serving needs, and WebAssembly memory never shrinks: a worker
+      // that opens the directory afresh holds ~400 MB less (docs/performance.md). An
+      // in-memory database would not survive the new worker, so it keeps its one.
+      if (pgdata && applied.length > 0) {
+        await client.close();
+        client = await openWorker();
+      }
+      await dropPrivileges();
+    },
     adminQuery: async <R>(text: string, params?: unknown[]) =>
-      client.transaction(async (tx) => {
+      current.transaction(async (tx) => {
         await tx.query('set local role none');
         return (await tx.query<R>(text, params)).rows;
       }),
@@ -461,7 +486,7 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
       } catch (error) {
         throw migrationError(error);
       }
-      await engine.afterMigrate();
+      await engine.afterMigrate(result);
       isolation = await describeIsolation(engine.kind, engine.adminQuery);
       if (options.requireEnforcedIsolation && isolation.level !== 'enforced') {
         throw new StoreError('store.isolation_not_enforced', isolation.reason);

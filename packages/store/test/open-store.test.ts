@@ -4,9 +4,11 @@ import { existsSync, readFileSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { prepareDataDir } from '../src/data-dir.ts';
 import { openStore, type Store } from '../src/index.ts';
+import { internalsOf } from '../src/internal.ts';
 import {
   createTestDatabase,
   DATABASE_URL,
@@ -138,6 +140,62 @@ describe('embedded store in a data directory', () => {
     } finally {
       if (previous === undefined) delete process.env.PARLEY_MASTER_KEY;
       else process.env.PARLEY_MASTER_KEY = previous;
+    }
+  });
+});
+
+describe('embedded store after its first migration', () => {
+  // Creating and migrating a database leaves PGlite's worker with ~400 MB it will never give
+  // back (WebAssembly memory does not shrink), so the store opens the directory again in a new
+  // worker once migrations applied anything. Observable here: PostgreSQL's start time changes.
+  const startedAt = async (store: Store) =>
+    (
+      await internalsOf(store).adminQuery<{ at: string }>(
+        'select pg_postmaster_start_time()::text as at',
+      )
+    )[0]!.at;
+  const roleOutsideTransactions = async (store: Store) =>
+    (
+      (await internalsOf(store).db.execute(sql`select current_user as role`)) as unknown as {
+        rows: { role: string }[];
+      }
+    ).rows[0]!.role;
+
+  it('serves a migrated directory from a new worker, as the runtime role, with its data', async () => {
+    const dir = join(root, 'first-migration');
+    const store = await openStore({ dataDir: dir });
+    try {
+      const before = await startedAt(store);
+      expect((await store.migrate()).applied.length).toBeGreaterThan(0);
+      const after = await startedAt(store);
+      expect(after).not.toBe(before);
+      expect(await roleOutsideTransactions(store)).toBe('parley_app');
+      expect((await readFile(join(dir, 'parley.lock'), 'utf8')).trim()).toBe(String(process.pid));
+      const { workspace } = await store.system.workspaces.ensureLocalOwner();
+      await store.withWorkspace(workspace.workspaceId, (w) => w.agents.create({ name: 'kept' }));
+      // Up to date: nothing applied, the worker stays.
+      expect((await store.migrate()).applied).toEqual([]);
+      expect(await startedAt(store)).toBe(after);
+      expect(
+        (await store.withWorkspace(workspace.workspaceId, (w) => w.agents.list())).map(
+          (a) => a.name,
+        ),
+      ).toEqual(['kept']);
+    } finally {
+      await store.close();
+    }
+    expect(existsSync(join(dir, 'parley.lock'))).toBe(false);
+  });
+
+  it('keeps the one worker of an in-memory database, which would not survive another', async () => {
+    const store = await openStore({ memory: true });
+    try {
+      const before = await startedAt(store);
+      await store.migrate();
+      expect(await startedAt(store)).toBe(before);
+      expect(await roleOutsideTransactions(store)).toBe('parley_app');
+    } finally {
+      await store.close();
     }
   });
 });

@@ -81,7 +81,7 @@ export class PgliteThreadClient {
   #closing: Promise<void> | undefined;
 
   private constructor() {
-    this.worker = new Worker(new URL('./worker.ts', import.meta.url), {
+    this.worker = new Worker(new URL('./worker-entry.js', import.meta.url), {
       name: 'parley-pglite',
       // Nothing of the process's flags: the worker needs none (erasable TypeScript and a
       // package), and Node refuses to start a worker given the V8 ones (`npm start` passes
