@@ -91,4 +91,4 @@ HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 \
 # give the container longer than that (compose.yaml: stop_grace_period). Run it with an init
 # process (`docker run --init`, `init: true` in compose) so that plugin subprocesses are reaped.
 STOPSIGNAL SIGTERM
-CMD ["node", "packages/server/src/main.ts"]
+CMD ["node", "packages/server/src/main.js"]

@@ -73,7 +73,7 @@ export interface ServerProcess {
   stop(): Promise<void>;
 }
 
-/** Starts `packages/server/src/main.ts` as a child and waits until /readyz answers. */
+/** Starts `packages/server/src/main.js` as a child and waits until /readyz answers. */
 export async function startServer(
   options: { dataDir?: string; env?: Record<string, string> } = {},
 ): Promise<ServerProcess> {

@@ -7,4 +7,4 @@ export const NODE = `${REPO_ROOT}/node_modules/.bin/node`;
 /** The `parley` command's entry (run on NODE directly: no launcher re-exec in between). */
 export const PARLEY_BIN = `${REPO_ROOT}/packages/cli/bin/parley.mjs`;
 /** `npm start`'s entry: the server process. */
-export const SERVER_MAIN = `${REPO_ROOT}/packages/server/src/main.ts`;
+export const SERVER_MAIN = `${REPO_ROOT}/packages/server/src/main.js`;

@@ -144,7 +144,7 @@ export interface ServerProcess extends Proc {
 /**
  * Starts a Parley server as a child and waits for its "Parley listening on <url>" line.
  * `how`: `parley-start` runs `parley start` (the CLI), `npm-start` runs npm start's entry
- * (packages/server/src/main.ts). Configure it with PARLEY_* variables in `env`.
+ * (packages/server/src/main.js). Configure it with PARLEY_* variables in `env`.
  */
 export async function startServerProcess(options: {
   how: 'parley-start' | 'npm-start';

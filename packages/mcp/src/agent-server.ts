@@ -1,4 +1,4 @@
-import { McpServer } from '@modelcontextprotocol/server';
+import type { McpServer } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 
 export interface ExposedAgent {
@@ -21,7 +21,9 @@ export function agentToolName(agent: string): string {
  * (structured: text, conversationId, runId). Used by the server's Streamable HTTP endpoint and
  * by `parley mcp serve` on stdio.
  */
-export function createAgentMcpServer(agents: readonly ExposedAgent[]): McpServer {
+export async function createAgentMcpServer(agents: readonly ExposedAgent[]): Promise<McpServer> {
+  // Loaded on first use: most servers never serve MCP, and the SDK is ~1.5 MB of source.
+  const { McpServer } = await import('@modelcontextprotocol/server');
   const server = new McpServer({ name: 'parley', version: '0.1.0' });
   for (const agent of agents) {
     server.registerTool(

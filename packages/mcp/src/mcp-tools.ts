@@ -1,9 +1,5 @@
-import {
-  Client,
-  StreamableHTTPClientTransport,
-  type Transport,
-} from '@modelcontextprotocol/client';
-import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
+// The SDK loads when an agent first connects to an MCP server (import() below), not at start.
+import type { Client, Transport } from '@modelcontextprotocol/client';
 import {
   AgentConfigError,
   type BoundTool,
@@ -72,6 +68,7 @@ async function openTransport(server: McpServerRef, options: ConnectMcpOptions): 
         );
       env[variable] = value;
     }
+    const { StdioClientTransport } = await import('@modelcontextprotocol/client/stdio');
     return new StdioClientTransport({
       command: transport.stdio.command,
       args: transport.stdio.args,
@@ -90,6 +87,7 @@ async function openTransport(server: McpServerRef, options: ConnectMcpOptions): 
     headers.authorization = `Bearer ${token}`;
   }
   const fetchImpl = options.fetchFor?.(url);
+  const { StreamableHTTPClientTransport } = await import('@modelcontextprotocol/client');
   return new StreamableHTTPClientTransport(url, {
     requestInit: { headers },
     ...(fetchImpl ? { fetch: fetchImpl } : {}),
@@ -100,6 +98,7 @@ export async function connectOne(
   server: McpServerRef,
   options: ConnectMcpOptions,
 ): Promise<{ client: Client; tools: BoundTool[] }> {
+  const { Client } = await import('@modelcontextprotocol/client');
   const client = new Client({ name: 'parley', version: '0.1.0' });
   const connectTimeoutMs = options.connectTimeoutMs ?? 15_000;
   try {

@@ -1,10 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
-import {
-  type JSONRPCMessage,
-  ReadBuffer,
-  serializeMessage,
-  type Transport,
-} from '@modelcontextprotocol/client';
+import type { JSONRPCMessage, Transport } from '@modelcontextprotocol/client';
 
 /**
  * MCP's stdio framing (one JSON-RPC message per line) over a child process the sandbox spawned
@@ -16,7 +11,8 @@ export class ChildProcessTransport implements Transport {
   onerror?: (error: Error) => void;
   onmessage?: (message: JSONRPCMessage) => void;
   readonly #child: ChildProcess;
-  readonly #buffer = new ReadBuffer();
+  /** The SDK's framing, loaded by start() (which the client always awaits before send). */
+  #serialize: ((message: JSONRPCMessage) => string) | undefined;
   #closed = false;
 
   constructor(child: ChildProcess) {
@@ -24,12 +20,15 @@ export class ChildProcessTransport implements Transport {
   }
 
   async start(): Promise<void> {
+    const { ReadBuffer, serializeMessage } = await import('@modelcontextprotocol/client');
+    const buffer = new ReadBuffer();
+    this.#serialize = serializeMessage;
     this.#child.stdout?.on('data', (chunk: Buffer) => {
-      this.#buffer.append(chunk);
+      buffer.append(chunk);
       for (;;) {
         let message: JSONRPCMessage | null;
         try {
-          message = this.#buffer.readMessage();
+          message = buffer.readMessage();
         } catch (error) {
           this.onerror?.(error as Error);
           continue;
@@ -44,10 +43,10 @@ export class ChildProcessTransport implements Transport {
 
   async send(message: JSONRPCMessage): Promise<void> {
     if (this.#closed) throw new Error('the plugin process has exited');
+    const serialize = this.#serialize;
+    if (!serialize) throw new Error('the transport was not started');
     await new Promise<void>((resolve, reject) =>
-      this.#child.stdin?.write(serializeMessage(message), (error) =>
-        error ? reject(error) : resolve(),
-      ),
+      this.#child.stdin?.write(serialize(message), (error) => (error ? reject(error) : resolve())),
     );
   }
 

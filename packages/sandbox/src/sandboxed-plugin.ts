@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { setTimeout as delay } from 'node:timers/promises';
-import { Client } from '@modelcontextprotocol/client';
+import type { Client } from '@modelcontextprotocol/client';
 import {
   createRedactor,
   type PluginAuditEvent,
@@ -248,6 +248,8 @@ export async function startSandboxedPlugin(
           });
       });
     }
+    // The MCP SDK loads with the first sandboxed plugin, not with every server.
+    const { Client } = await import('@modelcontextprotocol/client');
     const client = new Client({ name: 'parley-sandbox', version: '1.0.0' });
     const failure = (what: string) =>
       new SandboxStartError(

@@ -65,7 +65,7 @@ const VALIDATION_PREFIX: Record<string, string> = {
 /**
  * Builds the HTTP server: authentication on every request, the route table, problem+json
  * errors, security headers, metrics, and a clean shutdown that lets runs end and flushes
- * their logs. Does not listen: the caller does (main.ts, tests).
+ * their logs. Does not listen: the caller does (main.js, tests).
  */
 export async function buildApp(options: AppOptions): Promise<ParleyApp> {
   const { config, store } = options;

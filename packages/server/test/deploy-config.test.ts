@@ -538,7 +538,7 @@ describe('Dockerfile', () => {
 
   it("runs the server's main with the image's Node (production dependencies only)", () => {
     const cmd = JSON.parse(last(runtime, 'CMD')!.args) as string[];
-    expect(cmd).toEqual(['node', 'packages/server/src/main.ts']);
+    expect(cmd).toEqual(['node', 'packages/server/src/main.js']);
     const start = (JSON.parse(read('package.json')) as { scripts: { start: string } }).scripts
       .start;
     // npm start's Node flags reach the image's server through NODE_OPTIONS (docs/performance.md).
@@ -574,7 +574,7 @@ describe('Dockerfile', () => {
       ...workspaces.flatMap((w) => filesUnder(`${w}/src`)),
       ...filesUnder('packages/store/drizzle'),
     ];
-    expect(needed).toContain('packages/server/src/main.ts');
+    expect(needed).toContain('packages/server/src/main.js');
     expect(needed).toContain('packages/store/drizzle/meta/_journal.json');
     expect(needed.filter(ignored)).toEqual([]);
     const kept = [
@@ -653,7 +653,7 @@ describe('the same configuration without containers', () => {
         PARLEY_LOG_LEVEL: 'warn',
         PARLEY_SHUTDOWN_GRACE_SECONDS: '1',
       };
-      const started = spawn(NODE, [path('packages/server/src/main.ts')], {
+      const started = spawn(NODE, [path('packages/server/src/main.js')], {
         env,
         stdio: ['ignore', 'pipe', 'pipe'],
       });

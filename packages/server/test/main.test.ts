@@ -11,7 +11,7 @@ import { freePort } from './support/harness.ts';
  */
 
 const NODE = new URL('../../../node_modules/.bin/node', import.meta.url).pathname;
-const MAIN = new URL('../src/main.ts', import.meta.url).pathname;
+const MAIN = new URL('../src/main.js', import.meta.url).pathname;
 const TOKEN = /prl_[0-9A-Za-z]{36}/g;
 
 interface Proc {

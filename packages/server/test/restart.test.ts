@@ -93,7 +93,7 @@ function startProcess(
 ): Promise<{ child: ChildProcess; url: string }> {
   const child = spawn(
     new URL('../../../node_modules/.bin/node', import.meta.url).pathname,
-    [new URL('../src/main.ts', import.meta.url).pathname],
+    [new URL('../src/main.js', import.meta.url).pathname],
     {
       env: {
         PATH: process.env.PATH ?? '',

@@ -1,4 +1,3 @@
-import { createMcpHandler } from '@modelcontextprotocol/server';
 import { createAgentMcpServer } from '@parley/mcp';
 import { reduceEvents, textOf } from '@parley/protocol';
 import { z } from 'zod';
@@ -42,7 +41,7 @@ export const mcpRoutes = [
         requestId: ctx.request.id,
         ...(userAgent ? { userAgent } : {}),
       };
-      const server = createAgentMcpServer([
+      const server = await createAgentMcpServer([
         {
           name: agent.name,
           ...(agent.description ? { description: agent.description } : {}),
@@ -73,6 +72,7 @@ export const mcpRoutes = [
           },
         },
       ]);
+      const { createMcpHandler } = await import('@modelcontextprotocol/server');
       const handler = createMcpHandler(() => server);
       const headers = new Headers();
       for (const [name, value] of Object.entries(ctx.request.headers))
