@@ -74,13 +74,13 @@ RUN mkdir -p /data && chown node:node /data && chmod 0700 /data
 # /data, token printed at first start and saved in /data/credentials). compose.yaml runs it
 # multi-user on PostgreSQL (PARLEY_MULTI_USER=1: sign-in required; the token setting then
 # changes nothing). NODE_OPTIONS: V8 would size the young generation for the host's memory
-# (up to 128 MB of mostly idle garbage); 16 MB semi-spaces cost no measurable throughput
+# (up to 128 MB of mostly idle garbage); 4 MB semi-spaces cost no measurable throughput
 # (docs/performance.md).
 ENV PARLEY_HOST=0.0.0.0 \
     PARLEY_PORT=4000 \
     PARLEY_DATA_DIR=/data \
     PARLEY_REQUIRE_TOKEN=1 \
-    NODE_OPTIONS=--max-semi-space-size=16
+    NODE_OPTIONS=--max-semi-space-size=4
 USER node
 VOLUME ["/data"]
 EXPOSE 4000

@@ -543,7 +543,7 @@ describe('Dockerfile', () => {
       .start;
     // npm start's Node flags reach the image's server through NODE_OPTIONS (docs/performance.md).
     const flags = start.split(' ').filter((word) => word.startsWith('--'));
-    expect(flags).toEqual(['--max-semi-space-size=16']);
+    expect(flags).toEqual(['--max-semi-space-size=4']);
     expect(imageEnv.NODE_OPTIONS).toBe(flags.join(' '));
     expect(start).toBe([cmd[0], ...flags, ...cmd.slice(1)].join(' '));
     expect(statSync(path(cmd.at(-1)!)).isFile()).toBe(true);
