@@ -24,6 +24,17 @@ const REVOKED: TokenCheck = { ok: false, reason: 'revoked', tokenId: 't', worksp
 const idOf = (result: TokenCheck) => (result.ok ? result.principal.tokenId : result.reason);
 const turn = () => new Promise((resolve) => setImmediate(resolve));
 
+/** A cache (100 ms entries, refreshed in their last 20 ms) holding t1 since time 0. */
+async function cachedFor100ms() {
+  const clock = { now: 0 };
+  const cache = createTokenCache({ ttlMs: 100, refreshMs: 20, now: () => clock.now });
+  const checks = controlledReads<TokenCheck>();
+  const first = cache.check(TOKEN, IP, checks.load);
+  checks.finish(0, valid('t1'));
+  await first;
+  return { cache, checks, clock };
+}
+
 describe('token cache (a bearer token’s check, for a few seconds)', () => {
   it('checks once however many requests ask while the check is under way', async () => {
     const cache = createTokenCache();
@@ -60,38 +71,28 @@ describe('token cache (a bearer token’s check, for a few seconds)', () => {
   });
 
   it('refreshes an entry in use during its last stretch without making anyone wait', async () => {
-    let now = 0;
-    const cache = createTokenCache({ ttlMs: 100, refreshMs: 20, now: () => now });
-    const checks = controlledReads<TokenCheck>();
-    const first = cache.check(TOKEN, IP, checks.load);
-    checks.finish(0, valid('t1'));
-    await first;
-    now = 79;
+    const { cache, checks, clock } = await cachedFor100ms();
+    clock.now = 79;
     await cache.check(TOKEN, IP, checks.load);
     expect(checks.started).toBe(1);
-    now = 85; // in the last 20 ms: answered from the cache, one check starts behind it
+    clock.now = 85; // in the last 20 ms: answered from the cache, one check starts behind it
     expect(idOf(await cache.check(TOKEN, IP, checks.load))).toBe('t1');
     expect(idOf(await cache.check(TOKEN, IP, checks.load))).toBe('t1');
     expect(checks.started).toBe(2);
     checks.finish(1, valid('t2'));
     await turn();
-    now = 150; // past the first entry's end, within the refreshed one's
+    clock.now = 150; // past the first entry's end, within the refreshed one's
     expect(idOf(await cache.check(TOKEN, IP, checks.load))).toBe('t2');
     expect(checks.started).toBe(2);
   });
 
   it('drops an entry at once when its background check is refused', async () => {
-    let now = 0;
-    const cache = createTokenCache({ ttlMs: 100, refreshMs: 20, now: () => now });
-    const checks = controlledReads<TokenCheck>();
-    const first = cache.check(TOKEN, IP, checks.load);
-    checks.finish(0, valid('t1'));
-    await first;
-    now = 90;
+    const { cache, checks, clock } = await cachedFor100ms();
+    clock.now = 90;
     await cache.check(TOKEN, IP, checks.load);
     checks.finish(1, REVOKED);
     await turn();
-    now = 91; // the entry had 9 ms left: gone anyway
+    clock.now = 91; // the entry had 9 ms left: gone anyway
     const next = cache.check(TOKEN, IP, checks.load);
     expect(checks.started).toBe(3);
     checks.finish(2, REVOKED);
@@ -99,15 +100,10 @@ describe('token cache (a bearer token’s check, for a few seconds)', () => {
   });
 
   it('never serves an entry past its time, even while its refresh is stuck or failed', async () => {
-    let now = 0;
-    const cache = createTokenCache({ ttlMs: 100, refreshMs: 20, now: () => now });
-    const checks = controlledReads<TokenCheck>();
-    const first = cache.check(TOKEN, IP, checks.load);
-    checks.finish(0, valid('t1'));
-    await first;
-    now = 90;
+    const { cache, checks, clock } = await cachedFor100ms();
+    clock.now = 90;
     await cache.check(TOKEN, IP, checks.load); // starts the refresh, which never answers
-    now = 100;
+    clock.now = 100;
     let answered = false;
     const late = cache.check(TOKEN, IP, checks.load).then((r) => {
       answered = true;

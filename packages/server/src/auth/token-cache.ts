@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { ApiTokenAuthResult } from '@parley/store';
+import { createInFlight } from '../caches/in-flight.ts';
 import type { Principal } from './principal.ts';
 
 type TokenPrincipal = Extract<Principal, { kind: 'token' }>;
@@ -33,7 +34,7 @@ export function createTokenCache(
   const now = options.now ?? Date.now;
   const entries = new Map<string, { principal: TokenPrincipal; ip: string; until: number }>();
   /** Checks under way, by generation, token hash and address. */
-  const checks = new Map<string, Promise<TokenCheck>>();
+  const checks = createInFlight<TokenCheck>();
   let generation = 0;
   const keyOf = (token: string) => createHash('sha256').update(token).digest('base64url');
 
@@ -50,19 +51,12 @@ export function createTokenCache(
 
   /** The check under way for this token and address in this generation, or a new one. */
   function checkOnce(key: string, ip: string, verify: () => Promise<TokenCheck>) {
-    const id = `${generation}\u0000${key}\u0000${ip}`;
-    let check = checks.get(id);
-    if (!check) {
-      const startedIn = generation;
-      check = verify()
-        .then((result) => {
-          keep(key, ip, result, startedIn);
-          return result;
-        })
-        .finally(() => checks.delete(id));
-      checks.set(id, check);
-    }
-    return check;
+    const startedIn = generation;
+    return checks.join(`${generation}\u0000${key}\u0000${ip}`, async () => {
+      const result = await verify();
+      keep(key, ip, result, startedIn);
+      return result;
+    });
   }
 
   return {

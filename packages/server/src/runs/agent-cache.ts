@@ -1,3 +1,5 @@
+import { createInFlight } from '../caches/in-flight.ts';
+
 /**
  * What a run needs to know of its agent before it can call the model (the agent row, the
  * version to run, its validated definition, the workspace's trust page), kept for a few
@@ -19,7 +21,7 @@ export function createAgentCache<T>(options: { ttlMs?: number; now?: () => numbe
   const entries = new Map<string, Map<string, { value: T; until: number }>>();
   const generations = new Map<string, number>();
   /** Reads under way, by workspace, generation and key. */
-  const reads = new Map<string, Promise<T>>();
+  const reads = createInFlight<T>();
 
   const generationOf = (workspaceId: string) => generations.get(workspaceId) ?? 0;
   const readId = (workspaceId: string, key: string) =>
@@ -40,18 +42,11 @@ export function createAgentCache<T>(options: { ttlMs?: number; now?: () => numbe
   /** The read under way for this key in the current generation, or a new one. */
   function read(workspaceId: string, key: string, load: () => Promise<T>): Promise<T> {
     const generation = generationOf(workspaceId);
-    const id = readId(workspaceId, key);
-    let reading = reads.get(id);
-    if (!reading) {
-      reading = load()
-        .then((value) => {
-          keep(workspaceId, key, value, generation);
-          return value;
-        })
-        .finally(() => reads.delete(id));
-      reads.set(id, reading);
-    }
-    return reading;
+    return reads.join(readId(workspaceId, key), async () => {
+      const value = await load();
+      keep(workspaceId, key, value, generation);
+      return value;
+    });
   }
 
   return {
