@@ -18,8 +18,8 @@ export function agentToolName(agent: string): string {
 
 /**
  * An MCP server with one tool per agent: it runs the agent and answers with the final text
- * (structured: text, conversationId, runId). Used by the server's Streamable HTTP endpoint and
- * by `parley mcp serve` on stdio.
+ * (structured: text, conversationId, runId). Used by the server's Streamable HTTP endpoint
+ * (a stdio `parley mcp serve` does not exist yet: docs/mcp.md).
  */
 export async function createAgentMcpServer(agents: readonly ExposedAgent[]): Promise<McpServer> {
   // Loaded on first use: most servers never serve MCP, and the SDK is ~1.5 MB of source.

@@ -48,8 +48,7 @@ describe('pipeRunEvents', () => {
       {
         live: () => live,
         stored: async () => [],
-        ended: async () => true,
-        lastStored: async () => undefined,
+        ended: async () => ({ last: undefined }),
       },
       { afterSeq: 0, closed: new Promise(() => {}) },
     );
@@ -78,7 +77,6 @@ describe('pipeRunEvents', () => {
         live: () => live,
         stored: async () => [],
         ended: async () => false,
-        lastStored: async () => undefined,
       },
       {
         afterSeq: 0,

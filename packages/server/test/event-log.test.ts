@@ -113,8 +113,7 @@ describe('resuming a run whose log a crash cut short', () => {
       {
         live: () => undefined,
         stored: async () => [],
-        ended: async () => true,
-        lastStored: async () => end,
+        ended: async () => ({ last: end }),
       },
       { afterSeq, closed: new Promise(() => {}) },
     );

@@ -6,6 +6,7 @@ import { HttpProblem, notFound } from '../http/problem.ts';
 import { defineRoute, type RouteContext } from '../http/route.ts';
 import { pipeRunEvents } from '../runs/event-stream.ts';
 import type { LiveRun } from '../runs/live-run.ts';
+import { lastStoredEvent } from '../runs/run-manager.ts';
 import { runDto } from './dto.ts';
 import { AgentRef, Before, Limit, RunParams, WorkspaceParams, withWorkspace } from './params.ts';
 
@@ -48,17 +49,12 @@ async function streamEvents(
     ended: () =>
       ctx.inWorkspace(async (ws) => {
         const run = await ws.runs.get(runId);
-        if (!run) return true;
-        if (['succeeded', 'failed', 'cancelled'].includes(run.status)) return true;
+        if (!run) return { last: undefined };
+        if (['succeeded', 'failed', 'cancelled'].includes(run.status))
+          return { last: await lastStoredEvent(ws, run) };
         // Left running by a server that stopped: close it, then the next read delivers the end.
         await services.runs.closeIfOrphaned(ws, run);
         return false;
-      }),
-    lastStored: () =>
-      ctx.inWorkspace(async (ws) => {
-        const run = await ws.runs.get(runId);
-        if (!run || run.lastSeq === 0) return undefined;
-        return (await ws.runs.listRunEvents(runId, { afterSeq: run.lastSeq - 1 }))[0];
       }),
   };
   reply.hijack();

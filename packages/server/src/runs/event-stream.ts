@@ -17,12 +17,11 @@ export interface EventSource {
   /** Stored events after `seq` (at most a page). */
   stored(afterSeq: number): Promise<ParleyEvent[]>;
   /**
-   * Called when the log has nothing after the cursor and the run is not live here: true when
-   * the run has ended (nothing more will come), false to poll again.
+   * Called when the log has nothing after the cursor and the run is not live here: once the
+   * run has ended (nothing more will come), its last stored event (its terminal one; none for
+   * a run that is gone); false to poll again.
    */
-  ended(): Promise<boolean>;
-  /** The last stored event of an ended run (its terminal one). */
-  lastStored(): Promise<ParleyEvent | undefined>;
+  ended(): Promise<{ last: ParleyEvent | undefined } | false>;
 }
 
 export interface StreamOptions {
@@ -120,10 +119,11 @@ export async function pipeRunEvents(
         if (await send(stored)) break;
         continue;
       }
-      if (await source.ended()) {
+      const ended = await source.ended();
+      if (ended) {
         // The client saw events the log lost in a crash (events are shown before they are
         // stored): it still gets the end the next server wrote, numbered after what it saw.
-        const end = await source.lastStored();
+        const end = ended.last;
         if (end && isTerminalEvent(end) && cursorPastLog(end, cursor))
           await send([{ ...end, seq: cursor + 1 }]);
         break;

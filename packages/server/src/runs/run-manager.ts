@@ -107,6 +107,15 @@ const CARRIES_ERROR = new Set([
 ]);
 const ENDED = new Set(['succeeded', 'failed', 'cancelled']);
 
+/** The run's last stored event, if it has any. */
+export async function lastStoredEvent(
+  ws: WorkspaceScope,
+  run: Run,
+): Promise<ParleyEvent | undefined> {
+  if (run.lastSeq === 0) return undefined;
+  return (await ws.runs.listRunEvents(run.id, { afterSeq: run.lastSeq - 1 }))[0];
+}
+
 export async function findAgent(ws: WorkspaceScope, ref: string) {
   return z.uuid().safeParse(ref).success ? ws.agents.get(ref) : ws.agents.getByName(ref);
 }
@@ -582,8 +591,7 @@ export function createRunManager(options: RunManagerOptions) {
     if (ENDED.has(run.status) || live.has(run.id)) return false;
     const stale = Date.now() - run.updatedAt.getTime() > orphanAfterMs;
     if (store.kind !== 'pglite' && !stale) return false;
-    const [last] =
-      run.lastSeq > 0 ? await ws.runs.listRunEvents(run.id, { afterSeq: run.lastSeq - 1 }) : [];
+    const last = await lastStoredEvent(ws, run);
     try {
       await ws.runs.appendRunEvents(
         run.id,
