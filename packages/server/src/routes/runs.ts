@@ -6,7 +6,7 @@ import { HttpProblem, notFound } from '../http/problem.ts';
 import { defineRoute, type RouteContext } from '../http/route.ts';
 import { pipeRunEvents } from '../runs/event-stream.ts';
 import type { LiveRun } from '../runs/live-run.ts';
-import { lastStoredEvent } from '../runs/run-manager.ts';
+import { hasEnded, lastStoredEvent } from '../runs/run-manager.ts';
 import { runDto } from './dto.ts';
 import { AgentRef, Before, Limit, RunParams, WorkspaceParams, withWorkspace } from './params.ts';
 
@@ -50,8 +50,7 @@ async function streamEvents(
       ctx.inWorkspace(async (ws) => {
         const run = await ws.runs.get(runId);
         if (!run) return { last: undefined };
-        if (['succeeded', 'failed', 'cancelled'].includes(run.status))
-          return { last: await lastStoredEvent(ws, run) };
+        if (hasEnded(run)) return { last: await lastStoredEvent(ws, run) };
         // Left running by a server that stopped: close it, then the next read delivers the end.
         await services.runs.closeIfOrphaned(ws, run);
         return false;
@@ -256,11 +255,7 @@ export const runRoutes = [
       if (!ctx.services.runs.decide(runId, callId, ctx.body.decision)) {
         const run =
           ctx.services.runs.get(runId) ?? (await ctx.inWorkspace((ws) => ws.runs.get(runId)));
-        const ended =
-          run &&
-          ('closed' in run
-            ? run.closed
-            : ['succeeded', 'failed', 'cancelled'].includes(run.status));
+        const ended = run && ('closed' in run ? run.closed : hasEnded(run));
         if (ended)
           throw new HttpProblem(
             'run.not_running',

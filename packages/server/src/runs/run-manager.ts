@@ -107,6 +107,9 @@ const CARRIES_ERROR = new Set([
 ]);
 const ENDED = new Set(['succeeded', 'failed', 'cancelled']);
 
+/** Whether a stored run has ended (succeeded, failed or cancelled). */
+export const hasEnded = (run: Run): boolean => ENDED.has(run.status);
+
 /** The run's last stored event, if it has any. */
 export async function lastStoredEvent(
   ws: WorkspaceScope,
