@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import {
   check,
+  foreignKey,
   index,
   pgPolicy,
   pgTable,
@@ -39,8 +40,18 @@ export const users = pgTable(
     createdAt: createdAt(),
     updatedAt: updatedAt(),
     disabledAt: at('disabled_at'),
+    /**
+     * When this person proved, with a one-time operator code, that they run this instance.
+     * An address in PARLEY_OPERATOR_EMAILS alone makes no one an operator (audit: sign-up race).
+     */
+    operatorConfirmedAt: at('operator_confirmed_at'),
+    /** SHA-256 (hex) of the code that confirmed them: unique, so a code confirms one person once. */
+    operatorCodeHash: text('operator_code_hash'),
   },
-  (t) => [uniqueIndex('users_email_key').on(t.email)],
+  (t) => [
+    uniqueIndex('users_email_key').on(t.email),
+    uniqueIndex('users_operator_code_hash_key').on(t.operatorCodeHash),
+  ],
 );
 
 export const sessions = pgTable(
@@ -145,7 +156,16 @@ export const apiTokens = pgTable(
     prefix: text('prefix').notNull(),
     last4: text('last4').notNull(),
     scopes: text('scopes').array().notNull(),
-    createdBy: uuid('created_by').references(() => users.id, { onDelete: 'set null' }),
+    /**
+     * Whose rights the token carries. Deleting the person deletes their tokens: a token whose
+     * creator is gone is dead (with SET NULL it used to become an unlimited service token).
+     */
+    createdBy: uuid('created_by').references(() => users.id, { onDelete: 'cascade' }),
+    /**
+     * The token that minted this one (null when a person did): a token never outlives or
+     * outranks its parent, and revoking or deleting the parent ends it too.
+     */
+    parentId: uuid('parent_id'),
     createdAt: createdAt(),
     expiresAt: at('expires_at').notNull(),
     lastUsedAt: at('last_used_at'),
@@ -156,6 +176,12 @@ export const apiTokens = pgTable(
   (t) => [
     uniqueIndex('api_tokens_token_hash_key').on(t.tokenHash),
     unique('api_tokens_workspace_id_id_key').on(t.workspaceId, t.id),
+    index('api_tokens_parent_id_idx').on(t.parentId),
+    foreignKey({
+      name: 'api_tokens_parent_fk',
+      columns: [t.workspaceId, t.parentId],
+      foreignColumns: [t.workspaceId, t.id],
+    }).onDelete('cascade'),
     workspaceIsolation('api_tokens', t.workspaceId),
     ownerAccess('api_tokens_definer_read', 'select', sql`true`),
   ],

@@ -76,6 +76,16 @@ export const trustPages = pgTable(
   ],
 ).enableRLS();
 
+/**
+ * Trust-page slugs that may never be issued again: a deleted workspace's page was the one
+ * address its users were told is canonical, so nobody else may take it (audit: slug reuse).
+ * Instance-wide and without a workspace: the workspace is gone by then.
+ */
+export const retiredTrustSlugs = pgTable('retired_trust_slugs', {
+  slug: text('slug').primaryKey(),
+  retiredAt: at('retired_at').notNull().defaultNow(),
+});
+
 /** Every edit of the trust page: immutable, numbered 1, 2, 3… per workspace. */
 export const trustPageVersions = pgTable(
   'trust_page_versions',
