@@ -270,6 +270,40 @@ describe('conformance checker', () => {
     ).not.toContain('seq.start');
   });
 
+  describe('a run.gap (events a stopped server showed but never stored)', () => {
+    /** The example cut after its first text delta; then a gap past `window` lost seqs, then the end. */
+    const crashed = (window: number) => {
+      const e = example();
+      const at = indexOf(e, (x) => x.type === 'text.delta');
+      const kept = e.slice(0, at + 1);
+      const last = kept.at(-1)!;
+      // The closing server stamps the gap and the end now: after anything a client saw.
+      const base = { v: 1 as const, runId: last.runId, t: e.at(-1)!.t };
+      const gap = { ...base, seq: last.seq + window + 1, type: 'run.gap', afterSeq: last.seq };
+      const end = { ...base, seq: gap.seq + 1, type: 'run.abort', reason: 'shutdown' };
+      return { kept, gap: gap as ParleyEvent, end: end as ParleyEvent, lost: e[at + 1]! };
+    };
+
+    it('lets the stored log jump past the lost seqs', () => {
+      const { kept, gap, end } = crashed(10);
+      expect(checkConformance([...kept, gap, end])).toEqual([]);
+    });
+
+    it('lets a client that saw some lost events jump from where it is', () => {
+      const { kept, gap, end, lost } = crashed(10);
+      expect(checkConformance([...kept, lost, gap, end])).toEqual([]);
+      expect(checkConformance([gap, end], { firstSeq: lost.seq + 1 })).toEqual([]);
+    });
+
+    it('is no licence for other jumps: a gap must start at or before the reader', () => {
+      const { kept, gap, end } = crashed(10);
+      const late = { ...gap, afterSeq: kept.at(-1)!.seq + 1 } as ParleyEvent;
+      expect(checkConformance([...kept, late, end]).map((v) => v.rule)).toEqual(['seq.contiguous']);
+      const jump = { ...end, seq: end.seq + 5 } as ParleyEvent;
+      expect(checkConformance([...kept, gap, jump]).map((v) => v.rule)).toEqual(['seq.contiguous']);
+    });
+  });
+
   it('accepts an abort that cuts a step and its open parts short', () => {
     const stream = abortAfter((x) => x.type === 'text.delta' && x.stepId?.endsWith('.s2') === true);
     expect(checkConformance(stream)).toEqual([]);

@@ -115,9 +115,10 @@ export function checkConformance(
 
     if (prev === undefined) {
       const first = options.firstSeq ?? 1;
-      if (seq !== first) report('seq.start', index, `first seq is ${seq}, expected ${first}`, seq);
+      if (seq !== first && !gapCovers(event, first - 1))
+        report('seq.start', index, `first seq is ${seq}, expected ${first}`, seq);
     } else {
-      if (seq !== prev.seq + 1)
+      if (seq !== prev.seq + 1 && !gapCovers(event, prev.seq))
         report('seq.contiguous', index, `seq ${seq} follows ${prev.seq}`, seq);
       if (event.t < prev.t) report('t.monotonic', index, `t ${event.t} < previous ${prev.t}`, seq);
     }
@@ -250,6 +251,14 @@ export function checkConformance(
       report('terminal.missing', endIndex, 'the stream has no run.finish, run.error or run.abort');
   }
   return violations;
+}
+
+/**
+ * Whether `event` is a `run.gap` a stream may jump to from `seq`: the gap starts at or before
+ * it (the reader saw none, or some, of the lost events) and the gap event comes after it.
+ */
+function gapCovers(event: ParleyEvent, seq: number): boolean {
+  return event.type === 'run.gap' && event.afterSeq <= seq && event.seq > seq;
 }
 
 function checkParsedArgs(argsText: string, args: unknown, fail: (message: string) => void) {

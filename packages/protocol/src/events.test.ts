@@ -120,6 +120,7 @@ const valid: Record<ParleyEventType, Record<string, unknown>> = {
     timing: { durationMs: 100, ttftMs: 20, steps: 1 },
   },
   'run.error': { ...envelope, type: 'run.error', error, partial: true },
+  'run.gap': { ...envelope, type: 'run.gap', afterSeq: 3 },
   'run.abort': { ...envelope, type: 'run.abort', reason: 'cancelled', by: 'usr_1' },
 };
 
@@ -195,6 +196,7 @@ const invalid: [ParleyEventType | 'envelope', string, Record<string, unknown>][]
     { ...valid['run.error'], error: { ...error, code: 'teapot' } },
   ],
   ['run.error', 'partial is required', { ...valid['run.error'], partial: undefined }],
+  ['run.gap', 'afterSeq is required', { ...valid['run.gap'], afterSeq: undefined }],
   ['run.abort', 'reason is an enum', { ...valid['run.abort'], reason: 'bored' }],
 ];
 

@@ -209,6 +209,17 @@ export const RunErrorPayloadSchema = z.object({
   /** True when some output was streamed (and kept) before the error. */
   partial: z.boolean(),
 });
+/**
+ * Events after `afterSeq` and before this one were shown live by a server that stopped before
+ * storing them (events reach clients before the log): they are not in the log, and their seqs
+ * are never used again, so this event's seq jumps past every seq a client may have seen. A
+ * client that saw events after `afterSeq` shows what the run kept by reading the log again.
+ */
+export const RunGapPayloadSchema = z.object({
+  type: z.literal('run.gap'),
+  afterSeq: z.number().int().nonnegative(),
+});
+
 export const RunAbortPayloadSchema = z.object({
   type: z.literal('run.abort'),
   reason: z.enum(['cancelled', 'timeout', 'shutdown']),
@@ -239,6 +250,7 @@ export const PAYLOAD_SCHEMAS = {
   'step.reset': StepResetPayloadSchema,
   'run.finish': RunFinishPayloadSchema,
   'run.error': RunErrorPayloadSchema,
+  'run.gap': RunGapPayloadSchema,
   'run.abort': RunAbortPayloadSchema,
 } as const;
 
@@ -290,6 +302,7 @@ export const ParleyEventPayloadSchema = z.discriminatedUnion('type', [
   StepResetPayloadSchema,
   RunFinishPayloadSchema,
   RunErrorPayloadSchema,
+  RunGapPayloadSchema,
   RunAbortPayloadSchema,
 ]);
 export type ParleyEventPayload = z.infer<typeof ParleyEventPayloadSchema>;
@@ -298,7 +311,7 @@ export type ParleyEventPayload = z.infer<typeof ParleyEventPayloadSchema>;
 
 export const EnvelopeSchema = z.object({
   v: z.literal(STREAM_VERSION),
-  /** 1-based, gap-free within a run; also the SSE `id:`. */
+  /** 1-based, gap-free within a run except right before a `run.gap`; also the SSE `id:`. */
   seq: z.number().int().positive(),
   runId: id,
   /** The model call this event belongs to; present on every step-level event. */
@@ -334,6 +347,7 @@ export const ParleyEventSchema = z.discriminatedUnion('type', [
   withEnvelope(StepResetPayloadSchema),
   withEnvelope(RunFinishPayloadSchema),
   withEnvelope(RunErrorPayloadSchema),
+  withEnvelope(RunGapPayloadSchema),
   withEnvelope(RunAbortPayloadSchema),
 ]);
 
@@ -367,6 +381,7 @@ export type StepFinishEvent = EventOf<'step.finish'>;
 export type StepResetEvent = EventOf<'step.reset'>;
 export type RunFinishEvent = EventOf<'run.finish'>;
 export type RunErrorEvent = EventOf<'run.error'>;
+export type RunGapEvent = EventOf<'run.gap'>;
 export type RunAbortEvent = EventOf<'run.abort'>;
 export type TerminalEvent = EventOf<TerminalEventType>;
 

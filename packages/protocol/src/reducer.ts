@@ -76,6 +76,11 @@ export interface StreamState {
   error?: ParleyError;
   partial?: boolean;
   abort?: { reason: EventOf<'run.abort'>['reason']; by?: string };
+  /**
+   * Set by `run.gap`: events after this seq were never stored. When `lastSeq` before the gap
+   * was higher, this state holds output the run did not keep: read the log again to show it.
+   */
+  lostAfterSeq?: number;
 }
 
 export function initialStreamState(): StreamState {
@@ -272,6 +277,8 @@ function applyEvent(state: StreamState, event: ParleyEvent): StreamState {
       };
     case 'run.error':
       return { ...state, status: 'failed', error: event.error, partial: event.partial };
+    case 'run.gap':
+      return { ...state, lostAfterSeq: event.afterSeq };
     case 'run.abort':
       return {
         ...state,

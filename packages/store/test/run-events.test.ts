@@ -139,6 +139,41 @@ describeEachEngine('run event log', (h, engine) => {
     expect(runB).toMatchObject({ lastSeq: 2, status: 'running', provider: 'openai' });
   });
 
+  it('stores a declared gap: a run.gap past the log, from where it ends, then the end', async () => {
+    const run = await newRun();
+    const stamper = createEventStamper({ runId: run.id });
+    const events = script(agentId).map((p) => stamper.stamp(p));
+    await append(run.id, events.slice(0, 4));
+    const base = { v: 1 as const, runId: run.id, t: 1_000 };
+    const gap = { ...base, seq: 105, type: 'run.gap', afterSeq: 4 } as ParleyEvent;
+    const end = { ...base, seq: 106, type: 'run.abort', reason: 'shutdown' } as ParleyEvent;
+    const appendGap = (batch: ParleyEvent[], gapAfter: number) =>
+      h().store.withWorkspace(workspaceId, (w) =>
+        w.runs.appendRunEvents(run.id, batch, { gapAfter }),
+      );
+    // Not from where the log ends, not a gap, a gap that numbers into the log: refused.
+    await expect(appendGap([{ ...gap, afterSeq: 3 } as ParleyEvent, end], 3)).rejects.toMatchObject(
+      { code: 'store.seq_conflict' },
+    );
+    await expect(appendGap([end], 4)).rejects.toMatchObject({ code: 'store.invalid_input' });
+    await expect(appendGap([{ ...gap, seq: 4 }, end], 4)).rejects.toMatchObject({
+      code: 'store.invalid_input',
+    });
+    // Without a declared gap, a jump is a conflict as before.
+    await expect(append(run.id, [gap, end])).rejects.toMatchObject({
+      code: 'store.seq_conflict',
+    });
+    expect(await appendGap([gap, end], 4)).toMatchObject({
+      firstSeq: 105,
+      lastSeq: 106,
+      closed: true,
+    });
+    expect((await list(run.id)).map((e) => e.seq)).toEqual([1, 2, 3, 4, 105, 106]);
+    expect(await list(run.id, { afterSeq: 50 })).toEqual([gap, end]);
+    const stored = await h().store.withWorkspace(workspaceId, (w) => w.runs.get(run.id));
+    expect(stored).toMatchObject({ lastSeq: 106, status: 'cancelled' });
+  });
+
   it('refuses a batch that does not continue the log, and writes nothing of it', async () => {
     const run = await newRun();
     const stamper = createEventStamper({ runId: run.id });

@@ -39,6 +39,13 @@ export interface AppendOptions {
    * as a cancel handled by another server instance that appends `run.abort`.
    */
   assignSeq?: boolean;
+  /**
+   * The batch starts with a `run.gap`: events numbered past seqs a crashed server may have
+   * shown but never stored. The log must end at this seq (instead of right before the batch),
+   * and its counter moves to the batch's last seq, so no seq a client may have seen is ever
+   * stored with other content.
+   */
+  gapAfter?: number;
 }
 
 export interface AppendBatch extends AppendOptions {
@@ -116,7 +123,12 @@ function usageColumns(usage: Usage) {
   };
 }
 
-function validateEvents(runId: string, input: unknown, assignSeq: boolean): ParleyEvent[] {
+function validateEvents(
+  runId: string,
+  input: unknown,
+  assignSeq: boolean,
+  gapAfter: number | undefined,
+): ParleyEvent[] {
   const list = parse(z.array(z.unknown()).min(1).max(LIMITS.eventsPerAppend), input, 'run events');
   const events = list.map((raw, i) => {
     const candidate = assignSeq && raw && typeof raw === 'object' ? { ...raw, seq: 1 } : raw;
@@ -153,6 +165,15 @@ function validateEvents(runId: string, input: unknown, assignSeq: boolean): Parl
     }
     return event;
   });
+  if (gapAfter !== undefined) {
+    const first = events[0]!;
+    if (assignSeq || first.type !== 'run.gap' || first.seq <= gapAfter || first.afterSeq > gapAfter)
+      throw new StoreError(
+        'store.invalid_input',
+        'A batch after a gap starts with a run.gap numbered past the log, from where it ends.',
+        { issues: [{ path: '0', message: 'not a run.gap past the log' }] },
+      );
+  }
   if (!assignSeq) {
     events.forEach((e, i) => {
       if (i > 0 && e.seq !== events[0]!.seq + i) {
@@ -381,7 +402,8 @@ export function runsRepository(ctx: ScopeContext) {
 
     /**
      * Appends a batch of Parley Stream events to the run's log in one insert. Seqs stay
-     * gap-free and unique per run with any number of concurrent writers: the run row's
+     * unique per run, and gap-free but for a declared `run.gap` (`gapAfter`), with any number
+     * of concurrent writers: the run row's
      * counter is advanced (and locked) by the same transaction that inserts the events.
      * After a terminal event the log is closed (`store.run_closed`).
      */
@@ -447,19 +469,26 @@ async function appendMany(
   batches: readonly AppendBatch[],
 ): Promise<AppendOutcome[]> {
   const outcomes: (AppendOutcome | undefined)[] = batches.map(() => undefined);
-  const valid: { i: number; id: string; events: ParleyEvent[]; assignSeq: boolean }[] = [];
+  const valid: {
+    i: number;
+    id: string;
+    events: ParleyEvent[];
+    assignSeq: boolean;
+    gapAfter: number | undefined;
+  }[] = [];
   const seen = new Set<string>();
   const later: number[] = [];
   batches.forEach((batch, i) => {
     try {
       const id = parseId(batch.runId, 'run id');
       const assignSeq = batch.assignSeq ?? false;
-      const events = validateEvents(id, batch.events, assignSeq);
+      const gapAfter = batch.gapAfter;
+      const events = validateEvents(id, batch.events, assignSeq, gapAfter);
       // A run twice in one call: its second batch goes after the first is stored.
       if (seen.has(id)) later.push(i);
       else {
         seen.add(id);
-        valid.push({ i, id, events, assignSeq });
+        valid.push({ i, id, events, assignSeq, gapAfter });
       }
     } catch (error) {
       outcomes[i] = { ok: false, error: error as StoreError };
@@ -468,14 +497,16 @@ async function appendMany(
   if (valid.length > 0) {
     const reserved = await queryRows<{ id: string; last_seq: number }>(
       ctx.tx,
-      sql`update runs set last_seq = runs.last_seq + v.n, updated_at = now()
+      // Numbered batches move the counter to their last seq (past a declared gap, too).
+      sql`update runs set last_seq = coalesce(v.last, runs.last_seq + v.n), updated_at = now()
         from (values ${sql.join(
-          valid.map(
-            (b) =>
-              sql`(${b.id}::uuid, ${b.events.length}::int, ${b.assignSeq ? null : b.events[0]!.seq - 1}::int)`,
+          valid.map((b) =>
+            b.assignSeq
+              ? sql`(${b.id}::uuid, ${b.events.length}::int, ${null}::int, ${null}::int)`
+              : sql`(${b.id}::uuid, ${b.events.length}::int, ${b.gapAfter ?? b.events[0]!.seq - 1}::int, ${b.events.at(-1)!.seq}::int)`,
           ),
           sql`, `,
-        )}) as v(id, n, expected)
+        )}) as v(id, n, expected, last)
         where runs.id = v.id and runs.workspace_id = ${ctx.workspaceId}
           and runs.finished_at is null and (v.expected is null or runs.last_seq = v.expected)
         returning runs.id, runs.last_seq`,
@@ -490,7 +521,7 @@ async function appendMany(
         continue;
       }
       const n = batch.events.length;
-      const firstSeq = lastSeq - n + 1;
+      const firstSeq = batch.assignSeq ? lastSeq - n + 1 : batch.events[0]!.seq;
       const stored = batch.events.map((e, k) =>
         batch.assignSeq ? { ...e, seq: firstSeq + k } : e,
       );
@@ -545,7 +576,9 @@ async function appendMany(
               ? new StoreError('store.run_closed', `Run ${batch.id} has ended; its log is closed.`)
               : new StoreError(
                   'store.seq_conflict',
-                  `Run ${batch.id} continues at seq ${run.lastSeq + 1}, but the batch starts at ${batch.events[0]!.seq}.`,
+                  batch.gapAfter === undefined
+                    ? `Run ${batch.id} continues at seq ${run.lastSeq + 1}, but the batch starts at ${batch.events[0]!.seq}.`
+                    : `Run ${batch.id}'s log ends at seq ${run.lastSeq}, not at ${batch.gapAfter} where the gap starts.`,
                   { details: { expected: run.lastSeq + 1, received: batch.events[0]!.seq } },
                 ),
         };
