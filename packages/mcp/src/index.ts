@@ -4,7 +4,9 @@ export { createMcpPool, type McpPool } from './mcp-pool.ts';
 export {
   type ConnectMcpOptions,
   connectMcpServers,
+  type LaunchedProgram,
   type McpConnections,
   parleyToolName,
+  type StdioProgram,
 } from './mcp-tools.ts';
 export { withTools } from './with-tools.ts';

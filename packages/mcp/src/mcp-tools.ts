@@ -21,6 +21,26 @@ export interface ConnectMcpOptions {
   callTimeoutMs: number;
   /** Where a stdio server's stderr goes (default: ignored). */
   stderr?: 'ignore' | 'inherit';
+  /**
+   * How a stdio server's program is started: the server passes the OS sandbox (a command line
+   * that runs it jailed, closed when the connection closes). Without it, it runs as is.
+   */
+  launch?: (server: McpServerRef, program: StdioProgram) => Promise<LaunchedProgram>;
+}
+
+/** A stdio server's program as agent.yaml names it, with the environment built for it. */
+export interface StdioProgram {
+  command: string;
+  args: readonly string[];
+  env: Record<string, string>;
+}
+
+/** The command line that actually runs it, and what to free when it has ended. */
+export interface LaunchedProgram {
+  command: string;
+  args: string[];
+  env: Record<string, string>;
+  close(): Promise<void>;
 }
 
 export interface McpConnections {
@@ -68,13 +88,24 @@ async function openTransport(server: McpServerRef, options: ConnectMcpOptions): 
         );
       env[variable] = value;
     }
-    const { StdioClientTransport } = await import('@modelcontextprotocol/client/stdio');
-    return new StdioClientTransport({
+    const program: StdioProgram = {
       command: transport.stdio.command,
       args: transport.stdio.args,
       env,
+    };
+    const launched = options.launch
+      ? await options.launch(server, program)
+      : { ...program, args: [...program.args], close: async () => {} };
+    const { StdioClientTransport } = await import('@modelcontextprotocol/client/stdio');
+    const stdio = new StdioClientTransport({
+      command: launched.command,
+      args: launched.args,
+      env: launched.env,
       stderr: options.stderr ?? 'ignore',
     });
+    // The client chains its own close handler after this one.
+    stdio.onclose = () => void launched.close();
+    return stdio;
   }
   const url = new URL(transport.url);
   const headers: Record<string, string> = {};
