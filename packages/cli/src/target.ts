@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createParleyClient, type ParleyClient } from '@parley/client';
 import { CliError, type Io } from './io.ts';
+import { shellQuote } from './shell-quote.ts';
 import { normalizeServer, readUserConfig } from './user-config.ts';
 
 export interface Target {
@@ -86,7 +87,9 @@ export async function resolveTarget(flags: Flags, io: Io): Promise<Target> {
           ? fromLocal.path
           : 'none';
   if (!token)
-    throw new CliError(`No token for ${server}: run parley login ${server}, or pass --token.`);
+    throw new CliError(
+      `No token for ${server}: run parley login ${shellQuote(server)}, or pass --token.`,
+    );
   const client = createParleyClient({ baseUrl: server, token });
   let workspaceId =
     str(flags.workspace) ?? io.env.PARLEY_WORKSPACE ?? saved?.workspaceId ?? fromLocal?.workspaceId;

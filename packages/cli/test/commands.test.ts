@@ -5,6 +5,7 @@ import { createParleyClient } from '@parley/client';
 import { startTestServer, type TestServer } from '@parley/server/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parley, testIo } from './support/io.ts';
+import { shellWords } from './support/shell-words.ts';
 
 /*
  * The parley commands that talk to a server, run in process against a real server on
@@ -117,6 +118,28 @@ describe('parley against a server', () => {
     // Same value again: nothing to send.
     const again = await parley(['deploy', '--yes', '--json'], io);
     expect(JSON.parse(again.stdout)).toMatchObject({ secretsSent: [] });
+  });
+
+  it('prints the try-it command with the agent name quoted, as a shell reads it back', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'parley-spaced-'));
+    await writeFile(
+      join(dir, 'agent.yaml'),
+      `name: J A R V I S\ninstructions: x\nmodel: { provider: scripted, model: demo }\n`,
+    );
+    const io = await testIo({ cwd: dir, env: env() });
+    const result = await parley(['deploy'], io);
+    expect(result.code).toBe(0);
+    const tryIt = /try it: (parley run .*)$/m.exec(result.stdout)?.[1];
+    expect(tryIt).toBeDefined();
+    expect(shellWords(tryIt!)).toEqual([
+      'parley',
+      'run',
+      'hello',
+      '--server',
+      server.url,
+      '--agent',
+      'J A R V I S',
+    ]);
   });
 
   it('refuses to deploy an agent whose plugin the server does not have', async () => {

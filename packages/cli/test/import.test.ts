@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { importElizaCharacter, loadAgentFile } from '@parley/core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parley, testIo } from './support/io.ts';
+import { shellWords } from './support/shell-words.ts';
 
 /*
  * parley import eliza, in process, on the ElizaOS character fixtures of @parley/core (written
@@ -90,6 +91,26 @@ describe('parley import eliza', () => {
     expect(code).toBe(0);
     expect(stdout).toContain('Imported Pip from pip.json into agent.yaml');
     expect((await loadAgentFile(join(cwd, 'agent.yaml'))).name).toBe('Pip');
+  });
+
+  it('prints its next commands quoted, as a shell reads them back', async () => {
+    const cwd = await workDir();
+    await writeFile(
+      join(cwd, 'jarvis.json'),
+      JSON.stringify({ name: 'J A R V I S', secrets: { "butler's key": 'x' } }),
+    );
+    const io = await testIo({ cwd });
+    const out = "my agents/j a r v i s.yaml";
+    const { code, stdout } = await parley(['import', 'eliza', 'jarvis.json', '--out', out], io);
+    expect(code).toBe(0);
+    const command = (pattern: RegExp) => shellWords(pattern.exec(stdout)![1]!);
+    expect(command(/on the server: (parley secrets set .*)$/m)).toEqual([
+      'parley',
+      'secrets',
+      'set',
+      "butler's key",
+    ]);
+    expect(command(/then (parley deploy .*)$/m)).toEqual(['parley', 'deploy', '--file', out]);
   });
 
   it('refuses to overwrite agent.yaml without --force, and overwrites with it', async () => {

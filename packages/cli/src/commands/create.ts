@@ -8,6 +8,7 @@ import type { Command } from '../command.ts';
 import { CliError, type Io, line, painter } from '../io.ts';
 import { withProgress } from '../progress.ts';
 import { ask } from '../prompt.ts';
+import { shellQuote } from '../shell-quote.ts';
 
 /** What `parley create` copies: templates/agent at the repository root. */
 export const TEMPLATE_DIR = fileURLToPath(new URL('../../../../templates/agent/', import.meta.url));
@@ -131,11 +132,6 @@ function packageNameFrom(dir: string): string {
     .slice(0, 214)
     .replace(/[-_.~]+$/, '');
   return cleaned || 'parley-agent';
-}
-
-/** A path as the user would type it after `cd` (quoted when it needs to be). */
-function shellPath(path: string): string {
-  return /^[\w@%+=:,./-]+$/.test(path) ? path : `'${path.replace(/'/g, `'\\''`)}'`;
 }
 
 async function chooseProvider(io: Io): Promise<ProviderChoice> {
@@ -300,7 +296,7 @@ export const createCommand: Command = {
 
     // 5. npm install: the parley command (from this repository) and Node 24.
     const install = !values['no-install'];
-    const cdPath = shellPath(relative(io.cwd, dir) || '.');
+    const cdPath = shellQuote(relative(io.cwd, dir) || '.');
     let installed: boolean | undefined;
     if (install) {
       const result = await withProgress(io, 'Installing (npm install)', npmInstall(dir, io));

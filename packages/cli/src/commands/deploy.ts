@@ -5,6 +5,7 @@ import { CliError, line, painter } from '../io.ts';
 import { withProgress } from '../progress.ts';
 import { loadProjectAgent, projectEnv } from '../project.ts';
 import { confirm } from '../prompt.ts';
+import { shellQuote } from '../shell-quote.ts';
 import { resolveTarget } from '../target.ts';
 
 const last4 = (value: string) => (value.length >= 12 ? value.slice(-4) : null);
@@ -129,12 +130,17 @@ export const deployCommand: Command = {
       );
       if (toSend.length) line(io, `  secrets sent: ${toSend.join(', ')}`);
       line(io, `  ${url}`);
-      line(io, p.dim(`  try it: parley run "hello" --server ${server} --agent ${agent.name}`));
+      line(
+        io,
+        p.dim(
+          `  try it: parley run "hello" --server ${shellQuote(server)} --agent ${shellQuote(agent.name)}`,
+        ),
+      );
       for (const name of missing)
         line(
           io,
           p.yellow(
-            `  ! the agent needs ${name}: set it in .env and deploy again, or parley secrets set ${name} --server ${server}`,
+            `  ! the agent needs ${name}: set it in .env and deploy again, or parley secrets set ${shellQuote(name)} --server ${shellQuote(server)}`,
           ),
         );
     }

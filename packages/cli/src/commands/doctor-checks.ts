@@ -26,6 +26,7 @@ import {
 import { CliError, type Io, line, painter } from '../io.ts';
 import { withProgress } from '../progress.ts';
 import { AGENT_FILES, projectEnv } from '../project.ts';
+import { shellQuote } from '../shell-quote.ts';
 import { resolveTarget, type Target } from '../target.ts';
 
 /*
@@ -227,7 +228,7 @@ async function checkDataDir(ctx: Context): Promise<Check> {
         name,
         status: 'fail',
         detail: `${dir} does not exist and cannot be created: ${parent} is not writable by you`,
-        fix: `mkdir -p ${dir} && chmod 700 ${dir} (as a user who may write ${parent}, then chown it to you), or set PARLEY_DATA_DIR to a directory you own.`,
+        fix: `mkdir -p ${shellQuote(dir)} && chmod 700 ${shellQuote(dir)} (as a user who may write ${parent}, then chown it to you), or set PARLEY_DATA_DIR to a directory you own.`,
       };
     }
   }
@@ -244,7 +245,7 @@ async function checkDataDir(ctx: Context): Promise<Check> {
       name,
       status: 'fail',
       detail: `${dir} belongs to uid ${s.uid}, not to you (uid ${uid}): the server refuses it`,
-      fix: `sudo chown -R ${uid} ${dir}`,
+      fix: `sudo chown -R ${uid} ${shellQuote(dir)}`,
     };
   try {
     await access(dir, constants.W_OK | constants.X_OK);
@@ -253,7 +254,7 @@ async function checkDataDir(ctx: Context): Promise<Check> {
       name,
       status: 'fail',
       detail: `${dir} is not writable (mode ${mode(s.mode)})`,
-      fix: `chmod 700 ${dir}`,
+      fix: `chmod 700 ${shellQuote(dir)}`,
     };
   }
   if ((s.mode & 0o077) !== 0)
@@ -261,7 +262,7 @@ async function checkDataDir(ctx: Context): Promise<Check> {
       name,
       status: 'fail',
       detail: `${dir} has mode ${mode(s.mode)}: other users may look inside, and it holds the database, the master key and the owner's token`,
-      fix: `chmod 700 ${dir}`,
+      fix: `chmod 700 ${shellQuote(dir)}`,
     };
   ctx.dataDirOk = true;
   let lock = '';
@@ -296,7 +297,7 @@ async function checkCredentials(ctx: Context): Promise<Check> {
       name,
       status: 'fail',
       detail: `${path} has mode ${mode(s.mode)}: the owner's API token in it is readable by others`,
-      fix: `chmod 600 ${path}${uid !== undefined && s.uid !== uid ? ` && sudo chown ${uid} ${path}` : ''} (and, since others could read it, revoke that token: parley token list / parley token revoke <id>)`,
+      fix: `chmod 600 ${shellQuote(path)}${uid !== undefined && s.uid !== uid ? ` && sudo chown ${uid} ${shellQuote(path)}` : ''} (and, since others could read it, revoke that token: parley token list / parley token revoke <id>)`,
     };
   let parsed: ReturnType<typeof CredentialsSchema.safeParse> | undefined;
   try {
@@ -309,7 +310,7 @@ async function checkCredentials(ctx: Context): Promise<Check> {
       name,
       status: 'fail',
       detail: `${path} is not valid (${parsed ? parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') : 'not JSON'})`,
-      fix: `rm ${path}, then parley start writes a new one with a fresh token.`,
+      fix: `rm ${shellQuote(path)}, then parley start writes a new one with a fresh token.`,
     };
   return {
     name,
@@ -364,7 +365,7 @@ async function checkMasterKey(ctx: Context): Promise<Check> {
       name,
       status: 'fail',
       detail: `${path} has mode ${mode(s.mode)}: the server refuses a key file others can read`,
-      fix: `chmod 600 ${path}`,
+      fix: `chmod 600 ${shellQuote(path)}`,
     };
   try {
     const file = JSON.parse(await readFile(path, 'utf8')) as { format?: string; keys?: unknown[] };
@@ -474,7 +475,7 @@ function vectorCheck(runtime: DatabaseDiagnosis, migrator: DatabaseDiagnosis): C
     name,
     status: 'fail',
     detail: `vector ${v.availableVersion} is available but not installed in "${runtime.database}", and it is not a trusted extension: only a superuser can create it ("${migrator.role.name}" is not one)`,
-    fix: `As a superuser: psql -d ${runtime.database} -c 'CREATE EXTENSION vector;' (or set PARLEY_MIGRATION_DATABASE_URL to a superuser: migrate() then creates it).`,
+    fix: `As a superuser: psql -d ${shellQuote(runtime.database)} -c 'CREATE EXTENSION vector;' (or set PARLEY_MIGRATION_DATABASE_URL to a superuser: migrate() then creates it).`,
   };
 }
 
@@ -831,8 +832,8 @@ async function checkAgent(ctx: Context, checks: Check[]) {
 function tokenFix(target: Target): string {
   if (target.source === '--token') return 'Pass a valid token with --token (parley token create).';
   if (target.source === 'PARLEY_TOKEN')
-    return `Replace or unset PARLEY_TOKEN (a new one: parley token create <name> --server ${target.server}).`;
-  if (target.source === 'parley login') return `parley login ${target.server}`;
+    return `Replace or unset PARLEY_TOKEN (a new one: parley token create <name> --server ${shellQuote(target.server)}).`;
+  if (target.source === 'parley login') return `parley login ${shellQuote(target.server)}`;
   return `Restart the local server (parley start): it writes a fresh token to ${target.source}.`;
 }
 

@@ -4,6 +4,7 @@ import { dirname, extname, relative, resolve } from 'node:path';
 import { ElizaCharacterError, importElizaCharacter, stringifyAgentYaml } from '@parley/core';
 import type { Command } from '../command.ts';
 import { CliError, line, painter } from '../io.ts';
+import { shellQuote } from '../shell-quote.ts';
 
 const FORMATS = ['eliza'];
 
@@ -98,13 +99,13 @@ export const importCommand: Command = {
         line(io, `  ${p.bold(secret.name.padEnd(width))}  ${p.dim(secret.reason)}`);
       line(
         io,
-        `  Put them in .env (parley deploy sends the ones the agent needs), or set each on the server: parley secrets set ${secretsToSet[0]!.name}`,
+        `  Put them in .env (parley deploy sends the ones the agent needs), or set each on the server: parley secrets set ${shellQuote(secretsToSet[0]!.name)}`,
       );
     }
     line(io);
     line(
       io,
-      `Next: review ${shownOut}, then parley deploy${values.out ? ` --file ${shownOut}` : ''}`,
+      `Next: review ${shownOut}, then parley deploy${values.out ? ` --file ${shellQuote(shownOut)}` : ''}`,
     );
     return 0;
   },

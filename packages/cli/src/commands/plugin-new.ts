@@ -4,6 +4,7 @@ import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CORE_VERSION } from '@parley/core';
 import { CliError, type Io, line, painter } from '../io.ts';
+import { shellQuote } from '../shell-quote.ts';
 import { CLI_PACKAGE_DIR, renderTemplate } from './create.ts';
 
 /** What `parley plugin new` copies: templates/plugin at the repository root. */
@@ -78,7 +79,7 @@ export async function newPlugin(
   line(io, p.dim(`  ${files.map((f) => f.name).join('  ')}`));
   line(io);
   line(io, 'Next:');
-  line(io, `  cd ${relative(io.cwd, dir) || '.'} && npm install`);
+  line(io, `  cd ${shellQuote(relative(io.cwd, dir) || '.')} && npm install`);
   line(io, '  npm test                 # its own tests');
   line(io, '  npx parley plugin test   # the compatibility kit');
   return 0;
