@@ -46,6 +46,14 @@ export type {
   MemorySearch,
   MemoryStore,
 } from './memory/memory-store.ts';
+export {
+  type AddressKind,
+  type ClassifiedAddress,
+  classifyAddress,
+  isLoopbackAddress,
+  isLoopbackHost,
+  isPublicAddress,
+} from './net/address.ts';
 export { assertCompatible } from './plugins/compatibility.ts';
 export {
   type Connector,

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { join, resolve } from 'node:path';
+import { isLoopbackHost } from '@parley/core';
 import { z } from 'zod';
 import { PLUGIN_CATALOG } from './runs/plugin-catalog.ts';
 
@@ -72,8 +73,22 @@ const EnvSchema = z.object({
   PARLEY_REQUIRE_TOKEN: flag.default(false),
   /** Allow anyone who reaches the server to sign up (multi-user mode). Invitations work regardless. */
   PARLEY_SIGNUP: flag.default(true),
-  /** Comma-separated emails allowed to read instance-wide views (funnel, instance signals). */
+  /**
+   * Comma-separated emails allowed to read instance-wide views (funnel, instance signals), once
+   * the person with the address confirmed it with a one-time operator code.
+   */
   PARLEY_OPERATOR_EMAILS: commaList((e) => e.toLowerCase()),
+  /**
+   * The one-time operator code, chosen by whoever sets the environment (else the server
+   * prints one in its log at start). Redeemed once, by a signed-in person whose address is in
+   * PARLEY_OPERATOR_EMAILS: POST /v1/auth/operator/confirm.
+   */
+  PARLEY_OPERATOR_CODE: z
+    .string()
+    .trim()
+    .min(16, 'use at least 16 characters, e.g. openssl rand -hex 12')
+    .max(200)
+    .optional(),
   /** Origins (scheme://host:port) the dashboard may be served from besides the server's own. */
   PARLEY_TRUSTED_ORIGINS: commaList().pipe(
     z.array(z.url({ error: 'must be comma-separated origins such as https://app.example' })),
@@ -138,6 +153,8 @@ export interface ServerConfig {
   requireToken: boolean;
   signup: boolean;
   operatorEmails: string[];
+  /** The operator's own one-time code (PARLEY_OPERATOR_CODE); else one is made and logged. */
+  operatorCode?: string;
   trustedOrigins: string[];
   /** Extra hosts model requests may go to in multi-user mode (single-user: any). */
   modelHosts: string[];
@@ -170,14 +187,8 @@ export class ConfigError extends Error {
 /** Read by the `parley` CLI, not the server: allowed in the same environment. */
 const CLIENT_VARIABLES = new Set(['PARLEY_SERVER', 'PARLEY_TOKEN', 'PARLEY_WORKSPACE']);
 
-/** True for 127.0.0.0/8, ::1 and `localhost`: addresses only this machine reaches. */
-export function isLoopback(address: string): boolean {
-  const a = address.replace(/^\[|\]$/g, '').toLowerCase();
-  if (a === 'localhost' || a === '::1') return true;
-  // Only real addresses: a host name such as 127.evil.example is not this machine.
-  const v4 = a.startsWith('::ffff:') ? a.slice(7) : a;
-  return isIP(v4) === 4 && v4.startsWith('127.');
-}
+/** True for `localhost` and loopback addresses in any form: addresses only this machine reaches. */
+export const isLoopback = isLoopbackHost;
 
 /**
  * A plugin this server can run: one of its own catalog, or a community plugin installed in
@@ -234,6 +245,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     requireToken: e.PARLEY_REQUIRE_TOKEN,
     signup: e.PARLEY_SIGNUP,
     operatorEmails: e.PARLEY_OPERATOR_EMAILS,
+    ...(e.PARLEY_OPERATOR_CODE ? { operatorCode: e.PARLEY_OPERATOR_CODE } : {}),
     trustedOrigins: e.PARLEY_TRUSTED_ORIGINS.map((o) => new URL(o).origin),
     modelHosts: e.PARLEY_MODEL_HOSTS,
     mcpCommands: e.PARLEY_MCP_COMMANDS,

@@ -1,8 +1,9 @@
 import { createServer, request as httpRequest, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
+import { isPublicAddress } from '@parley/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPublicFetch, isPublicAddress, publicFetch } from '../src/runs/public-fetch.ts';
+import { createPublicFetch, publicFetch } from '../src/runs/public-fetch.ts';
 import { client, startTestServer, type TestServer } from './support/harness.ts';
 
 /*

@@ -1,9 +1,10 @@
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { BlockList, connect, isIP, Socket } from 'node:net';
+import { connect, Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
+import { classifyAddress, isPublicAddress } from '@parley/core';
 
 /*
  * The fetch plugins get on a multi-user server: public internet addresses only. An agent's
@@ -17,62 +18,6 @@ import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
  * connection (DNS rebinding), is refused too. Redirects are not followed here: the plugin host
  * checks and follows each hop itself.
  */
-
-const NON_PUBLIC = new BlockList();
-for (const [network, prefix] of [
-  ['0.0.0.0', 8], // "this network"
-  ['10.0.0.0', 8],
-  ['100.64.0.0', 10], // carrier-grade NAT
-  ['127.0.0.0', 8],
-  ['169.254.0.0', 16], // link-local, cloud metadata
-  ['172.16.0.0', 12],
-  ['192.0.0.0', 24],
-  ['192.0.2.0', 24],
-  ['192.88.99.0', 24],
-  ['192.168.0.0', 16],
-  ['198.18.0.0', 15],
-  ['198.51.100.0', 24],
-  ['203.0.113.0', 24],
-  ['224.0.0.0', 4], // multicast
-  ['240.0.0.0', 4], // reserved, broadcast
-] as const)
-  NON_PUBLIC.addSubnet(network, prefix, 'ipv4');
-for (const [network, prefix] of [
-  ['::', 128],
-  ['::1', 128],
-  ['64:ff9b:1::', 48], // local NAT64
-  ['100::', 64], // discard
-  ['2001::', 32], // Teredo
-  ['2001:db8::', 32], // documentation
-  ['2002::', 16], // 6to4
-  ['fc00::', 7], // unique local
-  ['fe80::', 10], // link-local
-  ['fec0::', 10], // site-local (deprecated)
-  ['ff00::', 8], // multicast
-] as const)
-  NON_PUBLIC.addSubnet(network, prefix, 'ipv6');
-
-/** The IPv4 address a NAT64 address (64:ff9b::/96) stands for. */
-function nat64Target(address: string): string | undefined {
-  const m = /^64:ff9b::(?:([0-9a-f]{1,4}):([0-9a-f]{1,4})|(\d+\.\d+\.\d+\.\d+))$/i.exec(address);
-  if (!m) return undefined;
-  if (m[3]) return m[3];
-  const hi = Number.parseInt(m[1]!, 16);
-  const lo = Number.parseInt(m[2]!, 16);
-  return [hi >> 8, hi & 255, lo >> 8, lo & 255].join('.');
-}
-
-/** True for an address on the public internet; false for loopback, private, link-local, …. */
-export function isPublicAddress(address: string): boolean {
-  const a = address.replace(/^\[|\]$/g, '').toLowerCase();
-  const family = isIP(a);
-  if (family === 4) return !NON_PUBLIC.check(a, 'ipv4');
-  if (family !== 6) return false;
-  // IPv4-mapped addresses (::ffff:127.0.0.1) are checked against the IPv4 list by BlockList.
-  const mapped = nat64Target(a);
-  if (mapped !== undefined) return isPublicAddress(mapped);
-  return !NON_PUBLIC.check(a, 'ipv6');
-}
 
 export class NonPublicAddressError extends Error {
   override readonly name = 'NonPublicAddressError';
@@ -156,7 +101,7 @@ export function createPublicFetch(
       throw new TypeError(`fetch: ${url.protocol} URLs are not supported here`);
     const host = url.hostname.replace(/^\[|\]$/g, '');
     // Address literals never reach the lookup: check them here.
-    if (isIP(host) && !isAllowed(host)) throw new NonPublicAddressError(host, host);
+    if (classifyAddress(host) && !isAllowed(host)) throw new NonPublicAddressError(host, host);
     const method = (init.method ?? 'GET').toUpperCase();
     const headers = Object.fromEntries(new Headers(init.headers));
     const body =
@@ -190,7 +135,8 @@ export const publicFetch: typeof fetch = createPublicFetch();
  */
 export function connectPublic(host: string, port: number): Socket {
   const literal = host.replace(/^\[|\]$/g, '');
-  if (isIP(literal) && !isPublicAddress(literal)) {
+  // Any form of address (`[::ffff:127.0.0.1]`, `0x7f.1`): a name is checked at its lookup.
+  if (classifyAddress(literal) && !isPublicAddress(literal)) {
     const socket = new Socket();
     queueMicrotask(() => socket.destroy(new NonPublicAddressError(host, literal)));
     return socket;
