@@ -1,6 +1,19 @@
 export { type EgressDecision, type EgressProxy, startEgressProxy } from './egress-proxy.ts';
 export { PluginCrashedError, SandboxStartError } from './errors.ts';
-export { type NetworkIsolation, namespaceCommand } from './launch.ts';
+export {
+  type JailedProgram,
+  type JailedProgramOptions,
+  prepareJailedProgram,
+} from './jailed-program.ts';
+export { type Isolation, type NetworkIsolation, namespaceCommand } from './launch.ts';
+export {
+  DEFAULT_LIMITS,
+  type JailLimits,
+  type OsSandboxStatus,
+  osSandboxStatus,
+} from './os/bubblewrap.ts';
+export { REFUSED_SYSCALLS } from './os/seccomp.ts';
+export { type EscapingLink, escapingLinks } from './package-links.ts';
 export { sandboxedPluginDefinition } from './plugin-definition.ts';
 export {
   type SandboxAuditEvent,

@@ -3,13 +3,18 @@ import { existsSync, realpathSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createJail, type JailLimits } from './os/bubblewrap.ts';
 
 /*
- * How a sandboxed plugin's process is started: the Node permission model with reads limited to
- * the plugin's directory and the few files the runner needs, writes to the plugin's directory
- * or nowhere, no child processes, workers, addons or WASI; an environment holding only the
- * declared secrets and the proxy settings; and on Linux, when the parent may create one, a
- * network namespace of its own whose only way out is the parent's egress proxy.
+ * How a sandboxed plugin's process is started. The boundary is the OS sandbox (./os/: its own
+ * namespaces, a read-only root of the runtime, the plugin's directory and the runner, seccomp,
+ * limits), with the network namespace's only way out the parent's egress proxy. Inside it, as
+ * a second layer, the Node permission model (reads limited to those paths, writes to the
+ * plugin's directory or nowhere, no child processes, workers, addons or WASI) and an
+ * environment holding only the declared secrets and the proxy settings.
+ *
+ * The weak mode (PARLEY_SANDBOX=weak, for hosts without the OS sandbox) keeps only the second
+ * layer, plus a network namespace from `unshare` where the host allows one.
  */
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -47,6 +52,8 @@ function runnerReads(): { paths: string[]; pluginSdk: string } {
 }
 
 export type NetworkIsolation = 'namespace' | 'proxy-only';
+/** `os`: the OS sandbox (bubblewrap); `weak`: the Node permission model alone. */
+export type Isolation = 'os' | 'weak';
 
 let namespaceProbe: string[] | null | undefined;
 /**
@@ -93,19 +100,25 @@ export interface LaunchOptions {
   proxyUrl: string;
   proxySocket?: string;
   network: NetworkIsolation;
+  isolation: Isolation;
+  limits?: Partial<JailLimits>;
 }
 
 export interface Launch {
   command: string;
   args: string[];
   env: Record<string, string>;
+  /** Frees what the launch made on the host once its process has exited. */
+  release(): void;
 }
 
 export function buildLaunch(options: LaunchOptions): Launch {
   const { paths, pluginSdk } = runnerReads();
   const dir = realpathSync(options.dir);
   const entry = realpathSync(options.entry);
-  const inNamespace = options.network === 'namespace' && options.proxySocket !== undefined;
+  const inNamespace =
+    (options.isolation === 'os' || options.network === 'namespace') &&
+    options.proxySocket !== undefined;
   const proxy = inNamespace ? `http://127.0.0.1:${NAMESPACE_PROXY_PORT}` : options.proxyUrl;
   const nodeArgs = [
     '--permission',
@@ -134,9 +147,29 @@ export function buildLaunch(options: LaunchOptions): Launch {
     NO_PROXY: '',
     no_proxy: '',
   };
+  if (options.isolation === 'os') {
+    // The heap limit stops V8 first; the jail's memory limit is the heap plus room for what
+    // lives outside it (buffers, code, WebAssembly).
+    const jail = createJail({
+      command: process.execPath,
+      args: nodeArgs,
+      cwd: dir,
+      read: [dir, ...paths],
+      write: options.writeDir ? [dir] : [],
+      own: options.proxySocket ? [dirname(options.proxySocket)] : [],
+      limits: { memoryMb: options.heapMb + 256, ...options.limits },
+    });
+    return {
+      command: jail.command,
+      args: jail.args,
+      env,
+      release: jail.release,
+    };
+  }
+  const release = () => {};
   if (inNamespace) {
     const [command, ...prefix] = namespaceCommand()!;
-    return { command: command!, args: [...prefix, process.execPath, ...nodeArgs], env };
+    return { command: command!, args: [...prefix, process.execPath, ...nodeArgs], env, release };
   }
-  return { command: process.execPath, args: nodeArgs, env };
+  return { command: process.execPath, args: nodeArgs, env, release };
 }

@@ -16,7 +16,9 @@ import {
 import { ChildProcessTransport } from './child-transport.ts';
 import { startEgressProxy } from './egress-proxy.ts';
 import { PluginCrashedError, SandboxStartError } from './errors.ts';
-import { buildLaunch, type NetworkIsolation, namespaceCommand } from './launch.ts';
+import { buildLaunch, type Isolation, type NetworkIsolation, namespaceCommand } from './launch.ts';
+import { type JailLimits, osSandboxStatus } from './os/bubblewrap.ts';
+import { escapingLinks } from './package-links.ts';
 
 /** What the sandbox enforces: the permissions the registry (and the person adding it) agreed to. */
 export interface SandboxPermissions extends PluginPermissions {
@@ -62,8 +64,16 @@ export interface StartSandboxedPluginOptions {
     /** One tool call; past it the process is killed and restarted (default 30 s). */
     callMs?: number;
   };
-  /** `auto` (default): a network namespace when this host can make one, else the proxy only. */
+  /**
+   * `os` (default): the OS sandbox, refused where the host cannot provide it; `weak`: the Node
+   * permission model alone (PARLEY_SANDBOX=weak); `auto`: `os` where available, else `weak`
+   * (the plugin kit on a developer's machine).
+   */
+  isolation?: Isolation | 'auto';
+  /** In the weak mode: `auto` (default) adds a network namespace where `unshare` can make one. */
   network?: 'auto' | NetworkIsolation;
+  /** The OS sandbox's limits (memory defaults to the heap limit plus 256 MB). */
+  limits?: Partial<JailLimits>;
   /** The process's JavaScript heap limit in MB (default 256); past it the process dies. */
   heapMb?: number;
   /** Opens outbound connections for the proxy (default net.connect). */
@@ -82,6 +92,8 @@ export interface SandboxCallOptions {
 export interface SandboxedPlugin {
   manifest: SandboxManifest;
   tools: SandboxToolInfo[];
+  /** Which sandbox holds the process. */
+  isolation: Isolation;
   /** How outbound traffic is contained for this process. */
   network: NetworkIsolation;
   /** Calls a tool; throws ToolTimeoutError (tool.timeout) or PluginCrashedError (plugin.crashed). */
@@ -91,6 +103,17 @@ export interface SandboxedPlugin {
   /** How many times the process was restarted after a crash or a hang. */
   readonly restarts: number;
   stop(): Promise<void>;
+}
+
+/** The sandbox a start asked for, as this host can give it. */
+function resolveIsolation(wanted: Isolation | 'auto'): Isolation {
+  if (wanted === 'weak') return 'weak';
+  const status = osSandboxStatus();
+  if (status.available) return 'os';
+  if (wanted === 'auto') return 'weak';
+  throw new SandboxStartError(
+    `this host cannot provide the OS sandbox for community plugins: ${status.reason}. Install bubblewrap, or accept the weaker Node-permission sandbox with PARLEY_SANDBOX=weak (docs/plugins/isolation.md)`,
+  );
 }
 
 /** Longest a call's answer waits for the reports the child sent before it. */
@@ -125,6 +148,14 @@ export async function startSandboxedPlugin(
     throw new SandboxStartError(
       `the entry ${options.entry} is outside the plugin directory ${dir}`,
     );
+  const links = escapingLinks(dir);
+  if (links.length > 0)
+    throw new SandboxStartError(
+      `the plugin in ${dir} holds links that leave its directory (${links
+        .slice(0, 3)
+        .map((link) => `${link.path} -> ${link.target}`)
+        .join(', ')}): a package may only link inside itself`,
+    );
   const declared = options.permissions.secrets ?? [];
   const secrets: Record<string, string> = {};
   for (const name of declared) {
@@ -138,9 +169,16 @@ export async function startSandboxedPlugin(
   const { redact, redactString } = createRedactor(Object.values(secrets));
   const startMs = options.timeouts?.startMs ?? 15_000;
   const callMs = options.timeouts?.callMs ?? 30_000;
+  const isolation = resolveIsolation(options.isolation ?? 'os');
   const wanted = options.network ?? 'auto';
   const network: NetworkIsolation =
-    wanted === 'proxy-only' ? 'proxy-only' : namespaceCommand() ? 'namespace' : 'proxy-only';
+    isolation === 'os'
+      ? 'namespace'
+      : wanted === 'proxy-only'
+        ? 'proxy-only'
+        : namespaceCommand()
+          ? 'namespace'
+          : 'proxy-only';
   if (wanted === 'namespace' && network !== 'namespace')
     throw new SandboxStartError('this host cannot create a network namespace (unshare)');
 
@@ -186,6 +224,8 @@ export async function startSandboxedPlugin(
     proxyUrl: proxy.url,
     ...(socketDir ? { proxySocket: join(socketDir, 'egress.sock') } : {}),
     network,
+    isolation,
+    ...(options.limits ? { limits: options.limits } : {}),
   });
 
   let manifest: SandboxManifest | undefined;
@@ -301,6 +341,7 @@ export async function startSandboxedPlugin(
     await current;
   } catch (error) {
     await proxy.close();
+    launch.release();
     if (socketDir) rmSync(socketDir, { recursive: true, force: true });
     throw error;
   }
@@ -328,6 +369,7 @@ export async function startSandboxedPlugin(
     get tools() {
       return tools;
     },
+    isolation,
     network,
     get restarts() {
       return restarts;
@@ -403,6 +445,7 @@ export async function startSandboxedPlugin(
         await instance.exited;
       }
       await proxy.close();
+      launch.release();
       if (socketDir) rmSync(socketDir, { recursive: true, force: true });
     },
   };

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { ToolTimeoutError } from '@parley/core';
 import {
   namespaceCommand,
+  osSandboxStatus,
   PluginCrashedError,
   type SandboxAuditEvent,
   type SandboxedPlugin,
@@ -46,8 +47,11 @@ afterEach(async () => {
   await Promise.all(running.splice(0).map((sandbox) => sandbox.stop()));
 });
 
-async function probePlugin(network: 'auto' | 'proxy-only', audits: SandboxAuditEvent[]) {
+type Mode = { isolation: 'os' | 'weak'; network: 'auto' | 'proxy-only' };
+
+async function probePlugin({ isolation, network }: Mode, audits: SandboxAuditEvent[]) {
   const sandbox = await startSandboxedPlugin({
+    isolation,
     dir: fixture('probe-plugin'),
     entry: 'index.ts',
     permissions: { secrets: ['WEATHER_KEY'], network: [new URL(weatherUrl).host] },
@@ -59,13 +63,22 @@ async function probePlugin(network: 'auto' | 'proxy-only', audits: SandboxAuditE
   return sandbox;
 }
 
-const modes = namespaceCommand() ? (['auto', 'proxy-only'] as const) : (['proxy-only'] as const);
+// The OS sandbox where this host has it (CI's does: Debian with bubblewrap, as root), and the
+// weak mode's two network set-ups.
+const modes: Mode[] = [
+  ...(osSandboxStatus().available ? [{ isolation: 'os', network: 'auto' } as const] : []),
+  ...(namespaceCommand() ? [{ isolation: 'weak', network: 'auto' } as const] : []),
+  { isolation: 'weak', network: 'proxy-only' },
+];
 
-describe.each(modes)('a sandboxed community plugin (network: %s)', (network) => {
+describe.each(modes)('a sandboxed community plugin (%o)', (mode) => {
   it('reads its declared secret and reaches its declared host', async () => {
     const audits: SandboxAuditEvent[] = [];
-    const sandbox = await probePlugin(network, audits);
-    expect(sandbox.network).toBe(network === 'auto' ? 'namespace' : 'proxy-only');
+    const sandbox = await probePlugin(mode, audits);
+    expect(sandbox.isolation).toBe(mode.isolation);
+    expect(sandbox.network).toBe(
+      mode.isolation === 'os' || mode.network === 'auto' ? 'namespace' : 'proxy-only',
+    );
     expect(sandbox.manifest).toMatchObject({ name: '@fixtures/plugin-probe', contract: 1 });
     expect(sandbox.tools.map((t) => t.name).sort()).toEqual(['leak', 'probe', 'weather', 'write']);
 
@@ -92,7 +105,7 @@ describe.each(modes)('a sandboxed community plugin (network: %s)', (network) => 
 
   it('is denied an undeclared env var, a file outside its directory, an undeclared host and raw sockets, each audited', async () => {
     const audits: SandboxAuditEvent[] = [];
-    const sandbox = await probePlugin(network, audits);
+    const sandbox = await probePlugin(mode, audits);
     const result = (await sandbox.call(
       'probe',
       {
@@ -232,19 +245,23 @@ describe('a plugin process that crashes or hangs', () => {
       timeouts: { callMs: 1_500 },
     });
     running.push(sandbox);
-    const first = (await sandbox.call('ok', {})) as { pid: number };
+    // Host process ids: inside its PID namespace every process of the OS sandbox is pid 2.
+    await sandbox.call('ok', {});
+    const first = sandbox.pid();
 
     const crash = await sandbox.call('crash', {}).catch((error: unknown) => error);
     expect(crash).toBeInstanceOf(PluginCrashedError);
     expect(crash).toMatchObject({ code: 'plugin.crashed', plugin: '@fixtures/plugin-flaky' });
-    const second = (await sandbox.call('ok', {})) as { pid: number };
-    expect(second.pid).not.toBe(first.pid);
+    await sandbox.call('ok', {});
+    const second = sandbox.pid();
+    expect(second).toBeDefined();
+    expect(second).not.toBe(first);
 
     const hang = await sandbox.call('hang', {}).catch((error: unknown) => error);
     expect(hang).toBeInstanceOf(ToolTimeoutError);
     expect(hang).toMatchObject({ code: 'tool.timeout' });
-    const third = (await sandbox.call('ok', {})) as { pid: number };
-    expect(third.pid).not.toBe(second.pid);
+    await sandbox.call('ok', {});
+    expect(sandbox.pid()).not.toBe(second);
     expect(sandbox.restarts).toBe(2);
   });
 

@@ -86,15 +86,29 @@ const BLOCKED = new Set([
   'inspector',
   'inspector/promises',
   'trace_events',
+  // Node's internals reachable by name: each hands out socket classes (tty.WriteStream is a
+  // net.Socket) without importing node:net.
+  '_tls_wrap',
+  '_tls_common',
+  '_http_agent',
+  '_http_client',
+  '_http_common',
+  '_http_incoming',
+  '_http_outgoing',
+  '_http_server',
+  '_stream_wrap',
+  'tty',
+  'repl',
 ]);
 const blockedName = (specifier: string) => {
   const name = specifier.startsWith('node:') ? specifier.slice(5) : specifier;
   return BLOCKED.has(name) ? name : undefined;
 };
 const refuse = (name: string): never => {
-  report({ type: 'denied', kind: 'module', resource: `node:${name}` });
+  const resource = name.startsWith('process.') ? name : `node:${name}`;
+  report({ type: 'denied', kind: 'module', resource });
   const error = new Error(
-    `node:${name} is not available to sandboxed plugins: use fetch (through the declared hosts) instead`,
+    `${resource} is not available to sandboxed plugins: use fetch (through the declared hosts) instead`,
   ) as Error & { code: string };
   error.code = 'ERR_ACCESS_DENIED';
   throw error;
@@ -118,6 +132,16 @@ process.getBuiltinModule = ((id: string) => {
   const name = blockedName(id);
   return name ? refuse(name) : getBuiltin(id);
 }) as typeof process.getBuiltinModule;
+
+// The native bindings (raw TCP, pipes, process spawning) and the debugger switch: a plugin
+// has no use for them. The OS sandbox stops what they could reach; this stops the attempt
+// where it starts, and audits it.
+const hostile = process as unknown as Record<string, unknown>;
+for (const name of ['binding', '_linkedBinding', '_debugProcess', '_debugEnd', 'dlopen'])
+  hostile[name] = () => refuse(`process.${name}`);
+const ownKill = process.kill.bind(process);
+process.kill = ((pid: number, signal?: string | number) =>
+  pid === process.pid ? ownKill(pid, signal) : refuse('process.kill')) as typeof process.kill;
 
 const declared = new Set(config.secrets);
 const reportedEnv = new Set<string>();
