@@ -23,6 +23,16 @@ export const STORE_ERROR_CODES = {
     summary: 'The run already has its terminal event; nothing may follow it.',
   },
   'store.last_owner': { status: 409, summary: 'A workspace must keep at least one owner.' },
+  'store.token_exceeds_parent': {
+    status: 422,
+    summary:
+      'A token may not outlive or outrank the token that mints it: expiry and scopes within its own, and it must be active.',
+  },
+  'store.slug_retired': {
+    status: 409,
+    summary:
+      "The trust-page slug belonged to a deleted workspace's page and is never issued again: choose another.",
+  },
   'store.embedding_dimension_mismatch': {
     status: 422,
     summary:

@@ -1,6 +1,8 @@
 import { and, desc, eq, isNull, lt, or, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { generateApiToken } from '../auth/tokens.ts';
+import { queryRows } from '../db.ts';
+import { StoreError } from '../errors.ts';
 import { PermissionSchema } from '../identity/roles.ts';
 import { apiTokens } from '../schema/index.ts';
 import type { ScopeContext } from '../scope.ts';
@@ -20,6 +22,11 @@ const NewTokenSchema = z.object({
   expiresAt: z.date(),
   /** The user creating it; its effective rights are this user's role ∩ scopes. Absent: a service token. */
   createdBy: uuidSchema.optional(),
+  /**
+   * The token minting this one, when a token does: the new token may not outlive or outrank
+   * it (expiry and scopes within its own) and is revoked with it.
+   */
+  parentId: uuidSchema.optional(),
 });
 
 const infoColumns = {
@@ -30,6 +37,7 @@ const infoColumns = {
   last4: apiTokens.last4,
   scopes: apiTokens.scopes,
   createdBy: apiTokens.createdBy,
+  parentId: apiTokens.parentId,
   createdAt: apiTokens.createdAt,
   expiresAt: apiTokens.expiresAt,
   lastUsedAt: apiTokens.lastUsedAt,
@@ -37,6 +45,44 @@ const infoColumns = {
   lastUsedUserAgent: apiTokens.lastUsedUserAgent,
   revokedAt: apiTokens.revokedAt,
 };
+
+/**
+ * A token minting another may not give it more than it has: the parent must be active (its row
+ * locked until this transaction ends, so a concurrent revocation waits and then reaches the
+ * child), the child expires no later and its scopes are among the parent's.
+ */
+async function checkWithinParent(
+  ctx: ScopeContext,
+  parentId: string,
+  child: { scopes: string[]; expiresAt: Date },
+): Promise<void> {
+  const [parent] = await ctx.tx
+    .select({
+      scopes: apiTokens.scopes,
+      expiresAt: apiTokens.expiresAt,
+      revokedAt: apiTokens.revokedAt,
+    })
+    .from(apiTokens)
+    .where(eq(apiTokens.id, parentId))
+    .for('update');
+  if (!parent) throw notFound('API token', parentId);
+  const refuse = (message: string) => {
+    throw new StoreError('store.token_exceeds_parent', message, {
+      details: { parentId, parentExpiresAt: parent.expiresAt.toISOString() },
+    });
+  };
+  if (parent.revokedAt || parent.expiresAt.getTime() <= Date.now())
+    refuse('The token minting this one is no longer active.');
+  if (child.expiresAt.getTime() > parent.expiresAt.getTime())
+    refuse(
+      `A token may not outlive the token that mints it: expire at ${parent.expiresAt.toISOString()} or earlier.`,
+    );
+  const beyond = child.scopes.filter((s) => !parent.scopes.includes(s));
+  if (beyond.length > 0)
+    refuse(
+      `A token may not outrank the token that mints it: ${beyond.join(', ')} is not among its scopes.`,
+    );
+}
 
 export function apiTokensRepository(ctx: ScopeContext) {
   return {
@@ -58,6 +104,7 @@ export function apiTokensRepository(ctx: ScopeContext) {
         input,
         'API token',
       );
+      if (value.parentId) await checkWithinParent(ctx, value.parentId, value);
       const generated = generateApiToken();
       const [info] = await ctx.tx
         .insert(apiTokens)
@@ -69,6 +116,7 @@ export function apiTokensRepository(ctx: ScopeContext) {
           last4: generated.last4,
           scopes: [...new Set(value.scopes)].sort(),
           createdBy: value.createdBy,
+          parentId: value.parentId,
           expiresAt: value.expiresAt,
         })
         .returning(infoColumns);
@@ -76,7 +124,11 @@ export function apiTokensRepository(ctx: ScopeContext) {
         action: 'token.create',
         targetType: 'api_token',
         targetId: info!.id,
-        metadata: { scopes: info!.scopes, expiresAt: info!.expiresAt.toISOString() },
+        metadata: {
+          scopes: info!.scopes,
+          expiresAt: info!.expiresAt.toISOString(),
+          ...(info!.parentId ? { parentId: info!.parentId } : {}),
+        },
       });
       return { token: generated.token, info: info! };
     },
@@ -95,7 +147,12 @@ export function apiTokensRepository(ctx: ScopeContext) {
       return row ?? null;
     },
 
-    async revoke(tokenId: string): Promise<void> {
+    /**
+     * Revokes the token and, recursively, every token it minted; returns the ids revoked (the
+     * token first). Two statements on purpose: the first waits for a mint under way from this
+     * token (it holds the parent's row lock), so the second sees the child it made.
+     */
+    async revoke(tokenId: string): Promise<string[]> {
       const id = parseId(tokenId, 'token id');
       const rows = await ctx.tx
         .update(apiTokens)
@@ -104,6 +161,26 @@ export function apiTokensRepository(ctx: ScopeContext) {
         .returning({ id: apiTokens.id });
       if (rows.length === 0) throw notFound('active API token', id);
       await ctx.audit({ action: 'token.revoke', targetType: 'api_token', targetId: id });
+      const descendants = await queryRows<{ id: string; parent_id: string }>(
+        ctx.tx,
+        sql`with recursive minted as (
+              select t.id, t.parent_id from api_tokens t where t.parent_id = ${id}
+              union
+              select t.id, t.parent_id from api_tokens t join minted m on t.parent_id = m.id
+            )
+            update api_tokens set revoked_at = now()
+            where id in (select id from minted) and revoked_at is null
+            returning id, parent_id`,
+      );
+      for (const child of descendants) {
+        await ctx.audit({
+          action: 'token.revoke',
+          targetType: 'api_token',
+          targetId: child.id,
+          metadata: { cause: 'parent_revoked', parentId: child.parent_id, revokedWith: id },
+        });
+      }
+      return [id, ...descendants.map((d) => d.id)];
     },
 
     /**

@@ -11,6 +11,7 @@ import {
 import type { ScopeContext } from '../scope.ts';
 import { limitSchema, parse, parseId, text } from '../validation.ts';
 import { notFound } from './common.ts';
+import { refuseRetiredTrustSlug, retireTrustSlug } from './retired-slugs.ts';
 
 export type TrustPartner = typeof trustPartners.$inferSelect;
 export type TrustStatusUpdate = typeof trustStatusUpdates.$inferSelect;
@@ -232,6 +233,11 @@ export function trustRepository(ctx: ScopeContext) {
       const slug = value.slug ?? row.slug;
       if (value.published && !slug) {
         parse(SlugSchema, undefined, 'slug (needed to publish the page the first time)');
+      }
+      if (slug && slug !== row.slug) {
+        await refuseRetiredTrustSlug(ctx.tx, slug);
+        // A published page moving away leaves an address people were told to trust.
+        if (row.slug && row.publishedAt) await retireTrustSlug(ctx.tx, row.slug);
       }
       await ctx.tx
         .update(trustPages)

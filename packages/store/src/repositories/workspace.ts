@@ -7,6 +7,7 @@ import { invitations, memberships, users, workspaces } from '../schema/index.ts'
 import type { ScopeContext } from '../scope.ts';
 import { nameSchema, parse, parseId, uuidSchema } from '../validation.ts';
 import { notFound } from './common.ts';
+import { retireWorkspaceTrustSlug } from './retired-slugs.ts';
 
 export type Workspace = typeof workspaces.$inferSelect;
 export type Membership = typeof memberships.$inferSelect;
@@ -43,8 +44,12 @@ export function workspaceRepository(ctx: ScopeContext) {
       return row;
     },
 
-    /** Deletes the workspace and, by cascade, everything in it (its audit log too). */
+    /**
+     * Deletes the workspace and, by cascade, everything in it (its audit log too). Its trust
+     * page's slug is retired first: nobody may ever claim that address again.
+     */
     async delete(): Promise<void> {
+      await retireWorkspaceTrustSlug(ctx.tx, ctx.workspaceId);
       const deleted = await ctx.tx
         .delete(workspaces)
         .where(eq(workspaces.id, ctx.workspaceId))

@@ -94,7 +94,7 @@ export function sessionsSystem(deps: SystemDeps) {
         if (!row || !hashesEqual(row.session.secretHash, sha256Hex(parsed.secret))) return null;
         const now = Date.now();
         const { secretHash: _s, ...session } = row.session;
-        const { passwordHash: _p, ...user } = row.user;
+        const { passwordHash: _p, operatorCodeHash: _o, ...user } = row.user;
         if (session.revokedAt || session.expiresAt.getTime() <= now || user.disabledAt) return null;
         if (idle !== undefined && session.lastSeenAt.getTime() + idle <= now) return null;
         if (session.lastSeenAt.getTime() < now - 60_000) {

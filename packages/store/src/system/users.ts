@@ -1,13 +1,14 @@
 import { eq, sql } from 'drizzle-orm';
 import { z } from 'zod';
+import type { Tx } from '../db.ts';
 import { StoreError } from '../errors.ts';
 import { notFound } from '../repositories/common.ts';
 import { sessions, users } from '../schema/index.ts';
 import { LIMITS, parse, parseId, text } from '../validation.ts';
 import type { SystemDeps } from './deps.ts';
 
-/** A user as shown anywhere: never the password hash. */
-export type User = Omit<typeof users.$inferSelect, 'passwordHash'>;
+/** A user as shown anywhere: never the password hash nor the operator code's hash. */
+export type User = Omit<typeof users.$inferSelect, 'passwordHash' | 'operatorCodeHash'>;
 
 export const EmailSchema = z
   .email()
@@ -29,13 +30,25 @@ const userColumns = {
   createdAt: users.createdAt,
   updatedAt: users.updatedAt,
   disabledAt: users.disabledAt,
+  operatorConfirmedAt: users.operatorConfirmedAt,
 };
+
+const CodeHashSchema = z.string().regex(/^[0-9a-f]{64}$/, 'must be a SHA-256 hex digest');
 
 const NewUserSchema = z.object({
   email: EmailSchema,
   displayName: text(LIMITS.name, 1),
   passwordHash: PasswordHashSchema.optional(),
 });
+
+async function codeUsed(tx: Tx, hash: string): Promise<boolean> {
+  const rows = await tx
+    .select({ id: users.id })
+    .from(users)
+    .where(eq(users.operatorCodeHash, hash))
+    .limit(1);
+  return rows.length > 0;
+}
 
 export function usersSystem(deps: SystemDeps) {
   return {
@@ -73,7 +86,10 @@ export function usersSystem(deps: SystemDeps) {
     ): Promise<{ user: User; passwordHash: string | null } | null> {
       const value = parse(EmailSchema, email, 'email');
       return deps.unscoped(async (tx) => {
-        const [row] = await tx.select().from(users).where(eq(users.email, value));
+        const [row] = await tx
+          .select({ ...userColumns, passwordHash: users.passwordHash })
+          .from(users)
+          .where(eq(users.email, value));
         if (!row) return null;
         const { passwordHash, ...user } = row;
         return { user, passwordHash };
@@ -103,6 +119,37 @@ export function usersSystem(deps: SystemDeps) {
         if (!row) throw notFound('user', id);
         return row;
       });
+    },
+
+    /**
+     * Makes a person an instance operator, with the SHA-256 of the one-time code they showed.
+     * A code confirms one person once (unique hash): a second use is a conflict. Someone
+     * confirmed already stays as they are (their first code is kept).
+     */
+    async confirmOperator(userId: string, codeHash: string): Promise<User> {
+      const id = parseId(userId, 'user id');
+      const hash = parse(CodeHashSchema, codeHash, 'operator code hash');
+      return deps.unscoped(async (tx) => {
+        if (await codeUsed(tx, hash))
+          throw new StoreError('store.conflict', 'This operator code was used already.');
+        const [row] = await tx
+          .update(users)
+          .set({
+            operatorConfirmedAt: sql`coalesce(${users.operatorConfirmedAt}, now())`,
+            operatorCodeHash: sql`coalesce(${users.operatorCodeHash}, ${hash})`,
+            updatedAt: sql`now()`,
+          })
+          .where(eq(users.id, id))
+          .returning(userColumns);
+        if (!row) throw notFound('user', id);
+        return row;
+      });
+    },
+
+    /** Whether a code (by its SHA-256) has confirmed someone already. */
+    async operatorCodeUsed(codeHash: string): Promise<boolean> {
+      const hash = parse(CodeHashSchema, codeHash, 'operator code hash');
+      return deps.unscoped((tx) => codeUsed(tx, hash));
     },
 
     /** Disables the account and ends all its sessions. */
