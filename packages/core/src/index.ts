@@ -5,6 +5,7 @@ export {
   type AgentFileErrorCode,
   ElizaCharacterError,
 } from './agent/agent-errors.ts';
+export { refusedEnvName } from './agent/child-env-rules.ts';
 export {
   type AgentDefinition,
   type AgentDefinitionInput,

@@ -1,10 +1,12 @@
 export { agentToolName, createAgentMcpServer, type ExposedAgent } from './agent-server.ts';
+export { BASE_HOST_ENV, type ChildEnvOptions, childEnv } from './child-env.ts';
 export { checkMcpServers, commandLine, listedHost, type McpPolicy } from './mcp-policy.ts';
 export { createMcpPool, type McpPool } from './mcp-pool.ts';
 export {
   type ConnectMcpOptions,
   connectMcpServers,
   type LaunchedProgram,
+  type McpConnection,
   type McpConnections,
   parleyToolName,
   type StdioProgram,

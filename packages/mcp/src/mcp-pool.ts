@@ -1,10 +1,14 @@
-import type { Client } from '@modelcontextprotocol/client';
-import type { BoundTool, McpServerRef } from '@parley/core';
-import { type ConnectMcpOptions, connectOne, type McpConnections } from './mcp-tools.ts';
+import type { McpServerRef } from '@parley/core';
+import {
+  type ConnectMcpOptions,
+  connectOne,
+  type McpConnection,
+  type McpConnections,
+} from './mcp-tools.ts';
 
 interface Entry {
   scope: string;
-  connection: Promise<{ client: Client; tools: BoundTool[] }>;
+  connection: Promise<McpConnection>;
   /** Runs using it now; at 0 the idle timer runs. */
   users: number;
   timer?: NodeJS.Timeout;
@@ -74,8 +78,12 @@ export function createMcpPool(options: { idleMs?: number } = {}) {
         for (const { key, entry } of held) release(key, entry);
       };
       try {
-        const tools = await Promise.all(held.map(({ entry }) => entry.connection));
-        return { tools: tools.flatMap((t) => t.tools), close };
+        const connected = await Promise.all(held.map(({ entry }) => entry.connection));
+        return {
+          tools: connected.flatMap((c) => c.tools),
+          secrets: connected.flatMap((c) => c.secrets),
+          close,
+        };
       } catch (error) {
         await close();
         throw error;

@@ -3,12 +3,14 @@ import type { Client, Transport } from '@modelcontextprotocol/client';
 import {
   AgentConfigError,
   type BoundTool,
+  createRedactor,
   defineTool,
   type McpServerRef,
   PLUGIN_CONTRACT,
   type PluginDefinition,
 } from '@parley/core';
 import { z } from 'zod';
+import { childEnv } from './child-env.ts';
 
 export interface ConnectMcpOptions {
   /** Reads a workspace secret by name (stdio `secretEnv`, HTTP `bearerTokenSecret`). */
@@ -21,6 +23,8 @@ export interface ConnectMcpOptions {
   callTimeoutMs: number;
   /** Where a stdio server's stderr goes (default: ignored). */
   stderr?: 'ignore' | 'inherit';
+  /** Host variables a stdio server gets besides the base set (PARLEY_MCP_ENV; child-env.ts). */
+  hostEnv?: readonly string[];
   /**
    * How a stdio server's program is started: the server passes the OS sandbox (a command line
    * that runs it jailed, closed when the connection closes). Without it, it runs as is.
@@ -46,7 +50,17 @@ export interface LaunchedProgram {
 export interface McpConnections {
   /** The tools of every server, bound to a plugin named `mcp:<server>` (for the plugin host). */
   tools: BoundTool[];
+  /** The secret values the servers were given: a run redacts them from everything it shows. */
+  secrets: readonly string[];
   close(): Promise<void>;
+}
+
+/** One server's connection. */
+export interface McpConnection {
+  client: Client;
+  tools: BoundTool[];
+  /** The secret values it was given (its environment, its bearer token). */
+  secrets: readonly string[];
 }
 
 const TOOL_NAME = /[^a-zA-Z0-9_-]/g;
@@ -79,15 +93,13 @@ function argumentsSchema(jsonSchema: unknown): z.ZodType {
 async function openTransport(server: McpServerRef, options: ConnectMcpOptions): Promise<Transport> {
   const { transport } = server;
   if ('stdio' in transport) {
-    const env: Record<string, string> = {};
-    for (const [variable, secretName] of Object.entries(transport.stdio.secretEnv)) {
-      const value = await options.secret(secretName);
-      if (value === undefined)
-        throw new AgentConfigError(
-          `MCP server ${server.name} needs the secret ${secretName}: set it with \`parley secrets set ${secretName}\``,
-        );
-      env[variable] = value;
-    }
+    const env = await childEnv(
+      { name: server.name, secretEnv: transport.stdio.secretEnv },
+      {
+        secret: options.secret,
+        ...(options.hostEnv ? { hostEnv: options.hostEnv } : {}),
+      },
+    );
     const program: StdioProgram = {
       command: transport.stdio.command,
       args: transport.stdio.args,
@@ -128,12 +140,22 @@ async function openTransport(server: McpServerRef, options: ConnectMcpOptions): 
 export async function connectOne(
   server: McpServerRef,
   options: ConnectMcpOptions,
-): Promise<{ client: Client; tools: BoundTool[] }> {
+): Promise<McpConnection> {
   const { Client } = await import('@modelcontextprotocol/client');
   const client = new Client({ name: 'parley', version: '0.1.0' });
   const connectTimeoutMs = options.connectTimeoutMs ?? 15_000;
+  // The secret values this server is given (environment, bearer token) never come back through
+  // its tools: a server that echoes them would show them to the model and the run's viewers.
+  const given: string[] = [];
+  const secret = async (name: string) => {
+    const value = await options.secret(name);
+    if (value !== undefined) given.push(value);
+    return value;
+  };
+  const { redact, redactString } = createRedactor(given);
   try {
-    await client.connect(await openTransport(server, options), { timeout: connectTimeoutMs });
+    const transport = await openTransport(server, { ...options, secret });
+    await client.connect(transport, { timeout: connectTimeoutMs });
     const listed = await client.listTools(undefined, { timeout: connectTimeoutMs });
     const offered = new Map(listed.tools.map((tool) => [tool.name, tool]));
     const missing = (server.allowTools ?? []).filter((name) => !offered.has(name));
@@ -169,13 +191,14 @@ export async function connectOne(
               { signal: ctx.signal, timeout: timeoutMs },
             );
             const content = (result.content ?? []) as { type: string; text?: string }[];
-            if (result.isError) throw new Error(resultText(content) || `${tool.name} failed`);
-            return result.structuredContent ?? resultText(content);
+            if (result.isError)
+              throw new Error(redactString(resultText(content)) || `${tool.name} failed`);
+            return redact(result.structuredContent ?? resultText(content));
           },
         }),
       }),
     );
-    return { client, tools };
+    return { client, tools, secrets: given };
   } catch (error) {
     await client.close().catch(() => {});
     if (error instanceof AgentConfigError) throw error;
@@ -203,8 +226,10 @@ export async function connectMcpServers(
     await close();
     throw failed.reason;
   }
+  const connected = settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
   return {
-    tools: settled.flatMap((s) => (s.status === 'fulfilled' ? s.value.tools : [])),
+    tools: connected.flatMap((c) => c.tools),
+    secrets: connected.flatMap((c) => c.secrets),
     close,
   };
 }

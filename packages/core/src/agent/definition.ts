@@ -1,6 +1,7 @@
 import { PROVIDER_NAMES, ScriptTurnSchema } from '@parley/providers';
 import { z } from 'zod';
 
+import { refusedEnvName } from './child-env-rules.ts';
 const name = z
   .string()
   .min(1)
@@ -76,7 +77,10 @@ export const McpServerRefSchema = z
             .object({
               command: z.string().min(1).max(500),
               args: z.array(z.string().max(2_000)).max(50).default([]),
-              /** Environment variables set from workspace secrets: `{ GITHUB_TOKEN: GITHUB_PAT }`. */
+              /**
+               * Environment variables set from workspace secrets: `{ GITHUB_TOKEN: GITHUB_PAT }`.
+               * Never one that controls a runtime, loader or shell (child-env-rules.ts).
+               */
               secretEnv: z
                 .record(z.string().regex(/^[A-Z_][A-Z0-9_]*$/), z.string().min(1))
                 .default({}),
@@ -111,6 +115,13 @@ export const MemorySettingsSchema = z
     autoExtract: z.boolean().default(true),
     scopes: z
       .array(z.enum(['conversation', 'user', 'agent']))
+                .superRefine((env, ctx) => {
+                  for (const variable of Object.keys(env)) {
+                    const refused = refusedEnvName(variable);
+                    if (refused)
+                      ctx.addIssue({ code: 'custom', path: [variable], message: refused });
+                  }
+                })
       .default(['conversation', 'user', 'agent']),
   })
   .strict();

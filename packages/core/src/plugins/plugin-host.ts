@@ -32,6 +32,11 @@ export interface PluginLogEntry {
 export interface PluginHostOptions {
   /** Reads a workspace secret by name (the vault); undefined when it is not set. */
   secrets?: (name: string) => Promise<string | undefined> | string | undefined;
+  /**
+   * Values every tool result, error and log line is scrubbed of besides those the tool read
+   * itself: every secret the run resolved (read live, so values added during the run count).
+   */
+  redactValues?: Iterable<string>;
   fetch?: typeof fetch;
   audit?: (event: PluginAuditEvent) => void;
   log?: (entry: PluginLogEntry) => void;
@@ -192,7 +197,13 @@ export function createPluginHost(options: PluginHostOptions = {}) {
       const declaredSecrets = new Set(plugin.permissions?.secrets ?? []);
       const hosts = plugin.permissions?.network ?? [];
       const readValues = new Set<string>();
-      const { redact, redactString } = createRedactor(readValues);
+      const runValues = options.redactValues ?? [];
+      const { redact, redactString } = createRedactor({
+        *[Symbol.iterator]() {
+          yield* readValues;
+          yield* runValues;
+        },
+      });
       const write =
         (level: PluginLogEntry['level']) => (message: string, data?: Record<string, unknown>) =>
           options.log?.({
