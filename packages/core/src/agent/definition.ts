@@ -1,7 +1,7 @@
 import { PROVIDER_NAMES, ScriptTurnSchema } from '@parley/providers';
 import { z } from 'zod';
-
 import { refusedEnvName } from './child-env-rules.ts';
+
 const name = z
   .string()
   .min(1)
@@ -83,6 +83,13 @@ export const McpServerRefSchema = z
                */
               secretEnv: z
                 .record(z.string().regex(/^[A-Z_][A-Z0-9_]*$/), z.string().min(1))
+                .superRefine((env, ctx) => {
+                  for (const variable of Object.keys(env)) {
+                    const refused = refusedEnvName(variable);
+                    if (refused)
+                      ctx.addIssue({ code: 'custom', path: [variable], message: refused });
+                  }
+                })
                 .default({}),
             })
             .strict(),
@@ -115,13 +122,6 @@ export const MemorySettingsSchema = z
     autoExtract: z.boolean().default(true),
     scopes: z
       .array(z.enum(['conversation', 'user', 'agent']))
-                .superRefine((env, ctx) => {
-                  for (const variable of Object.keys(env)) {
-                    const refused = refusedEnvName(variable);
-                    if (refused)
-                      ctx.addIssue({ code: 'custom', path: [variable], message: refused });
-                  }
-                })
       .default(['conversation', 'user', 'agent']),
   })
   .strict();
