@@ -11,7 +11,14 @@ import {
 } from './extract.ts';
 import { bundledKnownBad, listed } from './known-bad.ts';
 import { lookalikeReasons, prepareBrands } from './lookalike.ts';
-import { findLures, type LureCategory, STRONG_LURES } from './lures.ts';
+import { findLures, type LureCategory, mentionsWallet, STRONG_LURES } from './lures.ts';
+import {
+  handleOf,
+  isSharedPlatform,
+  type PlatformLocation,
+  platformLocation,
+  underLocation,
+} from './platforms.ts';
 import { REASONS, type ReasonCode, type Verdict, verdictOf, worse } from './reasons.ts';
 import { SHORTENERS } from './shorteners.ts';
 
@@ -65,16 +72,26 @@ export interface Assessor {
 /**
  * Builds the guard for one workspace's trust data. Each link goes through, in order (the
  * allowlist → blocklist → fuzzy-list order of MetaMask's detector): dangerous schemes; the
- * canonical allowlist by registrable domain (allowed links skip the rest); the workspace's
- * blocklist and the bundled known-bad list; shorteners, user-info and IP-literal tricks;
- * lookalikes of the brand tokens; link text that names another domain. Lures in the message
- * then raise the verdict of messages whose links are not all official. Nothing is fetched.
+ * canonical allowlist (allowed links skip the rest): by registrable domain, except on shared
+ * platforms (GitHub, npm, Discord invites, t.me, X, Medium, Google Docs, shorteners…) where an
+ * official link covers its own path only; the workspace's blocklist and the bundled known-bad
+ * list; shorteners, user-info and IP-literal tricks; lookalikes of the brand tokens, in the
+ * domain or in the handle on a shared platform; link text that names another domain. Lures in
+ * the message then raise the verdict of messages whose links are not all official, and three
+ * kinds of lure warn on their own. Nothing is fetched.
  */
 export function createAssessor(config: GuardConfig): Assessor {
-  const canonical = new Set([
-    ...config.canonicalDomains.map(registrable),
-    ...config.canonicalLinks.map((link) => registrable(new URL(link.url).hostname)),
-  ]);
+  const officialLocations: PlatformLocation[] = [];
+  const canonical = new Set<string>();
+  for (const domain of config.canonicalDomains)
+    if (!isSharedPlatform(registrable(domain))) canonical.add(registrable(domain));
+  for (const link of config.canonicalLinks) {
+    const url = new URL(link.url);
+    const domain = registrable(url.hostname);
+    const location = platformLocation(url, domain);
+    if (location) officialLocations.push(location);
+    else canonical.add(domain);
+  }
   const blocklist = new Set(
     config.blocklist.map((d) => domainToASCII(d.toLowerCase().replace(/\.$/, '')) || d),
   );
@@ -123,7 +140,13 @@ export function createAssessor(config: GuardConfig): Assessor {
     }
     const domain = parsed.domain;
     if (!domain) return result(reasons.add('host.no_public_suffix'), host);
-    if (canonical.has(domain)) return result(new Set(['canonical.domain']), host, domain);
+    const location = platformLocation(url, domain);
+    if (
+      location
+        ? officialLocations.some((official) => underLocation(location, official))
+        : canonical.has(domain)
+    )
+      return result(new Set(['canonical.domain']), host, domain);
 
     if (hostname.split('.').some((label) => label.startsWith('xn--'))) reasons.add('host.punycode');
     if (listed(hostname, blocklist))
@@ -142,6 +165,9 @@ export function createAssessor(config: GuardConfig): Assessor {
       brands,
     ))
       reasons.add(code);
+    const handle = location && handleOf(location);
+    if (handle && lookalikeReasons({ label: handle, subdomains: [] }, brands).size > 0)
+      reasons.add('lookalike.brand_in_handle');
 
     if (link.text !== undefined) {
       const shown = domainInText(link.text);
@@ -162,7 +188,7 @@ export function createAssessor(config: GuardConfig): Assessor {
   const assess = (text: string, extras: MessageExtras = {}): Assessment => {
     const extraction = extractLinks(text, extras.links);
     const links = extraction.links.map(assessLink);
-    const lures = findLures(text.slice(0, extraction.charsScanned));
+    const lures = findLures(proseOf(text.slice(0, extraction.charsScanned), extraction.links));
     const reasons = new Set<ReasonCode>();
     for (const link of links)
       for (const code of link.reasons) if (REASONS[code].verdict !== 'allow') reasons.add(code);
@@ -175,11 +201,14 @@ export function createAssessor(config: GuardConfig): Assessor {
         (lures.some((l) => STRONG_LURES.has(l)) || lures.length >= 2)
       )
         reasons.add('lure.with_unknown_link');
-      // No one legitimate asks for a seed phrase, official link or not ("never share it" is
-      // advice and does not match the request pattern).
-      else if (lures.includes('seed_phrase') && lures.length >= 2)
-        reasons.add('lure.seed_phrase_request');
     }
+    // Three lures warn on their own, official link or not: no one legitimate asks for a seed
+    // phrase, pulls a wallet question into private messages, or asks for crypto to send more
+    // back ("never share it" is advice and does not match).
+    if (lures.includes('seed_phrase')) reasons.add('lure.seed_phrase_request');
+    if (lures.includes('dm_request') && mentionsWallet(text.slice(0, extraction.charsScanned)))
+      reasons.add('lure.dm_wallet_request');
+    if (lures.includes('send_to_receive')) reasons.add('lure.send_for_more');
     if (extraction.found > links.length) reasons.add('message.too_many_links');
     if (extraction.truncated) reasons.add('message.truncated');
     let verdict = verdictOf(reasons);
@@ -211,6 +240,21 @@ export function assessMessage(
   extras: MessageExtras = {},
 ): Assessment {
   return createAssessor(config)(text, extras);
+}
+
+/**
+ * The words a person reads, for the lure patterns: link targets are blanked (the link rules
+ * judge them, and a wallet's name in a URL is not a request to act), the visible text of
+ * markdown links and anchors is kept.
+ */
+function proseOf(text: string, links: readonly ExtractedLink[]): string {
+  let out = text;
+  for (const link of links) {
+    if (!link.span) continue;
+    const shown = link.text ?? '';
+    out = out.replace(link.span, shown.padEnd(link.span.length, ' ').slice(0, link.span.length));
+  }
+  return out;
 }
 
 /** A capital-I host as written (`parIey.com`) reads as an l: the registrable label as written. */

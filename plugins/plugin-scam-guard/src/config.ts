@@ -1,4 +1,7 @@
+import { parse } from 'tldts';
 import { z } from 'zod';
+import { strictFields } from './fields.ts';
+import { isSharedPlatform } from './platforms.ts';
 
 /** One official link the guard points people to instead of a flagged one. */
 export interface CanonicalLink {
@@ -31,16 +34,25 @@ const domainName = z
   .max(253)
   .regex(/^[^\s/@:]+\.[^\s/@:]+$/, 'must be a domain name such as example.com');
 
+/** An official domain: never a platform many people publish on (its pages are not all yours). */
+const officialDomain = domainName.refine(
+  (domain) => !isSharedPlatform(parse(domain, { allowPrivateDomains: true }).domain ?? domain),
+  {
+    error: (issue) =>
+      `${String(issue.input)} is a shared platform: list your own page on it (https://${String(issue.input)}/<account>) under canonicalLinks instead`,
+  },
+);
+
 const linkSchema = z.union([
   z.url({ protocol: /^https?$/ }).transform((url) => ({ label: 'official', url })),
-  z.strictObject({
+  strictFields({
     label: z.string().trim().min(1).max(60),
     url: z.url({ protocol: /^https?$/ }),
   }),
 ]);
 
-export const GuardConfigSchema = z.strictObject({
-  canonicalDomains: z.array(domainName).max(200).default([]),
+export const GuardConfigSchema = strictFields({
+  canonicalDomains: z.array(officialDomain).max(200).default([]),
   brandTokens: z
     .array(
       z

@@ -28,9 +28,11 @@ export {
   LIMITS,
   type LinkSource,
 } from './extract.ts';
+export { closestField, strictFields, unknownFieldMessage } from './fields.ts';
 export { createScamLinkGuard, type ScamLinkGuardOptions } from './guard.ts';
 export { BUNDLED_LIST_URL, type DomainList, parseDomainList } from './known-bad.ts';
 export type { LureCategory } from './lures.ts';
+export { isSharedPlatform } from './platforms.ts';
 export { REASONS, type ReasonCode, type Verdict } from './reasons.ts';
 
 export const SCAM_GUARD_PLUGIN = '@parley/plugin-scam-guard';

@@ -41,6 +41,10 @@ export const REASONS = {
     verdict: 'warn',
     text: 'a brand name in the subdomain of another domain',
   },
+  'lookalike.brand_in_handle': {
+    verdict: 'warn',
+    text: 'a brand name in an account, channel or invite on a shared platform that is not an official one',
+  },
   'url.dangerous_scheme': {
     verdict: 'block',
     text: 'a javascript:, vbscript:, data: or file: link',
@@ -67,6 +71,15 @@ export const REASONS = {
   'lure.seed_phrase': { verdict: 'allow', text: 'asks for a seed phrase or private key' },
   'lure.urgency': { verdict: 'allow', text: 'pushes for urgency' },
   'lure.dm_request': { verdict: 'allow', text: 'moves the talk to private messages' },
+  'lure.send_to_receive': {
+    verdict: 'allow',
+    text: 'offers more crypto back for crypto sent, or guaranteed returns',
+  },
+  'lure.support_desk': { verdict: 'allow', text: 'points to a support desk, agent or ticket' },
+  'lure.fake_verification': {
+    verdict: 'allow',
+    text: 'asks to prove being human or to verify a role elsewhere',
+  },
   'lure.with_unknown_link': {
     verdict: 'warn',
     text: 'a scam lure next to a link that is not official',
@@ -74,7 +87,15 @@ export const REASONS = {
   'lure.with_suspicious_link': { verdict: 'block', text: 'a scam lure next to a suspicious link' },
   'lure.seed_phrase_request': {
     verdict: 'warn',
-    text: 'asks for a seed phrase together with other lures',
+    text: 'asks for a seed phrase, recovery phrase, private key or keystore',
+  },
+  'lure.dm_wallet_request': {
+    verdict: 'warn',
+    text: 'moves the talk to private messages about a wallet, tokens or funds',
+  },
+  'lure.send_for_more': {
+    verdict: 'warn',
+    text: 'asks to send crypto to receive more back, or promises guaranteed returns',
   },
   'message.too_many_links': { verdict: 'warn', text: 'more links than the guard assesses' },
   'message.truncated': { verdict: 'warn', text: 'longer than the guard reads' },

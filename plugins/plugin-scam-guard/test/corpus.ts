@@ -23,6 +23,11 @@ export const CORPUS_CONFIG: GuardConfigInput = {
     { label: 'migration', url: 'https://parley.dev/migrate' },
     { label: 'docs', url: 'https://docs.parley.dev' },
     { label: 'support', url: 'https://parley.chat/support' },
+    // Its own pages on shared platforms: each covers its path only (issue #30), and a brand in
+    // a handle that is not listed here warns.
+    { label: 'code', url: 'https://github.com/parley-dev' },
+    { label: 'package', url: 'https://www.npmjs.com/package/@parley/core' },
+    { label: 'discord', url: 'https://discord.gg/parley' },
   ],
 };
 

@@ -82,7 +82,9 @@ describe('skeletons, scripts, distance', () => {
 describe('verdicts and reasons', () => {
   const cases: [string, string, string[]][] = [
     ['https://docs.parley.dev/x', 'allow', ['canonical.domain']],
-    ['https://github.com/parley', 'allow', ['host.third_party']],
+    ['https://github.com/torvalds/linux', 'allow', ['host.third_party']],
+    ['https://github.com/parley-dev/parley', 'allow', ['canonical.domain']],
+    ['https://github.com/parley', 'warn', ['lookalike.brand_in_handle']],
     ['https://münchen.de', 'allow', ['host.punycode', 'host.third_party']],
     ['https://pаrley.dev', 'block', ['lookalike.confusable', 'lookalike.mixed_script']],
     ['parIey.dev', 'block', ['lookalike.confusable']],
