@@ -1,6 +1,7 @@
 import { isStoreError } from '@parley/store';
 import { ConfigError, loadConfig, type ServerConfig } from './config.ts';
 import { type RunningServer, startServer } from './start.ts';
+import { surviveUnhandledRejections } from './survive.ts';
 
 function fail(code: number, message: string): never {
   process.stderr.write(`parley: ${message}\n`);
@@ -58,6 +59,8 @@ export async function serve(env: Record<string, string | undefined> = process.en
   }
   const pretty = process.stdout.isTTY && config.logLevel !== 'silent';
   let server: RunningServer;
+  let started = false;
+  surviveUnhandledRejections(() => (started ? server.app.log : undefined));
   try {
     server = await startServer(config, {
       logger: {
@@ -68,6 +71,7 @@ export async function serve(env: Record<string, string | undefined> = process.en
   } catch (error) {
     explainStartFailure(error, config);
   }
+  started = true;
   announce(server, config);
   let signals = 0;
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {

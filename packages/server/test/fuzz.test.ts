@@ -549,6 +549,74 @@ function queryKeys(route: RouteSpec): string[] {
   return shape ? Object.keys(shape) : [];
 }
 
+// ── Text the database cannot store ──────────────────────────────────────────────────────────
+
+/** A string with a NUL or an unpaired surrogate somewhere (start, middle, end). */
+const unstorableString = fc
+  .tuple(
+    fc.string({ maxLength: 20 }),
+    fc.constantFrom('\u0000', '\ud800', '\udfff', '\ud83d', 'a\u0000\u0000', '\udc00\ud800'),
+    fc.string({ maxLength: 20 }),
+  )
+  .map(([before, bad, after]) => `${before}${bad}${after}`);
+
+/** The templates whose text fields are poisoned: each route's, and deeper shapes of some. */
+function textTemplates(route: RouteSpec): Record<string, unknown>[] {
+  const more: Record<string, Record<string, unknown>[]> = {
+    startRun: [
+      { input: [{ type: 'text', text: 'hi' }], userId: 'end-user-1' },
+      { input: 'again', conversationId: real.conversationId },
+    ],
+    agentMcp: [
+      {
+        jsonrpc: '2.0',
+        id: 'call-1',
+        method: 'tools/call',
+        params: {
+          name: 'run_echo',
+          arguments: { input: 'hi', conversationId: real.conversationId },
+        },
+      },
+    ],
+  };
+  return [templateOf(route), ...(more[route.operationId] ?? [])];
+}
+
+type Path = (string | number)[];
+
+/** The paths of every string in a template. */
+function stringLeaves(value: unknown, path: Path = []): Path[] {
+  if (typeof value === 'string') return [path];
+  if (Array.isArray(value)) return value.flatMap((v, i) => stringLeaves(v, [...path, i]));
+  if (value && typeof value === 'object')
+    return Object.entries(value).flatMap(([k, v]) => stringLeaves(v, [...path, k]));
+  return [];
+}
+
+/** A deep copy of `value` with what is at `path` replaced by `leaf`. */
+function withLeaf(value: unknown, path: Path, leaf: unknown): unknown {
+  if (path.length === 0) return leaf;
+  const [head, ...rest] = path;
+  const copy = (Array.isArray(value) ? [...value] : { ...(value as object) }) as Record<
+    string | number,
+    unknown
+  >;
+  copy[head!] = withLeaf(copy[head!], rest, leaf);
+  return copy;
+}
+
+/** A deep copy with an extra key `text` beside the string at `path` (keys are text too). */
+function withKey(value: unknown, path: Path, text: string): unknown {
+  const parent = path.slice(0, -1);
+  const holder = parent.reduce<unknown>(
+    (v, k) => (v as Record<string | number, unknown>)[k],
+    value,
+  );
+  if (Array.isArray(holder)) return withLeaf(value, path, text);
+  const replaced = { ...(holder as object), [text]: 'x' };
+  return parent.length === 0 ? replaced : withLeaf(value, parent, replaced);
+}
+
 // ── The server and its fixtures ─────────────────────────────────────────────────────────────
 
 beforeAll(async () => {
@@ -732,6 +800,62 @@ describe('fuzz: every route', () => {
       );
       await stillUp(key(route));
     }
+  });
+
+  it('answers text the database cannot store in any string field with 400 request.invalid_text', async () => {
+    // Issue #30: a NUL or an unpaired surrogate in a field the schema accepts reached the
+    // store (and, in a run, failed its writes after the stream had started).
+    for (const route of bodyRoutes) {
+      for (const template of textTemplates(route)) {
+        const leaves = stringLeaves(template);
+        if (leaves.length === 0) continue;
+        await fc.assert(
+          fc.asyncProperty(
+            fc.constantFrom(...leaves),
+            unstorableString,
+            fc.boolean(),
+            async (path, text, asKey) => {
+              const value = asKey ? withKey(template, path, text) : withLeaf(template, path, text);
+              const answer = await send({
+                method: route.method,
+                path: pathOf(route),
+                headers: { ...(await authorized(route)), 'content-type': 'application/json' },
+                body: JSON.stringify(value),
+              });
+              check(`${key(route)} ${path.join('.')} = ${JSON.stringify(text)}`, answer, {
+                code: 'request.invalid_text',
+              });
+            },
+          ),
+          runs(Math.min(12, 3 * leaves.length)),
+        );
+      }
+      await stillUp(key(route));
+    }
+  });
+
+  it('answers JSON nested 100,000 levels deep with 4xx on every body route', async () => {
+    // Issue #30: 100,000 levels of `[` on the MCP endpoint answered 500 (schema validation
+    // recursed until the stack overflowed).
+    for (const route of bodyRoutes) {
+      for (const [open, close] of [
+        ['[', ']'],
+        ['{"a":', '}'],
+      ] as const) {
+        const deep = `${open.repeat(100_000)}1${close.repeat(100_000)}`;
+        const nested = JSON.stringify(templateOf(route)).replace(/}$/, `,"deep":${deep}}`);
+        for (const body of [deep, nested]) {
+          const answer = await send({
+            method: route.method,
+            path: pathOf(route),
+            headers: { ...(await authorized(route)), 'content-type': 'application/json' },
+            body,
+          });
+          check(`${key(route)} nested ${open} ${body.length} bytes`, answer, { wrong: true });
+        }
+      }
+    }
+    await stillUp();
   });
 
   it("answers bodies over the route's limit with 413 request.too_large", async () => {

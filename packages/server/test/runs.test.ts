@@ -355,6 +355,9 @@ describe.each(ENGINES)('runs over SSE [%s]', (engine) => {
     const problem = (await res.json()) as { detail: string };
     expect(problem).toMatchObject({ code: 'agent.unavailable' });
     expect(problem.detail).toContain('OPENAI_API_KEY');
+    // The command to run names this workspace, not a placeholder (issue #30).
+    expect(problem.detail).toContain(`PUT /v1/workspaces/${ws}/secrets/OPENAI_API_KEY`);
+    expect(problem.detail).not.toMatch(/\{\w+\}/);
     const draftOnly = await call('POST', `/v1/workspaces/${ws}/agents`, {
       definition: scriptedAgent('drafty'),
     });

@@ -8,11 +8,17 @@ const name = z
   .max(64)
   .regex(/^[a-z0-9][a-z0-9-_ ]*$/i, 'use letters, digits, spaces, "-" or "_"');
 
+/**
+ * The longest model name: what a run's row stores (the store's name limit). A longer one was
+ * accepted here and failed every run's first write (issue #30); it also bounds metrics labels.
+ */
+export const MODEL_NAME_MAX = 200;
+
 /** Which model an agent uses, with its provider parameters. */
 export const ModelRefSchema = z
   .object({
     provider: z.enum(PROVIDER_NAMES),
-    model: z.string().min(1),
+    model: z.string().min(1).max(MODEL_NAME_MAX),
     /** Request parameters: temperature, maxOutputTokens, reasoning. */
     params: z
       .object({

@@ -29,6 +29,10 @@ export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 export const API_ERROR_CODES = {
   'request.invalid': { status: 400, title: 'The request is invalid.' },
   'request.malformed_json': { status: 400, title: 'The body is not valid JSON.' },
+  'request.invalid_text': {
+    status: 400,
+    title: 'Text the database cannot store (NUL or an unpaired surrogate).',
+  },
   'request.too_large': { status: 413, title: 'The body is too large.' },
   'request.uri_too_long': { status: 414, title: 'The URL is too long.' },
   'request.headers_too_large': { status: 431, title: 'The request headers are too large.' },

@@ -3,6 +3,7 @@ import type { Principal } from '../auth/principal.ts';
 import { actorOf } from '../auth/principal.ts';
 import type { Services } from '../services.ts';
 import { authorize } from './authorize.ts';
+import { checkRequestValues } from './body-check.ts';
 import type { Grant, RouteContext, RouteSpec } from './route.ts';
 
 declare module 'fastify' {
@@ -50,8 +51,9 @@ function context(
 
 /**
  * Registers the route table: zod schemas for validation, serialization and the OpenAPI
- * document; authorization before validation (so a stranger learns nothing from a 400); the
- * first listed response status as the default.
+ * document; authorization before validation (so a stranger learns nothing from a 400), then
+ * the checks every body and query gets (body-check.ts); the first listed response status as
+ * the default.
  */
 export function registerRoutes(
   app: FastifyInstance,
@@ -88,6 +90,8 @@ export function registerRoutes(
           request,
           services,
         );
+        // Before the schema: text the database cannot store, and nesting that would overflow it.
+        checkRequestValues({ body: request.body, query: request.query });
       },
       handler: async (request, reply) => {
         reply.code(defaultStatus);

@@ -85,9 +85,16 @@ async function answerJson(ctx: RouteContext<unknown, unknown, unknown>, run: Liv
   const state = reduceEvents(events);
   const terminal = events.at(-1)!;
   const row = await ctx.inWorkspace((ws) => ws.runs.get(run.id));
+  if (!row) {
+    // The run's rows could not be stored (the run was stopped: its terminal says why).
+    const why = terminal.type === 'run.error' ? ` ${terminal.error.message}` : '';
+    throw new HttpProblem('server.unavailable', `The run could not be stored.${why}`, {
+      retryAfterMs: 5_000,
+    });
+  }
   const parts = state.parts.map((p) => ({ ...p }));
   return {
-    run: runDto(row!),
+    run: runDto(row),
     conversationId: run.conversationId,
     text: textOf(state),
     parts,

@@ -30,6 +30,7 @@ function hostsOf(url: string): { host: string; hostname: string } {
 }
 
 /**
+  workspaceId: string,
  * Where a model's requests (and its key) may go. `any` in single-user mode (the one user owns
  * every key); in multi-user mode the providers' own hosts plus the operator's list, so that a
  * member who may deploy agents cannot point one at a server of theirs and collect the
@@ -68,7 +69,7 @@ export function modelFactory(
     if (!keys.has(name)) {
       throw new HttpProblem(
         'agent.unavailable',
-        `Agent ${agent.name} needs the secret ${name} (its model's API key): set it with PUT /v1/workspaces/{workspaceId}/secrets/${name} or \`parley secrets set ${name}\`.`,
+        `Agent ${agent.name} needs the secret ${name} (its model's API key): set it with PUT /v1/workspaces/${workspaceId}/secrets/${name} or \`parley secrets set ${name}\`.`,
       );
     }
   }

@@ -144,7 +144,9 @@ function titleText(input: api.StartRunRequest['input']): string {
 function titleOf(input: api.StartRunRequest['input']): string {
   const text = titleText(input);
   const line = text.replace(/\s+/g, ' ').trim();
-  return (line.length > 80 ? `${line.slice(0, 79)}…` : line) || 'Conversation';
+  // By code point: a cut between a surrogate pair would leave text the database cannot store.
+  const points = Array.from(line);
+  return (points.length > 80 ? `${points.slice(0, 79).join('')}…` : line) || 'Conversation';
 }
 
 /**
@@ -327,7 +329,7 @@ export function createRunManager(options: RunManagerOptions) {
     try {
       plugins.resolve(definition);
       keys = await modelKeysFor(workspaceId, definition, scope);
-      models = modelFactory(definition, keys); // throws when a key is missing
+      models = modelFactory(definition, keys, workspaceId); // throws when a key is missing
     } catch (error) {
       await tools.close();
       throw error;

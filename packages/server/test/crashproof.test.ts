@@ -1,0 +1,223 @@
+import { api, isTerminalEvent, type ParleyEvent, STREAM_ERROR_CODES } from '@parley/protocol';
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  client,
+  ENGINES,
+  scriptedAgent,
+  startTestServer,
+  type TestServer,
+} from './support/harness.ts';
+
+/*
+ * Issue #30, "one request kills the server": a run whose rows the store refused (a NUL in its
+ * input or userId, in an existing conversation's input, a model name over the runs table's 200
+ * characters) rejected a promise nobody handled and the process exited, also through the MCP
+ * endpoint with a runs:create token. Every text field of the run-creating routes is fuzzed
+ * here, on both engines, with NUL, unpaired surrogates, over-long values and text that is
+ * storable but grows when escaped: each answer is a 4xx problem, or a run that ends with a
+ * typed terminal; no promise is left rejected; the server keeps serving runs.
+ */
+
+const SCALE = Math.max(1, Number(process.env.FUZZ_SCALE ?? 1) || 1);
+const runs = (n: number) => ({ numRuns: Math.ceil(n * SCALE) });
+
+/** Values no run may take: NUL, unpaired surrogates (anywhere), over-long. */
+const poison = fc.oneof(
+  fc
+    .tuple(
+      fc.string({ maxLength: 30 }),
+      fc.constantFrom('\u0000', '\ud800', '\udfff', '\udc00\ud800', 'x\u0000\u0000y'),
+      fc.string({ maxLength: 30 }),
+    )
+    .map(([a, bad, b]) => ({ value: `${a}${bad}${b}`, kind: 'unstorable' as const })),
+  fc.integer({ min: 100_001, max: 100_050 }).map((n) => ({
+    value: 'x'.repeat(n),
+    kind: 'over-long' as const,
+  })),
+);
+/** Storable text that grows sixfold as JSON (`\u0001`): the run's events may exceed the store's. */
+const heavy = fc
+  .integer({ min: 50_000, max: 100_000 })
+  .map((n) => ({ value: '\u0001'.repeat(n), kind: 'heavy' as const }));
+
+type Field = 'input' | 'inputPart' | 'userId' | 'conversationInput';
+
+describe.each(ENGINES)('no request ends the server [%s]', (engine) => {
+  let server: TestServer;
+  let call: ReturnType<typeof client>;
+  let ws: string;
+  let conversationId: string;
+  const rejections: unknown[] = [];
+  const onRejection = (reason: unknown) => rejections.push(reason);
+
+  beforeAll(async () => {
+    process.on('unhandledRejection', onRejection);
+    server = await startTestServer({ engine });
+    call = client(server.url, server.token);
+    ws = server.workspaceId;
+    const created = await call('POST', `/v1/workspaces/${ws}/agents`, {
+      definition: scriptedAgent('echo'),
+      deploy: true,
+    });
+    expect(created.status, await created.clone().text()).toBe(201);
+    const first = await runJson({ input: 'hello' });
+    expect(first.status).toBe(200);
+    conversationId = ((await first.json()) as { conversationId: string }).conversationId;
+  });
+
+  afterAll(async () => {
+    process.off('unhandledRejection', onRejection);
+    await server?.close();
+  });
+
+  const runJson = (body: unknown) =>
+    call('POST', `/v1/workspaces/${ws}/agents/echo/runs`, body, { accept: 'application/json' });
+  const runSse = (body: unknown) => call('POST', `/v1/workspaces/${ws}/agents/echo/runs`, body);
+  const mcp = (args: Record<string, unknown>) =>
+    call(
+      'POST',
+      `/v1/workspaces/${ws}/agents/echo/mcp`,
+      {
+        jsonrpc: '2.0',
+        id: 1,
+        method: 'tools/call',
+        params: { name: 'run_echo', arguments: args },
+      },
+      { accept: 'application/json, text/event-stream' },
+    );
+
+  function bodyWith(field: Field, value: string): Record<string, unknown> {
+    switch (field) {
+      case 'input':
+        return { input: value };
+      case 'inputPart':
+        return { input: [{ type: 'text', text: value }] };
+      case 'userId':
+        return { input: 'hi', userId: value };
+      case 'conversationInput':
+        return { input: value, conversationId };
+    }
+  }
+
+  /** A refusal: problem+json with a known 4xx code. */
+  async function expectProblem(res: Response, what: string) {
+    const text = await res.text();
+    expect(res.status, `${what}: ${text.slice(0, 300)}`).toBeGreaterThanOrEqual(400);
+    expect(res.status, `${what}: ${text.slice(0, 300)}`).toBeLessThan(500);
+    expect(res.headers.get('content-type')).toContain(api.PROBLEM_CONTENT_TYPE);
+    const problem = api.ProblemSchema.parse(JSON.parse(text));
+    expect(problem.status).toBe(res.status);
+  }
+
+  /** A stream that ends with a stored terminal: run.finish, or a typed run.error. */
+  function expectTypedEnd(events: ParleyEvent[], what: string) {
+    const last = events.at(-1);
+    expect(last && isTerminalEvent(last), `${what}: ${JSON.stringify(last)}`).toBe(true);
+    if (last?.type === 'run.error')
+      expect(Object.keys(STREAM_ERROR_CODES)).toContain(last.error.code);
+  }
+
+  function parseSse(text: string): ParleyEvent[] {
+    return text
+      .split('\n\n')
+      .map((block) => block.split('\n').find((l) => l.startsWith('data: ')))
+      .filter((line): line is string => line !== undefined)
+      .map((line) => JSON.parse(line.slice(6)) as ParleyEvent);
+  }
+
+  /** The JSON-RPC answer, sent as JSON or as one SSE message. */
+  async function mcpAnswer(res: Response): Promise<unknown> {
+    const text = await res.text();
+    const data = text.split('\n').find((l) => l.startsWith('data: '));
+    return JSON.parse(data ? data.slice(6) : text);
+  }
+
+  async function stillServing(what: string) {
+    const health = await fetch(`${server.url}/healthz`);
+    expect(health.status, `/healthz after ${what}`).toBe(200);
+  }
+
+  it('refuses NUL, unpaired surrogates and over-long values in every text field of a run', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom<Field>('input', 'inputPart', 'userId', 'conversationInput'),
+        poison,
+        fc.boolean(),
+        async (field, { value, kind }, sse) => {
+          const what = `${field} ${kind} (${value.length} chars) over ${sse ? 'SSE' : 'JSON'}`;
+          const body = bodyWith(field, value);
+          const res = await (sse ? runSse(body) : runJson(body));
+          await expectProblem(res, what);
+          await stillServing(what);
+        },
+      ),
+      runs(24),
+    );
+  });
+
+  it('refuses the same values through the MCP endpoint', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom('input', 'conversationId'),
+        poison,
+        async (field, { value, kind }) => {
+          const what = `MCP ${field} ${kind}`;
+          const args =
+            field === 'input' ? { input: value } : { input: 'hi', conversationId: value };
+          const res = await mcp(args);
+          // The SDK answers a value its tool schema refuses as a JSON-RPC error in a 200.
+          if (res.status === 200) {
+            const answer = (await mcpAnswer(res)) as {
+              error?: unknown;
+              result?: { isError?: boolean };
+            };
+            expect(answer.error ?? answer.result?.isError, what).toBeTruthy();
+          } else await expectProblem(res, what);
+          await stillServing(what);
+        },
+      ),
+      runs(12),
+    );
+  });
+
+  it('ends a run whose events the store refuses with a typed run.error', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom<Field>('input', 'inputPart', 'conversationInput'),
+        heavy,
+        async (field, { value, kind }) => {
+          const what = `${field} ${kind} (${value.length} chars)`;
+          const res = await runSse(bodyWith(field, value));
+          if (res.status >= 400) return expectProblem(res, what);
+          expectTypedEnd(parseSse(await res.text()), what);
+          await stillServing(what);
+        },
+      ),
+      runs(4),
+    );
+  });
+
+  it('refuses a model name longer than a run row stores when the agent is saved', async () => {
+    const res = await call('POST', `/v1/workspaces/${ws}/agents`, {
+      definition: scriptedAgent('long-model', undefined, {
+        model: { provider: 'scripted', model: 'm'.repeat(201) },
+      }),
+      deploy: true,
+    });
+    expect(res.status).toBe(422);
+    expect(await res.json()).toMatchObject({ code: 'agent.invalid_definition' });
+  });
+
+  it('left no promise rejected and still runs agents', async () => {
+    const res = await runJson({ input: 'still here?', conversationId });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ outcome: 'run.finish' });
+    const viaMcp = await mcp({ input: 'and here?' });
+    expect(viaMcp.status).toBe(200);
+    expect(await mcpAnswer(viaMcp)).toMatchObject({
+      result: { structuredContent: { text: '(scripted) and here?' } },
+    });
+    expect(rejections).toEqual([]);
+  });
+});
