@@ -100,7 +100,7 @@ describe('parley import eliza', () => {
       JSON.stringify({ name: 'J A R V I S', secrets: { "butler's key": 'x' } }),
     );
     const io = await testIo({ cwd });
-    const out = "my agents/j a r v i s.yaml";
+    const out = 'my agents/j a r v i s.yaml';
     const { code, stdout } = await parley(['import', 'eliza', 'jarvis.json', '--out', out], io);
     expect(code).toBe(0);
     const command = (pattern: RegExp) => shellWords(pattern.exec(stdout)![1]!);

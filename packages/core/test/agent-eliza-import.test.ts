@@ -292,6 +292,123 @@ describe('model providers', () => {
   });
 });
 
+describe('model settings', () => {
+  const notImportedSettings = (warnings: string[]) =>
+    warnings.filter((warning) => warning.startsWith('settings not imported'));
+
+  it('maps 1.x settings: temperature, maxTokens (text too), the large model and the endpoint', () => {
+    const result = importElizaCharacter({
+      name: 'Bot',
+      modelProvider: 'openai',
+      settings: {
+        temperature: '0.2',
+        maxTokens: 4096,
+        OPENAI_LARGE_MODEL: 'gpt-4o',
+        OPENAI_SMALL_MODEL: 'gpt-4o-mini',
+        OPENAI_BASE_URL: 'https://llm-proxy.example/v1/',
+      },
+    });
+    expect(result.agent.model).toEqual({
+      provider: 'openai',
+      model: 'gpt-4o',
+      baseURL: 'https://llm-proxy.example/v1',
+      apiKeySecret: 'OPENAI_API_KEY',
+      params: { temperature: 0.2, maxOutputTokens: 4096 },
+    });
+    expect(notImportedSettings(result.warnings)).toEqual([]);
+    expect(result.warnings).toContain(
+      'settings.OPENAI_SMALL_MODEL (gpt-4o-mini) was not imported: a Parley agent answers with one model, model.model (gpt-4o)',
+    );
+  });
+
+  it('maps 0.x modelConfig, names each parameter Parley lacks, and keeps settings.model first', () => {
+    const result = importElizaCharacter({
+      name: 'Bot',
+      modelProvider: 'anthropic',
+      settings: {
+        model: 'claude-opus-4-1',
+        LARGE_ANTHROPIC_MODEL: 'claude-sonnet-4-5',
+        topP: 0.9,
+        stop: ['\n\n'],
+        modelConfig: {
+          temperature: 0.4,
+          max_response_length: 800,
+          frequency_penalty: 0.5,
+          presence_penalty: 0.1,
+          maxInputTokens: 32000,
+        },
+      },
+    });
+    expect(result.agent.model).toMatchObject({
+      provider: 'anthropic',
+      model: 'claude-opus-4-1',
+      contextWindow: 32000,
+      params: { temperature: 0.4, maxOutputTokens: 800 },
+    });
+    expect(notImportedSettings(result.warnings)).toEqual([]);
+    expect(result.warnings).toContain(
+      "settings.modelConfig.frequency_penalty, settings.modelConfig.presence_penalty, settings.topP, settings.stop were not imported: Parley's model parameters are temperature, maxOutputTokens and reasoning (model.params) and the context window (model.contextWindow)",
+    );
+    expect(result.warnings).toContain(
+      'settings.LARGE_ANTHROPIC_MODEL (claude-sonnet-4-5) was not imported: a Parley agent answers with one model, model.model (claude-opus-4-1)',
+    );
+  });
+
+  it('maps Ollama settings: its model and its native endpoint as the OpenAI-compatible /v1', () => {
+    const result = importElizaCharacter({
+      name: 'Bot',
+      modelProvider: 'ollama',
+      settings: { OLLAMA_MODEL: 'qwen2.5', OLLAMA_API_ENDPOINT: 'http://gpu-box:11434/api' },
+    });
+    expect(result.agent.model).toEqual({
+      provider: 'openai-compatible',
+      model: 'qwen2.5',
+      baseURL: 'http://gpu-box:11434/v1',
+      params: {},
+    });
+  });
+
+  it('keeps the parameters for an unknown provider, and says why it drops a bad or a second value', () => {
+    const result = importElizaCharacter({
+      name: 'Bot',
+      modelProvider: 'groq',
+      settings: {
+        temperature: 0.3,
+        maxTokens: 'lots',
+        OPENAI_BASE_URL: 'file:///etc/passwd',
+        modelConfig: { temperature: 0.9 },
+      },
+    });
+    expect(result.agent.model).toEqual({
+      provider: 'scripted',
+      model: 'echo',
+      params: { temperature: 0.9 },
+    });
+    expect(result.warnings).toContain(
+      'settings.temperature (0.3) was not imported: settings.modelConfig.temperature (0.9) sets the same thing',
+    );
+    expect(result.warnings).toContain(
+      'settings.maxTokens was not imported: expected a positive whole number',
+    );
+    // Another provider's settings are not this agent's: they stay on the list.
+    expect(notImportedSettings(result.warnings)).toEqual([
+      'settings not imported (no Parley equivalent): OPENAI_BASE_URL',
+    ]);
+  });
+
+  it('refuses an endpoint that is not http(s)', () => {
+    const result = importElizaCharacter({
+      name: 'Bot',
+      modelProvider: 'openai',
+      settings: { OPENAI_BASE_URL: 'file:///etc/passwd' },
+    });
+    expect(result.agent.model.baseURL).toBeUndefined();
+    expect(result.warnings).toContain(
+      'settings.OPENAI_BASE_URL was not imported: expected an http(s) URL',
+    );
+  });
+});
+
 describe('secrets', () => {
   it('finds top-level secrets and key-like settings at any depth, never copying values', () => {
     const character = {

@@ -85,7 +85,9 @@ export function importElizaCharacter(json: unknown): ElizaImportResult {
     );
   }
   warnings.push(...pluginWarnings(pluginNames, modelChoice));
-  warnings.push(...notImportedWarnings(character, json as Record<string, unknown>));
+  warnings.push(
+    ...notImportedWarnings(character, json as Record<string, unknown>, modelChoice.settingsUsed),
+  );
 
   const redacted = redactSecretValues({ agent, warnings }, secretValues(secrets));
   for (const path of redacted.redactedAt) {
@@ -283,7 +285,11 @@ function pluginWarnings(pluginNames: string[], modelChoice: ElizaModelChoice): s
 
 const settingsImported = new Set(['model', 'modelProvider', 'secrets', 'modelConfig', 'voice']);
 
-function notImportedWarnings(character: ElizaCharacter, raw: Record<string, unknown>): string[] {
+function notImportedWarnings(
+  character: ElizaCharacter,
+  raw: Record<string, unknown>,
+  modelSettingsUsed: string[],
+): string[] {
   const warnings: string[] = [];
   if (character.username) {
     warnings.push(
@@ -308,7 +314,8 @@ function notImportedWarnings(character: ElizaCharacter, raw: Record<string, unkn
     );
   }
   const otherSettings = Object.keys(character.settings ?? {}).filter(
-    (key) => !settingsImported.has(key) && !looksLikeSecretName(key),
+    (key) =>
+      !settingsImported.has(key) && !modelSettingsUsed.includes(key) && !looksLikeSecretName(key),
   );
   if (otherSettings.length > 0) {
     warnings.push(`settings not imported (no Parley equivalent): ${otherSettings.join(', ')}`);

@@ -1,6 +1,7 @@
 import { PROVIDER_NAMES } from '@parley/providers';
 import type { ModelRef } from './definition.ts';
 import type { ElizaCharacter } from './eliza-character.ts';
+import { readElizaModelSettings } from './eliza-model-settings.ts';
 
 type ModelRefInput = Omit<ModelRef, 'params'> & { params?: ModelRef['params'] };
 
@@ -47,20 +48,24 @@ export interface ElizaModelChoice {
   elizaProvider?: string;
   /** The secret that must hold the API key, when the provider needs one. */
   keySecret?: string;
+  /** The `settings` keys the model was built from (not reported as settings left behind). */
+  settingsUsed: string[];
   warnings: string[];
 }
 
 /**
  * Picks the Parley model for a character: `modelProvider`, then `settings.modelProvider`, then a
- * model plugin; `settings.model` names the model. An unknown provider gives the offline
- * scripted model and a warning, so the imported agent still runs.
+ * model plugin; `settings.model`, else the provider's large model setting, names the model; the
+ * model parameters come from `settings.modelConfig` and `settings` (eliza-model-settings.ts).
+ * An unknown provider gives the offline scripted model and a warning, so the imported agent
+ * still runs (with the parameters kept for when a provider is set).
  */
 export function chooseElizaModel(
   character: ElizaCharacter,
   pluginNames: string[],
 ): ElizaModelChoice {
-  const settings = character.settings;
-  const modelSetting = settings?.model?.trim() || undefined;
+  const settings = character.settings as Record<string, unknown> | null | undefined;
+  const modelSetting = character.settings?.model?.trim() || undefined;
   // 0.x files sometimes put the provider name in settings.model.
   const modelSettingIsProvider =
     modelSetting !== undefined &&
@@ -68,68 +73,115 @@ export function chooseElizaModel(
   const fromPlugin = pluginNames.map((name) => ownValue(modelPlugins, name)).find(Boolean);
   const elizaProvider = (
     character.modelProvider?.trim() ||
-    settings?.modelProvider?.trim() ||
+    character.settings?.modelProvider?.trim() ||
     (modelSettingIsProvider ? modelSetting : undefined) ||
     fromPlugin
   )?.toLowerCase();
   const choices = `use one of ${PROVIDER_NAMES.join(', ')}`;
 
-  if (elizaProvider === undefined) {
+  const read = readElizaModelSettings(settings);
+  const tuning = {
+    ...(Object.keys(read.params).length > 0 ? { params: read.params } : {}),
+    ...(read.contextWindow !== undefined ? { contextWindow: read.contextWindow } : {}),
+  };
+  const mapping =
+    elizaProvider === undefined ? undefined : ownValue(providerMappings, elizaProvider);
+  if (elizaProvider === undefined || !mapping) {
+    const why =
+      elizaProvider === undefined
+        ? 'the character names no model provider'
+        : `model provider "${elizaProvider}" has no Parley equivalent`;
     return {
-      model: offlineModel,
+      model: { ...offlineModel, ...tuning },
+      ...(elizaProvider !== undefined ? { elizaProvider } : {}),
+      settingsUsed: read.handled,
       warnings: [
-        `the character names no model provider: the agent uses the offline scripted model (echo) until you set model.provider (${choices})`,
-      ],
-    };
-  }
-  const mapping = ownValue(providerMappings, elizaProvider);
-  if (!mapping) {
-    return {
-      model: offlineModel,
-      elizaProvider,
-      warnings: [
-        `model provider "${elizaProvider}" has no Parley equivalent: the agent uses the offline scripted model (echo) until you set model.provider (${choices})`,
+        `${why}: the agent uses the offline scripted model (echo) until you set model.provider (${choices})`,
+        ...read.warnings,
       ],
     };
   }
 
-  const warnings: string[] = [];
-  const params = modelParams(settings?.modelConfig, warnings);
+  const endpoint = providerSettings(settings, elizaProvider);
+  const explicit = modelSetting && !modelSettingIsProvider ? modelSetting : undefined;
+  const named = explicit ?? endpoint.large?.value;
+  const warnings = [...read.warnings, ...endpoint.warnings];
+  const unused = [...(explicit && endpoint.large ? [endpoint.large] : []), ...endpoint.otherSizes];
+  for (const other of unused) {
+    warnings.push(
+      `settings.${other.key} (${other.value}) was not imported: a Parley agent answers with one model, model.model (${named ?? mapping.model.model})`,
+    );
+  }
   const model: ModelRefInput = {
     ...mapping.model,
-    ...(modelSetting && !modelSettingIsProvider ? { model: modelSetting } : {}),
-    ...(params ? { params } : {}),
+    ...(named ? { model: named } : {}),
+    ...(endpoint.baseURL ? { baseURL: endpoint.baseURL } : {}),
+    ...tuning,
   };
-  return { model, elizaProvider, keySecret: mapping.keySecret, warnings };
+  return {
+    model,
+    elizaProvider,
+    keySecret: mapping.keySecret,
+    settingsUsed: [...read.handled, ...endpoint.handled],
+    warnings,
+  };
 }
 
-/** 0.x `settings.modelConfig`: only the parameters Parley has, and only valid values. */
-function modelParams(
-  config: { temperature?: unknown; maxOutputTokens?: unknown } | null | undefined,
-  warnings: string[],
-): ModelRef['params'] | undefined {
-  if (!config) return undefined;
-  const params: ModelRef['params'] = {};
-  const { temperature, maxOutputTokens } = config;
-  if (typeof temperature === 'number' && temperature >= 0 && temperature <= 2) {
-    params.temperature = temperature;
-  } else if (temperature !== undefined) {
-    warnings.push(
-      'settings.modelConfig.temperature was not imported: expected a number from 0 to 2',
-    );
+interface NamedSetting {
+  key: string;
+  value: string;
+}
+
+/**
+ * The provider's own settings a character may carry (the names ElizaOS plugins read, 1.x
+ * `OPENAI_LARGE_MODEL` and 0.x `LARGE_OPENAI_MODEL` alike): its model per size, of which
+ * Parley keeps the large one (ElizaOS answers with the large model), and its endpoint.
+ */
+function providerSettings(settings: Record<string, unknown> | null | undefined, provider: string) {
+  const P = provider.toUpperCase();
+  const text = (key: string): NamedSetting | undefined => {
+    const value = settings && Object.hasOwn(settings, key) ? settings[key] : undefined;
+    return typeof value === 'string' && value.trim() ? { key, value: value.trim() } : undefined;
+  };
+  const sized = (size: string) =>
+    [`${P}_${size}_MODEL`, `${size}_${P}_MODEL`, `${size}_MODEL`]
+      .map(text)
+      .filter((found): found is NamedSetting => found !== undefined);
+  const large = [...sized('LARGE'), ...(P === 'OLLAMA' ? [text('OLLAMA_MODEL')] : [])].filter(
+    (found): found is NamedSetting => found !== undefined,
+  );
+  const otherSizes = [...large.slice(1), ...sized('MEDIUM'), ...sized('SMALL')];
+  const endpointKeys =
+    P === 'OLLAMA' ? ['OLLAMA_API_ENDPOINT', 'OLLAMA_SERVER_URL'] : [`${P}_BASE_URL`];
+  const endpoint = endpointKeys.map(text).find(Boolean);
+  const warnings: string[] = [];
+  let baseURL: string | undefined;
+  if (endpoint) {
+    baseURL = endpointURL(endpoint.value, P === 'OLLAMA');
+    if (!baseURL)
+      warnings.push(`settings.${endpoint.key} was not imported: expected an http(s) URL`);
   }
-  if (
-    typeof maxOutputTokens === 'number' &&
-    Number.isInteger(maxOutputTokens) &&
-    maxOutputTokens > 0
-  ) {
-    params.maxOutputTokens = maxOutputTokens;
-  } else if (maxOutputTokens !== undefined) {
-    warnings.push(
-      'settings.modelConfig.maxOutputTokens was not imported: expected a positive whole number',
-    );
+  return {
+    large: large[0],
+    otherSizes,
+    baseURL,
+    handled: [...large, ...otherSizes, ...(endpoint ? [endpoint] : [])].map((s) => s.key),
+    warnings,
+  };
+}
+
+/** An endpoint as model.baseURL; Ollama's native root (…:11434 or …/api) becomes its /v1. */
+function endpointURL(value: string, ollama: boolean): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return undefined;
   }
-  return Object.keys(params).length > 0 ? params : undefined;
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return undefined;
+  if (!ollama) return url.href.replace(/\/$/, '');
+  const path = url.pathname.replace(/\/+$/, '').replace(/\/api$/, '');
+  return `${url.origin}${path.endsWith('/v1') ? path : `${path}/v1`}`;
 }
 
 /** A record lookup that ignores inherited names ("constructor" is not a provider). */
