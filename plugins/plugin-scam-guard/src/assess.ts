@@ -11,7 +11,7 @@ import {
 } from './extract.ts';
 import { bundledKnownBad, listed } from './known-bad.ts';
 import { lookalikeReasons, prepareBrands } from './lookalike.ts';
-import { findLures, type LureCategory, mentionsWallet, STRONG_LURES } from './lures.ts';
+import { findLures, LINK_MARK, type LureCategory, mentionsWallet, STRONG_LURES } from './lures.ts';
 import {
   handleOf,
   isSharedPlatform,
@@ -243,17 +243,14 @@ export function assessMessage(
 }
 
 /**
- * The words a person reads, for the lure patterns: link targets are blanked (the link rules
- * judge them, and a wallet's name in a URL is not a request to act), the visible text of
- * markdown links and anchors is kept.
+ * The words a person reads, for the lure patterns: each link target becomes one mark (the link
+ * rules judge it, and a wallet's name in a URL is not a request to act; "deposit via ⧉" is), the
+ * visible text of markdown links and anchors is kept.
  */
 function proseOf(text: string, links: readonly ExtractedLink[]): string {
   let out = text;
-  for (const link of links) {
-    if (!link.span) continue;
-    const shown = link.text ?? '';
-    out = out.replace(link.span, shown.padEnd(link.span.length, ' ').slice(0, link.span.length));
-  }
+  for (const link of links)
+    if (link.span) out = out.replace(link.span, link.text ?? ` ${LINK_MARK} `);
   return out;
 }
 

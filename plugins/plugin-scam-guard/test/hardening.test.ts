@@ -135,6 +135,24 @@ describe('wallet actions toward an unknown domain, in any wording', () => {
     }
   });
 
+  it('warns on an action pointed straight at an unknown link, or at a wallet named before', () => {
+    for (const text of [
+      'Withdrawals are slow today, deposit via https://fast-lane.example instead',
+      'Your wallet looks compromised, secure it now at https://safe-keeper.example',
+      "Don't forget to connect your wallet at https://portal.example",
+    ])
+      expect(verdictOf(text), text).toBe('warn');
+  });
+
+  it('reads a negation in the same clause as advice, not as a request', () => {
+    expect(
+      verdictOf('Someone posted https://portal.example, do not connect your wallet there'),
+    ).toBe('allow');
+    expect(
+      verdictOf('The token approval checker is at https://etherscan.io/tokenapprovalchecker'),
+    ).toBe('allow');
+  });
+
   it('does not warn on the same words without a link, or with an official one', () => {
     expect(verdictOf('How do I sync my wallet after the upgrade?')).toBe('allow');
     expect(verdictOf('Connect your wallet at https://parley.dev/migrate')).toBe('allow');
