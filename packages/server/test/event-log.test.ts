@@ -3,13 +3,14 @@ import type { ParleyEvent } from '@parley/protocol';
 import { describe, expect, it } from 'vitest';
 import { createEventLog } from '../src/runs/event-log.ts';
 import { pipeRunEvents } from '../src/runs/event-stream.ts';
-import { LiveRun } from '../src/runs/live-run.ts';
+import { LiveRun, MAX_UNSTORED_EVENTS } from '../src/runs/live-run.ts';
 import { textRun } from './support/event-script.ts';
 
 /*
  * What a client sees of a live run, and when: events as they are produced (no database round
- * in front of a token), the terminal event only once it and everything before it is stored;
- * and a client resuming past the end of a log a crash cut short still gets the run's end.
+ * in front of a token) but never more than MAX_UNSTORED_EVENTS ahead of the log, the terminal
+ * event only once it and everything before it is stored; and a client following a run another
+ * server stores gets all of it, whenever the last write lands.
  */
 
 const turn = () => new Promise((resolve) => setImmediate(resolve));
@@ -80,7 +81,28 @@ describe('live events and the event log', () => {
   });
 });
 
-describe('resuming a run whose log a crash cut short', () => {
+describe('how far clients may be shown ahead of the log', () => {
+  it('never further than MAX_UNSTORED_EVENTS: a crash can lose no more, and the closing end numbers past them', async () => {
+    const run = new LiveRun('r3', 'w', 'a', 'c');
+    const store = gatedStore();
+    const log = createEventLog(run, { persist: store.persist, onFailure: () => {} });
+    const events = textRun('r3', { deltas: MAX_UNSTORED_EVENTS + 50 });
+    for (const event of events) {
+      run.events.push(event);
+      log.append(event);
+      run.show();
+    }
+    await turn();
+    await turn();
+    expect(run.visibleSeq).toBe(MAX_UNSTORED_EVENTS);
+    store.release();
+    await log.flush();
+    expect(run.visibleSeq).toBe(events.length);
+    expect(run.closed).toBe(true);
+  });
+});
+
+describe('following a run stored by another server', () => {
   const sink = () => {
     let text = '';
     const out = new Writable({
@@ -92,46 +114,43 @@ describe('resuming a run whose log a crash cut short', () => {
     return { out, text: () => text };
   };
   const ids = (sse: string) => [...sse.matchAll(/^id: (\d+)$/gm)].map((m) => Number(m[1]));
-  const types = (sse: string) => [...sse.matchAll(/^event: (.+)$/gm)].map((m) => m[1]);
 
-  const abortAt = (seq: number): ParleyEvent =>
-    ({
-      v: 1,
-      seq,
-      runId: 'r',
-      t: 0,
-      type: 'run.abort',
-      reason: 'shutdown',
-      by: 'server',
-    }) as ParleyEvent;
-  const finishAt = (seq: number): ParleyEvent => ({ ...script('r').at(-1)!, seq }) as ParleyEvent;
+  it('reads the tail when the run ended between its read of the log and its look at the run (issue #21)', async () => {
+    // The other server stores the last batch, terminal included, right after this stream
+    // found nothing new in the log: the look at the run then sees it ended.
+    const events = script('r');
+    let reads = 0;
+    const { out, text } = sink();
+    const sent = await pipeRunEvents(
+      out,
+      {
+        live: () => undefined,
+        stored: async (after) => {
+          reads++;
+          if (reads === 1) return events.slice(0, 3);
+          if (reads === 2) return []; // read just before the other server's last write landed
+          return events.filter((e) => e.seq > after);
+        },
+        ended: async () => ({ last: events.at(-1) }),
+      },
+      { afterSeq: 0, closed: new Promise(() => {}), pollMs: 1 },
+    );
+    expect(ids(text())).toEqual(events.map((e) => e.seq));
+    expect(sent).toBe(events.length);
+  });
 
-  const resume = async (afterSeq: number, end: ParleyEvent) => {
+  it('ends at once for a client that has seen the stored end', async () => {
+    const events = script('r');
     const { out, text } = sink();
     await pipeRunEvents(
       out,
       {
         live: () => undefined,
-        stored: async () => [],
-        ended: async () => ({ last: end }),
+        stored: async (after) => events.filter((e) => e.seq > after),
+        ended: async () => ({ last: events.at(-1) }),
       },
-      { afterSeq, closed: new Promise(() => {}) },
+      { afterSeq: events.length, closed: new Promise(() => {}) },
     );
-    return text();
-  };
-
-  it('sends the end numbered after what the client saw when its cursor is past the log', async () => {
-    const sse = await resume(7, abortAt(5));
-    expect(types(sse)).toEqual(['run.abort']);
-    expect(ids(sse)).toEqual([8]);
-  });
-
-  it('sends it too when the cursor is at the shutdown abort (that seq was a lost event for this client)', async () => {
-    const sse = await resume(5, abortAt(5));
-    expect(ids(sse)).toEqual([6]);
-  });
-
-  it('sends nothing to a client that has seen a stored end', async () => {
-    expect(await resume(5, finishAt(5))).toBe('');
+    expect(text()).toBe('');
   });
 });

@@ -54,6 +54,10 @@ export const API_ERROR_CODES = {
   'agent.not_deployed': { status: 409, title: 'The agent has no deployed version yet.' },
   'agent.unavailable': { status: 422, title: 'The agent cannot run with this configuration.' },
   'run.not_running': { status: 409, title: 'The run has ended.' },
+  'run.resume_beyond_log': {
+    status: 409,
+    title: 'Last-Event-ID is past the end of the run’s stored log.',
+  },
   'run.approval_not_pending': { status: 404, title: 'No approval is waiting for this call.' },
   'server.unavailable': { status: 503, title: 'The server is starting or stopping.' },
   'server.internal': { status: 500, title: 'Something went wrong on the server.' },

@@ -206,10 +206,16 @@ export const runRoutes = [
     responses: { 200: z.string().describe('text/event-stream') },
     handler: async (ctx) => {
       const afterSeq = resumeFrom(ctx.request, ctx.query.after);
-      const exists =
-        ctx.services.runs.get(ctx.params.runId) ??
-        (await ctx.inWorkspace((ws) => ws.runs.get(ctx.params.runId)));
-      if (!exists) throw notFound('Run');
+      const live = ctx.services.runs.get(ctx.params.runId);
+      const row = live ? undefined : await ctx.inWorkspace((ws) => ws.runs.get(ctx.params.runId));
+      if (!live && !row) throw notFound('Run');
+      // A client cannot have seen past an ended run's last seq (a crash's lost events lie in
+      // the run.gap before it): say so instead of streaming nothing.
+      if (row && hasEnded(row) && afterSeq > row.lastSeq)
+        throw new HttpProblem(
+          'run.resume_beyond_log',
+          `Last-Event-ID ${afterSeq} is past the end of run ${row.id}, whose log ends at seq ${row.lastSeq}: read the run again from the start (Last-Event-ID 0) to show what it kept.`,
+        );
       return streamEvents(
         ctx as RouteContext<unknown, unknown, unknown>,
         ctx.params.runId,

@@ -8,8 +8,9 @@ import type { LiveRun } from './live-run.ts';
  * transaction per burst. Clients see events as they are produced (live), never waiting for a
  * write, except the terminal event, revealed here once stored: everything before it is stored
  * by then, so resume and the run's outcome are complete the moment a client sees the end.
- * A crash can lose what the last write had not stored yet (a few milliseconds of the run);
- * the next server closes the run after what was stored.
+ * A crash can lose what the last write had not stored yet (a few milliseconds of the run, and
+ * never more than MAX_UNSTORED_EVENTS: clients are shown no further ahead of the log); the next
+ * server closes the run after a `run.gap` past every seq a client may have seen.
  */
 export interface EventLogOptions {
   /** Stores one batch (contiguous seqs); throws if it could not. */
@@ -54,6 +55,8 @@ export function createEventLog(run: LiveRun, options: EventLogOptions) {
       if (!failed) {
         try {
           await writeWithRetry(batch);
+          run.stored(last.seq, isTerminalEvent(last));
+          continue;
         } catch (error) {
           // The log is unusable: stop the run; what it still produces is shown from memory
           // (and cannot be resumed after a restart).

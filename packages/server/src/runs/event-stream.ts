@@ -17,7 +17,7 @@ export interface EventSource {
   /** Stored events after `seq` (at most a page). */
   stored(afterSeq: number): Promise<ParleyEvent[]>;
   /**
-   * Called when the log has nothing after the cursor and the run is not live here: once the
+   * Called when the log had nothing after the cursor and the run is not live here: once the
    * run has ended (nothing more will come), its last stored event (its terminal one; none for
    * a run that is gone); false to poll again.
    */
@@ -32,16 +32,6 @@ export interface StreamOptions {
   pollMs?: number;
   /** Resolves when the client goes away. */
   closed: Promise<void>;
-}
-
-/**
- * Whether a client at `cursor` cannot have seen the stored end `end`: its cursor is past it,
- * or at it while the end is the shutdown abort a server writes for a run a crash interrupted
- * (that seq then numbered, for this client, an event the log lost).
- */
-function cursorPastLog(end: ParleyEvent, cursor: number): boolean {
-  if (cursor > end.seq) return true;
-  return cursor === end.seq && end.type === 'run.abort' && end.reason === 'shutdown';
 }
 
 /**
@@ -121,11 +111,11 @@ export async function pipeRunEvents(
       }
       const ended = await source.ended();
       if (ended) {
-        // The client saw events the log lost in a crash (events are shown before they are
-        // stored): it still gets the end the next server wrote, numbered after what it saw.
-        const end = ended.last;
-        if (end && isTerminalEvent(end) && cursorPastLog(end, cursor))
-          await send([{ ...end, seq: cursor + 1 }]);
+        // The run's last events may have been stored between the read above and this one
+        // (another server ran it, or closed it): read them before ending the stream. Ending
+        // here dropped a run's tail and its terminal (issue #21: 2 of 20 runs followed
+        // through a second instance).
+        if (ended.last && ended.last.seq > cursor) continue;
         break;
       }
       await Promise.race([new Promise((r) => setTimeout(r, options.pollMs ?? 250)), closed]);

@@ -2,6 +2,16 @@ import { createApprovalGate } from '@parley/core';
 import { isTerminalEvent, type ParleyEvent } from '@parley/protocol';
 
 /**
+ * Most events a client may be shown beyond what the event log has stored. Events are shown
+ * before they are stored (a client never waits for a write), so a crash loses the events it had
+ * shown but not stored yet; this window bounds how many, and the server that closes such a run
+ * numbers its end after it (see orphan-close.ts), never reusing a seq a client may have seen.
+ * At most a few events are ever unstored in practice: only a write stuck this far behind makes
+ * clients wait for it.
+ */
+export const MAX_UNSTORED_EVENTS = 1_000;
+
+/**
  * A run executing in this process: every event it produced, how far the event log has
  * stored them, and the handles to cancel it and answer its approvals. Subscribers never
  * hold events of their own: they read from `events` by seq, so a slow client costs no memory
@@ -16,6 +26,8 @@ export class LiveRun {
    * has seen the end can read the run's outcome back at once.
    */
   visibleSeq = 0;
+  /** Highest seq the event log has stored. */
+  storedSeq = 0;
   /** True once the terminal event is visible. */
   closed = false;
   readonly controller = new AbortController();
@@ -53,20 +65,36 @@ export class LiveRun {
   private showScheduled = false;
 
   /**
-   * Makes every event produced so far but the terminal one visible, after the current turn of
-   * the event loop: the events one chunk of the model's answer produces leave in one write.
+   * Makes every event produced so far but the terminal one visible (within the unstored
+   * window), after the current turn of the event loop: the events one chunk of the model's
+   * answer produces leave in one write.
    */
   show() {
     if (this.showScheduled) return;
     this.showScheduled = true;
     setImmediate(() => {
       this.showScheduled = false;
-      const last = this.events.at(-1);
-      this.reveal(last && isTerminalEvent(last) ? this.events.length - 1 : this.events.length);
+      this.reveal(this.showable());
     });
   }
 
-  /** Makes events up to `seq` visible and wakes subscribers. */
+  /** The highest seq that may be shown now: not the unstored terminal, not past the window. */
+  private showable(): number {
+    const last = this.events.at(-1);
+    const produced = last && isTerminalEvent(last) ? this.events.length - 1 : this.events.length;
+    return Math.min(produced, this.storedSeq + MAX_UNSTORED_EVENTS);
+  }
+
+  /** The log stored events up to `seq`: they, and events held back by the window, show. */
+  stored(seq: number, closed = false) {
+    if (seq > this.storedSeq) this.storedSeq = seq;
+    this.reveal(Math.max(seq, this.showable()), closed);
+  }
+
+  /**
+   * Makes events up to `seq` visible and wakes subscribers; past the window only when the log
+   * has failed (what the run still produces is shown from memory) or the run is over.
+   */
   reveal(seq: number, closed = false) {
     if (seq > this.visibleSeq) this.visibleSeq = seq;
     if (closed) this.closed = true;

@@ -41,6 +41,7 @@ import { createEventLog } from './event-log.ts';
 import { inboundGuardCapabilities } from './inbound-guard.ts';
 import { LiveRun } from './live-run.ts';
 import { checkModelHosts, modelFactory, modelSecrets } from './models.ts';
+import { closeOrphanedRun } from './orphan-close.ts';
 import { hostForAgent, refuseDisabledPlugins } from './plugin-catalog.ts';
 import { connectPublic, publicFetch } from './public-fetch.ts';
 import { createSecretCache } from './secret-cache.ts';
@@ -153,7 +154,7 @@ function titleOf(input: api.StartRunRequest['input']): string {
  * Starts runs, keeps the live ones, and ends them cleanly: each run's events go to the event
  * log (group commit) and become visible to subscribers once stored. Cancel and approvals
  * reach a live run directly; a run left `running` by a server that died is closed with
- * `run.abort` (reason shutdown) the first time anyone looks at it.
+ * `run.gap` and `run.abort` (reason shutdown) the first time anyone looks at it.
  */
 export function createRunManager(options: RunManagerOptions) {
   const { store, metrics, detector, log } = options;
@@ -589,51 +590,22 @@ export function createRunManager(options: RunManagerOptions) {
   /**
    * Closes a run that is `running` in the database but executes nowhere: on PGlite (one
    * process owns the data directory) any run not live here; on PostgreSQL one whose log has
-   * been still for `orphanAfterMs`. Appends `run.abort` (reason shutdown) after the last
-   * stored event, so a resuming client gets a proper end. Returns true if it closed it.
+   * been still for `orphanAfterMs`. Its end goes after a `run.gap` past every seq a client may
+   * have been shown, and its partial answer to the conversation (orphan-close.ts). Returns
+   * true if it closed it.
    */
   async function closeIfOrphaned(ws: WorkspaceScope, run: Run): Promise<boolean> {
     if (ENDED.has(run.status) || live.has(run.id)) return false;
     const stale = Date.now() - run.updatedAt.getTime() > orphanAfterMs;
     if (store.kind !== 'pglite' && !stale) return false;
-    const last = await lastStoredEvent(ws, run);
     try {
-      await ws.runs.appendRunEvents(
-        run.id,
-        [
-          ...(run.lastSeq === 0
-            ? [
-                {
-                  v: STREAM_VERSION,
-                  seq: 1,
-                  runId: run.id,
-                  t: 0,
-                  type: 'run.start' as const,
-                  agentId: run.agentId,
-                  conversationId: run.conversationId ?? run.id,
-                  startedAt: run.createdAt.toISOString(),
-                },
-              ]
-            : []),
-          {
-            v: STREAM_VERSION,
-            seq: 1,
-            runId: run.id,
-            // Now, on the run's clock: later than anything a client saw before the crash,
-            // stored or not (its resumed stream stays monotonic).
-            t: Math.max(last?.t ?? 0, Date.now() - run.createdAt.getTime()),
-            type: 'run.abort',
-            reason: 'shutdown',
-            by: 'server',
-          },
-        ],
-        { assignSeq: true },
-      );
+      await closeOrphanedRun(ws, run);
       log.warn({ runId: run.id }, 'closed a run left running by a stopped server');
       return true;
     } catch (error) {
       // Another server closed it first.
-      if ((error as { code?: string }).code === 'store.run_closed') return false;
+      const code = (error as { code?: string }).code;
+      if (code === 'store.run_closed' || code === 'store.seq_conflict') return false;
       throw error;
     }
   }

@@ -1,0 +1,106 @@
+import { type ParleyEvent, reduceEvents, STREAM_VERSION, type StreamState } from '@parley/protocol';
+import type { Run, WorkspaceScope } from '@parley/store';
+import { MAX_UNSTORED_EVENTS } from './live-run.ts';
+
+/*
+ * Closing a run whose server died (SIGKILL, OOM, a lost machine) while it streamed. Events
+ * reach clients before the log (live-first), so the log holds a prefix of what clients were
+ * shown: up to MAX_UNSTORED_EVENTS more may have been shown and lost. The end written here is
+ * numbered past all of them, after a `run.gap` that says so, so no seq a client saw ever
+ * stands for other content; and the answer the log kept reaches the conversation, so the next
+ * turn's history has it.
+ */
+
+/** Every stored event of a run, in order. */
+async function storedLog(ws: WorkspaceScope, runId: string): Promise<ParleyEvent[]> {
+  const events: ParleyEvent[] = [];
+  for (;;) {
+    const page = await ws.runs.listRunEvents(runId, {
+      afterSeq: events.at(-1)?.seq ?? 0,
+      limit: 10_000,
+    });
+    events.push(...page);
+    if (page.length < 10_000) return events;
+  }
+}
+
+/** The closing events: the run's start if the log never got it, the gap, the end. */
+function closingEvents(run: Run, last: ParleyEvent | undefined) {
+  const base = {
+    v: STREAM_VERSION,
+    runId: run.id,
+    // Now, on the run's clock: later than anything a client saw before the crash, stored or
+    // not (its resumed stream stays monotonic).
+    t: Math.max(last?.t ?? 0, Date.now() - run.createdAt.getTime()),
+  };
+  // A crash before the first write: the start is rebuilt from the run's row. A client that saw
+  // seq 1 saw this run's start too (same run, agent and conversation; another start time).
+  const start =
+    run.lastSeq === 0
+      ? {
+          ...base,
+          seq: 1,
+          t: 0,
+          type: 'run.start' as const,
+          agentId: run.agentId,
+          conversationId: run.conversationId ?? run.id,
+          startedAt: run.createdAt.toISOString(),
+        }
+      : undefined;
+  const gap = {
+    ...base,
+    seq: run.lastSeq + MAX_UNSTORED_EVENTS + 1,
+    type: 'run.gap' as const,
+    afterSeq: Math.max(run.lastSeq, 1),
+  };
+  const end = {
+    ...base,
+    seq: gap.seq + 1,
+    type: 'run.abort' as const,
+    reason: 'shutdown' as const,
+    by: 'server',
+  };
+  return { start, gap, end };
+}
+
+/**
+ * The text of the run's steps that have no assistant message yet (the step under way when the
+ * server died: each finished step's message is stored before the run goes on).
+ */
+function unsavedText(state: StreamState, savedSteps: number): string {
+  const steps = state.steps.filter((step) => step.status !== 'reset').slice(savedSteps);
+  const ids = new Set(steps.map((step) => step.stepId));
+  return state.parts
+    .map((part) => (part.kind === 'text' && ids.has(part.stepId ?? '') ? part.text : ''))
+    .join('');
+}
+
+/** Saves what the log kept of the run's unfinished answer as a partial assistant message. */
+async function savePartialAnswer(ws: WorkspaceScope, run: Run, log: ParleyEvent[]) {
+  if (!run.conversationId) return;
+  const messages = await ws.messages.list(run.conversationId, { last: 200 });
+  const saved = messages.filter((m) => m.runId === run.id && m.role === 'assistant').length;
+  const text = unsavedText(reduceEvents(log), saved);
+  if (!text) return;
+  await ws.messages.append(run.conversationId, [
+    {
+      role: 'assistant',
+      content: [{ kind: 'text', text }],
+      runId: run.id,
+      metadata: { status: 'partial', interrupted: 'server_lost' },
+    },
+  ]);
+}
+
+/**
+ * Ends a run its server left running, in the caller's transaction: `run.gap` past every seq a
+ * client may have seen, then `run.abort` (reason shutdown), and the partial answer saved to
+ * the conversation. Throws `store.run_closed` when another server closed it first.
+ */
+export async function closeOrphanedRun(ws: WorkspaceScope, run: Run): Promise<void> {
+  const log = await storedLog(ws, run.id);
+  const { start, gap, end } = closingEvents(run, log.at(-1));
+  if (start) await ws.runs.appendRunEvents(run.id, [start]);
+  await ws.runs.appendRunEvents(run.id, [gap, end], { gapAfter: gap.afterSeq });
+  await savePartialAnswer(ws, run, log);
+}
