@@ -474,6 +474,84 @@ describe('secrets', () => {
   });
 });
 
+describe('key-shaped text the character did not declare', () => {
+  // Built at run time, so no key-shaped literal sits in the repository.
+  const fake = {
+    openai: `sk-proj-${'Fk3'.repeat(16)}`,
+    anthropic: `sk-ant-api03-${'Qz9'.repeat(12)}`,
+    slack: `xoxb-${'1234567890'}-${'Ab1'.repeat(8)}`,
+    telegram: `${'123456789'}:AA${'Hx_'.repeat(11)}`,
+    discord: `MTA${'x'.repeat(21)}.Gh${'y'.repeat(4)}.${'z'.repeat(38)}`,
+    github: `ghp_${'R7t'.repeat(12)}`,
+    aws: `AKIA${'Q7WX'.repeat(4)}`,
+    wallet: `0x${'ab12'.repeat(16)}`,
+  };
+  const character = {
+    name: 'Leaky',
+    modelProvider: 'openai',
+    system: `Call the API with ${fake.openai}.`,
+    bio: ['Friendly.', `Backup key: ${fake.anthropic}`],
+    lore: [`Posts to Slack with ${fake.slack}`],
+    knowledge: [`The Telegram bot is ${fake.telegram}`],
+    topics: [`deploys with ${fake.github}`],
+    style: { all: [`never mention ${fake.aws}`], chat: [`sign with ${fake.wallet}`] },
+    messageExamples: [
+      [
+        { name: '{{name1}}', content: { text: 'What is the Discord token?' } },
+        { name: 'Leaky', content: { text: `It is ${fake.discord}` } },
+      ],
+    ],
+    postExamples: [`gm, my key is ${fake.openai}`],
+    settings: { secrets: { OPENAI_API_KEY: 'declared-FIXTURE-value-1' } },
+  };
+  const result = importElizaCharacter(character);
+
+  it('removes every one from the agent and from the warnings', () => {
+    const serialized = JSON.stringify(result);
+    for (const value of Object.values(fake)) expect(serialized).not.toContain(value);
+    expect(result.agent.instructions).toContain('Call the API with [secret removed].');
+    expect(result.agent.bio).toContain('Backup key: [secret removed]');
+    expect(result.agent.examples[0]![1]!.content).toBe('It is [secret removed]');
+    expect(AgentDefinitionSchema.parse(result.agent)).toEqual(result.agent);
+  });
+
+  it('names each field and the kind of key, asking for the key to be revoked', () => {
+    const about = (path: string, kind: string) =>
+      `${path} holds what looks like ${kind}, which is not among the character's secrets: it was not imported (replaced with "[secret removed]"); if it is a real key, revoke it, since the character file exposed it`;
+    for (const warning of [
+      about('system', 'an OpenAI-style API key'),
+      about('bio[1]', 'an Anthropic API key'),
+      about('lore[0]', 'a Slack token'),
+      about('knowledge[0]', 'a Telegram bot token'),
+      about('topics[0]', 'a GitHub token'),
+      about('style.all[0]', 'an AWS access key id'),
+      about('style.chat[0]', 'a wallet private key (0x and 64 hex digits)'),
+      about('messageExamples[0][1].content.text', 'a Discord bot token'),
+      about('postExamples[0]', 'an OpenAI-style API key'),
+    ])
+      expect(result.warnings).toContain(warning);
+    // The declared secret is listed to set, as always, and was not reported as undeclared.
+    expect(result.secretsToSet.map((secret) => secret.name)).toEqual(['OPENAI_API_KEY']);
+    expect(result.warnings.filter((w) => w.includes('not among'))).toHaveLength(9);
+  });
+
+  it('leaves text that only resembles a key alone, and reports a declared key once', () => {
+    const declared = `sk-${'D3c'.repeat(10)}`;
+    const plain = importElizaCharacter({
+      name: 'Plain',
+      bio: ['Uses sk-learn and task-1234567890123456789012 daily; AKIA is a town.'],
+      system: `Key: ${declared}`,
+      secrets: { OPENAI_API_KEY: declared },
+    });
+    expect(plain.agent.bio).toEqual([
+      'Uses sk-learn and task-1234567890123456789012 daily; AKIA is a town.',
+    ]);
+    expect(plain.warnings.filter((w) => w.includes('[secret removed]'))).toEqual([
+      'a secret value appeared in instructions and was replaced with "[secret removed]"',
+    ]);
+  });
+});
+
 describe('names, examples and unknown fields', () => {
   it('turns a name Parley cannot use into one it can, with a warning', () => {
     const result = importElizaCharacter({ name: 'Élise ✨ (beta)' });

@@ -16,6 +16,7 @@ import { chooseElizaModel, type ElizaModelChoice, modelPlugins, ownValue } from 
 import {
   type FoundSecret,
   findSecrets,
+  findUndeclaredKeys,
   looksLikeSecretName,
   redactedMarker,
   redactSecretValues,
@@ -96,10 +97,33 @@ export function importElizaCharacter(json: unknown): ElizaImportResult {
       `a secret value appeared in ${where} and was replaced with "${redactedMarker}"`,
     );
   }
-  const validated = AgentDefinitionSchema.safeParse(redacted.value.agent);
-  if (!validated.success)
-    throw new ElizaCharacterError(toIssues(validated.error, redacted.value.agent));
-  return { agent: validated.data, secretsToSet, warnings: redacted.value.warnings };
+  const cleaned = removeUndeclaredKeys(json, secrets, redacted.value);
+  const validated = AgentDefinitionSchema.safeParse(cleaned.agent);
+  if (!validated.success) throw new ElizaCharacterError(toIssues(validated.error, cleaned.agent));
+  return { agent: validated.data, secretsToSet, warnings: cleaned.warnings };
+}
+
+/**
+ * A key-shaped text the character never declared as a secret (an `sk-…` in `bio`, a bot token
+ * in an example) is replaced like a declared one; the warning names the field and the kind of
+ * key, never the value, and asks for the key to be revoked: the character file exposed it.
+ */
+function removeUndeclaredKeys(
+  json: unknown,
+  secrets: FoundSecret[],
+  result: { agent: AgentDefinitionInput; warnings: string[] },
+): { agent: AgentDefinitionInput; warnings: string[] } {
+  const keys = findUndeclaredKeys(json, secrets);
+  if (keys.length === 0) return result;
+  const values = [...new Set(keys.map((key) => key.value))].sort((a, b) => b.length - a.length);
+  const cleaned = redactSecretValues(result, values).value;
+  const seen = new Set<string>();
+  for (const { path, kind } of keys) {
+    const warning = `${path} holds what looks like ${kind}, which is not among the character's secrets: it was not imported (replaced with "${redactedMarker}"); if it is a real key, revoke it, since the character file exposed it`;
+    if (!seen.has(warning)) cleaned.warnings.push(warning);
+    seen.add(warning);
+  }
+  return cleaned;
 }
 
 function parseCharacter(json: unknown): ElizaCharacter {

@@ -1,4 +1,6 @@
 import type { ElizaCharacter } from './eliza-character.ts';
+import { findKeyShaped } from './key-shapes.ts';
+import { formatPath } from './source-positions.ts';
 
 /** A secret found in a character file: its name, where it was, and its value (never output). */
 export interface FoundSecret {
@@ -131,4 +133,40 @@ export function redactSecretValues<T>(
     return node;
   };
   return { value: visit(value, '') as T, redactedAt };
+}
+
+/** A key-shaped text found outside the character's declared secrets; `value` is never output. */
+export interface UndeclaredKey {
+  /** Where in the character, e.g. `bio[1]` or `messageExamples[0][1].content.text`. */
+  path: string;
+  kind: string;
+  value: string;
+}
+
+/**
+ * Every key-shaped string (key-shapes.ts) in the character's fields, the declared secrets
+ * (`secrets`, `settings.secrets`, secret-named settings) excepted: a key pasted into `bio` or
+ * an example would otherwise be imported into the agent as plain text.
+ */
+export function findUndeclaredKeys(json: unknown, secrets: FoundSecret[]): UndeclaredKey[] {
+  const declaredPaths = ['secrets', 'settings.secrets', ...secrets.map((secret) => secret.source)];
+  const declaredValues = secretValues(secrets);
+  const isDeclared = (value: string) => declaredValues.some((secret) => secret.includes(value));
+  const found: UndeclaredKey[] = [];
+  const visit = (node: unknown, path: (string | number)[]): void => {
+    const dotted = path.join('.');
+    if (declaredPaths.some((declared) => dotted === declared || dotted.startsWith(`${declared}.`)))
+      return;
+    if (typeof node === 'string') {
+      for (const match of findKeyShaped(node)) {
+        if (!isDeclared(match.value)) found.push({ path: formatPath(path), ...match });
+      }
+    } else if (Array.isArray(node)) {
+      for (const [index, item] of node.entries()) visit(item, [...path, index]);
+    } else if (node !== null && typeof node === 'object') {
+      for (const [key, child] of Object.entries(node)) visit(child, [...path, key]);
+    }
+  };
+  visit(json, []);
+  return found;
 }
