@@ -55,6 +55,13 @@ export {
   isLoopbackHost,
   isPublicAddress,
 } from './net/address.ts';
+export {
+  listedHost,
+  PROVIDER_KEY_HOSTS,
+  type SecretDestinationPolicy,
+  type SecretUse,
+  secretDestinationRefusal,
+} from './net/secret-destination.ts';
 export { assertCompatible } from './plugins/compatibility.ts';
 export {
   type Connector,

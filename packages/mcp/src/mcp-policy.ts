@@ -1,4 +1,8 @@
-import { AgentConfigError, type McpServerRef } from '@parley/core';
+import {
+  AgentConfigError,
+  listedHost as listedOperatorHost,
+  type McpServerRef,
+} from '@parley/core';
 
 /**
  * Which MCP servers agents on this server may use. A stdio server is a program the server
@@ -23,9 +27,7 @@ export function commandLine(stdio: { command: string; args: readonly string[] })
 
 /** Whether an HTTP MCP server's host is on the operator's list (any address allowed then). */
 export function listedHost(url: URL, hosts: readonly string[]): boolean {
-  const port = url.port || (url.protocol === 'https:' ? '443' : '80');
-  const host = url.hostname.toLowerCase();
-  return hosts.includes(host) || hosts.includes(`${host}:${port}`);
+  return listedOperatorHost(url, hosts) !== undefined;
 }
 
 /** Refuses (AgentConfigError naming the server and what the operator can do) what the policy does not allow. */

@@ -19,6 +19,7 @@ import { registerRoutes } from './http/register.ts';
 import { createMetrics } from './metrics/metrics.ts';
 import { ROUTES } from './routes/index.ts';
 import { createRunManager } from './runs/run-manager.ts';
+import { secretDestinations } from './runs/secret-destinations.ts';
 import type { Services } from './services.ts';
 import { createTrustService } from './trust/service.ts';
 
@@ -141,7 +142,7 @@ export async function buildApp(options: AppOptions): Promise<ParleyApp> {
       detector,
       log: app.log,
       eventLog: config.eventLog,
-      modelHosts: config.multiUser ? config.modelHosts : 'any',
+      destinations: secretDestinations(config),
       publicNetworkOnly: config.multiUser,
       disabledPlugins: config.disabledPlugins,
       // An end user's message may open or update a support ticket (docs/trust.md).
@@ -150,6 +151,7 @@ export async function buildApp(options: AppOptions): Promise<ParleyApp> {
       mcp: config.multiUser
         ? { stdioCommands: config.mcpCommands, httpHosts: 'public', hosts: config.mcpHosts }
         : { stdioCommands: 'any', httpHosts: 'any', hosts: [] },
+      mcpEnv: config.mcpEnv,
       ...(tuning.runLingerMs !== undefined ? { lingerMs: tuning.runLingerMs } : {}),
       ...(tuning.orphanAfterMs !== undefined ? { orphanAfterMs: tuning.orphanAfterMs } : {}),
     }),

@@ -39,14 +39,17 @@ const commaList = (normalize: (item: string) => string = (item) => item) =>
         .map((item) => normalize(item.trim()))
         .filter(Boolean),
     );
-/** Hosts agents may reach beyond the default: `host` (any port) or `host:port`, lower-cased. */
+/**
+ * Hosts agents may reach beyond the default: `host` (any port) or `host:port`, lower-cased;
+ * written `http://host[:port]`, plain http to it is allowed too (secret-destination.ts).
+ */
 const hostList = commaList((h) => h.toLowerCase()).pipe(
   z.array(
     z
       .string()
       .regex(
-        /^[a-z0-9.-]+(:\d{1,5})?$|^\[[0-9a-f:]+\](:\d{1,5})?$/,
-        'must be host or host:port, comma-separated',
+        /^(http:\/\/)?([a-z0-9.-]+|\[[0-9a-f:]+\])(:\d{1,5})?$/,
+        'must be host, host:port or http://host:port, comma-separated',
       ),
   ),
 );
@@ -122,6 +125,16 @@ const EnvSchema = z.object({
    * agents may reach even though they are not public internet addresses.
    */
   PARLEY_MCP_HOSTS: hostList,
+  /**
+   * Host environment variables (names, comma-separated) passed to stdio MCP servers besides
+   * PATH, HOME, USER, LOGNAME, SHELL, TERM, LANG, LC_ALL and TZ. Nothing else of the server's
+   * environment reaches them (docs/mcp.md).
+   */
+  PARLEY_MCP_ENV: commaList().pipe(
+    z.array(
+      z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be variable names, comma-separated'),
+    ),
+  ),
   /** Persist run events for resume (on), or stream without a log (off; benchmarks only). */
   PARLEY_EVENT_LOG: flag.default(true),
   PARLEY_LOG_LEVEL: z
@@ -164,6 +177,8 @@ export interface ServerConfig {
   mcpCommands: string[];
   /** Multi-user mode: non-public hosts HTTP MCP servers may be on. */
   mcpHosts: string[];
+  /** Host variables stdio MCP servers get besides the base set (PARLEY_MCP_ENV). */
+  mcpEnv: string[];
   behindTlsProxy: boolean;
   /** Plugins runs may not use (an operator changes the list at runtime). */
   disabledPlugins: string[];
@@ -250,6 +265,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     modelHosts: e.PARLEY_MODEL_HOSTS,
     mcpCommands: e.PARLEY_MCP_COMMANDS,
     mcpHosts: e.PARLEY_MCP_HOSTS,
+    mcpEnv: e.PARLEY_MCP_ENV,
     ...(e.PARLEY_PLUGINS_DIR ? { pluginsDir: resolve(e.PARLEY_PLUGINS_DIR) } : {}),
     behindTlsProxy: e.PARLEY_BEHIND_TLS_PROXY,
     disabledPlugins: [...new Set(e.PARLEY_DISABLED_PLUGINS)],

@@ -755,6 +755,13 @@ async function checkModel(
             detail: `${base} wants a key (HTTP ${check.httpStatus}) and the agent names none`,
             fix: 'Add apiKeySecret: <SECRET_NAME> to the model in agent.yaml and put SECRET_NAME=<key> in .env.',
           };
+    case 'refused':
+      return {
+        name,
+        status: 'fail',
+        detail: check.detail,
+        fix: `Use an https:// baseURL in agent.yaml (plain http only reaches this machine, e.g. http://127.0.0.1:11434/v1).`,
+      };
     case 'unreachable':
       return {
         name,

@@ -53,6 +53,10 @@ export const API_ERROR_CODES = {
   'agent.invalid_definition': { status: 422, title: 'The agent definition is invalid.' },
   'agent.not_deployed': { status: 409, title: 'The agent has no deployed version yet.' },
   'agent.unavailable': { status: 422, title: 'The agent cannot run with this configuration.' },
+  'agent.secret_destination': {
+    status: 422,
+    title: 'The agent would send a secret where this server does not allow it.',
+  },
   'run.not_running': { status: 409, title: 'The run has ended.' },
   'run.resume_beyond_log': {
     status: 409,

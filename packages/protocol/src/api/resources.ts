@@ -281,6 +281,8 @@ export const KEY_CHECK_RESULTS = [
   'unexpected',
   'missing',
   'not_needed',
+  /** The key would go where the server does not allow it: nothing was sent. */
+  'refused',
 ] as const;
 export const KeyCheckResponseSchema = z.object({
   agent: z.string(),

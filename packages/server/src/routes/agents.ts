@@ -6,8 +6,9 @@ import { userIdOf } from '../auth/principal.ts';
 import { HttpProblem, notFound } from '../http/problem.ts';
 import { defineRoute, type RouteContext } from '../http/route.ts';
 import { checkModelKey } from '../runs/key-check.ts';
-import { checkModelHosts, modelSecrets } from '../runs/models.ts';
+import { modelSecrets } from '../runs/models.ts';
 import { findAgent } from '../runs/run-manager.ts';
+import { checkSecretDestinations, secretDestinations } from '../runs/secret-destinations.ts';
 import type { Services } from '../services.ts';
 import { agentDto, versionDto } from './dto.ts';
 import { AgentRef, WorkspaceParams, withWorkspace } from './params.ts';
@@ -16,13 +17,12 @@ const AgentParams = withWorkspace({ agent: AgentRef });
 
 /**
  * Validates a definition and fills its defaults (what is stored is what runs), and refuses
- * model hosts the server would not send keys to (checked again at every run).
+ * destinations the server would not send its secrets to (checked again at every run).
  */
 function normalize(definition: Record<string, unknown>, services: Services): AgentDefinition {
   const result = validateAgentValue(definition);
   if (!result.ok) throw new AgentDefinitionError(result.issues);
-  const { config } = services;
-  checkModelHosts(result.definition, config.multiUser ? config.modelHosts : 'any');
+  checkSecretDestinations(result.definition, secretDestinations(services.config));
   return result.definition;
 }
 
@@ -210,7 +210,9 @@ export const agentRoutes = [
       for (let i = 0; i < keys.size; i++)
         ctx.services.detector.secretDecrypted(ctx.grant().workspaceId, ctx.request.ip);
       const checks = await Promise.all(
-        [definition.model, ...definition.fallbackModels].map((ref) => checkModelKey(ref, keys)),
+        [definition.model, ...definition.fallbackModels].map((ref) =>
+          checkModelKey(ref, keys, { destinations: secretDestinations(ctx.services.config) }),
+        ),
       );
       return { agent: definition.name, checks };
     },

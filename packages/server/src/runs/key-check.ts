@@ -1,7 +1,8 @@
-import type { ModelRef } from '@parley/core';
+import type { ModelRef, SecretDestinationPolicy } from '@parley/core';
 import type { api } from '@parley/protocol';
 import type { z } from 'zod';
 import { keySecretOf } from './models.ts';
+import { modelDestinationRefusal } from './secret-destinations.ts';
 
 export type KeyCheck = z.output<typeof api.KeyCheckResponseSchema>['checks'][number];
 
@@ -20,7 +21,14 @@ export interface KeyCheckOptions {
   /** Gives up after this long (default 5 s): the answer is then `unreachable`. */
   timeoutMs?: number;
   fetch?: typeof fetch;
+  /**
+   * Where keys may go (default: single-user, no operator lists — https, or plain http to this
+   * machine): a key is never sent where a run would not send it.
+   */
+  destinations?: SecretDestinationPolicy;
 }
+
+const SINGLE_USER: SecretDestinationPolicy = { multiUser: false, modelHosts: [], mcpHosts: [] };
 
 /**
  * One cheap request with a model's key — `GET {baseURL}/models` (OpenRouter lists models to
@@ -52,6 +60,15 @@ export async function checkModelKey(
       result: 'missing',
       httpStatus: null,
       detail: `The secret ${secret} is not set in this workspace.`,
+    };
+  const refusal = modelDestinationRefusal(ref, options.destinations ?? SINGLE_USER);
+  if (refusal)
+    return {
+      ...base,
+      host: null,
+      result: 'refused',
+      httpStatus: null,
+      detail: `Not sent: ${refusal}.`,
     };
   const root = (ref.baseURL ?? DEFAULT_BASE_URLS[ref.provider] ?? '').replace(/\/+$/, '');
   const url = `${root}/${ref.provider === 'openrouter' ? 'key' : 'models'}`;

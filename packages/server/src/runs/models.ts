@@ -17,40 +17,6 @@ export function keySecretOf(ref: ModelRef): string | undefined {
   return ref.apiKeySecret ?? DEFAULT_KEY_SECRETS[ref.provider];
 }
 
-/** Hosts a provider key may be sent to without the operator allowing more (PARLEY_MODEL_HOSTS). */
-export const PROVIDER_HOSTS: readonly string[] = [
-  'api.openai.com',
-  'api.anthropic.com',
-  'openrouter.ai',
-];
-
-function hostsOf(url: string): { host: string; hostname: string } {
-  const u = new URL(url);
-  return { host: u.port ? `${u.hostname}:${u.port}` : u.hostname, hostname: u.hostname };
-}
-
-/**
-  workspaceId: string,
- * Where a model's requests (and its key) may go. `any` in single-user mode (the one user owns
- * every key); in multi-user mode the providers' own hosts plus the operator's list, so that a
- * member who may deploy agents cannot point one at a server of theirs and collect the
- * workspace's key from the Authorization header.
- */
-export function checkModelHosts(agent: AgentDefinition, allowed: readonly string[] | 'any') {
-  if (allowed === 'any') return;
-  for (const ref of [agent.model, ...agent.fallbackModels]) {
-    if (!ref.baseURL) continue;
-    // `host` allows every port of it; `host:port` that port only.
-    const { host, hostname } = hostsOf(ref.baseURL);
-    if (PROVIDER_HOSTS.includes(host) || allowed.includes(host) || allowed.includes(hostname))
-      continue;
-    throw new HttpProblem(
-      'agent.unavailable',
-      `Agent ${agent.name} sends its model requests to ${host}, which this server does not allow: an operator adds it to PARLEY_MODEL_HOSTS (keys are only sent to allowed hosts).`,
-    );
-  }
-}
-
 /** Every secret the agent's models need, primary first. */
 export function modelSecrets(agent: AgentDefinition): string[] {
   const names = [agent.model, ...agent.fallbackModels].map(keySecretOf);

@@ -7,6 +7,7 @@ import {
   type PluginHost,
   type RunAbortReason,
   runAgent,
+  type SecretDestinationPolicy,
   validateAgentValue,
 } from '@parley/core';
 import type { McpPolicy } from '@parley/mcp';
@@ -40,11 +41,12 @@ import { createCommunityPlugins } from './community-plugins.ts';
 import { createEventLog } from './event-log.ts';
 import { inboundGuardCapabilities } from './inbound-guard.ts';
 import { LiveRun } from './live-run.ts';
-import { checkModelHosts, modelFactory, modelSecrets } from './models.ts';
+import { modelFactory, modelSecrets } from './models.ts';
 import { closeOrphanedRun } from './orphan-close.ts';
 import { hostForAgent, refuseDisabledPlugins } from './plugin-catalog.ts';
 import { connectPublic, publicFetch } from './public-fetch.ts';
 import { createSecretCache } from './secret-cache.ts';
+import { checkSecretDestinations } from './secret-destinations.ts';
 import { storeMemoryPort, storeRunPort } from './store-ports.ts';
 import { createToolSources } from './tool-sources.ts';
 import { createWorkspaceBatcher } from './workspace-batcher.ts';
@@ -58,8 +60,8 @@ export interface RunManagerOptions {
   eventLog: boolean;
   /** How long a finished run stays in memory for late subscribers (default 30 s). */
   lingerMs?: number;
-  /** Hosts model requests may go to besides the providers' own, or `any` (single-user mode). */
-  modelHosts: readonly string[] | 'any';
+  /** Where secrets may go: model keys, MCP bearer tokens (checked at every run). */
+  destinations: SecretDestinationPolicy;
   /** A running run whose log has not moved for this long belongs to no live server (PostgreSQL). */
   orphanAfterMs?: number;
   /** Plugins reach public internet addresses only (multi-user mode: see public-fetch.ts). */
@@ -77,6 +79,8 @@ export interface RunManagerOptions {
   pluginsDir?: string;
   /** Which MCP servers agents may use (default: any, as in single-user mode). */
   mcp?: McpPolicy;
+  /** Host variables stdio MCP servers get besides the base set (PARLEY_MCP_ENV). */
+  mcpEnv?: readonly string[];
 }
 
 export interface StartRun {
@@ -177,11 +181,16 @@ export function createRunManager(options: RunManagerOptions) {
   const toolSources = createToolSources({
     community,
     mcp: options.mcp ?? { stdioCommands: 'any', httpHosts: 'any', hosts: [] },
+    ...(options.mcpEnv ? { mcpEnv: options.mcpEnv } : {}),
   });
 
-  /** Reads a workspace secret for a plugin (declared secrets only; core checks that). */
+  /**
+   * Reads a workspace secret for a plugin (declared secrets only; core checks that) or an MCP
+   * server; what it reveals joins `seen`, the values the run redacts from all it shows.
+   */
   const pluginSecrets =
-    (workspaceId: string, run: { value: string }, scope: ScopeOptions) => async (name: string) => {
+    (workspaceId: string, run: { value: string }, scope: ScopeOptions, seen?: Set<string>) =>
+    async (name: string) => {
       const value = await store.withWorkspace(
         workspaceId,
         async (ws) =>
@@ -190,7 +199,10 @@ export function createRunManager(options: RunManagerOptions) {
             : undefined,
         scope,
       );
-      if (value !== undefined) detector.secretDecrypted(workspaceId, scope.ip);
+      if (value !== undefined) {
+        detector.secretDecrypted(workspaceId, scope.ip);
+        seen?.add(value);
+      }
       return value;
     };
 
@@ -229,11 +241,13 @@ export function createRunManager(options: RunManagerOptions) {
     workspaceId: string,
     run: { value: string },
     scope: ScopeOptions,
+    runSecrets: Set<string>,
   ): PluginHost {
     refuseDisabledPlugins(definition, disabledPlugins);
     try {
       return hostForAgent(definition, {
-        secrets: pluginSecrets(workspaceId, run, scope),
+        secrets: pluginSecrets(workspaceId, run, scope, runSecrets),
+        redactValues: runSecrets,
         fetch: options.publicNetworkOnly ? publicFetch : globalThis.fetch,
         audit: (event) => recordPluginAudit(workspaceId, run.value, event, scope),
         log: (entry) => log[entry.level]({ plugin: entry.plugin, runId: run.value }, entry.message),
@@ -311,18 +325,21 @@ export function createRunManager(options: RunManagerOptions) {
     // Ids are chosen here, so the model call can start while the rows are being written.
     const runId = randomUUID();
     const { agent, version, trust, definition, first } = await resolveAgent(workspaceId, input);
-    checkModelHosts(definition, options.modelHosts);
+    checkSecretDestinations(definition, options.destinations);
+    // Every secret value the run resolves (model keys, MCP and plugin secrets): redacted from
+    // every tool result and error, whichever plugin or MCP server returned it.
+    const runSecrets = new Set<string>();
     // Community plugins (sandboxed processes) and MCP servers, before anything is written.
     const tools = await toolSources.prepare(definition, {
       workspaceId,
       runId,
       scope,
-      secret: pluginSecrets(workspaceId, { value: runId }, scope),
+      secret: pluginSecrets(workspaceId, { value: runId }, scope, runSecrets),
       audit: (event, owner, ownerScope) => recordPluginAudit(workspaceId, owner, event, ownerScope),
     });
     // The agent's plugins load before anything is written: a missing one is a 422.
     const plugins = withServerContext(
-      tools.attach(pluginHost(definition, workspaceId, { value: runId }, scope)),
+      tools.attach(pluginHost(definition, workspaceId, { value: runId }, scope, runSecrets)),
       trustContextProviders(trust),
     );
     let keys: Map<string, string>;
@@ -335,6 +352,7 @@ export function createRunManager(options: RunManagerOptions) {
       await tools.close();
       throw error;
     }
+    for (const value of [...tools.secrets, ...keys.values()]) runSecrets.add(value);
     workspacesWithRuns.add(workspaceId);
 
     const newConversation = !body.conversationId;
@@ -374,7 +392,7 @@ export function createRunManager(options: RunManagerOptions) {
       body,
       scope,
       newConversation,
-      keyValues: [...keys.values()],
+      secretValues: runSecrets,
       created,
       release: tools.close,
       trust,
@@ -471,8 +489,8 @@ export function createRunManager(options: RunManagerOptions) {
       body: api.StartRunRequest;
       scope: ScopeOptions;
       newConversation: boolean;
-      /** The model keys this run holds: never repeated in its events. */
-      keyValues: string[];
+      /** Every secret value this run resolved (grows as plugins read more): never in its events. */
+      secretValues: ReadonlySet<string>;
       /** The workspace's trust page content when the run started. */
       trust: TrustPageContent;
       /** Settles when the run's row (and a new conversation's) is stored. */
@@ -500,11 +518,12 @@ export function createRunManager(options: RunManagerOptions) {
     });
     const observe = metrics.runObserver();
     // Some OpenAI-compatible servers quote the whole key in their error message: errors are
-    // scrubbed of the run's keys before they are streamed or stored.
-    const { redact } = createRedactor(ctx.keyValues);
+    // scrubbed of the run's keys before they are streamed or stored; so are tool results, of
+    // every secret the run resolved (an MCP server may echo its token).
+    const { redact } = createRedactor(ctx.secretValues);
     const emit = (raw: ParleyEvent) => {
       const event =
-        ctx.keyValues.length > 0 && CARRIES_ERROR.has(raw.type)
+        ctx.secretValues.size > 0 && CARRIES_ERROR.has(raw.type)
           ? (redact(raw) as ParleyEvent)
           : raw;
       run.events.push(event);

@@ -35,11 +35,15 @@ export interface PreparedTools {
   attach(host: PluginHost): PluginHost;
   /** Hands the run's MCP connections back (processes stay for later runs). */
   close(): Promise<void>;
+  /** The secret values the run's MCP servers were given (redacted from all the run shows). */
+  secrets: readonly string[];
 }
 
 export interface ToolSourcesOptions {
   community: CommunityPlugins;
   mcp: McpPolicy;
+  /** Host variables stdio MCP servers get besides the base set (PARLEY_MCP_ENV). */
+  mcpEnv?: readonly string[];
 }
 
 export function createToolSources(options: ToolSourcesOptions) {
@@ -83,14 +87,16 @@ export function createToolSources(options: ToolSourcesOptions) {
               secret: run.secret,
               fetchFor,
               callTimeoutMs: definition.toolTimeoutMs,
+              ...(options.mcpEnv ? { hostEnv: options.mcpEnv } : {}),
             })
-          : { tools: [], close: async () => {} };
+          : { tools: [], secrets: [], close: async () => {} };
       return {
         attach(host) {
           for (const plugin of plugins) host.register(plugin);
           return withTools(host, connections.tools);
         },
         close: () => connections.close(),
+        secrets: connections.secrets,
       };
     },
 
