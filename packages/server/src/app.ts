@@ -211,7 +211,7 @@ export async function buildApp(options: AppOptions): Promise<ParleyApp> {
     metrics.http.observe(
       {
         method: request.method,
-        route: request.routeOptions.url ?? 'unmatched',
+        route: metrics.bound('route', request.routeOptions.url ?? 'unmatched'),
         status: String(reply.statusCode),
       },
       reply.elapsedTime / 1000,

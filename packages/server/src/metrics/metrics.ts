@@ -1,15 +1,18 @@
 import type { ParleyEvent } from '@parley/protocol';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { createLabelBounds } from './labels.ts';
 
 /**
  * Prometheus metrics for one server (its own registry, so tests can run several): time to
  * first token and inter-chunk latency by provider and model, runs by outcome, tokens, cost,
- * HTTP latency, live runs and SSE clients, security signals, scam-guard verdicts.
+ * HTTP latency, live runs and SSE clients, security signals, scam-guard verdicts. Label
+ * values that callers choose (model names, routes) are bounded in length and number (labels.ts).
  */
 export function createMetrics() {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'parley_process_' });
   const model = ['provider', 'model'] as const;
+  const bound = createLabelBounds();
 
   const ttft = new Histogram({
     name: 'parley_ttft_seconds',
@@ -86,6 +89,8 @@ export function createMetrics() {
     liveRuns,
     sseClients,
     http,
+    /** A label value bounded in length and number (labels.ts), for labels callers choose. */
+    bound,
     signals,
     scamVerdicts,
     /** Follows one run's events: per-step delta gaps, TTFT, usage and the outcome. */
@@ -95,7 +100,10 @@ export function createMetrics() {
       return (event: ParleyEvent) => {
         switch (event.type) {
           case 'step.start':
-            labels = { provider: event.provider, model: event.model };
+            labels = {
+              provider: bound('provider', event.provider),
+              model: bound('model', event.model),
+            };
             lastDeltaT = undefined;
             break;
           case 'text.delta':

@@ -30,6 +30,7 @@ export function modelSecrets(agent: AgentDefinition): string[] {
 export function modelFactory(
   agent: AgentDefinition,
   keys: ReadonlyMap<string, string>,
+  workspaceId: string,
 ): (ref: ModelRef) => LanguageModel {
   for (const name of modelSecrets(agent)) {
     if (!keys.has(name)) {

@@ -1,6 +1,7 @@
 import type { Store, WorkspaceScope } from '@parley/store';
 import type { FastifyBaseLogger } from 'fastify';
 import { Counter, Gauge, type Registry } from 'prom-client';
+import { createLabelBounds } from '../metrics/labels.ts';
 import { createConversationTicketing, type UserMessage } from './agent-tickets.ts';
 import {
   AGE_BANDS,
@@ -73,6 +74,8 @@ export function createTrustService(options: {
   const now = options.now ?? (() => new Date());
   const registry = [options.registry];
   const ws = ['workspace'] as const;
+  // Support channels are names callers choose: bounded like every chosen label (labels.ts).
+  const bound = createLabelBounds();
   const breaches = new Counter({
     name: 'parley_support_sla_breaches_total',
     help: 'First-response SLA breaches recorded by this process, by channel and priority.',
@@ -147,7 +150,10 @@ export function createTrustService(options: {
       scope.support.listBreaches({ since: weekAgo, limit: 1_000 }),
     );
     const perChannel = new Map<string, number>();
-    for (const b of recent) perChannel.set(b.channel, (perChannel.get(b.channel) ?? 0) + 1);
+    for (const b of recent) {
+      const channel = bound('channel', b.channel);
+      perChannel.set(channel, (perChannel.get(channel) ?? 0) + 1);
+    }
     for (const [channel, count] of perChannel) weekBreaches.set({ ...labels, channel }, count);
     const today = m.scamVerdictsPerDay.find((d) => d.day === at.toISOString().slice(0, 10));
     scam.set({ ...labels, verdict: 'warn' }, today?.warned ?? 0);
@@ -159,7 +165,10 @@ export function createTrustService(options: {
     now,
     intervalMs: options.checkIntervalMs ?? 60_000,
     onBreach: (workspaceId, breach) => {
-      breaches.inc({ channel: breach.channel, priority: breach.priority });
+      breaches.inc({
+        channel: bound('channel', breach.channel),
+        priority: bound('priority', breach.priority),
+      });
       options.log.warn(
         { workspaceId, ticketId: breach.ticketId, channel: breach.channel, at: breach.at },
         'support ticket breached its first-response SLA',
