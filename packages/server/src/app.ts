@@ -147,6 +147,8 @@ export async function buildApp(options: AppOptions): Promise<ParleyApp> {
       disabledPlugins: config.disabledPlugins,
       // An end user's message may open or update a support ticket (docs/trust.md).
       onUserMessage: (message) => services.trust.observeUserMessage(message),
+      onScamVerdict: (workspaceId, verdict) =>
+        services.trust.observeScamVerdict(workspaceId, verdict),
       ...(config.pluginsDir ? { pluginsDir: config.pluginsDir } : {}),
       mcp: config.multiUser
         ? { stdioCommands: config.mcpCommands, httpHosts: 'public', hosts: config.mcpHosts }
@@ -168,6 +170,7 @@ export async function buildApp(options: AppOptions): Promise<ParleyApp> {
       log: app.log,
       ...(tuning.now ? { now: tuning.now } : {}),
       ...(tuning.slaCheckMs ? { checkIntervalMs: tuning.slaCheckMs } : {}),
+      ...(options.localOwnerId ? { localOwnerId: options.localOwnerId } : {}),
     }),
     accountFailures: createFailureLimiter({
       limit: 10,

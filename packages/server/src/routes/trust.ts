@@ -1,3 +1,4 @@
+import { strictFields } from '@parley/plugin-scam-guard';
 import {
   PARTNER_STATUSES,
   type TrustPage,
@@ -7,6 +8,7 @@ import {
 import { z } from 'zod';
 import { HttpProblem } from '../http/problem.ts';
 import { defineRoute } from '../http/route.ts';
+import { TrustContentInput, TrustContentOutput } from '../trust/content-schema.ts';
 import {
   publicTrustDocument,
   renderTrustHtml,
@@ -26,16 +28,7 @@ const DAY_MS = 86_400_000;
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
-const ContentSchema = z.object({
-  title: z.string(),
-  officialDomains: z.array(z.string()),
-  handles: z.array(z.object({ platform: z.string(), handle: z.string() })),
-  canonicalMigrationLink: z.string().nullable(),
-  canonicalLinks: z.array(z.string()),
-  statements: z.array(z.string()),
-  brandTokens: z.array(z.string()),
-  blocklist: z.array(z.string()),
-});
+const ContentSchema = TrustContentOutput;
 
 const PageSchema = z.object({
   slug: z.string().nullable(),
@@ -180,9 +173,9 @@ export const trustRoutes = [
     tag: 'trust',
     access: { kind: 'workspace', permission: 'workspace:manage' },
     params: WorkspaceParams,
-    body: z.object({
-      content: z.record(z.string(), z.unknown()),
-      note: z.string().max(1_000).optional(),
+    body: strictFields({
+      content: TrustContentInput,
+      note: z.string().max(1_000).optional().describe('Why this version was written (audited).'),
     }),
     responses: { 200: PageSchema },
     handler: async (ctx) =>

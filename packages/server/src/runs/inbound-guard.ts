@@ -3,6 +3,7 @@ import {
   createScamLinkGuard,
   GuardConfigSchema,
   SCAM_GUARD_PLUGIN,
+  type Verdict,
 } from '@parley/plugin-scam-guard';
 import type { Store, TrustPageContent } from '@parley/store';
 import type { FastifyBaseLogger } from 'fastify';
@@ -19,6 +20,8 @@ export interface GuardWiring {
   conversationId: string;
   /** The workspace's trust page: its domains, links, brand tokens and blocklist join the config. */
   trust?: TrustPageContent;
+  /** Told of every verdict (the trust service's per-workspace gauge of today's verdicts). */
+  onVerdict?: (workspaceId: string, verdict: Verdict) => void;
 }
 
 /**
@@ -39,7 +42,10 @@ export function inboundGuardCapabilities(
     inboundGuard: createScamLinkGuard(
       guardConfigWithTrust(GuardConfigSchema.parse(ref.config), wiring.trust),
       {
-        onAssessment: (assessment) => metrics.scamVerdicts.inc({ verdict: assessment.verdict }),
+        onAssessment: (assessment) => {
+          metrics.scamVerdicts.inc({ verdict: assessment.verdict });
+          wiring.onVerdict?.(workspaceId, assessment.verdict);
+        },
       },
     ),
     recordSignal: async (signal) => {

@@ -75,6 +75,8 @@ export interface RunManagerOptions {
     userId: string;
     text: string;
   }) => void;
+  /** Told of each scam-guard verdict in a workspace (the trust service's gauge). */
+  onScamVerdict?: (workspaceId: string, verdict: 'allow' | 'warn' | 'block') => void;
   /** Where community plugins are installed (PARLEY_PLUGINS_DIR): each runs in a sandbox. */
   pluginsDir?: string;
   /** Which MCP servers agents may use (default: any, as in single-user mode). */
@@ -564,6 +566,7 @@ export function createRunManager(options: RunManagerOptions) {
             agentId: run.agentId,
             conversationId: run.conversationId,
             trust: ctx.trust,
+            ...(options.onScamVerdict ? { onVerdict: options.onScamVerdict } : {}),
           }),
         },
       )) {

@@ -18,6 +18,8 @@ export interface SlaSchedulerOptions {
   /** After each workspace was checked (the trust gauges refresh here). */
   onChecked?: (workspaceId: string, now: Date) => Promise<void>;
   onError?: (error: unknown) => void;
+  /** More workspaces to check (and refresh the gauges of) besides those with tickets. */
+  alsoCheck?: () => Promise<Iterable<string>>;
 }
 
 export interface SlaScheduler {
@@ -36,7 +38,9 @@ export function createSlaScheduler(options: SlaSchedulerOptions): SlaScheduler {
   async function checkAll(): Promise<BreachRow[]> {
     const now = options.now();
     const found: BreachRow[] = [];
-    for (const workspaceId of await store.system.trust.listSupportWorkspaces()) {
+    const workspaces = new Set(await store.system.trust.listSupportWorkspaces());
+    for (const workspaceId of (await options.alsoCheck?.()) ?? []) workspaces.add(workspaceId);
+    for (const workspaceId of workspaces) {
       if (stopped) break;
       try {
         const breaches = await store.withWorkspace(

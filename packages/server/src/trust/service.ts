@@ -62,6 +62,12 @@ export interface TrustService {
   observeUserMessage(message: UserMessage): void;
   /** Resolves when the messages observed so far are handled. */
   settled(): Promise<void>;
+  /**
+   * A scam-guard verdict in a workspace: its gauge of today's verdicts exists from then on (0
+   * until something is warned or blocked), counts this one at once, and is refreshed from the
+   * stored signals by every scheduler pass.
+   */
+  observeScamVerdict(workspaceId: string, verdict: 'allow' | 'warn' | 'block'): void;
 }
 
 export function createTrustService(options: {
@@ -70,6 +76,8 @@ export function createTrustService(options: {
   log: FastifyBaseLogger;
   now?: () => Date;
   checkIntervalMs?: number;
+  /** Single-user mode: the local owner's workspaces have the scam-guard gauge from start. */
+  localOwnerId?: string;
 }): TrustService {
   const now = options.now ?? (() => new Date());
   const registry = [options.registry];
@@ -125,6 +133,16 @@ export function createTrustService(options: {
     registers: registry,
   });
   const gaugeWindowDays = 30;
+  // Workspaces whose scam guard ran in this process: refreshed with the ticket workspaces.
+  const guarded = new Set<string>();
+  async function scamWorkspaces(): Promise<Iterable<string>> {
+    const own = options.localOwnerId
+      ? (await options.store.system.workspaces.listForUser(options.localOwnerId)).map(
+          (w) => w.workspaceId,
+        )
+      : [];
+    return [...guarded, ...own];
+  }
 
   async function refreshGauges(workspaceId: string, at: Date) {
     const m = await options.store.withWorkspace(workspaceId, (scope) =>
@@ -176,6 +194,7 @@ export function createTrustService(options: {
     },
     onChecked: refreshGauges,
     onError: (error) => options.log.warn({ err: error }, 'the SLA check failed'),
+    alsoCheck: scamWorkspaces,
   });
   const ticketing = createConversationTicketing({ store: options.store, now, log: options.log });
   return {
@@ -184,5 +203,10 @@ export function createTrustService(options: {
     gaugeWindowDays,
     observeUserMessage: ticketing.observe,
     settled: ticketing.settled,
+    observeScamVerdict(workspaceId, verdict) {
+      guarded.add(workspaceId);
+      for (const v of ['warn', 'block'] as const)
+        scam.inc({ workspace: workspaceId, verdict: v }, v === verdict ? 1 : 0);
+    },
   };
 }
