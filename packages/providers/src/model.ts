@@ -106,10 +106,17 @@ export interface ModelSettings {
   baseURL?: string;
   headers?: Record<string, string>;
   /**
-   * Longest silence allowed: no response headers, or no bytes of the stream, for this long ends
-   * the step with a `timeout` error (default 120 s). A stream that keeps flowing is never cut.
+   * Longest silence once the response has started: no bytes of the stream for this long ends
+   * the step with a `timeout` error, the output so far kept (default 120 s). A stream that
+   * keeps flowing is never cut.
    */
   timeoutMs?: number;
+  /**
+   * Longest wait for the provider's first byte (its response headers), retries included: no
+   * retry starts that would end past it, and an attempt still waiting then ends the step with
+   * a `timeout` error (default 60 s). A fallback model, if any, gets its own.
+   */
+  firstByteTimeoutMs?: number;
   /** Retries of retryable errors before the first token (default 2). */
   maxRetries?: number;
   /** OpenRouter attribution: your app's URL, sent as `HTTP-Referer`. */

@@ -101,7 +101,11 @@ describe.each(NETWORK_PROVIDERS)('%s: failures end in a typed error, never a han
       await hang(request);
     };
     const events = await collect(model(provider, { timeoutMs: 300 }));
-    expect(lastFinish(events).error).toMatchObject({ code: 'timeout', retryable: true });
+    expect(lastFinish(events).error).toMatchObject({
+      code: 'timeout',
+      retryable: true,
+      message: expect.stringContaining('mid-stream (model.timeouts.stallSeconds)'),
+    });
     expect(textOf(reduceEvents(events))).toBe('Hello');
   });
 
@@ -121,12 +125,40 @@ describe.each(NETWORK_PROVIDERS)('%s: failures end in a typed error, never a han
     expect(textOf(reduceEvents(events)).startsWith('Hello')).toBe(true);
   });
 
-  it('a server that never answers times out (no response headers at all)', async () => {
+  it('a server that never answers times out at the first-byte limit (no response headers at all)', async () => {
     handle = (request) => hang(request);
-    const events = await collect(model(provider, { timeoutMs: 200 }));
+    const events = await collect(model(provider, { firstByteTimeoutMs: 200 }));
     const finish = lastFinish(events);
-    expect(finish.error).toMatchObject({ code: 'timeout' });
+    expect(finish.error).toMatchObject({
+      code: 'timeout',
+      message: expect.stringContaining('no first byte within 0.2 s'),
+    });
     expect(finish.timing.ttfbMs).toBeUndefined();
+  });
+
+  it('the first-byte limit holds for the whole step: no retry starts past it', async () => {
+    let requests = 0;
+    handle = (request) => {
+      requests++;
+      return hang(request);
+    };
+    const events = await collect(model(provider, { firstByteTimeoutMs: 300, maxRetries: 2 }));
+    expect(lastFinish(events).error).toMatchObject({ code: 'timeout' });
+    expect(events.filter((e) => e.type === 'step.reset')).toEqual([]);
+    expect(requests).toBe(1);
+  });
+
+  it('the stall limit starts at the first byte: headers, then silence', async () => {
+    handle = async (request, response) => {
+      response.writeHead(200, SSE_HEADERS);
+      response.flushHeaders();
+      await hang(request);
+    };
+    const events = await collect(model(provider, { firstByteTimeoutMs: 60_000, timeoutMs: 200 }));
+    expect(lastFinish(events).error).toMatchObject({
+      code: 'timeout',
+      message: expect.stringContaining('nothing for 0.2 s mid-stream'),
+    });
   });
 
   it('a socket closed mid-event is a truncated stream, partial output kept', async () => {

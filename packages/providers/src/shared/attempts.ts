@@ -23,6 +23,11 @@ export interface AttemptsOptions {
    * official SDKs likewise only honour `retry-after` values up to 60 s.
    */
   maxRetryWaitMs?: number;
+  /**
+   * When the step's wait for a first byte ends (`performance.now()` time): no retry starts
+   * whose backoff would reach it.
+   */
+  deadline?: number;
 }
 
 /**
@@ -65,18 +70,20 @@ export async function* runAttempts(
       ),
     };
     const error = finish.error;
+    const wait = error ? delayMs(error, n) : 0;
     const retry =
       error?.retryable === true &&
       !sawContent &&
       n <= options.maxRetries &&
       (error.retryAfterMs ?? 0) <= (options.maxRetryWaitMs ?? 60_000) &&
+      (options.deadline === undefined || performance.now() + wait < options.deadline) &&
       !options.signal?.aborted;
     if (!retry) {
       yield finish;
       return;
     }
     yield { type: 'step.reset', reason: 'retry', error };
-    const waited = await sleep(delayMs(error, n), options.signal);
+    const waited = await sleep(wait, options.signal);
     if (!waited) {
       // Cancelled while waiting: one last (empty) attempt that reports the cancellation.
       yield {

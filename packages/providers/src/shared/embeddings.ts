@@ -48,7 +48,10 @@ export function createOpenAiStyleEmbed(config: EmbeddingsConfig) {
     texts: string[],
     signal: AbortSignal | undefined,
   ): Promise<{ ok: true; result: EmbedResult } | { ok: false; error: ParleyError }> {
-    const request = createRequestSignal(signal, settings.timeoutMs);
+    const request = createRequestSignal(signal, {
+      firstByteMs: settings.firstByteTimeoutMs,
+      stallMs: settings.timeoutMs,
+    });
     try {
       const posted = await postJson({
         provider: config.provider,
@@ -56,7 +59,6 @@ export function createOpenAiStyleEmbed(config: EmbeddingsConfig) {
         headers: config.headers,
         body: { model: settings.model, input: texts, encoding_format: 'float' },
         request,
-        timeoutMs: settings.timeoutMs,
         requestIdHeaders: config.requestIdHeaders,
       });
       if (!posted.ok) return { ok: false, error: posted.error };
@@ -66,7 +68,7 @@ export function createOpenAiStyleEmbed(config: EmbeddingsConfig) {
       } catch (thrown) {
         return {
           ok: false,
-          error: transportError(thrown, request, 'body', config.provider, settings.timeoutMs),
+          error: transportError(thrown, request, 'body', config.provider),
         };
       }
       let json: unknown;

@@ -9,9 +9,8 @@ export interface PostJsonOptions {
   url: string;
   headers: Record<string, string>;
   body: unknown;
-  /** The attempt's signal (caller's abort + time limit). */
+  /** The attempt's signal (caller's abort + time limits). */
   request: RequestSignal;
-  timeoutMs: number;
   /** Called when the response headers arrive (time to first byte). */
   onHeaders?: () => void;
   /** Response headers that carry the provider's request id, first match wins. */
@@ -39,15 +38,11 @@ export async function postJson(options: PostJsonOptions): Promise<PostJsonResult
   } catch (thrown) {
     return {
       ok: false,
-      error: transportError(
-        thrown,
-        options.request,
-        'connect',
-        options.provider,
-        options.timeoutMs,
-      ),
+      error: transportError(thrown, options.request, 'connect', options.provider),
     };
   }
+  // The headers are the provider's first byte: from here on the stall limit applies.
+  options.request.touch();
   options.onHeaders?.();
   const requestId = firstHeader(response.headers, options.requestIdHeaders ?? []);
   if (response.ok) return { ok: true, response, requestId };
@@ -59,7 +54,7 @@ export async function postJson(options: PostJsonOptions): Promise<PostJsonResult
     if (options.request.reason)
       return {
         ok: false,
-        error: transportError(thrown, options.request, 'body', options.provider, options.timeoutMs),
+        error: transportError(thrown, options.request, 'body', options.provider),
       };
   }
   const retryAfter = retryAfterFromHeaders(response.headers);

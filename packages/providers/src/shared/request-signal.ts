@@ -1,35 +1,51 @@
+/** How long one attempt may wait for the provider. */
+export interface RequestLimits {
+  /** Request sent → the provider's first byte (its response headers). */
+  firstByteMs: number;
+  /** Longest silence once the response has started: no bytes of the stream for this long. */
+  stallMs: number;
+}
+
+/** Which limit ended an attempt. */
+export type ExpiredLimit = { limit: 'first_byte' | 'stall'; ms: number };
+
 /**
  * One attempt's abort signal: aborts when the caller's signal aborts (`cancelled`) or when the
- * provider stays silent longer than the time limit (`timeout`: no headers, or no bytes since
- * the last `touch()`), and remembers which came first so a failed fetch or body read can be
- * reported with the right code. It is an idle limit, not a total one, so a long answer that
- * keeps streaming is never cut off. `dispose()` aborts too, which closes the connection when
- * a consumer stops reading early.
+ * provider stays silent longer than allowed (`timeout`: no first byte within `firstByteMs`, or
+ * no bytes for `stallMs` since the last `touch()`), and remembers which came first so a failed
+ * fetch or body read can be reported with the right code. The stall limit is an idle limit,
+ * not a total one, so a long answer that keeps streaming is never cut off. `dispose()` aborts
+ * too, which closes the connection when a consumer stops reading early.
  */
 export interface RequestSignal {
   readonly signal: AbortSignal;
   /** Why the attempt was aborted, if it was. */
   readonly reason: 'cancelled' | 'timeout' | undefined;
-  /** Bytes arrived: restart the silence timer. */
+  /** The limit that expired, when the reason is `timeout`. */
+  readonly expired: ExpiredLimit | undefined;
+  /** Bytes arrived (the headers, a chunk): restart the silence timer, now the stall limit. */
   touch(): void;
   dispose(): void;
 }
 
 export function createRequestSignal(
   outer: AbortSignal | undefined,
-  timeoutMs: number,
+  limits: RequestLimits,
 ): RequestSignal {
   const controller = new AbortController();
   let reason: 'cancelled' | 'timeout' | undefined;
+  let expired: ExpiredLimit | undefined;
+  let current: ExpiredLimit = { limit: 'first_byte', ms: limits.firstByteMs };
   const onAbort = () => {
     reason ??= 'cancelled';
     controller.abort(outer?.reason);
   };
   const expire = () => {
     reason ??= 'timeout';
-    controller.abort(new DOMException(`no data for ${timeoutMs} ms`, 'TimeoutError'));
+    expired ??= current;
+    controller.abort(new DOMException(`no data for ${current.ms} ms`, 'TimeoutError'));
   };
-  let timer = setTimeout(expire, timeoutMs);
+  let timer = setTimeout(expire, current.ms);
   if (outer?.aborted) onAbort();
   else outer?.addEventListener('abort', onAbort, { once: true });
   return {
@@ -37,10 +53,14 @@ export function createRequestSignal(
     get reason() {
       return reason;
     },
+    get expired() {
+      return expired;
+    },
     touch() {
       if (controller.signal.aborted) return;
       clearTimeout(timer);
-      timer = setTimeout(expire, timeoutMs);
+      current = { limit: 'stall', ms: limits.stallMs };
+      timer = setTimeout(expire, current.ms);
     },
     dispose() {
       clearTimeout(timer);

@@ -7,11 +7,15 @@ export interface ResolvedSettings {
   baseURL: string;
   apiKey: string | undefined;
   headers: Record<string, string>;
+  /** Longest silence once the response has started (the stall limit). */
   timeoutMs: number;
+  /** Longest wait for the first byte of an answer, retries included. */
+  firstByteTimeoutMs: number;
   maxRetries: number;
 }
 
 export const DEFAULT_TIMEOUT_MS = 120_000;
+export const DEFAULT_FIRST_BYTE_TIMEOUT_MS = 60_000;
 export const DEFAULT_MAX_RETRIES = 2;
 
 /**
@@ -34,6 +38,11 @@ export function resolveSettings(
   const timeoutMs = settings.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   if (!(timeoutMs > 0))
     throw new ModelConfigError(`provider ${settings.provider}: timeoutMs must be positive`);
+  const firstByteTimeoutMs = settings.firstByteTimeoutMs ?? DEFAULT_FIRST_BYTE_TIMEOUT_MS;
+  if (!(firstByteTimeoutMs > 0))
+    throw new ModelConfigError(
+      `provider ${settings.provider}: firstByteTimeoutMs must be positive`,
+    );
   const maxRetries = settings.maxRetries ?? DEFAULT_MAX_RETRIES;
   if (!(Number.isInteger(maxRetries) && maxRetries >= 0))
     throw new ModelConfigError(
@@ -45,6 +54,7 @@ export function resolveSettings(
     apiKey: settings.apiKey || undefined,
     headers: settings.headers ?? {},
     timeoutMs,
+    firstByteTimeoutMs,
     maxRetries,
   };
 }

@@ -11,7 +11,7 @@ import { errorFromBodyText } from './error-body.ts';
 import { postJson } from './http-post.ts';
 import { excerpt, parseJson } from './json.ts';
 import { createOpenParts } from './open-parts.ts';
-import { createRequestSignal } from './request-signal.ts';
+import { createRequestSignal, type RequestLimits } from './request-signal.ts';
 import { startStepTimer } from './step-timer.ts';
 import type { StreamMapper, StreamOutcome } from './stream-mapper.ts';
 import { transportError } from './transport-error.ts';
@@ -22,7 +22,8 @@ export interface StepSpec {
   url: string;
   headers: Record<string, string>;
   body: unknown;
-  timeoutMs: number;
+  /** This attempt's limits (its first-byte limit is what is left of the step's). */
+  limits: RequestLimits;
   requestIdHeaders: readonly string[];
   createMapper: () => StreamMapper;
 }
@@ -44,7 +45,7 @@ export async function* streamStep(
   const timer = startStepTimer();
   const parts = createOpenParts();
   const refusalParts = new Set<string>();
-  const request = createRequestSignal(context.signal, spec.timeoutMs);
+  const request = createRequestSignal(context.signal, spec.limits);
   let requestId: string | undefined;
 
   /** Closes what is still open, reports usage, and finishes the step. */
@@ -92,7 +93,6 @@ export async function* streamStep(
       headers: spec.headers,
       body: spec.body,
       request,
-      timeoutMs: spec.timeoutMs,
       onHeaders: () => timer.headers(),
       requestIdHeaders: spec.requestIdHeaders,
     });
@@ -141,7 +141,7 @@ export async function* streamStep(
         if (mapper.done) break;
       }
     } catch (thrown) {
-      failure = transportError(thrown, request, 'body', spec.provider, spec.timeoutMs);
+      failure = transportError(thrown, request, 'body', spec.provider);
     }
 
     const outcome = mapper.end();
@@ -169,7 +169,7 @@ export async function* streamStep(
     try {
       text = await response.text();
     } catch (thrown) {
-      return transportError(thrown, request, 'body', spec.provider, spec.timeoutMs);
+      return transportError(thrown, request, 'body', spec.provider);
     }
     return notSseError(text, contentType, spec.provider, response.status);
   }

@@ -31,12 +31,15 @@ export function createStreamingModel(config: StreamingModelConfig): LanguageMode
     provider,
     model: settings.model,
     stream(request: ModelRequest, options: StreamOptions = {}) {
+      // The wait for the first byte is the step's, retries included (model.ts).
+      const deadline = performance.now() + settings.firstByteTimeoutMs;
       const attempts = {
         provider,
         model: settings.model,
         stepIndex: options.stepIndex ?? 0,
         maxRetries: settings.maxRetries,
         signal: options.signal,
+        deadline,
       };
       let body: unknown;
       try {
@@ -54,7 +57,10 @@ export function createStreamingModel(config: StreamingModelConfig): LanguageMode
             url: config.url,
             headers: config.headers,
             body,
-            timeoutMs: settings.timeoutMs,
+            limits: {
+              firstByteMs: Math.max(1, deadline - performance.now()),
+              stallMs: settings.timeoutMs,
+            },
             requestIdHeaders: config.requestIdHeaders,
             createMapper: config.createMapper,
           },

@@ -1,5 +1,5 @@
 import { type ParleyError, streamError } from '@parley/protocol';
-import type { RequestSignal } from './request-signal.ts';
+import type { ExpiredLimit, RequestSignal } from './request-signal.ts';
 
 /**
  * Classifies a thrown fetch or body-read failure. A caller's abort is `cancelled`, our own time
@@ -12,18 +12,23 @@ export function transportError(
   request: RequestSignal,
   phase: 'connect' | 'body',
   provider: string,
-  timeoutMs: number,
 ): ParleyError {
   if (request.reason === 'cancelled')
     return streamError('cancelled', 'the request was cancelled', { provider });
-  if (request.reason === 'timeout')
-    return streamError('timeout', `the provider sent nothing for ${timeoutMs} ms`, {
-      provider,
-    });
+  if (request.reason === 'timeout' && request.expired)
+    return streamError('timeout', timeoutMessage(request.expired), { provider });
   const detail = describe(thrown);
   return phase === 'connect'
     ? streamError('network', `could not reach the provider: ${detail}`, { provider })
     : streamError('truncated_stream', `the connection closed mid-stream: ${detail}`, { provider });
+}
+
+/** Says which limit expired and which agent.yaml setting sets it. */
+export function timeoutMessage(expired: ExpiredLimit): string {
+  const seconds = `${Math.round(expired.ms / 100) / 10} s`;
+  return expired.limit === 'first_byte'
+    ? `the provider sent no first byte within ${seconds} (model.timeouts.firstByteSeconds)`
+    : `the provider sent nothing for ${seconds} mid-stream (model.timeouts.stallSeconds)`;
 }
 
 function describe(thrown: unknown): string {
