@@ -39,6 +39,19 @@ export const ModelRefSchema = z
     /** The model's context window in tokens, used to trim history (default 128k). */
     contextWindow: z.number().int().positive().optional(),
     /**
+     * How long a run waits for this model, in seconds: `firstByteSeconds` for the first byte
+     * of its answer (retries included), `stallSeconds` of silence once it has started. Past
+     * either the run ends with `run.error` (code `timeout`), the text so far kept. Unset: the
+     * server's defaults (60 s and 120 s; PARLEY_MODEL_FIRST_BYTE_SECONDS, _STALL_SECONDS).
+     */
+    timeouts: z
+      .object({
+        firstByteSeconds: z.number().positive().max(3_600).optional(),
+        stallSeconds: z.number().positive().max(3_600).optional(),
+      })
+      .strict()
+      .optional(),
+    /**
      * Scripted provider only: the turns it plays back, one per model call (offline demos and
      * tests). Without a script it echoes.
      */
