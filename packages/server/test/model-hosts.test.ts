@@ -18,7 +18,7 @@ describe('model hosts', () => {
   let single: TestServer;
   beforeAll(async () => {
     multi = await startTestServer({
-      env: { PARLEY_MULTI_USER: '1', PARLEY_MODEL_HOSTS: 'ollama.internal:11434' },
+      env: { PARLEY_MULTI_USER: '1', PARLEY_MODEL_HOSTS: 'http://ollama.internal:11434' },
     });
     single = await startTestServer();
   });
@@ -51,10 +51,10 @@ describe('model hosts', () => {
     });
     expect(refused.status).toBe(422);
     const problem = (await refused.json()) as { code: string; detail: string };
-    expect(problem.code).toBe('agent.unavailable');
+    expect(problem.code).toBe('agent.secret_destination');
     expect(problem.detail).toContain('attacker.example');
     expect(problem.detail).toContain('PARLEY_MODEL_HOSTS');
-    // Allowed: the provider's own host, and the operator's host:port.
+    // Allowed: the provider's own host, and the operator's host:port (listed as plain http).
     for (const [i, url] of [
       'https://api.openai.com/v1',
       'http://ollama.internal:11434/v1',
