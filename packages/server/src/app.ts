@@ -142,6 +142,7 @@ export async function buildApp(options: AppOptions): Promise<ParleyApp> {
       detector,
       log: app.log,
       eventLog: config.eventLog,
+      modelTimeouts: config.modelTimeouts,
       destinations: secretDestinations(config),
       publicNetworkOnly: config.multiUser,
       disabledPlugins: config.disabledPlugins,

@@ -142,6 +142,18 @@ const EnvSchema = z.object({
     .default('info'),
   /** Bearer token for /metrics when it is reached from beyond loopback. */
   PARLEY_METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  /** Seconds a run waits for a model's first byte, retries included (agent.yaml may say). */
+  PARLEY_MODEL_FIRST_BYTE_SECONDS: z.coerce
+    .number({ error: 'must be a number of seconds' })
+    .positive('must be more than 0 seconds')
+    .max(3_600)
+    .default(60),
+  /** Seconds of silence a run allows a model once its answer has started (agent.yaml may say). */
+  PARLEY_MODEL_STALL_SECONDS: z.coerce
+    .number({ error: 'must be a number of seconds' })
+    .positive('must be more than 0 seconds')
+    .max(3_600)
+    .default(120),
   /** Where the dashboard's built files are (default: packages/dashboard/dist). */
   PARLEY_DASHBOARD_DIR: z.string().min(1).optional(),
   /** Seconds in-flight runs get to finish on SIGTERM before they are aborted. */
@@ -183,6 +195,8 @@ export interface ServerConfig {
   /** Plugins runs may not use (an operator changes the list at runtime). */
   disabledPlugins: string[];
   eventLog: boolean;
+  /** How long runs wait for a model unless its agent says (model.timeouts). */
+  modelTimeouts: { firstByteMs: number; stallMs: number };
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   metricsToken?: string;
   dashboardDir?: string;
@@ -270,6 +284,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     behindTlsProxy: e.PARLEY_BEHIND_TLS_PROXY,
     disabledPlugins: [...new Set(e.PARLEY_DISABLED_PLUGINS)],
     eventLog: e.PARLEY_EVENT_LOG,
+    modelTimeouts: {
+      firstByteMs: e.PARLEY_MODEL_FIRST_BYTE_SECONDS * 1000,
+      stallMs: e.PARLEY_MODEL_STALL_SECONDS * 1000,
+    },
     logLevel: e.PARLEY_LOG_LEVEL,
     shutdownGraceMs: e.PARLEY_SHUTDOWN_GRACE_SECONDS * 1000,
     ...(e.PARLEY_DATABASE_URL ? { databaseUrl: e.PARLEY_DATABASE_URL } : {}),

@@ -23,6 +23,22 @@ export function modelSecrets(agent: AgentDefinition): string[] {
   return [...new Set(names.filter((n): n is string => n !== undefined))];
 }
 
+/** How long runs wait for a model unless its agent says (PARLEY_MODEL_*_SECONDS). */
+export interface ModelTimeouts {
+  firstByteMs: number;
+  stallMs: number;
+}
+
+export const DEFAULT_MODEL_TIMEOUTS: ModelTimeouts = { firstByteMs: 60_000, stallMs: 120_000 };
+
+/** The provider limits of one model: its agent's `model.timeouts`, else the server's. */
+function timeoutSettings(ref: ModelRef, defaults: ModelTimeouts) {
+  return {
+    firstByteTimeoutMs: (ref.timeouts?.firstByteSeconds ?? defaults.firstByteMs / 1000) * 1000,
+    timeoutMs: (ref.timeouts?.stallSeconds ?? defaults.stallMs / 1000) * 1000,
+  };
+}
+
 /**
  * Makes the model factory a run uses, from keys read before the run starts (a missing key is
  * an answer to the request, not an error in the middle of a stream).
@@ -31,6 +47,7 @@ export function modelFactory(
   agent: AgentDefinition,
   keys: ReadonlyMap<string, string>,
   workspaceId: string,
+  timeouts: ModelTimeouts = DEFAULT_MODEL_TIMEOUTS,
 ): (ref: ModelRef) => LanguageModel {
   for (const name of modelSecrets(agent)) {
     if (!keys.has(name)) {
@@ -54,6 +71,7 @@ export function modelFactory(
         ...(secret ? { apiKey: keys.get(secret) } : {}),
         ...(ref.baseURL ? { baseURL: ref.baseURL } : {}),
         ...(ref.script ? { script: ref.script } : {}),
+        ...timeoutSettings(ref, timeouts),
       });
       made.set(key, model);
     }

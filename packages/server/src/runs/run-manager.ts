@@ -41,7 +41,7 @@ import { createCommunityPlugins } from './community-plugins.ts';
 import { createEventLog } from './event-log.ts';
 import { inboundGuardCapabilities } from './inbound-guard.ts';
 import { LiveRun } from './live-run.ts';
-import { modelFactory, modelSecrets } from './models.ts';
+import { type ModelTimeouts, modelFactory, modelSecrets } from './models.ts';
 import { closeOrphanedRun } from './orphan-close.ts';
 import { hostForAgent, refuseDisabledPlugins } from './plugin-catalog.ts';
 import { connectPublic, publicFetch } from './public-fetch.ts';
@@ -58,6 +58,8 @@ export interface RunManagerOptions {
   log: FastifyBaseLogger;
   /** Persist every event for resume (default), or only the terminal one (benchmarks). */
   eventLog: boolean;
+  /** How long runs wait for a model unless its agent says (default 60 s first byte, 120 s stall). */
+  modelTimeouts?: ModelTimeouts;
   /** How long a finished run stays in memory for late subscribers (default 30 s). */
   lingerMs?: number;
   /** Where secrets may go: model keys, MCP bearer tokens (checked at every run). */
@@ -349,7 +351,8 @@ export function createRunManager(options: RunManagerOptions) {
     try {
       plugins.resolve(definition);
       keys = await modelKeysFor(workspaceId, definition, scope);
-      models = modelFactory(definition, keys, workspaceId); // throws when a key is missing
+      // Throws when a key is missing.
+      models = modelFactory(definition, keys, workspaceId, options.modelTimeouts);
     } catch (error) {
       await tools.close();
       throw error;
