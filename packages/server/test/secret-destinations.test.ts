@@ -154,6 +154,46 @@ describe('where secrets may go on a multi-user server', () => {
     expect(refusedHost.hits).toEqual([]);
   });
 
+  it.each([
+    ['NODE_OPTIONS', /Node\.js/],
+    ['LD_PRELOAD', /dynamic loader/],
+    ['BASH_ENV', /shell/],
+  ])(
+    'refuses a stdio MCP server whose secretEnv sets %s (422 naming it)',
+    async (variable, says) => {
+      const res = await deploy(
+        agent(
+          'spawner',
+          { provider: 'scripted' },
+          {
+            mcp: [
+              {
+                name: 'tools',
+                transport: {
+                  stdio: { command: 'npx', args: ['x'], secretEnv: { [variable]: 'LOCAL_KEY' } },
+                },
+              },
+            ],
+          },
+        ),
+      );
+      const problem = (await res.json()) as {
+        code: string;
+        errors: { path: string; message: string }[];
+      };
+      expect(res.status).toBe(422);
+      expect(problem.code).toBe('agent.invalid_definition');
+      expect(problem.errors).toEqual([
+        {
+          path: `definition.mcp[0].transport.stdio.secretEnv.${variable}`,
+          message: expect.stringMatching(
+            new RegExp(`^${variable} may not be set from a secret.*${says.source}`),
+          ),
+        },
+      ]);
+    },
+  );
+
   it('sends a key where the operator allowed it: the key check reaches the listed host', async () => {
     const res = await deploy(
       agent('local', {
