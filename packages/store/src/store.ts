@@ -38,7 +38,10 @@ export interface StoreCommonOptions {
    * the owner. Multi-user deployments should set it.
    */
   requireEnforcedIsolation?: boolean;
-  /** Errors of idle pooled connections (a server restart); default: console.warn with the code. */
+  /**
+   * Errors of pooled connections, idle or in use (a server restart, a terminated backend); the
+   * query or transaction using one fails on its own. Default: console.warn with the code.
+   */
   onBackgroundError?: (error: Error) => void;
 }
 
@@ -239,16 +242,22 @@ async function openPostgres(
     options.onBackgroundError ??
     ((e: Error) =>
       console.warn(
-        `[parley store] idle connection error: ${(e as { code?: string }).code ?? e.name}`,
+        `[parley store] database connection error: ${(e as { code?: string }).code ?? e.name}`,
       ));
   const pool = new pg.Pool({
     connectionString: options.url,
     max: options.poolSize ?? 10,
     application_name: 'parley',
   });
-  // Without a listener an idle client killed by the server (restart, DROP DATABASE … FORCE)
-  // raises an unhandled 'error' and takes the process down.
+  // Without a listener a client killed by the server (restart, failover,
+  // pg_terminate_backend, DROP DATABASE … FORCE) raises an unhandled 'error' and takes the
+  // process down. The pool listens to idle clients only; a client checked out for a
+  // transaction, between two of its queries, had no listener (issue #30: 6 crashes in 10).
+  // Every client gets one for its whole life: the error is reported here, the client is no
+  // longer queryable, so the transaction's next query fails and its caller sees the error,
+  // and the pool drops the client on release and connects a new one when next asked.
   pool.on('error', onError);
+  pool.on('connect', (client) => client.on('error', onError));
   try {
     await pool.query('select 1');
   } catch (error) {
