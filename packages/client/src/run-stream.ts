@@ -4,6 +4,7 @@ import {
   type ParleyEvent,
   readParleyEvents,
   reduceEvent,
+  reduceEvents,
   type StreamState,
   textOf,
 } from '@parley/protocol';
@@ -44,7 +45,8 @@ const sleep = (ms: number, signal?: AbortSignal) =>
  * A run's Parley Stream v1 events as an async iterable. When the connection drops before the
  * terminal event, it reconnects to `GET /v1/runs/{id}/events` with `Last-Event-ID` and goes
  * on where it stopped: events arrive once each, in order. Every event is folded into `state`
- * with the protocol's reducer (text so far, tool calls, usage, outcome).
+ * with the protocol's reducer (text so far, tool calls, usage, outcome). After a `run.gap`
+ * (the run's server died before storing events it had shown) `state` is what the run kept.
  */
 export class RunStream implements AsyncIterable<ParleyEvent> {
   readonly runId: string;
@@ -119,6 +121,11 @@ export class RunStream implements AsyncIterable<ParleyEvent> {
         response ??= await this.#open(this.lastSeq, signal);
         for await (const event of readParleyEvents(response.body!)) {
           if (event.seq <= this.lastSeq) continue; // already seen (a replay after reconnecting)
+          if (event.type === 'run.gap' && this.lastSeq > event.afterSeq) {
+            // The server that ran this died before storing what it had shown: show what the
+            // run kept (`events` still lists everything that arrived).
+            this.state = reduceEvents(this.events.filter((e) => e.seq <= event.afterSeq));
+          }
           this.state = reduceEvent(this.state, event);
           this.events.push(event);
           failures = 0;

@@ -1,4 +1,10 @@
-import { checkConformance, type ParleyEvent } from '@parley/protocol';
+import {
+  checkConformance,
+  createEventStamper,
+  encodeEvent,
+  type ParleyEvent,
+  SSE_HEADERS,
+} from '@parley/protocol';
 import { ROUTES } from '@parley/server';
 import { scriptedAgent, startTestServer, type TestServer } from '@parley/server/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,6 +13,7 @@ import {
   OPERATIONS,
   ParleyApiError,
   ParleyConnectionError,
+  RunStream,
 } from '../src/index.ts';
 
 describe('coverage of the API', () => {
@@ -163,5 +170,55 @@ describe('against a real server', () => {
     });
     await parley.tokens.revoke(server.workspaceId, created.info.id);
     await expect(narrow.me()).rejects.toMatchObject({ code: 'auth.invalid_token' });
+  });
+});
+
+describe('a run whose server died before storing what it showed', () => {
+  it('drops the lost output at the run.gap the next server sends: state is what the run kept', async () => {
+    const stamper = createEventStamper({ runId: 'r' });
+    const shown = [
+      stamper.stamp({ type: 'run.start', agentId: 'a', startedAt: new Date().toISOString() }),
+      stamper.stamp({ type: 'step.start', stepIndex: 0, provider: 'p', model: 'm', attempt: 1 }),
+      stamper.stamp({ type: 'text.start', partId: 't' }),
+      stamper.stamp({ type: 'text.delta', partId: 't', delta: 'kept ' }),
+      stamper.stamp({ type: 'text.delta', partId: 't', delta: 'lost' }),
+    ];
+    const base = { v: 1 as const, runId: 'r', t: 10 };
+    const closing: ParleyEvent[] = [
+      { ...base, seq: 1_005, type: 'run.gap', afterSeq: 4 },
+      { ...base, seq: 1_006, type: 'run.abort', reason: 'shutdown', by: 'server' },
+    ];
+    // The first server's stream breaks after what it showed; the restarted one sends the end.
+    const opened: number[] = [];
+    const sse = (events: ParleyEvent[], broken: boolean) =>
+      new Response(
+        new ReadableStream({
+          start(controller) {
+            controller.enqueue(new TextEncoder().encode(events.map(encodeEvent).join('')));
+            if (!broken) controller.close();
+          },
+          // Read past what was sent: the connection is gone.
+          pull(controller) {
+            if (broken) controller.error(new TypeError('terminated: connection reset'));
+          },
+        }),
+        { headers: SSE_HEADERS },
+      );
+    const run = new RunStream(
+      'r',
+      sse(shown, true),
+      async (afterSeq) => {
+        opened.push(afterSeq);
+        return sse(closing, false);
+      },
+      { cancel: async () => undefined, decide: async () => undefined },
+      { reconnectDelayMs: 1 },
+    );
+    const state = await run.finished();
+    expect(opened).toEqual([5]);
+    expect(run.text).toBe('kept ');
+    expect(state).toMatchObject({ status: 'aborted', lostAfterSeq: 4, lastSeq: 1_006 });
+    expect(run.events.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 1_005, 1_006]);
+    expect(checkConformance(run.events)).toEqual([]);
   });
 });
