@@ -16,6 +16,7 @@ import { createDetector } from './detect/detector.ts';
 import { isDashboardPath, registerDashboard } from './http/dashboard.ts';
 import { HttpProblem, sendProblem, toProblem } from './http/problem.ts';
 import { registerRoutes } from './http/register.ts';
+import { boundShutdown } from './http/shutdown.ts';
 import { createMetrics } from './metrics/metrics.ts';
 import { ROUTES } from './routes/index.ts';
 import { createRunManager } from './runs/run-manager.ts';
@@ -275,10 +276,10 @@ export async function buildApp(options: AppOptions): Promise<ParleyApp> {
 
   // The breach check catches up on deadlines that passed while no server ran, then repeats.
   app.addHook('onReady', async () => services.trust.scheduler.start());
+  boundShutdown(app, services.runs, config.shutdownGraceMs);
   app.addHook('onClose', async () => {
     await services.trust.scheduler.stop();
     await services.trust.settled();
-    await services.runs.shutdown(config.shutdownGraceMs);
     await detector.flush();
   });
   return app as unknown as ParleyApp;

@@ -3,6 +3,9 @@ import { ConfigError, loadConfig, type ServerConfig } from './config.ts';
 import { type RunningServer, startServer } from './start.ts';
 import { surviveUnhandledRejections } from './survive.ts';
 
+/** What a stop may take beyond the grace period: storing the runs' ends, closing the database. */
+const STOP_MARGIN_MS = 10_000;
+
 function fail(code: number, message: string): never {
   process.stderr.write(`parley: ${message}\n`);
   process.exit(code);
@@ -81,6 +84,12 @@ export async function serve(env: Record<string, string | undefined> = process.en
       process.stdout.write(
         `Stopping: letting runs finish (up to ${config.shutdownGraceMs / 1000}s)…\n`,
       );
+      // The grace period bounds the whole stop: if closing hangs past it (a plugin that ignores
+      // its abort, a database that does not answer), the process exits anyway.
+      setTimeout(
+        () => fail(1, 'stopped without finishing: closing took longer than the grace period.'),
+        config.shutdownGraceMs + STOP_MARGIN_MS,
+      ).unref();
       server.stop().then(
         () => process.exit(0),
         (error) => fail(1, `stopped with an error: ${(error as Error).message}`),

@@ -1,5 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
 import { createServer, type Server, type ServerResponse } from 'node:http';
+import { join } from 'node:path';
 import { freePort } from './harness.ts';
 
 /*
@@ -119,11 +121,10 @@ export async function startServerProcess(env: Record<string, string>): Promise<S
   const started = await new Promise<RegExpMatchArray>((resolve, reject) => {
     const check = () => {
       const url = /Parley listening on (\S+)/.exec(output);
-      const token = /(prl_[0-9A-Za-z]{36})/.exec(output);
       const ws = /Workspace ([0-9a-f-]{36})/.exec(output);
-      if (url && token && ws) {
+      if (url && ws) {
         waiters.delete(check);
-        resolve([url[1]!, token[1]!, ws[1]!] as unknown as RegExpMatchArray);
+        resolve([url[1]!, ws[1]!] as unknown as RegExpMatchArray);
       } else if (child.exitCode !== null) {
         waiters.delete(check);
         reject(new Error(`the server exited before listening:\n${output}`));
@@ -132,7 +133,11 @@ export async function startServerProcess(env: Record<string, string>): Promise<S
     waiters.add(check);
     check();
   });
-  const [url, token, workspaceId] = started as unknown as [string, string, string];
+  const [url, workspaceId] = started as unknown as [string, string];
+  // Printed once, when it is made; always in the data directory's credentials file.
+  const { token } = JSON.parse(
+    await readFile(join(env.PARLEY_DATA_DIR!, 'credentials'), 'utf8'),
+  ) as { token: string };
   return {
     child,
     url,
