@@ -18,8 +18,9 @@ export interface SlaSchedulerOptions {
   /** After each workspace was checked (the trust gauges refresh here). */
   onChecked?: (workspaceId: string, now: Date) => Promise<void>;
   onError?: (error: unknown) => void;
-  /** More workspaces to check (and refresh the gauges of) besides those with tickets. */
-  alsoCheck?: () => Promise<Iterable<string>>;
+  /** Workspaces without tickets whose scam-guard gauge a pass refreshes too (`onGuarded`). */
+  guardedWorkspaces?: () => Promise<Iterable<string>>;
+  onGuarded?: (workspaceId: string, now: Date) => Promise<void>;
 }
 
 export interface SlaScheduler {
@@ -38,8 +39,7 @@ export function createSlaScheduler(options: SlaSchedulerOptions): SlaScheduler {
   async function checkAll(): Promise<BreachRow[]> {
     const now = options.now();
     const found: BreachRow[] = [];
-    const workspaces = new Set(await store.system.trust.listSupportWorkspaces());
-    for (const workspaceId of (await options.alsoCheck?.()) ?? []) workspaces.add(workspaceId);
+    const workspaces = await store.system.trust.listSupportWorkspaces();
     for (const workspaceId of workspaces) {
       if (stopped) break;
       try {
@@ -54,6 +54,18 @@ export function createSlaScheduler(options: SlaSchedulerOptions): SlaScheduler {
       } catch (error) {
         options.onError?.(error);
       }
+    }
+    // The rest have no deadline to check: only their scam-guard gauge (onChecked covers it
+    // for the workspaces above).
+    const support = new Set(workspaces);
+    const guarded = await options.guardedWorkspaces?.().catch((error) => {
+      options.onError?.(error);
+      return [];
+    });
+    for (const workspaceId of guarded ?? []) {
+      if (stopped) break;
+      if (support.has(workspaceId)) continue;
+      await options.onGuarded?.(workspaceId, now).catch((error) => options.onError?.(error));
     }
     return found;
   }

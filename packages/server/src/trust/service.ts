@@ -143,6 +143,22 @@ export function createTrustService(options: {
       : [];
     return [...guarded, ...own];
   }
+  /** Today's scam-guard verdicts of a workspace without tickets, from its stored signals. */
+  async function refreshScam(workspaceId: string, at: Date) {
+    const midnight = new Date(`${at.toISOString().slice(0, 10)}T00:00:00.000Z`);
+    const signals = await options.store.withWorkspace(workspaceId, async (scope) =>
+      (
+        await Promise.all(
+          SCAM_KINDS.map((kind) =>
+            scope.securitySignals.list({ kind, since: midnight, limit: 1_000 }),
+          ),
+        )
+      ).flat(),
+    );
+    const [today] = scamVerdictsPerDay(signals);
+    scam.set({ workspace: workspaceId, verdict: 'warn' }, today?.warned ?? 0);
+    scam.set({ workspace: workspaceId, verdict: 'block' }, today?.blocked ?? 0);
+  }
 
   async function refreshGauges(workspaceId: string, at: Date) {
     const m = await options.store.withWorkspace(workspaceId, (scope) =>
@@ -194,7 +210,8 @@ export function createTrustService(options: {
     },
     onChecked: refreshGauges,
     onError: (error) => options.log.warn({ err: error }, 'the SLA check failed'),
-    alsoCheck: scamWorkspaces,
+    guardedWorkspaces: scamWorkspaces,
+    onGuarded: refreshScam,
   });
   const ticketing = createConversationTicketing({ store: options.store, now, log: options.log });
   return {
