@@ -210,10 +210,11 @@ export const RunErrorPayloadSchema = z.object({
   partial: z.boolean(),
 });
 /**
- * Events after `afterSeq` and before this one were shown live by a server that stopped before
- * storing them (events reach clients before the log): they are not in the log, and their seqs
- * are never used again, so this event's seq jumps past every seq a client may have seen. A
- * client that saw events after `afterSeq` shows what the run kept by reading the log again.
+ * Events after `afterSeq` and before this one were shown live but never stored (events reach
+ * clients before the log): their server stopped, or the run was ended through another server
+ * while it streamed. They are not in the log, and their seqs are never used again, so this
+ * event's seq jumps past every seq a client may have seen. A client that saw events after
+ * `afterSeq` shows what the run kept by folding the log up to `afterSeq` again.
  */
 export const RunGapPayloadSchema = z.object({
   type: z.literal('run.gap'),

@@ -1,6 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -14,6 +13,7 @@ import {
 import { createTestDatabase, type TestDatabase } from '@parley/store/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { client, ENGINES, type Engine, freePort, startTestServer } from './support/harness.ts';
+import { type StandIn, slowProvider } from './support/slow-provider.ts';
 
 /*
  * Issue #30 (faults): a server SIGKILLed while a run streams. Events reach clients before the
@@ -28,59 +28,6 @@ import { client, ENGINES, type Engine, freePort, startTestServer } from './suppo
 const RUNS = Number(process.env.CRASH_RUNS ?? 1);
 /** The harness's master key (the restarted server in this process uses it). */
 const MASTER_KEY = Buffer.alloc(32, 7).toString('base64');
-
-interface StandIn {
-  baseURL: string;
-  /** The messages of every request, in order. */
-  requests: { role: string; content: unknown }[][];
-  close(): Promise<void>;
-}
-
-/** An OpenAI-compatible provider that streams one short word at a time, for as long as asked. */
-async function slowProvider(): Promise<StandIn> {
-  const requests: StandIn['requests'] = [];
-  const server: Server = createServer((req, res) => {
-    let body = '';
-    req.on('data', (chunk: Buffer) => {
-      body += chunk.toString();
-    });
-    req.on('end', () => {
-      const parsed = JSON.parse(body) as { messages: { role: string; content: unknown }[] };
-      requests.push(parsed.messages);
-      res.writeHead(200, { 'content-type': 'text/event-stream' });
-      const chunk = (delta: Record<string, unknown>, finish: string | null = null) =>
-        `data: ${JSON.stringify({ id: 'c1', object: 'chat.completion.chunk', choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
-      res.write(chunk({ role: 'assistant', content: '' }));
-      // The second turn (after the restart) answers at once; the first streams until killed.
-      if (requests.length > 1) {
-        res.end(`${chunk({ content: 'ok' })}${chunk({}, 'stop')}data: [DONE]\n\n`);
-        return;
-      }
-      let n = 0;
-      const timer = setInterval(() => {
-        if (res.destroyed || n >= 20_000) {
-          clearInterval(timer);
-          res.end();
-          return;
-        }
-        res.write(chunk({ content: `w${n++} ` }));
-      }, 2);
-      res.on('close', () => clearInterval(timer));
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : 0;
-  return {
-    baseURL: `http://127.0.0.1:${port}/v1`,
-    requests,
-    close: () =>
-      new Promise((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
-}
 
 /** Server processes started here: killed when the file ends, whatever happened. */
 const children: ChildProcess[] = [];

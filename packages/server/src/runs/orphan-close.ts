@@ -3,12 +3,13 @@ import type { Run, WorkspaceScope } from '@parley/store';
 import { MAX_UNSTORED_EVENTS } from './live-run.ts';
 
 /*
- * Closing a run whose server died (SIGKILL, OOM, a lost machine) while it streamed. Events
- * reach clients before the log (live-first), so the log holds a prefix of what clients were
- * shown: up to MAX_UNSTORED_EVENTS more may have been shown and lost. The end written here is
+ * Closing a run this process does not execute: one whose server died (SIGKILL, OOM, a lost
+ * machine) while it streamed, or one cancelled through another server. Events reach clients
+ * before the log (live-first), so the log holds a prefix of what clients were shown: up to
+ * MAX_UNSTORED_EVENTS more may have been shown and not (yet) stored. The end written here is
  * numbered past all of them, after a `run.gap` that says so, so no seq a client saw ever
- * stands for other content; and the answer the log kept reaches the conversation, so the next
- * turn's history has it.
+ * stands for other content; and the answer the log kept of a dead server's run reaches the
+ * conversation, so the next turn's history has it.
  */
 
 /** Every stored event of a run, in order. */
@@ -24,8 +25,11 @@ async function storedLog(ws: WorkspaceScope, runId: string): Promise<ParleyEvent
   }
 }
 
+/** How a run closed from outside ends: a server's shutdown close, or a person's cancel. */
+type ClosingAbort = { reason: 'shutdown' | 'cancelled'; by: string };
+
 /** The closing events: the run's start if the log never got it, the gap, the end. */
-function closingEvents(run: Run, last: ParleyEvent | undefined) {
+function closingEvents(run: Run, last: ParleyEvent | undefined, abort: ClosingAbort) {
   const base = {
     v: STREAM_VERSION,
     runId: run.id,
@@ -57,8 +61,7 @@ function closingEvents(run: Run, last: ParleyEvent | undefined) {
     ...base,
     seq: gap.seq + 1,
     type: 'run.abort' as const,
-    reason: 'shutdown' as const,
-    by: 'server',
+    ...abort,
   };
   return { start, gap, end };
 }
@@ -92,6 +95,18 @@ async function savePartialAnswer(ws: WorkspaceScope, run: Run, log: ParleyEvent[
   ]);
 }
 
+/** Appends the closing events after what `run` (as read) says the log holds. */
+async function appendClosing(
+  ws: WorkspaceScope,
+  run: Run,
+  last: ParleyEvent | undefined,
+  abort: ClosingAbort,
+) {
+  const { start, gap, end } = closingEvents(run, last, abort);
+  if (start) await ws.runs.appendRunEvents(run.id, [start]);
+  await ws.runs.appendRunEvents(run.id, [gap, end], { gapAfter: gap.afterSeq });
+}
+
 /**
  * Ends a run its server left running, in the caller's transaction: `run.gap` past every seq a
  * client may have seen, then `run.abort` (reason shutdown), and the partial answer saved to
@@ -99,8 +114,31 @@ async function savePartialAnswer(ws: WorkspaceScope, run: Run, log: ParleyEvent[
  */
 export async function closeOrphanedRun(ws: WorkspaceScope, run: Run): Promise<void> {
   const log = await storedLog(ws, run.id);
-  const { start, gap, end } = closingEvents(run, log.at(-1));
-  if (start) await ws.runs.appendRunEvents(run.id, [start]);
-  await ws.runs.appendRunEvents(run.id, [gap, end], { gapAfter: gap.afterSeq });
+  await appendClosing(ws, run, log.at(-1), { reason: 'shutdown', by: 'server' });
   await savePartialAnswer(ws, run, log);
+}
+
+/**
+ * Cancels a run that another server executes: its log ends with `run.gap` and `run.abort`
+ * (reason cancelled), which stops that server at its next write. The gap is needed there too:
+ * that server's clients may have been shown events it had not stored yet, whose seqs the
+ * abort must not take. Its log may grow while this reads it: then this reads it again. Says
+ * whether this cancel ended the run (false when it had ended meanwhile).
+ */
+export async function cancelRunElsewhere(ws: WorkspaceScope, runId: string, by: string) {
+  for (let attempt = 0; ; attempt++) {
+    const run = await ws.runs.get(runId);
+    if (!run || run.finishedAt) return false;
+    try {
+      const last = (
+        await ws.runs.listRunEvents(run.id, { afterSeq: Math.max(0, run.lastSeq - 1) })
+      )[0];
+      await appendClosing(ws, run, last, { reason: 'cancelled', by });
+      return true;
+    } catch (error) {
+      const code = (error as { code?: string }).code;
+      if (code === 'store.run_closed') return false;
+      if (code !== 'store.seq_conflict' || attempt >= 20) throw error;
+    }
+  }
 }

@@ -16,7 +16,6 @@ import {
   createEventStamper,
   isTerminalEvent,
   type ParleyEvent,
-  STREAM_VERSION,
   streamError,
 } from '@parley/protocol';
 import type { ContentPart } from '@parley/providers';
@@ -42,7 +41,7 @@ import { createEventLog } from './event-log.ts';
 import { inboundGuardCapabilities } from './inbound-guard.ts';
 import { LiveRun } from './live-run.ts';
 import { type ModelTimeouts, modelFactory, modelSecrets } from './models.ts';
-import { closeOrphanedRun } from './orphan-close.ts';
+import { cancelRunElsewhere, closeOrphanedRun } from './orphan-close.ts';
 import { hostForAgent, refuseDisabledPlugins } from './plugin-catalog.ts';
 import { connectPublic, publicFetch } from './public-fetch.ts';
 import { createSecretCache } from './secret-cache.ts';
@@ -699,22 +698,10 @@ export function createRunManager(options: RunManagerOptions) {
           if (await closeIfOrphaned(ws, row))
             return { cancelled: true, status: 'cancelled' as const };
           // Running on another server instance: the abort in its log stops it at its next write.
-          await ws.runs.appendRunEvents(
-            runId,
-            [
-              {
-                v: STREAM_VERSION,
-                seq: 1,
-                runId,
-                t: 0,
-                type: 'run.abort',
-                reason: 'cancelled',
-                by,
-              },
-            ],
-            { assignSeq: true },
-          );
-          return { cancelled: true, status: 'cancelled' as const };
+          if (await cancelRunElsewhere(ws, runId, by))
+            return { cancelled: true, status: 'cancelled' as const };
+          const ended = await ws.runs.get(runId);
+          return { cancelled: false, status: (ended?.status ?? 'cancelled') as api.Run['status'] };
         },
         scope,
       );
