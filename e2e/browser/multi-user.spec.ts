@@ -1,5 +1,5 @@
 import { type Browser, expect, type Page, test } from '@playwright/test';
-import { OPERATOR_EMAIL, type Parley, startParley } from './support/parley.ts';
+import { OPERATOR_CODE, OPERATOR_EMAIL, type Parley, startParley } from './support/parley.ts';
 
 // Two people on a multi-user server, each in a browser context of their own: each signs up,
 // creates an agent and talks to it, and neither ever sees the other's agents, conversations,
@@ -80,8 +80,12 @@ test('two people never see each other’s data', async ({ browser }) => {
   await expect(bob.getByRole('alert')).toContainText(/not found/i);
   await expect(bob.getByText('What is 6 * 7?')).toHaveCount(1); // only Bob's own conversation title
 
-  // The operator (Ada) sees the server's funnel; Bob, who is not one, is told so.
+  // Ada's address is listed, but that alone makes no one an operator: she confirms it with
+  // the one-time code, then sees the server's funnel; Bob, who is not one, is told so.
   await ada.goto(`${parley.url}/usage`);
+  await expect(ada.getByText(/for the server’s operators/)).toBeVisible();
+  await ada.getByLabel('Operator code').fill(OPERATOR_CODE);
+  await ada.getByRole('button', { name: 'Confirm' }).click();
   await expect(ada.getByTestId('funnel-signup')).toHaveText('2');
   await expect(ada.getByTestId('funnel-deployed')).toHaveText('0');
   await expect(ada.getByTestId('agents-per-login')).toHaveText('1.00');

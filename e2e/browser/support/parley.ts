@@ -20,6 +20,8 @@ export interface Parley {
 }
 
 export const OPERATOR_EMAIL = 'operator@parley.test';
+/** The one-time code that confirms OPERATOR_EMAIL as the operator (PARLEY_OPERATOR_CODE). */
+export const OPERATOR_CODE = 'browser-test-operator-code';
 
 export async function startParley(
   options: { multiUser?: boolean; env?: Env } = {},
@@ -35,7 +37,11 @@ export async function startParley(
       PARLEY_LOG_LEVEL: 'warn',
       PARLEY_SHUTDOWN_GRACE_SECONDS: '1',
       ...(options.multiUser
-        ? { PARLEY_MULTI_USER: '1', PARLEY_OPERATOR_EMAILS: OPERATOR_EMAIL }
+        ? {
+            PARLEY_MULTI_USER: '1',
+            PARLEY_OPERATOR_EMAILS: OPERATOR_EMAIL,
+            PARLEY_OPERATOR_CODE: OPERATOR_CODE,
+          }
         : {}),
       ...options.env,
     }),

@@ -128,6 +128,7 @@ describe('parley security on a single-user server', () => {
 
 describe('parley security on a multi-user server', () => {
   const OPERATOR = 'ops@example.com';
+  const OPERATOR_CODE = 'cli-security-operator-code';
   const PASSWORD = 'correct horse battery staple';
   let server: TestServer;
   let workspaceId = '';
@@ -158,7 +159,11 @@ describe('parley security on a multi-user server', () => {
   beforeAll(async () => {
     server = await startTestServer({
       engine: 'postgres',
-      env: { PARLEY_MULTI_USER: '1', PARLEY_OPERATOR_EMAILS: OPERATOR },
+      env: {
+        PARLEY_MULTI_USER: '1',
+        PARLEY_OPERATOR_EMAILS: OPERATOR,
+        PARLEY_OPERATOR_CODE: OPERATOR_CODE,
+      },
     });
     const ada = await signUp('ada@example.com');
     workspaceId = ada.workspaceId;
@@ -215,6 +220,35 @@ describe('parley security on a multi-user server', () => {
     expect(ended.code, ended.stderr).toBe(0);
     expect(ended.stdout).toContain('Ended 1 session of bob@example.com.');
     await expect(asCookie(bobCookie).me()).rejects.toMatchObject({ code: 'auth.required' });
+  });
+
+  it('confirms the listed operator with the one-time code; a wrong code changes nothing', async () => {
+    const before = await testIo({ env: env() });
+    before.type(`${PASSWORD}\n`);
+    const notYet = await parley(
+      ['security', 'disable-plugin', HTTP, '--yes', '--email', OPERATOR],
+      before,
+    );
+    expect(notYet.code).toBe(1);
+    expect(notYet.stderr).toContain('auth.forbidden');
+
+    const wrong = await testIo({ env: env() });
+    wrong.type(`${PASSWORD}\n`);
+    const refused = await parley(
+      ['security', 'confirm-operator', '--email', OPERATOR, '--code', 'not-the-code'],
+      wrong,
+    );
+    expect(refused.code, refused.stderr).toBe(1);
+    expect(refused.stderr).toContain('auth.operator_code_invalid');
+
+    const io = await testIo({ env: env() });
+    io.type(`${PASSWORD}\n`);
+    const confirmed = await parley(
+      ['security', 'confirm-operator', '--email', OPERATOR, '--code', OPERATOR_CODE],
+      io,
+    );
+    expect(confirmed.code, confirmed.stderr).toBe(0);
+    expect(confirmed.stdout).toContain(`You are now an operator of ${server.url}`);
   });
 
   it('signs the operator in for instance-wide actions, and refuses someone who is not', async () => {

@@ -220,6 +220,13 @@ export function createParleyClient(options: ClientOptions) {
         send<Session>('POST', '/v1/auth/login', body),
       localSession: () => send<Session>('POST', '/v1/auth/local'),
       logOut: (body: { everywhere?: boolean } = {}) => send<void>('POST', '/v1/auth/logout', body),
+      /** Become an instance operator with the one-time code (server log or PARLEY_OPERATOR_CODE). */
+      confirmOperator: (body: In<typeof api.ConfirmOperatorRequestSchema>) =>
+        send<{ operator: true; alreadyConfirmed: boolean }>(
+          'POST',
+          '/v1/auth/operator/confirm',
+          body,
+        ),
     },
 
     me: () => get<Me>('/v1/me'),
@@ -551,6 +558,7 @@ export const OPERATIONS: Readonly<Record<string, string>> = {
   logIn: 'auth.logIn',
   localSession: 'auth.localSession',
   logOut: 'auth.logOut',
+  confirmOperator: 'auth.confirmOperator',
   me: 'me',
   listPlugins: 'plugins',
   listWorkspaces: 'workspaces.list',

@@ -10,6 +10,7 @@ import {
 } from 'fastify-type-provider-zod';
 import { authenticate } from './auth/authenticate.ts';
 import { createFailureLimiter } from './auth/failure-limiter.ts';
+import { createOperatorCodes } from './auth/operator-code.ts';
 import { createTokenCache } from './auth/token-cache.ts';
 import type { ServerConfig } from './config.ts';
 import { createDetector } from './detect/detector.ts';
@@ -175,6 +176,7 @@ export async function buildApp(options: AppOptions): Promise<ParleyApp> {
       ...(options.localOwnerId ? { localOwnerId: options.localOwnerId } : {}),
     }),
     accountFailures: createFailureLimiter({
+    operatorCodes: createOperatorCodes({ config, store, log: app.log, detector }),
       limit: 10,
       windowMs: 15 * 60_000,
       blockMs: 15 * 60_000,
@@ -191,6 +193,7 @@ export async function buildApp(options: AppOptions): Promise<ParleyApp> {
   });
   app.addHook('onSend', async (request, reply, payload) => {
     // Whatever can narrow what a token may do empties the token cache of this process, before
+  await services.operatorCodes.prepare();
     // the caller hears that it is done.
     const operation = request.routeOptions.config.spec?.operationId;
     if (operation && TOKEN_CACHE_INVALIDATORS.has(operation) && reply.statusCode < 400)

@@ -245,7 +245,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     // A URL's credentials stay out of the message (and so out of logs).
     const shown = relevant[variable]?.replace(/\/\/.*@/s, '//…@');
     const value =
-      shown === undefined || variable.includes('KEY') || variable.includes('TOKEN')
+      shown === undefined || /KEY|TOKEN|CODE/.test(variable)
         ? ''
         : ` (got "${shown.length > 60 ? `${shown.slice(0, 60)}…` : shown}")`;
     throw new ConfigError(variable, `${variable} ${issue.message}${value}.`);

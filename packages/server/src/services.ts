@@ -1,6 +1,7 @@
 import type { Store } from '@parley/store';
 import type { FastifyBaseLogger } from 'fastify';
 import type { FailureLimiter } from './auth/failure-limiter.ts';
+import type { OperatorCodes } from './auth/operator-code.ts';
 import type { TokenCache } from './auth/token-cache.ts';
 import type { ServerConfig } from './config.ts';
 import type { Detector } from './detect/detector.ts';
@@ -22,6 +23,8 @@ export interface Services {
   authFailures: FailureLimiter;
   /** Failed sign-ins per account (stops slow password guessing spread over addresses). */
   accountFailures: FailureLimiter;
+  /** The one-time code that confirms an instance operator (multi-user). */
+  operatorCodes: OperatorCodes;
   /** Recent successful token checks (cleared when tokens or roles change). */
   tokenCache: TokenCache;
   /** The local owner's id in single-user mode. */

@@ -160,6 +160,7 @@ const sorted = (xs: Iterable<string>) => [...xs].sort();
 // ── Multi-user mode ───────────────────────────────────────────────────────────────────────
 
 const OPERATOR = 'operator@example.com';
+const OPERATOR_CODE = 'auth-test-operator-code';
 const TRUSTED = 'http://dashboard.example:5173';
 
 describe('multi-user mode', () => {
@@ -176,6 +177,7 @@ describe('multi-user mode', () => {
       env: {
         PARLEY_MULTI_USER: '1',
         PARLEY_OPERATOR_EMAILS: OPERATOR,
+        PARLEY_OPERATOR_CODE: OPERATOR_CODE,
         PARLEY_TRUSTED_ORIGINS: TRUSTED,
       },
       tuning: { authFailureLimit: 3, probeThreshold: 3 },
@@ -183,6 +185,13 @@ describe('multi-user mode', () => {
     ada = await signUp(server, 'ada@example.com');
     bob = await signUp(server, 'bob@example.com');
     operator = await signUp(server, OPERATOR);
+    // A listed address is not enough: the operator confirms it with the one-time code.
+    const confirmed = await send(server.url, 'POST', '/v1/auth/operator/confirm', {
+      cookie: operator.cookie,
+      headers: { origin: server.url },
+      body: { code: OPERATOR_CODE },
+    });
+    expect(confirmed.status, confirmed.text).toBe(200);
     // Bob joins Ada's workspace as a developer.
     const invited = await send(
       server.url,

@@ -45,6 +45,7 @@ const EXPECTED_ACCESS: Record<string, Access> = {
   'POST /v1/auth/login': { kind: 'public' },
   'POST /v1/auth/local': { kind: 'public' },
   'POST /v1/auth/logout': { kind: 'person' },
+  'POST /v1/auth/operator/confirm': { kind: 'person' },
   'GET /v1/me': { kind: 'principal' },
   'GET /v1/workspaces': { kind: 'principal' },
   'POST /v1/workspaces': { kind: 'person' },
@@ -242,6 +243,7 @@ const EXPECTED_ACCESS: Record<string, Access> = {
 // ── Callers ─────────────────────────────────────────────────────────────────────────────
 
 const OPERATOR_EMAIL = 'operator@example.com';
+const OPERATOR_CODE = 'authz-matrix-operator-code';
 const MEMBER_ROLES: WorkspaceRole[] = ['owner', 'admin', 'developer', 'viewer'];
 const AGENT = 'matrix-agent';
 const HANGING = 'matrix-hanging';
@@ -525,6 +527,12 @@ async function setUp() {
   const stranger = await signUp('stranger', 'stranger@example.com');
   ids.foreignWorkspace = stranger.workspaceId;
   const operator = await signUp('operator', OPERATOR_EMAIL);
+  // A listed address makes no one an operator until the one-time code is redeemed.
+  const confirmed = await api('POST', '/v1/auth/operator/confirm', {
+    headers: operator.headers,
+    body: { code: OPERATOR_CODE },
+  });
+  if (confirmed.status !== 200) throw new Error(`operator: ${confirmed.status} ${confirmed.text}`);
   const sessions: Record<string, Awaited<ReturnType<typeof signUp>>> = { owner, operator };
 
   // Members with the other three roles: invited, accepted, and (admin) promoted.
@@ -740,7 +748,11 @@ const comparable = (body: Answer['body']) => {
 describe('authorization matrix (multi-user, PGlite)', () => {
   beforeAll(async () => {
     server = await startTestServer({
-      env: { PARLEY_MULTI_USER: '1', PARLEY_OPERATOR_EMAILS: OPERATOR_EMAIL },
+      env: {
+        PARLEY_MULTI_USER: '1',
+        PARLEY_OPERATOR_EMAILS: OPERATOR_EMAIL,
+        PARLEY_OPERATOR_CODE: OPERATOR_CODE,
+      },
       // Hundreds of stale-token and cross-workspace misses from one address are the point here.
       tuning: { authFailureLimit: 1_000_000, probeThreshold: 1_000_000, runLingerMs: 0 },
     });

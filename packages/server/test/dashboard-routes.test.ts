@@ -247,7 +247,11 @@ describe('GET …/usage/series and the funnel’s activation', () => {
   let server: TestServer;
   beforeAll(async () => {
     server = await startTestServer({
-      env: { PARLEY_MULTI_USER: '1', PARLEY_OPERATOR_EMAILS: 'op@example.com' },
+      env: {
+        PARLEY_MULTI_USER: '1',
+        PARLEY_OPERATOR_EMAILS: 'op@example.com',
+        PARLEY_OPERATOR_CODE: 'dashboard-routes-operator-code',
+      },
     });
   });
   afterAll(async () => {
@@ -359,6 +363,14 @@ describe('GET …/usage/series and the funnel’s activation', () => {
         ).status,
       ).toBe(201);
     const op = await signUp('op@example.com');
+    // The listed address is confirmed with the one-time code before it is an operator.
+    expect(
+      (
+        await op.send('POST', '/v1/auth/operator/confirm', {
+          code: 'dashboard-routes-operator-code',
+        })
+      ).status,
+    ).toBe(200);
     const res = await op.send('GET', `/v1/instance/funnel?since=${encodeURIComponent(since)}`);
     expect(res.status).toBe(200);
     const funnel = (await res.json()) as {

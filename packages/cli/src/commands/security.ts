@@ -13,7 +13,9 @@ import { resolveTarget, type Target } from '../target.ts';
  * `parley security`: respond to an incident from the terminal. The report reads the
  * workspace's audit log and signals; revoke-tokens and end-sessions act on the workspace;
  * rotate-master-key and the plugin switches act on the whole server and need its operator,
- * signed in as a person (a local owner session on this machine, else email and password).
+ * signed in as a person (a local owner session on this machine, else email and password);
+ * confirm-operator makes a person listed in PARLEY_OPERATOR_EMAILS that operator, with the
+ * one-time code from the server's log (or its PARLEY_OPERATOR_CODE).
  */
 
 const ACTIONS = [
@@ -24,6 +26,7 @@ const ACTIONS = [
   'rotate-master-key',
   'disable-plugin',
   'enable-plugin',
+  'confirm-operator',
 ];
 
 /** The API takes times in the years 1–9999 (PostgreSQL has no year 0). */
@@ -244,9 +247,9 @@ async function confirmed(io: Io, values: Record<string, unknown>, question: stri
 export const securityCommand: Command = {
   name: 'security',
   summary:
-    'Respond to an incident: the security report, revoke tokens, end sessions, rotate the master key, disable plugins.',
+    'Respond to an incident: the security report, revoke tokens, end sessions, rotate the master key, disable plugins; confirm an instance operator.',
   usage:
-    'parley security report [--since 24h|7d|<ISO time>] | audit-log [--since 24h] [--action token.create] [--json] | revoke-tokens [--user <email|id>] [--yes] | end-sessions --user <email|id> [--yes] | rotate-master-key | disable-plugin <name> [--yes] | enable-plugin <name>',
+    'parley security report [--since 24h|7d|<ISO time>] | audit-log [--since 24h] [--action token.create] [--json] | revoke-tokens [--user <email|id>] [--yes] | end-sessions --user <email|id> [--yes] | rotate-master-key | disable-plugin <name> [--yes] | enable-plugin <name> | confirm-operator [--email <you>] [--code <code>]',
   examples: [
     'parley security report --since 7d',
     'parley security audit-log --since 30d --json > audit.jsonl',
@@ -256,12 +259,14 @@ export const securityCommand: Command = {
     'parley security end-sessions --user mallory@example.com --yes',
     'parley security rotate-master-key',
     'parley security disable-plugin @parley/plugin-http',
+    'parley security confirm-operator --email you@example.com',
   ],
   options: {
     since: { type: 'string' },
     action: { type: 'string' },
     user: { type: 'string' },
     email: { type: 'string' },
+    code: { type: 'string' },
     yes: { type: 'boolean', short: 'y' },
   },
   async run({ positionals, values }, io) {
@@ -345,6 +350,24 @@ export const securityCommand: Command = {
       const result = await t.client.security.endSessions(t.workspaceId, target.id);
       if (json) line(io, JSON.stringify(result, null, 2));
       else line(io, `Ended ${plural(result.ended, 'session')} of ${target.label}.`);
+      return 0;
+    }
+
+    if (action === 'confirm-operator') {
+      // Asked for rather than taken from the command line by default: shell history keeps flags.
+      const code =
+        typeof values.code === 'string'
+          ? values.code
+          : await askSecret(io, 'Operator code (from the server log, or PARLEY_OPERATOR_CODE):');
+      const result = await asOperator(t, io, values, (c) => c.auth.confirmOperator({ code }));
+      if (json) line(io, JSON.stringify(result, null, 2));
+      else
+        line(
+          io,
+          result.alreadyConfirmed
+            ? `You were an operator of ${t.server} already; the code was not used.`
+            : `You are now an operator of ${t.server}; the code is spent.`,
+        );
       return 0;
     }
 

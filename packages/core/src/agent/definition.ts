@@ -1,12 +1,10 @@
+import { api } from '@parley/protocol';
 import { PROVIDER_NAMES, ScriptTurnSchema } from '@parley/providers';
 import { z } from 'zod';
 import { refusedEnvName } from './child-env-rules.ts';
 
-const name = z
-  .string()
-  .min(1)
-  .max(64)
-  .regex(/^[a-z0-9][a-z0-9-_ ]*$/i, 'use letters, digits, spaces, "-" or "_"');
+/** The one agent-name rule (create, rename, import, CLI): see api.AgentNameSchema. */
+const name = api.AgentNameSchema;
 
 /**
  * The longest model name: what a run's row stores (the store's name limit). A longer one was

@@ -1,10 +1,11 @@
 import type { UsageSeries } from '@parley/client';
 import { ParleyApiError } from '@parley/client';
-import { useState } from 'react';
+import { type FormEvent, useState } from 'react';
 import { useApi } from '../api/client.tsx';
 import { useResource } from '../api/use-resource.ts';
 import { useWorkspace } from '../api/workspace.tsx';
 import { ErrorBanner } from '../components/error-banner.tsx';
+import { Field } from '../components/field.tsx';
 import { formatCount, formatMs, formatUsd } from '../components/format.ts';
 import { Empty, Loading, PageHeading } from '../components/page.tsx';
 import { BarChart, LineChart, type LineSeries } from './chart.tsx';
@@ -178,14 +179,61 @@ export function runBars(series: UsageSeries) {
   return [...byTime.values()].sort((a, b) => a.at - b.at);
 }
 
+/**
+ * A listed address is not enough to be an operator: the person redeems the one-time code the
+ * server printed in its log (or its PARLEY_OPERATOR_CODE) once.
+ */
+function ConfirmOperator({ onConfirmed }: { onConfirmed: () => void }) {
+  const api = useApi();
+  const [code, setCode] = useState('');
+  const [error, setError] = useState<unknown>(undefined);
+  const confirm = async (event: FormEvent) => {
+    event.preventDefault();
+    setError(undefined);
+    try {
+      await api.auth.confirmOperator({ code: code.trim() });
+      setCode('');
+      onConfirmed();
+    } catch (caught) {
+      setError(caught);
+    }
+  };
+  return (
+    <form className="card row-form" onSubmit={confirm} aria-label="Confirm an operator">
+      <Field
+        label="Operator code"
+        hint="Listed in PARLEY_OPERATOR_EMAILS? Enter the code from the server log once."
+      >
+        {(props) => (
+          <input
+            {...props}
+            value={code}
+            required
+            autoComplete="off"
+            onChange={(event) => setCode(event.target.value)}
+          />
+        )}
+      </Field>
+      <button type="submit" className="button">
+        Confirm
+      </button>
+      {error ? <ErrorBanner error={error} /> : null}
+    </form>
+  );
+}
+
 function Funnel() {
   const api = useApi();
   const funnel = useResource(() => api.instance.funnel(), [api]);
   if (funnel.error instanceof ParleyApiError && funnel.error.status === 403)
     return (
-      <p className="muted">
-        The activation funnel is for the server’s operators (<code>PARLEY_OPERATOR_EMAILS</code>).
-      </p>
+      <>
+        <p className="muted">
+          The activation funnel is for the server’s operators (<code>PARLEY_OPERATOR_EMAILS</code>,
+          confirmed with the one-time operator code).
+        </p>
+        <ConfirmOperator onConfirmed={() => void funnel.reload()} />
+      </>
     );
   if (funnel.error)
     return <ErrorBanner error={funnel.error} onRetry={() => void funnel.reload()} />;

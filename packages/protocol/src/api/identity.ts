@@ -61,6 +61,14 @@ export const SignUpRequestSchema = z.object({
   /** Name of the first workspace (default "<name>'s workspace"). */
   workspaceName: z.string().min(1).max(200).optional(),
 });
+/** The one-time operator code from the server's log or its PARLEY_OPERATOR_CODE. */
+export const ConfirmOperatorRequestSchema = z.object({ code: z.string().min(1).max(200) }).strict();
+export const ConfirmOperatorResponseSchema = z.object({
+  operator: z.literal(true),
+  /** True when this person was confirmed before (the code was not used). */
+  alreadyConfirmed: z.boolean(),
+});
+
 export const LoginRequestSchema = z.object({
   email: EmailSchema,
   password: z.string().min(1).max(256),
@@ -117,6 +125,11 @@ export const ApiTokenSchema = z.object({
   last4: z.string(),
   scopes: z.array(z.string()),
   createdBy: uuid.nullable(),
+  /**
+   * The token that minted this one (null when a person did): it expires no later, has no
+   * scope the parent lacks, and is revoked with it.
+   */
+  parentId: uuid.nullable(),
   createdAt: timestamp,
   expiresAt: timestamp,
   lastUsedAt: timestamp.nullable(),

@@ -47,6 +47,10 @@ export const API_ERROR_CODES = {
   'auth.csrf': { status: 403, title: 'Cross-site request refused.' },
   'auth.signup_closed': { status: 403, title: 'Sign-up is off on this server.' },
   'auth.rate_limited': { status: 429, title: 'Too many attempts; wait and try again.' },
+  'auth.operator_code_invalid': {
+    status: 403,
+    title: 'The operator code is wrong or was used already.',
+  },
   rate_limited: { status: 429, title: 'Too many requests; wait and try again.' },
   'resource.not_found': { status: 404, title: 'Not found.' },
   'resource.conflict': { status: 409, title: 'The request conflicts with the current state.' },

@@ -71,9 +71,24 @@ export const CreateAgentRequestSchema = z.object({
   note: z.string().max(500).optional(),
 });
 export const SaveDraftRequestSchema = z.object({ definition: AgentDefinitionJsonSchema });
+/**
+ * The one agent-name rule: creating (the definition's `name`), renaming, importing and the CLI
+ * all use it. ASCII letters and digits, then also spaces, "-" and "_", at most 64: no HTML, no
+ * control or bidirectional characters (right-to-left override), no newlines, and no look-alike
+ * letters from other scripts (a Cyrillic "а" in "pаypal"). No `i` flag: case folding must not
+ * let a non-ASCII letter (the Kelvin sign) match.
+ */
+export const AGENT_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9 _-]*$/;
+export const AGENT_NAME_MAX = 64;
+export const AgentNameSchema = z
+  .string()
+  .min(1)
+  .max(AGENT_NAME_MAX)
+  .regex(AGENT_NAME_PATTERN, 'use letters, digits, spaces, "-" or "_"');
+
 export const UpdateAgentRequestSchema = z
   .object({
-    name: z.string().min(1).max(64).optional(),
+    name: AgentNameSchema.optional(),
     description: z.string().max(2_000).optional(),
     archived: z.boolean().optional(),
   })

@@ -81,6 +81,27 @@ export function createDetector(options: DetectorOptions) {
       });
     },
 
+    /** Someone became an instance operator with a one-time code: every operator should know. */
+    operatorConfirmed(userId: string, email: string, ip: string) {
+      write(undefined, {
+        kind: 'operator.confirmed',
+        severity: 'warning',
+        ip,
+        actor: { type: 'user', id: userId },
+        details: { email },
+      });
+    },
+
+    /** A wrong or used operator code: someone listed is guessing, or someone took their address. */
+    operatorCodeRefused(userId: string, ip: string) {
+      write(undefined, {
+        kind: 'operator.code_refused',
+        severity: 'warning',
+        ip,
+        actor: { type: 'user', id: userId },
+      });
+    },
+
     /** A known token (revoked or expired) was presented: its workspace should know. */
     staleTokenUsed(workspaceId: string, tokenId: string, reason: string, ip: string) {
       const { crossed } = crosses(`stale:${tokenId}`, 1);

@@ -15,7 +15,11 @@ const noRun = () => new HttpProblem('resource.not_found', 'Run was not found.');
 export function isOperator(principal: Principal, services: Services): boolean {
   if (principal.kind !== 'session') return false;
   if (!services.config.multiUser) return principal.user.id === services.localOwnerId;
-  return services.config.operatorEmails.includes(principal.user.email.toLowerCase());
+  // A listed address is not enough: the person confirmed it with a one-time operator code.
+  return (
+    principal.user.operatorConfirmedAt != null &&
+    services.config.operatorEmails.includes(principal.user.email.toLowerCase())
+  );
 }
 
 function requireSignedIn(principal: Principal) {
@@ -154,7 +158,7 @@ export async function authorize(
       if (!isOperator(principal, services))
         throw new HttpProblem(
           'auth.forbidden',
-          'Only an operator of this server may see this (PARLEY_OPERATOR_EMAILS).',
+          'Only an operator of this server may see this (PARLEY_OPERATOR_EMAILS, confirmed with the operator code: POST /v1/auth/operator/confirm).',
         );
       return undefined;
     case 'workspace': {

@@ -10,7 +10,8 @@ import type { Services } from '../services.ts';
  *  - public: anyone (health, sign-up, login).
  *  - principal: any signed-in caller, person or token (`/v1/me`).
  *  - person: a signed-in person, not a token (creating workspaces, accepting invitations).
- *  - operator: a person listed in PARLEY_OPERATOR_EMAILS, or the local owner in single-user mode.
+ *  - operator: a person listed in PARLEY_OPERATOR_EMAILS who redeemed the one-time operator
+ *    code, or the local owner in single-user mode.
  *  - workspace: a member (or a token of the workspace) with the permission; the workspace is
  *    the `:workspaceId` path parameter. Non-members get 404, exactly as for no workspace.
  *  - run: like workspace, for the workspace the `:runId` belongs to.

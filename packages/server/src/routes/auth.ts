@@ -191,6 +191,38 @@ export const authRoutes = [
   }),
   defineRoute({
     method: 'POST',
+    url: '/v1/auth/operator/confirm',
+    operationId: 'confirmOperator',
+    summary:
+      'Become an instance operator: a signed-in person listed in PARLEY_OPERATOR_EMAILS redeems the one-time code from the server log or PARLEY_OPERATOR_CODE.',
+    tag: 'auth',
+    access: { kind: 'person' },
+    body: api.ConfirmOperatorRequestSchema,
+    responses: { 200: api.ConfirmOperatorResponseSchema },
+    handler: async ({ request, principal, body, services }) => {
+      if (principal.kind !== 'session') throw new Error('unreachable');
+      const email = principal.user.email.toLowerCase();
+      // Guesses count like failed sign-ins: per address and per account.
+      checkNotBlocked(services, request.ip, email);
+      try {
+        const { alreadyConfirmed } = await services.operatorCodes.redeem(
+          principal.user,
+          body.code,
+          request.ip,
+        );
+        services.accountFailures.succeed(email);
+        return { operator: true as const, alreadyConfirmed };
+      } catch (error) {
+        if (error instanceof HttpProblem && error.code === 'auth.operator_code_invalid') {
+          services.authFailures.fail(request.ip);
+          services.accountFailures.fail(email);
+        }
+        throw error;
+      }
+    },
+  }),
+  defineRoute({
+    method: 'POST',
     url: '/v1/auth/logout',
     operationId: 'logOut',
     summary: 'End this session (or, with everywhere, all of this person’s sessions).',

@@ -79,6 +79,7 @@ export const tokenDto = (t: ApiTokenInfo): api.ApiToken => ({
   last4: t.last4,
   scopes: t.scopes,
   createdBy: t.createdBy ?? null,
+  parentId: t.parentId ?? null,
   createdAt: iso(t.createdAt),
   expiresAt: iso(t.expiresAt),
   lastUsedAt: isoOrNull(t.lastUsedAt),

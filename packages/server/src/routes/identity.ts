@@ -377,14 +377,23 @@ export const identityRoutes = [
             ? ctx.principal.userId
             : null;
       const days = ctx.body.expiresInDays ?? 90;
+      // A token minting a token is its parent: the child may not outlive or outrank it (the
+      // store refuses), and goes when it is revoked (issue 30).
+      const parent = ctx.principal.kind === 'token' ? ctx.principal : undefined;
+      let expiresAt = Math.min(
+        Date.now() + days * DAY,
+        Date.now() + MAX_TOKEN_LIFETIME_MS - 60_000,
+      );
+      // Without an expiry asked for, the default stops where the parent's life does.
+      if (parent && ctx.body.expiresInDays === undefined)
+        expiresAt = Math.min(expiresAt, parent.expiresAt.getTime());
       const created = await ctx.inWorkspace((ws) =>
         ws.apiTokens.create({
           name: ctx.body.name,
           scopes,
-          expiresAt: new Date(
-            Math.min(Date.now() + days * DAY, Date.now() + MAX_TOKEN_LIFETIME_MS - 60_000),
-          ),
+          expiresAt: new Date(expiresAt),
           ...(createdBy ? { createdBy } : {}),
+          ...(parent ? { parentId: parent.tokenId } : {}),
         }),
       );
       if (scopes.includes('tokens:manage') || scopes.includes('members:manage')) {

@@ -151,6 +151,21 @@ async function callerRole(
   return principal.userId ? (await ws.members.get(principal.userId))?.role : undefined;
 }
 
+/**
+ * Admins cannot act on owners: only an owner may end an owner's sessions or revoke the tokens
+ * an owner created (an owner acting on themselves is fine). The same rule for every lever.
+ */
+async function refuseUnlessMayActOn(
+  target: { role: string } | null,
+  principal: Principal,
+  sessionRole: WorkspaceRole | undefined,
+  ws: WorkspaceScope,
+  what: string,
+): Promise<void> {
+  if (target?.role === 'owner' && (await callerRole(principal, sessionRole, ws)) !== 'owner')
+    throw new HttpProblem('auth.forbidden', `Only an owner may ${what}.`);
+}
+
 /** The plugin's name if this server can run it (its catalog, or PARLEY_PLUGINS_DIR), else 404. */
 function pluginName(name: string, services: Services): string {
   if (!isInstalledPlugin(name, services.config.pluginsDir))
@@ -281,19 +296,32 @@ export const securityRoutes = [
       const { userId } = ctx.body;
       const now = Date.now();
       const revoked = await ctx.inWorkspace(async (ws) => {
+        if (userId !== undefined)
+          await refuseUnlessMayActOn(
+            await ws.members.get(userId),
+            ctx.principal,
+            ctx.grant().role,
+            ws,
+            "revoke an owner's tokens",
+          );
         const active = (await ws.apiTokens.list()).filter(
           (t) =>
             !t.revokedAt &&
             t.expiresAt.getTime() > now &&
             (userId === undefined || t.createdBy === userId),
         );
-        for (const token of active) await ws.apiTokens.revoke(token.id);
+        // Revoking a token revokes what it minted: those need no second revocation.
+        const done = new Set<string>();
+        for (const token of active) {
+          if (done.has(token.id)) continue;
+          for (const id of await ws.apiTokens.revoke(token.id)) done.add(id);
+        }
         await ws.audit.record({
           action: 'security.revoke_tokens',
           ...(userId ? { targetType: 'user', targetId: userId } : {}),
-          metadata: { revoked: active.length },
+          metadata: { revoked: done.size },
         });
-        return active.map((t) => t.id);
+        return [...done];
       });
       // Cached token checks of this process go too, before the caller hears it is done.
       ctx.services.tokenCache.clear();
@@ -320,11 +348,13 @@ export const securityRoutes = [
       await ctx.inWorkspace(async (ws) => {
         const member = await ws.members.get(userId);
         if (!member) throw notFound('Member');
-        if (
-          member.role === 'owner' &&
-          (await callerRole(ctx.principal, ctx.grant().role, ws)) !== 'owner'
-        )
-          throw new HttpProblem('auth.forbidden', "Only an owner may end an owner's sessions.");
+        await refuseUnlessMayActOn(
+          member,
+          ctx.principal,
+          ctx.grant().role,
+          ws,
+          "end an owner's sessions",
+        );
       });
       const ended = await ctx.services.store.system.sessions.revokeAllForUser(userId);
       await ctx.inWorkspace((ws) =>

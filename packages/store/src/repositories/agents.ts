@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { api } from '@parley/protocol';
 import { and, asc, desc, eq, isNull, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { agents, agentVersions } from '../schema/index.ts';
@@ -19,15 +20,16 @@ export type Agent = typeof agents.$inferSelect;
 export type AgentVersion = typeof agentVersions.$inferSelect;
 
 const DefinitionSchema = z.record(z.string(), z.unknown()).superRefine(jsonLimit(LIMITS.jsonBytes));
+// The one agent-name rule (api.AgentNameSchema), also for callers that skip the API's checks.
 const NewAgentSchema = z.object({
-  name: nameSchema,
+  name: api.AgentNameSchema,
   description: text(LIMITS.description).default(''),
   /** A first draft definition (validated by core, kept as given). */
   draft: DefinitionSchema.optional(),
   createdBy: uuidSchema.optional(),
 });
 const AgentPatchSchema = z.object({
-  name: nameSchema.optional(),
+  name: api.AgentNameSchema.optional(),
   description: text(LIMITS.description).optional(),
 });
 const DeploySchema = z.object({
