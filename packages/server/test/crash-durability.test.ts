@@ -146,8 +146,8 @@ async function crashOnce(engine: Engine, provider: StandIn, killAfter: number): 
         first.child.kill('SIGKILL');
       }
     });
+    expect(killed).toBe(true); // else the run ended before the crash this test is about
     await exited;
-    expect(killed).toBe(true);
 
     // The next server, on the same database (in this process: it closes orphans at once).
     const second = await startTestServer({
