@@ -235,7 +235,7 @@ describe('key check in multi-user mode', () => {
         headers: { cookie, origin: server.url },
       });
       expect(answer.status).toBe(422);
-      expect(((await answer.json()) as { code: string }).code).toBe('agent.unavailable');
+      expect(((await answer.json()) as { code: string }).code).toBe('agent.secret_destination');
       expect(provider.seen).toHaveLength(0);
     } finally {
       await Promise.all([server.close(), provider.close()]);
