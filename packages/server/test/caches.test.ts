@@ -16,7 +16,7 @@ describe('caches never outlive a change', () => {
 
   beforeAll(async () => {
     server = await startTestServer({
-      env: { PARLEY_MULTI_USER: '1', PARLEY_MODEL_HOSTS: '127.0.0.1' },
+      env: { PARLEY_MULTI_USER: '1', PARLEY_MODEL_HOSTS: 'http://127.0.0.1' },
     });
     // A minimal OpenAI-compatible stand-in that records the key it was called with.
     provider = createServer((req, res) => {
