@@ -34,6 +34,8 @@ function verdict(check: Check | undefined): { tone: 'ok' | 'warn' | 'error'; tex
       return { tone: 'error', text: 'No key is stored for this provider yet: paste one.' };
     case 'unreachable':
       return { tone: 'warn', text: `The provider could not be reached: ${check.detail}` };
+    case 'refused':
+      return { tone: 'error', text: `This server does not send the key there. ${check.detail}` };
     default:
       return {
         tone: 'warn',
