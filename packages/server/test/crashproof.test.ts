@@ -1,3 +1,6 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { api, isTerminalEvent, type ParleyEvent, STREAM_ERROR_CODES } from '@parley/protocol';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,6 +11,7 @@ import {
   startTestServer,
   type TestServer,
 } from './support/harness.ts';
+import { killServerProcesses, startServerProcess } from './support/server-process.ts';
 
 /*
  * Issue #30, "one request kills the server": a run whose rows the store refused (a NUL in its
@@ -220,4 +224,32 @@ describe.each(ENGINES)('no request ends the server [%s]', (engine) => {
     });
     expect(rejections).toEqual([]);
   });
+});
+
+describe('an unhandled rejection in the server process', () => {
+  let dataDir: string;
+  afterAll(async () => {
+    killServerProcesses();
+    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('is logged as a bug and survived: the process keeps serving', async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'parley-survive-'));
+    // A rejection nobody handles, planted in the real process and set off by SIGUSR2.
+    const plant = `process.on('SIGUSR2', () => { Promise.reject(new Error('planted by the test')); });`;
+    const server = await startServerProcess({
+      PARLEY_DATA_DIR: dataDir,
+      NODE_OPTIONS: `--import=data:text/javascript,${encodeURIComponent(plant)}`,
+    });
+    server.child.kill('SIGUSR2');
+    const deadline = Date.now() + 30_000;
+    while (!server.output().includes('planted by the test')) {
+      expect(server.alive(), server.output()).toBe(true);
+      expect(Date.now() < deadline, 'the rejection was logged').toBe(true);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(server.output()).toContain('BUG: unhandled promise rejection (survived)');
+    expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
+    expect(server.alive()).toBe(true);
+  }, 120_000);
 });
