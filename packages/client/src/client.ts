@@ -445,11 +445,12 @@ export function createParleyClient(options: ClientOptions) {
         get<SecurityReport>(`${ws(workspaceId)}/security/report`, query),
       /** Revokes every active token of the workspace (`{ all: true }`), or those `userId` created. */
       revokeTokens: (workspaceId: string, body: { all: true } | { userId: string }) =>
-        send<{ revoked: number; tokenIds: string[]; userId: string | null }>(
-          'POST',
-          `${ws(workspaceId)}/security/revoke-tokens`,
-          body,
-        ),
+        send<{
+          revoked: number;
+          tokenIds: string[];
+          userId: string | null;
+          ownersTokensKept: number;
+        }>('POST', `${ws(workspaceId)}/security/revoke-tokens`, body),
       /** Ends every session of a member of the workspace (they sign in again). */
       endSessions: (workspaceId: string, userId: string) =>
         send<{ userId: string; ended: number }>(

@@ -391,6 +391,21 @@ describe('tokens and owners (PostgreSQL)', () => {
       'auth.forbidden',
     );
     expect((await send(server, 'GET', agents, { token: owners.token })).status).toBe(200);
+    // Nor by revoking everything: an admin's `all` spares what owners created.
+    const all = await send(server, 'POST', path, { cookie: bob.cookie, body: { all: true } });
+    expect(all.status, all.text).toBe(200);
+    expect(all.json<{ tokenIds: string[]; ownersTokensKept: number }>()).toMatchObject({
+      tokenIds: expect.arrayContaining([bobs.info.id]),
+      ownersTokensKept: expect.any(Number),
+    });
+    expect(all.json<{ tokenIds: string[] }>().tokenIds).not.toContain(owners.info.id);
+    expect(all.json<{ ownersTokensKept: number }>().ownersTokensKept).toBeGreaterThan(0);
+    expect((await send(server, 'GET', agents, { token: owners.token })).status).toBe(200);
+    expectProblem(
+      await send(server, 'GET', agents, { token: bobs.token }),
+      401,
+      'auth.invalid_token',
+    );
 
     const own = await send(server, 'POST', path, {
       cookie: ada.cookie,

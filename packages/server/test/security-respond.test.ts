@@ -381,6 +381,7 @@ describe('responding in a workspace (multi-user)', () => {
       revoked: 1,
       tokenIds: [bobs[0]!.info.id],
       userId: bob.userId,
+      ownersTokensKept: 0,
     });
     expectProblem(await me(server, { token: bobs[0]!.token }), 401, 'auth.invalid_token');
     for (const t of adas) expect((await me(server, { token: t.token })).status).toBe(200);

@@ -327,6 +327,13 @@ export const securityCommand: Command = {
       if (json) line(io, JSON.stringify(result, null, 2));
       else {
         line(io, `Revoked ${plural(result.revoked, 'token')}.`);
+        if (result.ownersTokensKept > 0)
+          line(
+            io,
+            p.yellow(
+              `Kept ${plural(result.ownersTokensKept, 'token')} that owners created: only an owner revokes those.`,
+            ),
+          );
         if (mine && result.tokenIds.includes(mine))
           io.stderr.write(
             p.yellow(

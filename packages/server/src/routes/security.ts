@@ -89,6 +89,8 @@ const RevokeTokensSchema = z.object({
   revoked: z.number().int(),
   tokenIds: z.array(z.string()),
   userId: z.string().nullable(),
+  /** Active tokens owners created that a non-owner's `all` left alone (only an owner revokes those). */
+  ownersTokensKept: z.number().int(),
 });
 const EndSessionsSchema = z.object({ userId: z.string(), ended: z.number().int() });
 const RotationSchema = z.object({
@@ -295,7 +297,7 @@ export const securityRoutes = [
     handler: async (ctx) => {
       const { userId } = ctx.body;
       const now = Date.now();
-      const revoked = await ctx.inWorkspace(async (ws) => {
+      const { ids, ownersTokensKept } = await ctx.inWorkspace(async (ws) => {
         if (userId !== undefined)
           await refuseUnlessMayActOn(
             await ws.members.get(userId),
@@ -310,26 +312,37 @@ export const securityRoutes = [
             t.expiresAt.getTime() > now &&
             (userId === undefined || t.createdBy === userId),
         );
+        // `all` from an admin spares what owners created: the same rule, or `all` would be
+        // the way around it.
+        const owners = new Set(
+          (await callerRole(ctx.principal, ctx.grant().role, ws)) === 'owner'
+            ? []
+            : (await ws.members.list()).filter((m) => m.role === 'owner').map((m) => m.userId),
+        );
+        const ownersTokens = active.filter((t) => t.createdBy && owners.has(t.createdBy));
         // Revoking a token revokes what it minted: those need no second revocation.
         const done = new Set<string>();
         for (const token of active) {
-          if (done.has(token.id)) continue;
+          if (done.has(token.id) || ownersTokens.includes(token)) continue;
           for (const id of await ws.apiTokens.revoke(token.id)) done.add(id);
         }
         await ws.audit.record({
           action: 'security.revoke_tokens',
           ...(userId ? { targetType: 'user', targetId: userId } : {}),
-          metadata: { revoked: done.size },
+          metadata: {
+            revoked: done.size,
+            ...(ownersTokens.length > 0 ? { ownersTokensKept: ownersTokens.length } : {}),
+          },
         });
-        return [...done];
+        return { ids: [...done], ownersTokensKept: ownersTokens.length };
       });
       // Cached token checks of this process go too, before the caller hears it is done.
       ctx.services.tokenCache.clear();
       ctx.services.log.warn(
-        { workspaceId: ctx.grant().workspaceId, revoked: revoked.length, userId },
+        { workspaceId: ctx.grant().workspaceId, revoked: ids.length, userId, ownersTokensKept },
         'API tokens revoked in bulk',
       );
-      return { revoked: revoked.length, tokenIds: revoked, userId: userId ?? null };
+      return { revoked: ids.length, tokenIds: ids, userId: userId ?? null, ownersTokensKept };
     },
   }),
   defineRoute({
