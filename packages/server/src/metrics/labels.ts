@@ -9,10 +9,8 @@ export const MAX_LABEL_LENGTH = 64;
 export const MAX_LABEL_VALUES = 20;
 export const OTHER_LABEL = 'other';
 
-export interface LabelBounds {
-  /** The value `name` is recorded under: itself (shortened), or `other` once the label is full. */
-  (name: string, value: string): string;
-}
+/** The value label `name` is recorded under: itself (shortened), or `other` once the label is full. */
+export type LabelBounds = (name: string, value: string) => string;
 
 /** Shortens to `max` characters, by code point (never half a surrogate pair). */
 function shorten(value: string, max: number): string {
@@ -31,8 +29,8 @@ export function createLabelBounds(
   const seen = new Map<string, Set<string>>();
   return (name, value) => {
     const short = shorten(value, maxLength);
-    let values = seen.get(name);
-    if (!values) seen.set(name, (values = new Set()));
+    const values = seen.get(name) ?? new Set<string>();
+    seen.set(name, values);
     if (values.has(short)) return short;
     if (values.size >= maxValues) return OTHER_LABEL;
     values.add(short);
