@@ -1,7 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, symlinkSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { networkInterfaces } from 'node:os';
+import { networkInterfaces, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -315,6 +317,7 @@ describe('secrets an MCP server echoes back', () => {
     new URL('../../mcp/test/fixtures/echo-server.ts', import.meta.url),
   );
   const PAT = 'ghp-workspace-pat-777888999';
+  const PLUGIN_KEY = 'wk-community-plugin-key-121212';
   let single: TestServer;
   let call: ReturnType<typeof client>;
   let web: ChildProcess;
@@ -325,7 +328,7 @@ describe('secrets an MCP server echoes back', () => {
     // resolved is redacted whichever tool returns it.
     web = spawn(process.execPath, [echoServer, 'http'], {
       stdio: ['ignore', 'pipe', 'inherit'],
-      env: { ...process.env, LEAKED: PAT },
+      env: { ...process.env, LEAKED: PAT, PLUGIN_LEAK: PLUGIN_KEY },
     });
     const lines = createInterface({ input: web.stdout! });
     webUrl = await new Promise<string>((resolve) =>
@@ -333,14 +336,22 @@ describe('secrets an MCP server echoes back', () => {
         if (line.startsWith('listening ')) resolve(line.slice('listening '.length));
       }),
     );
-    single = await startTestServer();
+    // A community plugin whose process holds WEATHER_KEY (started once, kept for later runs).
+    const pluginsDir = mkdtempSync(join(tmpdir(), 'parley-plugins-'));
+    mkdirSync(join(pluginsDir, '@fixtures'));
+    symlinkSync(
+      fileURLToPath(new URL('../../sandbox/test/fixtures/probe-plugin', import.meta.url)),
+      join(pluginsDir, '@fixtures', 'plugin-probe'),
+    );
+    single = await startTestServer({ env: { PARLEY_PLUGINS_DIR: pluginsDir } });
     call = client(single.url, single.token);
     for (const [name, value] of [
       ['GH_PAT', PAT],
       ['MCP_BEARER', BEARER],
+      ['WEATHER_KEY', PLUGIN_KEY],
     ])
       await call('PUT', `/v1/workspaces/${single.workspaceId}/secrets/${name}`, { value });
-  });
+   }, 180_000);
   afterAll(async () => {
     web.kill();
     await single?.close();
@@ -399,6 +410,39 @@ describe('secrets an MCP server echoes back', () => {
       expect(text).toContain('cannot use [REDACTED]');
       expect(text).toContain('"GITHUB_TOKEN":"[REDACTED]"');
       for (const secret of [PAT, BEARER]) expect(text).not.toContain(secret);
+    }
+  });
+
+  it('include a community plugin’s secrets, in every run its kept process serves', async () => {
+    const ws = single.workspaceId;
+    const definition = scriptedAgent(
+      'plugin-echoer',
+      [
+        [{ type: 'tool_call', name: 'web_fail', id: 'l1', args: { name: 'PLUGIN_LEAK' } }],
+        [{ type: 'text', text: 'done' }],
+      ],
+      {
+        plugins: [{ name: '@fixtures/plugin-probe', version: '^1.0.0' }],
+        mcp: [{ name: 'web', transport: { url: webUrl, bearerTokenSecret: 'MCP_BEARER' } }],
+      },
+    );
+    const deployed = await call('POST', `/v1/workspaces/${ws}/agents`, {
+      definition,
+      deploy: true,
+    });
+    expect(deployed.status, await deployed.clone().text()).toBe(201);
+    // The first run starts the plugin's process (it reads the secret then); the second reuses it.
+    for (const round of [1, 2]) {
+      const res = await call(
+        'POST',
+        `/v1/workspaces/${ws}/agents/plugin-echoer/runs`,
+        { input: `round ${round}` },
+        { accept: 'application/json' },
+      );
+      const text = await res.text();
+      expect(res.status, text).toBe(200);
+      expect(text).toContain('cannot use [REDACTED]');
+      expect(text).not.toContain(PLUGIN_KEY);
     }
   });
 });

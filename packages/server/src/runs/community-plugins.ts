@@ -61,6 +61,12 @@ export interface CommunityPluginsOptions {
   connect?: Parameters<typeof startSandboxedPlugin>[0]['connect'];
 }
 
+/** A workspace's running plugin process, with the secret values its environment holds. */
+export type HeldSandbox = SandboxedPlugin & {
+  /** Redacted from everything a run using it shows, whichever tool returns them. */
+  readonly secretValues: readonly string[];
+};
+
 export interface WorkspaceBinding {
   workspaceId: string;
   /** Reads a workspace secret (audited as a plugin secret read by the caller). */
@@ -103,7 +109,7 @@ export function createCommunityPlugins(options: CommunityPluginsOptions) {
   /** Package directory by the name in its directory path; read again when a name is missing. */
   let dirs = scan(options.dir);
   const packages = new Map<string, Promise<InstalledPlugin | undefined>>();
-  const sandboxes = new Map<string, Promise<SandboxedPlugin>>();
+  const sandboxes = new Map<string, Promise<HeldSandbox>>();
   /** The run each in-flight tool call belongs to, by tool call id. */
   const owners = new Map<string, CallOwner>();
 
@@ -164,7 +170,7 @@ export function createCommunityPlugins(options: CommunityPluginsOptions) {
     };
   }
 
-  async function start(plugin: InstalledPlugin, binding: WorkspaceBinding) {
+  async function start(plugin: InstalledPlugin, binding: WorkspaceBinding): Promise<HeldSandbox> {
     const permissions = await permissionsOf(plugin);
     const secrets: Record<string, string> = {};
     for (const name of permissions.secrets ?? []) {
@@ -202,7 +208,7 @@ export function createCommunityPlugins(options: CommunityPluginsOptions) {
         ? 'community plugin started in its own network namespace'
         : 'community plugin started without a network namespace: raw sockets are blocked in the process only (docs/plugins/isolation.md)',
     );
-    return sandbox;
+    return Object.assign(sandbox, { secretValues: Object.values(secrets) });
   }
 
   return {
@@ -247,7 +253,7 @@ export function createCommunityPlugins(options: CommunityPluginsOptions) {
     },
 
     /** The workspace's running process of a plugin, started on first use. */
-    sandbox(plugin: InstalledPlugin, binding: WorkspaceBinding): Promise<SandboxedPlugin> {
+    sandbox(plugin: InstalledPlugin, binding: WorkspaceBinding): Promise<HeldSandbox> {
       const key = `${binding.workspaceId}\u0000${plugin.name}`;
       let sandbox = sandboxes.get(key);
       if (!sandbox) {

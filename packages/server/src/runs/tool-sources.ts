@@ -35,7 +35,7 @@ export interface PreparedTools {
   attach(host: PluginHost): PluginHost;
   /** Hands the run's MCP connections back (processes stay for later runs). */
   close(): Promise<void>;
-  /** The secret values the run's MCP servers were given (redacted from all the run shows). */
+  /** The secret values the run's MCP servers and plugin processes hold (redacted from all the run shows). */
   secrets: readonly string[];
 }
 
@@ -56,6 +56,8 @@ export function createToolSources(options: ToolSourcesOptions) {
 
   async function communityPlugins(definition: AgentDefinition, run: RunBinding) {
     const plugins: PluginDefinition[] = [];
+    /** The secret values their processes hold (read when a process started, maybe for an earlier run). */
+    const secrets: string[] = [];
     for (const ref of definition.plugins) {
       if (Object.hasOwn(PLUGIN_CATALOG, ref.name)) continue;
       const installed = await community.installed(ref.name);
@@ -66,6 +68,7 @@ export function createToolSources(options: ToolSourcesOptions) {
         secret: run.secret,
         audit: (event, owner) => run.audit(event, owner?.runId, owner?.scope ?? run.scope),
       });
+      secrets.push(...sandbox.secretValues);
       plugins.push(
         sandboxedPluginDefinition(sandbox, {
           callTimeoutMs: definition.toolTimeoutMs,
@@ -74,13 +77,13 @@ export function createToolSources(options: ToolSourcesOptions) {
         }),
       );
     }
-    return plugins;
+    return { plugins, secrets };
   }
 
   return {
     async prepare(definition: AgentDefinition, run: RunBinding): Promise<PreparedTools> {
       checkMcpServers(definition.mcp, options.mcp);
-      const plugins = await communityPlugins(definition, run);
+      const { plugins, secrets } = await communityPlugins(definition, run);
       const connections: McpConnections =
         definition.mcp.length > 0
           ? await mcpPool.connect(run.workspaceId, definition.mcp, {
@@ -96,7 +99,7 @@ export function createToolSources(options: ToolSourcesOptions) {
           return withTools(host, connections.tools);
         },
         close: () => connections.close(),
-        secrets: connections.secrets,
+        secrets: [...secrets, ...connections.secrets],
       };
     },
 
