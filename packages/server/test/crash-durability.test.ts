@@ -245,7 +245,9 @@ describe.each(ENGINES)('a run whose server is SIGKILLed mid-stream [%s]', (engin
     const outcomes: Outcome[] = [];
     for (let i = 0; i < RUNS; i++) {
       provider.requests.length = 0;
-      outcomes.push(await crashOnce(engine, provider, 5 + ((i * 7) % 40)));
+      const outcome = await crashOnce(engine, provider, 5 + ((i * 7) % 40));
+      outcomes.push(outcome);
+      console.log(`[${engine}] crash ${i + 1}/${RUNS}: ${JSON.stringify(outcome)}`);
     }
     const diverged = outcomes.filter((o) => o.diverged).length;
     console.log(
