@@ -74,21 +74,28 @@ export function unknownFieldMessage(key: string, fields: readonly string[]): str
 
 /**
  * An object schema that refuses unknown keys one issue each (path = the key), suggesting the
- * closest field. Documented as `additionalProperties: false` in JSON Schema and OpenAPI.
+ * closest field, beside whatever else is wrong with the known fields. Documented as
+ * `additionalProperties: false` in JSON Schema and OpenAPI.
  */
 export function strictFields<Shape extends z.ZodRawShape>(shape: Shape) {
   const fields = Object.keys(shape);
+  const isObject = (value: unknown): value is Record<string, unknown> =>
+    typeof value === 'object' && value !== null && !Array.isArray(value);
   return z
     .looseObject(shape)
     .meta({ additionalProperties: false })
-    .check((ctx) => {
-      for (const key of Object.keys(ctx.value as object))
-        if (!Object.hasOwn(shape, key))
-          ctx.issues.push({
-            code: 'custom',
-            path: [key],
-            message: unknownFieldMessage(key, fields),
-            input: (ctx.value as Record<string, unknown>)[key],
-          });
-    });
+    .superRefine(
+      (value, ctx) => {
+        for (const key of Object.keys(value))
+          if (!Object.hasOwn(shape, key))
+            ctx.addIssue({
+              code: 'custom',
+              path: [key],
+              message: unknownFieldMessage(key, fields),
+              input: value[key],
+            });
+      },
+      // Also when a known field failed: every mistake at once.
+      { when: (payload) => isObject(payload.value) },
+    );
 }

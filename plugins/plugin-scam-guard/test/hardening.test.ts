@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { ZodError } from 'zod';
-import { assessMessage, createAssessor, parseGuardConfig } from '../src/index.ts';
+import {
+  assessMessage,
+  createAssessor,
+  GuardConfigSchema,
+  parseGuardConfig,
+} from '../src/index.ts';
 
 /*
  * Issue #30, "Scam-link guard": each finding of the held-out run as a rule test. The messages
@@ -171,6 +176,14 @@ describe('configuration errors', () => {
       expect(issue.message).toMatch(/officialLinks/);
       expect(issue.message).toMatch(/did you mean `canonicalLinks`\?/);
     }
+  });
+
+  it('reports an unknown key beside a bad known field, every mistake at once', () => {
+    const result = GuardConfigSchema.safeParse({ brandTokens: 'acme', officialLink: [] });
+    expect(result.error?.issues.map((issue) => issue.path.join('.'))).toEqual([
+      'brandTokens',
+      'officialLink',
+    ]);
   });
 
   it('assesses with a config parsed from the same input (assessMessage)', () => {
