@@ -18,6 +18,15 @@ export interface McpPolicy {
   httpHosts: 'any' | 'public';
   /** Hosts (`host` or `host:port`) allowed even when they are not public. */
   hosts: readonly string[];
+  /** `any` (single-user mode) or the host paths (and what is under them) a stdio program may be given. */
+  paths?: 'any' | readonly string[];
+}
+
+/** Whether `path` is one of `roots` or under one. */
+function underRoot(path: string, roots: readonly string[]): boolean {
+  return roots.some(
+    (root) => path === root || path.startsWith(root.endsWith('/') ? root : `${root}/`),
+  );
 }
 
 /** The command line an operator allow-lists for a stdio server. */
@@ -35,6 +44,14 @@ export function checkMcpServers(servers: readonly McpServerRef[], policy: McpPol
   for (const server of servers) {
     const { transport } = server;
     if ('stdio' in transport) {
+      const { read = [], write = [] } = transport.stdio.sandbox ?? {};
+      const paths = policy.paths ?? 'any';
+      const unlisted =
+        paths === 'any' ? [] : [...read, ...write].filter((p) => !underRoot(p, paths));
+      if (unlisted.length > 0)
+        throw new AgentConfigError(
+          `MCP server ${server.name} asks its sandbox for ${unlisted.join(', ')}, which this multi-user server gives MCP programs only under paths an operator lists in PARLEY_MCP_PATHS`,
+        );
       if (policy.stdioCommands === 'any') continue;
       const line = commandLine(transport.stdio);
       if (!policy.stdioCommands.includes(line))

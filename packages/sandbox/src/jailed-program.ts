@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, realpathSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, realpathSync, rmSync, statSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, isAbsolute, join } from 'node:path';
@@ -63,9 +63,28 @@ function installation(program: string): string[] {
   return [dir.endsWith('/bin') ? dirname(dir) : dir];
 }
 
-/** The absolute paths a command line names that exist: the program reads what it is given. */
+/**
+ * The absolute paths a command line names that exist: the program reads what it is given. A
+ * script inside a package brings the package and the node_modules above it (where Node looks
+ * for its imports), read-only.
+ */
 function namedPaths(args: readonly string[]): string[] {
-  return args.filter((arg) => isAbsolute(arg) && arg !== '/' && existsSync(arg));
+  const paths: string[] = [];
+  for (const arg of args) {
+    if (!isAbsolute(arg) || arg === '/' || !existsSync(arg)) continue;
+    const path = realpathSync(arg);
+    paths.push(path);
+    if (!statSync(path).isFile()) continue;
+    let found = false;
+    for (let dir = dirname(path); dir !== dirname(dir); dir = dirname(dir)) {
+      if (!found && existsSync(join(dir, 'package.json'))) {
+        paths.push(dir);
+        found = true;
+      }
+      if (existsSync(join(dir, 'node_modules'))) paths.push(join(dir, 'node_modules'));
+    }
+  }
+  return [...new Set(paths)];
 }
 
 export async function prepareJailedProgram(options: JailedProgramOptions): Promise<JailedProgram> {

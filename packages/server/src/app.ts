@@ -21,6 +21,7 @@ import { boundShutdown } from './http/shutdown.ts';
 import { createMetrics } from './metrics/metrics.ts';
 import { ROUTES } from './routes/index.ts';
 import { createRunManager } from './runs/run-manager.ts';
+import { WEAK_MODE_WARNING } from './runs/sandbox-report.ts';
 import { secretDestinations } from './runs/secret-destinations.ts';
 import type { Services } from './services.ts';
 import { createTrustService } from './trust/service.ts';
@@ -132,6 +133,8 @@ export async function buildApp(options: AppOptions): Promise<ParleyApp> {
     ...(tuning.probeThreshold ? { probeThreshold: tuning.probeThreshold } : {}),
     ...(tuning.decryptThreshold ? { decryptThreshold: tuning.decryptThreshold } : {}),
   });
+  // Said at every start, so nobody runs the weak mode without knowing it.
+  if (config.sandbox === 'weak') app.log.warn(WEAK_MODE_WARNING);
   const services: Services = {
     config,
     store,
@@ -154,8 +157,14 @@ export async function buildApp(options: AppOptions): Promise<ParleyApp> {
         services.trust.observeScamVerdict(workspaceId, verdict),
       ...(config.pluginsDir ? { pluginsDir: config.pluginsDir } : {}),
       mcp: config.multiUser
-        ? { stdioCommands: config.mcpCommands, httpHosts: 'public', hosts: config.mcpHosts }
-        : { stdioCommands: 'any', httpHosts: 'any', hosts: [] },
+        ? {
+            stdioCommands: config.mcpCommands,
+            httpHosts: 'public',
+            hosts: config.mcpHosts,
+            paths: config.mcpPaths,
+          }
+        : { stdioCommands: 'any', httpHosts: 'any', hosts: [], paths: 'any' },
+      sandbox: config.sandbox,
       mcpEnv: config.mcpEnv,
       ...(tuning.runLingerMs !== undefined ? { lingerMs: tuning.runLingerMs } : {}),
       ...(tuning.orphanAfterMs !== undefined ? { orphanAfterMs: tuning.orphanAfterMs } : {}),

@@ -135,6 +135,22 @@ const EnvSchema = z.object({
       z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be variable names, comma-separated'),
     ),
   ),
+  /**
+   * Multi-user mode: host paths (comma-separated) a stdio MCP server's `sandbox.read` and
+   * `sandbox.write` in agent.yaml may name (each path, or one under it).
+   */
+  PARLEY_MCP_PATHS: commaList(),
+  /**
+   * `os` (default): community plugins and stdio MCP programs run in the OS sandbox
+   * (bubblewrap), and are refused where the host cannot provide it. `weak`: they run under
+   * Node's permission model alone, a seat belt rather than a boundary (logged at every start).
+   */
+  PARLEY_SANDBOX: z.enum(['os', 'weak'], { error: 'must be os or weak' }).default('os'),
+  /** Where bubblewrap is, when not in /usr/bin, /bin or /usr/local/bin (read by @parley/sandbox). */
+  PARLEY_BWRAP: z
+    .string()
+    .refine((path) => path.startsWith('/'), 'must be an absolute path to the bwrap program')
+    .optional(),
   /** Persist run events for resume (on), or stream without a log (off; benchmarks only). */
   PARLEY_EVENT_LOG: flag.default(true),
   PARLEY_LOG_LEVEL: z
@@ -191,6 +207,10 @@ export interface ServerConfig {
   mcpHosts: string[];
   /** Host variables stdio MCP servers get besides the base set (PARLEY_MCP_ENV). */
   mcpEnv: string[];
+  /** Multi-user mode: host paths stdio MCP programs may be given. */
+  mcpPaths: string[];
+  /** Where community plugins and stdio MCP programs run (docs/plugins/isolation.md). */
+  sandbox: 'os' | 'weak';
   behindTlsProxy: boolean;
   /** Plugins runs may not use (an operator changes the list at runtime). */
   disabledPlugins: string[];
@@ -280,6 +300,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     mcpCommands: e.PARLEY_MCP_COMMANDS,
     mcpHosts: e.PARLEY_MCP_HOSTS,
     mcpEnv: e.PARLEY_MCP_ENV,
+    mcpPaths: e.PARLEY_MCP_PATHS.map((path) => resolve(path)),
+    sandbox: e.PARLEY_SANDBOX,
     ...(e.PARLEY_PLUGINS_DIR ? { pluginsDir: resolve(e.PARLEY_PLUGINS_DIR) } : {}),
     behindTlsProxy: e.PARLEY_BEHIND_TLS_PROXY,
     disabledPlugins: [...new Set(e.PARLEY_DISABLED_PLUGINS)],

@@ -193,10 +193,10 @@ describe('a community plugin installed on the server', () => {
     const hang = toolResult(body.parts, 'h1');
     expect(hang?.ok).toBe(false);
     expect(errorText(hang)).toMatch(/tool hang did not finish within 1500 ms/);
-    const first = toolResult(body.parts, 'o1')?.output as { pid: number };
-    const second = toolResult(body.parts, 'o2')?.output as { pid: number };
-    expect(first.pid).toEqual(expect.any(Number));
-    expect(second.pid).not.toBe(first.pid);
+    const first = toolResult(body.parts, 'o1')?.output as { instance: string };
+    const second = toolResult(body.parts, 'o2')?.output as { instance: string };
+    expect(first.instance).toEqual(expect.any(String));
+    expect(second.instance).not.toBe(first.instance);
   });
 });
 

@@ -14,6 +14,7 @@ import {
   keySecretOf,
   loadConfig,
   type ServerConfig,
+  sandboxReport,
 } from '@parley/server';
 import {
   type DatabaseDiagnosis,
@@ -172,6 +173,18 @@ function checkNode(): Check {
 
 // ---------------------------------------------------------------------------------------------
 // Configuration and data directory
+
+/** Which sandbox community plugins and stdio MCP programs get here (PARLEY_SANDBOX). */
+function checkSandbox(ctx: Context): Check {
+  const report = sandboxReport(ctx.config?.sandbox ?? 'os');
+  const status = report.holds === 'os' ? 'ok' : 'warn';
+  return {
+    name: 'sandbox',
+    status,
+    detail: report.detail,
+    ...(report.fix ? { fix: report.fix } : {}),
+  };
+}
 
 function checkConfig(ctx: Context): Check {
   if (ctx.config) {
@@ -981,6 +994,7 @@ async function runChecks(io: Io, values: Record<string, unknown>): Promise<Check
   if (config?.databaseUrl) await checkPostgres(ctx, checks);
   else await checkPglite(ctx, checks);
   checks.push(await checkPort(ctx));
+  checks.push(checkSandbox(ctx));
   await checkAgent(ctx, checks);
   const target = await checkTarget(ctx, values);
   checks.push(target.check);

@@ -74,6 +74,31 @@ export type PluginRef = z.infer<typeof PluginRefSchema>;
 
 const mcpToolName = z.string().min(1).max(128);
 
+const hostPath = z
+  .string()
+  .max(1_000)
+  .refine((path) => path.startsWith('/') && !path.split('/').includes('..'), {
+    message: 'use an absolute path without ".."',
+  });
+
+/** What a stdio MCP program may reach from its sandbox besides its runtime. */
+export const McpSandboxSchema = z
+  .object({
+    read: z.array(hostPath).max(20).default([]),
+    write: z.array(hostPath).max(20).default([]),
+    /** `host`, `host:port` or `*.example.com`, as a plugin declares its network. */
+    network: z
+      .array(
+        z
+          .string()
+          .max(253)
+          .regex(/^(\*\.)?[a-z0-9.-]+(:\d{1,5})?$/i, 'use host, host:port or *.example.com'),
+      )
+      .max(20)
+      .default([]),
+  })
+  .strict();
+
 /**
  * An MCP server whose tools the agent may call: a local process speaking MCP on stdio, or a
  * Streamable HTTP endpoint. Its tools reach the model as `<name>_<tool>`.
@@ -108,6 +133,12 @@ export const McpServerRefSchema = z
                   }
                 })
                 .default({}),
+              /**
+               * What the program may reach from its OS sandbox beyond the runtime and the paths
+               * its command line names: host paths to read or write, hosts through the egress
+               * proxy (docs/plugins/isolation.md). Nothing by default.
+               */
+              sandbox: McpSandboxSchema.default({ read: [], write: [], network: [] }),
             })
             .strict(),
         })

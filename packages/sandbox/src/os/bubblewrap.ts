@@ -213,24 +213,34 @@ function rlimitArgs(limits: JailLimits, cgroup: CgroupLimits | undefined, dropUi
   ];
 }
 
-let probed: OsSandboxStatus | undefined;
+const probed = new Map<string, OsSandboxStatus>();
 
-/** Whether this host can run the OS sandbox: bwrap present and a full jail starts. Probed once. */
-export function osSandboxStatus(): OsSandboxStatus {
-  probed ??= probe();
-  return probed;
+/**
+ * Whether this host can run the OS sandbox: bwrap present and a full jail starts. Probed once
+ * per bwrap: PARLEY_BWRAP names it where it is not in /usr/bin, /bin or /usr/local/bin.
+ */
+export function osSandboxStatus(bwrap = process.env.PARLEY_BWRAP): OsSandboxStatus {
+  const key = bwrap ?? '';
+  let status = probed.get(key);
+  if (!status) {
+    status = probe(bwrap);
+    probed.set(key, status);
+  }
+  return status;
 }
 
-function probe(): OsSandboxStatus {
+function probe(named: string | undefined): OsSandboxStatus {
   if (process.platform !== 'linux')
     return { available: false, reason: `bubblewrap needs Linux (this is ${process.platform})` };
   if (!seccompSupported())
     return { available: false, reason: `no seccomp filter for ${process.arch}` };
-  const bwrap = BWRAP_PATHS.find((path) => existsSync(path));
-  if (!bwrap)
+  const bwrap = named ?? BWRAP_PATHS.find((path) => existsSync(path));
+  if (!bwrap || !existsSync(bwrap))
     return {
       available: false,
-      reason: 'bubblewrap is not installed (Debian/Ubuntu: apt-get install bubblewrap)',
+      reason: named
+        ? `PARLEY_BWRAP names ${named}, which does not exist`
+        : 'bubblewrap is not installed (Debian/Ubuntu: apt-get install bubblewrap)',
     };
   const version = spawnSync(bwrap, ['--version'], { encoding: 'utf8' }).stdout.trim();
   const jail = createJail(

@@ -59,6 +59,8 @@ export interface CommunityPluginsOptions {
   log: FastifyBaseLogger;
   /** Opens the egress proxy's outbound connections (public addresses only on multi-user servers). */
   connect?: Parameters<typeof startSandboxedPlugin>[0]['connect'];
+  /** PARLEY_SANDBOX: the OS sandbox (default), or the weak mode an operator chose. */
+  isolation?: 'os' | 'weak';
 }
 
 /** A workspace's running plugin process, with the secret values its environment holds. */
@@ -143,6 +145,7 @@ export function createCommunityPlugins(options: CommunityPluginsOptions) {
         dir: plugin.dir,
         entry: plugin.entry,
         permissions: {},
+        isolation: options.isolation ?? 'os',
         ...(options.connect ? { connect: options.connect } : {}),
       }).then(async (probe) => {
         await probe.stop();
@@ -182,6 +185,7 @@ export function createCommunityPlugins(options: CommunityPluginsOptions) {
       entry: plugin.entry,
       permissions,
       secrets,
+      isolation: options.isolation ?? 'os',
       onAudit: (event) =>
         binding.audit(event, event.toolCallId ? owners.get(event.toolCallId) : undefined),
       onLog: (entry) =>
@@ -203,7 +207,12 @@ export function createCommunityPlugins(options: CommunityPluginsOptions) {
       );
     }
     options.log.info(
-      { plugin: plugin.name, workspaceId: binding.workspaceId, network: sandbox.network },
+      {
+        plugin: plugin.name,
+        workspaceId: binding.workspaceId,
+        isolation: sandbox.isolation,
+        network: sandbox.network,
+      },
       sandbox.network === 'namespace'
         ? 'community plugin started in its own network namespace'
         : 'community plugin started without a network namespace: raw sockets are blocked in the process only (docs/plugins/isolation.md)',

@@ -82,6 +82,8 @@ export interface RunManagerOptions {
   pluginsDir?: string;
   /** Which MCP servers agents may use (default: any, as in single-user mode). */
   mcp?: McpPolicy;
+  /** Where community plugins and stdio MCP programs run (default: the OS sandbox). */
+  sandbox?: 'os' | 'weak';
   /** Host variables stdio MCP servers get besides the base set (PARLEY_MCP_ENV). */
   mcpEnv?: readonly string[];
 }
@@ -176,14 +178,18 @@ export function createRunManager(options: RunManagerOptions) {
   const executions = new Set<Promise<void>>();
   const disabledPlugins = new Set(options.disabledPlugins ?? []);
   let accepting = true;
+  const sandbox = options.sandbox ?? 'os';
   const community = createCommunityPlugins({
     dir: options.pluginsDir,
     log,
+    isolation: sandbox,
     ...(options.publicNetworkOnly ? { connect: connectPublic } : {}),
   });
   const toolSources = createToolSources({
     community,
     mcp: options.mcp ?? { stdioCommands: 'any', httpHosts: 'any', hosts: [] },
+    sandbox,
+    ...(options.publicNetworkOnly ? { connect: connectPublic } : {}),
     ...(options.mcpEnv ? { mcpEnv: options.mcpEnv } : {}),
   });
 

@@ -1,5 +1,7 @@
-import type { AgentDefinition, PluginDefinition, PluginHost } from '@parley/core';
+import type { Socket } from 'node:net';
+import type { AgentDefinition, McpServerRef, PluginDefinition, PluginHost } from '@parley/core';
 import {
+  type ConnectMcpOptions,
   checkMcpServers,
   createMcpPool,
   listedHost,
@@ -7,7 +9,11 @@ import {
   type McpPolicy,
   withTools,
 } from '@parley/mcp';
-import { type SandboxAuditEvent, sandboxedPluginDefinition } from '@parley/sandbox';
+import {
+  prepareJailedProgram,
+  type SandboxAuditEvent,
+  sandboxedPluginDefinition,
+} from '@parley/sandbox';
 import type { ScopeOptions } from '@parley/store';
 import type { CommunityPlugins } from './community-plugins.ts';
 import { PLUGIN_CATALOG } from './plugin-catalog.ts';
@@ -42,6 +48,10 @@ export interface PreparedTools {
 export interface ToolSourcesOptions {
   community: CommunityPlugins;
   mcp: McpPolicy;
+  /** `os`: stdio MCP programs run in the OS sandbox; `weak`: as they are (PARLEY_SANDBOX=weak). */
+  sandbox?: 'os' | 'weak';
+  /** Opens the sandbox proxy's outbound connections (public addresses only on multi-user servers). */
+  connect?: (host: string, port: number) => Socket;
   /** Host variables stdio MCP servers get besides the base set (PARLEY_MCP_ENV). */
   mcpEnv?: readonly string[];
 }
@@ -53,6 +63,34 @@ export function createToolSources(options: ToolSourcesOptions) {
     options.mcp.httpHosts === 'any' || listedHost(url, options.mcp.hosts)
       ? globalThis.fetch
       : publicFetch;
+
+  /**
+   * Starts a stdio MCP server's program in the OS sandbox with what its `sandbox` block asks
+   * for; each connection it makes through the egress proxy is audited as the run's.
+   */
+  const jailed =
+    (run: RunBinding): ConnectMcpOptions['launch'] =>
+    (server: McpServerRef, program) => {
+      const asked = 'stdio' in server.transport ? server.transport.stdio.sandbox : undefined;
+      return prepareJailedProgram({
+        ...program,
+        read: asked?.read ?? [],
+        write: asked?.write ?? [],
+        network: asked?.network ?? [],
+        ...(options.connect ? { connect: options.connect } : {}),
+        onDecision: ({ host, port, allowed }) =>
+          run.audit(
+            {
+              action: allowed ? 'plugin.network_request' : 'plugin.permission_denied',
+              kind: 'network',
+              resource: `${host}:${port}`,
+              plugin: `mcp:${server.name}`,
+            },
+            run.runId,
+            run.scope,
+          ),
+      });
+    };
 
   async function communityPlugins(definition: AgentDefinition, run: RunBinding) {
     const plugins: PluginDefinition[] = [];
@@ -91,6 +129,7 @@ export function createToolSources(options: ToolSourcesOptions) {
               fetchFor,
               callTimeoutMs: definition.toolTimeoutMs,
               ...(options.mcpEnv ? { hostEnv: options.mcpEnv } : {}),
+              ...(options.sandbox === 'weak' ? {} : { launch: jailed(run) }),
             })
           : { tools: [], secrets: [], close: async () => {} };
       return {
