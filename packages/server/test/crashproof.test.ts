@@ -46,6 +46,28 @@ const heavy = fc
   .map((n) => ({ value: '\u0001'.repeat(n), kind: 'heavy' as const }));
 
 type Field = 'input' | 'inputPart' | 'userId' | 'conversationInput';
+type Path = (string | number)[];
+
+/** The paths of every string in a body. */
+function textPaths(value: unknown, path: Path = []): Path[] {
+  if (typeof value === 'string') return [path];
+  if (Array.isArray(value)) return value.flatMap((v, i) => textPaths(v, [...path, i]));
+  if (value && typeof value === 'object')
+    return Object.entries(value).flatMap(([k, v]) => textPaths(v, [...path, k]));
+  return [];
+}
+
+/** A copy of `value` with the string at `path` replaced. */
+function replaced(value: unknown, path: Path, text: string): unknown {
+  if (path.length === 0) return text;
+  const [head, ...rest] = path;
+  const copy = (Array.isArray(value) ? [...value] : { ...(value as object) }) as Record<
+    string | number,
+    unknown
+  >;
+  copy[head!] = replaced(copy[head!], rest, text);
+  return copy;
+}
 
 describe.each(ENGINES)('no request ends the server [%s]', (engine) => {
   let server: TestServer;
@@ -211,6 +233,48 @@ describe.each(ENGINES)('no request ends the server [%s]', (engine) => {
     });
     expect(res.status).toBe(422);
     expect(await res.json()).toMatchObject({ code: 'agent.invalid_definition' });
+  });
+
+  it('refuses the same values in every text field of the routes that take text', async () => {
+    const ticket = await call('POST', `/v1/workspaces/${ws}/support/tickets`, {
+      subject: 'fuzz',
+      requester: 'fz',
+    });
+    expect(ticket.status).toBe(201);
+    const ticketId = ((await ticket.json()) as { id: string }).id;
+    const echo = await call('GET', `/v1/workspaces/${ws}/agents/echo`);
+    const agentId = ((await echo.json()) as { agent: { id: string } }).agent.id;
+    const routes: [string, string, Record<string, unknown>][] = [
+      ['PATCH', '', { name: 'Renamed' }],
+      ['POST', '/tokens', { name: 'fuzz', scopes: ['agents:read'], expiresInDays: 1 }],
+      ['PUT', '/secrets/FUZZ_SECRET', { value: 'v' }],
+      ['POST', '/agents', { definition: scriptedAgent('made'), description: 'd' }],
+      ['PATCH', '/agents/echo', { description: 'd' }],
+      ['PUT', '/agents/echo/draft', { definition: scriptedAgent('echo') }],
+      ['POST', '/conversations', { agentId, title: 't' }],
+      ['PUT', '/trust', { content: { title: 'T', officialDomains: ['fuzz.example'] } }],
+      ['POST', '/trust/status', { body: 'all good' }],
+      ['PUT', '/trust/partners', { name: 'Partner', migrationStatus: 'in_progress' }],
+      ['POST', '/support/tickets', { subject: 's', requester: 'r' }],
+      [`POST`, `/support/tickets/${ticketId}/messages`, { body: 'b' }],
+      ['POST', '/support/inbound', { channel: 'c', threadId: 't', requester: 'r', text: 'x' }],
+    ];
+    const cases = routes.flatMap(([method, path, template]) =>
+      textPaths(template).map((at) => ({ method, path, template, at })),
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(...cases), poison, async (c, { value, kind }) => {
+        const what = `${c.method} ${c.path} ${c.at.join('.')} ${kind}`;
+        const res = await call(
+          c.method,
+          `/v1/workspaces/${ws}${c.path}`,
+          replaced(c.template, c.at, value),
+        );
+        await expectProblem(res, what);
+      }),
+      runs(60),
+    );
+    await stillServing('text fields');
   });
 
   it('left no promise rejected and still runs agents', async () => {
