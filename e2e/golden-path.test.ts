@@ -134,7 +134,7 @@ describe('golden path across processes', () => {
           PARLEY_DATABASE_URL: database.runtimeUrl,
           PARLEY_MIGRATION_DATABASE_URL: database.adminUrl,
           PARLEY_MULTI_USER: '1',
-          PARLEY_MODEL_HOSTS: '127.0.0.1', // the provider stand-in (keys go only to allowed hosts)
+          PARLEY_MODEL_HOSTS: 'http://127.0.0.1', // the plain-http provider stand-in (keys go only to allowed hosts)
           PARLEY_MASTER_KEY: randomBytes(32).toString('base64'),
           PARLEY_LOG_LEVEL: 'warn',
           PARLEY_SHUTDOWN_GRACE_SECONDS: '2',
