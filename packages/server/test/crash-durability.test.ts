@@ -207,6 +207,16 @@ async function crashOnce(engine: Engine, provider: StandIn, killAfter: number): 
         return { diverged, reused };
       }
       expect(messages.map((m) => m.role)).toEqual(['user', 'assistant']);
+      const listed = (await (
+        await client(second.url, second.token)(
+          'GET',
+          `/v1/workspaces/${second.workspaceId}/conversations/${run.conversationId}/messages`,
+        )
+      ).json()) as { role: string; partial: boolean }[];
+      expect(listed.map((m) => [m.role, m.partial])).toEqual([
+        ['user', false],
+        ['assistant', true],
+      ]);
       expect(messages[1]).toMatchObject({
         runId,
         content: [{ kind: 'text', text: kept }],

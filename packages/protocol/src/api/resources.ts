@@ -124,6 +124,11 @@ export const MessageSchema = z.object({
   role: z.enum(['system', 'user', 'assistant', 'tool']),
   content: z.array(MessagePartSchema),
   runId: uuid.nullable(),
+  /**
+   * True for what a run kept of an answer it did not finish (it failed, was cancelled, or its
+   * server died mid-stream): the next turn's model sees it like any other message.
+   */
+  partial: z.boolean(),
   createdAt: timestamp,
 });
 

@@ -134,6 +134,7 @@ export const messageDto = (m: Message) => ({
   role: m.role as 'system' | 'user' | 'assistant' | 'tool',
   content: m.content,
   runId: m.runId ?? null,
+  partial: (m.metadata as { status?: unknown } | null)?.status === 'partial',
   createdAt: iso(m.createdAt),
 });
 
