@@ -158,6 +158,15 @@ const ALLOWED = [
   'API_KEY',
   'NOTION_TOKEN',
   'DATABASE_PASSWORD',
+  // Near misses of refused prefixes: names MCP servers document.
+  'PERPLEXITY_API_KEY',
+  'GEMINI_API_KEY',
+  'GITLAB_PERSONAL_ACCESS_TOKEN',
+  'DOCKERHUB_TOKEN',
+  'BUNNY_API_KEY',
+  'CORS_ALLOWED_ORIGIN',
+  'ENVIRONMENT_NAME',
+  'DATABASE_URL',
 ];
 
 describe('the variables a secret may be put in (secretEnv)', () => {
