@@ -390,6 +390,14 @@ describe('tokens and owners (PostgreSQL)', () => {
       403,
       'auth.forbidden',
     );
+    // Nor one at a time.
+    expectProblem(
+      await send(server, 'DELETE', `/v1/workspaces/${ada.workspaceId}/tokens/${owners.info.id}`, {
+        cookie: bob.cookie,
+      }),
+      403,
+      'auth.forbidden',
+    );
     expect((await send(server, 'GET', agents, { token: owners.token })).status).toBe(200);
     // Nor by revoking everything: an admin's `all` spares what owners created.
     const all = await send(server, 'POST', path, { cookie: bob.cookie, body: { all: true } });

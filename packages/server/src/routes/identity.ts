@@ -411,13 +411,23 @@ export const identityRoutes = [
     method: 'DELETE',
     url: '/v1/workspaces/:workspaceId/tokens/:tokenId',
     operationId: 'revokeToken',
-    summary: 'Revoke an API token at once.',
+    summary: 'Revoke an API token at once, and every token it minted.',
     tag: 'tokens',
     access: { kind: 'workspace', permission: 'tokens:manage' },
     params: withWorkspace({ tokenId: z.uuid() }),
     responses: { 204: null },
     handler: async (ctx) => {
-      await ctx.inWorkspace((ws) => ws.apiTokens.revoke(ctx.params.tokenId));
+      await ctx.inWorkspace(async (ws) => {
+        // Admins cannot act on owners: an owner's token is revoked by an owner (issue 30).
+        const token = await ws.apiTokens.get(ctx.params.tokenId);
+        const creator = token?.createdBy ? await ws.members.get(token.createdBy) : null;
+        if (
+          creator?.role === 'owner' &&
+          (await callerRole(ctx.principal, ctx.grant().role, ws.members)) !== 'owner'
+        )
+          throw new HttpProblem('auth.forbidden', "Only an owner may revoke an owner's tokens.");
+        await ws.apiTokens.revoke(ctx.params.tokenId);
+      });
     },
   }),
 ];
