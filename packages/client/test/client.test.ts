@@ -183,7 +183,7 @@ describe('a run whose server died before storing what it showed', () => {
       stamper.stamp({ type: 'text.delta', partId: 't', delta: 'kept ' }),
       stamper.stamp({ type: 'text.delta', partId: 't', delta: 'lost' }),
     ];
-    const base = { v: 1 as const, runId: 'r', t: 10 };
+    const base = { v: 1 as const, runId: 'r', t: shown.at(-1)!.t + 1 };
     const closing: ParleyEvent[] = [
       { ...base, seq: 1_005, type: 'run.gap', afterSeq: 4 },
       { ...base, seq: 1_006, type: 'run.abort', reason: 'shutdown', by: 'server' },
