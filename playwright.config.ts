@@ -7,7 +7,7 @@ import { defineConfig, devices } from '@playwright/test';
 export default defineConfig({
   testDir: 'e2e/browser',
   testMatch: '*.spec.ts',
-  globalSetup: './packages/dashboard/scripts/ensure-built.ts',
+  globalSetup: './packages/dashboard/scripts/ensure-built.js',
   outputDir: 'test-results/browser',
   timeout: 60_000,
   expect: { timeout: 15_000 },
