@@ -228,7 +228,8 @@ export async function buildApp(options: AppOptions): Promise<ParleyApp> {
     metrics.http.observe(
       {
         method: request.method,
-        route: metrics.bound('route', request.routeOptions.url ?? 'unmatched'),
+        // The route table's own templates (or 'unmatched'): a fixed set, never a caller's text.
+        route: request.routeOptions.url ?? 'unmatched',
         status: String(reply.statusCode),
       },
       reply.elapsedTime / 1000,

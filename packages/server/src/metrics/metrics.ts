@@ -6,7 +6,7 @@ import { createLabelBounds } from './labels.ts';
  * Prometheus metrics for one server (its own registry, so tests can run several): time to
  * first token and inter-chunk latency by provider and model, runs by outcome, tokens, cost,
  * HTTP latency, live runs and SSE clients, security signals, scam-guard verdicts. Label
- * values that callers choose (model names, routes) are bounded in length and number (labels.ts).
+ * values that callers choose (model names) are bounded in length and number (labels.ts).
  */
 export function createMetrics() {
   const registry = new Registry();
@@ -89,8 +89,6 @@ export function createMetrics() {
     liveRuns,
     sseClients,
     http,
-    /** A label value bounded in length and number (labels.ts), for labels callers choose. */
-    bound,
     signals,
     scamVerdicts,
     /** Follows one run's events: per-step delta gaps, TTFT, usage and the outcome. */
