@@ -75,12 +75,13 @@ RUN mkdir -p /data && chown node:node /data && chmod 0700 /data
 # multi-user on PostgreSQL (PARLEY_MULTI_USER=1: sign-in required; the token setting then
 # changes nothing). NODE_OPTIONS: V8 would size the young generation for the host's memory
 # (up to 128 MB of mostly idle garbage); 4 MB semi-spaces cost no measurable throughput
-# (docs/performance.md).
+# (docs/performance.md). --disable-sigusr1: no signal opens the V8 inspector (code execution
+# in the server; docs/plugins/isolation.md).
 ENV PARLEY_HOST=0.0.0.0 \
     PARLEY_PORT=4000 \
     PARLEY_DATA_DIR=/data \
     PARLEY_REQUIRE_TOKEN=1 \
-    NODE_OPTIONS=--max-semi-space-size=4
+    NODE_OPTIONS="--max-semi-space-size=4 --disable-sigusr1"
 USER node
 VOLUME ["/data"]
 EXPOSE 4000

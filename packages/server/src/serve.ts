@@ -6,6 +6,17 @@ import { surviveUnhandledRejections } from './survive.ts';
 /** What a stop may take beyond the grace period: storing the runs' ends, closing the database. */
 const STOP_MARGIN_MS = 10_000;
 
+/**
+ * SIGUSR1 opens Node's inspector (and process._debugProcess sends it): code execution in the
+ * server for anything that can signal it. npm start passes --disable-sigusr1; `parley start`
+ * and any other launch get the same by this listener, which replaces Node's handler.
+ */
+function refuseDebugSignal(log: () => { warn(message: string): void } | undefined) {
+  process.on('SIGUSR1', () =>
+    log()?.warn('ignored SIGUSR1: this server never opens its inspector'),
+  );
+}
+
 function fail(code: number, message: string): never {
   process.stderr.write(`parley: ${message}\n`);
   process.exit(code);
@@ -64,6 +75,7 @@ export async function serve(env: Record<string, string | undefined> = process.en
   let server: RunningServer;
   let started = false;
   surviveUnhandledRejections(() => (started ? server.app.log : undefined));
+  refuseDebugSignal(() => (started ? server.app.log : undefined));
   try {
     server = await startServer(config, {
       logger: {
