@@ -247,6 +247,8 @@ const TEMPLATES: Record<string, Record<string, unknown>> = {
   signUp: { email: 'fuzz@example.com', password: 'correct horse battery staple' },
   logIn: { email: 'fuzz@example.com', password: 'correct horse battery staple' },
   logOut: { everywhere: false },
+  // Single-user: nobody redeems an operator code here (403); the fuzzers start from the shape.
+  confirmOperator: { code: 'not-the-operator-code' },
   createWorkspace: { name: 'fuzz' },
   renameWorkspace: { name: 'Fuzzed workspace' },
   setMemberRole: { role: 'viewer' },
