@@ -87,7 +87,11 @@ export function createOperatorCodes(deps: {
   const refuse = (message: string) => new HttpProblem('auth.operator_code_invalid', message);
 
   return {
-    prepare: issue,
+    // A database that does not answer yet must not stop the server: no code, no operator.
+    prepare: () =>
+      issue().catch((error: unknown) =>
+        log.warn({ err: error }, 'no operator code this start: the database did not answer'),
+      ),
 
     async redeem(user, code, ip) {
       if (!config.multiUser || !config.operatorEmails.includes(user.email.toLowerCase()))
