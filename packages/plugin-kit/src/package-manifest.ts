@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { type EscapingLink, escapingLinks } from '@parley/sandbox';
 import semver from 'semver';
 import { fail, type KitCheck, pass } from './result.ts';
 
@@ -13,6 +14,26 @@ export const CORE_PACKAGE = '@parley/core';
 export function isBoundedRange(range: string): boolean {
   const valid = semver.validRange(range);
   return valid !== null && !semver.satisfies('999999.0.0', valid);
+}
+
+/**
+ * A package may hold no link that leaves its directory: the sandbox refuses it at load (a link
+ * to /proc/<pid>/environ read a server's environment), so the kit refuses it before install.
+ */
+function linksCheck(dir: string): KitCheck {
+  let links: EscapingLink[];
+  try {
+    links = escapingLinks(dir);
+  } catch (error) {
+    return fail('manifest', 'manifest.links', (error as Error).message);
+  }
+  if (links.length === 0) return pass('manifest', 'manifest.links', 'no link leaves the package');
+  const shown = links.slice(0, 5).map((link) => `${link.path} -> ${link.target}`);
+  return fail(
+    'manifest',
+    'manifest.links',
+    `links leave the package (${shown.join(', ')}): ship the files themselves, or links inside the package`,
+  );
 }
 
 /** What the kit reads from a plugin's package.json. */
@@ -111,6 +132,8 @@ export async function readPluginPackage(
   } else {
     checks.push(pass('manifest', 'manifest.peer-range', `peer ${CORE_PACKAGE} ${peerCore}`));
   }
+
+  checks.push(linksCheck(dir));
 
   const parley = (json.parley ?? {}) as Record<string, unknown>;
   const kitConfig =
