@@ -36,6 +36,8 @@ export async function isolationChecks(input: IsolationInput): Promise<KitCheck[]
       dir: input.dir,
       entry: input.entry,
       permissions: { ...input.permissions, writeDir: true },
+      // The OS sandbox where this machine has it, else the weak mode (an author's laptop).
+      isolation: 'auto',
       secrets: Object.fromEntries(
         input.permissions.secrets.map((name) => [name, `kit-stand-in-value-of-${name}`]),
       ),
@@ -62,7 +64,7 @@ export async function isolationChecks(input: IsolationInput): Promise<KitCheck[]
         ? pass(
             'isolation',
             'isolation.start',
-            `runs out of process (@parley/sandbox, network: ${sandbox.network}) with the same ${names.length} tool${names.length === 1 ? '' : 's'}`,
+            `runs out of process (@parley/sandbox, ${sandbox.isolation === 'os' ? 'OS sandbox' : 'weak mode'}, network: ${sandbox.network}) with the same ${names.length} tool${names.length === 1 ? '' : 's'}`,
           )
         : fail(
             'isolation',
