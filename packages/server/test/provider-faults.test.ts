@@ -110,6 +110,29 @@ async function runAgainst(model: string, timeouts?: Record<string, number>) {
   return { events, messages, terminal: events.at(-1)! };
 }
 
+describe('model.timeouts in agent.yaml', () => {
+  it('refuses a limit that is not a positive number of seconds, at its path', async () => {
+    const response = await client(server.url, server.token)(
+      'POST',
+      `/v1/workspaces/${server.workspaceId}/agents`,
+      {
+        definition: {
+          name: 'bad-timeouts',
+          instructions: 'You are a test agent.',
+          model: {
+            provider: 'openai-compatible',
+            model: 'm',
+            baseURL,
+            timeouts: { firstByteSeconds: 0 },
+          },
+        },
+      },
+    );
+    expect(response.status).toBe(422);
+    expect(JSON.stringify(await response.json())).toContain('model.timeouts.firstByteSeconds');
+  });
+});
+
 describe('a provider failing while a run streams', () => {
   it('a stall before the first byte ends at model.timeouts.firstByteSeconds with a typed run.error', async () => {
     const { terminal, messages } = await runAgainst('stall-first-byte', {

@@ -2,6 +2,8 @@
 export interface RequestLimits {
   /** Request sent → the provider's first byte (its response headers). */
   firstByteMs: number;
+  /** The step's whole first-byte limit, which an error names (default: `firstByteMs`). */
+  stepFirstByteMs?: number;
   /** Longest silence once the response has started: no bytes of the stream for this long. */
   stallMs: number;
 }
@@ -35,7 +37,11 @@ export function createRequestSignal(
   const controller = new AbortController();
   let reason: 'cancelled' | 'timeout' | undefined;
   let expired: ExpiredLimit | undefined;
-  let current: ExpiredLimit = { limit: 'first_byte', ms: limits.firstByteMs };
+  let timeoutMs = limits.firstByteMs;
+  let current: ExpiredLimit = {
+    limit: 'first_byte',
+    ms: limits.stepFirstByteMs ?? limits.firstByteMs,
+  };
   const onAbort = () => {
     reason ??= 'cancelled';
     controller.abort(outer?.reason);
@@ -43,9 +49,9 @@ export function createRequestSignal(
   const expire = () => {
     reason ??= 'timeout';
     expired ??= current;
-    controller.abort(new DOMException(`no data for ${current.ms} ms`, 'TimeoutError'));
+    controller.abort(new DOMException(`no data for ${timeoutMs} ms`, 'TimeoutError'));
   };
-  let timer = setTimeout(expire, current.ms);
+  let timer = setTimeout(expire, timeoutMs);
   if (outer?.aborted) onAbort();
   else outer?.addEventListener('abort', onAbort, { once: true });
   return {
@@ -59,8 +65,9 @@ export function createRequestSignal(
     touch() {
       if (controller.signal.aborted) return;
       clearTimeout(timer);
+      timeoutMs = limits.stallMs;
       current = { limit: 'stall', ms: limits.stallMs };
-      timer = setTimeout(expire, current.ms);
+      timer = setTimeout(expire, timeoutMs);
     },
     dispose() {
       clearTimeout(timer);

@@ -59,6 +59,7 @@ export function createStreamingModel(config: StreamingModelConfig): LanguageMode
             body,
             limits: {
               firstByteMs: Math.max(1, deadline - performance.now()),
+              stepFirstByteMs: settings.firstByteTimeoutMs,
               stallMs: settings.timeoutMs,
             },
             requestIdHeaders: config.requestIdHeaders,
