@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { AgentConfigError, type McpServerRef } from '@parley/core';
+import { AgentConfigError, type McpServerRef, McpServerRefSchema } from '@parley/core';
 import { BASE_HOST_ENV, connectMcpServers, type McpConnections } from '@parley/mcp';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
@@ -41,11 +41,18 @@ const call = (connections: McpConnections, name: string, args: object = {}) =>
     .find((t) => t.tool.name === name)!
     .tool.run(args, { signal: AbortSignal.timeout(10_000) } as never);
 
-const stdioEcho = (secretEnv: Record<string, string>): McpServerRef => ({
-  name: 'echo',
-  transport: { stdio: { command: process.execPath, args: [echoServer, 'stdio'], secretEnv } },
-  requireApproval: [],
-});
+/** A stdio server entry as a stored definition holds it, with `secretEnv` set unchecked. */
+function stdioServer(name: string, args: string[], secretEnv: Record<string, string>) {
+  const server = McpServerRefSchema.parse({
+    name,
+    transport: { stdio: { command: process.execPath, args } },
+  });
+  if ('stdio' in server.transport) Object.assign(server.transport.stdio.secretEnv, secretEnv);
+  return server;
+}
+
+const stdioEcho = (secretEnv: Record<string, string>) =>
+  stdioServer('echo', [echoServer, 'stdio'], secretEnv);
 
 describe('the environment of a stdio MCP server', () => {
   beforeAll(() => {
@@ -90,17 +97,12 @@ describe('the environment of a stdio MCP server', () => {
     'a stored definition setting %s is refused again before the program starts',
     async (variable, says) => {
       const marker = join(mkdtempSync(join(tmpdir(), 'parley-env-')), 'started');
-      const server: McpServerRef = {
-        name: 'spawner',
-        transport: {
-          stdio: {
-            command: process.execPath,
-            args: ['-e', `require('node:fs').writeFileSync(${JSON.stringify(marker)}, 'x')`],
-            secretEnv: { [variable]: 'GH_PAT' },
-          },
-        },
-        requireApproval: [],
-      };
+      const server = stdioServer(
+        'spawner',
+        ['-e', `require('node:fs').writeFileSync(${JSON.stringify(marker)}, 'x')`],
+        { [variable]: 'GH_PAT' },
+      );
+
       const refused = connectMcpServers([server], { secret, callTimeoutMs: 5_000 });
       await expect(refused).rejects.toThrow(AgentConfigError);
       await expect(refused).rejects.toThrow(
