@@ -176,6 +176,7 @@ export async function buildApp(options: AppOptions): Promise<ParleyApp> {
       onBlock: (ip, failures) => detector.authFailureBurst(ip, failures, 'token'),
     }),
     tokenCache: createTokenCache(),
+    operatorCodes: createOperatorCodes({ config, store, log: app.log, detector }),
     trust: createTrustService({
       store,
       registry: metrics.registry,
@@ -185,7 +186,6 @@ export async function buildApp(options: AppOptions): Promise<ParleyApp> {
       ...(options.localOwnerId ? { localOwnerId: options.localOwnerId } : {}),
     }),
     accountFailures: createFailureLimiter({
-    operatorCodes: createOperatorCodes({ config, store, log: app.log, detector }),
       limit: 10,
       windowMs: 15 * 60_000,
       blockMs: 15 * 60_000,
@@ -193,6 +193,7 @@ export async function buildApp(options: AppOptions): Promise<ParleyApp> {
     }),
     ...(options.localOwnerId ? { localOwnerId: options.localOwnerId } : {}),
   };
+  await services.operatorCodes.prepare();
   app.decorate('services', services);
   app.decorateRequest('principal', null as never);
   app.decorateRequest('grant', undefined);
@@ -202,7 +203,6 @@ export async function buildApp(options: AppOptions): Promise<ParleyApp> {
   });
   app.addHook('onSend', async (request, reply, payload) => {
     // Whatever can narrow what a token may do empties the token cache of this process, before
-  await services.operatorCodes.prepare();
     // the caller hears that it is done.
     const operation = request.routeOptions.config.spec?.operationId;
     if (operation && TOKEN_CACHE_INVALIDATORS.has(operation) && reply.statusCode < 400)
