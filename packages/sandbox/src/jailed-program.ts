@@ -127,9 +127,10 @@ export async function prepareJailedProgram(options: JailedProgramOptions): Promi
     command: jail.command,
     args: jail.args,
     env: {
+      ...options.env,
+      // The host's PATH and HOME name directories the jail does not have.
       PATH: `${join(nodeRuntimeDir(), 'bin')}:/usr/local/bin:/usr/bin:/bin`,
       HOME: '/tmp',
-      ...options.env,
       ...(socketDir
         ? {
             HTTP_PROXY: proxyUrl,
