@@ -11,7 +11,11 @@ import { describe, expect, it } from 'vitest';
  */
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const DOCS = ['docs/security/threat-model.md', 'docs/security/audit-2026-11.md'];
+const DOCS = [
+  'docs/security/threat-model.md',
+  'docs/security/audit-2026-11.md',
+  'docs/security/audit-2026-12.md',
+];
 
 const testFiles = globSync(
   [
