@@ -296,6 +296,23 @@ describe('PostgreSQL', () => {
   });
 });
 
+describe('the sandbox', () => {
+  it('says the OS sandbox holds here, and warns with the fix in the weak mode', async () => {
+    const dir = await project();
+    const held = await doctor(await testIo({ cwd: dir, env: {} }));
+    expect(held.check('sandbox')).toMatchObject({
+      status: 'ok',
+      detail: expect.stringContaining('the OS sandbox (bubblewrap'),
+    });
+    const weak = await doctor(await testIo({ cwd: dir, env: { PARLEY_SANDBOX: 'weak' } }));
+    expect(weak.check('sandbox')).toMatchObject({
+      status: 'warn',
+      detail: expect.stringContaining('PARLEY_SANDBOX=weak'),
+      fix: expect.stringContaining('unset PARLEY_SANDBOX'),
+    });
+  });
+});
+
 describe('the port', () => {
   it('fails when another program holds it, with how to find it and another port', async () => {
     const other = await listen((_req, res) => res.end('not parley'));

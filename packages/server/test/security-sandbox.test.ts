@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdirSync, mkdtempSync, symlinkSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { type AddressInfo, createServer as createNetServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -25,6 +25,7 @@ const POSTGRES_SOCKET = '/var/run/postgresql/.s.PGSQL.5432';
 const pluginsDir = mkdtempSync(join(tmpdir(), 'parley-hostile-plugins-'));
 mkdirSync(join(pluginsDir, '@fixtures'));
 symlinkSync(fixture('hostile-plugin'), join(pluginsDir, '@fixtures', 'plugin-hostile'));
+symlinkSync(fixture('flaky-plugin'), join(pluginsDir, '@fixtures', 'plugin-flaky'));
 
 /** Stands in for what the host's loopback holds (the database): it must never be reached. */
 let database: Server;
@@ -355,6 +356,65 @@ describe("on a multi-user server, an MCP program's sandbox", () => {
     const reader = await run('reader', { read: ['/etc/parley'] }, [[{ type: 'text', text: 'x' }]]);
     expect(reader.status).toBe(422);
     expect(String(reader.body.detail)).toMatch(/\/etc\/parley.*PARLEY_MCP_PATHS/);
+  });
+});
+
+describe('where the host cannot provide the OS sandbox', () => {
+  it('refuses community plugins and stdio MCP servers with the reason and what to do', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'parley-nobwrap-'));
+    chmodSync(dir, 0o755);
+    const stub = join(dir, 'bwrap');
+    // What bubblewrap answers where the kernel forbids user namespaces.
+    writeFileSync(
+      stub,
+      '#!/bin/sh\necho "bwrap: setting up uid map: Permission denied" >&2\nexit 1\n',
+      {
+        mode: 0o755,
+      },
+    );
+    const previous = process.env.PARLEY_BWRAP;
+    process.env.PARLEY_BWRAP = stub;
+    try {
+      const ws = server.workspaceId;
+      const refusedRun = async (definition: { name: string }) => {
+        const deployed = await call('POST', `/v1/workspaces/${ws}/agents`, {
+          definition,
+          deploy: true,
+        });
+        expect(deployed.status).toBe(201);
+        const res = await call(
+          'POST',
+          `/v1/workspaces/${ws}/agents/${definition.name}/runs`,
+          { input: 'go' },
+          { accept: 'application/json' },
+        );
+        return { status: res.status, body: (await res.json()) as { code: string; detail: string } };
+      };
+      const plugin = await refusedRun(
+        scriptedAgent('unsandboxed-plugin', [[{ type: 'text', text: 'x' }]], {
+          plugins: [{ name: '@fixtures/plugin-flaky', version: '^1.0.0' }],
+        }),
+      );
+      expect(plugin.status).toBe(422);
+      expect(plugin.body.code).toBe('agent.unavailable');
+      expect(plugin.body.detail).toMatch(/uid map: Permission denied.*PARLEY_SANDBOX=weak/);
+      const program = await refusedRun(
+        scriptedAgent('unsandboxed-mcp', [[{ type: 'text', text: 'x' }]], {
+          mcp: [
+            {
+              name: 'evil',
+              transport: { stdio: { command: process.execPath, args: [hostileMcp] } },
+            },
+          ],
+        }),
+      );
+      expect(program.status).toBe(422);
+      expect(program.body.detail).toMatch(/cannot provide the OS sandbox/);
+      expect(await serverServes()).toBe(200);
+    } finally {
+      if (previous === undefined) delete process.env.PARLEY_BWRAP;
+      else process.env.PARLEY_BWRAP = previous;
+    }
   });
 });
 
