@@ -7,7 +7,13 @@ import { fileURLToPath } from 'node:url';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectPublic } from '../src/runs/public-fetch.ts';
-import { client, scriptedAgent, startTestServer, type TestServer } from './support/harness.ts';
+import {
+  client,
+  scriptedAgent,
+  signUpOwner,
+  startTestServer,
+  type TestServer,
+} from './support/harness.ts';
 
 /*
  * Community plugins run sandboxed by the server (PARLEY_PLUGINS_DIR), MCP servers as an
@@ -319,16 +325,7 @@ describe('MCP on a multi-user server', () => {
   });
 
   it('refuses stdio servers an operator did not list and HTTP servers on non-public addresses', async () => {
-    const signUp = await fetch(`${multi.url}/v1/auth/signup`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', origin: multi.url },
-      body: JSON.stringify({ email: 'mcp@example.com', password: 'a-long-enough-password' }),
-    });
-    expect(signUp.status).toBe(201);
-    const cookie = signUp.headers.get('set-cookie')!.split(';')[0]!;
-    const ws = ((await signUp.json()) as { workspaces: { id: string }[] }).workspaces[0]!.id;
-    const owner: ReturnType<typeof client> = (method, path, body, headers = {}) =>
-      client(multi.url)(method, path, body, { cookie, origin: multi.url, ...headers });
+    const { owner, workspaceId: ws } = await signUpOwner(multi, 'mcp@example.com');
     const run = async (name: string, mcp: unknown[]) => {
       const deployed = await owner('POST', `/v1/workspaces/${ws}/agents`, {
         definition: scriptedAgent(name, [[{ type: 'text', text: 'x' }]], { mcp }),

@@ -7,7 +7,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { client, scriptedAgent, startTestServer, type TestServer } from './support/harness.ts';
+import {
+  client,
+  scriptedAgent,
+  signUpOwner,
+  startTestServer,
+  type TestServer,
+} from './support/harness.ts';
 
 /*
  * Issue #29's red team, replayed against a real server: a community plugin that declares
@@ -303,16 +309,7 @@ describe("on a multi-user server, an MCP program's sandbox", () => {
   });
 
   it('reaches public addresses only, checked at connect time, and host paths an operator listed', async () => {
-    const signUp = await fetch(`${multi.url}/v1/auth/signup`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', origin: multi.url },
-      body: JSON.stringify({ email: 'sandbox@example.com', password: 'a-long-enough-password' }),
-    });
-    expect(signUp.status).toBe(201);
-    const cookie = signUp.headers.get('set-cookie')!.split(';')[0]!;
-    const ws = ((await signUp.json()) as { workspaces: { id: string }[] }).workspaces[0]!.id;
-    const owner: ReturnType<typeof client> = (method, path, body, headers = {}) =>
-      client(multi.url)(method, path, body, { cookie, origin: multi.url, ...headers });
+    const { owner, workspaceId: ws } = await signUpOwner(multi, 'sandbox@example.com');
     const run = async (name: string, sandbox: object, script: unknown[]) => {
       const deployed = await owner('POST', `/v1/workspaces/${ws}/agents`, {
         definition: scriptedAgent(name, script, {

@@ -230,6 +230,24 @@ export function client(base: string, token?: string) {
     });
 }
 
+/**
+ * Signs a new person up on a multi-user server: their cookie-authenticated client (with the
+ * server's origin, as a browser sends it) and their first workspace.
+ */
+export async function signUpOwner(server: { url: string }, email: string) {
+  const res = await fetch(`${server.url}/v1/auth/signup`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', origin: server.url },
+    body: JSON.stringify({ email, password: 'a-long-enough-password' }),
+  });
+  expect(res.status).toBe(201);
+  const cookie = res.headers.get('set-cookie')!.split(';')[0]!;
+  const workspaceId = ((await res.json()) as { workspaces: { id: string }[] }).workspaces[0]!.id;
+  const owner: ReturnType<typeof client> = (method, path, body, headers = {}) =>
+    client(server.url)(method, path, body, { cookie, origin: server.url, ...headers });
+  return { owner, workspaceId };
+}
+
 /** A scripted agent definition (offline): replies from a script, or echoes. */
 export function scriptedAgent(
   name: string,
