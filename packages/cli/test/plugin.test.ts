@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { existsSync, realpathSync } from 'node:fs';
-import { mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -43,7 +43,7 @@ describe('parley plugin new', () => {
     const created = await parley(['plugin', 'new', '@acme/plugin-words'], io);
     expect(created.stderr).toBe('');
     expect(created.code).toBe(0);
-    const dir = join(cwd, 'plugin-words');
+    let dir = join(cwd, 'plugin-words');
     expect(created.stdout).toContain(`Created plugin @acme/plugin-words in ${dir}`);
     for (const file of [
       'package.json',
@@ -65,8 +65,13 @@ describe('parley plugin new', () => {
     expect(uninstalled.code).toBe(1);
     expect(uninstalled.stdout).toContain('(run npm install in the plugin directory)');
 
-    // What npm install gives it (@parley/core and zod), without the network.
-    await symlink(join(repoRoot, 'node_modules'), join(dir, 'node_modules'), 'dir');
+    // What npm install gives it (@parley/core and zod), without the network: the plugin moves
+    // into the repository, where Node finds them in the node_modules above it. (A node_modules
+    // link to them would leave the package, which the kit refuses, as the server does.)
+    const installed = join(repoRoot, 'test-results', `plugin-new-${process.pid}-${Date.now()}`);
+    made.push(installed);
+    await cp(dir, join(installed, 'plugin-words'), { recursive: true });
+    dir = join(installed, 'plugin-words');
 
     const kit = await parley(['plugin', 'test', dir, '--json'], io);
     const result = KitResultSchema.parse(JSON.parse(kit.stdout));

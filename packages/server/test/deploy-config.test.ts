@@ -541,9 +541,10 @@ describe('Dockerfile', () => {
     expect(cmd).toEqual(['node', 'packages/server/src/main.js']);
     const start = (JSON.parse(read('package.json')) as { scripts: { start: string } }).scripts
       .start;
-    // npm start's Node flags reach the image's server through NODE_OPTIONS (docs/performance.md).
+    // npm start's Node flags (semi-spaces: docs/performance.md; no inspector on SIGUSR1:
+    // docs/plugins/isolation.md) reach the image's server through NODE_OPTIONS.
     const flags = start.split(' ').filter((word) => word.startsWith('--'));
-    expect(flags).toEqual(['--max-semi-space-size=4']);
+    expect(flags).toEqual(['--max-semi-space-size=4', '--disable-sigusr1']);
     expect(imageEnv.NODE_OPTIONS).toBe(flags.join(' '));
     expect(start).toBe([cmd[0], ...flags, ...cmd.slice(1)].join(' '));
     expect(statSync(path(cmd.at(-1)!)).isFile()).toBe(true);

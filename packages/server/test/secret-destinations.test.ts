@@ -351,7 +351,7 @@ describe('secrets an MCP server echoes back', () => {
       ['WEATHER_KEY', PLUGIN_KEY],
     ])
       await call('PUT', `/v1/workspaces/${single.workspaceId}/secrets/${name}`, { value });
-   }, 180_000);
+  }, 180_000);
   afterAll(async () => {
     web.kill();
     await single?.close();

@@ -254,11 +254,11 @@ describe("a hostile agent's stdio MCP program", () => {
         ),
       );
       expect(body.outcome).toBe('run.finish');
-      const escape = JSON.parse(String(output(body.parts, 'e1')?.output)) as Record<
+      const escaped = JSON.parse(String(output(body.parts, 'e1')?.output)) as Record<
         string,
         { ok: boolean; error?: string }
       >;
-      expect(escape).toMatchObject({
+      expect(escaped).toMatchObject({
         environ: { ok: false, error: 'ENOENT' },
         sigkill: { ok: false, error: 'ESRCH' },
         debug: { ok: false, error: 'ESRCH' },
