@@ -16,6 +16,9 @@ const workspaces: { name: string; root: string; include?: string[] }[] = [
 
 export default defineConfig({
   test: {
+    // Two files at a time even on a 2-core machine (Vitest's default there is one): most of a
+    // server test's time is spent waiting on servers, child processes and sockets, not on CPU.
+    maxWorkers: 2,
     testTimeout: 30_000,
     hookTimeout: 60_000,
     projects: workspaces.map(({ name, root, include }) => ({

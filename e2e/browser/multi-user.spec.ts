@@ -49,6 +49,10 @@ async function conversationIdOf(page: Page, agent: string): Promise<string> {
 }
 
 test('two people never see each other’s data', async ({ browser }) => {
+  // The longest story of the suite (two sign-ups, the operator's confirmation, an invitation,
+  // two roles, signals): every step waits on a condition, and under CI's CPU-load run the
+  // steps together need more than the default minute.
+  test.setTimeout(180_000);
   const ada = await signUpAndCreate(browser, {
     name: 'Ada',
     email: OPERATOR_EMAIL,
