@@ -127,6 +127,7 @@ export {
 } from './system/diagnostics.ts';
 export type { SystemSurface } from './system/index.ts';
 export { FUNNEL_STEPS, type FunnelStep } from './system/product-events.ts';
+export type { ClaimedRun } from './system/run-leases.ts';
 export type { Session } from './system/sessions.ts';
 export type { InstanceSignal } from './system/signals.ts';
 export type { User } from './system/users.ts';

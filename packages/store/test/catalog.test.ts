@@ -37,12 +37,16 @@ const SYSTEM_TABLES = ['product_events', 'retired_trust_slugs', 'sessions', 'use
 
 /** Reviewed cross-workspace paths (drizzle/0001_security.sql, 0004_trust.sql). Adding one is a security review. */
 const DEFINER_FUNCTIONS = [
+  // drizzle/0006_run_leases.sql: the lease columns of unfinished runs, ids only.
+  'parley_claim_lapsed_runs',
   'parley_data_keys_by_master_version',
   'parley_find_api_token',
   'parley_find_invitation',
   'parley_find_published_trust_page',
   'parley_list_instance_signals',
   'parley_record_instance_signal',
+  'parley_release_run_leases',
+  'parley_renew_run_leases',
   'parley_support_workspaces',
   'parley_user_workspaces',
 ];

@@ -29,6 +29,10 @@ const NewRunSchema = z.object({
   /** `user:<id>`, `token:<id>`, `agent:<id>`, `system`. */
   startedBy: text(LIMITS.name).optional(),
   createdBy: uuidSchema.optional(),
+  /** The instance executing the run takes its lease (clusters: docs/scaling.md). */
+  lease: z
+    .object({ owner: text(LIMITS.name, 1), ttlMs: z.int().min(100).max(3_600_000) })
+    .optional(),
 });
 
 export interface AppendOptions {
@@ -349,10 +353,20 @@ export function runsRepository(ctx: ScopeContext) {
     },
 
     async create(input: z.input<typeof NewRunSchema>): Promise<Run> {
-      const value = parse(NewRunSchema, input, 'run');
+      const { lease, ...value } = parse(NewRunSchema, input, 'run');
       const [row] = await ctx.tx
         .insert(runs)
-        .values({ workspaceId: ctx.workspaceId, ...value })
+        .values({
+          workspaceId: ctx.workspaceId,
+          ...value,
+          // On the database's clock, like every renewal and claim.
+          ...(lease
+            ? {
+                owner: lease.owner,
+                leaseExpiresAt: sql`now() + make_interval(secs => ${lease.ttlMs / 1000})`,
+              }
+            : {}),
+        })
         .returning();
       return row!;
     },

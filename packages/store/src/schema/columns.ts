@@ -35,12 +35,14 @@ export function workspaceIsolation(table: string, workspaceId: AnyColumn) {
  * (see the custom migration) can read across workspaces. FORCE ROW LEVEL SECURITY makes the
  * owner subject to policies; without one it sees nothing.
  */
-export function ownerAccess(name: string, command: 'select' | 'insert', predicate: SQL) {
+export function ownerAccess(name: string, command: 'select' | 'insert' | 'update', predicate: SQL) {
   return pgPolicy(name, {
     as: 'permissive',
     for: command,
     to: ownerRole,
-    ...(command === 'select' ? { using: predicate } : { withCheck: predicate }),
+    ...(command === 'select' ? { using: predicate } : {}),
+    ...(command === 'insert' ? { withCheck: predicate } : {}),
+    ...(command === 'update' ? { using: predicate, withCheck: predicate } : {}),
   });
 }
 

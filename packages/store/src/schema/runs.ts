@@ -14,7 +14,15 @@ import {
   uuid,
 } from 'drizzle-orm/pg-core';
 import { agents, agentVersions, conversations } from './agents.ts';
-import { at, createdAt, id, updatedAt, workspaceIdColumn, workspaceIsolation } from './columns.ts';
+import {
+  at,
+  createdAt,
+  id,
+  ownerAccess,
+  updatedAt,
+  workspaceIdColumn,
+  workspaceIsolation,
+} from './columns.ts';
 import { users, workspaces } from './identity.ts';
 
 export const runs = pgTable(
@@ -50,9 +58,17 @@ export const runs = pgTable(
     updatedAt: updatedAt(),
     startedAt: at('started_at'),
     finishedAt: at('finished_at'),
+    /**
+     * The server instance executing the run and until when its lease holds (renewed by its
+     * heartbeat): once it lapses, another instance takes the run over (docs/scaling.md).
+     */
+    owner: text('owner'),
+    leaseExpiresAt: at('lease_expires_at'),
   },
   (t) => [
     unique('runs_workspace_id_id_key').on(t.workspaceId, t.id),
+    index('runs_lease_idx').on(t.leaseExpiresAt).where(sql`${t.status} in ('queued', 'running')`),
+    index('runs_owner_idx').on(t.owner).where(sql`${t.status} in ('queued', 'running')`),
     index('runs_agent_idx').on(t.workspaceId, t.agentId, t.createdAt),
     index('runs_conversation_idx').on(t.workspaceId, t.conversationId),
     check(
@@ -75,6 +91,9 @@ export const runs = pgTable(
       foreignColumns: [conversations.workspaceId, conversations.id],
     }).onDelete('cascade'),
     workspaceIsolation('runs', t.workspaceId),
+    // The lease functions (drizzle/0006_run_leases.sql) find and move unfinished runs' leases.
+    ownerAccess('runs_definer_lease_read', 'select', sql`${t.status} in ('queued', 'running')`),
+    ownerAccess('runs_definer_lease_update', 'update', sql`${t.status} in ('queued', 'running')`),
   ],
 ).enableRLS();
 

@@ -1,6 +1,7 @@
 import { authSystem } from './auth.ts';
 import type { SystemDeps } from './deps.ts';
 import { productEventsSystem } from './product-events.ts';
+import { runLeasesSystem } from './run-leases.ts';
 import { sessionsSystem } from './sessions.ts';
 import { instanceSignalsSystem } from './signals.ts';
 import { trustSystem } from './trust.ts';
@@ -26,6 +27,8 @@ export function createSystemSurface(deps: SystemDeps) {
     invitations: auth.invitations,
     productEvents: productEventsSystem(deps),
     securitySignals: instanceSignalsSystem(deps),
+    /** Leases of unfinished runs: which instance executes each (clusters). */
+    runLeases: runLeasesSystem(deps),
     vault: vaultSystem(deps),
     /** Public trust pages by slug; workspaces with support tickets (the SLA scheduler). */
     trust: trustSystem(deps),

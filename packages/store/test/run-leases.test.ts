@@ -1,0 +1,97 @@
+import { beforeAll, expect, it } from 'vitest';
+import { describeEachEngine, seedWorkspace } from './support/engines.ts';
+
+/*
+ * Run leases (clusters, docs/scaling.md): the instance executing a run holds its lease and
+ * renews it; a lapsed lease goes to exactly one other instance; a clean handoff releases it
+ * with no owner. Only unfinished runs take part, across workspaces, through the reviewed
+ * SECURITY DEFINER functions.
+ */
+
+describeEachEngine('run leases', (h) => {
+  const workspaces: { workspaceId: string; agentId: string }[] = [];
+
+  beforeAll(async () => {
+    for (const name of ['lease-a', 'lease-b']) {
+      const { workspaceId } = await seedWorkspace(h().store, name);
+      const agent = await h().store.withWorkspace(workspaceId, (w) =>
+        w.agents.create({ name: 'leased' }),
+      );
+      workspaces.push({ workspaceId, agentId: agent.id });
+    }
+  });
+
+  const newRun = (i: number, owner: string, ttlMs: number) => {
+    const { workspaceId, agentId } = workspaces[i]!;
+    return h().store.withWorkspace(workspaceId, (w) =>
+      w.runs.create({ agentId, startedBy: 'system', lease: { owner, ttlMs } }),
+    );
+  };
+  const lapse = (runIds: string[]) =>
+    h().admin(
+      `update runs set lease_expires_at = now() - interval '1 second' where id = any($1::uuid[])`,
+      [runIds],
+    );
+
+  it('a new run holds its lease; renewals extend only the owner’s unfinished runs', async () => {
+    const mine = await newRun(0, 'inst-1', 5_000);
+    const theirs = await newRun(1, 'inst-2', 5_000);
+    expect(mine.owner).toBe('inst-1');
+    expect(mine.leaseExpiresAt!.getTime()).toBeGreaterThan(Date.now() - 60_000);
+    const renewed = await h().store.system.runLeases.renew('inst-1', 5_000);
+    expect(renewed).toContain(mine.id);
+    expect(renewed).not.toContain(theirs.id);
+  });
+
+  it('a lapsed lease is claimed once, across workspaces, and says who held it', async () => {
+    const a = await newRun(0, 'dead', 5_000);
+    const b = await newRun(1, 'dead', 5_000);
+    await lapse([a.id, b.id]);
+    const [first, second] = await Promise.all([
+      h().store.system.runLeases.claimLapsed('inst-3', 5_000),
+      h().store.system.runLeases.claimLapsed('inst-4', 5_000),
+    ]);
+    const claimed = [...first, ...second].filter((c) => [a.id, b.id].includes(c.runId));
+    expect(claimed.map((c) => c.runId).sort()).toEqual([a.id, b.id].sort());
+    expect(claimed.every((c) => c.previousOwner === 'dead')).toBe(true);
+    expect(new Set(claimed.map((c) => c.workspaceId))).toEqual(
+      new Set(workspaces.map((w) => w.workspaceId)),
+    );
+    // Nothing lapsed is left to claim.
+    const again = await h().store.system.runLeases.claimLapsed('inst-5', 5_000);
+    expect(again.filter((c) => [a.id, b.id].includes(c.runId))).toEqual([]);
+  });
+
+  it('a finished run is never claimed; a released one is, with no previous owner', async () => {
+    const done = await newRun(0, 'inst-6', 5_000);
+    const { workspaceId } = workspaces[0]!;
+    await h().store.withWorkspace(workspaceId, (w) =>
+      w.runs.appendRunEvents(done.id, [
+        {
+          v: 1,
+          runId: done.id,
+          seq: 1,
+          t: 0,
+          type: 'run.start',
+          agentId: workspaces[0]!.agentId,
+          startedAt: new Date().toISOString(),
+        },
+        { v: 1, runId: done.id, seq: 2, t: 1, type: 'run.abort', reason: 'cancelled' },
+      ]),
+    );
+    await lapse([done.id]);
+    const handed = await newRun(1, 'inst-6', 60_000);
+    expect(await h().store.system.runLeases.release('inst-6', [handed.id, done.id])).toBe(1);
+    // Someone else's release changes nothing.
+    expect(await h().store.system.runLeases.release('inst-7', [handed.id])).toBe(0);
+    const claimed = await h().store.system.runLeases.claimLapsed('inst-8', 5_000);
+    expect(claimed.find((c) => c.runId === done.id)).toBeUndefined();
+    expect(claimed.find((c) => c.runId === handed.id)).toMatchObject({ previousOwner: null });
+  });
+
+  it('refuses a malformed owner or lease time', async () => {
+    await expect(h().store.system.runLeases.renew('', 5_000)).rejects.toThrow();
+    await expect(h().store.system.runLeases.claimLapsed('x', 10)).rejects.toThrow();
+    await expect(newRun(0, 'x', 5)).rejects.toThrow();
+  });
+});
