@@ -1,0 +1,161 @@
+import pg from 'pg';
+import {
+  type Bus,
+  BusListeners,
+  type BusLog,
+  type BusStatus,
+  createBatcher,
+  parseMessages,
+} from './bus.ts';
+
+export interface PostgresBusOptions {
+  /** Any role may LISTEN and NOTIFY: the runtime role's URL is fine. */
+  url: string;
+  /** The NOTIFY channel (default `parley_bus`); instances of one cluster share it. */
+  channel?: string;
+  log?: BusLog;
+  /** The connection's application_name (pg_stat_activity). */
+  applicationName?: string;
+  /** Reconnection backoff bounds (ms). */
+  retryMinMs?: number;
+  retryMaxMs?: number;
+}
+
+/** NOTIFY payloads must stay under 8,000 bytes. */
+const MAX_PAYLOAD = 7_900;
+
+/**
+ * The bus on PostgreSQL: LISTEN on one dedicated connection, NOTIFY from the same one, the
+ * messages of one event-loop turn packed into as few notifications as fit. PostgreSQL
+ * delivers a notification only after its transaction commits, to every listening session
+ * including the sender. A lost connection is retried with backoff; when it is back,
+ * `onResync` listeners hear that messages may have been missed.
+ */
+export function createPostgresBus(options: PostgresBusOptions): Bus & { ready: Promise<void> } {
+  const channel = options.channel ?? 'parley_bus';
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(channel)) throw new Error(`invalid bus channel ${channel}`);
+  const listeners = new BusListeners();
+  const log = options.log;
+  let client: pg.Client | undefined;
+  let up = false;
+  let closed = false;
+  let everUp = false;
+  let detail: string | undefined = 'connecting';
+  let retryMs = options.retryMinMs ?? 100;
+  let timer: NodeJS.Timeout | undefined;
+  let readyResolve: () => void = () => {};
+  const ready = new Promise<void>((resolve) => {
+    readyResolve = resolve;
+  });
+
+  const status = (): BusStatus => ({
+    kind: 'postgres',
+    up,
+    via: up ? 'postgres' : 'none',
+    ...(detail && !up ? { detail } : {}),
+  });
+  const setUp = (value: boolean, why?: string) => {
+    if (up === value) return;
+    up = value;
+    detail = why;
+    listeners.status(status());
+  };
+
+  const batcher = createBatcher(async (payloads) => {
+    if (!up || !client) return;
+    try {
+      await client.query('select pg_notify($1, p) from unnest($2::text[]) as p', [
+        channel,
+        payloads,
+      ]);
+    } catch (error) {
+      log?.('warn', 'the PostgreSQL bus could not send', error);
+    }
+  }, MAX_PAYLOAD);
+
+  const lost = (error: unknown) => {
+    if (closed) return;
+    const current = client;
+    client = undefined;
+    current?.removeAllListeners('notification');
+    current?.end().catch(() => {});
+    if (up) log?.('warn', 'the PostgreSQL bus is down: reconnecting', error);
+    setUp(false, error instanceof Error ? error.message : 'connection lost');
+    schedule();
+  };
+
+  const schedule = () => {
+    if (closed || timer) return;
+    timer = setTimeout(() => {
+      timer = undefined;
+      void connect();
+    }, retryMs);
+    timer.unref();
+    retryMs = Math.min(retryMs * 2, options.retryMaxMs ?? 5_000);
+  };
+
+  const connect = async () => {
+    const next = new pg.Client({
+      connectionString: options.url,
+      application_name: options.applicationName ?? 'parley-bus',
+    });
+    next.on('error', lost);
+    next.on('end', () => lost(new Error('connection ended')));
+    try {
+      await next.connect();
+      next.on('notification', (note) => {
+        if (note.channel === channel && note.payload)
+          listeners.deliver(parseMessages(note.payload), log);
+      });
+      await next.query(`listen ${channel}`);
+    } catch (error) {
+      next.removeAllListeners('end');
+      next.end().catch(() => {});
+      if (!closed) {
+        detail = error instanceof Error ? error.message : 'could not connect';
+        schedule();
+      }
+      return;
+    }
+    if (closed) {
+      await next.end().catch(() => {});
+      return;
+    }
+    client = next;
+    retryMs = options.retryMinMs ?? 100;
+    setUp(true);
+    readyResolve();
+    if (everUp) {
+      log?.('info', 'the PostgreSQL bus is back');
+      listeners.resync();
+    }
+    everUp = true;
+  };
+  void connect();
+
+  return {
+    kind: 'postgres',
+    ready,
+    publish: (message) => {
+      if (!closed) batcher.push(message);
+    },
+    subscribe: (listener) => listeners.subscribe(listener),
+    onResync: (listener) => listeners.onResync(listener),
+    onStatus: (listener) => listeners.onStatus(listener),
+    status,
+    async close() {
+      if (closed) return;
+      await batcher.drain();
+      closed = true;
+      clearTimeout(timer);
+      const current = client;
+      client = undefined;
+      up = false;
+      if (current) {
+        current.removeAllListeners();
+        current.on('error', () => {});
+        await current.end().catch(() => {});
+      }
+    },
+  };
+}

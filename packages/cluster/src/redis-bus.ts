@@ -1,0 +1,107 @@
+import { createClient } from '@redis/client';
+import {
+  type Bus,
+  BusListeners,
+  type BusLog,
+  type BusStatus,
+  createBatcher,
+  parseMessages,
+} from './bus.ts';
+
+export interface RedisBusOptions {
+  url: string;
+  /** The pub/sub channel (default `parley:bus`). */
+  channel?: string;
+  log?: BusLog;
+  /** Longest wait between reconnection attempts (ms). */
+  retryMaxMs?: number;
+}
+
+/**
+ * The bus on Redis pub/sub: one connection subscribed, one publishing. node-redis reconnects
+ * and resubscribes by itself; publishing while disconnected fails at once (no offline queue)
+ * so a caller can fall back to PostgreSQL instead of waiting.
+ */
+export function createRedisBus(options: RedisBusOptions): Bus & { ready: Promise<void> } {
+  const channel = options.channel ?? 'parley:bus';
+  const listeners = new BusListeners();
+  const log = options.log;
+  const socket = {
+    connectTimeout: 2_000,
+    reconnectStrategy: (retries: number) =>
+      Math.min(50 * 2 ** retries, options.retryMaxMs ?? 2_000),
+  };
+  const pub = createClient({ url: options.url, socket, disableOfflineQueue: true });
+  const sub = createClient({ url: options.url, socket, disableOfflineQueue: true });
+  let closed = false;
+  let everUp = false;
+  let up = false;
+  let detail: string | undefined = 'connecting';
+
+  const status = (): BusStatus => ({
+    kind: 'redis',
+    up,
+    via: up ? 'redis' : 'none',
+    ...(detail && !up ? { detail } : {}),
+  });
+  // Up when both connections are ready: a subscriber alone hears nothing this instance says.
+  const update = (why?: string) => {
+    const next = pub.isReady && sub.isReady && !closed;
+    if (next === up) return;
+    up = next;
+    detail = why;
+    listeners.status(status());
+    if (up && everUp) {
+      log?.('info', 'the Redis bus is back');
+      listeners.resync();
+    }
+    if (up) everUp = true;
+    else if (!closed) log?.('warn', `the Redis bus is down${why ? `: ${why}` : ''}`);
+  };
+  for (const client of [pub, sub]) {
+    client.on('ready', () => update());
+    client.on('error', (error: Error) => update(error.message));
+    client.on('end', () => update('connection ended'));
+    client.on('reconnecting', () => update('reconnecting'));
+  }
+
+  const batcher = createBatcher(async (payloads) => {
+    for (const payload of payloads) {
+      try {
+        await pub.publish(channel, payload);
+      } catch (error) {
+        log?.('warn', 'the Redis bus could not send', error);
+        return;
+      }
+    }
+  }, 256_000);
+
+  const ready = (async () => {
+    await Promise.all([pub.connect(), sub.connect()]);
+    await sub.subscribe(channel, (payload) => listeners.deliver(parseMessages(payload), log));
+    update();
+  })();
+  // A Redis that is down at start is retried by node-redis; `ready` then settles later.
+  ready.catch((error: unknown) => update(error instanceof Error ? error.message : 'down'));
+
+  return {
+    kind: 'redis',
+    ready,
+    publish: (message) => {
+      if (!closed) batcher.push(message);
+    },
+    subscribe: (listener) => listeners.subscribe(listener),
+    onResync: (listener) => listeners.onResync(listener),
+    onStatus: (listener) => listeners.onStatus(listener),
+    status,
+    async close() {
+      if (closed) return;
+      await batcher.drain();
+      closed = true;
+      up = false;
+      await Promise.all(
+        [pub.destroy(), sub.destroy()].map((p) => Promise.resolve(p).catch(() => {})),
+      );
+    },
+  };
+}

@@ -1,0 +1,147 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Bus, BusStatus } from '../src/bus.ts';
+import { createClusterBus } from '../src/cluster-bus.ts';
+import { createLocalBus } from '../src/local-bus.ts';
+import { createPostgresBus } from '../src/postgres-bus.ts';
+import { createRedisBus } from '../src/redis-bus.ts';
+import {
+  collect,
+  DATABASE_URL,
+  eventually,
+  privateRedis,
+  terminateBackends,
+  uniqueName,
+} from './support.ts';
+
+/*
+ * The cluster bus on real PostgreSQL and Redis: every instance hears every message (its own
+ * too), in order, whatever the burst; a lost connection comes back and says messages may have
+ * been missed; with Redis gone, PostgreSQL carries the messages.
+ */
+
+const open: Bus[] = [];
+const track = <B extends Bus>(bus: B): B => {
+  open.push(bus);
+  return bus;
+};
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((bus) => bus.close()));
+});
+
+const doorbells = (n: number, runId: string) =>
+  Array.from({ length: n }, (_, i) => ({ type: 'run.stored', runId, seq: i + 1 }));
+
+describe('PostgreSQL bus', () => {
+  it('delivers every message to every instance, the sender too, in order, packed per turn', async () => {
+    const channel = uniqueName('bus');
+    const a = track(createPostgresBus({ url: DATABASE_URL, channel }));
+    const b = track(createPostgresBus({ url: DATABASE_URL, channel }));
+    await Promise.all([a.ready, b.ready]);
+    const [atA, atB] = [collect(a), collect(b)];
+    // 400 messages of ~90 bytes in one turn: more than one NOTIFY payload can hold.
+    const sent = doorbells(400, 'r'.repeat(36));
+    for (const message of sent) a.publish(message);
+    await atB.until((r) => r.length >= 400);
+    await atA.until((r) => r.length >= 400);
+    expect(atB.received).toEqual(sent);
+    expect(atA.received).toEqual(sent);
+  });
+
+  it('drops what is not a message, and a message too large for NOTIFY, without stopping', async () => {
+    const channel = uniqueName('bus');
+    const a = track(createPostgresBus({ url: DATABASE_URL, channel }));
+    await a.ready;
+    const atA = collect(a);
+    a.publish({ type: 'big', blob: 'x'.repeat(10_000) });
+    a.publish({ type: 'small' });
+    await atA.until((r) => r.length >= 1);
+    expect(atA.received).toEqual([{ type: 'small' }]);
+  });
+
+  it('reconnects after its connection is killed, and asks listeners to resync', async () => {
+    const channel = uniqueName('bus');
+    const applicationName = uniqueName('parley_bus_test');
+    const a = track(createPostgresBus({ url: DATABASE_URL, channel, applicationName }));
+    const b = track(createPostgresBus({ url: DATABASE_URL, channel }));
+    await Promise.all([a.ready, b.ready]);
+    const statuses: BusStatus[] = [];
+    a.onStatus((s) => statuses.push(s));
+    let resyncs = 0;
+    a.onResync(() => resyncs++);
+    const atA = collect(a);
+    expect(await terminateBackends(applicationName)).toBe(1);
+    await eventually(() => resyncs === 1, 15_000, 'resync');
+    expect(statuses.map((s) => s.up)).toEqual([false, true]);
+    expect(a.status()).toEqual({ kind: 'postgres', up: true, via: 'postgres' });
+    b.publish({ type: 'after' });
+    await atA.until((r) => r.some((m) => m.type === 'after'));
+  });
+
+  it('refuses a channel name that is not an identifier', () => {
+    expect(() => createPostgresBus({ url: DATABASE_URL, channel: 'x; drop table runs' })).toThrow(
+      /invalid bus channel/,
+    );
+  });
+});
+
+describe('Redis bus', () => {
+  it('delivers every message to every instance, in order', async () => {
+    const url = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+    const channel = uniqueName('bus');
+    const a = track(createRedisBus({ url, channel }));
+    const b = track(createRedisBus({ url, channel }));
+    await Promise.all([a.ready, b.ready]);
+    const [atA, atB] = [collect(a), collect(b)];
+    const sent = doorbells(500, 'run-1');
+    for (const message of sent) a.publish(message);
+    await atB.until((r) => r.length >= 500);
+    await atA.until((r) => r.length >= 500);
+    expect(atB.received).toEqual(sent);
+  });
+
+  it('falls back to PostgreSQL while Redis is down, says so, and goes back to Redis', async () => {
+    const redis = await privateRedis();
+    try {
+      const a = track(createClusterBus({ databaseUrl: DATABASE_URL, redisUrl: redis.url }));
+      const b = track(createClusterBus({ databaseUrl: DATABASE_URL, redisUrl: redis.url }));
+      await Promise.all([a.ready, b.ready]);
+      await eventually(() => a.status().via === 'redis' && b.status().via === 'redis');
+      const atB = collect(b);
+      a.publish({ type: 'cmd', id: 'one' });
+      await atB.until((r) => r.length === 1);
+
+      await redis.stop();
+      await eventually(() => a.status().via === 'postgres', 15_000, 'fallback');
+      expect(a.status()).toMatchObject({ up: true, via: 'postgres', detail: /Redis is down/ });
+      a.publish({ type: 'cmd', id: 'two' });
+      await atB.until((r) => r.length === 2);
+
+      await redis.start();
+      await eventually(() => a.status().via === 'redis', 20_000, 'Redis back');
+      a.publish({ type: 'cmd', id: 'three' });
+      await atB.until((r) => r.length === 3);
+      // Each message once, though both buses are subscribed.
+      expect(atB.received.map((m) => m.id)).toEqual(['one', 'two', 'three']);
+    } finally {
+      await redis.stop();
+    }
+  });
+});
+
+describe('local bus', () => {
+  it('delivers copies to this process’s listeners after the current turn', async () => {
+    const bus = track(createLocalBus());
+    const at = collect(bus);
+    const message = { type: 'run.stored', runId: 'x', seq: 1 };
+    bus.publish(message);
+    expect(at.received).toEqual([]);
+    await at.until((r) => r.length === 1);
+    expect(at.received[0]).toEqual(message);
+    expect(at.received[0]).not.toBe(message);
+  });
+
+  it('is what PGlite gets', async () => {
+    const bus = track(createClusterBus({}));
+    expect(bus.status()).toEqual({ kind: 'local', up: true, via: 'local' });
+  });
+});
