@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import swagger from '@fastify/swagger';
+import { type Bus, createClusterBus } from '@parley/cluster';
 import type { Store } from '@parley/store';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import {
@@ -31,6 +32,8 @@ export interface AppOptions {
   store: Store;
   /** The local owner (single-user mode), from bootstrapSingleUser(). */
   localOwnerId?: string;
+  /** The cluster's bus; default: PostgreSQL's (and Redis when configured), in-process on PGlite. */
+  bus?: Bus;
   /** A pino logger or Fastify logger options; default: none (tests). */
   logger?: FastifyBaseLogger | boolean | Record<string, unknown>;
   /** Overrides for tests (thresholds, linger times). */
@@ -125,6 +128,7 @@ export async function buildApp(options: AppOptions): Promise<ParleyApp> {
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
 
+  const bus = options.bus ?? clusterBus(config, store, app.log);
   const metrics = createMetrics();
   const detector = createDetector({
     store,
@@ -138,6 +142,7 @@ export async function buildApp(options: AppOptions): Promise<ParleyApp> {
   const services: Services = {
     config,
     store,
+    bus,
     metrics,
     detector,
     log: app.log,
@@ -294,6 +299,21 @@ export async function buildApp(options: AppOptions): Promise<ParleyApp> {
     await services.trust.scheduler.stop();
     await services.trust.settled();
     await detector.flush();
+    // After the runs: their last doorbells and the handoff of their leases go out first.
+    await bus.close();
   });
   return app as unknown as ParleyApp;
+}
+
+/**
+ * PostgreSQL: the bus other instances of the cluster share (Redis too when configured).
+ * PGlite: one process owns the data directory, so the bus stays in this process.
+ */
+function clusterBus(config: ServerConfig, store: Store, log: FastifyBaseLogger): Bus {
+  const databaseUrl = store.kind === 'postgres' ? config.databaseUrl : undefined;
+  return createClusterBus({
+    ...(databaseUrl ? { databaseUrl } : {}),
+    ...(databaseUrl && config.redisUrl ? { redisUrl: config.redisUrl } : {}),
+    log: (level, message, error) => log[level]({ err: error, bus: true }, message),
+  });
 }

@@ -1,5 +1,7 @@
 import { existsSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
+import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { isLoopbackHost } from '@parley/core';
 import { z } from 'zod';
@@ -172,6 +174,28 @@ const EnvSchema = z.object({
     .default(120),
   /** Where the dashboard's built files are (default: packages/dashboard/dist). */
   PARLEY_DASHBOARD_DIR: z.string().min(1).optional(),
+  /**
+   * Redis for the cluster's bus (live events, commands, cache invalidation) and shared
+   * counters; PostgreSQL carries the bus when it is unset or down (docs/scaling.md).
+   */
+  PARLEY_REDIS_URL: z
+    .string()
+    .refine((url) => /^rediss?:\/\//.test(url), 'must be a redis:// or rediss:// URL')
+    .optional(),
+  /** This instance's name in the cluster (default: host name, process id and a random tail). */
+  PARLEY_INSTANCE_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9._:-]{1,100}$/, 'must be 1-100 letters, digits, dots, dashes, colons')
+    .optional(),
+  /**
+   * Seconds a running run's lease lasts without its instance's heartbeat: after that another
+   * instance takes the run over and continues it (PostgreSQL).
+   */
+  PARLEY_RUN_LEASE_SECONDS: z.coerce
+    .number({ error: 'must be a number of seconds' })
+    .min(1, 'must be at least 1 second')
+    .max(600)
+    .default(6),
   /** Seconds in-flight runs get to finish on SIGTERM before they are aborted. */
   PARLEY_SHUTDOWN_GRACE_SECONDS: z.coerce
     .number({ error: 'must be a number of seconds' })
@@ -189,6 +213,12 @@ export interface ServerConfig {
   dataDir: string;
   databaseUrl?: string;
   migrationDatabaseUrl?: string;
+  /** Redis for the bus and shared counters (PARLEY_REDIS_URL). */
+  redisUrl?: string;
+  /** This instance's name in the cluster. */
+  instanceId: string;
+  /** How long a run's lease lasts without a heartbeat (ms). */
+  runLeaseMs: number;
   masterKey?: string;
   multiUser: boolean;
   requireToken: boolean;
@@ -312,6 +342,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     logLevel: e.PARLEY_LOG_LEVEL,
     shutdownGraceMs: e.PARLEY_SHUTDOWN_GRACE_SECONDS * 1000,
+    instanceId: e.PARLEY_INSTANCE_ID ?? defaultInstanceId(),
+    runLeaseMs: e.PARLEY_RUN_LEASE_SECONDS * 1000,
+    ...(e.PARLEY_REDIS_URL ? { redisUrl: e.PARLEY_REDIS_URL } : {}),
     ...(e.PARLEY_DATABASE_URL ? { databaseUrl: e.PARLEY_DATABASE_URL } : {}),
     ...(e.PARLEY_MIGRATION_DATABASE_URL
       ? { migrationDatabaseUrl: e.PARLEY_MIGRATION_DATABASE_URL }
@@ -328,4 +361,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     );
   }
   return config;
+}
+
+/** Unique per process, readable in logs: `host:pid:abcd`. */
+function defaultInstanceId(): string {
+  return `${hostname().slice(0, 60)}:${process.pid}:${randomBytes(3).toString('hex')}`;
 }

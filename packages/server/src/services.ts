@@ -1,3 +1,4 @@
+import type { Bus } from '@parley/cluster';
 import type { Store } from '@parley/store';
 import type { FastifyBaseLogger } from 'fastify';
 import type { FailureLimiter } from './auth/failure-limiter.ts';
@@ -13,6 +14,8 @@ import type { TrustService } from './trust/service.ts';
 export interface Services {
   config: ServerConfig;
   store: Store;
+  /** The cluster's bus: doorbells of stored events, commands to runs, cache invalidation. */
+  bus: Bus;
   runs: RunManager;
   /** Trust operations: the clock, the SLA breach scheduler (docs/trust.md). */
   trust: TrustService;

@@ -24,7 +24,8 @@ export const systemRoutes = [
     method: 'GET',
     url: '/readyz',
     operationId: 'ready',
-    summary: 'Readiness: the database answers and the schema is current.',
+    summary:
+      'Readiness: the database answers and the schema is current; how the cluster bus carries messages.',
     tag: 'system',
     access: { kind: 'public' },
     responses: {
@@ -32,12 +33,21 @@ export const systemRoutes = [
         ok: z.literal(true),
         database: z.enum(['pglite', 'postgres']),
         dbMs: z.number(),
+        bus: z.object({
+          kind: z.enum(['local', 'postgres', 'redis']),
+          up: z.boolean(),
+          via: z.enum(['local', 'postgres', 'redis', 'none']),
+          detail: z.string().optional(),
+        }),
       }),
     },
     handler: async ({ services }) => {
       try {
         const dbMs = await services.store.ping();
-        return { ok: true as const, database: services.store.kind, dbMs };
+        // A down bus does not make the instance unready: followers of other instances' runs
+        // poll the log instead (slower), and the detail says so.
+        const bus = services.bus.status();
+        return { ok: true as const, database: services.store.kind, dbMs, bus };
       } catch {
         throw new HttpProblem('server.unavailable', 'The database does not answer.', {
           retryAfterMs: 1_000,
