@@ -1,4 +1,7 @@
+import type { ParleyEvent } from '@parley/protocol';
 import { openStore, type Store } from '@parley/store';
+import { createTestDatabase, type TestDatabase } from '@parley/store/testing';
+import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createWorkspaceBatcher } from '../src/runs/workspace-batcher.ts';
 
@@ -128,5 +131,128 @@ describe('workspace batcher (group commit of small writes)', () => {
     expect(outcome).toBe('store.invalid_input');
     // A workspace nobody can see answers like an empty one (row-level security): no error, no rows.
     expect(await batcher.run(missing, (ws) => ws.agents.list())).toEqual([]);
+  });
+});
+
+describe('workspace batcher on PostgreSQL (runs of one workspace write in parallel)', () => {
+  let database: TestDatabase;
+  let store: Store;
+  let workspaceId: string;
+
+  beforeAll(async () => {
+    database = await createTestDatabase('batcher');
+    store = await openStore({
+      url: database.runtimeUrl,
+      migrationUrl: database.adminUrl,
+      masterKey: Buffer.alloc(32, 4).toString('base64'),
+      onBackgroundError: () => {},
+    });
+    await store.migrate();
+    workspaceId = (await store.system.workspaces.ensureLocalOwner()).workspace.workspaceId;
+  }, 60_000);
+  afterAll(async () => {
+    await store?.close();
+    await database?.drop();
+  });
+
+  const event = (runId: string, seq: number, type: 'run.start' | 'run.abort') =>
+    (type === 'run.start'
+      ? {
+          v: 1,
+          seq,
+          runId,
+          t: 0,
+          type,
+          agentId: runId,
+          conversationId: runId,
+          startedAt: new Date().toISOString(),
+        }
+      : { v: 1, seq, runId, t: 0, type, reason: 'cancelled' }) as ParleyEvent;
+
+  /** Resolves once some session of the test database waits for a row lock. */
+  const someoneWaitsForALock = async () => {
+    for (;;) {
+      const { rows } = await database.admin.query(
+        `select 1 from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`,
+      );
+      if (rows.length > 0) return;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  };
+
+  it("stores one run's end while another run's write in the same workspace is held up, keeping each run's order", async () => {
+    const batcher = createWorkspaceBatcher(store);
+    const agent = await store.withWorkspace(workspaceId, (ws) =>
+      ws.agents.create({ name: 'parallel' }),
+    );
+    const [slow, quick] = await store.withWorkspace(workspaceId, (ws) =>
+      Promise.all([1, 2].map(() => ws.runs.create({ agentId: agent.id }))),
+    );
+    // A real transaction holds the slow run's row: its next write waits in the database.
+    const holder: pg.PoolClient = await database.admin.connect();
+    let slowSettled = false;
+    let slowAfter: Promise<unknown> | undefined;
+    try {
+      await holder.query('begin');
+      await holder.query('select 1 from runs where id = $1 for update', [slow!.id]);
+      const slowWrite = batcher
+        .append(workspaceId, { runId: slow!.id, events: [event(slow!.id, 1, 'run.start')] })
+        .finally(() => {
+          slowSettled = true;
+        });
+      await someoneWaitsForALock();
+      // The same run's next write keeps its place behind the held one.
+      slowAfter = batcher.append(workspaceId, {
+        runId: slow!.id,
+        events: [event(slow!.id, 2, 'run.abort')],
+      });
+      // Another run starts and ends meanwhile: neither write waits for the held one.
+      await batcher.append(workspaceId, {
+        runId: quick!.id,
+        events: [event(quick!.id, 1, 'run.start')],
+      });
+      const ended = await batcher.append(workspaceId, {
+        runId: quick!.id,
+        events: [event(quick!.id, 2, 'run.abort')],
+      });
+      expect(ended).toMatchObject({ lastSeq: 2, closed: true });
+      expect(slowSettled).toBe(false);
+      await holder.query('commit');
+      expect(await slowWrite).toMatchObject({ lastSeq: 1 });
+      expect(await slowAfter).toMatchObject({ lastSeq: 2, closed: true });
+    } finally {
+      await holder.query('rollback').catch(() => {});
+      holder.release();
+      await slowAfter?.catch(() => {});
+      await batcher.idle();
+    }
+    const statuses = await store.withWorkspace(workspaceId, (ws) =>
+      Promise.all([slow!.id, quick!.id].map((id) => ws.runs.get(id))),
+    );
+    expect(statuses.map((run) => run?.status)).toEqual(['cancelled', 'cancelled']);
+  });
+
+  it("keeps lane-less work in order, and a run's work after its own earlier work", async () => {
+    const batcher = createWorkspaceBatcher(store);
+    const lanes = ['run-x', 'conversation:x'];
+    const order: string[] = [];
+    await Promise.all([
+      batcher.run({ workspaceId, lanes }, async (ws) => {
+        await ws.agents.list();
+        order.push('x1');
+      }),
+      batcher.run(workspaceId, async () => {
+        order.push('plain1');
+      }),
+      batcher.run({ workspaceId, lanes: ['conversation:x'] }, async () => {
+        order.push('x2');
+      }),
+      batcher.run(workspaceId, async () => {
+        order.push('plain2');
+      }),
+    ]);
+    expect(order.indexOf('x1')).toBeLessThan(order.indexOf('x2'));
+    expect(order.indexOf('plain1')).toBeLessThan(order.indexOf('plain2'));
+    await batcher.idle();
   });
 });

@@ -48,7 +48,7 @@ import { createSecretCache } from './secret-cache.ts';
 import { checkSecretDestinations } from './secret-destinations.ts';
 import { storeMemoryPort, storeRunPort } from './store-ports.ts';
 import { createToolSources } from './tool-sources.ts';
-import { createWorkspaceBatcher } from './workspace-batcher.ts';
+import { createWorkspaceBatcher, runLanes } from './workspace-batcher.ts';
 
 export interface RunManagerOptions {
   store: Store;
@@ -369,7 +369,8 @@ export function createRunManager(options: RunManagerOptions) {
     const conversationId = body.conversationId ?? randomUUID();
     // Queued before any of the run's own writes (the batcher keeps order): its events,
     // messages and history reads come after these rows.
-    const created = batcher.run(workspaceId, async (ws) => {
+    const lanes = runLanes(runId, conversationId);
+    const created = batcher.run({ workspaceId, lanes }, async (ws) => {
       if (body.conversationId) {
         const conversation = await ws.conversations.get(body.conversationId);
         if (!conversation || conversation.agentId !== agent.id) throw notFound('Conversation');

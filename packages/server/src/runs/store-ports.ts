@@ -3,7 +3,7 @@ import type { MemoryScope } from '@parley/protocol';
 import type { ScopeOptions, Store } from '@parley/store';
 import { notFound } from '../http/problem.ts';
 import { toModelMessage, toStoredMessage } from './messages.ts';
-import type { WorkspaceBatcher } from './workspace-batcher.ts';
+import { conversationLane, runLanes, type WorkspaceBatcher } from './workspace-batcher.ts';
 
 /**
  * Core's run persistence on the store, confined to one workspace. Calls go through the
@@ -21,8 +21,8 @@ export function storeRunPort(
   },
 ): RunStore {
   // Messages are written behind the run (the model call does not wait for them), in order:
-  // the batcher keeps a workspace's writes in submission order, and the run's outcome waits
-  // for every one of them (an error surfaces there).
+  // the batcher keeps a run's (and a conversation's) writes in submission order, and the run's
+  // outcome waits for every one of them (an error surfaces there).
   let pending: Promise<unknown> = Promise.resolve();
   return {
     async loadHistory(conversationId) {
@@ -30,7 +30,9 @@ export function storeRunPort(
       if (options.newConversation) return [];
       // Checked here too (the run's rows are being written in the round before): another
       // agent's conversation never reaches this agent's model, however the rounds fall.
-      const messages = await batcher.run(workspaceId, async (ws) => {
+      // After the conversation's writes already submitted (another run's messages).
+      const lanes = [conversationLane(conversationId)];
+      const messages = await batcher.run({ workspaceId, lanes }, async (ws) => {
         const conversation = await ws.conversations.get(conversationId);
         if (!conversation || conversation.agentId !== options.agentId)
           throw notFound('Conversation');
@@ -39,8 +41,10 @@ export function storeRunPort(
       return messages.map(toModelMessage);
     },
     async saveMessage(message) {
+      // After the run's rows; one round at a time per conversation (its counter row).
+      const lanes = runLanes(message.runId, message.conversationId);
       const write = batcher
-        .run(workspaceId, (ws) =>
+        .run({ workspaceId, lanes }, (ws) =>
           ws.messages.append(message.conversationId, [
             { ...toStoredMessage(message.message, message.status), runId: message.runId },
           ]),

@@ -1,107 +1,186 @@
 import type { AppendBatch, AppendResult, ScopeOptions, Store, WorkspaceScope } from '@parley/store';
 
 type Settle = { resolve: (value: unknown) => void; reject: (error: unknown) => void };
-/** Work for the next round: a function, or an event-log append (appends are coalesced). */
-type Job = Settle & ({ fn: (ws: WorkspaceScope) => Promise<unknown> } | { append: AppendBatch });
+/**
+ * Work for a round: a function, or an event-log append (appends are coalesced). `lanes` name
+ * what the job must stay in order with (a run, a conversation); it waits for every earlier job
+ * that shares one of them.
+ */
+type Job = Settle & { lanes: readonly string[] } & (
+    | { fn: (ws: WorkspaceScope) => Promise<unknown> }
+    | { append: AppendBatch }
+  );
 type AppendJob = Settle & { append: AppendBatch };
+type Outcome = { ok: boolean; value: unknown };
+
+/** One workspace's queued jobs, and the lanes its rounds in flight hold. */
+interface WorkspaceQueue {
+  jobs: Job[];
+  held: Set<string>;
+  /** A round has been started and has not taken its jobs yet: it will take what is ready. */
+  opening: boolean;
+}
+
+/** The lane of work that names none: it keeps order with itself only. */
+const WORKSPACE_LANE = '';
+
+/** A conversation's lane: its messages are written one round at a time, in order. */
+export const conversationLane = (conversationId: string) => `conversation:${conversationId}`;
+
+/** A run's lanes: its rows, messages and events in order, and its conversation's writes. */
+export const runLanes = (runId: string, conversationId: string) => [
+  runId,
+  conversationLane(conversationId),
+];
+
+/** A workspace id, or a workspace and the lanes the work keeps order with. */
+export type Target = string | { workspaceId: string; lanes: readonly string[] };
+
+export interface WorkspaceBatcherOptions {
+  scope?: ScopeOptions;
+  /**
+   * Rounds (transactions) in flight at once, over all workspaces. Default: 1 on PGlite (one
+   * connection: everything coalesces into one round), 8 on PostgreSQL (of the pool's 10, two
+   * left for requests).
+   */
+  concurrency?: number;
+}
 
 /**
  * Group commit for the run path's small writes and reads (event-log appends, messages,
- * history): work submitted for a workspace while its transaction is in flight goes into the
- * next transaction together. One transaction per workspace per round instead of one per call:
- * on PGlite (one connection) this is what lets many runs stream at once; on PostgreSQL it
- * saves round trips. Each job's store calls keep their own savepoints, so one job's error
- * never undoes another's work; each caller gets its own result or error. Consecutive
- * event-log appends of a round (one per live run, typically) go to the store as one call:
- * two statements for any number of runs instead of a few per run.
+ * history). A job belongs to lanes (a run's id, its conversation's); jobs sharing a lane run in
+ * submission order, each after the earlier one is committed, while jobs of other lanes go to
+ * the database at the same time in other transactions, up to `concurrency` of them: one run's
+ * slow write never holds back another run's end. A round takes every job of the workspace that
+ * is ready (none of its lanes held by a round in flight), so when every connection is busy the
+ * waiting work coalesces: on PGlite (one connection) one transaction carries every live run's
+ * writes. Each job's store calls keep their own savepoints, so one job's error never undoes
+ * another's work; each caller gets its own result or error. Consecutive event-log appends of a
+ * round go to the store as one call: two statements for any number of runs.
  */
-export function createWorkspaceBatcher(
-  store: Store,
-  options: ScopeOptions = { actor: { type: 'system' } },
-) {
-  const queues = new Map<string, Job[]>();
-  const busy = new Set<string>();
+export function createWorkspaceBatcher(store: Store, options: WorkspaceBatcherOptions = {}) {
+  const scope = options.scope ?? { actor: { type: 'system' } };
+  const concurrency = options.concurrency ?? (store.kind === 'pglite' ? 1 : 8);
+  const workspaces = new Map<string, WorkspaceQueue>();
   const inFlight = new Set<Promise<void>>();
+  let rounds = 0;
 
-  /** Everything queued for the workspace so far; later work waits for the next round. */
-  const take = (workspaceId: string): Job[] => {
-    const jobs = queues.get(workspaceId) ?? [];
-    queues.set(workspaceId, []);
-    return jobs;
+  /**
+   * The jobs a round may take now, in submission order: a job whose lane is held, or shared
+   * with an earlier job still waiting, waits too (order per lane).
+   */
+  const ready = (queue: WorkspaceQueue, take: boolean): Job[] => {
+    const blocked = new Set(queue.held);
+    const taken: Job[] = [];
+    const rest: Job[] = [];
+    for (const job of queue.jobs) {
+      if (job.lanes.some((lane) => blocked.has(lane))) {
+        for (const lane of job.lanes) blocked.add(lane);
+        rest.push(job);
+      } else {
+        taken.push(job);
+        if (!take) return taken;
+      }
+    }
+    if (take) {
+      queue.jobs = rest;
+      for (const job of taken) for (const lane of job.lanes) queue.held.add(lane);
+    }
+    return taken;
   };
 
-  const drain = async (workspaceId: string) => {
-    busy.add(workspaceId);
+  /** Starts rounds while connections are free and some workspace has work that can go. */
+  const pump = () => {
+    for (const [workspaceId, queue] of workspaces) {
+      if (rounds >= concurrency) return;
+      if (queue.opening || ready(queue, false).length === 0) continue;
+      // Re-inserted last: the next free connection goes to another workspace first.
+      workspaces.delete(workspaceId);
+      workspaces.set(workspaceId, queue);
+      startRound(workspaceId, queue);
+    }
+  };
+
+  const startRound = (workspaceId: string, queue: WorkspaceQueue) => {
+    rounds++;
+    queue.opening = true;
+    const round = runRound(workspaceId, queue).finally(() => inFlight.delete(round));
+    inFlight.add(round);
+  };
+
+  const runRound = async (workspaceId: string, queue: WorkspaceQueue) => {
+    let jobs: Job[] | undefined;
+    const outcomes: Outcome[] = [];
+    const takeJobs = () => {
+      queue.opening = false;
+      jobs = ready(queue, true);
+      // What is still ready (another lane's work that arrived meanwhile) may start its own.
+      pump();
+      return jobs;
+    };
     try {
-      while ((queues.get(workspaceId)?.length ?? 0) > 0) {
-        let jobs: Job[] | undefined;
-        const outcomes: { ok: boolean; value: unknown }[] = [];
-        try {
-          await store.withWorkspace(
-            workspaceId,
-            async (ws) => {
-              // Taken once the transaction is open: what arrived while it was being opened
-              // (typically the other runs' events of the same instant) shares this round.
-              jobs = take(workspaceId);
-              for (let i = 0; i < jobs.length; ) {
-                const job = jobs[i]!;
-                if ('fn' in job) {
-                  try {
-                    outcomes.push({ ok: true, value: await job.fn(ws) });
-                  } catch (error) {
-                    outcomes.push({ ok: false, value: error });
-                  }
-                  i++;
-                  continue;
-                }
-                let end = i;
-                while (end < jobs.length && 'append' in jobs[end]!) end++;
-                const appends = jobs.slice(i, end) as AppendJob[];
-                outcomes.push(...(await appendTogether(ws, appends)));
-                i = end;
-              }
-            },
-            options,
-          );
-        } catch (error) {
-          // The transaction itself failed (the database went away): every job of the round
-          // fails, including those it had not taken yet.
-          for (const job of jobs ?? take(workspaceId)) job.reject(error);
-          continue;
-        }
-        jobs!.forEach((job, i) => {
-          const outcome = outcomes[i]!;
-          if (outcome.ok) job.resolve(outcome.value);
-          else job.reject(outcome.value);
-        });
-      }
+      await store.withWorkspace(
+        workspaceId,
+        // Taken once the transaction is open: what arrived while it was being opened
+        // (typically the other runs' events of the same instant) shares this round.
+        async (ws) => outcomes.push(...(await execute(ws, takeJobs()))),
+        scope,
+      );
+      jobs!.forEach((job, i) => {
+        const outcome = outcomes[i]!;
+        if (outcome.ok) job.resolve(outcome.value);
+        else job.reject(outcome.value);
+      });
+    } catch (error) {
+      // The transaction itself failed (the database went away): every job of the round
+      // fails, including those it had not taken yet.
+      for (const job of jobs ?? takeJobs()) job.reject(error);
     } finally {
-      busy.delete(workspaceId);
-      queues.delete(workspaceId);
+      for (const job of jobs ?? []) for (const lane of job.lanes) queue.held.delete(lane);
+      rounds--;
+      if (queue.jobs.length === 0 && queue.held.size === 0 && !queue.opening)
+        workspaces.delete(workspaceId);
+      pump();
     }
   };
 
   const enqueue = (workspaceId: string, job: Job) => {
-    const queue = queues.get(workspaceId) ?? [];
-    queue.push(job);
-    queues.set(workspaceId, queue);
-    if (!busy.has(workspaceId)) {
-      const round = drain(workspaceId).finally(() => inFlight.delete(round));
-      inFlight.add(round);
+    let queue = workspaces.get(workspaceId);
+    if (!queue) {
+      queue = { jobs: [], held: new Set(), opening: false };
+      workspaces.set(workspaceId, queue);
     }
+    queue.jobs.push(job);
+    pump();
   };
 
   return {
-    run<T>(workspaceId: string, fn: (ws: WorkspaceScope) => Promise<T>): Promise<T> {
+    /**
+     * Runs `fn` in a round of the workspace. With `lanes` (`runLanes(…)`, a conversation's
+     * lane) it goes after earlier work of the same lanes only; without, after earlier
+     * lane-less work.
+     */
+    run<T>(target: Target, fn: (ws: WorkspaceScope) => Promise<T>): Promise<T> {
+      const { workspaceId, lanes } =
+        typeof target === 'string' ? { workspaceId: target, lanes: [WORKSPACE_LANE] } : target;
       return new Promise<T>((resolve, reject) => {
-        enqueue(workspaceId, { fn, resolve: resolve as (value: unknown) => void, reject });
+        enqueue(workspaceId, {
+          fn,
+          lanes,
+          resolve: resolve as (value: unknown) => void,
+          reject,
+        });
       });
     },
-    /** Appends to a run's event log in the next round, together with the other runs' appends. */
+    /**
+     * Appends to a run's event log in a round of its own run's lane (after the run's earlier
+     * work), together with the other ready runs' appends.
+     */
     append(workspaceId: string, batch: AppendBatch): Promise<AppendResult> {
       return new Promise<AppendResult>((resolve, reject) => {
         enqueue(workspaceId, {
           append: batch,
+          lanes: [batch.runId],
           resolve: resolve as (value: unknown) => void,
           reject,
         });
@@ -116,22 +195,41 @@ export function createWorkspaceBatcher(
 
 export type WorkspaceBatcher = ReturnType<typeof createWorkspaceBatcher>;
 
+/** A round's jobs in order, consecutive appends as one store call; one outcome per job. */
+async function execute(ws: WorkspaceScope, jobs: readonly Job[]): Promise<Outcome[]> {
+  const outcomes: Outcome[] = [];
+  for (let i = 0; i < jobs.length; ) {
+    const job = jobs[i]!;
+    if ('fn' in job) {
+      try {
+        outcomes.push({ ok: true, value: await job.fn(ws) });
+      } catch (error) {
+        outcomes.push({ ok: false, value: error });
+      }
+      i++;
+      continue;
+    }
+    let end = i;
+    while (end < jobs.length && 'append' in jobs[end]!) end++;
+    outcomes.push(...(await appendTogether(ws, jobs.slice(i, end) as AppendJob[])));
+    i = end;
+  }
+  return outcomes;
+}
+
 /**
  * One store call for the appends; if that call itself fails (a database error rather than
  * one batch's typed refusal), each append is tried alone so that one bad batch fails only
  * its own run.
  */
-async function appendTogether(
-  ws: WorkspaceScope,
-  jobs: readonly AppendJob[],
-): Promise<{ ok: boolean; value: unknown }[]> {
+async function appendTogether(ws: WorkspaceScope, jobs: readonly AppendJob[]): Promise<Outcome[]> {
   try {
     const outcomes = await ws.runs.appendRunEventsMany(jobs.map((job) => job.append));
     return outcomes.map((o) =>
       o.ok ? { ok: true, value: o.result } : { ok: false, value: o.error },
     );
   } catch {
-    const alone: { ok: boolean; value: unknown }[] = [];
+    const alone: Outcome[] = [];
     for (const { append } of jobs) {
       try {
         alone.push({
