@@ -64,6 +64,7 @@ interface Service {
   healthcheck?: { test: string | string[] };
   depends_on?: string[] | Record<string, { condition?: string }>;
   stop_grace_period?: string;
+  profiles?: string[];
 }
 interface ComposeFile {
   services: Record<string, Service>;
@@ -347,7 +348,13 @@ describe('compose.yaml: what the schema cannot check', () => {
   const { postgres, parley } = compose.services;
 
   it('has exactly the two services, PostgreSQL on a pinned major before 18 with pgvector', () => {
-    expect(Object.keys(compose.services).sort()).toEqual(['parley', 'postgres']);
+    // The cluster profile's services (docs/scaling.md) start only with that profile.
+    const always = Object.entries(compose.services).filter(([, s]) => !s.profiles?.length);
+    expect(always.map(([name]) => name).sort()).toEqual(['parley', 'postgres']);
+    const cluster = Object.entries(compose.services).filter(([, s]) =>
+      s.profiles?.includes('cluster'),
+    );
+    expect(cluster.map(([name]) => name).sort()).toEqual(['nginx', 'parley-replica', 'redis']);
     const tag = /^pgvector\/pgvector:pg(\d+)$/.exec(postgres!.image ?? '');
     expect(tag, postgres!.image).not.toBeNull();
     // 18+ images keep PGDATA under /var/lib/postgresql/<major>/docker: the mount below is for <18.
@@ -391,6 +398,12 @@ describe('compose.yaml: what the schema cannot check', () => {
         target: '/docker-entrypoint-initdb.d/10-parley.sql',
         readOnly: true,
       },
+      {
+        type: 'bind',
+        source: './deploy/nginx/parley.conf',
+        target: '/etc/nginx/conf.d/default.conf',
+        readOnly: true,
+      },
     ]);
     expect(statSync(path('deploy/postgres-init.sql')).isFile()).toBe(true);
   });
@@ -421,8 +434,9 @@ describe('compose.yaml: what the schema cannot check', () => {
         }
       }
     }
-    // Two database URLs and the two settings the init SQL reads.
-    expect(passwords).toBe(4);
+    // Two database URLs per Parley service (the cluster profile's replicas too) and the two
+    // settings the init SQL reads.
+    expect(passwords).toBe(6);
     // Keys and tokens: base64 of 32 bytes, long hex, Parley API tokens.
     expect(composeText).not.toMatch(/[A-Za-z0-9+/]{42,}={0,2}|\b[0-9a-f]{32,}\b|prl_[A-Za-z0-9]/);
   });
