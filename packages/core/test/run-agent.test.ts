@@ -474,6 +474,58 @@ describe('run loop', () => {
     );
   });
 
+  it('skips recall while the agent has no memories, and recalls while the history loads', async () => {
+    const { capabilities, request } = setup({
+      scripts: {
+        primary: [[{ type: 'text', text: 'Hello.' }], [{ type: 'text', text: 'Hello again.' }]],
+      },
+    });
+    const first = await collect(runAgent(request, capabilities));
+    expect(first.map((e) => e.type)).not.toContain('memory.recall');
+    expect(first.at(-1)?.type).toBe('run.finish');
+
+    // With a memory stored, the history is only returned once the search has started: the
+    // run can only get to its model call if recall runs alongside the history load.
+    await capabilities.memory!.write({
+      text: 'Ada prefers tea',
+      kind: 'fact',
+      scope: { workspaceId: 'ws_1', agentId: 'agt_1' },
+    });
+    let searchStarted!: () => void;
+    const searching = new Promise<void>((resolve) => {
+      searchStarted = resolve;
+    });
+    const memory = capabilities.memory!;
+    const store = capabilities.store;
+    const second = await collect(
+      runAgent(
+        { ...request, input: 'Does Ada prefer tea?' },
+        {
+          ...capabilities,
+          memory: {
+            write: (entry) => memory.write(entry),
+            mayHaveMemories: (agentId) => memory.mayHaveMemories!(agentId),
+            search: (query) => {
+              searchStarted();
+              return memory.search(query);
+            },
+          },
+          store: {
+            ...store,
+            loadHistory: async (conversationId) => {
+              await searching;
+              return store.loadHistory(conversationId);
+            },
+          },
+        },
+      ),
+    );
+    const recall = second.find((e) => e.type === 'memory.recall');
+    expect(recall).toMatchObject({ method: 'fulltext' });
+    expect((recall as { hits: unknown[] }).hits).toHaveLength(1);
+    expect(textOf(reduceEvents(second))).toBe('Hello again.');
+  });
+
   it('waits for approval and runs the tool when approved', async () => {
     const approvals = createApprovalGate();
     const { capabilities, request } = setup({

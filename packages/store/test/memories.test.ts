@@ -210,6 +210,18 @@ describeEachEngine('memories', (h) => {
     expect(outcome.agent).toMatchObject({ embeddingDimensions: 3, embeddingModel: 'new-3d' });
   });
 
+  it('says whether an agent has any memory, in its own workspace only', async () => {
+    const fresh = await h().store.withWorkspace(a, (w) => w.agents.create({ name: 'blank' }));
+    const has = (workspaceId: string, id: string) =>
+      h().store.withWorkspace(workspaceId, (w) => w.memories.hasAny(id));
+    expect(await has(a, fresh.id)).toBe(false);
+    await h().store.withWorkspace(a, (w) =>
+      w.memories.add({ agentId: fresh.id, scope: 'agent', kind: 'fact', content: 'first' }),
+    );
+    expect(await has(a, fresh.id)).toBe(true);
+    expect(await has(b, fresh.id)).toBe(false);
+  });
+
   it('falls back to full-text search: stemmed, any word, ranked, never another workspace', async () => {
     const ids = await h().store.withWorkspace(a, async (w) => {
       const agent = await w.agents.create({ name: 'no-embeddings' });

@@ -60,6 +60,7 @@ export function createInMemoryMemoryStore(
         .sort((a, b) => b.score - a.score)
         .slice(0, query.limit);
     },
+    mayHaveMemories: (agentId) => records.some((r) => r.scope.agentId === agentId),
     all: () => records.map(({ embedding: _embedding, ...rest }) => rest),
   };
 }

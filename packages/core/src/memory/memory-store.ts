@@ -36,4 +36,10 @@ export interface MemoryStore {
     embedding?: number[];
   }): Promise<MemoryRecord>;
   search(query: MemorySearch): Promise<MemoryHit[]>;
+  /**
+   * False only when the agent certainly has no memories yet: the run then skips recall (and
+   * its embedding call and search) before the first model call. Should answer without a round
+   * trip in the common case (a cache that local writes update). Absent: always recall.
+   */
+  mayHaveMemories?(agentId: string): boolean | Promise<boolean>;
 }

@@ -173,53 +173,69 @@ export async function* runAgent(
   };
 
   try {
-    const history = await capabilities.store.loadHistory(conversationId);
-    await capabilities.store.startRun({
-      runId,
-      agentId: request.agentId,
-      conversationId,
-      provider: agent.model.provider,
-      model: agent.model.model,
-    });
     const input = userMessage(request.input);
-    await capabilities.store.saveMessage({
-      conversationId,
-      runId,
-      status: 'complete',
-      message: input,
-    });
+    // What the first model request needs is prepared at the same time: the history (and the
+    // run's own rows after it), recalled memories (skipped while the agent has none), the
+    // guard's verdict and the context providers' texts.
+    const [history, recall, guarded, providedTexts] = await Promise.all([
+      (async () => {
+        const loaded = await capabilities.store.loadHistory(conversationId);
+        await capabilities.store.startRun({
+          runId,
+          agentId: request.agentId,
+          conversationId,
+          provider: agent.model.provider,
+          model: agent.model.model,
+        });
+        await capabilities.store.saveMessage({
+          conversationId,
+          runId,
+          status: 'complete',
+          message: input,
+        });
+        return loaded;
+      })(),
+      agent.memory.enabled && capabilities.memory && agent.memory.recallLimit > 0
+        ? (async () => {
+            const t0 = now();
+            const search = await memory.recall(plainInput, { limit: agent.memory.recallLimit });
+            return { ...search, latencyMs: Math.round((now() - t0) * 1000) / 1000 };
+          })()
+        : undefined,
+      capabilities.inboundGuard
+        ? (async (guard: InboundGuard) => {
+            const verdict = await guard.inspect({ text: plainInput, agent, signal });
+            for (const raised of verdict.signals) await capabilities.recordSignal?.(raised);
+            return verdict;
+          })(capabilities.inboundGuard)
+        : undefined,
+      Promise.all(
+        resolved.contextProviders.map(async (provider) =>
+          provider.provide({ agent, input: plainInput, signal }),
+        ),
+      ),
+    ]);
 
-    let recalled: MemoryHit[] = [];
-    if (agent.memory.enabled && capabilities.memory && agent.memory.recallLimit > 0) {
-      const t0 = now();
-      const search = await memory.recall(plainInput, {
-        limit: agent.memory.recallLimit,
-      });
-      recalled = search.hits;
+    const recalled: MemoryHit[] = recall?.hits ?? [];
+    if (recall && !recall.skipped)
       yield emit({
         type: 'memory.recall',
         hits: recalled.map((hit) => ({
           memoryId: hit.id,
           score: Math.round(hit.score * 1000) / 1000,
         })),
-        method: search.method,
-        latencyMs: Math.round((now() - t0) * 1000) / 1000,
+        method: recall.method,
+        latencyMs: recall.latencyMs,
       });
-    }
 
     const provided: string[] = [];
     // The model sees the guarded message (flagged links replaced); the store keeps the original.
     let modelInput = input;
-    if (capabilities.inboundGuard) {
-      const guarded = await capabilities.inboundGuard.inspect({ text: plainInput, agent, signal });
-      for (const raised of guarded.signals) await capabilities.recordSignal?.(raised);
+    if (guarded) {
       if (guarded.instruction) provided.push(guarded.instruction);
       modelInput = userMessage(applyReplacements(request.input, guarded.replacements));
     }
-    for (const provider of resolved.contextProviders) {
-      const text = await provider.provide({ agent, input: plainInput, signal });
-      if (text) provided.push(text);
-    }
+    for (const text of providedTexts) if (text) provided.push(text);
     const system = systemPrompt(agent, provided, recalled);
     const rewrite = capabilities.inboundGuard?.rewrite?.bind(capabilities.inboundGuard);
     const modelHistory = rewrite

@@ -28,8 +28,11 @@ export function createRunMemory(options: {
   const recall = async (
     query: string,
     { limit }: { limit: number },
-  ): Promise<{ hits: MemoryHit[]; method: 'vector' | 'fulltext' }> => {
-    if (!capabilities.memory) return { hits: [], method: 'fulltext' };
+  ): Promise<{ hits: MemoryHit[]; method: 'vector' | 'fulltext'; skipped?: true }> => {
+    if (!capabilities.memory) return { hits: [], method: 'fulltext', skipped: true };
+    // An agent with no memories yet (every new agent) has nothing to embed a query for.
+    if ((await capabilities.memory.mayHaveMemories?.(request.agentId)) === false)
+      return { hits: [], method: 'fulltext', skipped: true };
     const embedding = await embedOne(query);
     const hits = await capabilities.memory.search({
       text: query,

@@ -77,6 +77,30 @@ function scopeKind(scope: MemoryScope): 'conversation' | 'user' | 'agent' {
   return 'agent';
 }
 
+/** How long "this agent has no memories" is believed on PostgreSQL (other servers may write). */
+const NO_MEMORIES_FRESH_MS = 5_000;
+
+/** An agent with no memories: when that was last read, and the read under way. */
+type NoMemories = { checkedAt: number; checking?: Promise<boolean> };
+
+/**
+ * Per store, per workspace and agent: `true` once the agent is known to have memories (kept:
+ * a stale `true` only costs a search that finds nothing), else the last "none". On PGlite the
+ * data directory is this process's alone and every memory is written through this port, so
+ * "none" holds until a write here; on PostgreSQL another server may write one, so "none" is
+ * read again after NO_MEMORIES_FRESH_MS (agent changes spread across servers the same way).
+ */
+const memoryPresence = new WeakMap<Store, Map<string, true | NoMemories>>();
+
+function presenceOf(store: Store) {
+  let known = memoryPresence.get(store);
+  if (!known) {
+    known = new Map();
+    memoryPresence.set(store, known);
+  }
+  return known;
+}
+
 /** Core's memory port on the store (pgvector / full-text search), for one workspace. */
 export function storeMemoryPort(
   store: Store,
@@ -85,7 +109,34 @@ export function storeMemoryPort(
   /** Settles when the run's conversation exists: a memory may point at it. */
   conversationStored: Promise<unknown> = Promise.resolve(),
 ): MemoryStore {
+  const known = presenceOf(store);
+  const keyOf = (agentId: string) => `${workspaceId}\u0000${agentId}`;
   return {
+    async mayHaveMemories(agentId) {
+      const key = keyOf(agentId);
+      const entry = known.get(key);
+      if (entry === true) return true;
+      if (entry?.checking) return entry.checking;
+      const now = performance.now();
+      if (entry && (store.kind === 'pglite' || now - entry.checkedAt < NO_MEMORIES_FRESH_MS))
+        return false;
+      // One read answers every run that asks meanwhile (a burst of a new agent's runs).
+      const checking = store
+        .withWorkspace(workspaceId, (ws) => ws.memories.hasAny(agentId), options)
+        .then(
+          (has) => {
+            if (known.get(key) === pending) known.set(key, has ? true : { checkedAt: now });
+            return has;
+          },
+          () => {
+            if (known.get(key) === pending) known.delete(key);
+            return true; // unknown: recall as before, which reports its own error
+          },
+        );
+      const pending: NoMemories = { checkedAt: now, checking };
+      known.set(key, pending);
+      return checking;
+    },
     async write(entry) {
       await conversationStored;
       const kind = scopeKind(entry.scope);
@@ -103,6 +154,7 @@ export function storeMemoryPort(
           }),
         options,
       );
+      known.set(keyOf(memory.agentId), true);
       return { id: memory.id, text: memory.content, kind: memory.kind, scope: entry.scope };
     },
     async search(query) {

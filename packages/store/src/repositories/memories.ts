@@ -275,6 +275,17 @@ export function memoriesRepository(ctx: ScopeContext) {
       return row!;
     },
 
+    /** Whether the agent has any memory at all (one index probe: cheaper than a search). */
+    async hasAny(agentId: string): Promise<boolean> {
+      const id = parseId(agentId, 'agent id');
+      const [row] = await ctx.tx
+        .select({ id: memories.id })
+        .from(memories)
+        .where(and(eq(memories.workspaceId, ctx.workspaceId), eq(memories.agentId, id)))
+        .limit(1);
+      return row !== undefined;
+    },
+
     async get(memoryId: string, options: { withEmbedding?: boolean } = {}): Promise<Memory | null> {
       const id = parseId(memoryId, 'memory id');
       const [row] = await ctx.tx
