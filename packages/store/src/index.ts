@@ -115,6 +115,7 @@ export {
   type StoreCommonOptions,
 } from './store.ts';
 export type { ApiTokenAuthFailure, ApiTokenAuthResult, InvitationPreview } from './system/auth.ts';
+export type { CounterHit, PluginSwitch } from './system/cluster.ts';
 export {
   type DatabaseDiagnosis,
   type DatabaseRoleFacts,

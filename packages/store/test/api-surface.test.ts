@@ -69,8 +69,10 @@ describe('@parley/store public surface', () => {
       expect(Object.keys(store.system).sort()).toEqual(
         [
           'authenticateApiToken',
+          'cluster',
           'invitations',
           'productEvents',
+          'runLeases',
           'securitySignals',
           'sessions',
           'trust',

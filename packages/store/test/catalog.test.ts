@@ -33,7 +33,16 @@ const WORKSPACE_TABLES = [
   'trust_status_updates',
   'workspace_keys',
 ];
-const SYSTEM_TABLES = ['product_events', 'retired_trust_slugs', 'sessions', 'users'];
+const SYSTEM_TABLES = [
+  // drizzle/0007_cluster_state.sql: what a cluster's instances share (no workspace, no content).
+  'cluster_counters',
+  'cluster_jobs',
+  'plugin_switches',
+  'product_events',
+  'retired_trust_slugs',
+  'sessions',
+  'users',
+];
 
 /** Reviewed cross-workspace paths (drizzle/0001_security.sql, 0004_trust.sql). Adding one is a security review. */
 const DEFINER_FUNCTIONS = [

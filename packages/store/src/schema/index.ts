@@ -1,5 +1,6 @@
 export * from './agents.ts';
 export * from './audit.ts';
+export * from './cluster.ts';
 export { appRole, ownerRole } from './columns.ts';
 export * from './identity.ts';
 export * from './memories.ts';

@@ -1,4 +1,5 @@
 import { authSystem } from './auth.ts';
+import { clusterSystem } from './cluster.ts';
 import type { SystemDeps } from './deps.ts';
 import { productEventsSystem } from './product-events.ts';
 import { runLeasesSystem } from './run-leases.ts';
@@ -29,6 +30,8 @@ export function createSystemSurface(deps: SystemDeps) {
     securitySignals: instanceSignalsSystem(deps),
     /** Leases of unfinished runs: which instance executes each (clusters). */
     runLeases: runLeasesSystem(deps),
+    /** What a cluster's instances share: counters, timed jobs' ticks, the plugin kill switch. */
+    cluster: clusterSystem(deps),
     vault: vaultSystem(deps),
     /** Public trust pages by slug; workspaces with support tickets (the SLA scheduler). */
     trust: trustSystem(deps),
