@@ -13,6 +13,7 @@ import { authenticate } from './auth/authenticate.ts';
 import { createFailureLimiter } from './auth/failure-limiter.ts';
 import { createOperatorCodes } from './auth/operator-code.ts';
 import { createTokenCache } from './auth/token-cache.ts';
+import { createInvalidator, invalidationsFor } from './cluster/invalidation.ts';
 import type { ServerConfig } from './config.ts';
 import { createDetector } from './detect/detector.ts';
 import { isDashboardPath, registerDashboard } from './http/dashboard.ts';
@@ -50,17 +51,6 @@ export interface AppOptions {
 }
 
 export type ParleyApp = FastifyInstance & { services: Services };
-
-const TOKEN_CACHE_INVALIDATORS = new Set([
-  'revokeToken',
-  'setMemberRole',
-  'removeMember',
-  'deleteWorkspace',
-]);
-
-const READ_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
-/** Writes that change no agent: they leave the run manager's agent cache alone. */
-const RUN_OPERATIONS = new Set(['startRun', 'cancelRun', 'decideApproval']);
 
 const VALIDATION_PREFIX: Record<string, string> = {
   body: 'body',
@@ -184,6 +174,14 @@ export async function buildApp(options: AppOptions): Promise<ParleyApp> {
     operatorCodes: createOperatorCodes({ config, store, log: app.log, detector }),
     trust: createTrustService({
       store,
+    invalidator: createInvalidator(bus, {
+      tokens: { clear: () => services.tokenCache.clear() },
+      runs: {
+        forgetAgents: (workspaceId) => services.runs.forgetAgents(workspaceId),
+        forgetSecrets: (workspaceId) => services.runs.forgetSecrets(workspaceId),
+      },
+      log: app.log,
+    }),
       registry: metrics.registry,
       log: app.log,
       ...(tuning.now ? { now: tuning.now } : {}),
@@ -207,16 +205,17 @@ export async function buildApp(options: AppOptions): Promise<ParleyApp> {
     request.principal = await authenticate(request, services);
   });
   app.addHook('onSend', async (request, reply, payload) => {
-    // Whatever can narrow what a token may do empties the token cache of this process, before
-    // the caller hears that it is done.
-    const operation = request.routeOptions.config.spec?.operationId;
-    if (operation && TOKEN_CACHE_INVALIDATORS.has(operation) && reply.statusCode < 400)
-      services.tokenCache.clear();
-    if ((operation === 'putSecret' || operation === 'deleteSecret') && request.grant)
-      services.runs.forgetSecrets(request.grant.workspaceId);
-    // Any change to a workspace (an agent, a deploy, the trust page, …) reaches its next run.
-    if (request.grant && !READ_METHODS.has(request.method) && !RUN_OPERATIONS.has(operation ?? ''))
-      services.runs.forgetAgents(request.grant.workspaceId);
+    // Whatever narrows what a token may do, changes an agent or a key is dropped from this
+    // process's caches before the caller hears that it is done, and from every other
+    // instance's when the bus brings it (cluster/invalidation.ts).
+    if (request.grant) services.invalidator.seen(request.grant.workspaceId);
+    for (const invalidation of invalidationsFor({
+      operation: request.routeOptions.config.spec?.operationId,
+      method: request.method,
+      status: reply.statusCode,
+      workspaceId: request.grant?.workspaceId,
+    }))
+      services.invalidator.invalidate(invalidation);
     reply.header('x-content-type-options', 'nosniff');
     reply.header('referrer-policy', 'no-referrer');
     reply.header('x-frame-options', 'DENY');

@@ -4,6 +4,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { FailureLimiter } from './auth/failure-limiter.ts';
 import type { OperatorCodes } from './auth/operator-code.ts';
 import type { TokenCache } from './auth/token-cache.ts';
+import type { Invalidator } from './cluster/invalidation.ts';
 import type { ServerConfig } from './config.ts';
 import type { Detector } from './detect/detector.ts';
 import type { Metrics } from './metrics/metrics.ts';
@@ -30,6 +31,8 @@ export interface Services {
   operatorCodes: OperatorCodes;
   /** Recent successful token checks (cleared when tokens or roles change). */
   tokenCache: TokenCache;
+  /** Drops cached tokens, agents and keys here and on every instance (through the bus). */
+  invalidator: Invalidator;
   /** The local owner's id in single-user mode. */
   localOwnerId?: string;
 }

@@ -23,7 +23,9 @@ export type TokenCheck =
  *   clients do not all wait at once when it runs out. It is never served past `ttlMs`.
  * - Revoking a token or changing a member's role clears the cache of this process at once, and
  *   a check under way during that change is neither kept nor shared with later requests
- *   (generations). Other server processes see the change within `ttlMs`.
+ *   (generations). Other instances of a cluster clear theirs when the bus brings the news
+ *   (cluster/invalidation.ts, milliseconds); `ttlMs` bounds it only if a message is lost
+ *   without the bus noticing.
  */
 export function createTokenCache(
   options: { ttlMs?: number; refreshMs?: number; maxEntries?: number; now?: () => number } = {},
