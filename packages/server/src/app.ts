@@ -171,9 +171,6 @@ export async function buildApp(options: AppOptions): Promise<ParleyApp> {
       onBlock: (ip, failures) => detector.authFailureBurst(ip, failures, 'token'),
     }),
     tokenCache: createTokenCache(),
-    operatorCodes: createOperatorCodes({ config, store, log: app.log, detector }),
-    trust: createTrustService({
-      store,
     invalidator: createInvalidator(bus, {
       tokens: { clear: () => services.tokenCache.clear() },
       runs: {
@@ -182,6 +179,9 @@ export async function buildApp(options: AppOptions): Promise<ParleyApp> {
       },
       log: app.log,
     }),
+    operatorCodes: createOperatorCodes({ config, store, log: app.log, detector }),
+    trust: createTrustService({
+      store,
       registry: metrics.registry,
       log: app.log,
       ...(tuning.now ? { now: tuning.now } : {}),
