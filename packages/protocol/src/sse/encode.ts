@@ -13,10 +13,22 @@ export const SSE_HEADERS = {
 /** How often a server sends a heartbeat comment on an idle stream. */
 export const HEARTBEAT_INTERVAL_MS = 15_000;
 
-/** One event as an SSE frame: `id: <seq>\nevent: <type>\ndata: <json>\n\n`. */
+/** Frames already built, by event object: an event is encoded once for all its subscribers. */
+const frames = new WeakMap<ParleyEvent, string>();
+
+/**
+ * One event as an SSE frame: `id: <seq>\nevent: <type>\ndata: <json>\n\n`. The frame is kept
+ * with the event object (events are not changed once stamped): every stream showing the same
+ * event reuses it.
+ */
 export function encodeEvent(event: ParleyEvent): string {
-  // JSON.stringify escapes CR and LF, so the data always fits on one line.
-  return `id: ${event.seq}\nevent: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`;
+  let frame = frames.get(event);
+  if (frame === undefined) {
+    // JSON.stringify escapes CR and LF, so the data always fits on one line.
+    frame = `id: ${event.seq}\nevent: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`;
+    frames.set(event, frame);
+  }
+  return frame;
 }
 
 /** An SSE comment frame; line breaks in `text` are replaced so it stays one comment. */

@@ -127,12 +127,18 @@ function usageColumns(usage: Usage) {
   };
 }
 
+/** A validated event and its JSON text (serialised once: checked, then stored as is). */
+interface CheckedEvent {
+  event: ParleyEvent;
+  json: string;
+}
+
 function validateEvents(
   runId: string,
   input: unknown,
   assignSeq: boolean,
   gapAfter: number | undefined,
-): ParleyEvent[] {
+): CheckedEvent[] {
   const list = parse(z.array(z.unknown()).min(1).max(LIMITS.eventsPerAppend), input, 'run events');
   const events = list.map((raw, i) => {
     const candidate = assignSeq && raw && typeof raw === 'object' ? { ...raw, seq: 1 } : raw;
@@ -167,10 +173,10 @@ function validateEvents(
         issues: [{ path: String(i), message: problem }],
       });
     }
-    return event;
+    return { event, json };
   });
   if (gapAfter !== undefined) {
-    const first = events[0]!;
+    const first = events[0]!.event;
     if (assignSeq || first.type !== 'run.gap' || first.seq <= gapAfter || first.afterSeq > gapAfter)
       throw new StoreError(
         'store.invalid_input',
@@ -179,8 +185,8 @@ function validateEvents(
       );
   }
   if (!assignSeq) {
-    events.forEach((e, i) => {
-      if (i > 0 && e.seq !== events[0]!.seq + i) {
+    events.forEach(({ event: e }, i) => {
+      if (i > 0 && e.seq !== events[0]!.event.seq + i) {
         throw new StoreError(
           'store.invalid_input',
           `Run event ${i} has seq ${e.seq}; a batch must be contiguous.`,
@@ -487,6 +493,8 @@ async function appendMany(
     i: number;
     id: string;
     events: ParleyEvent[];
+    /** Each event's JSON as validated (numbered batches are stored with it as is). */
+    jsons: string[];
     assignSeq: boolean;
     gapAfter: number | undefined;
   }[] = [];
@@ -497,12 +505,14 @@ async function appendMany(
       const id = parseId(batch.runId, 'run id');
       const assignSeq = batch.assignSeq ?? false;
       const gapAfter = batch.gapAfter;
-      const events = validateEvents(id, batch.events, assignSeq, gapAfter);
+      const checked = validateEvents(id, batch.events, assignSeq, gapAfter);
+      const events = checked.map((c) => c.event);
+      const jsons = checked.map((c) => c.json);
       // A run twice in one call: its second batch goes after the first is stored.
       if (seen.has(id)) later.push(i);
       else {
         seen.add(id);
-        valid.push({ i, id, events, assignSeq, gapAfter });
+        valid.push({ i, id, events, jsons, assignSeq, gapAfter });
       }
     } catch (error) {
       outcomes[i] = { ok: false, error: error as StoreError };
@@ -526,7 +536,7 @@ async function appendMany(
         returning runs.id, runs.last_seq`,
     );
     const lastSeqOf = new Map(reserved.map((r) => [r.id, Number(r.last_seq)]));
-    const rows: (typeof runEvents.$inferInsert)[] = [];
+    const rows: { runId: string; seq: number; type: string; json: string }[] = [];
     const refused: typeof valid = [];
     for (const batch of valid) {
       const lastSeq = lastSeqOf.get(batch.id);
@@ -539,14 +549,15 @@ async function appendMany(
       const stored = batch.events.map((e, k) =>
         batch.assignSeq ? { ...e, seq: firstSeq + k } : e,
       );
-      for (const event of stored)
+      stored.forEach((event, k) => {
         rows.push({
-          workspaceId: ctx.workspaceId,
           runId: batch.id,
           seq: event.seq,
           type: event.type,
-          event: event as unknown as Record<string, unknown>,
+          // Renumbered events are new objects; the others are stored as validated.
+          json: batch.assignSeq ? JSON.stringify(event) : batch.jsons[k]!,
         });
+      });
       const set = projection(stored);
       if (Object.keys(set).length > 0)
         await ctx.tx
@@ -567,7 +578,7 @@ async function appendMany(
           from unnest(${sql.param(rows.map((r) => r.runId))}::uuid[],
             ${sql.param(rows.map((r) => r.seq))}::int[],
             ${sql.param(rows.map((r) => r.type))}::text[],
-            ${sql.param(rows.map((r) => JSON.stringify(r.event)))}::text[]) as u(r, s, t, e)`,
+            ${sql.param(rows.map((r) => r.json))}::text[]) as u(r, s, t, e)`,
       );
     if (refused.length > 0) {
       const found = await ctx.tx
