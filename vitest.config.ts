@@ -12,6 +12,8 @@ const workspaces: { name: string; root: string; include?: string[] }[] = [
   ),
   // Golden-path tests across processes (servers and the CLI as child processes), at e2e/*.test.ts.
   { name: 'e2e', root: 'e2e', include: ['*.test.ts'] },
+  // Checks of the repository as a whole (the package layers against layers.json), at scripts/*.test.ts.
+  { name: 'repo', root: 'scripts', include: ['*.test.ts'] },
 ];
 
 export default defineConfig({

@@ -55,6 +55,20 @@ describe('parley starts light', () => {
     expect(loaded.filter((url) => HEAVY.some((part) => url.includes(part)))).toEqual([]);
   });
 
+  it('parley create writes a project without loading the server (its facts are the catalogue)', async () => {
+    const loaded = await loadedBy([
+      'create',
+      'light',
+      '--provider',
+      'openai',
+      '--yes',
+      '--no-install',
+    ]);
+    expect(loaded.some((url) => url.includes('/packages/cli/src/commands/create.ts'))).toBe(true);
+    expect(loaded.filter((url) => HEAVY.some((part) => url.includes(part)))).toEqual([]);
+    expect(await readFile(join(dir, 'light', '.env.example'), 'utf8')).toContain('OPENAI_API_KEY');
+  });
+
   it('loads the server when a command needs it (the recorder sees it)', async () => {
     const loaded = await loadedBy(['migrate', '--definitely-not-a-flag']);
     // An unknown flag is refused before the command runs: still light.

@@ -1,4 +1,13 @@
 export { createAnthropicModel } from './anthropic/anthropic-model.ts';
+export {
+  DEFAULT_BASE_URLS,
+  DEFAULT_KEY_SECRETS,
+  PROVIDER_CATALOGUE,
+  PROVIDER_KEY_HOSTS,
+  PROVIDER_KEY_PAGES,
+  type ProviderFacts,
+  providerFacts,
+} from './catalogue.ts';
 export { createModel, ModelConfigError } from './create-model.ts';
 export {
   type AssistantReasoning,

@@ -1,15 +1,8 @@
 import type { StepEventPayload } from '@parley/protocol';
 
-/** The providers `createModel` knows. */
-export const PROVIDER_NAMES = [
-  'openai',
-  'openai-responses',
-  'anthropic',
-  'openrouter',
-  'openai-compatible',
-  'scripted',
-] as const;
-export type ProviderName = (typeof PROVIDER_NAMES)[number];
+import type { ProviderName } from './catalogue.ts';
+
+export { PROVIDER_NAMES, type ProviderName } from './catalogue.ts';
 
 /** A piece of message content. Images travel as a URL or as base64 data with a media type. */
 export type ContentPart =

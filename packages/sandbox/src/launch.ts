@@ -3,6 +3,7 @@ import { existsSync, realpathSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { PLUGIN_SDK_ENTRY, PLUGIN_SDK_FILES } from '@parley/core/plugin-sdk-files';
 import { createJail, type JailLimits } from './os/bubblewrap.ts';
 
 /*
@@ -33,8 +34,7 @@ function packageDir(name: string, from = require): string {
 
 /** Everything the runner itself reads: itself, the MCP server SDK and zod, the plugin SDK. */
 function runnerReads(): { paths: string[]; pluginSdk: string } {
-  const coreSrc = dirname(realpathSync(fileURLToPath(import.meta.resolve('@parley/core'))));
-  const pluginSdk = join(coreSrc, 'plugins', 'plugin-sdk.ts');
+  const pluginSdk = realpathSync(fileURLToPath(PLUGIN_SDK_ENTRY));
   const sdk = packageDir('@modelcontextprotocol/server');
   const sdkRequire = createRequire(join(sdk, 'package.json'));
   return {
@@ -44,9 +44,7 @@ function runnerReads(): { paths: string[]; pluginSdk: string } {
       sdk,
       packageDir('@modelcontextprotocol/core', sdkRequire),
       packageDir('zod'),
-      pluginSdk,
-      join(coreSrc, 'plugins', 'define-plugin.ts'),
-      join(coreSrc, 'tools', 'define-tool.ts'),
+      ...PLUGIN_SDK_FILES.map((file) => realpathSync(fileURLToPath(file))),
     ],
   };
 }

@@ -13,6 +13,16 @@ export {
   loadConfig,
   type ServerConfig,
 } from './config.ts';
+export {
+  type DatabaseDiagnosis,
+  diagnoseEmbeddedDatabase,
+  type EmbeddedDiagnosis,
+  type MigrationReport,
+  migrateDatabase,
+  type ProbeResult,
+  probePostgres,
+  storeOptionsFor,
+} from './database.ts';
 export type { Access, RouteSpec } from './http/route.ts';
 export { ROUTES } from './routes/index.ts';
 export { checkModelKey, DEFAULT_BASE_URLS, type KeyCheck } from './runs/key-check.ts';

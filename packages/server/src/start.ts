@@ -2,6 +2,7 @@ import { openStore, type Store } from '@parley/store';
 import { buildApp, type ParleyApp } from './app.ts';
 import { bootstrapSingleUser, type Credentials } from './bootstrap.ts';
 import type { ServerConfig } from './config.ts';
+import { storeOptionsFor } from './database.ts';
 
 export interface RunningServer {
   app: ParleyApp;
@@ -28,20 +29,7 @@ export async function startServer(
   config: ServerConfig,
   options: { logger?: Parameters<typeof buildApp>[0]['logger'] } = {},
 ): Promise<RunningServer> {
-  const common = {
-    ...(config.masterKey ? { masterKey: config.masterKey } : {}),
-    masterKeyFile: `${config.dataDir}/master.key`,
-  };
-  const store = await openStore(
-    config.databaseUrl
-      ? {
-          url: config.databaseUrl,
-          ...(config.migrationDatabaseUrl ? { migrationUrl: config.migrationDatabaseUrl } : {}),
-          requireEnforcedIsolation: false,
-          ...common,
-        }
-      : { dataDir: config.dataDir, ...common },
-  );
+  const store = await openStore(storeOptionsFor(config));
   try {
     await store.migrate();
     let boot = config.multiUser

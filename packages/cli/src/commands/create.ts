@@ -4,6 +4,11 @@ import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { basename, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AgentDefinitionError, parseAgentYaml } from '@parley/core';
+import {
+  PROVIDER_CATALOGUE,
+  type ProviderFacts,
+  type ProviderName,
+} from '@parley/providers/catalogue';
 import type { Command } from '../command.ts';
 import { CliError, type Io, line, painter } from '../io.ts';
 import { withProgress } from '../progress.ts';
@@ -15,66 +20,44 @@ export const TEMPLATE_DIR = fileURLToPath(new URL('../../../../templates/agent/'
 /** This package, which the created project depends on with `file:` (nothing is on npm). */
 export const CLI_PACKAGE_DIR = realpathSync(fileURLToPath(new URL('../../', import.meta.url)));
 
-interface ProviderChoice {
-  name: string;
-  title: string;
+/** How `parley create` offers a provider; its facts (title, default model, key page) are the catalogue's. */
+interface ProviderChoice extends Pick<ProviderFacts, 'title' | 'defaultModel'> {
+  name: ProviderName;
   label: string;
-  defaultModel: string;
   /** Shown in .env.example next to the key variable. */
-  keyHelp?: string;
+  keyHelp: string | undefined;
   /** In the interactive menu (the others are accepted as --provider only). */
   listed: boolean;
 }
 
-const OLLAMA_URL = 'http://127.0.0.1:11434/v1';
+function choice(name: ProviderName, label: string, listed = true): ProviderChoice {
+  const facts = PROVIDER_CATALOGUE[name];
+  const needs = facts.keySecret ? ` (needs ${facts.keySecret})` : '';
+  return {
+    name,
+    label: label + needs,
+    listed,
+    title: facts.title,
+    defaultModel: facts.defaultModel,
+    keyHelp: facts.keyPage,
+  };
+}
+
+const OLLAMA_URL = PROVIDER_CATALOGUE['openai-compatible'].baseURL!;
 
 const PROVIDERS: readonly ProviderChoice[] = [
-  {
-    name: 'scripted',
-    title: 'Scripted',
-    label: 'offline demo: no key, no network, plays a script (calls the calculator, then answers)',
-    defaultModel: 'demo',
-    listed: true,
-  },
-  {
-    name: 'openai',
-    title: 'OpenAI',
-    label: 'OpenAI (needs OPENAI_API_KEY)',
-    defaultModel: 'gpt-4.1-mini',
-    keyHelp: 'https://platform.openai.com/api-keys',
-    listed: true,
-  },
-  {
-    name: 'anthropic',
-    title: 'Anthropic',
-    label: 'Anthropic (needs ANTHROPIC_API_KEY)',
-    defaultModel: 'claude-sonnet-4-5',
-    keyHelp: 'https://console.anthropic.com/settings/keys',
-    listed: true,
-  },
-  {
-    name: 'openrouter',
-    title: 'OpenRouter',
-    label: 'OpenRouter, many providers behind one key (needs OPENROUTER_API_KEY)',
-    defaultModel: 'openai/gpt-4.1-mini',
-    keyHelp: 'https://openrouter.ai/settings/keys',
-    listed: true,
-  },
-  {
-    name: 'openai-compatible',
-    title: 'OpenAI-compatible',
-    label: 'any OpenAI-compatible server (Ollama, vLLM, LM Studio…) at a base URL',
-    defaultModel: 'llama3.2',
-    listed: true,
-  },
-  {
-    name: 'openai-responses',
-    title: 'OpenAI',
-    label: 'OpenAI through the Responses API (needs OPENAI_API_KEY)',
-    defaultModel: 'gpt-4.1-mini',
-    keyHelp: 'https://platform.openai.com/api-keys',
-    listed: false,
-  },
+  choice(
+    'scripted',
+    'offline demo: no key, no network, plays a script (calls the calculator, then answers)',
+  ),
+  choice('openai', 'OpenAI'),
+  choice('anthropic', 'Anthropic'),
+  choice('openrouter', 'OpenRouter, many providers behind one key'),
+  choice(
+    'openai-compatible',
+    'any OpenAI-compatible server (Ollama, vLLM, LM Studio…) at a base URL',
+  ),
+  choice('openai-responses', 'OpenAI through the Responses API', false),
 ];
 
 const providerNames = PROVIDERS.map((p) => p.name).join(', ');
@@ -237,8 +220,7 @@ export const createCommand: Command = {
 
     const nameFlag = values.name as string | undefined;
     const name = nameFlag ?? agentNameFrom(basename(dir));
-    const { DEFAULT_KEY_SECRETS } = await import('@parley/server');
-    const apiKeySecret = DEFAULT_KEY_SECRETS[provider.name];
+    const apiKeySecret = PROVIDER_CATALOGUE[provider.name].keySecret;
     const templateValues: TemplateValues = {
       name,
       packageName: packageNameFrom(basename(dir)),

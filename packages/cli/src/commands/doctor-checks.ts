@@ -1,29 +1,24 @@
-import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { access, constants, readFile, stat } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { dirname, join, relative, resolve } from 'node:path';
 import { ParleyApiError, ParleyConnectionError } from '@parley/client';
 import { type AgentDefinition, loadAgentFile, type ModelRef } from '@parley/core';
+import { DEFAULT_BASE_URLS, PROVIDER_KEY_PAGES } from '@parley/providers/catalogue';
 import {
   ConfigError,
   CredentialsSchema,
   checkModelKey,
   credentialsPath,
-  DEFAULT_BASE_URLS,
+  type DatabaseDiagnosis,
+  diagnoseEmbeddedDatabase,
   keySecretOf,
   loadConfig,
+  type ProbeResult,
+  probePostgres,
   type ServerConfig,
   sandboxReport,
 } from '@parley/server';
-import {
-  type DatabaseDiagnosis,
-  diagnoseStore,
-  isStoreError,
-  openStore,
-  type ProbeResult,
-  probeDatabase,
-} from '@parley/store';
 import { CliError, type Io, line, painter } from '../io.ts';
 import { withProgress } from '../progress.ts';
 import { AGENT_FILES, projectEnv } from '../project.ts';
@@ -53,13 +48,6 @@ const REQUEST_TIMEOUT_MS = 5_000;
 /** Clock skew above this is reported: token and session expiry are judged by the server. */
 const MAX_SKEW_SECONDS = 30;
 const MIN_NODE = [24, 11] as const;
-
-const KEY_PAGES: Record<string, string> = {
-  openai: 'https://platform.openai.com/api-keys',
-  'openai-responses': 'https://platform.openai.com/api-keys',
-  anthropic: 'https://console.anthropic.com/settings/keys',
-  openrouter: 'https://openrouter.ai/keys',
-};
 
 const mode = (m: number) => `0${(m & 0o777).toString(8)}`;
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
@@ -532,8 +520,8 @@ async function checkPostgres(ctx: Context, checks: Check[]) {
     ctx.io,
     'Connecting to PostgreSQL',
     Promise.all([
-      probeDatabase(url, { timeoutMs: REQUEST_TIMEOUT_MS }),
-      migrationUrl ? probeDatabase(migrationUrl, { timeoutMs: REQUEST_TIMEOUT_MS }) : undefined,
+      probePostgres(url, { timeoutMs: REQUEST_TIMEOUT_MS }),
+      migrationUrl ? probePostgres(migrationUrl, { timeoutMs: REQUEST_TIMEOUT_MS }) : undefined,
     ]),
   );
   if (!runtime.ok) {
@@ -596,26 +584,14 @@ async function checkPglite(ctx: Context, checks: Check[]) {
       detail: `PGlite in ${pgdata}: not opened until the data directory is fixed`,
     });
   } else {
-    // A throw-away master key: the vault is not touched, and no key file is created.
-    const diagnosis = await withProgress(
+    const result = await withProgress(
       ctx.io,
       'Opening the embedded database',
-      (async () => {
-        const store = await openStore({
-          dataDir: ctx.dataDir,
-          masterKey: randomBytes(32).toString('base64'),
-        });
-        try {
-          return await diagnoseStore(store);
-        } finally {
-          await store.close();
-        }
-      })(),
-    ).catch((error: unknown) => error as Error);
-    if (diagnosis instanceof Error) {
-      const locked = isStoreError(diagnosis, 'store.data_dir_locked');
+      diagnoseEmbeddedDatabase(ctx.dataDir),
+    );
+    if (!result.ok) {
       checks.push(
-        locked
+        result.locked
           ? {
               name: 'database',
               status: 'ok',
@@ -624,11 +600,12 @@ async function checkPglite(ctx: Context, checks: Check[]) {
           : {
               name: 'database',
               status: 'fail',
-              detail: `PGlite in ${pgdata} cannot be opened: ${diagnosis.message}`,
+              detail: `PGlite in ${pgdata} cannot be opened: ${result.message}`,
               fix: `Move ${pgdata} aside and restore it from a backup (or, to start over, delete it: parley start creates an empty one).`,
             },
       );
     } else {
+      const { diagnosis } = result;
       checks.push({
         name: 'database',
         status: 'ok',
@@ -737,7 +714,7 @@ async function checkModel(
       name,
       status: 'fail',
       detail: `${secret} is not set (neither in .env nor in the environment)`,
-      fix: `Add ${secret}=<your key> to .env${KEY_PAGES[ref.provider] ? ` (get one at ${KEY_PAGES[ref.provider]})` : ''}; parley deploy sends it to the server.`,
+      fix: `Add ${secret}=<your key> to .env${PROVIDER_KEY_PAGES[ref.provider] ? ` (get one at ${PROVIDER_KEY_PAGES[ref.provider]})` : ''}; parley deploy sends it to the server.`,
     };
   // The same cheap request the server's key check makes (GET …/models, or /key on OpenRouter).
   const check = await checkModelKey(ref, new Map(secret && key ? [[secret, key]] : []), {
@@ -760,7 +737,7 @@ async function checkModel(
             name,
             status: 'fail',
             detail: `${check.host} rejected ${secret}${last4} (HTTP ${check.httpStatus})`,
-            fix: `Replace ${secret} in .env with a valid key${KEY_PAGES[ref.provider] ? ` (${KEY_PAGES[ref.provider]})` : ''}, then parley deploy.`,
+            fix: `Replace ${secret} in .env with a valid key${PROVIDER_KEY_PAGES[ref.provider] ? ` (${PROVIDER_KEY_PAGES[ref.provider]})` : ''}, then parley deploy.`,
           }
         : {
             name,

@@ -12,10 +12,7 @@ export const migrateCommand: Command = {
   ],
   async run(_args, io) {
     // Loaded when the command runs: `parley --help` and light commands never pay for the server.
-    const [{ loadConfig }, { openStore }] = await Promise.all([
-      import('@parley/server'),
-      import('@parley/store'),
-    ]);
+    const { loadConfig, migrateDatabase } = await import('@parley/server');
     const config = (() => {
       try {
         return loadConfig({
@@ -26,29 +23,16 @@ export const migrateCommand: Command = {
         throw new CliError((error as Error).message, 2);
       }
     })();
-    const store = await openStore(
-      config.databaseUrl
-        ? {
-            url: config.databaseUrl,
-            ...(config.migrationDatabaseUrl ? { migrationUrl: config.migrationDatabaseUrl } : {}),
-            ...(config.masterKey ? { masterKey: config.masterKey } : {}),
-          }
-        : { dataDir: config.dataDir, ...(config.masterKey ? { masterKey: config.masterKey } : {}) },
-    ).catch((error: Error) => {
+    // The server's own mapping from its configuration to the database, so `parley migrate`
+    // migrates exactly the database `parley start` opens (key file included).
+    const result = await migrateDatabase(config).catch((error: Error) => {
       throw new CliError(error.message);
     });
-    try {
-      const result = await store.migrate();
-      line(
-        io,
-        result.applied.length
-          ? `Applied ${result.applied.join(', ')}.`
-          : 'The schema is up to date.',
-      );
-      line(io, `Isolation: ${store.isolation.level} (${store.isolation.reason})`);
-    } finally {
-      await store.close();
-    }
+    line(
+      io,
+      result.applied.length ? `Applied ${result.applied.join(', ')}.` : 'The schema is up to date.',
+    );
+    line(io, `Isolation: ${result.isolation.level} (${result.isolation.reason})`);
     return 0;
   },
 };

@@ -11,7 +11,10 @@ import { CLI_PACKAGE_DIR, renderTemplate } from './create.ts';
 export const PLUGIN_TEMPLATE_DIR = fileURLToPath(
   new URL('../../../../templates/plugin/', import.meta.url),
 );
-const CORE_PACKAGE_DIR = realpathSync(fileURLToPath(new URL('../../../core/', import.meta.url)));
+/** @parley/core's directory, which the new plugin depends on with `file:` (nothing is on npm). */
+const CORE_PACKAGE_DIR = realpathSync(
+  dirname(fileURLToPath(import.meta.resolve('@parley/core/package.json'))),
+);
 
 const PACKAGE_NAME = /^(@[a-z0-9][a-z0-9-._~]*\/)?[a-z0-9][a-z0-9-._~]*$/;
 

@@ -1,4 +1,4 @@
-import { PROVIDER_NAMES } from '@parley/providers';
+import { PROVIDER_CATALOGUE, PROVIDER_NAMES } from '@parley/providers';
 import type { ModelRef } from './definition.ts';
 import type { ElizaCharacter } from './eliza-character.ts';
 import { readElizaModelSettings } from './eliza-model-settings.ts';
@@ -11,23 +11,26 @@ interface ProviderMapping {
   keySecret?: string;
 }
 
+/** An ElizaOS provider served by a Parley provider: its default model and key from the catalogue. */
+function mapping(provider: 'openai' | 'anthropic' | 'openrouter'): ProviderMapping {
+  const facts = PROVIDER_CATALOGUE[provider];
+  return {
+    model: { provider, model: facts.defaultModel },
+    ...(facts.keySecret ? { keySecret: facts.keySecret } : {}),
+  };
+}
+
 /** ElizaOS provider names Parley can serve, with a default model when the character has none. */
 const providerMappings: Record<string, ProviderMapping> = {
-  openai: { model: { provider: 'openai', model: 'gpt-4.1-mini' }, keySecret: 'OPENAI_API_KEY' },
-  anthropic: {
-    model: { provider: 'anthropic', model: 'claude-sonnet-4-5' },
-    keySecret: 'ANTHROPIC_API_KEY',
-  },
-  openrouter: {
-    model: { provider: 'openrouter', model: 'openai/gpt-4.1-mini' },
-    keySecret: 'OPENROUTER_API_KEY',
-  },
+  openai: mapping('openai'),
+  anthropic: mapping('anthropic'),
+  openrouter: mapping('openrouter'),
   // Ollama serves an OpenAI-compatible API on its default port and needs no key.
   ollama: {
     model: {
       provider: 'openai-compatible',
-      model: 'llama3.2',
-      baseURL: 'http://127.0.0.1:11434/v1',
+      model: PROVIDER_CATALOGUE['openai-compatible'].defaultModel,
+      baseURL: PROVIDER_CATALOGUE['openai-compatible'].baseURL!,
     },
   },
 };

@@ -1,3 +1,4 @@
+import { PROVIDER_KEY_HOSTS } from '@parley/providers';
 import { isLoopbackHost } from './address.ts';
 
 /*
@@ -25,13 +26,8 @@ export interface SecretDestinationPolicy {
 /** What the secret is: a model provider's key, or an MCP server's bearer token. */
 export type SecretUse = { kind: 'model'; provider: string } | { kind: 'mcp' };
 
-/** The host each real provider's key belongs to. */
-export const PROVIDER_KEY_HOSTS: Readonly<Record<string, string | undefined>> = {
-  openai: 'api.openai.com',
-  'openai-responses': 'api.openai.com',
-  anthropic: 'api.anthropic.com',
-  openrouter: 'openrouter.ai',
-};
+/** The host each real provider's key belongs to: the provider catalogue's (@parley/providers). */
+export { PROVIDER_KEY_HOSTS };
 
 /** How the operator listed a URL's host, if they did: `plainHttp` when written `http://…`. */
 export function listedHost(url: URL, hosts: readonly string[]): { plainHttp: boolean } | undefined {

@@ -1,3 +1,4 @@
+import { PROVIDER_CATALOGUE } from '../catalogue.ts';
 import type { LanguageModel, ModelSettings } from '../model.ts';
 import { mergeHeaders } from '../shared/http-post.ts';
 import { resolveSettings } from '../shared/resolve-settings.ts';
@@ -5,7 +6,7 @@ import { createStreamingModel } from '../shared/streaming-model.ts';
 import { createAnthropicStreamMapper } from './anthropic-stream-mapper.ts';
 import { toAnthropicBody } from './convert-request.ts';
 
-export const ANTHROPIC_BASE_URL = 'https://api.anthropic.com/v1';
+export const ANTHROPIC_BASE_URL = PROVIDER_CATALOGUE.anthropic.baseURL!;
 /** The API version the official SDK sends by default. */
 export const ANTHROPIC_VERSION = '2023-06-01';
 

@@ -1,3 +1,4 @@
+import { PROVIDER_CATALOGUE } from '../catalogue.ts';
 import type { LanguageModel, ModelSettings } from '../model.ts';
 import { createOpenAiStyleEmbed } from '../shared/embeddings.ts';
 import { mergeHeaders } from '../shared/http-post.ts';
@@ -6,7 +7,7 @@ import { createStreamingModel } from '../shared/streaming-model.ts';
 import { createChatStreamMapper } from './chat-stream-mapper.ts';
 import { type ChatDialect, effortReasoning, toChatBody } from './convert-request.ts';
 
-export const OPENAI_BASE_URL = 'https://api.openai.com/v1';
+export const OPENAI_BASE_URL = PROVIDER_CATALOGUE.openai.baseURL!;
 
 const openAiDialect: ChatDialect = {
   maxTokensField: 'max_completion_tokens',

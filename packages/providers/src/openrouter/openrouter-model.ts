@@ -1,3 +1,4 @@
+import { PROVIDER_CATALOGUE } from '../catalogue.ts';
 import type { LanguageModel, ModelSettings } from '../model.ts';
 import { createChatStreamMapper } from '../openai-chat/chat-stream-mapper.ts';
 import { createOpenAiStyleEmbed } from '../shared/embeddings.ts';
@@ -8,7 +9,7 @@ import { toOpenRouterBody } from './convert-request.ts';
 import { mapOpenRouterFinish } from './map-finish-reason.ts';
 import { readOpenRouterReasoning } from './reasoning-details.ts';
 
-export const OPENROUTER_BASE_URL = 'https://openrouter.ai/api/v1';
+export const OPENROUTER_BASE_URL = PROVIDER_CATALOGUE.openrouter.baseURL!;
 
 /**
  * Attribution headers (OpenRouter "App Attribution"): `HTTP-Referer` is the app's URL and is
