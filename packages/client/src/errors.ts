@@ -1,18 +1,26 @@
-import type { api } from '@parley/protocol';
+import type { api, HttpErrorCode } from '@parley/protocol';
 
 /**
- * The API answered with an error (problem+json). `code` is stable: branch on it
+ * The `code` of an API error: one of the table's HTTP codes (@parley/protocol's ERROR_CODES:
+ * the API's own and the store's), or `http.<status>` when the answer was not problem+json
+ * (a proxy's error page). Client and server are released together, so a code outside the
+ * table means a newer server: `errorCodeInfo(code)` is then undefined.
+ */
+export type ParleyApiErrorCode = HttpErrorCode | `http.${number}`;
+
+/**
+ * The API answered with an error (problem+json). `code` is stable and typed: branch on it
  * (`auth.invalid_token`, `agent.unavailable`, `store.conflict`, …); `detail` is for people.
  */
 export class ParleyApiError extends Error {
   override readonly name = 'ParleyApiError';
   readonly status: number;
-  readonly code: string;
+  readonly code: ParleyApiErrorCode;
   readonly problem: api.Problem;
   constructor(problem: api.Problem) {
     super(problem.detail ?? problem.title);
     this.status = problem.status;
-    this.code = problem.code;
+    this.code = problem.code as ParleyApiErrorCode;
     this.problem = problem;
   }
   /** Field-level validation problems (`body.name: …`), if any. */

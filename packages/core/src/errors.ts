@@ -1,11 +1,14 @@
+import type { LibraryErrorCode } from '@parley/protocol';
+
 /**
- * Errors core raises to its callers, each with a stable `code` that the server maps to
- * problem+json and the CLI to a message. (Errors *inside* a run travel as stream events.)
+ * Errors core raises to its callers, each with a stable `code` from the error-code table
+ * (@parley/protocol's ERROR_CODES) that the server maps to problem+json and the CLI to a
+ * message. (Errors *inside* a run travel as stream events.)
  */
 export class CoreError extends Error {
   override readonly name: string = 'CoreError';
-  readonly code: string;
-  constructor(code: string, message: string) {
+  readonly code: LibraryErrorCode;
+  constructor(code: LibraryErrorCode, message: string) {
     super(message);
     this.code = code;
   }

@@ -32,10 +32,6 @@ export const STREAM_ERROR_CODES = {
     retryable: true,
     summary: 'The provider stream ended without a finish reason.',
   },
-  invalid_tool_args: {
-    retryable: false,
-    summary: 'A tool call carried arguments that could not be parsed.',
-  },
   cancelled: {
     retryable: false,
     summary: 'The caller cancelled the request (AbortSignal); a run reports this as run.abort.',

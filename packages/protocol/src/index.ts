@@ -7,6 +7,27 @@ export {
   type Violation,
 } from './conformance.ts';
 export {
+  CORE_ERROR_CODES,
+  type CoreErrorCode,
+  PROVIDER_ERROR_CODES,
+  type ProviderErrorCode,
+  SANDBOX_ERROR_CODES,
+  type SandboxErrorCode,
+} from './error-codes/libraries.ts';
+export { STORE_ERROR_CODES, type StoreErrorCode } from './error-codes/store.ts';
+export {
+  ERROR_CODES,
+  type ErrorCode,
+  type ErrorCodeInfo,
+  type ErrorLayer,
+  errorCodeInfo,
+  type HttpErrorCode,
+  isErrorCode,
+  type LibraryErrorCode,
+  RETIRED_ERROR_CODES,
+  type RetiredErrorCode,
+} from './error-codes/table.ts';
+export {
   type ParleyError,
   ParleyErrorSchema,
   STREAM_ERROR_CODES,

@@ -24,7 +24,8 @@ export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
 /**
  * The HTTP API's own codes. Store codes (`store.*`) pass through unchanged; docs/api.md lists
- * both with their statuses and a test keeps that table equal to this one.
+ * both with their statuses and a test keeps that table equal to this one. All layers' codes
+ * together, with the retired ones, are the error-code table (../error-codes/table.ts).
  */
 export const API_ERROR_CODES = {
   'request.invalid': { status: 400, title: 'The request is invalid.' },
@@ -37,9 +38,8 @@ export const API_ERROR_CODES = {
   'request.uri_too_long': { status: 414, title: 'The URL is too long.' },
   'request.headers_too_large': { status: 431, title: 'The request headers are too large.' },
   'request.unsupported_media_type': { status: 415, title: 'Send application/json.' },
-  'request.not_acceptable': { status: 406, title: 'The requested response type is not offered.' },
+  'request.rate_limited': { status: 429, title: 'Too many requests; wait and try again.' },
   'route.not_found': { status: 404, title: 'No such route.' },
-  'route.method_not_allowed': { status: 405, title: 'The route does not take this method.' },
   'auth.required': { status: 401, title: 'Sign in or send a bearer token.' },
   'auth.invalid_token': { status: 401, title: 'The bearer token is not valid.' },
   'auth.invalid_credentials': { status: 401, title: 'Wrong email or password.' },
@@ -51,7 +51,6 @@ export const API_ERROR_CODES = {
     status: 403,
     title: 'The operator code is wrong or was used already.',
   },
-  rate_limited: { status: 429, title: 'Too many requests; wait and try again.' },
   'resource.not_found': { status: 404, title: 'Not found.' },
   'resource.conflict': { status: 409, title: 'The request conflicts with the current state.' },
   'agent.invalid_definition': { status: 422, title: 'The agent definition is invalid.' },

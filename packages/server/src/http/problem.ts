@@ -96,7 +96,7 @@ export function toProblem(error: unknown): HttpProblem {
     return new HttpProblem('request.malformed_json', 'The body is not valid JSON.');
   if (e.code === 'FST_ERR_CTP_INVALID_CONTENT_LENGTH')
     return new HttpProblem('request.invalid', 'The Content-Length header is wrong.');
-  if (e.statusCode === 429) return new HttpProblem('rate_limited');
+  if (e.statusCode === 429) return new HttpProblem('request.rate_limited');
   if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
     return new HttpProblem('request.invalid', 'The request is invalid.', { status: e.statusCode });
   }
