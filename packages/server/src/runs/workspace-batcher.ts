@@ -19,6 +19,11 @@ interface WorkspaceQueue {
   held: Set<string>;
   /** A round has been started and has not taken its jobs yet: it will take what is ready. */
   opening: boolean;
+  /** Rounds of this workspace in flight, and when the last one started. */
+  rounds: number;
+  lastStart: number;
+  /** Set while ready work waits for the rounds in flight to finish or to stall. */
+  timer?: ReturnType<typeof setTimeout>;
 }
 
 /** The lane of work that names none: it keeps order with itself only. */
@@ -44,23 +49,32 @@ export interface WorkspaceBatcherOptions {
    * left for requests).
    */
   concurrency?: number;
+  /**
+   * While a workspace's rounds are quick, its next round waits for them and takes everything
+   * that arrived meanwhile (group commit: the fewest transactions). Once the newest has been
+   * in flight this long (a held lock, a slow disk), ready work starts a round of its own. Default 15 ms.
+   */
+  stallMs?: number;
 }
 
 /**
  * Group commit for the run path's small writes and reads (event-log appends, messages,
  * history). A job belongs to lanes (a run's id, its conversation's); jobs sharing a lane run in
- * submission order, each after the earlier one is committed, while jobs of other lanes go to
- * the database at the same time in other transactions, up to `concurrency` of them: one run's
- * slow write never holds back another run's end. A round takes every job of the workspace that
- * is ready (none of its lanes held by a round in flight), so when every connection is busy the
- * waiting work coalesces: on PGlite (one connection) one transaction carries every live run's
- * writes. Each job's store calls keep their own savepoints, so one job's error never undoes
- * another's work; each caller gets its own result or error. Consecutive event-log appends of a
- * round go to the store as one call: two statements for any number of runs.
+ * submission order, each after the earlier one is committed. A round takes every job of the
+ * workspace that is ready (none of its lanes held by a round in flight): while rounds are
+ * quick, the next one waits for them and carries every live run's writes of the moment in one
+ * transaction (on PGlite, one connection, always). When a round stalls (a held lock, a slow
+ * disk) for `stallMs`, ready work of other lanes starts a round of its own on another
+ * connection, up to `concurrency` rounds over all workspaces: one run's slow write never holds
+ * back another run's end. Each job's store calls keep their own savepoints, so one job's error
+ * never undoes another's work; each caller gets its own result or error. Consecutive
+ * event-log appends of a round go to the store as one call: two statements for any number of
+ * runs.
  */
 export function createWorkspaceBatcher(store: Store, options: WorkspaceBatcherOptions = {}) {
   const scope = options.scope ?? { actor: { type: 'system' } };
   const concurrency = options.concurrency ?? (store.kind === 'pglite' ? 1 : 8);
+  const stallMs = options.stallMs ?? 15;
   const workspaces = new Map<string, WorkspaceQueue>();
   const inFlight = new Set<Promise<void>>();
   let rounds = 0;
@@ -89,11 +103,26 @@ export function createWorkspaceBatcher(store: Store, options: WorkspaceBatcherOp
     return taken;
   };
 
+  /**
+   * Whether the workspace may start another round now: none in flight, or the newest has
+   * stalled (else a timer asks again when it would have).
+   */
+  const mayStart = (queue: WorkspaceQueue) => {
+    if (queue.rounds === 0) return true;
+    const waited = performance.now() - queue.lastStart;
+    if (waited >= stallMs) return true;
+    queue.timer ??= setTimeout(() => {
+      queue.timer = undefined;
+      pump();
+    }, stallMs - waited);
+    return false;
+  };
+
   /** Starts rounds while connections are free and some workspace has work that can go. */
   const pump = () => {
     for (const [workspaceId, queue] of workspaces) {
       if (rounds >= concurrency) return;
-      if (queue.opening || ready(queue, false).length === 0) continue;
+      if (queue.opening || ready(queue, false).length === 0 || !mayStart(queue)) continue;
       // Re-inserted last: the next free connection goes to another workspace first.
       workspaces.delete(workspaceId);
       workspaces.set(workspaceId, queue);
@@ -103,7 +132,11 @@ export function createWorkspaceBatcher(store: Store, options: WorkspaceBatcherOp
 
   const startRound = (workspaceId: string, queue: WorkspaceQueue) => {
     rounds++;
+    queue.rounds++;
+    queue.lastStart = performance.now();
     queue.opening = true;
+    if (queue.timer) clearTimeout(queue.timer);
+    queue.timer = undefined;
     const round = runRound(workspaceId, queue).finally(() => inFlight.delete(round));
     inFlight.add(round);
   };
@@ -138,8 +171,8 @@ export function createWorkspaceBatcher(store: Store, options: WorkspaceBatcherOp
     } finally {
       for (const job of jobs ?? []) for (const lane of job.lanes) queue.held.delete(lane);
       rounds--;
-      if (queue.jobs.length === 0 && queue.held.size === 0 && !queue.opening)
-        workspaces.delete(workspaceId);
+      queue.rounds--;
+      if (queue.jobs.length === 0 && queue.rounds === 0) workspaces.delete(workspaceId);
       pump();
     }
   };
@@ -147,7 +180,7 @@ export function createWorkspaceBatcher(store: Store, options: WorkspaceBatcherOp
   const enqueue = (workspaceId: string, job: Job) => {
     let queue = workspaces.get(workspaceId);
     if (!queue) {
-      queue = { jobs: [], held: new Set(), opening: false };
+      queue = { jobs: [], held: new Set(), opening: false, rounds: 0, lastStart: 0 };
       workspaces.set(workspaceId, queue);
     }
     queue.jobs.push(job);
