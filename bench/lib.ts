@@ -75,12 +75,18 @@ export interface ServerProcess {
 
 /** Starts `packages/server/src/main.js` as a child and waits until /readyz answers. */
 export async function startServer(
-  options: { dataDir?: string; env?: Record<string, string> } = {},
+  options: {
+    dataDir?: string;
+    env?: Record<string, string>;
+    /** Another checkout to run the server of (its own packages; `--server-root=`). */
+    root?: string;
+  } = {},
 ): Promise<ServerProcess> {
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'parley-bench-')));
   const port = await freePort();
   const started = performance.now();
   const child = spawn(NODE, START_ARGS, {
+    cwd: options.root ?? ROOT,
     env: {
       PATH: process.env.PATH ?? '',
       PARLEY_DATA_DIR: dataDir,

@@ -8,6 +8,7 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
+import { burst } from './burst.ts';
 import { ROOT, startServer } from './lib.ts';
 import {
   type Context,
@@ -29,6 +30,8 @@ const only = process.argv
   ?.slice(7)
   .split(',');
 const want = (id: string) => !only || only.some((o) => id.startsWith(o));
+/** `--server-root=<checkout>`: run another checkout's server (a "before" for the burst). */
+const serverRoot = process.argv.find((a) => a.startsWith('--server-root='))?.slice(14);
 
 const machine = {
   cpus: `${cpus().length} × ${cpus()[0]?.model ?? 'unknown'}`,
@@ -78,6 +81,7 @@ try {
   }
   if (want('startup')) report(await startup(ctx));
   if (want('event-log')) report(await eventLog(ctx));
+  if (want('burst')) for (const result of await burst(ctx, serverRoot)) report(result);
 } finally {
   standIn.stop();
 }

@@ -19,8 +19,9 @@ export async function startStandInProcess(): Promise<{ url: string; stop(): void
 
 export const standInBase = (
   url: string,
-  shape: { ttftMs: number; chunks: number; gapMs: number },
-) => `${url}/ttft/${shape.ttftMs}/chunks/${shape.chunks}/gap/${shape.gapMs}/v1`;
+  shape: { ttftMs: number; chunks: number; gapMs: number; plain?: boolean },
+) =>
+  `${url}/ttft/${shape.ttftMs}/chunks/${shape.chunks}/gap/${shape.gapMs}${shape.plain ? '/plain' : ''}/v1`;
 
 /** Deploys an OpenAI-format agent that talks to the stand-in with the given shape. */
 export async function deployBenchAgent(

@@ -7,7 +7,7 @@
  *
  * Run as a child process (`node bench/stand-in.ts`): prints `{"url": …}` once listening.
  * Settings come from the query string of each request's base URL path:
- * /ttft/<ms>/chunks/<n>/gap/<ms>/v1/chat/completions.
+ * /ttft/<ms>/chunks/<n>/gap/<ms>/v1/chat/completions (`…/gap/<ms>/plain/v1/…`: never a tool call).
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -16,16 +16,23 @@ export interface StandInShape {
   ttftMs: number;
   chunks: number;
   gapMs: number;
+  /** Answer with text even when the request offers tools (`…/gap/<ms>/plain/v1`). */
+  plain?: boolean;
 }
 
 const sleep = (ms: number) => (ms > 0 ? new Promise((r) => setTimeout(r, ms)) : Promise.resolve());
 
 function parseShape(url: string): { shape: StandInShape; rest: string } {
-  const m = /^\/ttft\/(\d+)\/chunks\/(\d+)\/gap\/(\d+)(\/.*)$/.exec(url);
+  const m = /^\/ttft\/(\d+)\/chunks\/(\d+)\/gap\/(\d+)(\/plain)?(\/.*)$/.exec(url);
   if (!m) return { shape: { ttftMs: 0, chunks: 20, gapMs: 0 }, rest: url };
   return {
-    shape: { ttftMs: Number(m[1]), chunks: Number(m[2]), gapMs: Number(m[3]) },
-    rest: m[4]!,
+    shape: {
+      ttftMs: Number(m[1]),
+      chunks: Number(m[2]),
+      gapMs: Number(m[3]),
+      ...(m[4] ? { plain: true } : {}),
+    },
+    rest: m[5]!,
   };
 }
 
@@ -60,7 +67,7 @@ async function openai(res: ServerResponse, body: Record<string, unknown>, shape:
   const send = (payload: unknown) => res.write(`data: ${JSON.stringify(payload)}\n\n`);
   res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
   await sleep(shape.ttftMs);
-  if (wantsToolCall(body)) {
+  if (!shape.plain && wantsToolCall(body)) {
     send({
       ...base,
       choices: [
@@ -141,7 +148,7 @@ async function anthropic(res: ServerResponse, body: Record<string, unknown>, sha
     },
   });
   await sleep(shape.ttftMs);
-  if (wantsToolCall(body)) {
+  if (!shape.plain && wantsToolCall(body)) {
     send('content_block_start', {
       type: 'content_block_start',
       index: 0,
