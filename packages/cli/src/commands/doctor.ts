@@ -11,8 +11,8 @@ export const doctorCommand: Command = {
     'parley doctor --json | jq \'.[] | select(.status == "fail")\'',
   ],
   async run({ values }, io) {
-    // The checks load the server and the store: only when the command runs.
-    const { runDoctor } = await import('./doctor-checks.ts');
+    // The checks load the server (and through it the store): only when the command runs.
+    const { runDoctor } = await import('./doctor/index.ts');
     return runDoctor(values, io);
   },
 };
