@@ -14,6 +14,8 @@ export interface ModuleReference {
   kind: ReferenceKind;
   specifier: string;
   line: number;
+  /** `import type …` / `export type …`: erased at run time, needs only the types. */
+  typeOnly?: boolean;
 }
 
 export interface ScanResult {
@@ -155,7 +157,13 @@ export function scanSource(source: string): ScanResult {
       const [start, end] = match.indices![2]!;
       const specifier = source.slice(start, end);
       if (kind === 'file-url' && !specifier.startsWith('.')) continue;
-      references.push({ kind, specifier, line: lineOf(match.index + match[0].length) });
+      const typeOnly = kind === 'import' && /^(?:import|export)\s+type\b/.test(match[0].trim());
+      references.push({
+        kind,
+        specifier,
+        line: lineOf(match.index + match[0].length),
+        ...(typeOnly ? { typeOnly } : {}),
+      });
     }
   }
   const computed = [...code.matchAll(COMPUTED)].map((m) => lineOf(m.index));

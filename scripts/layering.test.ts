@@ -126,9 +126,13 @@ function judge(ws: Workspace, file: string, ref: ModuleReference): string[] {
     ...ws.pkg.peerDependencies,
     ...ws.pkg.optionalDependencies,
   };
-  const declared =
-    name in runtime ||
-    (!shipped && (name in (ws.pkg.devDependencies ?? {}) || rootDevDependencies.has(name)));
+  // A type-only import (`import type pg from 'pg'`) is satisfied by its @types package.
+  const typesName = `@types/${name.replace(/^@/, '').replace('/', '__')}`;
+  const declaredAs = (candidate: string) =>
+    candidate in runtime ||
+    (!shipped &&
+      (candidate in (ws.pkg.devDependencies ?? {}) || rootDevDependencies.has(candidate)));
+  const declared = declaredAs(name) || (ref.typeOnly === true && declaredAs(typesName));
   if (!declared)
     problems.push(
       `imports ${name}, which its package.json does not declare${shipped ? ' in dependencies' : ''}`,
@@ -221,6 +225,41 @@ describe('the package layers (layers.json)', () => {
   });
 });
 
+describe('docs/architecture.md', () => {
+  const doc = readFileSync(join(ROOT, 'docs', 'architecture.md'), 'utf8');
+  const plugins = workspaceList
+    .map((w) => w.pkg.name)
+    .filter((name) => name.startsWith('@parley/plugin-') && name !== '@parley/plugin-kit');
+  /** A diagram node: `cli` is @parley/cli; `plugins` stands for every first-party plugin. */
+  const packagesOf = (id: string) => (id === 'plugins' ? plugins : [`@parley/${id}`]);
+
+  it('lists each package with exactly the arrows layers.json gives it', () => {
+    const table = new Map<string, string[]>();
+    for (const [, name, cell] of doc.matchAll(/^\| `(@parley\/[a-z-]+)` \| ([^|]+) \|$/gm))
+      table.set(name!, [...cell!.matchAll(/`(@parley\/[a-z-]+)`/g)].map((m) => m[1]!).sort());
+    const expected = Object.entries(layers.packages).map(
+      ([name, rule]) => [name, [...rule.mayImport].sort()] as const,
+    );
+    expect(Object.fromEntries(table)).toEqual(Object.fromEntries(expected));
+  });
+
+  it('draws only allowed arrows, and a path for every allowed one', () => {
+    const edges = [...doc.matchAll(/^ {2}([a-z-]+) --> ([a-z-]+)$/gm)].flatMap(([, from, to]) =>
+      packagesOf(from!).flatMap((a) => packagesOf(to!).map((b) => [a, b] as const)),
+    );
+    expect(edges.length).toBeGreaterThan(10);
+    for (const [from, to] of edges)
+      expect(layers.packages[from]?.mayImport, `${from} --> ${to}`).toContain(to);
+    const reaches = (from: string, to: string, seen = new Set<string>()): boolean =>
+      edges.some(
+        ([a, b]) => a === from && !seen.has(b) && (b === to || reaches(b, to, seen.add(b))),
+      );
+    for (const [name, rule] of Object.entries(layers.packages))
+      for (const target of rule.mayImport)
+        expect(reaches(name, target), `the diagram shows a path ${name} → ${target}`).toBe(true);
+  });
+});
+
 describe('the import scanner', () => {
   it('reads static, type-only, side-effect and dynamic imports, require and resolve', () => {
     const source = [
@@ -246,6 +285,7 @@ describe('the import scanner', () => {
       'file-url ../h/ 8',
     ]);
     expect(computed).toEqual([9]);
+    expect(references.filter((r) => r.typeOnly).map((r) => r.specifier)).toEqual(['@s/b/sub']);
   });
 
   it('does not read comments, strings, templates or regular expressions as code', () => {
