@@ -1,7 +1,6 @@
 import type { ParleyEvent } from '@parley/protocol';
 import { openStore, type Store } from '@parley/store';
 import { createTestDatabase, type TestDatabase } from '@parley/store/testing';
-import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createWorkspaceBatcher } from '../src/runs/workspace-batcher.ts';
 
@@ -189,7 +188,7 @@ describe('workspace batcher on PostgreSQL (runs of one workspace write in parall
       Promise.all([1, 2].map(() => ws.runs.create({ agentId: agent.id }))),
     );
     // A real transaction holds the slow run's row: its next write waits in the database.
-    const holder: pg.PoolClient = await database.admin.connect();
+    const holder = await database.admin.connect();
     let slowSettled = false;
     let slowAfter: Promise<unknown> | undefined;
     try {
