@@ -139,6 +139,60 @@ async function chooseProvider(io: Io): Promise<ProviderChoice> {
   throw new CliError(`No provider chosen: pass --provider (${providerNames}).`, 2);
 }
 
+/** `parley create` writes only into a new or empty directory. */
+async function assertNewOrEmpty(dir: string, given: string): Promise<void> {
+  if (!existsSync(dir)) return;
+  const info = await stat(dir);
+  if (!info.isDirectory()) throw new CliError(`${given} exists and is not a directory.`);
+  const entries = await readdir(dir);
+  if (entries.length > 0)
+    throw new CliError(
+      `${given} is not empty (${entries.slice(0, 3).join(', ')}${entries.length > 3 ? ', …' : ''}): choose a new directory, or empty this one.`,
+    );
+}
+
+/** Provider, base URL and model: from the flags, else asked on a terminal, else the defaults. */
+async function chooseModel(
+  values: Record<string, unknown>,
+  io: Io,
+): Promise<{ provider: ProviderChoice; baseURL: string | undefined; model: string }> {
+  const interactive = Boolean(io.stdin.isTTY) && !values.yes;
+  const flagProvider = values.provider as string | undefined;
+  let provider: ProviderChoice;
+  if (flagProvider !== undefined) {
+    const found = PROVIDERS.find((c) => c.name === flagProvider.trim().toLowerCase());
+    if (!found)
+      throw new CliError(`Unknown provider "${flagProvider}": use one of ${providerNames}.`, 2);
+    provider = found;
+  } else provider = interactive ? await chooseProvider(io) : PROVIDERS[0]!;
+
+  const flagBaseURL = values['base-url'] as string | undefined;
+  if (flagBaseURL !== undefined && provider.name !== 'openai-compatible')
+    throw new CliError(
+      `--base-url is for --provider openai-compatible (this project uses ${provider.name}).`,
+      2,
+    );
+  let baseURL: string | undefined;
+  if (provider.name === 'openai-compatible') {
+    baseURL =
+      flagBaseURL ??
+      (interactive
+        ? await ask(io, 'Base URL of the server:', { default: OLLAMA_URL, flag: '--base-url' })
+        : OLLAMA_URL);
+    baseURL = baseURL.trim();
+  }
+
+  let model = values.model as string | undefined;
+  if (model === undefined)
+    model =
+      interactive && provider.name !== 'scripted'
+        ? await ask(io, 'Model:', { default: provider.defaultModel, flag: '--model' })
+        : provider.defaultModel;
+  model = model.trim();
+  if (!model) throw new CliError('--model is empty: name a model, e.g. gpt-4.1-mini.', 2);
+  return { provider, baseURL, model };
+}
+
 export const createCommand: Command = {
   name: 'create',
   summary: 'Create an agent project in a new directory (agent.yaml, .env.example, package.json).',
@@ -172,51 +226,9 @@ export const createCommand: Command = {
     const dir = resolve(io.cwd, given);
 
     // 1. The directory: new, or empty. Checked before any question.
-    if (existsSync(dir)) {
-      const info = await stat(dir);
-      if (!info.isDirectory()) throw new CliError(`${given} exists and is not a directory.`);
-      const entries = await readdir(dir);
-      if (entries.length > 0)
-        throw new CliError(
-          `${given} is not empty (${entries.slice(0, 3).join(', ')}${entries.length > 3 ? ', …' : ''}): choose a new directory, or empty this one.`,
-        );
-    }
-
+    await assertNewOrEmpty(dir, given);
     // 2. Provider, model, base URL: flags, else questions on a terminal, else the defaults.
-    const interactive = Boolean(io.stdin.isTTY) && !values.yes;
-    const flagProvider = values.provider as string | undefined;
-    let provider: ProviderChoice;
-    if (flagProvider !== undefined) {
-      const found = PROVIDERS.find((c) => c.name === flagProvider.trim().toLowerCase());
-      if (!found)
-        throw new CliError(`Unknown provider "${flagProvider}": use one of ${providerNames}.`, 2);
-      provider = found;
-    } else provider = interactive ? await chooseProvider(io) : PROVIDERS[0]!;
-
-    const flagBaseURL = values['base-url'] as string | undefined;
-    if (flagBaseURL !== undefined && provider.name !== 'openai-compatible')
-      throw new CliError(
-        `--base-url is for --provider openai-compatible (this project uses ${provider.name}).`,
-        2,
-      );
-    let baseURL: string | undefined;
-    if (provider.name === 'openai-compatible') {
-      baseURL =
-        flagBaseURL ??
-        (interactive
-          ? await ask(io, 'Base URL of the server:', { default: OLLAMA_URL, flag: '--base-url' })
-          : OLLAMA_URL);
-      baseURL = baseURL.trim();
-    }
-
-    let model = values.model as string | undefined;
-    if (model === undefined)
-      model =
-        interactive && provider.name !== 'scripted'
-          ? await ask(io, 'Model:', { default: provider.defaultModel, flag: '--model' })
-          : provider.defaultModel;
-    model = model.trim();
-    if (!model) throw new CliError('--model is empty: name a model, e.g. gpt-4.1-mini.', 2);
+    const { provider, baseURL, model } = await chooseModel(values, io);
 
     const nameFlag = values.name as string | undefined;
     const name = nameFlag ?? agentNameFrom(basename(dir));
