@@ -93,10 +93,12 @@ export {
   type InboundGuard,
   type InboundGuardResult,
 } from './runtime/inbound-guard.ts';
+export { type ResumePoint, resumePointOf, type UnresolvedCall } from './runtime/resume.ts';
 export {
   type RunAbortReason,
   type RunCapabilities,
   type RunRequest,
+  type RunResume,
   runAgent,
 } from './runtime/run-agent.ts';
 export {

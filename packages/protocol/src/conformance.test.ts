@@ -295,6 +295,28 @@ describe('conformance checker', () => {
       expect(checkConformance([gap, end], { firstSeq: lost.seq + 1 })).toEqual([]);
     });
 
+    it('lets a continued run reset the step a part of which the reader saw open (failover)', () => {
+      const { kept, gap, lost } = crashed(10);
+      const openStep = kept.findLast((x) => x.type === 'step.start')!.stepId!;
+      const base = { v: 1 as const, runId: gap.runId, t: gap.t };
+      const reset = {
+        ...base,
+        seq: gap.seq + 1,
+        stepId: openStep,
+        type: 'step.reset',
+        reason: 'failover',
+      };
+      const abort = { ...base, seq: gap.seq + 2, type: 'run.abort', reason: 'cancelled' };
+      const continued = [gap, reset, abort] as ParleyEvent[];
+      // Its text part never ended for this reader: the gap may have held its end.
+      expect(checkConformance([...kept, lost, ...continued])).toEqual([]);
+      // Without the gap the same stream breaks the part rule.
+      const contiguous = [reset, abort].map((x, i) => ({ ...x, seq: lost.seq + i + 1 }));
+      expect(
+        checkConformance([...kept, lost, ...(contiguous as ParleyEvent[])]).map((v) => v.rule),
+      ).toEqual(['part.unclosed']);
+    });
+
     it('is no licence for other jumps: a gap must start at or before the reader', () => {
       const { kept, gap, end } = crashed(10);
       const late = { ...gap, afterSeq: kept.at(-1)!.seq + 1 } as ParleyEvent;

@@ -81,6 +81,11 @@ export function checkConformance(
   const parts = new Map<string, PartState>();
   const completedCalls = new Set<string>();
   let openStep: string | undefined;
+  /**
+   * After a `run.gap` the reader cannot know which step the lost events left open: the next
+   * step event names it (and a step.start may follow without a nesting report).
+   */
+  let stepUnknown = false;
   let prev: ParleyEvent | undefined;
   let runId: string | undefined;
   let terminalIndex = -1;
@@ -145,7 +150,17 @@ export function checkConformance(
     if (scope === 'run' && index > 0 && event.type === 'run.start')
       report('run.start', index, 'run.start appears twice', seq);
 
+    if (event.type === 'run.gap') {
+      // Parts may have ended among the lost events: for this reader they are interrupted.
+      for (const part of parts.values()) part.open = false;
+      stepUnknown = true;
+    }
+
     // Step structure.
+    if (stepUnknown && (event.type === 'step.start' || isStepEventType(event.type))) {
+      stepUnknown = false;
+      openStep = event.type === 'step.start' ? undefined : (event.stepId ?? `#${index}`);
+    }
     if (event.type === 'step.start') {
       if (openStep !== undefined)
         report('step.nested', index, `step ${event.stepId ?? '?'} starts inside ${openStep}`, seq);
@@ -230,7 +245,7 @@ export function checkConformance(
       // A terminal ends everything: a run.abort or run.error may cut a step and its open parts
       // short (clients mark them interrupted), but a run.finish must follow finished steps.
       if (event.type === 'run.finish') {
-        if (openStep !== undefined)
+        if (openStep !== undefined && !stepUnknown)
           report('step.unclosed', index, `run.finish inside step ${openStep}`, seq);
         closeStepParts(index, seq, event.type);
       }
@@ -242,6 +257,7 @@ export function checkConformance(
   });
 
   const endIndex = events.length;
+  if (stepUnknown) openStep = undefined;
   if (openStep !== undefined && scope === 'steps')
     report('step.unclosed', endIndex, `step ${openStep} never finished`);
   if (scope === 'run') {

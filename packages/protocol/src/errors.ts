@@ -37,6 +37,11 @@ export const STREAM_ERROR_CODES = {
     summary: 'The caller cancelled the request (AbortSignal); a run reports this as run.abort.',
   },
   internal: { retryable: false, summary: 'Parley itself failed; the message says where.' },
+  run_lost: {
+    retryable: false,
+    summary:
+      'The instance running the run stopped and no other could continue it (its agent or version is gone).',
+  },
 } as const satisfies Record<string, { retryable: boolean; summary: string }>;
 
 export type StreamErrorCode = keyof typeof STREAM_ERROR_CODES;

@@ -184,8 +184,11 @@ export const StepFinishPayloadSchema = z.object({
 
 export const StepResetPayloadSchema = z.object({
   type: z.literal('step.reset'),
-  /** Clients drop every part of this step; a new `step.start` with `attempt + 1` follows. */
-  reason: z.enum(['retry', 'fallback']),
+  /**
+   * Clients drop every part of this step; a new `step.start` with `attempt + 1` follows.
+   * `failover`: the instance running the step stopped and another continues the run.
+   */
+  reason: z.enum(['retry', 'fallback', 'failover']),
   error: ParleyErrorSchema.optional(),
 });
 

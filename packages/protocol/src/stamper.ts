@@ -9,6 +9,11 @@ export interface StamperOptions {
   newStepId?: (ordinal: number) => string;
   /** Continue an existing log: the next event gets `lastSeq + 1`. */
   lastSeq?: number;
+  /**
+   * Continue a run another process began (failover): `t` goes on from `lastT`, step ids from
+   * `stepOrdinal`, and `openStepId` is the step still open (its `step.reset` carries it).
+   */
+  resume?: { lastT: number; stepOrdinal: number; openStepId?: string };
 }
 
 /**
@@ -20,16 +25,17 @@ export function createEventStamper(options: StamperOptions) {
   const now = options.now ?? (() => performance.now());
   const origin = now();
   let seq = options.lastSeq ?? 0;
-  let stepOrdinal = 0;
-  let stepId: string | undefined;
-  let lastT = 0;
+  let stepOrdinal = options.resume?.stepOrdinal ?? 0;
+  let stepId: string | undefined = options.resume?.openStepId;
+  const base = options.resume?.lastT ?? 0;
+  let lastT = base;
   const newStepId = options.newStepId ?? ((n: number) => `${options.runId}.s${n}`);
 
   return {
     stamp(payload: ParleyEventPayload): ParleyEvent {
       if (payload.type === 'step.start') stepId = newStepId(++stepOrdinal);
       // Never let t go backwards, even if a caller's clock does.
-      lastT = Math.max(lastT, Math.round((now() - origin) * 1000) / 1000);
+      lastT = Math.max(lastT, Math.round((base + now() - origin) * 1000) / 1000);
       const envelope = { v: STREAM_VERSION, seq: ++seq, runId: options.runId, t: lastT };
       const event = (
         isStepEventType(payload.type) && stepId !== undefined

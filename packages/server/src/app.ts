@@ -144,6 +144,9 @@ export async function buildApp(options: AppOptions): Promise<ParleyApp> {
       eventLog: config.eventLog,
       modelTimeouts: config.modelTimeouts,
       destinations: secretDestinations(config),
+      bus,
+      instanceId: config.instanceId,
+      leaseMs: config.runLeaseMs,
       publicNetworkOnly: config.multiUser,
       disabledPlugins: config.disabledPlugins,
       // An end user's message may open or update a support ticket (docs/trust.md).
@@ -292,7 +295,11 @@ export async function buildApp(options: AppOptions): Promise<ParleyApp> {
   registerRoutes(app, ROUTES, services);
 
   // The breach check catches up on deadlines that passed while no server ran, then repeats.
-  app.addHook('onReady', async () => services.trust.scheduler.start());
+  app.addHook('onReady', async () => {
+    services.trust.scheduler.start();
+    // Renew this instance's run leases and continue runs other instances left.
+    services.runs.startOwnership();
+  });
   boundShutdown(app, services.runs, config.shutdownGraceMs);
   app.addHook('onClose', async () => {
     await services.trust.scheduler.stop();

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ParleyEvent } from '@parley/protocol';
+import { checkConformance, isTerminalEvent, type ParleyEvent } from '@parley/protocol';
 import { createTestDatabase, type TestDatabase } from '@parley/store/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ENGINES } from './support/harness.ts';
@@ -20,8 +20,9 @@ import {
  * before the grace period even started. PARLEY_SHUTDOWN_GRACE_SECONDS bounds the whole stop: a
  * real server process with a 60 s run streamed to one client, the same run followed by a
  * second, a keep-alive client with an idle socket, grace 2 s: it exits 0 well before the run
- * would have ended, the streams get the run's end (run.abort, shutdown), and the run is
- * stored ended.
+ * would have ended. PGlite: the streams get the run's end (run.abort, shutdown), and the run
+ * is stored ended. PostgreSQL (issue #21): the run is handed over, and the next server
+ * continues it where a client resumes.
  */
 
 const GRACE_SECONDS = 2;
@@ -103,7 +104,45 @@ describe.each(ENGINES)('shutdown is bounded by its grace period [%s]', (engine) 
     return { events, done };
   }
 
-  it('exits within the grace period plus a margin, with the run stored ended', async () => {
+  /**
+   * PostgreSQL: the stopping server handed the run over instead of ending it (a rolling
+   * deploy drops no chat): its clients' streams end without a terminal, and the next server
+   * continues the run (step.reset, reason failover) where a client resumes it.
+   */
+  async function expectHandedOver(runId: string, streams: ParleyEvent[][]) {
+    for (const events of streams) expect(events.some(isTerminalEvent)).toBe(false);
+    const again = await startServerProcess(env());
+    try {
+      const auth = { authorization: `Bearer ${again.token}` };
+      const seen = streams[0]!;
+      const resumed = collect(
+        await fetch(`${again.url}/v1/runs/${runId}/events`, {
+          headers: { ...auth, 'last-event-id': String(seen.at(-1)!.seq) },
+        }),
+      );
+      while (!resumed.events.some((e) => e.type === 'step.reset'))
+        await new Promise((r) => setTimeout(r, 20));
+      const cancel = await fetch(`${again.url}/v1/runs/${runId}/cancel`, {
+        method: 'POST',
+        headers: auth,
+      });
+      expect(await cancel.json()).toMatchObject({ cancelled: true, status: 'cancelled' });
+      await resumed.done;
+      const whole = [...seen, ...resumed.events];
+      expect(checkConformance(whole)).toEqual([]);
+      expect(resumed.events.find((e) => e.type === 'step.reset')).toMatchObject({
+        reason: 'failover',
+      });
+      expect(whole.filter(isTerminalEvent)).toEqual([
+        expect.objectContaining({ type: 'run.abort', reason: 'cancelled' }),
+      ]);
+    } finally {
+      again.child.kill('SIGTERM');
+      await again.exited;
+    }
+  }
+
+  it('exits within the grace period plus a margin; the run stored ended (PGlite) or handed over (PostgreSQL)', async () => {
     provider = await startSlowProvider();
     database = engine === 'postgres' ? await createTestDatabase('shutdown') : undefined;
     dataDir = await mkdtemp(join(tmpdir(), 'parley-shutdown-'));
@@ -156,6 +195,10 @@ describe.each(ENGINES)('shutdown is bounded by its grace period [%s]', (engine) 
     console.info(`[${engine}] stopped ${tookMs} ms after SIGTERM (grace ${GRACE_SECONDS} s)`);
     expect(exit, server.output()).toEqual({ code: 0, signal: null });
     await Promise.all([streamed.done, followed.done]);
+    if (engine === 'postgres') {
+      await expectHandedOver(runId, [streamed.events, followed.events]);
+      return;
+    }
     // Both clients were told how the run ended.
     for (const { events } of [streamed, followed])
       expect(events.at(-1)).toMatchObject({ type: 'run.abort', reason: 'shutdown', runId });

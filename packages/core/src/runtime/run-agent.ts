@@ -26,6 +26,7 @@ import type { ApprovalGate } from './approvals.ts';
 import { inputText, systemPrompt, trimHistory, userMessage } from './context.ts';
 import { executeTool, type ToolOutcome } from './execute-tool.ts';
 import { applyReplacements, type GuardSignal, type InboundGuard } from './inbound-guard.ts';
+import { type ResumePoint, resumeHead, type UnresolvedCall } from './resume.ts';
 import { createRunMemory } from './run-memory.ts';
 import type { RunOutcome, RunStore } from './run-store.ts';
 
@@ -58,6 +59,19 @@ export interface RunRequest {
   userId?: string;
   input: string | ContentPart[];
   runId?: string;
+  /**
+   * Continue a run another instance began and stopped executing (failover): its stored log's
+   * resume point. The run's rows and input are stored already (the store port knows); the
+   * stream goes on after the log, with `run.gap` first when that instance may have shown
+   * events it never stored, then `step.reset` (reason `failover`) for a step left open.
+   */
+  resume?: RunResume;
+}
+
+export interface RunResume {
+  point: ResumePoint;
+  /** The seq the previous instance may have shown up to: a `run.gap` after the stored log. */
+  gapUpTo?: number;
 }
 
 type StepResult =
@@ -121,7 +135,21 @@ export async function* runAgent(
   const now = capabilities.now ?? (() => performance.now());
   const signal = capabilities.signal ?? new AbortController().signal;
   const runId = request.runId ?? newId('run');
-  const stamper = createEventStamper({ runId, now });
+  const resume = request.resume;
+  const stamper = createEventStamper({
+    runId,
+    now,
+    ...(resume
+      ? {
+          lastSeq: resume.gapUpTo ?? resume.point.lastSeq,
+          resume: {
+            lastT: resume.point.lastT,
+            stepOrdinal: resume.point.stepOrdinal,
+            ...(resume.point.openStep ? { openStepId: resume.point.openStep.stepId } : {}),
+          },
+        }
+      : {}),
+  });
   const resolved = capabilities.plugins.resolve(agent); // throws AgentConfigError before any event
   const tools = [...resolved.tools.values()].map((bound) => toModelTool(bound.tool));
   const pendingEvents: ParleyEventPayload[] = [];
@@ -135,18 +163,20 @@ export async function* runAgent(
   const plainInput = inputText(request.input);
   const started = now();
 
-  let usage: Usage = emptyUsage();
+  let usage: Usage = resume?.point.usage ?? emptyUsage();
   let ttftMs: number | undefined;
-  let steps = 0;
-  let output = '';
+  let steps = resume?.point.finishedSteps ?? 0;
+  let output = resume?.point.output ?? '';
   let savedPartial = false;
 
-  yield emit({
-    type: 'run.start',
-    agentId: request.agentId,
-    conversationId,
-    startedAt: new Date().toISOString(),
-  });
+  if (resume) yield* resumeHead(resume, emit);
+  else
+    yield emit({
+      type: 'run.start',
+      agentId: request.agentId,
+      conversationId,
+      startedAt: new Date().toISOString(),
+    });
 
   const savePartial = async (text: string) => {
     if (savedPartial || !text) return;
@@ -257,9 +287,28 @@ export async function* runAgent(
       ...trimHistory(agent, system, modelHistory, modelInput),
       modelInput,
     ];
+    if (resume) {
+      // The run's own finished steps, then the calls the stopped instance left without results.
+      messages.push(...resume.point.messages);
+      const interrupted = yield* resolveInterrupted(resume.point.unresolved);
+      if (interrupted === 'aborted') return yield* abort('');
+      for (const message of interrupted) {
+        messages.push(message);
+        await capabilities.store.saveMessage({
+          conversationId,
+          runId,
+          status: 'complete',
+          message,
+        });
+      }
+    }
 
     let finishReason: FinishReason | undefined;
-    for (let stepIndex = 0; stepIndex < agent.maxSteps; stepIndex++) {
+    for (
+      let stepIndex = resume?.point.finishedSteps ?? 0;
+      stepIndex < agent.maxSteps;
+      stepIndex++
+    ) {
       const step: StepResult = yield* modelStep(stepIndex, messages);
       steps++;
       // Earlier steps are already saved: only this step's text is new.
@@ -347,6 +396,39 @@ export async function* runAgent(
       error: streamError('internal', message),
       partial: output.length > 0,
     });
+  }
+
+  /**
+   * The tool calls a stopped instance started and whose results were never stored: an
+   * idempotent tool runs again; any other is not run twice, and the model hears it was
+   * interrupted.
+   */
+  async function* resolveInterrupted(
+    calls: readonly UnresolvedCall[],
+  ): AsyncGenerator<ParleyEvent, ModelMessage[] | 'aborted'> {
+    if (calls.length === 0) return [];
+    const again = calls.filter((call) => resolved.tools.get(call.name)?.tool.idempotent);
+    const rerun = again.length ? yield* runTools(again.map((call) => ({ ...call }))) : [];
+    if (rerun === 'aborted') return 'aborted';
+    const messages: ModelMessage[] = [];
+    for (const call of calls) {
+      const done = rerun.find((m) => m.role === 'tool' && m.toolCallId === call.id);
+      if (done) {
+        messages.push(done);
+        continue;
+      }
+      const error =
+        'interrupted: the server running this call stopped before its result was stored, and the tool is not declared idempotent, so it was not run again';
+      yield emit({ type: 'tool.result', toolCallId: call.id, ok: false, error, durationMs: 0 });
+      messages.push({
+        role: 'tool',
+        toolCallId: call.id,
+        name: call.name,
+        isError: true,
+        content: `Error: ${error}.`,
+      });
+    }
+    return messages;
   }
 
   /** One model call, with fallback to the next model on a retryable error before any content. */

@@ -13,6 +13,13 @@ export interface ToolDefinition<Input extends z.ZodType = z.ZodType, Output = un
   timeoutMs?: number;
   /** The run pauses with `tool.approval_requested` until a person approves or denies. */
   requiresApproval?: boolean;
+  /**
+   * Running it twice with the same arguments does what running it once does. When the
+   * instance running a call dies before its result is stored, the instance that continues
+   * the run calls an idempotent tool again; any other tool is not run twice: the model is
+   * told the call was interrupted.
+   */
+  idempotent?: boolean;
 }
 
 const TOOL_NAME = /^[a-zA-Z][a-zA-Z0-9_-]{0,63}$/;

@@ -55,6 +55,7 @@ async function streamEvents(
         await services.runs.closeIfOrphaned(ws, run);
         return false;
       }),
+    wait: (seq: number, closed: Promise<void>) => services.runs.doorbell.wait(runId, seq, closed),
   };
   reply.hijack();
   const raw = reply.raw;
@@ -265,7 +266,8 @@ export const runRoutes = [
     responses: { 200: api.ApprovalResponseSchema },
     handler: async (ctx) => {
       const { runId, callId } = ctx.params;
-      if (!ctx.services.runs.decide(runId, callId, ctx.body.decision)) {
+      const workspaceId = ctx.grant().workspaceId;
+      if (!(await ctx.services.runs.decide(workspaceId, runId, callId, ctx.body.decision))) {
         const run =
           ctx.services.runs.get(runId) ?? (await ctx.inWorkspace((ws) => ws.runs.get(runId)));
         const ended = run && ('closed' in run ? run.closed : hasEnded(run));

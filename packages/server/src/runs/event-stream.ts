@@ -10,7 +10,8 @@ import type { LiveRun } from './live-run.ts';
 
 /**
  * Where a subscriber reads a run's events from: the live run while this process executes
- * it, the stored log otherwise. Both are read by seq, so a subscriber keeps only its cursor.
+ * it, the stored log otherwise (another instance executes it, and rings the cluster's bus as
+ * its log grows). Both are read by seq, so a subscriber keeps only its cursor.
  */
 export interface EventSource {
   live(): LiveRun | undefined;
@@ -22,13 +23,18 @@ export interface EventSource {
    * a run that is gone); false to poll again.
    */
   ended(): Promise<{ last: ParleyEvent | undefined } | false>;
+  /**
+   * Waits until the log may hold events after `afterSeq` (the cluster bus rings when another
+   * instance stored some), or `closed` settles; without it the stream polls every `pollMs`.
+   */
+  wait?(afterSeq: number, closed: Promise<void>): Promise<void>;
 }
 
 export interface StreamOptions {
   /** Send events with seq > afterSeq (Last-Event-ID). */
   afterSeq: number;
   heartbeatMs?: number;
-  /** How often to look at the stored log when the run executes on another server. */
+  /** How often to look at the stored log when the source cannot wait for a ring. */
   pollMs?: number;
   /** Resolves when the client goes away. */
   closed: Promise<void>;
@@ -93,14 +99,17 @@ export async function pipeRunEvents(
 
   try {
     while (!gone) {
-      const run = source.live();
+      const live = source.live();
+      // A run this process continued holds only what it produced: what came before (another
+      // instance's part) is read from the log; a handed-over run's rest is too.
+      const run = live && cursor >= live.offset && !live.handedOver ? live : undefined;
       if (run) {
         const batch = run.visibleAfter(cursor);
         if (batch.length > 0) {
           if (await send(batch)) break;
           continue;
         }
-        if (run.closed) break;
+        if (run.closed && !run.handedOver) break;
         await Promise.race([run.changed(), closed]);
         continue;
       }
@@ -118,7 +127,8 @@ export async function pipeRunEvents(
         if (ended.last && ended.last.seq > cursor) continue;
         break;
       }
-      await Promise.race([new Promise((r) => setTimeout(r, options.pollMs ?? 250)), closed]);
+      if (source.wait) await source.wait(cursor, options.closed);
+      else await Promise.race([new Promise((r) => setTimeout(r, options.pollMs ?? 250)), closed]);
     }
   } finally {
     clearInterval(heartbeat);

@@ -18,8 +18,13 @@ export const MAX_UNSTORED_EVENTS = 1_000;
  * beyond its socket buffer.
  */
 export class LiveRun {
-  /** Every event so far, in order: events[i].seq === i + 1. */
+  /**
+   * Every event this process produced, in order: events[i].seq === offset + i + 1. A run
+   * this process continued after another instance stopped starts past its stored log.
+   */
   readonly events: ParleyEvent[] = [];
+  /** The seq before this process's first event (0 for a run started here). */
+  offset: number;
   /**
    * Highest seq clients may see. Events are shown as soon as they are produced, except the
    * terminal one, shown only once it (and so everything before it) is stored: a client that
@@ -28,8 +33,14 @@ export class LiveRun {
   visibleSeq = 0;
   /** Highest seq the event log has stored. */
   storedSeq = 0;
-  /** True once the terminal event is visible. */
+  /** True once the terminal event is visible (or the run was handed over). */
   closed = false;
+  /**
+   * Another instance continues the run (this one shut down or lost its lease): nothing past
+   * `handoffSeq` is stored or shown from here; followers read the log instead.
+   */
+  handedOver = false;
+  handoffSeq = 0;
   readonly controller = new AbortController();
   readonly approvals = createApprovalGate();
   /** toolCallId → approvalId of approvals the run waits for. */
@@ -41,20 +52,36 @@ export class LiveRun {
   readonly agentId: string;
   readonly conversationId: string;
 
-  constructor(id: string, workspaceId: string, agentId: string, conversationId: string) {
+  constructor(
+    id: string,
+    workspaceId: string,
+    agentId: string,
+    conversationId: string,
+    storedSeq = 0,
+  ) {
     this.id = id;
     this.workspaceId = workspaceId;
     this.agentId = agentId;
     this.conversationId = conversationId;
+    this.offset = storedSeq;
+    this.storedSeq = storedSeq;
+    this.visibleSeq = storedSeq;
   }
 
   get lastSeq(): number {
-    return this.events.length;
+    return this.offset + this.events.length;
   }
 
-  /** Visible events after `seq`, at most `limit`. */
+  /** Adds the run's next event (the first sets the offset: a continued run may start past a gap). */
+  push(event: ParleyEvent) {
+    if (this.events.length === 0) this.offset = event.seq - 1;
+    this.events.push(event);
+  }
+
+  /** Visible events after `seq`, at most `limit` (none before this process's first). */
   visibleAfter(seq: number, limit = 512): ParleyEvent[] {
-    return this.events.slice(seq, Math.min(this.visibleSeq, seq + limit));
+    const from = Math.max(0, seq - this.offset);
+    return this.events.slice(from, Math.min(this.visibleSeq - this.offset, from + limit));
   }
 
   /** Resolves the next time more events become visible or the run closes. */
@@ -81,7 +108,7 @@ export class LiveRun {
   /** The highest seq that may be shown now: not the unstored terminal, not past the window. */
   private showable(): number {
     const last = this.events.at(-1);
-    const produced = last && isTerminalEvent(last) ? this.events.length - 1 : this.events.length;
+    const produced = last && isTerminalEvent(last) ? this.lastSeq - 1 : this.lastSeq;
     return Math.min(produced, this.storedSeq + MAX_UNSTORED_EVENTS);
   }
 

@@ -1,4 +1,10 @@
-import { type ParleyEvent, reduceEvents, STREAM_VERSION, type StreamState } from '@parley/protocol';
+import {
+  type ParleyEvent,
+  reduceEvents,
+  STREAM_VERSION,
+  type StreamState,
+  streamError,
+} from '@parley/protocol';
 import type { Run, WorkspaceScope } from '@parley/store';
 import { MAX_UNSTORED_EVENTS } from './live-run.ts';
 
@@ -141,4 +147,28 @@ export async function cancelRunElsewhere(ws: WorkspaceScope, runId: string, by: 
       if (code !== 'store.seq_conflict' || attempt >= 20) throw error;
     }
   }
+}
+
+/**
+ * Ends a run no instance can continue (its agent or version was deleted while its instance
+ * was down): `run.gap` past every seq a client may have seen, then a typed `run.error`
+ * (`run_lost`), and the partial answer saved. A run never stays `running`.
+ */
+export async function failUncontinuableRun(ws: WorkspaceScope, runId: string, why: string) {
+  const run = await ws.runs.get(runId);
+  if (!run || run.finishedAt) return;
+  const log = await storedLog(ws, run.id);
+  const { start, gap } = closingEvents(run, log.at(-1), { reason: 'shutdown', by: 'server' });
+  const end = {
+    v: STREAM_VERSION,
+    runId: run.id,
+    t: gap.t,
+    seq: gap.seq + 1,
+    type: 'run.error' as const,
+    error: streamError('run_lost', `The run could not be continued: ${why}.`),
+    partial: log.some((e) => e.type === 'text.delta'),
+  };
+  if (start) await ws.runs.appendRunEvents(run.id, [start]);
+  await ws.runs.appendRunEvents(run.id, [gap, end], { gapAfter: gap.afterSeq });
+  await savePartialAnswer(ws, run, log);
 }

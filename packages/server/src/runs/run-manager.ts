@@ -1,14 +1,14 @@
 import { randomUUID } from 'node:crypto';
+import type { Bus } from '@parley/cluster';
 import {
   type AgentDefinition,
-  AgentDefinitionError,
   createRedactor,
-  type PluginAuditEvent,
   type PluginHost,
   type RunAbortReason,
+  type RunResume,
+  type RunStore,
   runAgent,
   type SecretDestinationPolicy,
-  validateAgentValue,
 } from '@parley/core';
 import type { McpPolicy } from '@parley/mcp';
 import {
@@ -20,8 +20,7 @@ import {
 } from '@parley/protocol';
 import type { ContentPart } from '@parley/providers';
 import type {
-  Agent,
-  AgentVersion,
+  ClaimedRun,
   Run,
   ScopeOptions,
   Store,
@@ -29,32 +28,44 @@ import type {
   WorkspaceScope,
 } from '@parley/store';
 import type { FastifyBaseLogger } from 'fastify';
-import { z } from 'zod';
 import { type Principal, startedByOf, userIdOf } from '../auth/principal.ts';
 import type { Detector } from '../detect/detector.ts';
 import { HttpProblem, notFound } from '../http/problem.ts';
 import type { Metrics } from '../metrics/metrics.ts';
-import { trustContextProviders, withServerContext } from '../trust/context.ts';
-import { createAgentCache } from './agent-cache.ts';
-import { createCommunityPlugins } from './community-plugins.ts';
+import { createAgentResolver } from './agent-resolver.ts';
+import {
+  type Continuation,
+  continuedRunPort,
+  NotContinuable,
+  readContinuation,
+} from './continuation.ts';
+import { createDoorbell } from './doorbell.ts';
 import { createEventLog } from './event-log.ts';
 import { inboundGuardCapabilities } from './inbound-guard.ts';
 import { LiveRun } from './live-run.ts';
-import { type ModelTimeouts, modelFactory, modelSecrets } from './models.ts';
-import { cancelRunElsewhere, closeOrphanedRun } from './orphan-close.ts';
-import { hostForAgent, refuseDisabledPlugins } from './plugin-catalog.ts';
-import { connectPublic, publicFetch } from './public-fetch.ts';
-import { createSecretCache } from './secret-cache.ts';
+import { createModelKeys } from './model-keys.ts';
+import { type ModelTimeouts, modelFactory } from './models.ts';
+import { cancelRunElsewhere, closeOrphanedRun, failUncontinuableRun } from './orphan-close.ts';
+import { createOwnership } from './ownership.ts';
+import { createRunCommands, type RunCommand, type RunReply } from './run-commands.ts';
+import { createRunTools } from './run-tools.ts';
 import { checkSecretDestinations } from './secret-destinations.ts';
 import { storeMemoryPort, storeRunPort } from './store-ports.ts';
-import { createToolSources } from './tool-sources.ts';
 import { createWorkspaceBatcher, runLanes } from './workspace-batcher.ts';
+
+export { findAgent } from './agent-resolver.ts';
 
 export interface RunManagerOptions {
   store: Store;
   metrics: Metrics;
   detector: Detector;
   log: FastifyBaseLogger;
+  /** The cluster's bus: doorbells for followers on other instances, commands to runs. */
+  bus: Bus;
+  /** This instance's name: the owner of the runs it executes. */
+  instanceId: string;
+  /** How long a run's lease lasts without a heartbeat (PostgreSQL; default 6 s). */
+  leaseMs?: number;
   /** Persist every event for resume (default), or only the terminal one (benchmarks). */
   eventLog: boolean;
   /** How long runs wait for a model unless its agent says (default 60 s first byte, 120 s stall). */
@@ -63,7 +74,7 @@ export interface RunManagerOptions {
   lingerMs?: number;
   /** Where secrets may go: model keys, MCP bearer tokens (checked at every run). */
   destinations: SecretDestinationPolicy;
-  /** A running run whose log has not moved for this long belongs to no live server (PostgreSQL). */
+  /** A running run without a lease whose log has not moved for this long is orphaned. */
   orphanAfterMs?: number;
   /** Plugins reach public internet addresses only (multi-user mode: see public-fetch.ts). */
   publicNetworkOnly?: boolean;
@@ -97,14 +108,24 @@ export interface StartRun {
   body: api.StartRunRequest;
 }
 
-interface ResolvedAgent {
-  agent: Agent;
-  /** The version run; null for the draft. */
-  version: AgentVersion | null;
+/** What executing a run needs, whether it starts here or continues a stopped instance's. */
+interface Execution {
   definition: AgentDefinition;
+  models: ReturnType<typeof modelFactory>;
+  plugins: PluginHost;
+  input: string | ContentPart[];
+  userId?: string;
+  scope: ScopeOptions;
+  /** Every secret value this run resolved (grows as plugins read more): never in its events. */
+  secretValues: ReadonlySet<string>;
   trust: TrustPageContent;
-  /** The workspace's first run (the funnel's first_run). */
-  first: boolean;
+  /** Core's persistence for the run. */
+  port: RunStore;
+  /** Settles when the run's row (and a new conversation's) is stored. */
+  created: Promise<unknown>;
+  /** Closes what the run borrowed (its MCP connections). */
+  release: () => Promise<void>;
+  resume?: RunResume;
 }
 
 /** Events whose payload may quote a provider's error message. */
@@ -116,6 +137,7 @@ const CARRIES_ERROR = new Set([
   'tool_call.invalid',
 ]);
 const ENDED = new Set(['succeeded', 'failed', 'cancelled']);
+const SYSTEM_SCOPE: ScopeOptions = { actor: { type: 'system' } };
 
 /** Whether a stored run has ended (succeeded, failed or cancelled). */
 export const hasEnded = (run: Run): boolean => ENDED.has(run.status);
@@ -127,10 +149,6 @@ export async function lastStoredEvent(
 ): Promise<ParleyEvent | undefined> {
   if (run.lastSeq === 0) return undefined;
   return (await ws.runs.listRunEvents(run.id, { afterSeq: run.lastSeq - 1 }))[0];
-}
-
-export async function findAgent(ws: WorkspaceScope, ref: string) {
-  return z.uuid().safeParse(ref).success ? ws.agents.get(ref) : ws.agents.getByName(ref);
 }
 
 function toContent(input: api.StartRunRequest['input']): string | ContentPart[] {
@@ -152,176 +170,101 @@ function titleText(input: api.StartRunRequest['input']): string {
 }
 
 function titleOf(input: api.StartRunRequest['input']): string {
-  const text = titleText(input);
-  const line = text.replace(/\s+/g, ' ').trim();
+  const line = titleText(input).replace(/\s+/g, ' ').trim();
   // By code point: a cut between a surrogate pair would leave text the database cannot store.
   const points = Array.from(line);
   return (points.length > 80 ? `${points.slice(0, 79).join('')}…` : line) || 'Conversation';
 }
 
+/** A live run's status as its terminal event says. */
+function statusOf(run: LiveRun): api.Run['status'] {
+  const terminal = run.events.at(-1);
+  if (!terminal || !isTerminalEvent(terminal)) return 'running';
+  if (terminal.type === 'run.finish') return 'succeeded';
+  return terminal.type === 'run.error' ? 'failed' : 'cancelled';
+}
+
 /**
  * Starts runs, keeps the live ones, and ends them cleanly: each run's events go to the event
- * log (group commit) and become visible to subscribers once stored. Cancel and approvals
- * reach a live run directly; a run left `running` by a server that died is closed with
- * `run.gap` and `run.abort` (reason shutdown) the first time anyone looks at it.
+ * log (group commit) and become visible to subscribers once stored, and ring the cluster's
+ * bus so followers on other instances read them at once. Cancel and approvals reach a live
+ * run directly, or through the bus from any instance. On PostgreSQL each running run holds a
+ * lease: when its instance dies, or hands it over on SIGTERM, another instance continues it.
  */
 export function createRunManager(options: RunManagerOptions) {
-  const { store, metrics, detector, log } = options;
+  const { store, metrics, detector, log, bus } = options;
   const lingerMs = options.lingerMs ?? 30_000;
   const orphanAfterMs = options.orphanAfterMs ?? 10 * 60_000;
+  const leaseMs = options.leaseMs ?? 6_000;
   const live = new Map<string, LiveRun>();
+  /** Live runs whose row is stored, so their lease exists (renewed by the heartbeat). */
+  const leased = new Set<string>();
   const batcher = createWorkspaceBatcher(store);
-  const modelKeys = createSecretCache();
-  const agentCache = createAgentCache<ResolvedAgent>();
-  /** Workspaces known to have had a run (the funnel's first_run is recorded once per workspace). */
-  const workspacesWithRuns = new Set<string>();
+  const tools = createRunTools(options);
+  const modelKeys = createModelKeys({ store, detector });
+  const agents = createAgentResolver(batcher);
+  const doorbell = createDoorbell(bus);
   const executions = new Set<Promise<void>>();
-  const disabledPlugins = new Set(options.disabledPlugins ?? []);
   let accepting = true;
-  const sandbox = options.sandbox ?? 'os';
-  const community = createCommunityPlugins({
-    dir: options.pluginsDir,
-    log,
-    isolation: sandbox,
-    ...(options.publicNetworkOnly ? { connect: connectPublic } : {}),
-  });
-  const toolSources = createToolSources({
-    community,
-    mcp: options.mcp ?? { stdioCommands: 'any', httpHosts: 'any', hosts: [] },
-    sandbox,
-    ...(options.publicNetworkOnly ? { connect: connectPublic } : {}),
-    ...(options.mcpEnv ? { mcpEnv: options.mcpEnv } : {}),
+  const clustered = store.kind === 'postgres';
+
+  const commands = createRunCommands({
+    bus,
+    instanceId: options.instanceId,
+    handle: async (workspaceId, runId, command) => {
+      const run = live.get(runId);
+      if (!run || run.workspaceId !== workspaceId || run.handedOver) return undefined;
+      return applyCommand(run, command);
+    },
   });
 
-  /**
-   * Reads a workspace secret for a plugin (declared secrets only; core checks that) or an MCP
-   * server; what it reveals joins `seen`, the values the run redacts from all it shows.
-   */
-  const pluginSecrets =
-    (workspaceId: string, run: { value: string }, scope: ScopeOptions, seen?: Set<string>) =>
-    async (name: string) => {
-      const value = await store.withWorkspace(
-        workspaceId,
-        async (ws) =>
-          (await ws.secrets.get(name))
-            ? ws.secrets.reveal(name, { purpose: 'plugin', runId: run.value })
-            : undefined,
-        scope,
-      );
-      if (value !== undefined) {
-        detector.secretDecrypted(workspaceId, scope.ip);
-        seen?.add(value);
-      }
-      return value;
-    };
+  const ownership = clustered
+    ? createOwnership({
+        store,
+        instanceId: options.instanceId,
+        leaseMs,
+        log,
+        heldRunIds: () => [...leased],
+        onLost: (runId) => {
+          const run = live.get(runId);
+          if (run && !run.closed) {
+            log.warn({ runId }, 'another instance took this run over: stopping it here');
+            handOver(run);
+          }
+        },
+        onClaimed: (claim) => continueRun(claim),
+      })
+    : undefined;
 
-  /** Stores a plugin's audited action in the workspace's audit log; never fails the run. */
-  function recordPluginAudit(
-    workspaceId: string,
-    runId: string | undefined,
-    event: PluginAuditEvent & { kind?: string },
-    scope: ScopeOptions,
-  ) {
-    store
-      .withWorkspace(
-        workspaceId,
-        (ws) =>
-          ws.audit.record({
-            // A refusal is `plugin.denied`; secret reads and requests are what they are.
-            ...(event.action === 'plugin.permission_denied'
-              ? { action: 'plugin.denied', outcome: 'denied' as const }
-              : { action: event.action, outcome: 'ok' as const }),
-            targetType: 'plugin',
-            targetId: event.plugin,
-            ...(runId ? { runId } : {}),
-            metadata: {
-              resource: event.resource.slice(0, 200),
-              tool: event.toolCallId,
-              ...(event.kind ? { kind: event.kind } : {}),
-            },
-          }),
-        scope,
-      )
-      .catch((error) => log.warn({ err: error }, 'could not audit a plugin action'));
-  }
-
-  function pluginHost(
-    definition: AgentDefinition,
-    workspaceId: string,
-    run: { value: string },
-    scope: ScopeOptions,
-    runSecrets: Set<string>,
-  ): PluginHost {
-    refuseDisabledPlugins(definition, disabledPlugins);
-    try {
-      return hostForAgent(definition, {
-        secrets: pluginSecrets(workspaceId, run, scope, runSecrets),
-        redactValues: runSecrets,
-        fetch: options.publicNetworkOnly ? publicFetch : globalThis.fetch,
-        audit: (event) => recordPluginAudit(workspaceId, run.value, event, scope),
-        log: (entry) => log[entry.level]({ plugin: entry.plugin, runId: run.value }, entry.message),
-      });
-    } catch (error) {
-      if (error instanceof z.ZodError) {
-        throw new AgentDefinitionError(
-          error.issues.map((i) => ({
-            path: `plugins.config.${i.path.join('.')}`,
-            message: i.message,
-          })),
-        );
-      }
-      throw error;
+  /** Applies a command to a run executing here. */
+  async function applyCommand(run: LiveRun, command: RunCommand): Promise<RunReply> {
+    if (command.kind === 'decide') {
+      const approvalId = run.pendingApprovals.get(command.toolCallId);
+      const taken = !!approvalId && run.approvals.decide(approvalId, command.decision);
+      return { taken, status: statusOf(run) };
     }
+    if (!run.closed && !run.controller.signal.aborted)
+      run.controller.abort({ reason: 'cancelled', by: command.by } satisfies RunAbortReason);
+    while (!run.closed) await run.changed();
+    const terminal = run.events.at(-1);
+    const taken =
+      terminal?.type === 'run.abort' &&
+      terminal.reason === 'cancelled' &&
+      terminal.by === command.by;
+    return { taken, status: statusOf(run) };
   }
 
   /**
-   * The agent, the version to run and its validated definition, and the trust page: from the
-   * cache (a chat's next turn), else read in the workspace's next group-commit round.
+   * Stops executing a run without ending it: nothing more of it is stored (its log holds what
+   * was stored so far), and another instance continues it. Its local followers go on reading
+   * the log.
    */
-  async function resolveAgent(workspaceId: string, input: StartRun): Promise<ResolvedAgent> {
-    const { body } = input;
-    const key = `${input.agent}\u0000${body.version ?? ''}`;
-    const { value, loaded } = await agentCache.get(workspaceId, key, () =>
-      readAgent(workspaceId, input),
-    );
-    // Whether this is the workspace's first run is known only to a read of the database.
-    return { ...value, first: loaded && value.first };
-  }
-
-  async function readAgent(workspaceId: string, input: StartRun): Promise<ResolvedAgent> {
-    const { body } = input;
-    const found = await batcher.run(workspaceId, async (ws) => {
-      const agent = await findAgent(ws, input.agent);
-      if (!agent) throw notFound('Agent');
-      // A version number, "draft", or by default the deployed version (the draft before any deploy).
-      const version =
-        body.version === 'draft' ? null : await ws.agents.getVersion(agent.id, body.version);
-      const first =
-        !workspacesWithRuns.has(workspaceId) && (await ws.runs.list({ limit: 1 })).length === 0;
-      // The trust page: its canonical links reach the model (context) and the scam guard.
-      const trust = (await ws.trust.getPage()).content;
-      return { agent, version, first, trust };
-    });
-    const { agent, version, trust, first } = found;
-    if (agent.archivedAt)
-      throw new HttpProblem(
-        'resource.conflict',
-        `Agent ${agent.name} is archived: unarchive it to run it.`,
-      );
-    if (body.version !== undefined && body.version !== 'draft' && !version)
-      throw notFound(`Version ${body.version} of ${agent.name}`);
-    const source = version ? version.definition : agent.draft;
-    if (!source) {
-      throw new HttpProblem(
-        'agent.not_deployed',
-        body.version === 'draft'
-          ? `Agent ${agent.name} has no draft.`
-          : `Agent ${agent.name} has no deployed version or draft: deploy one first.`,
-      );
-    }
-    const validation = validateAgentValue(source);
-    if (!validation.ok) throw new AgentDefinitionError(validation.issues);
-    return { agent, version, trust, definition: validation.definition, first };
+  function handOver(run: LiveRun) {
+    // Everything produced so far is stored (clients may have seen it); nothing after.
+    run.handedOver = true;
+    run.handoffSeq = run.lastSeq;
+    leased.delete(run.id);
+    run.controller.abort({ reason: 'shutdown', by: 'server' } satisfies RunAbortReason);
   }
 
   async function start(input: StartRun): Promise<LiveRun> {
@@ -333,37 +276,24 @@ export function createRunManager(options: RunManagerOptions) {
     const userId = userIdOf(principal);
     // Ids are chosen here, so the model call can start while the rows are being written.
     const runId = randomUUID();
-    const { agent, version, trust, definition, first } = await resolveAgent(workspaceId, input);
+    const resolved = await agents.resolve(workspaceId, input.agent, body.version);
+    const { agent, version, trust, definition, first } = resolved;
     checkSecretDestinations(definition, options.destinations);
-    // Every secret value the run resolves (model keys, MCP and plugin secrets): redacted from
-    // every tool result and error, whichever plugin or MCP server returned it.
-    const runSecrets = new Set<string>();
-    // Community plugins (sandboxed processes) and MCP servers, before anything is written.
-    const tools = await toolSources.prepare(definition, {
-      workspaceId,
-      runId,
-      scope,
-      secret: pluginSecrets(workspaceId, { value: runId }, scope, runSecrets),
-      audit: (event, owner, ownerScope) => recordPluginAudit(workspaceId, owner, event, ownerScope),
-    });
-    // The agent's plugins load before anything is written: a missing one is a 422.
-    const plugins = withServerContext(
-      tools.attach(pluginHost(definition, workspaceId, { value: runId }, scope, runSecrets)),
-      trustContextProviders(trust),
-    );
-    let keys: Map<string, string>;
+    // Community plugins (sandboxed processes), MCP servers and the agent's plugins load
+    // before anything is written: a missing one is a 422.
+    const toolset = await tools.prepare({ definition, workspaceId, runId, scope, trust });
     let models: ReturnType<typeof modelFactory>;
     try {
-      plugins.resolve(definition);
-      keys = await modelKeysFor(workspaceId, definition, scope);
+      toolset.plugins.resolve(definition);
+      const keys = await modelKeys.forAgent(workspaceId, definition, scope);
       // Throws when a key is missing.
       models = modelFactory(definition, keys, workspaceId, options.modelTimeouts);
+      for (const value of keys.values()) toolset.secrets.add(value);
     } catch (error) {
-      await tools.close();
+      await toolset.release();
       throw error;
     }
-    for (const value of [...tools.secrets, ...keys.values()]) runSecrets.add(value);
-    workspacesWithRuns.add(workspaceId);
+    agents.ran(workspaceId);
 
     const newConversation = !body.conversationId;
     const conversationId = body.conversationId ?? randomUUID();
@@ -392,23 +322,34 @@ export function createRunManager(options: RunManagerOptions) {
         model: definition.model.model,
         startedBy: startedByOf(principal),
         ...(userId ? { createdBy: userId } : {}),
+        ...(clustered ? { lease: { owner: options.instanceId, ttlMs: leaseMs } } : {}),
       });
     });
     const run = new LiveRun(runId, workspaceId, agent.id, conversationId);
     live.set(run.id, run);
-    const execution = execute(run, {
+    created.then(
+      () => {
+        if (!run.closed && !run.handedOver) leased.add(runId);
+      },
+      () => {},
+    );
+    launch(run, {
       definition,
       models,
-      plugins,
-      body,
+      plugins: toolset.plugins,
+      input: toContent(body.input),
+      ...(body.userId ? { userId: body.userId } : {}),
       scope,
-      newConversation,
-      secretValues: runSecrets,
-      created,
-      release: tools.close,
+      secretValues: toolset.secrets,
       trust,
-    }).finally(() => executions.delete(execution));
-    executions.add(execution);
+      port: storeRunPort(batcher, workspaceId, {
+        newConversation,
+        agentId: run.agentId,
+        created,
+      }),
+      created,
+      release: toolset.release,
+    });
     const stopUnstored = () => {
       // The run's row could not be stored: the model call stops, and its events, which need
       // the row, fail to store too; a client streaming it sees the run end.
@@ -458,70 +399,118 @@ export function createRunManager(options: RunManagerOptions) {
     return run;
   }
 
-  /** The model keys an agent names: from the 60 s cache, else decrypted (audited, with the caller). */
-  async function modelKeysFor(
-    workspaceId: string,
-    definition: AgentDefinition,
-    scope: ScopeOptions,
-  ): Promise<Map<string, string>> {
-    const keys = new Map<string, string>();
-    const missing: string[] = [];
-    for (const name of modelSecrets(definition)) {
-      const cached = modelKeys.get(workspaceId, name);
-      if (cached !== undefined) keys.set(name, cached);
-      else missing.push(name);
+  /**
+   * Continues a run whose lease this instance just claimed: reads where its log stands, and
+   * executes it from its last finished step. A run nobody can continue (its agent deleted)
+   * ends with a typed run.error.
+   */
+  async function continueRun(claim: ClaimedRun): Promise<void> {
+    const { workspaceId, runId } = claim;
+    if (live.has(runId)) return;
+    let found: Continuation | undefined;
+    try {
+      found = await store.withWorkspace(
+        workspaceId,
+        (ws) => readContinuation(ws, runId, claim.previousOwner === null),
+        SYSTEM_SCOPE,
+      );
+    } catch (error) {
+      if (!(error instanceof NotContinuable) && !(error instanceof HttpProblem)) throw error;
+      log.warn({ runId, why: error.message }, 'a run could not be continued: ending it');
+      await store.withWorkspace(
+        workspaceId,
+        (ws) => failUncontinuableRun(ws, runId, error.message),
+        SYSTEM_SCOPE,
+      );
+      doorbell.ring(runId, Number.MAX_SAFE_INTEGER);
+      return;
     }
-    if (missing.length === 0) return keys;
-    const revealed = await store.withWorkspace(
+    if (!found) return;
+    const { run: row, definition, trust, point } = found;
+    const toolset = await tools.prepare({
+      definition,
       workspaceId,
-      async (ws) => {
-        const values: [string, string][] = [];
-        for (const name of missing)
-          if (await ws.secrets.get(name))
-            values.push([name, await ws.secrets.reveal(name, { purpose: 'model' })]);
-        return values;
-      },
-      scope,
-    );
-    for (const [name, value] of revealed) {
-      modelKeys.set(workspaceId, name, value);
-      keys.set(name, value);
-      detector.secretDecrypted(workspaceId, scope.ip);
+      runId,
+      scope: SYSTEM_SCOPE,
+      trust,
+    });
+    let models: ReturnType<typeof modelFactory>;
+    try {
+      toolset.plugins.resolve(definition);
+      const keys = await modelKeys.forAgent(workspaceId, definition, SYSTEM_SCOPE);
+      models = modelFactory(definition, keys, workspaceId, options.modelTimeouts);
+      for (const value of keys.values()) toolset.secrets.add(value);
+    } catch (error) {
+      await toolset.release();
+      throw error;
     }
-    return keys;
+    const conversationId = row.conversationId!;
+    const run = new LiveRun(runId, workspaceId, row.agentId, conversationId, point.lastSeq);
+    live.set(runId, run);
+    leased.add(runId);
+    const created = Promise.resolve();
+    const conversation = await store.withWorkspace(
+      workspaceId,
+      (ws) => ws.conversations.get(conversationId),
+      SYSTEM_SCOPE,
+    );
+    launch(run, {
+      definition,
+      models,
+      plugins: toolset.plugins,
+      input: found.input,
+      ...(conversation?.userId ? { userId: conversation.userId } : {}),
+      scope: SYSTEM_SCOPE,
+      secretValues: toolset.secrets,
+      trust,
+      port: continuedRunPort(
+        storeRunPort(batcher, workspaceId, {
+          newConversation: false,
+          agentId: row.agentId,
+          created,
+        }),
+        found.history,
+      ),
+      created,
+      release: toolset.release,
+      resume: { point, ...(found.gapUpTo ? { gapUpTo: found.gapUpTo } : {}) },
+    });
   }
 
-  async function execute(
-    run: LiveRun,
-    ctx: {
-      definition: AgentDefinition;
-      models: ReturnType<typeof modelFactory>;
-      plugins: PluginHost;
-      body: api.StartRunRequest;
-      scope: ScopeOptions;
-      newConversation: boolean;
-      /** Every secret value this run resolved (grows as plugins read more): never in its events. */
-      secretValues: ReadonlySet<string>;
-      /** The workspace's trust page content when the run started. */
-      trust: TrustPageContent;
-      /** Settles when the run's row (and a new conversation's) is stored. */
-      created: Promise<unknown>;
-      /** Closes what the run borrowed (its MCP connections). */
-      release: () => Promise<void>;
-    },
-  ) {
-    const { workspaceId, runId } = { workspaceId: run.workspaceId, runId: run.id };
-    const persist = options.eventLog
-      ? (batch: ParleyEvent[]) =>
-          batcher.append(workspaceId, { runId, events: batch }).then(() => undefined)
-      : // Without the log only the outcome is stored (the run row's projection): no resume.
-        async (batch: ParleyEvent[]) => {
-          const ends = batch.filter((e) => e.type === 'run.start' || isTerminalEvent(e));
-          if (ends.length === 0) return;
-          await batcher.append(workspaceId, { runId, events: ends, assignSeq: true });
-        };
+  function launch(run: LiveRun, ctx: Execution) {
+    const execution = execute(run, ctx).finally(() => executions.delete(execution));
+    executions.add(execution);
+  }
+
+  /** Stores a batch of the run's events, then rings the bus for followers elsewhere. */
+  function persistFor(run: LiveRun) {
+    const { workspaceId, id: runId } = run;
+    const append = async (events: ParleyEvent[]) => {
+      // A handed-over run stores nothing past the handoff: its next instance goes on from there.
+      if (run.handedOver) events = events.filter((e) => e.seq <= run.handoffSeq);
+      if (events.length === 0) return;
+      const gap = events[0]!.type === 'run.gap' ? events[0] : undefined;
+      await batcher.append(workspaceId, {
+        runId,
+        events,
+        ...(gap?.type === 'run.gap' ? { gapAfter: gap.afterSeq } : {}),
+      });
+      doorbell.ring(runId, events.at(-1)!.seq);
+    };
+    if (options.eventLog) return append;
+    // Without the log only the outcome is stored (the run row's projection): no resume.
+    return async (batch: ParleyEvent[]) => {
+      const ends = batch.filter((e) => e.type === 'run.start' || isTerminalEvent(e));
+      if (ends.length === 0) return;
+      await batcher.append(workspaceId, { runId, events: ends, assignSeq: true });
+      doorbell.ring(runId, ends.at(-1)!.seq);
+    };
+  }
+
+  async function execute(run: LiveRun, ctx: Execution) {
+    const { workspaceId, id: runId } = run;
     const eventLog = createEventLog(run, {
-      persist,
+      persist: persistFor(run),
       onFailure: (error) => {
         log.error({ err: error, runId }, 'the event log failed: stopping the run');
         run.controller.abort({ reason: 'cancelled', by: 'server' } satisfies RunAbortReason);
@@ -537,7 +526,7 @@ export function createRunManager(options: RunManagerOptions) {
         ctx.secretValues.size > 0 && CARRIES_ERROR.has(raw.type)
           ? (redact(raw) as ParleyEvent)
           : raw;
-      run.events.push(event);
+      run.push(event);
       run.track(event);
       observe(event);
       eventLog.append(event);
@@ -551,17 +540,14 @@ export function createRunManager(options: RunManagerOptions) {
           agentId: run.agentId,
           workspaceId,
           conversationId: run.conversationId,
-          ...(ctx.body.userId ? { userId: ctx.body.userId } : {}),
-          input: toContent(ctx.body.input),
+          ...(ctx.userId ? { userId: ctx.userId } : {}),
+          input: ctx.input,
           runId,
+          ...(ctx.resume ? { resume: ctx.resume } : {}),
         },
         {
           models: ctx.models,
-          store: storeRunPort(batcher, workspaceId, {
-            newConversation: ctx.newConversation,
-            agentId: run.agentId,
-            created: ctx.created,
-          }),
+          store: guardedPort(ctx.port, run),
           memory: storeMemoryPort(store, workspaceId, ctx.scope, ctx.created),
           plugins: ctx.plugins,
           approvals: run.approvals,
@@ -611,27 +597,31 @@ export function createRunManager(options: RunManagerOptions) {
     } finally {
       await eventLog.flush();
       await ctx.release();
-      // The terminal is stored (or given up on): show it even if the log failed.
-      run.reveal(run.lastSeq, true);
+      leased.delete(runId);
+      // The terminal is stored (or given up on): show it even if the log failed. A handed-over
+      // run shows what it stored; its followers read the rest from the log.
+      run.reveal(run.handedOver ? run.handoffSeq : run.lastSeq, true);
       metrics.liveRuns.dec();
-      setTimeout(() => live.delete(runId), lingerMs).unref();
+      setTimeout(() => live.delete(runId), run.handedOver ? 0 : lingerMs).unref();
     }
   }
 
   /**
-   * Closes a run that is `running` in the database but executes nowhere: on PGlite (one
-   * process owns the data directory) any run not live here; on PostgreSQL one whose log has
-   * been still for `orphanAfterMs`. Its end goes after a `run.gap` past every seq a client may
-   * have been shown, and its partial answer to the conversation (orphan-close.ts). Returns
-   * true if it closed it.
+   * Closes a run that is `running` in the database but executes nowhere and holds no lease: on
+   * PGlite (one process owns the data directory) any run not live here; on PostgreSQL one
+   * without a lease (from before leases) whose log has been still for `orphanAfterMs`. Leased
+   * runs are continued by the instance that claims them instead. Returns true if it closed it.
    */
   async function closeIfOrphaned(ws: WorkspaceScope, run: Run): Promise<boolean> {
     if (ENDED.has(run.status) || live.has(run.id)) return false;
-    const stale = Date.now() - run.updatedAt.getTime() > orphanAfterMs;
-    if (store.kind !== 'pglite' && !stale) return false;
+    if (store.kind !== 'pglite') {
+      const stale = Date.now() - run.updatedAt.getTime() > orphanAfterMs;
+      if (run.leaseExpiresAt || !stale) return false;
+    }
     try {
       await closeOrphanedRun(ws, run);
       log.warn({ runId: run.id }, 'closed a run left running by a stopped server');
+      doorbell.ring(run.id, Number.MAX_SAFE_INTEGER);
       return true;
     } catch (error) {
       // Another server closed it first.
@@ -644,20 +634,17 @@ export function createRunManager(options: RunManagerOptions) {
   return {
     start,
     closeIfOrphaned,
+    doorbell,
     /** Plugins new runs may not use (the operator's list, changed at runtime). */
-    disabledPlugins,
-
+    disabledPlugins: tools.disabledPlugins,
     /** The plugins installed in PARLEY_PLUGINS_DIR (community tier unless the registry says). */
-    installedPlugins: () => community.list(),
-
+    installedPlugins: () => tools.installed(),
     /** Switches a plugin off: new runs refuse it, a community plugin's processes stop. */
-    async disablePlugin(name: string) {
-      disabledPlugins.add(name);
-      await community.stopPlugin(name);
-    },
+    disablePlugin: (name: string) => tools.disable(name),
 
     get(runId: string): LiveRun | undefined {
-      return live.get(runId);
+      const run = live.get(runId);
+      return run?.handedOver ? undefined : run;
     },
 
     /** The workspace a live run belongs to (saves a lookup on the hot path). */
@@ -665,10 +652,16 @@ export function createRunManager(options: RunManagerOptions) {
       return live.get(runId)?.workspaceId;
     },
 
+    /** Starts taking part in the cluster: lease renewals, and taking over stopped runs. */
+    startOwnership() {
+      ownership?.start();
+    },
+
     /**
-     * Cancels a run. Live here: aborts it and waits for its terminal event (outside any
-     * transaction: the run still writes its log). Not live: closes it if it was orphaned, or
-     * asks the server running it through the log. Reports whether this request ended it.
+     * Cancels a run. Live here: aborts it and waits for its terminal event. Executing on
+     * another instance: asks it over the bus. Nobody answering: closes it if it was orphaned,
+     * or ends it through the log (that instance stops at its next write). Reports whether this
+     * request ended it.
      */
     async cancel(
       workspaceId: string,
@@ -677,61 +670,62 @@ export function createRunManager(options: RunManagerOptions) {
       scope: ScopeOptions,
     ): Promise<{ cancelled: boolean; status: api.Run['status'] }> {
       const run = live.get(runId);
-      if (run) {
-        if (!run.closed && !run.controller.signal.aborted) {
-          run.controller.abort({ reason: 'cancelled', by } satisfies RunAbortReason);
-        }
-        while (!run.closed) await run.changed();
-        const terminal = run.events.at(-1);
-        const cancelled =
-          terminal?.type === 'run.abort' && terminal.reason === 'cancelled' && terminal.by === by;
-        return {
-          cancelled,
-          status:
-            terminal?.type === 'run.finish'
-              ? 'succeeded'
-              : terminal?.type === 'run.error'
-                ? 'failed'
-                : 'cancelled',
-        };
+      if (run && !run.handedOver) {
+        const reply = await applyCommand(run, { kind: 'cancel', by });
+        return { cancelled: reply.taken, status: reply.status ?? 'cancelled' };
       }
+      const row = await store.withWorkspace(workspaceId, (ws) => ws.runs.get(runId), scope);
+      if (!row) throw notFound('Run');
+      if (ENDED.has(row.status))
+        return { cancelled: false, status: row.status as api.Run['status'] };
+      const reply = await commands.ask(workspaceId, runId, { kind: 'cancel', by });
+      if (reply) return { cancelled: reply.taken, status: reply.status ?? 'cancelled' };
       return store.withWorkspace(
         workspaceId,
         async (ws) => {
-          const row = await ws.runs.get(runId);
-          if (!row) throw notFound('Run');
-          if (ENDED.has(row.status))
-            return { cancelled: false, status: row.status as api.Run['status'] };
-          if (await closeIfOrphaned(ws, row))
+          const current = await ws.runs.get(runId);
+          if (!current) throw notFound('Run');
+          if (ENDED.has(current.status))
+            return { cancelled: false, status: current.status as api.Run['status'] };
+          if (await closeIfOrphaned(ws, current))
             return { cancelled: true, status: 'cancelled' as const };
-          // Running on another server instance: the abort in its log stops it at its next write.
-          if (await cancelRunElsewhere(ws, runId, by))
-            return { cancelled: true, status: 'cancelled' as const };
-          const ended = await ws.runs.get(runId);
-          return { cancelled: false, status: (ended?.status ?? 'cancelled') as api.Run['status'] };
+          // Its instance did not answer: the abort in its log stops it at its next write.
+          const ended = await cancelRunElsewhere(ws, runId, by);
+          if (ended) doorbell.ring(runId, Number.MAX_SAFE_INTEGER);
+          if (ended) return { cancelled: true, status: 'cancelled' as const };
+          const after = await ws.runs.get(runId);
+          return { cancelled: false, status: (after?.status ?? 'cancelled') as api.Run['status'] };
         },
         scope,
       );
     },
 
-    /** Answers a tool approval of a live run; false when none is pending for that call. */
-    decide(runId: string, toolCallId: string, decision: 'approved' | 'denied'): boolean {
+    /**
+     * Answers a tool approval, here or on the instance executing the run; false when none is
+     * pending for that call.
+     */
+    async decide(
+      workspaceId: string,
+      runId: string,
+      toolCallId: string,
+      decision: 'approved' | 'denied',
+    ): Promise<boolean> {
       const run = live.get(runId);
-      const approvalId = run?.pendingApprovals.get(toolCallId);
-      if (!run || !approvalId) return false;
-      return run.approvals.decide(approvalId, decision);
+      const command = { kind: 'decide' as const, toolCallId, decision };
+      if (run && !run.handedOver) return (await applyCommand(run, command)).taken;
+      return (await commands.ask(workspaceId, runId, command))?.taken ?? false;
     },
 
     /** Something in a workspace changed (an agent, a deploy, the trust page): runs read it anew. */
     forgetAgents(workspaceId: string) {
-      agentCache.forget(workspaceId);
+      agents.forget(workspaceId);
     },
 
     /** A workspace's secrets changed: decrypted keys kept for runs are dropped. */
     forgetSecrets(workspaceId: string) {
       modelKeys.forget(workspaceId);
       // Sandboxed plugins and MCP servers may hold the workspace's secrets: start them anew.
-      void toolSources.forget(workspaceId);
+      void tools.forget(workspaceId);
     },
 
     /** Live runs (tests, metrics). */
@@ -740,21 +734,57 @@ export function createRunManager(options: RunManagerOptions) {
     },
 
     /**
-     * Stops taking runs, lets running ones finish for `graceMs`, then aborts the rest
-     * (reason shutdown) and waits until every event log is flushed.
+     * Stops taking runs. PostgreSQL: hands running runs over to the other instances at once
+     * (their log flushed, their leases released), so a rolling deploy drops no chat. PGlite:
+     * lets running ones finish for `graceMs`, then aborts the rest (reason shutdown). Waits
+     * until every event log is flushed.
      */
     async shutdown(graceMs: number) {
       accepting = false;
       const all = () => Promise.all([...executions]);
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([all(), new Promise((r) => (timer = setTimeout(r, graceMs)))]);
-      clearTimeout(timer);
-      for (const run of live.values()) {
-        if (!run.closed)
-          run.controller.abort({ reason: 'shutdown', by: 'server' } satisfies RunAbortReason);
+      await ownership?.stop();
+      if (clustered) {
+        const running = [...live.values()].filter((run) => !run.closed);
+        for (const run of running) handOver(run);
+        await all();
+        const released = await ownership!
+          .release(running.map((run) => run.id))
+          .catch((error: unknown) => {
+            log.error(
+              { err: error },
+              'could not hand runs over: they continue once their leases lapse',
+            );
+            return 0;
+          });
+        if (released > 0) log.info({ runs: released }, 'handed running runs to other instances');
+      } else {
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([all(), new Promise((r) => (timer = setTimeout(r, graceMs)))]);
+        clearTimeout(timer);
+        for (const run of live.values()) {
+          if (!run.closed)
+            run.controller.abort({ reason: 'shutdown', by: 'server' } satisfies RunAbortReason);
+        }
+        await all();
       }
-      await all();
-      await toolSources.shutdown();
+      await tools.shutdown();
+    },
+  };
+}
+
+/**
+ * Core's run port, silent once the run is handed over: the next instance writes its messages
+ * and its outcome.
+ */
+function guardedPort(port: RunStore, run: LiveRun): RunStore {
+  return {
+    loadHistory: (conversationId) => port.loadHistory(conversationId),
+    startRun: (record) => port.startRun(record),
+    saveMessage: async (message) => {
+      if (!run.handedOver) await port.saveMessage(message);
+    },
+    finishRun: async (runId, outcome) => {
+      if (!run.handedOver) await port.finishRun(runId, outcome);
     },
   };
 }
