@@ -13,6 +13,7 @@ import { authenticate } from './auth/authenticate.ts';
 import { createFailureLimiter } from './auth/failure-limiter.ts';
 import { createOperatorCodes } from './auth/operator-code.ts';
 import { createTokenCache } from './auth/token-cache.ts';
+import { clusterCounters } from './cluster/counters.ts';
 import { createInvalidator, invalidationsFor } from './cluster/invalidation.ts';
 import type { ServerConfig } from './config.ts';
 import { createDetector } from './detect/detector.ts';
@@ -120,8 +121,10 @@ export async function buildApp(options: AppOptions): Promise<ParleyApp> {
 
   const bus = options.bus ?? clusterBus(config, store, app.log);
   const metrics = createMetrics();
+  const counters = clusterCounters(config, store, app.log);
   const detector = createDetector({
     store,
+    counters,
     onSignal: (kind, severity) => metrics.signals.inc({ kind, severity }),
     onError: (error) => app.log.warn({ err: error }, 'could not record a security signal'),
     ...(tuning.probeThreshold ? { probeThreshold: tuning.probeThreshold } : {}),
@@ -168,10 +171,13 @@ export async function buildApp(options: AppOptions): Promise<ParleyApp> {
       ...(tuning.orphanAfterMs !== undefined ? { orphanAfterMs: tuning.orphanAfterMs } : {}),
     }),
     authFailures: createFailureLimiter({
+      name: 'address',
       limit: tuning.authFailureLimit ?? 10,
       windowMs: 60_000,
       blockMs: 60_000,
       onBlock: (ip, failures) => detector.authFailureBurst(ip, failures, 'token'),
+      counters,
+      bus,
     }),
     tokenCache: createTokenCache(),
     invalidator: createInvalidator(bus, {
@@ -192,10 +198,13 @@ export async function buildApp(options: AppOptions): Promise<ParleyApp> {
       ...(options.localOwnerId ? { localOwnerId: options.localOwnerId } : {}),
     }),
     accountFailures: createFailureLimiter({
+      name: 'account',
       limit: 10,
       windowMs: 15 * 60_000,
       blockMs: 15 * 60_000,
       onBlock: (email, failures) => detector.accountFailureBurst(email, failures),
+      counters,
+      bus,
     }),
     ...(options.localOwnerId ? { localOwnerId: options.localOwnerId } : {}),
   };
@@ -305,6 +314,7 @@ export async function buildApp(options: AppOptions): Promise<ParleyApp> {
     await services.trust.scheduler.stop();
     await services.trust.settled();
     await detector.flush();
+    await counters.close();
     // After the runs: their last doorbells and the handoff of their leases go out first.
     await bus.close();
   });

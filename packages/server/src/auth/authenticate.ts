@@ -30,18 +30,10 @@ export async function authenticate(
   const header = request.headers.authorization;
   if (header !== undefined) {
     const blockedMs = services.authFailures.blockedFor(request.ip);
-    if (blockedMs > 0) {
-      throw new HttpProblem(
-        'auth.rate_limited',
-        'Too many failed token checks from this address.',
-        {
-          retryAfterMs: blockedMs,
-        },
-      );
-    }
+    if (blockedMs > 0) throw rateLimited(blockedMs);
     const match = BEARER.exec(header);
     if (!match) {
-      services.authFailures.fail(request.ip);
+      await failed(request, services);
       throw new HttpProblem(
         'auth.invalid_token',
         'Send the token as "Authorization: Bearer prl_…".',
@@ -52,7 +44,6 @@ export async function authenticate(
       checkToken(token, request, services),
     );
     if (!result.ok) {
-      services.authFailures.fail(request.ip);
       if (result.workspaceId && result.tokenId)
         services.detector.staleTokenUsed(
           result.workspaceId,
@@ -60,6 +51,7 @@ export async function authenticate(
           result.reason,
           request.ip,
         );
+      await failed(request, services);
       throw new HttpProblem('auth.invalid_token', TOKEN_FAILURES[result.reason]);
     }
     return result.principal;
@@ -77,6 +69,20 @@ export async function authenticate(
     }
   }
   return { kind: 'anonymous' };
+}
+
+const rateLimited = (retryAfterMs: number) =>
+  new HttpProblem('auth.rate_limited', 'Too many failed token checks from this address.', {
+    retryAfterMs,
+  });
+
+/**
+ * Counts a failed token check against the address, across the cluster: one past the limit is
+ * refused as rate limited on whichever instance it reaches.
+ */
+async function failed(request: FastifyRequest, services: Services) {
+  const blockedMs = await services.authFailures.fail(request.ip);
+  if (blockedMs > 0) throw rateLimited(blockedMs);
 }
 
 /** The database's word on a bearer token; a use from a new address is reported once per check. */

@@ -1,3 +1,4 @@
+import { type CounterBackend, createLocalCounters } from '@parley/cluster';
 import type { SignalInput, Store } from '@parley/store';
 
 /**
@@ -16,6 +17,8 @@ export interface DetectorOptions {
   probeThreshold?: number;
   /** Secret decryptions per workspace per minute before a signal (default 60). */
   decryptThreshold?: number;
+  /** Shared counters (a cluster); default: this process alone. */
+  counters?: CounterBackend;
 }
 
 const MINUTE = 60_000;
@@ -24,25 +27,25 @@ export function createDetector(options: DetectorOptions) {
   const now = options.now ?? Date.now;
   const probeThreshold = options.probeThreshold ?? 5;
   const decryptThreshold = options.decryptThreshold ?? 60;
-  const windows = new Map<string, { start: number; count: number; signalled: boolean }>();
+  const counters = options.counters ?? createLocalCounters(now);
   const pending = new Set<Promise<unknown>>();
-
-  /** Counts an occurrence in a one-minute window; true exactly once when it reaches `threshold`. */
-  const crosses = (key: string, threshold: number): { crossed: boolean; count: number } => {
-    const t = now();
-    let w = windows.get(key);
-    if (!w || w.start <= t - MINUTE) {
-      if (windows.size > 50_000) windows.clear();
-      w = { start: t, count: 0, signalled: false };
-      windows.set(key, w);
-    }
-    w.count += 1;
-    if (w.count >= threshold && !w.signalled) {
-      w.signalled = true;
-      return { crossed: true, count: w.count };
-    }
-    return { crossed: false, count: w.count };
+  const track = (job: Promise<unknown>) => {
+    const tracked = job
+      .catch((error) => options.onError?.(error))
+      .finally(() => pending.delete(tracked));
+    pending.add(tracked);
   };
+
+  /**
+   * Counts an occurrence in a one-minute window (cluster-wide); `then` runs exactly once, on
+   * one instance, when the count reaches `threshold`. In the background: no request waits.
+   */
+  const whenCrossed = (key: string, threshold: number, then: (count: number) => void) =>
+    track(
+      counters.hit(`signal:${key}`, MINUTE).then(({ count }) => {
+        if (count === threshold) then(count);
+      }),
+    );
 
   const write = (workspaceId: string | undefined, signal: SignalInput) => {
     const job = (
@@ -104,15 +107,15 @@ export function createDetector(options: DetectorOptions) {
 
     /** A known token (revoked or expired) was presented: its workspace should know. */
     staleTokenUsed(workspaceId: string, tokenId: string, reason: string, ip: string) {
-      const { crossed } = crosses(`stale:${tokenId}`, 1);
-      if (!crossed) return;
-      write(workspaceId, {
-        kind: 'token.stale_use',
-        severity: 'warning',
-        ip,
-        actor: { type: 'token', id: tokenId },
-        details: { reason },
-      });
+      whenCrossed(`stale:${tokenId}`, 1, () =>
+        write(workspaceId, {
+          kind: 'token.stale_use',
+          severity: 'warning',
+          ip,
+          actor: { type: 'token', id: tokenId },
+          details: { reason },
+        }),
+      );
     },
 
     tokenNewAddress(workspaceId: string, tokenId: string, ip: string) {
@@ -133,26 +136,26 @@ export function createDetector(options: DetectorOptions) {
       ip: string,
       target: string,
     ) {
-      const { crossed, count } = crosses(`probe:${caller.type}:${caller.id}`, probeThreshold);
-      if (!crossed) return;
-      write(caller.workspaceId, {
-        kind: 'workspace.cross_probe',
-        severity: 'warning',
-        ip,
-        actor: { type: caller.type, id: caller.id },
-        details: { misses: count, lastTarget: target.slice(0, 200) },
-      });
+      whenCrossed(`probe:${caller.type}:${caller.id}`, probeThreshold, (count) =>
+        write(caller.workspaceId, {
+          kind: 'workspace.cross_probe',
+          severity: 'warning',
+          ip,
+          actor: { type: caller.type, id: caller.id },
+          details: { misses: count, lastTarget: target.slice(0, 200) },
+        }),
+      );
     },
 
     secretDecrypted(workspaceId: string, ip: string | undefined) {
-      const { crossed, count } = crosses(`decrypt:${workspaceId}`, decryptThreshold);
-      if (!crossed) return;
-      write(workspaceId, {
-        kind: 'secret.decrypt_spike',
-        severity: 'warning',
-        ...(ip ? { ip } : {}),
-        details: { decryptions: count, windowSeconds: 60 },
-      });
+      whenCrossed(`decrypt:${workspaceId}`, decryptThreshold, (count) =>
+        write(workspaceId, {
+          kind: 'secret.decrypt_spike',
+          severity: 'warning',
+          ...(ip ? { ip } : {}),
+          details: { decryptions: count, windowSeconds: 60 },
+        }),
+      );
     },
 
     privilegeChange(
@@ -172,7 +175,8 @@ export function createDetector(options: DetectorOptions) {
 
     /** Waits for signals still being written (tests, shutdown). */
     async flush() {
-      await Promise.all([...pending]);
+      // Counting may start a write: wait until neither is left.
+      while (pending.size > 0) await Promise.all([...pending]);
     },
   };
 }
