@@ -15,6 +15,7 @@ import { createOperatorCodes } from './auth/operator-code.ts';
 import { createTokenCache } from './auth/token-cache.ts';
 import { clusterCounters } from './cluster/counters.ts';
 import { createInvalidator, invalidationsFor } from './cluster/invalidation.ts';
+import { createPluginSwitches } from './cluster/plugin-switches.ts';
 import type { ServerConfig } from './config.ts';
 import { createDetector } from './detect/detector.ts';
 import { isDashboardPath, registerDashboard } from './http/dashboard.ts';
@@ -188,6 +189,7 @@ export async function buildApp(options: AppOptions): Promise<ParleyApp> {
       },
       log: app.log,
     }),
+    pluginSwitches: createPluginSwitches({ store, bus, runs: () => services.runs, log: app.log }),
     operatorCodes: createOperatorCodes({ config, store, log: app.log, detector }),
     trust: createTrustService({
       store,
@@ -209,6 +211,8 @@ export async function buildApp(options: AppOptions): Promise<ParleyApp> {
     ...(options.localOwnerId ? { localOwnerId: options.localOwnerId } : {}),
   };
   await services.operatorCodes.prepare();
+  // Switches operators set on any instance, before this one serves a run.
+  await services.pluginSwitches.load();
   app.decorate('services', services);
   app.decorateRequest('principal', null as never);
   app.decorateRequest('grant', undefined);

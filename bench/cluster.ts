@@ -1,0 +1,444 @@
+/**
+ * Cluster (issue #21): several instances, started as `npm start` starts them, on one fresh
+ * PostgreSQL database (and a private Redis for the Redis bus). Reported, never asserted:
+ *   1. the delay a client of another instance sees over a client of the run's owner, with 50
+ *      streams open, on the PostgreSQL bus and on Redis;
+ *   2. cancel through another instance → the terminal on the owner's client;
+ *   3. failover: SIGKILL of the owner → the next event on a surviving instance's client
+ *      (the default lease);
+ *   4. a token revoked on one instance → refused by another;
+ *   5. one instance on PostgreSQL with the bus vs a checkout from before the cluster work
+ *      (`--server-root=`, e.g. a worktree at c545a3b), throughput.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createTestDatabase, type TestDatabase } from '@parley/store/testing';
+import {
+  fmt,
+  freePort,
+  type Percentiles,
+  percentiles,
+  pool,
+  type ServerProcess,
+  startServer,
+  table,
+} from './lib.ts';
+import { type Context, type ScenarioResult, throughput } from './scenarios.ts';
+import { deployBenchAgent, standInBase } from './setup.ts';
+
+const MASTER_KEY = Buffer.alloc(32, 9).toString('base64');
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+interface Cluster {
+  servers: ServerProcess[];
+  database: TestDatabase;
+  stop(): Promise<void>;
+}
+
+/** `n` instances on one fresh database and one data directory (the single-user owner). */
+async function startCluster(
+  n: number,
+  env: Record<string, string> = {},
+  root?: string,
+): Promise<Cluster> {
+  const database = await createTestDatabase('bench_cluster');
+  const dataDir = await mkdtemp(join(tmpdir(), 'parley-bench-cluster-'));
+  const start = (i: number) =>
+    startServer({
+      dataDir,
+      ...(root ? { root } : {}),
+      env: {
+        PARLEY_DATABASE_URL: database.runtimeUrl,
+        PARLEY_MIGRATION_DATABASE_URL: database.adminUrl,
+        PARLEY_MASTER_KEY: MASTER_KEY,
+        ...(root ? {} : { PARLEY_INSTANCE_ID: `bench-${i}` }),
+        ...env,
+      },
+    });
+  const servers = [await start(0)];
+  servers.push(...(await Promise.all(Array.from({ length: n - 1 }, (_, i) => start(i + 1)))));
+  return {
+    servers,
+    database,
+    async stop() {
+      await Promise.all(servers.map((s) => s.stop()));
+      await database.drop();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A private redis-server (Debian's) on a free port. */
+async function startRedis(): Promise<{ url: string; stop(): void }> {
+  const port = await freePort();
+  const child: ChildProcess = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  await new Promise<void>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (c: Buffer) => {
+      out += c.toString();
+      if (out.includes('Ready to accept connections')) resolve();
+    });
+    child.once('exit', (code) => reject(new Error(`redis-server exited ${code}`)));
+  });
+  return { url: `redis://127.0.0.1:${port}`, stop: () => child.kill('SIGKILL') };
+}
+
+interface Frame {
+  seq: number;
+  type: string;
+  at: number;
+}
+
+/** Reads an SSE response, calling `onFrame` with each event's seq, type and arrival time. */
+async function readFrames(response: Response, onFrame: (frame: Frame) => void): Promise<void> {
+  const reader = response.body!.getReader();
+  const decoder = new TextDecoder();
+  let buffer = '';
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      const at = performance.now();
+      buffer += decoder.decode(value, { stream: true });
+      let end = buffer.indexOf('\n\n');
+      while (end >= 0) {
+        const text = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        const id = /^id: (\d+)$/m.exec(text);
+        const type = /^event: (\S+)$/m.exec(text);
+        if (id && type) onFrame({ seq: Number(id[1]), type: type[1]!, at });
+        end = buffer.indexOf('\n\n');
+      }
+    }
+  } catch {
+    // The instance died: what arrived is what the client saw.
+  }
+}
+
+const isTerminal = (type: string) => ['run.finish', 'run.error', 'run.abort'].includes(type);
+
+/** How long a client reads one run before the benchmark counts it as not ended. */
+const READ_LIMIT_MS = 60_000;
+
+function startRun(server: ServerProcess, agent: string, signal?: AbortSignal) {
+  return fetch(`${server.url}/v1/workspaces/${server.workspaceId}/agents/${agent}/runs`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${server.token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ input: 'Say something.' }),
+    ...(signal ? { signal } : {}),
+  });
+}
+
+/** GET …/events on `server`, retried while the run's row is not stored yet (404). */
+async function followOn(
+  server: ServerProcess,
+  runId: string,
+  signal?: AbortSignal,
+): Promise<Response> {
+  for (;;) {
+    const response = await fetch(`${server.url}/v1/runs/${runId}/events`, {
+      headers: { authorization: `Bearer ${server.token}`, 'last-event-id': '0' },
+      ...(signal ? { signal } : {}),
+    });
+    if (response.status === 200) return response;
+    await response.body?.cancel();
+    await sleep(10);
+  }
+}
+
+const msRow = (name: string, p: Percentiles) => [name, p.n, fmt(p.p50), fmt(p.p99), fmt(p.mean)];
+
+/**
+ * 1. Each of 50 runs is read by two clients at once: one on the owner (its POST), one on the
+ * other instance (GET …/events). For every text.delta both saw live, the second's arrival
+ * minus the first's.
+ */
+async function followerDelay(ctx: Context, label: string, env: Record<string, string>) {
+  const cluster = await startCluster(2, env);
+  try {
+    const [owner, other] = cluster.servers as [ServerProcess, ServerProcess];
+    const shape = { ttftMs: 20, chunks: ctx.quick ? 60 : 150, gapMs: 20 };
+    await deployBenchAgent(owner, 'bench-follow', standInBase(ctx.standIn, shape));
+    const delays: number[] = [];
+    let incomplete = 0;
+    const streams = 50;
+    await Promise.all(
+      Array.from({ length: streams }, async (_, i) => {
+        await sleep((i * shape.chunks * shape.gapMs) / streams / 4);
+        const signal = AbortSignal.timeout(READ_LIMIT_MS);
+        const response = await startRun(owner, 'bench-follow', signal);
+        const runId = response.headers.get('x-parley-run-id')!;
+        const atOwner = new Map<number, number>();
+        const atOther = new Map<number, number>();
+        let connected = Number.POSITIVE_INFINITY;
+        let ownerEnd = false;
+        let otherEnd = false;
+        await Promise.all([
+          readFrames(response, (f) => {
+            if (f.type === 'text.delta') atOwner.set(f.seq, f.at);
+            if (isTerminal(f.type)) ownerEnd = true;
+          }),
+          followOn(other, runId, signal)
+            .then((r) => {
+              connected = performance.now();
+              return readFrames(r, (f) => {
+                if (f.type === 'text.delta') atOther.set(f.seq, f.at);
+                if (isTerminal(f.type)) otherEnd = true;
+              });
+            })
+            .catch(() => {}),
+        ]);
+        if (!ownerEnd || !otherEnd) incomplete++;
+        // Only events produced after the second client was attached (not its replay).
+        for (const [seq, at] of atOwner)
+          if (at > connected + 50 && atOther.has(seq)) delays.push(atOther.get(seq)! - at);
+      }),
+    );
+    return { label, delay: percentiles(delays), incomplete };
+  } finally {
+    await cluster.stop();
+  }
+}
+
+/** 2. Cancel through the other instance, from the POST to the owner's client seeing the end. */
+async function cancelElsewhere(ctx: Context) {
+  const cluster = await startCluster(2);
+  try {
+    const [owner, other] = cluster.servers as [ServerProcess, ServerProcess];
+    const shape = { ttftMs: 20, chunks: 2000, gapMs: 10 };
+    await deployBenchAgent(owner, 'bench-cancel', standInBase(ctx.standIn, shape));
+    const n = ctx.quick ? 30 : 100;
+    const latencies: number[] = [];
+    let notTaken = 0;
+    await pool(Array.from({ length: n }), 10, async () => {
+      const signal = AbortSignal.timeout(READ_LIMIT_MS);
+      const response = await startRun(owner, 'bench-cancel', signal);
+      const runId = response.headers.get('x-parley-run-id')!;
+      // The run must exist for the other instance (a run streams while its row is written).
+      await followOn(other, runId, signal).then((r) => r.body?.cancel());
+      let t0 = 0;
+      let texts = 0;
+      let ended = 0;
+      let answer: Promise<void> | undefined;
+      await readFrames(response, (f) => {
+        if (f.type === 'text.delta' && ++texts === 5) {
+          t0 = performance.now();
+          answer = fetch(`${other.url}/v1/runs/${runId}/cancel`, {
+            method: 'POST',
+            headers: { authorization: `Bearer ${other.token}` },
+          })
+            .then((r) => r.json() as Promise<{ cancelled: boolean }>)
+            .then((a) => {
+              if (!a.cancelled) notTaken++;
+            });
+        }
+        if (isTerminal(f.type)) ended = f.at;
+      });
+      await answer;
+      if (t0 && ended) latencies.push(ended - t0);
+    });
+    return { latency: percentiles(latencies), n, notTaken };
+  } finally {
+    await cluster.stop();
+  }
+}
+
+/** 3. SIGKILL of the owner → the next event on the clients of a surviving instance. */
+async function failover(ctx: Context) {
+  const cluster = await startCluster(3);
+  try {
+    const [owner, other] = cluster.servers as [ServerProcess, ServerProcess, ServerProcess];
+    const shape = { ttftMs: 20, chunks: 600, gapMs: 50 };
+    await deployBenchAgent(owner, 'bench-failover', standInBase(ctx.standIn, shape));
+    const runs = 10;
+    let killedAt = 0;
+    const nextEvent: number[] = [];
+    let continued = 0;
+    const ready: Promise<void>[] = [];
+    const clients = Array.from({ length: runs }, async () => {
+      const response = await startRun(owner, 'bench-failover');
+      const runId = response.headers.get('x-parley-run-id')!;
+      const follower = await followOn(other, runId);
+      void response.body?.cancel();
+      let texts = 0;
+      let seenAfterKill = false;
+      let markReady!: () => void;
+      ready.push(new Promise((resolve) => (markReady = resolve)));
+      const deadline = setTimeout(() => void follower.body?.cancel(), READ_LIMIT_MS);
+      await readFrames(follower, (f) => {
+        if (f.type === 'text.delta' && ++texts === 3) markReady();
+        if (killedAt && !seenAfterKill && f.at > killedAt) {
+          seenAfterKill = true;
+          nextEvent.push(f.at - killedAt);
+        }
+        if (f.type === 'run.finish') continued++;
+        if (isTerminal(f.type)) clearTimeout(deadline);
+      });
+      clearTimeout(deadline);
+    });
+    const readyBy = performance.now() + READ_LIMIT_MS;
+    while (ready.length < runs && performance.now() < readyBy) await sleep(20);
+    await Promise.race([Promise.all(ready), sleep(Math.max(0, readyBy - performance.now()))]);
+    killedAt = performance.now();
+    owner.child.kill('SIGKILL');
+    await Promise.all(clients);
+    return { nextEvent: percentiles(nextEvent), runs, continued };
+  } finally {
+    await cluster.stop();
+  }
+}
+
+/** 4. A token revoked on one instance (after use on both) → the other refuses it. */
+async function revocation(ctx: Context) {
+  const cluster = await startCluster(2);
+  try {
+    const [first, second] = cluster.servers as [ServerProcess, ServerProcess];
+    const rounds = ctx.quick ? 5 : 20;
+    const delays: number[] = [];
+    let never = 0;
+    for (let i = 0; i < rounds; i++) {
+      const created = await fetch(`${first.url}/v1/workspaces/${first.workspaceId}/tokens`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${first.token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ name: `bench-${i}`, scopes: ['agents:read'] }),
+      });
+      const { token, info } = (await created.json()) as { token: string; info: { id: string } };
+      const use = (server: ServerProcess) =>
+        fetch(`${server.url}/v1/workspaces/${server.workspaceId}/agents`, {
+          headers: { authorization: `Bearer ${token}` },
+        }).then(async (r) => {
+          await r.body?.cancel();
+          return r.status;
+        });
+      await use(first);
+      await use(second);
+      const t0 = performance.now();
+      await fetch(`${first.url}/v1/workspaces/${first.workspaceId}/tokens/${info.id}`, {
+        method: 'DELETE',
+        headers: { authorization: `Bearer ${first.token}` },
+      });
+      let refused = false;
+      while (performance.now() - t0 < 20_000) {
+        if ((await use(second)) === 401) {
+          refused = true;
+          break;
+        }
+        await sleep(5);
+      }
+      if (refused) delays.push(performance.now() - t0);
+      else never++;
+    }
+    return { delay: percentiles(delays), rounds, never };
+  } finally {
+    await cluster.stop();
+  }
+}
+
+/** 5. One instance on PostgreSQL: this checkout (the bus on) vs `baselineRoot`'s server. */
+async function singleInstance(ctx: Context, baselineRoot: string | undefined) {
+  const rows: { label: string; runsPerSecond: number }[] = [];
+  const variants: [string, string | undefined][] = [['this checkout (bus on)', undefined]];
+  if (baselineRoot) variants.push([`before the cluster (${baselineRoot})`, baselineRoot]);
+  for (const [label, root] of variants) {
+    const cluster = await startCluster(1, {}, root);
+    try {
+      const result = await throughput(ctx, cluster.servers[0]!, 'PostgreSQL');
+      rows.push({ label, runsPerSecond: result.data.runsPerSecond as number });
+    } finally {
+      await cluster.stop();
+    }
+  }
+  return rows;
+}
+
+export async function clusterScenarios(
+  ctx: Context,
+  baselineRoot?: string,
+): Promise<ScenarioResult[]> {
+  const results: ScenarioResult[] = [];
+  const redis = await startRedis();
+  try {
+    const follow = [
+      await followerDelay(ctx, 'PostgreSQL bus', {}),
+      await followerDelay(ctx, 'Redis bus', { PARLEY_REDIS_URL: redis.url }),
+    ];
+    results.push({
+      id: 'cluster-follow',
+      title:
+        'Cluster: a client of another instance vs a client of the owner, 50 streams open (added delay per text event)',
+      markdown: table(
+        ['bus', 'events', 'p50 ms', 'p99 ms', 'mean ms', 'runs not ended on both'],
+        follow.map((f) => [...msRow(f.label, f.delay), f.incomplete]),
+      ),
+      data: { follow },
+    });
+  } finally {
+    redis.stop();
+  }
+  const cancel = await cancelElsewhere(ctx);
+  results.push({
+    id: 'cluster-cancel',
+    title: `Cluster: cancel through another instance → the terminal on the owner's client (${cancel.n} runs, 10 at a time)`,
+    markdown: table(
+      ['', 'n', 'p50 ms', 'p99 ms', 'mean ms', 'answers "not taken"'],
+      [[...msRow('cancel → terminal', cancel.latency), cancel.notTaken]],
+    ),
+    data: cancel,
+  });
+  const fail = await failover(ctx);
+  results.push({
+    id: 'cluster-failover',
+    title: `Cluster: SIGKILL of the owner → the next event on another instance's client (${fail.runs} runs, default lease)`,
+    markdown: table(
+      [
+        '',
+        'clients that saw an event after the kill',
+        'p50 ms',
+        'p99 ms',
+        'runs continued to run.finish',
+      ],
+      [
+        [
+          'kill → next event',
+          fail.nextEvent.n,
+          fmt(fail.nextEvent.p50),
+          fmt(fail.nextEvent.p99),
+          fail.continued,
+        ],
+      ],
+    ),
+    data: fail,
+  });
+  const revoke = await revocation(ctx);
+  results.push({
+    id: 'cluster-revocation',
+    title: `Cluster: a token revoked on one instance → refused by another (${revoke.rounds} rounds)`,
+    markdown: table(
+      ['', 'n', 'p50 ms', 'p99 ms', 'mean ms', 'still accepted after 20 s'],
+      [[...msRow('revoke → 401 elsewhere', revoke.delay), revoke.never]],
+    ),
+    data: revoke,
+  });
+  const single = await singleInstance(ctx, baselineRoot);
+  const ratio =
+    single.length === 2 ? single[0]!.runsPerSecond / single[1]!.runsPerSecond : Number.NaN;
+  results.push({
+    id: 'cluster-single',
+    title: `Cluster: one instance on PostgreSQL, throughput (runs with a tool call, 100 at a time)${baselineRoot ? '' : ' (no --server-root= given: no before)'}`,
+    markdown: table(
+      ['server', 'runs/s'],
+      [
+        ...single.map((s) => [s.label, fmt(s.runsPerSecond, 1)]),
+        ['ratio (this / before)', fmt(ratio, 3)],
+      ],
+    ),
+    data: { single, ratio },
+  });
+  return results;
+}
