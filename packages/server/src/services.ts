@@ -5,6 +5,7 @@ import type { FailureLimiter } from './auth/failure-limiter.ts';
 import type { OperatorCodes } from './auth/operator-code.ts';
 import type { TokenCache } from './auth/token-cache.ts';
 import type { Invalidator } from './cluster/invalidation.ts';
+import type { PluginSwitches } from './cluster/plugin-switches.ts';
 import type { ServerConfig } from './config.ts';
 import type { Detector } from './detect/detector.ts';
 import type { Metrics } from './metrics/metrics.ts';
@@ -33,6 +34,8 @@ export interface Services {
   tokenCache: TokenCache;
   /** Drops cached tokens, agents and keys here and on every instance (through the bus). */
   invalidator: Invalidator;
+  /** The plugin kill switch: stored, applied on every instance. */
+  pluginSwitches: PluginSwitches;
   /** The local owner's id in single-user mode. */
   localOwnerId?: string;
 }

@@ -180,6 +180,12 @@ function pluginName(name: string, services: Services): string {
 
 const PluginParams = z.object({ name: z.string().min(1).max(214) });
 
+/** Who set a plugin switch, as stored (`user:<id>`, `token:<id>`). */
+function switchedBy(principal: Principal): string {
+  const actor = actorOf(principal);
+  return actor.id ? `${actor.type}:${actor.id}` : actor.type;
+}
+
 export const securityRoutes = [
   defineRoute({
     method: 'GET',
@@ -430,14 +436,14 @@ export const securityRoutes = [
     url: '/v1/instance/plugins/:name/disable',
     operationId: 'disablePlugin',
     summary:
-      'Switch an installed plugin off for this server process: runs of agents that use it answer 422 until it is enabled.',
+      'Switch an installed plugin off on every instance (stored): runs of agents that use it answer 422 until it is enabled.',
     tag: 'security',
     access: { kind: 'operator' },
     params: PluginParams,
     responses: { 200: PluginSwitchSchema },
     handler: async ({ params, services, principal }) => {
       const name = pluginName(params.name, services);
-      await services.runs.disablePlugin(name);
+      await services.pluginSwitches.set(name, true, switchedBy(principal));
       services.log.warn({ plugin: name, by: actorOf(principal) }, 'plugin disabled');
       return { name, disabled: true, disabledPlugins: [...services.runs.disabledPlugins].sort() };
     },
@@ -446,14 +452,14 @@ export const securityRoutes = [
     method: 'POST',
     url: '/v1/instance/plugins/:name/enable',
     operationId: 'enablePlugin',
-    summary: 'Switch a disabled plugin back on for this server process.',
+    summary: 'Switch a disabled plugin back on, on every instance (stored).',
     tag: 'security',
     access: { kind: 'operator' },
     params: PluginParams,
     responses: { 200: PluginSwitchSchema },
     handler: async ({ params, services, principal }) => {
       const name = pluginName(params.name, services);
-      services.runs.disabledPlugins.delete(name);
+      await services.pluginSwitches.set(name, false, switchedBy(principal));
       services.log.warn({ plugin: name, by: actorOf(principal) }, 'plugin enabled');
       return { name, disabled: false, disabledPlugins: [...services.runs.disabledPlugins].sort() };
     },
