@@ -6,10 +6,24 @@
  * Run: node bench/batcher-ab.ts [runs…] (default 50 100). Reports; never gates.
  */
 import type { ParleyEvent } from '@parley/protocol';
-import { openStore } from '@parley/store';
+import { type AppendBatch, type AppendResult, openStore, type Store } from '@parley/store';
 import { createTestDatabase } from '@parley/store/testing';
-import { createWorkspaceBatcher } from '../packages/server/src/runs/workspace-batcher.ts';
 import { fmt, percentiles, table } from './lib.ts';
+
+/** What this bench uses of the batcher (server/src/runs/workspace-batcher.ts). */
+interface BatcherModule {
+  createWorkspaceBatcher(
+    store: Store,
+    options: { stallMs?: number },
+  ): {
+    append(workspaceId: string, batch: AppendBatch): Promise<AppendResult>;
+    idle(): Promise<void>;
+  };
+}
+// Loaded by URL: the server package exports no batcher, and the bench is not its project.
+const { createWorkspaceBatcher } = (await import(
+  new URL('../packages/server/src/runs/workspace-batcher.ts', import.meta.url).href
+)) as BatcherModule;
 
 const sizes = process.argv.slice(2).map(Number).filter(Boolean);
 const EVENTS = 40;
