@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import type { BreachRow, Store } from '@parley/store';
 
 /*
@@ -5,8 +6,12 @@ import type { BreachRow, Store } from '@parley/store';
  * not a timer per ticket: a check finds every deadline that passed, in every workspace with
  * tickets, and records the breach at the deadline itself. Checking once at start-up catches up
  * on whatever passed while the server was down; after that it checks every `intervalMs`.
- * Several servers on one database may check at once: each ticket breaches once (the row is
- * locked and `sla_breached_at` set in the same transaction).
+ *
+ * In a cluster each tick's check runs once: the instance that claims the tick (a row of the
+ * store's `cluster_jobs`, ticks numbered on the database's clock) looks for breaches, the
+ * others only refresh their own trust gauges (metrics are per process). Should two checks
+ * meet anyway (a start-up catch-up, a slow pass), each ticket still breaches once: the row is
+ * locked and `sla_breached_at` set in the same transaction.
  */
 
 export interface SlaSchedulerOptions {
@@ -21,11 +26,22 @@ export interface SlaSchedulerOptions {
   /** Workspaces without tickets whose scam-guard gauge a pass refreshes too (`onGuarded`). */
   guardedWorkspaces?: () => Promise<Iterable<string>>;
   onGuarded?: (workspaceId: string, now: Date) => Promise<void>;
+  /** Names this instance in `cluster_jobs` (default: host and process id). */
+  instance?: string;
+}
+
+/** Which ticks this instance claimed or left to another (tests, diagnostics). */
+export interface TickRecord {
+  /** Tick numbers (on the database's clock) this instance ran the breach check for, newest last. */
+  ran: number[];
+  /** Ticks another instance had already claimed. */
+  skipped: number;
 }
 
 export interface SlaScheduler {
   /** Checks every workspace now; resolves with the breaches it recorded. */
   check(): Promise<BreachRow[]>;
+  readonly ticks: TickRecord;
   start(): void;
   stop(): Promise<void>;
 }
@@ -36,18 +52,38 @@ export function createSlaScheduler(options: SlaSchedulerOptions): SlaScheduler {
   let running: Promise<BreachRow[]> | undefined;
   let stopped = false;
 
-  async function checkAll(): Promise<BreachRow[]> {
+  const instance = options.instance ?? `${hostname()}:${process.pid}`;
+  const ticks: TickRecord = { ran: [], skipped: 0 };
+
+  /** Whether this instance runs this tick's breach check (one instance per tick). */
+  async function claimTick(): Promise<boolean> {
+    const tick = await store.system.cluster.jobs.claimTick(
+      `sla-breach-check@${options.intervalMs}ms`,
+      options.intervalMs,
+      instance,
+    );
+    if (tick === null) {
+      ticks.skipped++;
+      return false;
+    }
+    ticks.ran.push(tick);
+    if (ticks.ran.length > 100) ticks.ran.shift();
+    return true;
+  }
+
+  /** A pass over every workspace: breaches when `detect` (this instance's tick), gauges always. */
+  async function checkAll(detect: boolean): Promise<BreachRow[]> {
     const now = options.now();
     const found: BreachRow[] = [];
     const workspaces = await store.system.trust.listSupportWorkspaces();
     for (const workspaceId of workspaces) {
       if (stopped) break;
       try {
-        const breaches = await store.withWorkspace(
-          workspaceId,
-          (ws) => ws.support.detectBreaches(now),
-          { actor: { type: 'system' } },
-        );
+        const breaches = detect
+          ? await store.withWorkspace(workspaceId, (ws) => ws.support.detectBreaches(now), {
+              actor: { type: 'system' },
+            })
+          : [];
         for (const breach of breaches) options.onBreach?.(workspaceId, breach);
         found.push(...breaches);
         await options.onChecked?.(workspaceId, now);
@@ -70,19 +106,28 @@ export function createSlaScheduler(options: SlaSchedulerOptions): SlaScheduler {
     return found;
   }
 
-  const scheduler: SlaScheduler = {
-    check() {
-      // One check at a time: a slow database never stacks them up.
-      running ??= checkAll().finally(() => {
+  /** One pass at a time: a slow database never stacks them up. */
+  const pass = (detect: () => Promise<boolean>) => {
+    running ??= detect()
+      .then(checkAll)
+      .finally(() => {
         running = undefined;
       });
-      return running;
-    },
+    return running;
+  };
+
+  const scheduler: SlaScheduler = {
+    ticks,
+    check: () => pass(async () => true),
     start() {
       stopped = false;
+      // The first pass catches up on whatever passed while no server ran: every instance
+      // makes it (each ticket breaches once). Later ticks go to one instance each.
+      let first = true;
       const tick = () => {
-        scheduler
-          .check()
+        const detect = first ? async () => true : claimTick;
+        first = false;
+        pass(detect)
           .catch((error) => options.onError?.(error))
           .finally(() => {
             if (!stopped) timer = setTimeout(tick, options.intervalMs).unref();

@@ -78,9 +78,9 @@ export function clusterSystem(deps: SystemDeps) {
     jobs: {
       /**
        * Claims the current tick of a timed job (ticks of `intervalMs` on the database's clock):
-       * true for exactly one caller per tick across the cluster, false for everyone else.
+       * the tick's number for exactly one caller per tick across the cluster, null for the rest.
        */
-      async claimTick(job: string, intervalMs: number, by: string): Promise<boolean> {
+      async claimTick(job: string, intervalMs: number, by: string): Promise<number | null> {
         const name = parse(JobSchema, job, 'job');
         const ms = parse(MsSchema, intervalMs, 'interval');
         const who = parse(KeySchema, by, 'instance');
@@ -95,7 +95,7 @@ export function clusterSystem(deps: SystemDeps) {
                 returning j.last_tick`,
           ),
         );
-        return rows.length === 1;
+        return rows[0] ? Number(rows[0].last_tick) : null;
       },
     },
 
