@@ -105,6 +105,9 @@ describe('a healthy local setup (PGlite)', () => {
     expect(d.check('database').detail).toContain('open in the running server');
     expect(d.check('isolation')).toMatchObject({ status: 'ok' });
     expect(d.check('isolation').detail).toContain('PostgreSQL');
+    // PGlite is one process: several instances need PostgreSQL (issue #21).
+    expect(d.check('cluster')).toMatchObject({ status: 'ok' });
+    expect(d.check('cluster').detail).toMatch(/^one process: .*need PostgreSQL/);
     expect(d.check('port')).toMatchObject({ status: 'ok' });
     expect(d.check('port').detail).toContain('a Parley server is running there');
     expect(d.check('agent')).toMatchObject({ status: 'ok' });
@@ -267,6 +270,7 @@ describe('PostgreSQL', () => {
     expect(d.check('pgvector').fix).toContain('CREATE EXTENSION vector');
     expect(d.check('isolation')).toMatchObject({ status: 'ok' });
     expect(d.check('isolation').detail).toContain('enforced');
+    expect(d.check('cluster').detail).toContain('their bus is PostgreSQL LISTEN/NOTIFY');
   });
 
   it('is satisfied once a superuser migration URL is set, and warns about a superuser runtime role', async () => {

@@ -63,15 +63,24 @@ describe('a run cancelled through another server', () => {
     const runId = response.headers.get('x-parley-run-id')!;
     const seen: ParleyEvent[] = [];
     // A follower of the same run through the second server (live, by the bus's doorbells).
+    // The run streams while its row is written: the second server knows it once it is stored.
+    const rowStored = async () => {
+      while ((await client(second.url, second.token)('GET', `/v1/runs/${runId}`)).status !== 200)
+        await new Promise((resolve) => setTimeout(resolve, 10));
+    };
     const follow = () =>
-      fetch(`${second.url}/v1/runs/${runId}/events`, {
-        headers: { authorization: `Bearer ${second.token}` },
-      }).then(async (res) => {
-        expect(res.status).toBe(200);
-        const events: ParleyEvent[] = [];
-        for await (const event of readParleyEvents(res.body!)) events.push(event);
-        return events;
-      });
+      rowStored()
+        .then(() =>
+          fetch(`${second.url}/v1/runs/${runId}/events`, {
+            headers: { authorization: `Bearer ${second.token}` },
+          }),
+        )
+        .then(async (res) => {
+          expect(res.status).toBe(200);
+          const events: ParleyEvent[] = [];
+          for await (const event of readParleyEvents(res.body!)) events.push(event);
+          return events;
+        });
     let followed: Promise<ParleyEvent[]> | undefined;
     let cancel: Promise<Response> | undefined;
     for await (const event of readParleyEvents(response.body!)) {
@@ -79,7 +88,9 @@ describe('a run cancelled through another server', () => {
       if (event.type === 'text.delta' && event.seq === 10) followed = follow();
       // Cancel once the run is well under way (its row and first events are stored).
       if (event.type === 'text.delta' && event.seq === 30)
-        cancel = client(second.url, second.token)('POST', `/v1/runs/${runId}/cancel`);
+        cancel = rowStored().then(() =>
+          client(second.url, second.token)('POST', `/v1/runs/${runId}/cancel`),
+        );
     }
     const answer = (await (await cancel!).json()) as { cancelled: boolean; status: string };
     expect(answer).toEqual({ runId, cancelled: true, status: 'cancelled' });

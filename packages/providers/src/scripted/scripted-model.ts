@@ -46,6 +46,9 @@ function promptChars(messages: ModelMessage[]): number {
 export function createScriptedModel(settings: ScriptedModelSettings = {}): LanguageModel {
   const model = settings.model ?? 'echo';
   let calls = 0;
+  // Part ids are unique per model instance, as a real provider's are: a run continued on
+  // another server (failover) talks to a new instance, and its parts must not reuse ids.
+  const tag = Math.random().toString(36).slice(2, 6);
   const nextTurn = (request: ModelRequest): ScriptTurn | undefined => {
     const turnIndex = calls++;
     if (!settings.script)
@@ -71,6 +74,7 @@ export function createScriptedModel(settings: ScriptedModelSettings = {}): Langu
             retries,
             signal,
             calls,
+            tag,
             chunkDelayMs: settings.chunkDelayMs ?? 0,
           }),
       );
@@ -98,6 +102,8 @@ interface PlayContext {
   retries: number;
   signal: AbortSignal | undefined;
   calls: number;
+  /** This model instance's mark in part ids. */
+  tag: string;
   chunkDelayMs: number;
 }
 
@@ -114,7 +120,7 @@ async function* playTurn(
   let sawToolCall = false;
   let finish: Extract<ScriptAction, { type: 'finish' }> | undefined;
   let partNo = 0;
-  const newId = (prefix: string) => `${prefix}${context.calls}_${partNo++}`;
+  const newId = (prefix: string) => `${prefix}${context.tag}${context.calls}_${partNo++}`;
 
   const fail = function* (error: ReturnType<typeof streamError>): Generator<StepEventPayload> {
     yield* parts.closeAll(`interrupted: ${error.code}`);

@@ -176,6 +176,16 @@ function titleOf(input: api.StartRunRequest['input']): string {
   return (points.length > 80 ? `${points.slice(0, 79).join('')}…` : line) || 'Conversation';
 }
 
+/**
+ * How long to wait for the instance executing a run to answer a command: a live lease means it
+ * is there (under load a cancel waits for the run's end to be stored); a lapsed one means it
+ * is gone (another instance is about to take the run over), so the fallback comes soon.
+ */
+function answerWithin(row: Run): number {
+  const alive = row.leaseExpiresAt !== null && row.leaseExpiresAt.getTime() > Date.now();
+  return alive ? 15_000 : 1_000;
+}
+
 /** A live run's status as its terminal event says. */
 function statusOf(run: LiveRun): api.Run['status'] {
   const terminal = run.events.at(-1);
@@ -678,7 +688,12 @@ export function createRunManager(options: RunManagerOptions) {
       if (!row) throw notFound('Run');
       if (ENDED.has(row.status))
         return { cancelled: false, status: row.status as api.Run['status'] };
-      const reply = await commands.ask(workspaceId, runId, { kind: 'cancel', by });
+      const reply = await commands.ask(
+        workspaceId,
+        runId,
+        { kind: 'cancel', by },
+        answerWithin(row),
+      );
       if (reply) return { cancelled: reply.taken, status: reply.status ?? 'cancelled' };
       return store.withWorkspace(
         workspaceId,
@@ -713,7 +728,9 @@ export function createRunManager(options: RunManagerOptions) {
       const run = live.get(runId);
       const command = { kind: 'decide' as const, toolCallId, decision };
       if (run && !run.handedOver) return (await applyCommand(run, command)).taken;
-      return (await commands.ask(workspaceId, runId, command))?.taken ?? false;
+      const row = await store.withWorkspace(workspaceId, (ws) => ws.runs.get(runId), SYSTEM_SCOPE);
+      if (!row || ENDED.has(row.status)) return false;
+      return (await commands.ask(workspaceId, runId, command, answerWithin(row)))?.taken ?? false;
     },
 
     /** Something in a workspace changed (an agent, a deploy, the trust page): runs read it anew. */

@@ -193,6 +193,13 @@ export async function checkPostgres(ctx: Context, checks: Check[]) {
   }
   checks.push(vectorCheck(d, migrator));
   checks.push(isolationCheck(d, url));
+  checks.push({
+    name: 'cluster',
+    status: 'ok',
+    detail: ctx.config?.redisUrl
+      ? 'several instances may share this database; their bus is Redis, with PostgreSQL as its fallback (docs/scaling.md)'
+      : 'several instances may share this database; their bus is PostgreSQL LISTEN/NOTIFY (docs/scaling.md)',
+  });
 }
 
 export async function checkPglite(ctx: Context, checks: Check[]) {
@@ -247,6 +254,12 @@ export async function checkPglite(ctx: Context, checks: Check[]) {
       checks.push(migrationsCheck(diagnosis));
     }
   }
+  checks.push({
+    name: 'cluster',
+    status: 'ok',
+    detail:
+      'one process: PGlite is embedded, and one server process owns its data directory; several instances need PostgreSQL (docs/scaling.md)',
+  });
   checks.push(
     multiUser
       ? {
