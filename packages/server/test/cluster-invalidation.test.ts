@@ -1,4 +1,6 @@
 import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTestDatabase, type TestDatabase } from '@parley/store/testing';
@@ -13,6 +15,27 @@ import { client, startTestServer, type TestServer } from './support/harness.ts';
  */
 
 const REDIS_URL = process.env.PARLEY_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+/** An OpenAI-compatible stand-in that answers "ok" at once and keeps each call's bearer key. */
+async function keyRecorder() {
+  const keys: string[] = [];
+  const server: Server = createServer((req, res) => {
+    keys.push(req.headers.authorization ?? '');
+    req.resume();
+    req.on('end', () => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      const chunk = (delta: object, finish: string | null = null) =>
+        `data: ${JSON.stringify({ id: 'c1', object: 'chat.completion.chunk', choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
+      res.end(`${chunk({ role: 'assistant', content: 'ok' })}${chunk({}, 'stop')}data: [DONE]\n\n`);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    keys,
+    baseURL: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
 
 for (const bus of ['postgres', 'redis'] as const) {
   describe(`invalidation across instances (${bus} bus)`, () => {
@@ -107,6 +130,52 @@ for (const bus of ['postgres', 'redis'] as const) {
         `[cluster] an agent deployed on A ran on B after ${(performance.now() - started).toFixed(1)} ms (${bus} bus)`,
       );
       expect(text).toContain('second');
+    });
+
+    it('a key changed through one instance is the key the other uses for its next run', async () => {
+      const provider = await keyRecorder();
+      try {
+        const owner = client(a.url, a.token);
+        const ws = `/v1/workspaces/${a.workspaceId}`;
+        expect(
+          (await owner('PUT', `${ws}/secrets/MODEL_KEY`, { value: 'key-one' })).status,
+        ).toBeLessThan(300);
+        const created = await owner('POST', `${ws}/agents`, {
+          definition: {
+            name: 'keyed',
+            instructions: 'You are a test agent.',
+            model: {
+              provider: 'openai-compatible',
+              model: 'm',
+              baseURL: provider.baseURL,
+              apiKeySecret: 'MODEL_KEY',
+            },
+            memory: { enabled: false, autoExtract: false },
+          },
+          deploy: true,
+        });
+        expect(created.status, await created.clone().text()).toBe(201);
+        const runAtB = async () => {
+          const res = await client(b.url, b.token)('POST', `${ws}/agents/keyed/runs`, {
+            input: 'hi',
+          });
+          expect(res.status).toBe(200);
+          await res.text();
+          return provider.keys.at(-1);
+        };
+        expect(await runAtB()).toBe('Bearer key-one');
+        expect(await runAtB()).toBe('Bearer key-one');
+        expect(
+          (await owner('PUT', `${ws}/secrets/MODEL_KEY`, { value: 'key-two' })).status,
+        ).toBeLessThan(300);
+        // B keeps decrypted keys for 60 s: only the bus can have told it within the bound.
+        const started = Date.now();
+        let key = await runAtB();
+        while (key !== 'Bearer key-two' && Date.now() - started < 5_000) key = await runAtB();
+        expect(key).toBe('Bearer key-two');
+      } finally {
+        await provider.close();
+      }
     });
 
     it.runIf(bus === 'postgres')(
