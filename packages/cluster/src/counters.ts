@@ -52,6 +52,11 @@ export interface CountersOptions {
   timeoutMs?: number;
   /** How long a failed store is skipped before it is tried again (default 2,000 ms). */
   retryMs?: number;
+  /**
+   * Which cluster the counts belong to (e.g. its database), so that clusters sharing one Redis
+   * never add to each other's counts.
+   */
+  namespace?: string;
 }
 
 /** Counters in this process only, bounded in size. */
@@ -88,7 +93,8 @@ export function createLocalCounters(now: () => number = Date.now): CounterBacken
 }
 
 /** Counter keys leave the process hashed: no address or e-mail in Redis or the database. */
-const hashed = (key: string) => createHash('sha256').update(key).digest('base64url').slice(0, 32);
+const hashOf = (namespace: string, key: string) =>
+  createHash('sha256').update(`${namespace}\u0000${key}`).digest('base64url').slice(0, 32);
 
 function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -112,6 +118,7 @@ export function createCounters(options: CountersOptions = {}): Counters {
     ...(options.database ? [{ kind: 'postgres' as const, backend: options.database }] : []),
   ];
   const local = createLocalCounters();
+  const hashed = (key: string) => hashOf(options.namespace ?? '', key);
   const kind: CounterKind = tiers[0]?.kind ?? 'local';
   /** Stores that failed: skipped until the time given, then tried again. */
   const failed = new Map<CounterKind, number>();

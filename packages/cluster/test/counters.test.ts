@@ -80,6 +80,16 @@ describe('counters on Redis', () => {
     }
   });
 
+  it('keep clusters that share one Redis apart (their namespace)', async () => {
+    const one = track(createCounters({ redisUrl: REDIS_URL, namespace: 'db-one' }));
+    const alsoOne = track(createCounters({ redisUrl: REDIS_URL, namespace: 'db-one' }));
+    const two = track(createCounters({ redisUrl: REDIS_URL, namespace: 'db-two' }));
+    const k = key();
+    await one.hit(k, 60_000);
+    expect((await alsoOne.hit(k, 60_000)).count).toBe(2);
+    expect((await two.hit(k, 60_000)).count).toBe(1);
+  });
+
   it('with nothing shared, count in this process', async () => {
     const c = track(createCounters());
     expect(c.kind).toBe('local');

@@ -15,8 +15,20 @@ export function clusterCounters(
 ): Counters {
   const shared = store.kind === 'postgres';
   return createCounters({
+    // Clusters sharing one Redis keep apart: a cluster is its database.
+    ...(shared && config.databaseUrl ? { namespace: databaseOf(config.databaseUrl) } : {}),
     ...(shared ? { database: store.system.cluster.counters } : {}),
     ...(shared && config.redisUrl ? { redisUrl: config.redisUrl } : {}),
     log: (level, message, error) => log[level]({ err: error, counters: true }, message),
   });
+}
+
+/** The database a URL names (host, port, database name), without its credentials. */
+function databaseOf(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.hostname}:${u.port || '5432'}${u.pathname}`;
+  } catch {
+    return '';
+  }
 }
