@@ -25,8 +25,8 @@ export {
 } from './database.ts';
 export type { Access, RouteSpec } from './http/route.ts';
 export { ROUTES } from './routes/index.ts';
-export { checkModelKey, DEFAULT_BASE_URLS, type KeyCheck } from './runs/key-check.ts';
-export { DEFAULT_KEY_SECRETS, keySecretOf, modelSecrets } from './runs/models.ts';
+export { checkModelKey, type KeyCheck } from './runs/key-check.ts';
+export { keySecretOf, modelSecrets } from './runs/models.ts';
 export { type SandboxReport, sandboxReport } from './runs/sandbox-report.ts';
 export { serve } from './serve.ts';
 export { type RunningServer, startServer } from './start.ts';

@@ -1,5 +1,6 @@
 import type { ModelRef, SecretDestinationPolicy } from '@parley/core';
 import type { api } from '@parley/protocol';
+import { DEFAULT_BASE_URLS } from '@parley/providers';
 import type { z } from 'zod';
 import { keySecretOf } from './models.ts';
 import { modelDestinationRefusal } from './secret-destinations.ts';
@@ -7,13 +8,6 @@ import { modelDestinationRefusal } from './secret-destinations.ts';
 export type KeyCheck = z.output<typeof api.KeyCheckResponseSchema>['checks'][number];
 
 /** API roots with their version segment, as the adapters use them (docs/providers.md §2). */
-export const DEFAULT_BASE_URLS: Readonly<Record<string, string | undefined>> = {
-  openai: 'https://api.openai.com/v1',
-  'openai-responses': 'https://api.openai.com/v1',
-  anthropic: 'https://api.anthropic.com/v1',
-  openrouter: 'https://openrouter.ai/api/v1',
-  'openai-compatible': 'http://127.0.0.1:11434/v1',
-};
 const ANTHROPIC_VERSION = '2023-06-01';
 const TIMEOUT_MS = 5_000;
 

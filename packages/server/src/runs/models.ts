@@ -1,18 +1,8 @@
 import type { AgentDefinition, ModelRef } from '@parley/core';
-import { createModel, type LanguageModel } from '@parley/providers';
+import { createModel, DEFAULT_KEY_SECRETS, type LanguageModel } from '@parley/providers';
 import { HttpProblem } from '../http/problem.ts';
 
-/** The workspace secret a provider's key is read from unless the agent names another. */
-export const DEFAULT_KEY_SECRETS: Readonly<Record<string, string | undefined>> = {
-  openai: 'OPENAI_API_KEY',
-  'openai-responses': 'OPENAI_API_KEY',
-  anthropic: 'ANTHROPIC_API_KEY',
-  openrouter: 'OPENROUTER_API_KEY',
-  // OpenAI-compatible servers (Ollama, vLLM…) often need no key; name one with apiKeySecret.
-  'openai-compatible': undefined,
-  scripted: undefined,
-};
-
+/** The workspace secret a model's key is read from: the agent's, else its provider's default. */
 export function keySecretOf(ref: ModelRef): string | undefined {
   return ref.apiKeySecret ?? DEFAULT_KEY_SECRETS[ref.provider];
 }

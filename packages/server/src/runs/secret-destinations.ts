@@ -6,9 +6,9 @@ import {
   type SecretDestinationPolicy,
   secretDestinationRefusal,
 } from '@parley/core';
+import { DEFAULT_BASE_URLS } from '@parley/providers';
 import type { ServerConfig } from '../config.ts';
 import { HttpProblem } from '../http/problem.ts';
-import { DEFAULT_BASE_URLS } from './key-check.ts';
 import { keySecretOf } from './models.ts';
 
 /** The server's rule for where secrets may go, from its configuration. */
