@@ -116,6 +116,57 @@ function projection(events: ParleyEvent[]): Record<string, SQL | unknown> {
   return set;
 }
 
+/** The row's columns a projection may set: its key, the column, the SQL type. */
+const PROJECTED = [
+  ['status', 'status', 'text'],
+  ['startedAt', 'started_at', 'timestamptz'],
+  ['provider', 'provider', 'text'],
+  ['model', 'model', 'text'],
+  ['inputTokens', 'input_tokens', 'int'],
+  ['cachedInputTokens', 'cached_input_tokens', 'int'],
+  ['outputTokens', 'output_tokens', 'int'],
+  ['reasoningTokens', 'reasoning_tokens', 'int'],
+  ['costUsd', 'cost_usd', 'float8'],
+  ['costSource', 'cost_source', 'text'],
+  ['finishReason', 'finish_reason', 'text'],
+  ['ttftMs', 'ttft_ms', 'float8'],
+  ['durationMs', 'duration_ms', 'float8'],
+  ['error', 'error', 'jsonb'],
+] as const;
+
+const sqlValue = (value: unknown) =>
+  value instanceof Date
+    ? value.toISOString()
+    : value !== null && typeof value === 'object'
+      ? JSON.stringify(value)
+      : (value ?? null);
+
+/**
+ * Every run's projection of a call in one UPDATE (the round's runs starting or ending
+ * together cost one statement, not one each). A column the batch does not set keeps its value
+ * (a run sets each of them once in its life: null over null is the only null written).
+ */
+async function project(
+  ctx: ScopeContext,
+  projections: readonly { id: string; set: Record<string, unknown> }[],
+) {
+  if (projections.length === 0) return;
+  const values = projections.map(
+    ({ id, set }) =>
+      sql`(${id}::uuid, ${sql.join(
+        PROJECTED.map(([key, , type]) => sql`${sqlValue(set[key])}::${sql.raw(type)}`),
+        sql`, `,
+      )}, ${'finishedAt' in set}::boolean)`,
+  );
+  const columns = PROJECTED.map(([, column]) => column);
+  await ctx.tx.execute(
+    sql`update runs set ${sql.raw(columns.map((c) => `${c} = coalesce(v.${c}, runs.${c})`).join(', '))},
+        finished_at = case when v.finished then now() else runs.finished_at end
+      from (values ${sql.join(values, sql`, `)}) as v(id, ${sql.raw(columns.join(', '))}, finished)
+      where runs.id = v.id and runs.workspace_id = ${ctx.workspaceId}`,
+  );
+}
+
 function usageColumns(usage: Usage) {
   return {
     inputTokens: usage.inputTokens,
@@ -537,6 +588,7 @@ async function appendMany(
     );
     const lastSeqOf = new Map(reserved.map((r) => [r.id, Number(r.last_seq)]));
     const rows: { runId: string; seq: number; type: string; json: string }[] = [];
+    const projections: { id: string; set: Record<string, unknown> }[] = [];
     const refused: typeof valid = [];
     for (const batch of valid) {
       const lastSeq = lastSeqOf.get(batch.id);
@@ -559,16 +611,13 @@ async function appendMany(
         });
       });
       const set = projection(stored);
-      if (Object.keys(set).length > 0)
-        await ctx.tx
-          .update(runs)
-          .set(set as Partial<typeof runs.$inferInsert>)
-          .where(eq(runs.id, batch.id));
+      if (Object.keys(set).length > 0) projections.push({ id: batch.id, set });
       outcomes[batch.i] = {
         ok: true,
         result: { firstSeq, lastSeq, events: stored, closed: isTerminalEvent(stored[n - 1]!) },
       };
     }
+    await project(ctx, projections);
     if (rows.length > 0)
       // Four array parameters whatever the number of events: building a multi-row VALUES
       // through the query builder cost more CPU than the database spent storing the rows.
