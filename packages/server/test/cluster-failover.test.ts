@@ -27,7 +27,6 @@ const RUNS = 60;
 const SLOW_MODEL = 'slow-120-100';
 /** How long a client follows its run, reconnecting, before the test calls it lost. */
 const FOLLOW_MS = 60_000;
-const LEASE_SECONDS = 4;
 /** A scenario: its runs, the followers' deadline, reading the logs back. */
 const SCENARIO_MS = FOLLOW_MS + 30_000;
 
@@ -52,7 +51,8 @@ const approvalScript = [
 beforeAll(async () => {
   provider = await startSlowProvider();
   redis = await privateRedis();
-  cluster = await startCluster({ instances: 3, redisUrl: redis.url, leaseSeconds: LEASE_SECONDS });
+  // The default lease (PARLEY_RUN_LEASE_SECONDS, 6 s): what a deployment runs with.
+  cluster = await startCluster({ instances: 3, redisUrl: redis.url });
   const call = client(cluster.url, cluster.token);
   const agents = `/v1/workspaces/${cluster.workspaceId}/agents`;
   const slow = await call('POST', agents, {
