@@ -310,6 +310,29 @@ describe('conformance checker', () => {
       const continued = [gap, reset, abort] as ParleyEvent[];
       // Its text part never ended for this reader: the gap may have held its end.
       expect(checkConformance([...kept, lost, ...continued])).toEqual([]);
+      // The continuing instance may end the part itself (it knew it open): accepted once.
+      const end = {
+        ...base,
+        seq: gap.seq + 1,
+        partId: (lost as { partId: string }).partId,
+        stepId: openStep,
+        type: 'text.end',
+      };
+      const ended = [
+        gap,
+        end,
+        { ...reset, seq: gap.seq + 2 },
+        { ...abort, seq: gap.seq + 3 },
+      ] as ParleyEvent[];
+      expect(checkConformance([...kept, lost, ...ended])).toEqual([]);
+      const twice = [
+        ...ended.slice(0, 2),
+        { ...end, seq: gap.seq + 2 },
+        { ...abort, seq: gap.seq + 3 },
+      ] as ParleyEvent[];
+      expect(checkConformance([...kept, lost, ...twice]).map((v) => v.rule)).toContain(
+        'part.after_end',
+      );
       // Without the gap the same stream breaks the part rule.
       const contiguous = [reset, abort].map((x, i) => ({ ...x, seq: lost.seq + i + 1 }));
       expect(

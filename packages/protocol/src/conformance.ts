@@ -48,6 +48,8 @@ interface PartState {
   kind: PartKind;
   stepId: string | undefined;
   open: boolean;
+  /** A `run.gap` came while it was open: its end may have been lost, or may still come. */
+  cut?: boolean;
   args: string;
 }
 
@@ -151,8 +153,13 @@ export function checkConformance(
       report('run.start', index, 'run.start appears twice', seq);
 
     if (event.type === 'run.gap') {
-      // Parts may have ended among the lost events: for this reader they are interrupted.
-      for (const part of parts.values()) part.open = false;
+      // Parts may have ended among the lost events: for this reader they are interrupted, and
+      // the instance continuing the run may still end them.
+      for (const part of parts.values())
+        if (part.open) {
+          part.open = false;
+          part.cut = true;
+        }
       stepUnknown = true;
     }
 
@@ -194,6 +201,8 @@ export function checkConformance(
         report('part.not_started', index, `${event.type} for ${id} before its start`, seq);
       } else if (part.kind !== partKind) {
         report('part.kind', index, `${event.type} for ${id}, which is a ${part.kind} part`, seq);
+      } else if (!part.open && part.cut && phase === 'end') {
+        part.cut = false;
       } else if (!part.open) {
         report('part.after_end', index, `${event.type} for ${id} after it ended`, seq);
       } else if (phase === 'delta') {

@@ -67,7 +67,7 @@ async function readAll(response: Response, onEvent: (e: ParleyEvent) => void = (
 }
 
 /** Starts both instances (the first as a process it can kill) and a streaming run on the first. */
-async function runOnFirst() {
+async function runOnFirst(agent = 'slow', apiKeySecret?: string) {
   provider.requests.length = 0;
   first = await startServerProcess({
     PARLEY_DATA_DIR: dataDir,
@@ -83,21 +83,40 @@ async function runOnFirst() {
     env: { PARLEY_RUN_LEASE_SECONDS: LEASE_SECONDS, PARLEY_INSTANCE_ID: 'survivor' },
   });
   const call = client(first.url, first.token);
+  if (apiKeySecret) {
+    const put = await call('PUT', `/v1/workspaces/${first.workspaceId}/secrets/${apiKeySecret}`, {
+      value: 'sk-slow-key-for-the-test',
+    });
+    expect(put.status).toBeLessThan(300);
+  }
   const agents = `/v1/workspaces/${first.workspaceId}/agents`;
   // Created by the first test; the second finds it (409).
   const created = await call('POST', agents, {
     definition: {
-      name: 'slow',
+      name: agent,
       instructions: 'You are a test agent.',
-      model: { provider: 'openai-compatible', model: 'slow', baseURL: provider.baseURL },
+      model: {
+        provider: 'openai-compatible',
+        model: 'slow',
+        baseURL: provider.baseURL,
+        ...(apiKeySecret ? { apiKeySecret } : {}),
+      },
       memory: { enabled: false, autoExtract: false },
     },
     deploy: true,
   });
   expect([201, 409]).toContain(created.status);
-  const response = await call('POST', `${agents}/slow/runs`, { input: 'count' });
+  const response = await call('POST', `${agents}/${agent}/runs`, { input: 'count' });
   expect(response.status).toBe(200);
-  return { response, runId: response.headers.get('x-parley-run-id')! };
+  const runId = response.headers.get('x-parley-run-id')!;
+  // The run streams while its row is written: only a crash after that leaves a run to continue.
+  const row = { stored: false };
+  void (async () => {
+    while ((await call('GET', `/v1/runs/${runId}`)).status !== 200)
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    row.stored = true;
+  })().catch(() => {});
+  return { response, runId, row };
 }
 
 /** Follows a run through the survivor from `after` to its end (once its row is stored). */
@@ -116,13 +135,13 @@ describe('a run whose instance stops [postgres]', () => {
   it('SIGKILL: another instance continues it after a run.gap and step.reset (failover), to one end', {
     timeout: 120_000,
   }, async () => {
-    const { response, runId } = await runOnFirst();
+    const { response, runId, row } = await runOnFirst();
     // A follower through the survivor from the start, live by the bus's doorbells.
     let following: Promise<ParleyEvent[]> | undefined;
     let killedAt = 0;
     const seen = await readAll(response, (event) => {
       if (event.type === 'text.delta' && event.seq === 10) following = follow(runId, 0);
-      if (event.type === 'text.delta' && event.seq === 40 && killedAt === 0) {
+      if (event.type === 'text.delta' && event.seq >= 40 && row.stored && killedAt === 0) {
         killedAt = performance.now();
         first!.child.kill('SIGKILL');
       }
@@ -171,10 +190,10 @@ describe('a run whose instance stops [postgres]', () => {
   it('SIGTERM: the instance hands the run over at once, its log complete (no gap)', {
     timeout: 120_000,
   }, async () => {
-    const { response, runId } = await runOnFirst();
+    const { response, runId, row } = await runOnFirst();
     let stopped = false;
     const seen = await readAll(response, (event) => {
-      if (event.type === 'text.delta' && event.seq === 30 && !stopped) {
+      if (event.type === 'text.delta' && event.seq >= 30 && row.stored && !stopped) {
         stopped = true;
         first!.child.kill('SIGTERM');
       }
@@ -194,5 +213,39 @@ describe('a run whose instance stops [postgres]', () => {
     const bySeq = new Map(log.map((e) => [e.seq, JSON.stringify(e)]));
     expect(seen.filter((e) => bySeq.get(e.seq) !== JSON.stringify(e))).toEqual([]);
     expect(textOf(reduceEvents(log))).toBe('ok');
+  });
+
+  it('a run nobody can continue (its model key was deleted meanwhile) ends with run.error run_lost', {
+    timeout: 120_000,
+  }, async () => {
+    const { response, runId, row } = await runOnFirst('keyed', 'SLOW_KEY');
+    let killed = false;
+    const seen = await readAll(response, (event) => {
+      if (event.type === 'text.delta' && event.seq >= 20 && row.stored && !killed) {
+        killed = true;
+        first!.child.kill('SIGKILL');
+      }
+    });
+    expect(killed).toBe(true);
+    const removed = await client(survivor.url, survivor.token)(
+      'DELETE',
+      `/v1/workspaces/${survivor.workspaceId}/secrets/SLOW_KEY`,
+    );
+    expect(removed.status).toBe(204);
+    const tail = await follow(runId, seen.at(-1)!.seq);
+    const whole = [...seen, ...tail];
+    expect(checkConformance(whole)).toEqual([]);
+    expect(whole.filter(isTerminalEvent)).toEqual([
+      expect.objectContaining({
+        type: 'run.error',
+        error: expect.objectContaining({ code: 'run_lost' }),
+      }),
+    ]);
+    const run = (await (
+      await client(survivor.url, survivor.token)('GET', `/v1/runs/${runId}`)
+    ).json()) as {
+      status: string;
+    };
+    expect(run.status).toBe('failed');
   });
 });

@@ -417,6 +417,16 @@ export function createRunManager(options: RunManagerOptions) {
   async function continueRun(claim: ClaimedRun): Promise<void> {
     const { workspaceId, runId } = claim;
     if (live.has(runId)) return;
+    /** Ends the run for good: what it needs is gone (its agent, a plugin, a key). */
+    const fail = async (why: string) => {
+      log.warn({ runId, why }, 'a run could not be continued: ending it');
+      await store.withWorkspace(
+        workspaceId,
+        (ws) => failUncontinuableRun(ws, runId, why),
+        SYSTEM_SCOPE,
+      );
+      doorbell.ring(runId, Number.MAX_SAFE_INTEGER);
+    };
     let found: Continuation | undefined;
     try {
       found = await store.withWorkspace(
@@ -425,34 +435,25 @@ export function createRunManager(options: RunManagerOptions) {
         SYSTEM_SCOPE,
       );
     } catch (error) {
-      if (!(error instanceof NotContinuable) && !(error instanceof HttpProblem)) throw error;
-      log.warn({ runId, why: error.message }, 'a run could not be continued: ending it');
-      await store.withWorkspace(
-        workspaceId,
-        (ws) => failUncontinuableRun(ws, runId, error.message),
-        SYSTEM_SCOPE,
-      );
-      doorbell.ring(runId, Number.MAX_SAFE_INTEGER);
-      return;
+      if (error instanceof NotContinuable || error instanceof HttpProblem)
+        return fail(error.message);
+      // The database failed us: let the run's lease lapse now, so it is claimed again.
+      await ownership?.release([runId]).catch(() => 0);
+      throw error;
     }
     if (!found) return;
     const { run: row, definition, trust, point } = found;
-    const toolset = await tools.prepare({
-      definition,
-      workspaceId,
-      runId,
-      scope: SYSTEM_SCOPE,
-      trust,
-    });
+    let toolset: Awaited<ReturnType<typeof tools.prepare>> | undefined;
     let models: ReturnType<typeof modelFactory>;
     try {
+      toolset = await tools.prepare({ definition, workspaceId, runId, scope: SYSTEM_SCOPE, trust });
       toolset.plugins.resolve(definition);
       const keys = await modelKeys.forAgent(workspaceId, definition, SYSTEM_SCOPE);
       models = modelFactory(definition, keys, workspaceId, options.modelTimeouts);
       for (const value of keys.values()) toolset.secrets.add(value);
     } catch (error) {
-      await toolset.release();
-      throw error;
+      await toolset?.release();
+      return fail(error instanceof Error ? error.message : String(error));
     }
     const conversationId = row.conversationId!;
     const run = new LiveRun(runId, workspaceId, row.agentId, conversationId, point.lastSeq);
