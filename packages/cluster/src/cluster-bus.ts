@@ -28,12 +28,16 @@ export function createClusterBus(options: ClusterBusOptions): Bus & { ready: Pro
   );
 }
 
-/** Messages carrying an `id` (commands, replies) are delivered once even if both buses carry them. */
+/**
+ * Messages carrying an `id` (commands, replies) are delivered once even if both buses carry them.
+ * Keyed by type and id: a reply carries its command's id, and an instance also receives the
+ * commands it published, so an id alone would drop the reply to its own command.
+ */
 function createDeduper(size = 10_000) {
   const seen = new Set<string>();
   return (message: BusMessage): boolean => {
-    const id = message.id;
-    if (typeof id !== 'string') return true;
+    if (typeof message.id !== 'string') return true;
+    const id = `${message.type}:${message.id}`;
     if (seen.has(id)) return false;
     seen.add(id);
     if (seen.size > size) seen.delete(seen.values().next().value as string);
