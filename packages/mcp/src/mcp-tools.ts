@@ -185,6 +185,10 @@ export async function connectOne(
           timeoutMs,
           requiresApproval:
             approval === true || (Array.isArray(approval) && approval.includes(tool.name)),
+          // The server's own word (MCP tool annotations): a call cut by a failover runs again
+          // only when the tool says repeating it changes nothing more.
+          idempotent:
+            tool.annotations?.idempotentHint === true || tool.annotations?.readOnlyHint === true,
           async run(args, ctx) {
             const result = await client.callTool(
               { name: tool.name, arguments: (args ?? {}) as Record<string, unknown> },

@@ -129,6 +129,19 @@ describe('MCP servers as an agent’s tools', () => {
     expect(events.at(-1)?.type).toBe('run.finish');
   });
 
+  it('marks a tool the server annotates read-only or idempotent as safe to repeat after a failover', async () => {
+    const agent = defineAgent({
+      name: 'note-taker',
+      instructions: 'Take notes.',
+      model: { provider: 'scripted', model: 'm' },
+      mcp: stdioNotes,
+    });
+    const connections = await connect(agent.mcp);
+    const byName = new Map(connections.tools.map((bound) => [bound.tool.name, bound.tool]));
+    expect(byName.get('notes_count_notes')?.idempotent).toBe(true);
+    expect(byName.get('notes_add_note')?.idempotent).toBe(false);
+  });
+
   it('enforces the allow-list and asks for approval before listed tools', async () => {
     const { events } = await run(stdioNotes, [
       [

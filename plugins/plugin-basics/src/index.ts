@@ -6,6 +6,8 @@ export { CalculatorError, calculate } from './calculator.ts';
 
 const currentTime = defineTool({
   name: 'current_time',
+  // Reads only: safe to call again when a run continues after a failover.
+  idempotent: true,
   description:
     'The current date and time, in ISO 8601 and in a given IANA time zone (default UTC).',
   input: z.object({
@@ -25,6 +27,7 @@ const currentTime = defineTool({
 
 const calculator = defineTool({
   name: 'calculator',
+  idempotent: true,
   description:
     'Evaluates an arithmetic expression: + - * / % ^, parentheses, sqrt, abs, round, min, max, log, ln, pi, e.',
   input: z.object({ expression: z.string().min(1).max(500) }),
@@ -47,6 +50,7 @@ const remember = defineTool({
 
 const recall = defineTool({
   name: 'recall',
+  idempotent: true,
   description: 'Searches stored memories for a query.',
   input: z.object({
     query: z.string().min(1).max(500),

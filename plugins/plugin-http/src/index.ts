@@ -48,6 +48,8 @@ export function createHttpPlugin(options: HttpPluginOptions): PluginDefinition {
   const timeoutMs = options.timeoutMs ?? 10_000;
   const httpGet = defineTool({
     name: 'http_get',
+    // A GET changes nothing: safe to call again when a run continues after a failover.
+    idempotent: true,
     description: `Fetches a web page or API response as text. Allowed hosts: ${options.allow.join(', ') || 'none'}.`,
     input: z.object({ url: z.url().max(2048) }),
     timeoutMs: timeoutMs + 1000,
