@@ -70,6 +70,7 @@ export {
   type Evaluator,
   type ModelProviderPlugin,
   type PluginDefinition,
+  type PluginGuards,
   type PluginPermissions,
   type Service,
 } from './plugins/define-plugin.ts';
@@ -89,9 +90,14 @@ export {
 } from './runtime/approvals.ts';
 export {
   applyReplacements,
+  type BoundInboundGuard,
+  combineInboundGuards,
+  type GuardServices,
   type GuardSignal,
+  type GuardSource,
   type InboundGuard,
   type InboundGuardResult,
+  type WorkspaceTrust,
 } from './runtime/inbound-guard.ts';
 export { type ResumePoint, resumePointOf, type UnresolvedCall } from './runtime/resume.ts';
 export {

@@ -6,6 +6,7 @@ import {
   createInMemoryRunStore,
   createPluginHost,
   defineAgent,
+  definePlugin,
   type GuardSignal,
   type InboundGuard,
   runAgent,
@@ -24,6 +25,22 @@ const wordGuard = (word: string): InboundGuard => ({
         }
       : { replacements: [], signals: [] },
 });
+
+/** A host whose one plugin declares `guard` as its inbound guard; signals land in `signals`. */
+function guardedHost(guard: InboundGuard | undefined, signals: GuardSignal[]) {
+  const host = createPluginHost({ guards: { recordSignal: (s) => void signals.push(s) } });
+  if (guard)
+    host.register(
+      definePlugin({
+        name: 'word-guard-plugin',
+        version: '1.0.0',
+        contract: 1,
+        core: '^0.1.0',
+        guards: { inbound: guard },
+      }),
+    );
+  return host;
+}
 
 async function run(
   input: string | ContentPart[],
@@ -47,17 +64,15 @@ async function run(
     instructions: 'Answer.',
     model: { provider: 'scripted', model: 'echo' },
     memory: { enabled: false, autoExtract: false },
+    ...(guard ? { plugins: [{ name: 'word-guard-plugin', version: '^1.0.0' }] } : {}),
   });
   let answer = '';
   for await (const event of runAgent(
     { agent, agentId: 'a', workspaceId: 'w', conversationId: 'c', input },
     {
       models: () => model,
-      plugins: createPluginHost(),
+      plugins: guardedHost(guard, signals),
       store,
-      ...(guard
-        ? { inboundGuard: guard, recordSignal: (s: GuardSignal) => void signals.push(s) }
-        : {}),
     },
   ))
     if (event.type === 'text.delta') answer += event.delta;

@@ -4,6 +4,7 @@ import {
   runAgent,
   validateAgentValue,
 } from '@parley/core';
+import { guardConfigWithTrust } from '@parley/plugin-scam-guard';
 import {
   type ContentPart,
   createModel,
@@ -13,8 +14,8 @@ import {
 import { openStore, type Store, type WorkspaceScope } from '@parley/store';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { classifySupportRequest } from '../src/trust/classifier.ts';
-import { trustContextProviders, withServerContext } from '../src/trust/context.ts';
-import { guardConfigWithTrust } from '../src/trust/guard-config.ts';
+import { trustContextProviders } from '../src/trust/context.ts';
+import { workspaceTrust } from '../src/trust/guard-config.ts';
 import { computeTrustMetrics } from '../src/trust/service.ts';
 
 /*
@@ -160,7 +161,7 @@ describe('what the model receives', () => {
       {
         models: () => model,
         store: createInMemoryRunStore(),
-        plugins: withServerContext(createPluginHost(), trustContextProviders(PAGE)),
+        plugins: createPluginHost({ contextProviders: trustContextProviders(PAGE) }),
       },
     ))
       events.push(event);
@@ -196,7 +197,7 @@ describe('the scam guard configuration the trust page completes', () => {
         blocklist: [],
         canonicalLinks: [{ label: 'docs', url: 'https://docs.acme.org/' }],
       },
-      PAGE,
+      workspaceTrust(PAGE),
     );
     expect(config).toEqual({
       canonicalDomains: ['acme.org', 'acme.dev'],

@@ -1,7 +1,8 @@
-import type { GuardSignal, InboundGuard, InboundGuardResult } from '@parley/core';
-import { type Assessment, canonicalLinkFor, createAssessor } from './assess.ts';
+import type { GuardSignal, InboundGuard, InboundGuardResult, WorkspaceTrust } from '@parley/core';
+import { type Assessment, type Assessor, canonicalLinkFor, createAssessor } from './assess.ts';
 import type { GuardConfig } from './config.ts';
 import { REASONS } from './reasons.ts';
+import { guardConfigWithTrust } from './trust.ts';
 
 export interface ScamLinkGuardOptions {
   /** Sees every assessment (the server counts verdicts). */
@@ -12,17 +13,37 @@ export interface ScamLinkGuardOptions {
 const SIGNAL_LINKS = 20;
 
 /**
+ * The assessor for the host's trust facts (the agent's config completed by
+ * the workspace's trust page), built once per trust facts object: a run passes the same one
+ * to inspect and to every rewrite.
+ */
+function assessors(config: GuardConfig) {
+  const plain = createAssessor(config);
+  const byTrust = new WeakMap<WorkspaceTrust, Assessor>();
+  return (trust: WorkspaceTrust | undefined): Assessor => {
+    if (!trust) return plain;
+    let assess = byTrust.get(trust);
+    if (!assess) {
+      assess = createAssessor(guardConfigWithTrust(config, trust));
+      byTrust.set(trust, assess);
+    }
+    return assess;
+  };
+}
+
+/**
  * The run loop's inbound guard: when the user's message carries a warned or blocked link, a
  * security signal is raised (`scam.link_warned`, `scam.link_blocked`), the model sees a
  * placeholder that names the official link instead of the flagged one, and the system prompt
- * tells it to answer with the official link. Nothing is fetched.
+ * tells it to answer with the official link. The host's trust facts, when it passes them,
+ * complete the configuration; every verdict is reported to the host. Nothing is fetched.
  */
 export function createScamLinkGuard(
   config: GuardConfig,
   options: ScamLinkGuardOptions = {},
 ): InboundGuard {
-  const assess = createAssessor(config);
-  const replacementsFor = (text: string, assessment: Assessment) => {
+  const assessorFor = assessors(config);
+  const replacementsFor = (text: string, assessment: Assessment, { config }: Assessor) => {
     const official = canonicalLinkFor(text, config.canonicalLinks);
     return assessment.links
       .filter((link) => link.verdict !== 'allow' && link.span)
@@ -33,13 +54,18 @@ export function createScamLinkGuard(
   };
   return {
     name: 'scam-link-guard',
-    rewrite: ({ text }) => replacementsFor(text, assess(text)),
-    inspect({ text }): InboundGuardResult {
+    rewrite: ({ text, trust }) => {
+      const assess = assessorFor(trust);
+      return replacementsFor(text, assess(text), assess);
+    },
+    inspect({ text, trust, report }): InboundGuardResult {
+      const assess = assessorFor(trust);
       const assessment = assess(text);
       options.onAssessment?.(assessment);
+      report?.(assessment.verdict);
       if (assessment.verdict === 'allow') return { replacements: [], signals: [] };
       const flagged = assessment.links.filter((link) => link.verdict !== 'allow');
-      const replacements = replacementsFor(text, assessment);
+      const replacements = replacementsFor(text, assessment, assess);
       const signal: GuardSignal = {
         kind: assessment.verdict === 'block' ? 'scam.link_blocked' : 'scam.link_warned',
         severity: assessment.verdict === 'block' ? 'warning' : 'info',
@@ -56,7 +82,11 @@ export function createScamLinkGuard(
           linksFound: assessment.work.linksFound,
         },
       };
-      return { replacements, instruction: instructionFor(assessment, config), signals: [signal] };
+      return {
+        replacements,
+        instruction: instructionFor(assessment, assess.config),
+        signals: [signal],
+      };
     },
   };
 }

@@ -2,6 +2,7 @@ import { definePlugin, defineTool, type PluginDefinition } from '@parley/core';
 import { z } from 'zod';
 import { createAssessor } from './assess.ts';
 import type { GuardConfig } from './config.ts';
+import { createScamLinkGuard } from './guard.ts';
 
 export {
   type Assessment,
@@ -34,13 +35,15 @@ export { BUNDLED_LIST_URL, type DomainList, parseDomainList } from './known-bad.
 export type { LureCategory } from './lures.ts';
 export { isSharedPlatform } from './platforms.ts';
 export { REASONS, type ReasonCode, type Verdict } from './reasons.ts';
+export { guardConfigWithTrust } from './trust.ts';
 
 export const SCAM_GUARD_PLUGIN = '@parley/plugin-scam-guard';
 
 /**
- * The scam-link guard as a plugin (tier core: no network, no secrets). Its tool lets an agent
- * check a text on demand; the run loop's inbound guard (createScamLinkGuard) is wired by the
- * server for agents that list this plugin, with the same configuration.
+ * The scam-link guard as a plugin (tier core: no network, no secrets). Its inbound guard
+ * (`guards.inbound`, createScamLinkGuard) stands in front of the model in every run of an
+ * agent that lists it; its tool lets an agent check a text on demand. Both use this
+ * configuration; the guard completes it with the host's workspace trust facts.
  */
 export function createScamGuardPlugin(config: GuardConfig): PluginDefinition {
   const assess = createAssessor(config);
@@ -70,5 +73,6 @@ export function createScamGuardPlugin(config: GuardConfig): PluginDefinition {
       'The scam-link guard: official links allowed, lookalikes and known-bad links flagged.',
     permissions: { network: [], secrets: [] },
     tools: [checkLinks],
+    guards: { inbound: createScamLinkGuard(config) },
   });
 }

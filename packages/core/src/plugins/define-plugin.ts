@@ -1,5 +1,6 @@
 import type { LanguageModel, ModelSettings } from '@parley/providers';
 import type { AgentDefinition } from '../agent/definition.ts';
+import type { InboundGuard } from '../runtime/inbound-guard.ts';
 import type { ToolDefinition } from '../tools/define-tool.ts';
 import type { ToolMemory } from '../tools/tool-context.ts';
 
@@ -45,6 +46,15 @@ export interface Connector {
   stop(): Promise<void> | void;
 }
 
+/**
+ * What a plugin puts in front of the model in every run of an agent that lists it (the run
+ * loop gets them from the plugin host, like tools and context providers).
+ */
+export interface PluginGuards {
+  /** Inspects, and may rewrite, the user's message before the model sees it; raises signals. */
+  inbound?: InboundGuard;
+}
+
 export interface PluginPermissions {
   /** Hosts the plugin's tools may reach: `api.example.com`, `api.example.com:8443`, `*.example.com`. */
   network?: string[];
@@ -65,6 +75,7 @@ export interface PluginDefinition {
   permissions?: PluginPermissions;
   tools?: ToolDefinition[];
   contextProviders?: ContextProvider[];
+  guards?: PluginGuards;
   evaluators?: Evaluator[];
   services?: Service[];
   models?: ModelProviderPlugin[];

@@ -1,6 +1,7 @@
 import semver from 'semver';
 import type { AgentDefinition } from '../agent/definition.ts';
 import { AgentConfigError, PermissionDeniedError, PluginCompatibilityError } from '../errors.ts';
+import type { BoundInboundGuard, GuardServices } from '../runtime/inbound-guard.ts';
 import type { ToolDefinition } from '../tools/define-tool.ts';
 import type { ToolContext, ToolMemory } from '../tools/tool-context.ts';
 import { CORE_VERSION } from '../version.ts';
@@ -40,6 +41,13 @@ export interface PluginHostOptions {
   fetch?: typeof fetch;
   audit?: (event: PluginAuditEvent) => void;
   log?: (entry: PluginLogEntry) => void;
+  /**
+   * The host's own context providers, in front of whatever the agent's plugins provide (the
+   * server's trust page facts).
+   */
+  contextProviders?: ContextProvider[];
+  /** What guards receive: the workspace's trust facts, where signals go, who counts verdicts. */
+  guards?: GuardServices;
   coreVersion?: string;
 }
 
@@ -52,6 +60,8 @@ export interface BoundTool {
 export interface ResolvedAgentPlugins {
   tools: Map<string, BoundTool>;
   contextProviders: ContextProvider[];
+  /** Every listed plugin's `guards.inbound`, in the agent's plugin order. */
+  inboundGuards: BoundInboundGuard[];
   evaluators: Evaluator[];
 }
 
@@ -108,6 +118,7 @@ export function createPluginHost(options: PluginHostOptions = {}) {
   const coreVersion = options.coreVersion ?? CORE_VERSION;
   const audit = options.audit ?? (() => {});
   const baseFetch = options.fetch ?? globalThis.fetch;
+  const guards: GuardServices = options.guards ?? {};
 
   function deny(
     plugin: PluginDefinition,
@@ -126,6 +137,9 @@ export function createPluginHost(options: PluginHostOptions = {}) {
   }
 
   return {
+    /** The services the run loop hands the agent's guards (see GuardServices). */
+    guards,
+
     /** Installs a plugin; throws PluginCompatibilityError saying what to change. */
     register(plugin: PluginDefinition): void {
       assertCompatible(plugin, coreVersion);
@@ -149,7 +163,8 @@ export function createPluginHost(options: PluginHostOptions = {}) {
     /** What the agent's plugin list and tool allow-list give it; throws on anything missing. */
     resolve(agent: AgentDefinition): ResolvedAgentPlugins {
       const tools = new Map<string, BoundTool>();
-      const contextProviders: ContextProvider[] = [];
+      const contextProviders: ContextProvider[] = [...(options.contextProviders ?? [])];
+      const inboundGuards: BoundInboundGuard[] = [];
       const evaluators: Evaluator[] = [];
       for (const ref of agent.plugins) {
         const plugin = installed.get(ref.name);
@@ -174,6 +189,8 @@ export function createPluginHost(options: PluginHostOptions = {}) {
           tools.set(tool.name, { tool, plugin });
         }
         contextProviders.push(...(plugin.contextProviders ?? []));
+        if (plugin.guards?.inbound)
+          inboundGuards.push({ guard: plugin.guards.inbound, plugin: plugin.name });
         evaluators.push(...(plugin.evaluators ?? []));
       }
       if (agent.tools) {
@@ -186,7 +203,7 @@ export function createPluginHost(options: PluginHostOptions = {}) {
         }
         for (const name of [...tools.keys()]) if (!agent.tools.includes(name)) tools.delete(name);
       }
-      return { tools, contextProviders, evaluators };
+      return { tools, contextProviders, inboundGuards, evaluators };
     },
 
     /**

@@ -25,7 +25,7 @@ import { toModelTool, validateToolArgs } from '../tools/define-tool.ts';
 import type { ApprovalGate } from './approvals.ts';
 import { inputText, systemPrompt, trimHistory, userMessage } from './context.ts';
 import { executeTool, type ToolOutcome } from './execute-tool.ts';
-import { applyReplacements, type GuardSignal, type InboundGuard } from './inbound-guard.ts';
+import { applyReplacements, combineInboundGuards } from './inbound-guard.ts';
 import { type ResumePoint, resumeHead, type UnresolvedCall } from './resume.ts';
 import { createRunMemory } from './run-memory.ts';
 import type { RunOutcome, RunStore } from './run-store.ts';
@@ -45,10 +45,6 @@ export interface RunCapabilities {
   /** Monotonic clock in ms (default performance.now). */
   now?: () => number;
   newId?: (prefix: string) => string;
-  /** Checks the user's message before the model sees it (the scam-link guard). */
-  inboundGuard?: InboundGuard;
-  /** Stores a security signal a guard raised (the server writes it to the workspace's signals). */
-  recordSignal?: (signal: GuardSignal) => Promise<void> | void;
 }
 
 export interface RunRequest {
@@ -152,6 +148,12 @@ export async function* runAgent(
   });
   const resolved = capabilities.plugins.resolve(agent); // throws AgentConfigError before any event
   const tools = [...resolved.tools.values()].map((bound) => toModelTool(bound.tool));
+  // The agent's plugins' inbound guards (the scam-link guard is one), with the host's services.
+  const inbound = combineInboundGuards(resolved.inboundGuards, capabilities.plugins.guards, {
+    runId,
+    agentId: request.agentId,
+    conversationId,
+  });
   const pendingEvents: ParleyEventPayload[] = [];
   const memory = createRunMemory({
     request,
@@ -232,13 +234,7 @@ export async function* runAgent(
             return { ...search, latencyMs: Math.round((now() - t0) * 1000) / 1000 };
           })()
         : undefined,
-      capabilities.inboundGuard
-        ? (async (guard: InboundGuard) => {
-            const verdict = await guard.inspect({ text: plainInput, agent, signal });
-            for (const raised of verdict.signals) await capabilities.recordSignal?.(raised);
-            return verdict;
-          })(capabilities.inboundGuard)
-        : undefined,
+      inbound?.inspect({ text: plainInput, agent, signal }),
       Promise.all(
         resolved.contextProviders.map(async (provider) =>
           provider.provide({ agent, input: plainInput, signal }),
@@ -267,7 +263,7 @@ export async function* runAgent(
     }
     for (const text of providedTexts) if (text) provided.push(text);
     const system = systemPrompt(agent, provided, recalled);
-    const rewrite = capabilities.inboundGuard?.rewrite?.bind(capabilities.inboundGuard);
+    const rewrite = inbound?.rewrite;
     const modelHistory = rewrite
       ? history.map(
           (message): ModelMessage =>

@@ -34,7 +34,7 @@ export const PLUGIN_CATALOG: Readonly<Record<string, CatalogEntry>> = {
     build: (config) => createHttpPlugin(HttpConfigSchema.parse(config)),
     configurable: true,
   },
-  // Its inbound guard is wired into runs by inbound-guard.ts, with the same config.
+  // Declares its inbound guard itself (guards.inbound); the host's guard services complete it.
   '@parley/plugin-scam-guard': {
     build: (config) => createScamGuardPlugin(GuardConfigSchema.parse(config)),
     configurable: true,

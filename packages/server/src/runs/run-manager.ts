@@ -41,7 +41,6 @@ import {
 } from './continuation.ts';
 import { createDoorbell } from './doorbell.ts';
 import { createEventLog } from './event-log.ts';
-import { inboundGuardCapabilities } from './inbound-guard.ts';
 import { LiveRun } from './live-run.ts';
 import { createModelKeys } from './model-keys.ts';
 import { type ModelTimeouts, modelFactory } from './models.ts';
@@ -563,17 +562,6 @@ export function createRunManager(options: RunManagerOptions) {
           plugins: ctx.plugins,
           approvals: run.approvals,
           signal: run.controller.signal,
-          ...inboundGuardCapabilities(ctx.definition, {
-            store,
-            metrics,
-            log,
-            workspaceId,
-            runId,
-            agentId: run.agentId,
-            conversationId: run.conversationId,
-            trust: ctx.trust,
-            ...(options.onScamVerdict ? { onVerdict: options.onScamVerdict } : {}),
-          }),
         },
       )) {
         emit(event);

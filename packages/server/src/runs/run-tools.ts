@@ -9,8 +9,10 @@ import type { ScopeOptions, Store, TrustPageContent } from '@parley/store';
 import type { FastifyBaseLogger } from 'fastify';
 import { z } from 'zod';
 import type { Detector } from '../detect/detector.ts';
-import { trustContextProviders, withServerContext } from '../trust/context.ts';
+import type { Metrics } from '../metrics/metrics.ts';
+import { trustContextProviders } from '../trust/context.ts';
 import { createCommunityPlugins } from './community-plugins.ts';
+import { guardServices } from './guard-services.ts';
 import { hostForAgent, refuseDisabledPlugins } from './plugin-catalog.ts';
 import { connectPublic, publicFetch } from './public-fetch.ts';
 import { createToolSources } from './tool-sources.ts';
@@ -18,7 +20,10 @@ import { createToolSources } from './tool-sources.ts';
 export interface RunToolsOptions {
   store: Store;
   detector: Detector;
+  metrics: Metrics;
   log: FastifyBaseLogger;
+  /** Told of each scam-guard verdict in a workspace (the trust service's gauge). */
+  onScamVerdict?: (workspaceId: string, verdict: 'allow' | 'warn' | 'block') => void;
   /** Plugins reach public internet addresses only (multi-user mode: see public-fetch.ts). */
   publicNetworkOnly?: boolean;
   disabledPlugins?: readonly string[];
@@ -28,7 +33,7 @@ export interface RunToolsOptions {
   mcpEnv?: readonly string[];
 }
 
-/** What a run borrows: its plugin host (tools, context), the secrets it revealed, a release. */
+/** What a run borrows: its plugin host (tools, context, guards), the secrets it revealed, a release. */
 export interface RunToolset {
   plugins: PluginHost;
   /** Every secret value the run resolved, growing as plugins read more: redacted everywhere. */
@@ -111,12 +116,18 @@ export function createRunTools(options: RunToolsOptions) {
       .catch((error) => log.warn({ err: error }, 'could not audit a plugin action'));
   }
 
+  /**
+   * The host of the agent's first-party plugins, with the server's services: secrets, the
+   * guarded fetch, the audit log, and for every run the trust page (as context in front of
+   * the plugins' and as the facts guards check against) and the workspace's security signals.
+   */
   function firstPartyHost(
     definition: AgentDefinition,
     workspaceId: string,
     runId: string,
     scope: ScopeOptions,
     secrets: Set<string>,
+    trust: TrustPageContent,
   ): PluginHost {
     refuseDisabledPlugins(definition, disabledPlugins);
     try {
@@ -126,6 +137,15 @@ export function createRunTools(options: RunToolsOptions) {
         fetch: options.publicNetworkOnly ? publicFetch : globalThis.fetch,
         audit: (event) => recordAudit(workspaceId, runId, event, scope),
         log: (entry) => log[entry.level]({ plugin: entry.plugin, runId }, entry.message),
+        contextProviders: trustContextProviders(trust),
+        guards: guardServices({
+          store,
+          metrics: options.metrics,
+          log,
+          workspaceId,
+          trust,
+          ...(options.onScamVerdict ? { onScamVerdict: options.onScamVerdict } : {}),
+        }),
       });
     } catch (error) {
       if (error instanceof z.ZodError) {
@@ -164,9 +184,8 @@ export function createRunTools(options: RunToolsOptions) {
         audit: (event, owner, ownerScope) => recordAudit(workspaceId, owner, event, ownerScope),
       });
       try {
-        const plugins = withServerContext(
-          tools.attach(firstPartyHost(definition, workspaceId, runId, scope, secrets)),
-          trustContextProviders(input.trust),
+        const plugins = tools.attach(
+          firstPartyHost(definition, workspaceId, runId, scope, secrets, input.trust),
         );
         for (const value of tools.secrets) secrets.add(value);
         return { plugins, secrets, release: tools.close };

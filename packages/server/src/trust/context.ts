@@ -1,11 +1,12 @@
-import type { ContextProvider, PluginHost } from '@parley/core';
+import type { ContextProvider } from '@parley/core';
 import type { TrustPageContent } from '@parley/store';
 
 /*
  * Server-provided context: every run of a workspace's agents gets the workspace's trust page
  * (its canonical migration link, official domains and handles, the "we never …" statements)
  * in the system prompt, whatever plugins the agent uses (read with the run's other start-up
- * reads, in the same transaction), so an answer about migration carries
+ * reads, in the same transaction; the plugin host puts these providers in front of the
+ * plugins' own), so an answer about migration carries
  * the one canonical link instead of whatever a user pasted.
  */
 
@@ -39,16 +40,4 @@ export function trustContextText(content: TrustPageContent): string | undefined 
 export function trustContextProviders(content: TrustPageContent): ContextProvider[] {
   const text = trustContextText(content);
   return text ? [{ name: 'parley.trust', provide: () => text }] : [];
-}
-
-/** The host with `providers` added in front of whatever the agent's plugins provide. */
-export function withServerContext(host: PluginHost, providers: ContextProvider[]): PluginHost {
-  if (providers.length === 0) return host;
-  return {
-    ...host,
-    resolve(agent) {
-      const resolved = host.resolve(agent);
-      return { ...resolved, contextProviders: [...providers, ...resolved.contextProviders] };
-    },
-  };
 }
