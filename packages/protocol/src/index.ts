@@ -61,6 +61,16 @@ export {
   usageOf,
 } from './reducer.ts';
 export {
+  ALL_PERMISSIONS,
+  INVITABLE_ROLES,
+  type InvitableRole,
+  PERMISSIONS,
+  type Permission,
+  ROLE_PERMISSIONS,
+  WORKSPACE_ROLES,
+  type WorkspaceRole,
+} from './roles.ts';
+export {
   createSseDecoder,
   type ReadSseOptions,
   readSse,

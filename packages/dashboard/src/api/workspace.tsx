@@ -1,61 +1,14 @@
 import type { Me, Workspace } from '@parley/client';
+import { type Permission, ROLE_PERMISSIONS } from '@parley/protocol';
 import { createContext, type ReactNode, useContext, useMemo, useState } from 'react';
 
 /*
- * The workspace the dashboard shows, and what the caller may do there. Permissions mirror the
- * server's role table (docs/identity.md §2) so the dashboard hides what would be refused; the
- * server decides anyway, and a refusal is shown as such.
+ * The workspace the dashboard shows, and what the caller may do there. Permissions come from
+ * the server's own role table (@parley/protocol, docs/identity.md §2) so the dashboard hides
+ * what would be refused; the server decides anyway, and a refusal is shown as such.
  */
 
-export type Permission =
-  | 'workspace:read'
-  | 'workspace:manage'
-  | 'workspace:delete'
-  | 'members:read'
-  | 'members:manage'
-  | 'tokens:manage'
-  | 'secrets:read'
-  | 'secrets:write'
-  | 'agents:read'
-  | 'agents:write'
-  | 'agents:deploy'
-  | 'runs:read'
-  | 'runs:create'
-  | 'runs:cancel'
-  | 'memories:read'
-  | 'memories:write'
-  | 'audit:read';
-
-const VIEWER: Permission[] = [
-  'workspace:read',
-  'members:read',
-  'secrets:read',
-  'agents:read',
-  'runs:read',
-  'memories:read',
-];
-const DEVELOPER: Permission[] = [
-  ...VIEWER,
-  'secrets:write',
-  'agents:write',
-  'agents:deploy',
-  'runs:create',
-  'runs:cancel',
-  'memories:write',
-];
-const ADMIN: Permission[] = [
-  ...DEVELOPER,
-  'workspace:manage',
-  'members:manage',
-  'tokens:manage',
-  'audit:read',
-];
-const ROLE_PERMISSIONS: Record<NonNullable<Workspace['role']>, readonly Permission[]> = {
-  owner: [...ADMIN, 'workspace:delete'],
-  admin: ADMIN,
-  developer: DEVELOPER,
-  viewer: VIEWER,
-};
+export type { Permission };
 
 export interface WorkspaceApi {
   me: Me;
