@@ -138,3 +138,108 @@ describe('inbound guard in the run loop', () => {
     ).toBe('LINK');
   });
 });
+
+describe('guards from the plugin host', () => {
+  const trust = {
+    officialDomains: ['acme.org'],
+    officialLinks: [{ label: 'migration', url: 'https://acme.org/migrate' }],
+    brandTokens: ['acme'],
+    blocklist: [],
+  };
+  /** A guard that removes `word` and says which official link the host's trust facts give. */
+  const trustingGuard = (name: string, word: string): InboundGuard => ({
+    name,
+    inspect: ({ text, trust: facts, report }) => {
+      report?.(text.includes(word) ? 'warn' : 'allow');
+      return {
+        replacements: [{ find: word, replace: `[${name}]` }],
+        instruction: `${name}: point to ${facts?.officialLinks[0]?.url}`,
+        signals: [{ kind: `test.${name}`, severity: 'info', details: {} }],
+      };
+    },
+  });
+  const plugin = (name: string, guard: InboundGuard) =>
+    definePlugin({
+      name,
+      version: '1.0.0',
+      contract: 1,
+      core: '^0.1.0',
+      guards: { inbound: guard },
+    });
+
+  it("runs every listed plugin's guard with the host's services, in the agent's plugin order", async () => {
+    const verdicts: unknown[] = [];
+    const recorded: unknown[] = [];
+    const host = createPluginHost({
+      contextProviders: [{ name: 'host', provide: () => 'Host facts first.' }],
+      guards: {
+        trust,
+        onVerdict: (verdict, source) => verdicts.push({ verdict, ...source }),
+        recordSignal: (signal, source) => void recorded.push([signal.kind, source.plugin]),
+      },
+    });
+    host.register(plugin('p-one', trustingGuard('one', 'alpha')));
+    host.register(plugin('p-two', trustingGuard('two', 'beta')));
+    const agent = defineAgent({
+      name: 'twice-guarded',
+      instructions: 'Answer.',
+      model: { provider: 'scripted', model: 'echo' },
+      memory: { enabled: false, autoExtract: false },
+      plugins: [
+        { name: 'p-two', version: '^1.0.0' },
+        { name: 'p-one', version: '^1.0.0' },
+      ],
+    });
+    const requests: ModelRequest[] = [];
+    const scripted = createScriptedModel();
+    let answer = '';
+    for await (const event of runAgent(
+      {
+        agent,
+        agentId: 'a',
+        workspaceId: 'w',
+        conversationId: 'c',
+        runId: 'run_1',
+        input: 'alpha and beta',
+      },
+      {
+        models: () => ({
+          ...scripted,
+          stream: (request, options) => {
+            requests.push({ ...request, messages: [...request.messages] });
+            return scripted.stream(request, options);
+          },
+        }),
+        plugins: host,
+        store: createInMemoryRunStore(),
+      },
+    ))
+      if (event.type === 'text.delta') answer += event.delta;
+    expect(answer).toBe('(scripted) [one] and [two]');
+    const system = String(requests[0]!.messages[0]!.content);
+    expect(system).toContain('two: point to https://acme.org/migrate\n\none: point to');
+    expect(system.indexOf('Host facts first.')).toBeGreaterThan(-1);
+    expect(verdicts).toEqual([
+      {
+        verdict: 'warn',
+        plugin: 'p-two',
+        guard: 'two',
+        runId: 'run_1',
+        agentId: 'a',
+        conversationId: 'c',
+      },
+      {
+        verdict: 'warn',
+        plugin: 'p-one',
+        guard: 'one',
+        runId: 'run_1',
+        agentId: 'a',
+        conversationId: 'c',
+      },
+    ]);
+    expect(recorded).toEqual([
+      ['test.two', 'p-two'],
+      ['test.one', 'p-one'],
+    ]);
+  });
+});

@@ -303,3 +303,37 @@ describe('the known-bad list and its refresh', () => {
     expect(list.domains.length).toBeGreaterThan(0);
   });
 });
+
+describe("the plugin's guards slot", () => {
+  const inbound = createScamGuardPlugin(config).guards?.inbound;
+  const agent = defineAgent({
+    name: 'g',
+    instructions: 'x',
+    model: { provider: 'scripted', model: 'e' },
+  });
+  const trust = {
+    officialDomains: [],
+    officialLinks: [{ label: 'official', url: 'https://status.acme-news.org/' }],
+    brandTokens: [],
+    blocklist: ['claim-now.example'],
+  };
+
+  it('declares the inbound guard, completed by the host trust facts and reporting each verdict', async () => {
+    expect(inbound?.name).toBe('scam-link-guard');
+    const reported: string[] = [];
+    const inspect = (withTrust: boolean) =>
+      inbound!.inspect({
+        text: 'get it at https://claim-now.example/x',
+        agent,
+        signal: new AbortController().signal,
+        ...(withTrust ? { trust } : {}),
+        report: (verdict) => reported.push(verdict),
+      });
+    expect((await inspect(false)).signals).toEqual([]);
+    const guarded = await inspect(true);
+    expect(guarded.signals).toMatchObject([{ kind: 'scam.link_blocked' }]);
+    expect(guarded.instruction).toContain('https://status.acme-news.org/');
+    expect(reported).toEqual(['allow', 'block']);
+    expect(inbound!.rewrite!({ text: 'see https://claim-now.example/x', trust })).toHaveLength(1);
+  });
+});
