@@ -313,12 +313,18 @@ async function revocation(ctx: Context) {
     const rounds = ctx.quick ? 5 : 20;
     const delays: number[] = [];
     let never = 0;
+    let refusedCreate: string | undefined;
     for (let i = 0; i < rounds; i++) {
       const created = await fetch(`${first.url}/v1/workspaces/${first.workspaceId}/tokens`, {
         method: 'POST',
         headers: { authorization: `Bearer ${first.token}`, 'content-type': 'application/json' },
         body: JSON.stringify({ name: `bench-${i}`, scopes: ['agents:read'] }),
       });
+      if (!created.ok) {
+        // E.g. a limit on token creation: report what was measured so far.
+        refusedCreate = `${created.status} ${await created.text()}`.slice(0, 200);
+        break;
+      }
       const { token, info } = (await created.json()) as { token: string; info: { id: string } };
       const use = (server: ServerProcess) =>
         fetch(`${server.url}/v1/workspaces/${server.workspaceId}/agents`, {
@@ -345,7 +351,12 @@ async function revocation(ctx: Context) {
       if (refused) delays.push(performance.now() - t0);
       else never++;
     }
-    return { delay: percentiles(delays), rounds, never };
+    return {
+      delay: percentiles(delays),
+      rounds,
+      never,
+      ...(refusedCreate ? { refusedCreate } : {}),
+    };
   } finally {
     await cluster.stop();
   }
@@ -369,9 +380,13 @@ async function singleInstance(ctx: Context, baselineRoot: string | undefined) {
   return rows;
 }
 
+/** `--only=cluster` runs them all; `--only=cluster-<part>` one. */
+export const CLUSTER_PARTS = ['follow', 'cancel', 'failover', 'revocation', 'single'];
+
 export async function clusterScenarios(
   ctx: Context,
   baselineRoot?: string,
+  want: (id: string) => boolean = () => true,
 ): Promise<ScenarioResult[]> {
   const results: ScenarioResult[] = [];
   // Each table as soon as it is measured (the run's report comes at the end).
@@ -379,83 +394,93 @@ export async function clusterScenarios(
     results.push(result);
     process.stderr.write(`${result.title}\n${result.markdown}\n`);
   };
-  const redis = await startRedis();
-  try {
-    const follow = [
-      await followerDelay(ctx, 'PostgreSQL bus', {}),
-      await followerDelay(ctx, 'Redis bus', { PARLEY_REDIS_URL: redis.url }),
-    ];
-    push({
-      id: 'cluster-follow',
-      title:
-        'Cluster: a client of another instance vs a client of the owner, 50 streams open (added delay per text event)',
-      markdown: table(
-        ['bus', 'events', 'p50 ms', 'p99 ms', 'mean ms', 'runs not ended on both'],
-        follow.map((f) => [...msRow(f.label, f.delay), f.incomplete]),
-      ),
-      data: { follow },
-    });
-  } finally {
-    redis.stop();
+  if (want('cluster-follow')) {
+    const redis = await startRedis();
+    try {
+      const follow = [
+        await followerDelay(ctx, 'PostgreSQL bus', {}),
+        await followerDelay(ctx, 'Redis bus', { PARLEY_REDIS_URL: redis.url }),
+      ];
+      push({
+        id: 'cluster-follow',
+        title:
+          'Cluster: a client of another instance vs a client of the owner, 50 streams open (added delay per text event)',
+        markdown: table(
+          ['bus', 'events', 'p50 ms', 'p99 ms', 'mean ms', 'runs not ended on both'],
+          follow.map((f) => [...msRow(f.label, f.delay), f.incomplete]),
+        ),
+        data: { follow },
+      });
+    } finally {
+      redis.stop();
+    }
   }
-  const cancel = await cancelElsewhere(ctx);
-  push({
-    id: 'cluster-cancel',
-    title: `Cluster: cancel through another instance → the terminal on the owner's client (${cancel.n} runs, 10 at a time)`,
-    markdown: table(
-      ['', 'n', 'p50 ms', 'p99 ms', 'mean ms', 'answers "not taken"'],
-      [[...msRow('cancel → terminal', cancel.latency), cancel.notTaken]],
-    ),
-    data: cancel,
-  });
-  const fail = await failover(ctx);
-  push({
-    id: 'cluster-failover',
-    title: `Cluster: SIGKILL of the owner → the next event on another instance's client (${fail.runs} runs, default lease)`,
-    markdown: table(
-      [
-        '',
-        'clients that saw the continuation',
-        'p50 ms',
-        'p99 ms',
-        'runs continued to run.finish',
-      ],
-      [
+  if (want('cluster-cancel')) {
+    const cancel = await cancelElsewhere(ctx);
+    push({
+      id: 'cluster-cancel',
+      title: `Cluster: cancel through another instance → the terminal on the owner's client (${cancel.n} runs, 10 at a time)`,
+      markdown: table(
+        ['', 'n', 'p50 ms', 'p99 ms', 'mean ms', 'answers "not taken"'],
+        [[...msRow('cancel → terminal', cancel.latency), cancel.notTaken]],
+      ),
+      data: cancel,
+    });
+  }
+  if (want('cluster-failover')) {
+    const fail = await failover(ctx);
+    push({
+      id: 'cluster-failover',
+      title: `Cluster: SIGKILL of the owner → the next event on another instance's client (${fail.runs} runs, default lease)`,
+      markdown: table(
         [
-          'kill → run.gap / step.reset',
-          fail.nextEvent.n,
-          fmt(fail.nextEvent.p50),
-          fmt(fail.nextEvent.p99),
-          fail.continued,
+          '',
+          'clients that saw the continuation',
+          'p50 ms',
+          'p99 ms',
+          'runs continued to run.finish',
         ],
-      ],
-    ),
-    data: fail,
-  });
-  const revoke = await revocation(ctx);
-  push({
-    id: 'cluster-revocation',
-    title: `Cluster: a token revoked on one instance → refused by another (${revoke.rounds} rounds)`,
-    markdown: table(
-      ['', 'n', 'p50 ms', 'p99 ms', 'mean ms', 'still accepted after 20 s'],
-      [[...msRow('revoke → 401 elsewhere', revoke.delay), revoke.never]],
-    ),
-    data: revoke,
-  });
-  const single = await singleInstance(ctx, baselineRoot);
-  const ratio =
-    single.length === 2 ? single[0]!.runsPerSecond / single[1]!.runsPerSecond : Number.NaN;
-  push({
-    id: 'cluster-single',
-    title: `Cluster: one instance on PostgreSQL, throughput (runs with a tool call, 100 at a time)${baselineRoot ? '' : ' (no --server-root= given: no before)'}`,
-    markdown: table(
-      ['server', 'runs/s'],
-      [
-        ...single.map((s) => [s.label, fmt(s.runsPerSecond, 1)]),
-        ['ratio (this / before)', fmt(ratio, 3)],
-      ],
-    ),
-    data: { single, ratio },
-  });
+        [
+          [
+            'kill → run.gap / step.reset',
+            fail.nextEvent.n,
+            fmt(fail.nextEvent.p50),
+            fmt(fail.nextEvent.p99),
+            fail.continued,
+          ],
+        ],
+      ),
+      data: fail,
+    });
+  }
+  if (want('cluster-revocation')) {
+    const revoke = await revocation(ctx);
+    push({
+      id: 'cluster-revocation',
+      title: `Cluster: a token revoked on one instance → refused by another (${revoke.rounds} rounds)`,
+      markdown: table(
+        ['', 'n', 'p50 ms', 'p99 ms', 'mean ms', 'still accepted after 20 s'],
+        [[...msRow('revoke → 401 elsewhere', revoke.delay), revoke.never]],
+      ),
+      data: revoke,
+    });
+  }
+  if (want('cluster-single')) {
+    const single = await singleInstance(ctx, baselineRoot);
+    const ratio =
+      single.length === 2 ? single[0]!.runsPerSecond / single[1]!.runsPerSecond : Number.NaN;
+    push({
+      id: 'cluster-single',
+      title: `Cluster: one instance on PostgreSQL, throughput (runs with a tool call, 100 at a time)${baselineRoot ? '' : ' (no --server-root= given: no before)'}`,
+      markdown: table(
+        ['server', 'runs/s'],
+        [
+          ...single.map((s) => [s.label, fmt(s.runsPerSecond, 1)]),
+          ['ratio (this / before)', fmt(ratio, 3)],
+        ],
+      ),
+      data: { single, ratio },
+    });
+  }
   return results;
 }

@@ -9,7 +9,7 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { burst } from './burst.ts';
-import { clusterScenarios } from './cluster.ts';
+import { CLUSTER_PARTS, clusterScenarios } from './cluster.ts';
 import { ROOT, startServer } from './lib.ts';
 import {
   type Context,
@@ -83,7 +83,8 @@ try {
   if (want('startup')) report(await startup(ctx));
   if (want('event-log')) report(await eventLog(ctx));
   if (want('burst')) for (const result of await burst(ctx, serverRoot)) report(result);
-  if (want('cluster')) for (const result of await clusterScenarios(ctx, serverRoot)) report(result);
+  if (CLUSTER_PARTS.some((part) => want(`cluster-${part}`)))
+    for (const result of await clusterScenarios(ctx, serverRoot, want)) report(result);
 } finally {
   standIn.stop();
 }
