@@ -2,9 +2,9 @@ import type { api } from '@parley/protocol';
 import type { In, Out } from './routes/verbs.ts';
 
 /*
- * The shapes the client's methods answer with. Most are derived from @parley/protocol's API
- * schemas; the ones written out by hand (trust, support, the security report) have no
- * protocol schema yet.
+ * The shapes the client's methods take and answer with, every one derived from
+ * @parley/protocol's API schemas (the ones the server validates with and documents in
+ * /v1/openapi.json), so a field cannot drift between the two.
  */
 
 export type User = Out<typeof api.UserSchema>;
@@ -30,135 +30,33 @@ export type Funnel = Out<typeof api.FunnelSchema>;
 export type UsageSeries = Out<typeof api.UsageSeriesSchema>;
 export type KeyCheck = Out<typeof api.KeyCheckResponseSchema>;
 
-/** What happened in a workspace since a time (GET …/security/report). */
-export interface SecurityReport {
-  since: string;
-  until: string;
-  signals: {
-    total: number;
-    unacknowledged: number;
-    byKind: Record<string, number>;
-    bySeverity: { info: number; warning: number; critical: number };
-  };
-  audit: {
-    total: number;
-    denied: number;
-    byAction: Record<string, number>;
-    tokensCreated: number;
-    tokensRevoked: number;
-    secretWrites: number;
-    secretDecrypts: number;
-    roleChanges: number;
-    membersAdded: number;
-    membersRemoved: number;
-    pluginDenials: number;
-  };
-  tokensFromNewAddresses: {
-    tokenId: string;
-    name: string | null;
-    prefix: string | null;
-    addresses: string[];
-    times: number;
-    lastAt: string;
-  }[];
-  topAddresses: { ip: string; auditEvents: number; signals: number }[];
-  truncated: boolean;
-}
-export interface MasterKeyRotation {
-  version: number;
-  rewrappedDataKeys: number;
-  workspaces: number;
-  configuredVersions: number[];
-  source: string | null;
-  next: string;
-}
-export interface PluginSwitch {
-  name: string;
-  disabled: boolean;
-  disabledPlugins: string[];
-}
+/** Respond: the security report and the levers (docs/security.md). */
+export type SecurityReport = Out<typeof api.SecurityReportSchema>;
+export type RevokeTokensRequest = In<typeof api.RevokeTokensRequestSchema>;
+export type RevokedTokens = Out<typeof api.RevokeTokensResponseSchema>;
+export type EndedSessions = Out<typeof api.EndSessionsResponseSchema>;
+export type MasterKeyRotation = Out<typeof api.MasterKeyRotationSchema>;
+export type PluginSwitch = Out<typeof api.PluginSwitchSchema>;
+export type PluginInfo = Out<typeof api.PluginInfoSchema>;
 
 /** Trust page and support shapes (docs/api.md, Trust and Support). */
-export interface TrustPageInfo {
-  slug: string | null;
-  published: boolean;
-  publishedAt: string | null;
-  version: number;
-  updatedAt: string | null;
-  content: {
-    title: string;
-    officialDomains: string[];
-    handles: { platform: string; handle: string }[];
-    canonicalMigrationLink: string | null;
-    canonicalLinks: string[];
-    statements: string[];
-    brandTokens: string[];
-    blocklist: string[];
-  };
-}
-export interface TrustPartnerInput {
-  name: string;
-  kind?: string;
-  migrationStatus: 'not_started' | 'in_progress' | 'completed' | 'not_supported';
-  lastVerifiedOn?: string | null;
-  note?: string | null;
-}
-export interface TrustPartnerRow extends Required<TrustPartnerInput> {
-  id: string;
-  updatedAt: string;
-}
-export interface TrustStatus {
-  id: string;
-  postedAt: string;
-  body: string;
-  postedBy: string;
-}
-export interface TrustDraft {
-  page: TrustPageInfo;
-  partners: TrustPartnerRow[];
-  statusUpdates: TrustStatus[];
-  statusOverdue: boolean;
-}
-export interface TrustVersion {
-  version: number;
-  content: TrustPageInfo['content'];
-  editedBy: string;
-  note: string | null;
-  createdAt: string;
-}
-export type TicketPriority = 'low' | 'normal' | 'high' | 'urgent';
-export interface SupportTicket {
-  id: string;
-  subject: string;
-  status: 'new' | 'open' | 'pending' | 'solved' | 'closed';
-  priority: TicketPriority;
-  channel: string;
-  requester: string;
-  assignee: string | null;
-  externalKey: string | null;
-  slaHours: number;
-  firstResponseDueAt: string | null;
-  slaRemainingSeconds: number | null;
-  firstRespondedAt: string | null;
-  slaBreachedAt: string | null;
-  createdAt: string;
-  updatedAt: string;
-}
-export interface TicketEventRow {
-  at: string;
-  kind: string;
-  actor: string;
-  direction: 'inbound' | 'outbound' | null;
-  body: string | null;
-  data: Record<string, unknown>;
-}
-export interface SupportBreach {
-  ticketId: string;
-  at: string;
-  subject: string;
-  channel: string;
-  priority: string;
-  requester: string;
-  assignee: string | null;
-  slaHours: number;
-}
+export type TrustPageInfo = Out<typeof api.TrustPageSchema>;
+export type TrustPartnerInput = In<typeof api.UpsertTrustPartnerRequestSchema>;
+export type TrustPartnerRow = Out<typeof api.TrustPartnerSchema>;
+export type TrustStatus = Out<typeof api.TrustStatusSchema>;
+export type TrustDraft = Out<typeof api.TrustDraftSchema>;
+export type TrustVersion = Out<typeof api.TrustVersionSchema>;
+export type TrustPublication = In<typeof api.PublishTrustPageRequestSchema>;
+export type PublicTrustDocument = Out<typeof api.PublicTrustDocumentSchema>;
+export type TrustMetrics = Out<typeof api.TrustMetricsSchema>;
+export type TicketPriority = api.TicketPriority;
+export type SupportTicket = Out<typeof api.TicketSchema>;
+export type TicketEventRow = Out<typeof api.TicketEventSchema>;
+export type TicketWithEvents = Out<typeof api.TicketWithEventsSchema>;
+export type SupportBreach = Out<typeof api.BreachSchema>;
+export type SlaPolicy = Out<typeof api.SlaPolicySchema>;
+export type CreateTicket = In<typeof api.CreateTicketRequestSchema>;
+export type UpdateTicket = In<typeof api.UpdateTicketRequestSchema>;
+export type TicketMessage = In<typeof api.TicketMessageRequestSchema>;
+export type SupportInbound = In<typeof api.SupportInboundRequestSchema>;
+export type SupportInboundResult = Out<typeof api.SupportInboundResponseSchema>;

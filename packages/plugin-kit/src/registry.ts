@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
+import { api } from '@parley/protocol';
 import semver from 'semver';
 import { z } from 'zod';
 import { printJson } from './json-format.ts';
@@ -16,7 +17,8 @@ export const REGISTRY_VERSION = 1 as const;
  * core: ours, in this repository, run in process. verified: a reviewed publisher, kit passing.
  * community: kit passing, anyone; runs out of process. archived: no longer maintained.
  */
-export const TIERS = ['core', 'verified', 'community', 'archived'] as const;
+/** Registry tiers: the API's (@parley/protocol), so GET /v1/plugins answers the same names. */
+export const TIERS = api.PLUGIN_TIERS;
 export type Tier = (typeof TIERS)[number];
 
 const HOST = /^(\*\.)?[a-z0-9.-]+(:\d{1,5})?$/i;

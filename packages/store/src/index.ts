@@ -1,6 +1,8 @@
 // @parley/store: the only way Parley reaches its database. Explicit exports only: adding a
 // name here makes it public API. Test-only internals live in ./internal.ts.
 
+import { api } from '@parley/protocol';
+
 export {
   API_TOKEN_PREFIX,
   isWellFormedApiToken,
@@ -95,12 +97,9 @@ export type {
   Membership,
   Workspace,
 } from './repositories/workspace.ts';
-export {
-  PARTNER_STATUSES,
-  TICKET_EVENT_KINDS,
-  TICKET_PRIORITIES,
-  TICKET_STATUSES,
-} from './schema/trust.ts';
+export { TICKET_EVENT_KINDS } from './schema/trust.ts';
+/** The API's (@parley/protocol), re-exported for the store's callers. */
+export const { PARTNER_STATUSES, TICKET_PRIORITIES, TICKET_STATUSES } = api;
 export {
   type Actor,
   type ScopeOptions,

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { SupportBreach, TrustDraft, TrustPartnerInput } from '@parley/client';
+import { api } from '@parley/protocol';
 import type { Command } from '../command.ts';
 import { CliError, type Io, line, painter } from '../io.ts';
 import { resolveTarget } from '../target.ts';
@@ -13,7 +14,7 @@ import { parseSince } from './security.ts';
  */
 
 const ACTIONS = ['show', 'update', 'publish', 'unpublish', 'status', 'partner', 'breaches'];
-const PARTNER_STATUSES = ['not_started', 'in_progress', 'completed', 'not_supported'] as const;
+const { PARTNER_STATUSES } = api;
 
 function printPage(io: Io, draft: TrustDraft) {
   const p = painter(io);

@@ -4,6 +4,7 @@ import type {
   Invitation,
   Me,
   Member,
+  PluginInfo,
   SecretInfo,
   Session,
   Workspace,
@@ -14,8 +15,8 @@ import { type In, type Out, seg, type Verbs, ws } from './verbs.ts';
 export function identityRoutes({ t, get, send }: Verbs) {
   return {
     system: {
-      health: () => get<{ ok: true }>('/healthz'),
-      ready: () => get<{ ok: true; database: string; dbMs: number }>('/readyz'),
+      health: () => get<Out<typeof api.HealthSchema>>('/healthz'),
+      ready: () => get<Out<typeof api.ReadinessSchema>>('/readyz'),
       openapi: () => get<Record<string, unknown>>('/v1/openapi.json'),
       metrics: async () => (await t.raw('GET', '/metrics')).text(),
       /** /.well-known/security.txt (RFC 9116): where to report a vulnerability. */
@@ -28,10 +29,11 @@ export function identityRoutes({ t, get, send }: Verbs) {
       logIn: (body: In<typeof api.LoginRequestSchema>) =>
         send<Session>('POST', '/v1/auth/login', body),
       localSession: () => send<Session>('POST', '/v1/auth/local'),
-      logOut: (body: { everywhere?: boolean } = {}) => send<void>('POST', '/v1/auth/logout', body),
+      logOut: (body: NonNullable<In<typeof api.LogOutRequestSchema>> = {}) =>
+        send<void>('POST', '/v1/auth/logout', body),
       /** Become an instance operator with the one-time code (server log or PARLEY_OPERATOR_CODE). */
       confirmOperator: (body: In<typeof api.ConfirmOperatorRequestSchema>) =>
-        send<{ operator: true; alreadyConfirmed: boolean }>(
+        send<Out<typeof api.ConfirmOperatorResponseSchema>>(
           'POST',
           '/v1/auth/operator/confirm',
           body,
@@ -41,28 +43,7 @@ export function identityRoutes({ t, get, send }: Verbs) {
     me: () => get<Me>('/v1/me'),
 
     /** The plugins the server can give agents (name, version, tier, declared permissions). */
-    plugins: () =>
-      get<
-        {
-          name: string;
-          version: string;
-          /** Null for an installed plugin that did not say. */
-          contract: number | null;
-          description: string | null;
-          /** From the plugin registry (registry/plugins.json), not the plugin's own claim. */
-          tier: 'core' | 'verified' | 'community' | 'archived';
-          permissions: { network: string[]; secrets: string[] };
-          configurable: boolean;
-          /** Switched off by the server's operator: agents using it cannot run. */
-          disabled: boolean;
-          /** The compatibility kit's last result and the core versions it passed on. */
-          compatibility: {
-            kit: 'pass' | 'fail' | null;
-            testedCore: string[];
-            testedOnThisCore: boolean;
-          };
-        }[]
-      >('/v1/plugins'),
+    plugins: () => get<PluginInfo[]>('/v1/plugins'),
 
     workspaces: {
       list: () => get<Workspace[]>('/v1/workspaces'),

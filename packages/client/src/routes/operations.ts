@@ -1,20 +1,31 @@
 import type {
   AuditEvent,
+  CreateTicket,
+  EndedSessions,
   Funnel,
   MasterKeyRotation,
   PluginSwitch,
+  PublicTrustDocument,
+  RevokedTokens,
+  RevokeTokensRequest,
   SecurityReport,
   SecuritySignal,
+  SlaPolicy,
   SupportBreach,
+  SupportInbound,
+  SupportInboundResult,
   SupportTicket,
-  TicketEventRow,
-  TicketPriority,
+  TicketMessage,
+  TicketWithEvents,
   TrustDraft,
+  TrustMetrics,
   TrustPageInfo,
   TrustPartnerInput,
   TrustPartnerRow,
+  TrustPublication,
   TrustStatus,
   TrustVersion,
+  UpdateTicket,
   UsageSeries,
   UsageSummary,
 } from '../client-types.ts';
@@ -52,22 +63,11 @@ export function operationsRoutes({ get, send }: Verbs) {
       report: (workspaceId: string, query: { since?: string } = {}) =>
         get<SecurityReport>(`${ws(workspaceId)}/security/report`, query),
       /** Revokes every active token of the workspace (`{ all: true }`), or those `userId` created. */
-      revokeTokens: (workspaceId: string, body: { all: true } | { userId: string }) =>
-        send<{
-          revoked: number;
-          tokenIds: string[];
-          userId: string | null;
-          ownersTokensKept: number;
-        }>('POST', `${ws(workspaceId)}/security/revoke-tokens`, body),
+      revokeTokens: (workspaceId: string, body: RevokeTokensRequest) =>
+        send<RevokedTokens>('POST', `${ws(workspaceId)}/security/revoke-tokens`, body),
       /** Ends every session of a member of the workspace (they sign in again). */
       endSessions: (workspaceId: string, userId: string) =>
-        send<{ userId: string; ended: number }>(
-          'POST',
-          `${ws(workspaceId)}/security/end-sessions`,
-          {
-            userId,
-          },
-        ),
+        send<EndedSessions>('POST', `${ws(workspaceId)}/security/end-sessions`, { userId }),
       /** Operator: re-wraps every data key under the newest master key. */
       rotateMasterKey: () => send<MasterKeyRotation>('POST', '/v1/instance/rotate-master-key'),
       disablePlugin: (name: string) =>
@@ -79,13 +79,13 @@ export function operationsRoutes({ get, send }: Verbs) {
     /** The workspace's trust page (docs/trust.md): public read, versioned and audited edits. */
     trust: {
       /** The published page as JSON, without a token (`/trust/<slug>.json`). */
-      public: (slug: string) => get<Record<string, unknown>>(`/trust/${seg(slug)}.json`),
+      public: (slug: string) => get<PublicTrustDocument>(`/trust/${seg(slug)}.json`),
       get: (workspaceId: string) => get<TrustDraft>(`${ws(workspaceId)}/trust`),
       update: (workspaceId: string, body: { content: Record<string, unknown>; note?: string }) =>
         send<TrustPageInfo>('PUT', `${ws(workspaceId)}/trust`, body),
       versions: (workspaceId: string, query: { limit?: number } = {}) =>
         get<TrustVersion[]>(`${ws(workspaceId)}/trust/versions`, query),
-      publish: (workspaceId: string, body: { published: boolean; slug?: string }) =>
+      publish: (workspaceId: string, body: TrustPublication) =>
         send<TrustPageInfo>('PUT', `${ws(workspaceId)}/trust/publication`, body),
       postStatus: (workspaceId: string, body: string) =>
         send<TrustStatus>('POST', `${ws(workspaceId)}/trust/status`, { body }),
@@ -94,7 +94,7 @@ export function operationsRoutes({ get, send }: Verbs) {
       deletePartner: (workspaceId: string, partnerId: string) =>
         send<void>('DELETE', `${ws(workspaceId)}/trust/partners/${seg(partnerId)}`),
       metrics: (workspaceId: string, query: { since?: string } = {}) =>
-        get<Record<string, unknown>>(`${ws(workspaceId)}/trust/metrics`, query),
+        get<TrustMetrics>(`${ws(workspaceId)}/trust/metrics`, query),
     },
 
     /** The support inbox and its first-response SLA. */
@@ -103,51 +103,24 @@ export function operationsRoutes({ get, send }: Verbs) {
         workspaceId: string,
         query: { status?: string; channel?: string; limit?: number } = {},
       ) => get<SupportTicket[]>(`${ws(workspaceId)}/support/tickets`, query),
-      create: (
-        workspaceId: string,
-        body: {
-          subject: string;
-          requester: string;
-          channel?: string;
-          priority?: TicketPriority;
-          assignee?: string;
-          body?: string;
-        },
-      ) => send<SupportTicket>('POST', `${ws(workspaceId)}/support/tickets`, body),
+      create: (workspaceId: string, body: CreateTicket) =>
+        send<SupportTicket>('POST', `${ws(workspaceId)}/support/tickets`, body),
       get: (workspaceId: string, ticketId: string) =>
-        get<{ ticket: SupportTicket; events: TicketEventRow[] }>(
-          `${ws(workspaceId)}/support/tickets/${seg(ticketId)}`,
-        ),
-      update: (
-        workspaceId: string,
-        ticketId: string,
-        body: { status?: string; priority?: TicketPriority; assignee?: string | null },
-      ) =>
+        get<TicketWithEvents>(`${ws(workspaceId)}/support/tickets/${seg(ticketId)}`),
+      update: (workspaceId: string, ticketId: string, body: UpdateTicket) =>
         send<SupportTicket>('PATCH', `${ws(workspaceId)}/support/tickets/${seg(ticketId)}`, body),
-      message: (
-        workspaceId: string,
-        ticketId: string,
-        body: { body: string; direction?: 'inbound' | 'outbound' },
-      ) =>
+      message: (workspaceId: string, ticketId: string, body: TicketMessage) =>
         send<SupportTicket>(
           'POST',
           `${ws(workspaceId)}/support/tickets/${seg(ticketId)}/messages`,
           body,
         ),
       /** support.open_ticket: a connector's message; opens or updates a ticket when it should. */
-      inbound: (
-        workspaceId: string,
-        body: { channel: string; threadId: string; requester: string; text: string },
-      ) =>
-        send<{ support: boolean; reason: string; created: boolean; ticket: SupportTicket | null }>(
-          'POST',
-          `${ws(workspaceId)}/support/inbound`,
-          body,
-        ),
-      policy: (workspaceId: string) =>
-        get<Record<TicketPriority, number>>(`${ws(workspaceId)}/support/policy`),
-      setPolicy: (workspaceId: string, body: Partial<Record<TicketPriority, number>>) =>
-        send<Record<TicketPriority, number>>('PUT', `${ws(workspaceId)}/support/policy`, body),
+      inbound: (workspaceId: string, body: SupportInbound) =>
+        send<SupportInboundResult>('POST', `${ws(workspaceId)}/support/inbound`, body),
+      policy: (workspaceId: string) => get<SlaPolicy>(`${ws(workspaceId)}/support/policy`),
+      setPolicy: (workspaceId: string, body: Partial<SlaPolicy>) =>
+        send<SlaPolicy>('PUT', `${ws(workspaceId)}/support/policy`, body),
       breaches: (workspaceId: string, query: { since?: string; limit?: number } = {}) =>
         get<SupportBreach[]>(`${ws(workspaceId)}/support/breaches`, query),
     },

@@ -14,28 +14,6 @@ import { Time } from '../components/time.tsx';
  * or `parley trust`; this view posts the weekly status, the one thing done every week.
  */
 
-interface Metrics {
-  support: {
-    ticketsCreated: number;
-    firstResponse: {
-      count: number;
-      p50Seconds: number | null;
-      p90Seconds: number | null;
-      withinSlaRatio: number | null;
-      breached: number;
-    };
-    breachesByWeek: { week: string; channel: string; count: number }[];
-    backlog: {
-      open: number;
-      byAgeBand: Record<string, number>;
-      oldest: { ticketId: string; ageSeconds: number; subject: string } | null;
-    };
-    reopen: { ratio: number | null };
-  };
-  scamVerdictsPerDay: { day: string; warned: number; blocked: number }[];
-  repeatedQuestions: { terms: string[]; count: number; tickets: number; example: string }[];
-}
-
 function Stat({ label, children }: { label: string; children: ReactNode }) {
   return (
     <div>
@@ -53,10 +31,7 @@ export function TrustView() {
   const api = useApi();
   const { workspace, can } = useWorkspace();
   const page = useResource(() => api.trust.get(workspace.id), [api, workspace.id]);
-  const metrics = useResource(
-    async () => (await api.trust.metrics(workspace.id)) as unknown as Metrics,
-    [api, workspace.id],
-  );
+  const metrics = useResource(() => api.trust.metrics(workspace.id), [api, workspace.id]);
   const tickets = useResource(
     () => api.support.list(workspace.id, { status: 'active', limit: 50 }),
     [api, workspace.id],

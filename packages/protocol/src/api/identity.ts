@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { WORKSPACE_ROLES } from '../roles.ts';
 
 /*
  * People, workspaces, membership, invitations and API tokens as the HTTP API shows them.
@@ -9,7 +10,7 @@ import { z } from 'zod';
 const timestamp = z.iso.datetime({ offset: true });
 const uuid = z.uuid();
 
-export const WORKSPACE_ROLE_NAMES = ['owner', 'admin', 'developer', 'viewer'] as const;
+export const WORKSPACE_ROLE_NAMES = WORKSPACE_ROLES;
 export const RoleSchema = z.enum(WORKSPACE_ROLE_NAMES);
 export type Role = z.infer<typeof RoleSchema>;
 
@@ -62,6 +63,9 @@ export const SignUpRequestSchema = z.object({
   workspaceName: z.string().min(1).max(200).optional(),
 });
 /** The one-time operator code from the server's log or its PARLEY_OPERATOR_CODE. */
+/** POST /v1/auth/logout: a POST without a body (`fetch(url, { method: 'POST' })`) arrives as null. */
+export const LogOutRequestSchema = z.object({ everywhere: z.boolean().optional() }).nullish();
+
 export const ConfirmOperatorRequestSchema = z.object({ code: z.string().min(1).max(200) }).strict();
 export const ConfirmOperatorResponseSchema = z.object({
   operator: z.literal(true),

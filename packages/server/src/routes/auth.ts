@@ -1,7 +1,6 @@
 import { api } from '@parley/protocol';
 import { isStoreError } from '@parley/store';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { z } from 'zod';
 import { clearedSessionCookie, sessionCookie } from '../auth/cookies.ts';
 import { csrfRejection } from '../auth/csrf.ts';
 import { decoyHash, hashPassword, needsRehash, verifyPassword } from '../auth/passwords.ts';
@@ -228,8 +227,7 @@ export const authRoutes = [
     summary: 'End this session (or, with everywhere, all of this person’s sessions).',
     tag: 'auth',
     access: { kind: 'person' },
-    // Nullish: a POST without a body (`fetch(url, { method: 'POST' })`) arrives as null.
-    body: z.object({ everywhere: z.boolean().optional() }).nullish(),
+    body: api.LogOutRequestSchema,
     responses: { 204: null },
     handler: async ({ principal, reply, body, services }) => {
       if (principal.kind !== 'session') return;

@@ -1,5 +1,6 @@
 import { CORE_VERSION } from '@parley/core';
-import { loadRegistry, type Registry, TIERS } from '@parley/plugin-kit';
+import { loadRegistry, type Registry } from '@parley/plugin-kit';
+import { api } from '@parley/protocol';
 import { z } from 'zod';
 import { defineRoute } from '../http/route.ts';
 import { PLUGIN_CATALOG } from '../runs/plugin-catalog.ts';
@@ -12,30 +13,6 @@ const registryOnce = () => {
   return registry;
 };
 
-const PluginInfoSchema = z.object({
-  name: z.string(),
-  version: z.string(),
-  /** The plugin contract it implements (null: an installed plugin that did not say). */
-  contract: z.number().int().nullable(),
-  description: z.string().nullable(),
-  /** From the registry (a plugin's own claim does not count); unlisted catalog plugins are ours. */
-  tier: z.enum(TIERS),
-  permissions: z.object({ network: z.array(z.string()), secrets: z.array(z.string()) }),
-  /** Whether agents configure it (`plugins[].config`), e.g. the HTTP plugin's allow-list. */
-  configurable: z.boolean(),
-  /** Switched off by an operator: runs of agents that use it are refused. */
-  disabled: z.boolean(),
-  /** What the compatibility kit said (registry/plugins.json, written by the matrix). */
-  compatibility: z.object({
-    /** The last kit run on the current core: pass, fail, or null when never run. */
-    kit: z.enum(['pass', 'fail']).nullable(),
-    /** Core versions the kit passed on. */
-    testedCore: z.array(z.string()),
-    /** Whether this server's core is one of them. */
-    testedOnThisCore: z.boolean(),
-  }),
-});
-
 /** What this server can give agents: `parley deploy` checks an agent's plugins against it. */
 export const pluginRoutes = [
   defineRoute({
@@ -46,7 +23,7 @@ export const pluginRoutes = [
       'The plugins this server can give agents (built in, and installed in PARLEY_PLUGINS_DIR), with versions, tiers, permissions and compatibility.',
     tag: 'plugins',
     access: { kind: 'principal' },
-    responses: { 200: z.array(PluginInfoSchema) },
+    responses: { 200: z.array(api.PluginInfoSchema) },
     handler: async ({ services }) => {
       const listed = (await registryOnce())?.plugins ?? [];
       const compatibility = (testedCore: string[], kit: 'pass' | 'fail' | null) => ({

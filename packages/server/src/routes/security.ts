@@ -1,3 +1,4 @@
+import { api } from '@parley/protocol';
 import {
   type AuditEvent,
   type SecuritySignal,
@@ -37,76 +38,6 @@ const HIGHLIGHTS = {
   membersRemoved: ['member.remove'],
   pluginDenials: ['plugin.denied'],
 } as const;
-
-const Counts = z.record(z.string(), z.number().int());
-
-const SecurityReportSchema = z.object({
-  since: z.string(),
-  until: z.string(),
-  signals: z.object({
-    total: z.number().int(),
-    unacknowledged: z.number().int(),
-    byKind: Counts,
-    bySeverity: z.object({
-      info: z.number().int(),
-      warning: z.number().int(),
-      critical: z.number().int(),
-    }),
-  }),
-  audit: z.object({
-    total: z.number().int(),
-    denied: z.number().int(),
-    byAction: Counts,
-    tokensCreated: z.number().int(),
-    tokensRevoked: z.number().int(),
-    secretWrites: z.number().int(),
-    secretDecrypts: z.number().int(),
-    roleChanges: z.number().int(),
-    membersAdded: z.number().int(),
-    membersRemoved: z.number().int(),
-    pluginDenials: z.number().int(),
-  }),
-  /** Tokens seen from an address other than their last one (`token.new_address` signals). */
-  tokensFromNewAddresses: z.array(
-    z.object({
-      tokenId: z.string(),
-      name: z.string().nullable(),
-      prefix: z.string().nullable(),
-      addresses: z.array(z.string()),
-      times: z.number().int(),
-      lastAt: z.string(),
-    }),
-  ),
-  /** The addresses behind the most audit events and signals in the window. */
-  topAddresses: z.array(
-    z.object({ ip: z.string(), auditEvents: z.number().int(), signals: z.number().int() }),
-  ),
-  /** True when the window held more than the report reads (the counts are lower bounds). */
-  truncated: z.boolean(),
-});
-
-const RevokeTokensSchema = z.object({
-  revoked: z.number().int(),
-  tokenIds: z.array(z.string()),
-  userId: z.string().nullable(),
-  /** Active tokens owners created that a non-owner's `all` left alone (only an owner revokes those). */
-  ownersTokensKept: z.number().int(),
-});
-const EndSessionsSchema = z.object({ userId: z.string(), ended: z.number().int() });
-const RotationSchema = z.object({
-  version: z.number().int(),
-  rewrappedDataKeys: z.number().int(),
-  workspaces: z.number().int(),
-  configuredVersions: z.array(z.number().int()),
-  source: z.string().nullable(),
-  /** What is left to do, for people. */
-  next: z.string(),
-});
-const PluginSwitchSchema = z.object({
-  name: z.string(),
-  disabled: z.boolean(),
-  disabledPlugins: z.array(z.string()),
-});
 
 /** Newest first, every audit event at or after `since` (up to the page limit). */
 async function auditSince(
@@ -197,7 +128,7 @@ export const securityRoutes = [
     access: { kind: 'workspace', permission: 'audit:read' },
     params: WorkspaceParams,
     query: z.object({ since: Timestamp.optional() }),
-    responses: { 200: SecurityReportSchema },
+    responses: { 200: api.SecurityReportSchema },
     handler: async (ctx) => {
       const until = new Date();
       const since = ctx.query.since ? new Date(ctx.query.since) : new Date(until.getTime() - DAY);
@@ -292,14 +223,8 @@ export const securityRoutes = [
     access: { kind: 'workspace', permission: 'tokens:manage' },
     params: WorkspaceParams,
     // Revoking everything is said in so many words: an empty POST revokes nothing.
-    body: z
-      .object({ userId: z.uuid().optional(), all: z.literal(true).optional() })
-      .strict()
-      .refine((b) => (b.userId === undefined) !== (b.all === undefined), {
-        error:
-          'send {"all": true} for every token, or {"userId": "…"} for the tokens one person created',
-      }),
-    responses: { 200: RevokeTokensSchema },
+    body: api.RevokeTokensRequestSchema,
+    responses: { 200: api.RevokeTokensResponseSchema },
     handler: async (ctx) => {
       const { userId } = ctx.body;
       const now = Date.now();
@@ -360,8 +285,8 @@ export const securityRoutes = [
     tag: 'security',
     access: { kind: 'workspace', permission: 'members:manage' },
     params: WorkspaceParams,
-    body: z.object({ userId: z.uuid() }).strict(),
-    responses: { 200: EndSessionsSchema },
+    body: api.EndSessionsRequestSchema,
+    responses: { 200: api.EndSessionsResponseSchema },
     handler: async (ctx) => {
       const { userId } = ctx.body;
       await ctx.inWorkspace(async (ws) => {
@@ -399,7 +324,7 @@ export const securityRoutes = [
       "Re-wrap every workspace's data keys under the newest master key (with PARLEY_MASTER_KEY, configure the new version first).",
     tag: 'security',
     access: { kind: 'operator' },
-    responses: { 200: RotationSchema },
+    responses: { 200: api.MasterKeyRotationSchema },
     handler: async ({ services, principal }) => {
       const { vault } = services.store.system;
       let result: Awaited<ReturnType<typeof vault.rotateMasterKey>>;
@@ -440,7 +365,7 @@ export const securityRoutes = [
     tag: 'security',
     access: { kind: 'operator' },
     params: PluginParams,
-    responses: { 200: PluginSwitchSchema },
+    responses: { 200: api.PluginSwitchSchema },
     handler: async ({ params, services, principal }) => {
       const name = pluginName(params.name, services);
       await services.pluginSwitches.set(name, true, switchedBy(principal));
@@ -456,7 +381,7 @@ export const securityRoutes = [
     tag: 'security',
     access: { kind: 'operator' },
     params: PluginParams,
-    responses: { 200: PluginSwitchSchema },
+    responses: { 200: api.PluginSwitchSchema },
     handler: async ({ params, services, principal }) => {
       const name = pluginName(params.name, services);
       await services.pluginSwitches.set(name, false, switchedBy(principal));

@@ -1,10 +1,5 @@
-import {
-  type BreachRow,
-  TICKET_PRIORITIES,
-  TICKET_STATUSES,
-  type Ticket,
-  type TicketEvent,
-} from '@parley/store';
+import { api } from '@parley/protocol';
+import type { BreachRow, Ticket, TicketEvent } from '@parley/store';
 import { z } from 'zod';
 import { notFound } from '../http/problem.ts';
 import { defineRoute } from '../http/route.ts';
@@ -18,58 +13,13 @@ import { Limit, Timestamp, WorkspaceParams, withWorkspace } from './params.ts';
  * server's trust clock, so tests can move it.
  */
 
-const TicketSchema = z.object({
-  id: z.string(),
-  subject: z.string(),
-  status: z.enum(TICKET_STATUSES),
-  priority: z.enum(TICKET_PRIORITIES),
-  channel: z.string(),
-  requester: z.string(),
-  assignee: z.string().nullable(),
-  externalKey: z.string().nullable(),
-  slaHours: z.number().int(),
-  firstResponseDueAt: z.string().nullable(),
-  slaRemainingSeconds: z.number().int().nullable(),
-  firstRespondedAt: z.string().nullable(),
-  slaBreachedAt: z.string().nullable(),
-  createdAt: z.string(),
-  updatedAt: z.string(),
-});
-
-const EventSchema = z.object({
-  at: z.string(),
-  kind: z.string(),
-  actor: z.string(),
-  direction: z.enum(['inbound', 'outbound']).nullable(),
-  body: z.string().nullable(),
-  data: z.record(z.string(), z.unknown()),
-});
-
-const BreachSchema = z.object({
-  ticketId: z.string(),
-  at: z.string(),
-  subject: z.string(),
-  channel: z.string(),
-  priority: z.string(),
-  requester: z.string(),
-  assignee: z.string().nullable(),
-  slaHours: z.number().int(),
-});
-
-const PolicySchema = z.object(
-  Object.fromEntries(TICKET_PRIORITIES.map((p) => [p, z.number().int()])) as Record<
-    (typeof TICKET_PRIORITIES)[number],
-    z.ZodNumber
-  >,
-);
-
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
-export const ticketDto = (t: Ticket): z.infer<typeof TicketSchema> => ({
+export const ticketDto = (t: Ticket): api.Ticket => ({
   id: t.id,
   subject: t.subject,
-  status: t.status as z.infer<typeof TicketSchema>['status'],
-  priority: t.priority as z.infer<typeof TicketSchema>['priority'],
+  status: t.status as api.TicketStatus,
+  priority: t.priority as api.TicketPriority,
   channel: t.channel,
   requester: t.requester,
   assignee: t.assignee,
@@ -83,7 +33,7 @@ export const ticketDto = (t: Ticket): z.infer<typeof TicketSchema> => ({
   updatedAt: t.updatedAt.toISOString(),
 });
 
-const eventDto = (e: TicketEvent): z.infer<typeof EventSchema> => ({
+const eventDto = (e: TicketEvent): api.TicketEvent => ({
   at: e.at.toISOString(),
   kind: e.kind,
   actor: e.actor,
@@ -92,7 +42,7 @@ const eventDto = (e: TicketEvent): z.infer<typeof EventSchema> => ({
   data: e.data,
 });
 
-const breachDto = (b: BreachRow): z.infer<typeof BreachSchema> => ({
+const breachDto = (b: BreachRow): api.Breach => ({
   ...b,
   at: b.at.toISOString(),
 });
@@ -109,11 +59,11 @@ export const supportRoutes = [
     access: { kind: 'workspace', permission: 'workspace:read' },
     params: WorkspaceParams,
     query: z.object({
-      status: z.enum([...TICKET_STATUSES, 'active']).optional(),
+      status: z.enum([...api.TICKET_STATUSES, 'active']).optional(),
       channel: z.string().max(40).optional(),
       limit: Limit,
     }),
-    responses: { 200: z.array(TicketSchema) },
+    responses: { 200: z.array(api.TicketSchema) },
     handler: async (ctx) =>
       (
         await ctx.inWorkspace((ws) =>
@@ -135,15 +85,8 @@ export const supportRoutes = [
     tag: 'support',
     access: { kind: 'workspace', permission: 'runs:create' },
     params: WorkspaceParams,
-    body: z.object({
-      subject: z.string().min(1).max(300),
-      channel: z.string().min(1).max(40).default('api'),
-      requester: z.string().min(1).max(320),
-      priority: z.enum(TICKET_PRIORITIES).optional(),
-      assignee: z.string().min(1).max(200).optional(),
-      body: z.string().min(1).max(20_000).optional(),
-    }),
-    responses: { 201: TicketSchema },
+    body: api.CreateTicketRequestSchema,
+    responses: { 201: api.TicketSchema },
     handler: async (ctx) => {
       const b = ctx.body;
       const ticket = await ctx.inWorkspace((ws) =>
@@ -172,7 +115,7 @@ export const supportRoutes = [
     tag: 'support',
     access: { kind: 'workspace', permission: 'workspace:read' },
     params: TicketParams,
-    responses: { 200: z.object({ ticket: TicketSchema, events: z.array(EventSchema) }) },
+    responses: { 200: api.TicketWithEventsSchema },
     handler: async (ctx) => {
       const found = await ctx.inWorkspace(async (ws) => {
         const ticket = await ws.support.getTicket(ctx.params.ticketId);
@@ -192,12 +135,8 @@ export const supportRoutes = [
     tag: 'support',
     access: { kind: 'workspace', permission: 'runs:create' },
     params: TicketParams,
-    body: z.object({
-      status: z.enum(TICKET_STATUSES).optional(),
-      priority: z.enum(TICKET_PRIORITIES).optional(),
-      assignee: z.string().min(1).max(200).nullable().optional(),
-    }),
-    responses: { 200: TicketSchema },
+    body: api.UpdateTicketRequestSchema,
+    responses: { 200: api.TicketSchema },
     handler: async (ctx) =>
       ticketDto(
         await ctx.inWorkspace((ws) =>
@@ -223,11 +162,8 @@ export const supportRoutes = [
     tag: 'support',
     access: { kind: 'workspace', permission: 'runs:create' },
     params: TicketParams,
-    body: z.object({
-      direction: z.enum(['inbound', 'outbound']).default('outbound'),
-      body: z.string().min(1).max(20_000),
-    }),
-    responses: { 200: TicketSchema },
+    body: api.TicketMessageRequestSchema,
+    responses: { 200: api.TicketSchema },
     handler: async (ctx) =>
       ticketDto(
         await ctx.inWorkspace((ws) =>
@@ -249,23 +185,8 @@ export const supportRoutes = [
     tag: 'support',
     access: { kind: 'workspace', permission: 'runs:create' },
     params: WorkspaceParams,
-    body: z.object({
-      channel: z.string().min(1).max(40),
-      /** The connector's thread or conversation id. */
-      threadId: z.string().min(1).max(300),
-      requester: z.string().min(1).max(320),
-      text: z.string().min(1).max(20_000),
-      subject: z.string().min(1).max(300).optional(),
-      priority: z.enum(TICKET_PRIORITIES).optional(),
-    }),
-    responses: {
-      200: z.object({
-        support: z.boolean(),
-        reason: z.string(),
-        created: z.boolean(),
-        ticket: TicketSchema.nullable(),
-      }),
-    },
+    body: api.SupportInboundRequestSchema,
+    responses: { 200: api.SupportInboundResponseSchema },
     handler: async (ctx) => {
       const b = ctx.body;
       const verdict = classifySupportRequest(b.text);
@@ -303,7 +224,7 @@ export const supportRoutes = [
     tag: 'support',
     access: { kind: 'workspace', permission: 'workspace:read' },
     params: WorkspaceParams,
-    responses: { 200: PolicySchema },
+    responses: { 200: api.SlaPolicySchema },
     handler: async (ctx) => ctx.inWorkspace((ws) => ws.support.getPolicy()),
   }),
 
@@ -316,8 +237,8 @@ export const supportRoutes = [
     tag: 'support',
     access: { kind: 'workspace', permission: 'workspace:manage' },
     params: WorkspaceParams,
-    body: PolicySchema.partial(),
-    responses: { 200: PolicySchema },
+    body: api.SetSlaPolicyRequestSchema,
+    responses: { 200: api.SlaPolicySchema },
     handler: async (ctx) => ctx.inWorkspace((ws) => ws.support.setPolicy(ctx.body)),
   }),
 
@@ -330,7 +251,7 @@ export const supportRoutes = [
     access: { kind: 'workspace', permission: 'workspace:read' },
     params: WorkspaceParams,
     query: z.object({ since: Timestamp.optional(), limit: Limit }),
-    responses: { 200: z.array(BreachSchema) },
+    responses: { 200: z.array(api.BreachSchema) },
     handler: async (ctx) =>
       (
         await ctx.inWorkspace((ws) =>

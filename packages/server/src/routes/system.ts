@@ -1,4 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { api } from '@parley/protocol';
 import { z } from 'zod';
 import { isLoopback } from '../config.ts';
 import { HttpProblem } from '../http/problem.ts';
@@ -17,7 +18,7 @@ export const systemRoutes = [
     summary: 'Liveness: the process answers.',
     tag: 'system',
     access: { kind: 'public' },
-    responses: { 200: z.object({ ok: z.literal(true) }) },
+    responses: { 200: api.HealthSchema },
     handler: async () => ({ ok: true as const }),
   }),
   defineRoute({
@@ -28,19 +29,7 @@ export const systemRoutes = [
       'Readiness: the database answers and the schema is current; how the cluster bus carries messages.',
     tag: 'system',
     access: { kind: 'public' },
-    responses: {
-      200: z.object({
-        ok: z.literal(true),
-        database: z.enum(['pglite', 'postgres']),
-        dbMs: z.number(),
-        bus: z.object({
-          kind: z.enum(['local', 'postgres', 'redis']),
-          up: z.boolean(),
-          via: z.enum(['local', 'postgres', 'redis', 'none']),
-          detail: z.string().optional(),
-        }),
-      }),
-    },
+    responses: { 200: api.ReadinessSchema },
     handler: async ({ services }) => {
       try {
         const dbMs = await services.store.ping();

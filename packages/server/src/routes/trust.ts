@@ -1,14 +1,10 @@
 import { strictFields } from '@parley/plugin-scam-guard';
-import {
-  PARTNER_STATUSES,
-  type TrustPage,
-  type TrustPartner,
-  type TrustStatusUpdate,
-} from '@parley/store';
+import { api } from '@parley/protocol';
+import type { TrustPage, TrustPartner, TrustStatusUpdate } from '@parley/store';
 import { z } from 'zod';
 import { HttpProblem } from '../http/problem.ts';
 import { defineRoute } from '../http/route.ts';
-import { TrustContentInput, TrustContentOutput } from '../trust/content-schema.ts';
+import { TrustContentInput } from '../trust/content-schema.ts';
 import {
   publicTrustDocument,
   renderTrustHtml,
@@ -28,35 +24,7 @@ const DAY_MS = 86_400_000;
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
-const ContentSchema = TrustContentOutput;
-
-const PageSchema = z.object({
-  slug: z.string().nullable(),
-  published: z.boolean(),
-  publishedAt: z.string().nullable(),
-  version: z.number().int(),
-  updatedAt: z.string().nullable(),
-  content: ContentSchema,
-});
-
-const PartnerSchema = z.object({
-  id: z.string(),
-  name: z.string(),
-  kind: z.string(),
-  migrationStatus: z.enum(PARTNER_STATUSES),
-  lastVerifiedOn: z.string().nullable(),
-  note: z.string().nullable(),
-  updatedAt: z.string(),
-});
-
-const StatusSchema = z.object({
-  id: z.string(),
-  postedAt: z.string(),
-  body: z.string(),
-  postedBy: z.string(),
-});
-
-const pageDto = (p: TrustPage): z.infer<typeof PageSchema> => ({
+const pageDto = (p: TrustPage): api.TrustPage => ({
   slug: p.slug,
   published: p.publishedAt !== null,
   publishedAt: iso(p.publishedAt),
@@ -64,16 +32,16 @@ const pageDto = (p: TrustPage): z.infer<typeof PageSchema> => ({
   updatedAt: iso(p.updatedAt),
   content: p.content,
 });
-const partnerDto = (p: TrustPartner): z.infer<typeof PartnerSchema> => ({
+const partnerDto = (p: TrustPartner): api.TrustPartner => ({
   id: p.id,
   name: p.name,
   kind: p.kind,
-  migrationStatus: p.migrationStatus as z.infer<typeof PartnerSchema>['migrationStatus'],
+  migrationStatus: p.migrationStatus as api.PartnerStatus,
   lastVerifiedOn: p.lastVerifiedOn,
   note: p.note,
   updatedAt: p.updatedAt.toISOString(),
 });
-const statusDto = (s: TrustStatusUpdate): z.infer<typeof StatusSchema> => ({
+const statusDto = (s: TrustStatusUpdate): api.TrustStatus => ({
   id: s.id,
   postedAt: s.postedAt.toISOString(),
   body: s.body,
@@ -139,14 +107,7 @@ export const trustRoutes = [
     tag: 'trust',
     access: { kind: 'workspace', permission: 'workspace:read' },
     params: WorkspaceParams,
-    responses: {
-      200: z.object({
-        page: PageSchema,
-        partners: z.array(PartnerSchema),
-        statusUpdates: z.array(StatusSchema),
-        statusOverdue: z.boolean(),
-      }),
-    },
+    responses: { 200: api.TrustDraftSchema },
     handler: async (ctx) => {
       const data = await ctx.inWorkspace(async (ws) => ({
         page: await ws.trust.getPage(),
@@ -177,7 +138,7 @@ export const trustRoutes = [
       content: TrustContentInput,
       note: z.string().max(1_000).optional().describe('Why this version was written (audited).'),
     }),
-    responses: { 200: PageSchema },
+    responses: { 200: api.TrustPageSchema },
     handler: async (ctx) =>
       pageDto(
         await ctx.inWorkspace((ws) =>
@@ -198,17 +159,7 @@ export const trustRoutes = [
     access: { kind: 'workspace', permission: 'workspace:read' },
     params: WorkspaceParams,
     query: z.object({ limit: Limit }),
-    responses: {
-      200: z.array(
-        z.object({
-          version: z.number().int(),
-          content: ContentSchema,
-          editedBy: z.string(),
-          note: z.string().nullable(),
-          createdAt: z.string(),
-        }),
-      ),
-    },
+    responses: { 200: z.array(api.TrustVersionSchema) },
     handler: async (ctx) => {
       const rows = await ctx.inWorkspace((ws) =>
         ws.trust.listVersions(ctx.query.limit ? { limit: ctx.query.limit } : {}),
@@ -232,8 +183,8 @@ export const trustRoutes = [
     tag: 'trust',
     access: { kind: 'workspace', permission: 'workspace:manage' },
     params: WorkspaceParams,
-    body: z.object({ published: z.boolean(), slug: z.string().max(63).optional() }),
-    responses: { 200: PageSchema },
+    body: api.PublishTrustPageRequestSchema,
+    responses: { 200: api.TrustPageSchema },
     handler: async (ctx) =>
       pageDto(
         await ctx.inWorkspace((ws) =>
@@ -253,8 +204,8 @@ export const trustRoutes = [
     tag: 'trust',
     access: { kind: 'workspace', permission: 'workspace:manage' },
     params: WorkspaceParams,
-    body: z.object({ body: z.string().min(1).max(10_000) }),
-    responses: { 201: StatusSchema },
+    body: api.PostTrustStatusRequestSchema,
+    responses: { 201: api.TrustStatusSchema },
     handler: async (ctx) => {
       ctx.reply.code(201);
       return statusDto(
@@ -274,14 +225,8 @@ export const trustRoutes = [
     tag: 'trust',
     access: { kind: 'workspace', permission: 'workspace:manage' },
     params: WorkspaceParams,
-    body: z.object({
-      name: z.string().min(1).max(200),
-      kind: z.string().min(1).max(50).optional(),
-      migrationStatus: z.enum(PARTNER_STATUSES),
-      lastVerifiedOn: z.iso.date().nullable().optional(),
-      note: z.string().max(1_000).nullable().optional(),
-    }),
-    responses: { 200: PartnerSchema },
+    body: api.UpsertTrustPartnerRequestSchema,
+    responses: { 200: api.TrustPartnerSchema },
     handler: async (ctx) =>
       partnerDto(
         await ctx.inWorkspace((ws) =>
@@ -324,7 +269,7 @@ export const trustRoutes = [
     access: { kind: 'workspace', permission: 'workspace:read' },
     params: WorkspaceParams,
     query: z.object({ since: Timestamp.optional() }),
-    responses: { 200: z.record(z.string(), z.unknown()) },
+    responses: { 200: api.TrustMetricsSchema },
     handler: async (ctx) => {
       const now = ctx.services.trust.now();
       const since = ctx.query.since

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { api } from '@parley/protocol';
 import type { TrustPage, TrustPartner, TrustStatusUpdate } from '@parley/store';
 
 /*
@@ -20,29 +21,8 @@ export const TRUST_PAGE_CSP = `default-src 'none'; style-src 'sha256-${createHas
 /** A weekly update older than this is overdue, and the page says so. */
 export const STATUS_OVERDUE_MS = 7 * 86_400_000;
 
-export interface PublicTrustDocument {
-  slug: string;
-  title: string;
-  version: number;
-  /** The newest of: the page's current version, a partner row, a status update. */
-  lastUpdated: string | null;
-  officialDomains: string[];
-  handles: { platform: string; handle: string }[];
-  canonicalMigrationLink: string | null;
-  canonicalLinks: string[];
-  statements: string[];
-  partners: {
-    name: string;
-    kind: string;
-    migrationStatus: string;
-    lastVerifiedOn: string | null;
-    note: string | null;
-  }[];
-  statusUpdates: { postedAt: string; body: string }[];
-  /** True when the newest weekly status update is more than 7 days old, or there is none. */
-  statusOverdue: boolean;
-  lastStatusAt: string | null;
-}
+/** The published page as JSON: protocol's shape (the client reads it typed). */
+export type PublicTrustDocument = api.PublicTrustDocument;
 
 export function publicTrustDocument(input: {
   slug: string;

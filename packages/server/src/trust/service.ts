@@ -1,3 +1,4 @@
+import type { api } from '@parley/protocol';
 import type { Store, WorkspaceScope } from '@parley/store';
 import type { FastifyBaseLogger } from 'fastify';
 import { Counter, Gauge, type Registry } from 'prom-client';
@@ -7,9 +8,6 @@ import {
   AGE_BANDS,
   computeSupportMetrics,
   groupRepeatedQuestions,
-  type RepeatedQuestion,
-  type ScamVerdictDay,
-  type SupportMetrics,
   scamVerdictsPerDay,
 } from './metrics.ts';
 import { createSlaScheduler, type SlaScheduler } from './scheduler.ts';
@@ -23,13 +21,8 @@ import { createSlaScheduler, type SlaScheduler } from './scheduler.ts';
 const DAY_MS = 86_400_000;
 const SCAM_KINDS = ['scam.link_warned', 'scam.link_blocked'] as const;
 
-export interface TrustMetrics {
-  support: SupportMetrics;
-  scamVerdictsPerDay: ScamVerdictDay[];
-  repeatedQuestions: RepeatedQuestion[];
-  /** True when a window held more tickets than the metrics read (they are then lower bounds). */
-  truncated: boolean;
-}
+/** GET …/trust/metrics: protocol's shape. */
+export type TrustMetrics = api.TrustMetrics;
 
 /** Every trust metric of one workspace over [since, now], from its event logs and signals. */
 export async function computeTrustMetrics(

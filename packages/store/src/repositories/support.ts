@@ -1,3 +1,4 @@
+import { api } from '@parley/protocol';
 import { and, asc, desc, eq, gte, inArray, isNull, lte, ne, or, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { queryRows } from '../db.ts';
@@ -6,12 +7,13 @@ import {
   supportTicketEvents,
   supportTickets,
   type TICKET_EVENT_KINDS,
-  TICKET_PRIORITIES,
-  TICKET_STATUSES,
 } from '../schema/index.ts';
 import type { ScopeContext } from '../scope.ts';
 import { limitSchema, parse, parseId, text } from '../validation.ts';
 import { notFound } from './common.ts';
+
+/** The API's (@parley/protocol). */
+const { TICKET_PRIORITIES, TICKET_STATUSES } = api;
 
 /*
  * The support inbox and its first-response SLA, modelled on Zendesk's metric events: the

@@ -1,7 +1,7 @@
+import { api } from '@parley/protocol';
 import { and, desc, eq, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import {
-  PARTNER_STATUSES,
   type TrustPageContent,
   trustPages,
   trustPageVersions,
@@ -12,6 +12,9 @@ import type { ScopeContext } from '../scope.ts';
 import { limitSchema, parse, parseId, text } from '../validation.ts';
 import { notFound } from './common.ts';
 import { refuseRetiredTrustSlug, retireTrustSlug } from './retired-slugs.ts';
+
+/** The API's (@parley/protocol). */
+const { PARTNER_STATUSES } = api;
 
 export type TrustPartner = typeof trustPartners.$inferSelect;
 export type TrustStatusUpdate = typeof trustStatusUpdates.$inferSelect;

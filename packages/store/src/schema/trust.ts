@@ -107,14 +107,10 @@ export const trustPageVersions = pgTable(
   ],
 ).enableRLS();
 
-export const PARTNER_STATUSES = [
-  'not_started',
-  'in_progress',
-  'completed',
-  'not_supported',
-] as const;
-
-/** The exchange/partner matrix: name × migration status × last verified date. */
+/**
+ * The exchange/partner matrix: name × migration status × last verified date. The statuses are
+ * the API's (@parley/protocol api.PARTNER_STATUSES); the check constraint lists the same.
+ */
 export const trustPartners = pgTable(
   'trust_partners',
   {
@@ -156,9 +152,6 @@ export const trustStatusUpdates = pgTable(
     workspaceIsolation('trust_status_updates', t.workspaceId),
   ],
 ).enableRLS();
-
-export const TICKET_STATUSES = ['new', 'open', 'pending', 'solved', 'closed'] as const;
-export const TICKET_PRIORITIES = ['low', 'normal', 'high', 'urgent'] as const;
 
 /**
  * A support ticket. The SLA columns are a projection of its event log, kept so that the
