@@ -89,6 +89,38 @@ describeEachEngine('run leases', (h) => {
     expect(claimed.find((c) => c.runId === handed.id)).toMatchObject({ previousOwner: null });
   });
 
+  it('fences the log: only the lease holder (or a writer that names none) extends it', async () => {
+    const { workspaceId, agentId } = workspaces[0]!;
+    const run = await newRun(0, 'holder', 60_000);
+    const event = (seq: number) => ({
+      v: 1 as const,
+      runId: run.id,
+      seq,
+      t: seq,
+      type: 'run.start' as const,
+      agentId,
+      startedAt: new Date().toISOString(),
+    });
+    const append = (seq: number, owner?: string) =>
+      h().store.withWorkspace(workspaceId, (w) =>
+        w.runs.appendRunEvents(run.id, [event(seq)], owner ? { owner } : {}),
+      );
+    await expect(append(1, 'holder')).resolves.toMatchObject({ lastSeq: 1 });
+    await lapse([run.id]);
+    const [claimed] = (await h().store.system.runLeases.claimLapsed('taker', 60_000)).filter(
+      (c) => c.runId === run.id,
+    );
+    expect(claimed).toMatchObject({ previousOwner: 'holder' });
+    // The old holder, still alive, can no longer write over the instance that took the run.
+    await expect(append(2, 'holder')).rejects.toMatchObject({ code: 'store.not_owner' });
+    await expect(
+      h().store.withWorkspace(workspaceId, (w) =>
+        w.runs.appendRunEventsMany([{ runId: run.id, events: [event(2)], owner: 'holder' }]),
+      ),
+    ).resolves.toMatchObject([{ ok: false, error: { code: 'store.not_owner' } }]);
+    await expect(append(2, 'taker')).resolves.toMatchObject({ lastSeq: 2 });
+  });
+
   it('refuses a malformed owner or lease time', async () => {
     await expect(h().store.system.runLeases.renew('', 5_000)).rejects.toThrow();
     await expect(h().store.system.runLeases.claimLapsed('x', 10)).rejects.toThrow();

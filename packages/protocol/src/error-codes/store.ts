@@ -23,6 +23,11 @@ export const STORE_ERROR_CODES = {
     status: 409,
     summary: 'The run already has its terminal event; nothing may follow it.',
   },
+  'store.not_owner': {
+    status: 409,
+    summary:
+      "Another server instance holds the run's lease (it took the run over): this one may not extend its log.",
+  },
   'store.last_owner': { status: 409, summary: 'A workspace must keep at least one owner.' },
   'store.token_exceeds_parent': {
     status: 422,

@@ -54,8 +54,13 @@ export async function readContinuation(
   const log = await storedLog(ws, runId);
   const point = resumePointOf(log);
   if (point.ended) return undefined;
-  // On the run's clock, later than anything a client saw, stored or not (t stays monotonic).
-  point.lastT = Math.max(point.lastT, Date.now() - run.createdAt.getTime());
+  // On the run's clock, later than anything a client saw, stored or not (t stays monotonic):
+  // t counts from the run's start as its first event says it (the row is written later).
+  const start = log[0]?.type === 'run.start' ? Date.parse(log[0].startedAt) : Number.NaN;
+  const origin = Number.isNaN(start)
+    ? run.createdAt.getTime()
+    : Math.min(start, run.createdAt.getTime());
+  point.lastT = Math.max(point.lastT, Date.now() - origin);
   const agent = await ws.agents.get(run.agentId);
   if (!agent) throw new NotContinuable('its agent was deleted');
   const version = run.agentVersionId ? await findVersion(ws, agent, run.agentVersionId) : null;

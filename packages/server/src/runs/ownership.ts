@@ -52,10 +52,6 @@ export function createOwnership(options: OwnershipOptions) {
     try {
       const claims = await store.system.runLeases.claimLapsed(instanceId, leaseMs, 20);
       for (const claimed of claims) {
-        log.warn(
-          { runId: claimed.runId, from: claimed.previousOwner ?? 'handed over' },
-          'taking over a run whose instance stopped',
-        );
         const done = options
           .onClaimed(claimed)
           .catch((error) => log.error({ err: error, runId: claimed.runId }, 'takeover failed'))

@@ -416,6 +416,10 @@ export function createRunManager(options: RunManagerOptions) {
   async function continueRun(claim: ClaimedRun): Promise<void> {
     const { workspaceId, runId } = claim;
     if (live.has(runId)) return;
+    log.warn(
+      { runId, from: claim.previousOwner ?? 'handed over' },
+      'taking over a run whose instance stopped',
+    );
     /** Ends the run for good: what it needs is gone (its agent, a plugin, a key). */
     const fail = async (why: string) => {
       log.warn({ runId, why }, 'a run could not be continued: ending it');
@@ -500,11 +504,22 @@ export function createRunManager(options: RunManagerOptions) {
       if (run.handedOver) events = events.filter((e) => e.seq <= run.handoffSeq);
       if (events.length === 0) return;
       const gap = events[0]!.type === 'run.gap' ? events[0] : undefined;
-      await batcher.append(workspaceId, {
-        runId,
-        events,
-        ...(gap?.type === 'run.gap' ? { gapAfter: gap.afterSeq } : {}),
-      });
+      try {
+        await batcher.append(workspaceId, {
+          runId,
+          events,
+          ...(gap?.type === 'run.gap' ? { gapAfter: gap.afterSeq } : {}),
+          // Fenced: once another instance holds the run's lease, this one cannot write.
+          ...(clustered ? { owner: options.instanceId } : {}),
+        });
+      } catch (error) {
+        if ((error as { code?: string }).code !== 'store.not_owner') throw error;
+        if (!run.handedOver) {
+          log.warn({ runId }, 'another instance took this run over: stopping it here');
+          handOver(run);
+        }
+        return;
+      }
       doorbell.ring(runId, events.at(-1)!.seq);
     };
     if (options.eventLog) return append;

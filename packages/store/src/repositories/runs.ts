@@ -50,6 +50,12 @@ export interface AppendOptions {
    * stored with other content.
    */
   gapAfter?: number;
+  /**
+   * The server instance writing (a cluster): refused with `store.not_owner` unless it holds
+   * the run's lease, so an instance whose lease lapsed while it was still alive cannot write
+   * over the instance that took the run over (fencing).
+   */
+  owner?: string;
 }
 
 export interface AppendBatch extends AppendOptions {
@@ -548,6 +554,7 @@ async function appendMany(
     jsons: string[];
     assignSeq: boolean;
     gapAfter: number | undefined;
+    owner: string | null;
   }[] = [];
   const seen = new Set<string>();
   const later: number[] = [];
@@ -563,7 +570,7 @@ async function appendMany(
       if (seen.has(id)) later.push(i);
       else {
         seen.add(id);
-        valid.push({ i, id, events, jsons, assignSeq, gapAfter });
+        valid.push({ i, id, events, jsons, assignSeq, gapAfter, owner: batch.owner ?? null });
       }
     } catch (error) {
       outcomes[i] = { ok: false, error: error as StoreError };
@@ -577,13 +584,14 @@ async function appendMany(
         from (values ${sql.join(
           valid.map((b) =>
             b.assignSeq
-              ? sql`(${b.id}::uuid, ${b.events.length}::int, ${null}::int, ${null}::int)`
-              : sql`(${b.id}::uuid, ${b.events.length}::int, ${b.gapAfter ?? b.events[0]!.seq - 1}::int, ${b.events.at(-1)!.seq}::int)`,
+              ? sql`(${b.id}::uuid, ${b.events.length}::int, ${null}::int, ${null}::int, ${b.owner}::text)`
+              : sql`(${b.id}::uuid, ${b.events.length}::int, ${b.gapAfter ?? b.events[0]!.seq - 1}::int, ${b.events.at(-1)!.seq}::int, ${b.owner}::text)`,
           ),
           sql`, `,
-        )}) as v(id, n, expected, last)
+        )}) as v(id, n, expected, last, owner)
         where runs.id = v.id and runs.workspace_id = ${ctx.workspaceId}
           and runs.finished_at is null and (v.expected is null or runs.last_seq = v.expected)
+          and (v.owner is null or runs.owner is not distinct from v.owner)
         returning runs.id, runs.last_seq`,
     );
     const lastSeqOf = new Map(reserved.map((r) => [r.id, Number(r.last_seq)]));
@@ -631,7 +639,12 @@ async function appendMany(
       );
     if (refused.length > 0) {
       const found = await ctx.tx
-        .select({ id: runs.id, lastSeq: runs.lastSeq, finishedAt: runs.finishedAt })
+        .select({
+          id: runs.id,
+          lastSeq: runs.lastSeq,
+          finishedAt: runs.finishedAt,
+          owner: runs.owner,
+        })
         .from(runs)
         .where(
           inArray(
@@ -648,13 +661,18 @@ async function appendMany(
             ? notFound('run', batch.id)
             : run.finishedAt
               ? new StoreError('store.run_closed', `Run ${batch.id} has ended; its log is closed.`)
-              : new StoreError(
-                  'store.seq_conflict',
-                  batch.gapAfter === undefined
-                    ? `Run ${batch.id} continues at seq ${run.lastSeq + 1}, but the batch starts at ${batch.events[0]!.seq}.`
-                    : `Run ${batch.id}'s log ends at seq ${run.lastSeq}, not at ${batch.gapAfter} where the gap starts.`,
-                  { details: { expected: run.lastSeq + 1, received: batch.events[0]!.seq } },
-                ),
+              : batch.owner !== null && run.owner !== batch.owner
+                ? new StoreError(
+                    'store.not_owner',
+                    `Run ${batch.id} is held by another server instance (${run.owner ?? 'none'}), not ${batch.owner}.`,
+                  )
+                : new StoreError(
+                    'store.seq_conflict',
+                    batch.gapAfter === undefined
+                      ? `Run ${batch.id} continues at seq ${run.lastSeq + 1}, but the batch starts at ${batch.events[0]!.seq}.`
+                      : `Run ${batch.id}'s log ends at seq ${run.lastSeq}, not at ${batch.gapAfter} where the gap starts.`,
+                    { details: { expected: run.lastSeq + 1, received: batch.events[0]!.seq } },
+                  ),
         };
       }
     }
