@@ -186,9 +186,9 @@ for (const bus of ['postgres', 'redis'] as const) {
       }
     });
 
-    it.runIf(bus === 'postgres')(
-      'drops every cached check when the bus comes back (messages may have been lost)',
-      async () => {
+    // Only the PostgreSQL bus is cut this way (its connections are database backends).
+    if (bus === 'postgres')
+      it('drops every cached check when the bus comes back (messages may have been lost)', async () => {
         const owner = client(a.url, a.token);
         const created = await owner('POST', `/v1/workspaces/${a.workspaceId}/tokens`, {
           name: 'revoked unannounced',
@@ -213,7 +213,6 @@ for (const bus of ['postgres', 'redis'] as const) {
           if (Date.now() - started > 8_000) throw new Error('B kept its cached check');
           await new Promise((r) => setTimeout(r, 20));
         }
-      },
-    );
+      });
   });
 }
