@@ -202,6 +202,74 @@ describe('run loop', () => {
     });
   });
 
+  it("ends after a step that calls the caller's own tool, running the agent's tools of that step first", async () => {
+    const { capabilities, store, request } = setup({
+      scripts: {
+        primary: [
+          [
+            { type: 'tool_call', name: 'get_weather', args: { city: 'Paris' }, id: 'call_own' },
+            { type: 'tool_call', name: 'open_map', args: { city: 'Paris' }, id: 'call_client' },
+            { type: 'finish', reason: 'tool-calls' },
+          ],
+        ],
+      },
+    });
+    const openMap = {
+      name: 'open_map',
+      description: 'Opens a map in the app',
+      parameters: { type: 'object', properties: { city: { type: 'string' } } },
+    };
+    const events = await collect(runAgent({ ...request, clientTools: [openMap] }, capabilities));
+    expect(events.filter((e) => e.type === 'tool_call.complete').map((e) => e.toolCallId)).toEqual([
+      'call_own',
+      'call_client',
+    ]);
+    // Only the agent's own call ran; the caller's waits for the caller.
+    expect(events.filter((e) => e.type === 'tool.result').map((e) => e.toolCallId)).toEqual([
+      'call_own',
+    ]);
+    expect(events.at(-1)).toMatchObject({
+      type: 'run.finish',
+      finishReason: { unified: 'tool-calls' },
+    });
+    expect(store.messages.map((m) => m.message.role)).toEqual(['user', 'assistant', 'tool']);
+  });
+
+  it("sends the messages after the input (the caller's tool results) to the model, and stores them", async () => {
+    let seen: unknown[] = [];
+    const { capabilities, store, request } = setup({
+      scripts: { primary: [[{ type: 'text', text: 'The map is open.' }]] },
+    });
+    const models = capabilities.models;
+    capabilities.models = (ref) => {
+      const model = models(ref);
+      return {
+        ...model,
+        stream: (req, options) => {
+          seen = [...req.messages];
+          return model.stream(req, options);
+        },
+      };
+    };
+    const after = [
+      {
+        role: 'assistant' as const,
+        content: '',
+        toolCalls: [{ id: 'call_client', name: 'open_map', args: { city: 'Paris' } }],
+      },
+      { role: 'tool' as const, toolCallId: 'call_client', name: 'open_map', content: 'opened' },
+    ];
+    const events = await collect(runAgent({ ...request, after }, capabilities));
+    expect(textOf(reduceEvents(events))).toBe('The map is open.');
+    expect(seen.slice(-3)).toEqual([{ role: 'user', content: 'hi' }, ...after]);
+    expect(store.messages.map((m) => m.message.role)).toEqual([
+      'user',
+      'assistant',
+      'tool',
+      'assistant',
+    ]);
+  });
+
   it('runs parallel tool calls concurrently and yields results as they finish', async () => {
     let release!: () => void;
     const released = new Promise<void>((resolve) => {

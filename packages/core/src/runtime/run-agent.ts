@@ -16,6 +16,7 @@ import type {
   ContentPart,
   LanguageModel,
   ModelMessage,
+  ModelTool,
 } from '@parley/providers';
 import type { AgentDefinition, ModelRef } from '../agent/definition.ts';
 import { extractUserFacts } from '../memory/extract.ts';
@@ -62,6 +63,19 @@ export interface RunRequest {
    * events it never stored, then `step.reset` (reason `failover`) for a step left open.
    */
   resume?: RunResume;
+  /**
+   * Messages after the input that the caller already has (stateless protocols such as OpenAI
+   * Chat Completions send the whole conversation): the assistant's calls of the caller's own
+   * tools and their results. The model sees them after the input; they are stored with the run.
+   */
+  after?: ModelMessage[];
+  /**
+   * Tools the caller runs itself (a Chat Completions client's `tools`): offered to the model
+   * beside the agent's. When the model calls one, the run ends after that step (finish reason
+   * `tool-calls`, the call in its events) for the caller to run it; the agent's own tools
+   * called in the same step run as usual first.
+   */
+  clientTools?: ModelTool[];
 }
 
 export interface RunResume {
@@ -87,6 +101,8 @@ interface PendingCall {
   args: unknown;
   /** Set when the call was rejected (bad JSON, schema, unknown tool): fed back as an error. */
   invalid?: string;
+  /** A call of one of the caller's own tools (`clientTools`): the caller runs it. */
+  client?: boolean;
 }
 
 /**
@@ -147,7 +163,15 @@ export async function* runAgent(
       : {}),
   });
   const resolved = capabilities.plugins.resolve(agent); // throws AgentConfigError before any event
-  const tools = [...resolved.tools.values()].map((bound) => toModelTool(bound.tool));
+  const clientTools = new Map(
+    (request.clientTools ?? [])
+      .filter((tool) => !resolved.tools.has(tool.name))
+      .map((tool) => [tool.name, tool]),
+  );
+  const tools = [
+    ...[...resolved.tools.values()].map((bound) => toModelTool(bound.tool)),
+    ...clientTools.values(),
+  ];
   // The agent's plugins' inbound guards (the scam-link guard is one), with the host's services.
   const inbound = combineInboundGuards(resolved.inboundGuards, capabilities.plugins.guards, {
     runId,
@@ -299,6 +323,11 @@ export async function* runAgent(
       }
     }
 
+    for (const message of request.after ?? []) {
+      messages.push(message);
+      await capabilities.store.saveMessage({ conversationId, runId, status: 'complete', message });
+    }
+
     let finishReason: FinishReason | undefined;
     for (
       let stepIndex = resume?.point.finishedSteps ?? 0;
@@ -341,8 +370,10 @@ export async function* runAgent(
       });
       finishReason = step.finishReason;
       if (step.toolCalls.length === 0) break;
+      const forCaller = step.toolCalls.some((call) => call.client);
+      const own = step.toolCalls.filter((call) => !call.client);
 
-      const toolMessages: ModelMessage[] | 'aborted' = yield* runTools(step.toolCalls);
+      const toolMessages: ModelMessage[] | 'aborted' = own.length ? yield* runTools(own) : [];
       if (toolMessages === 'aborted') return yield* abort('');
       for (const message of toolMessages) {
         messages.push(message);
@@ -352,6 +383,14 @@ export async function* runAgent(
           status: 'complete',
           message,
         });
+      }
+      // The caller runs its tools and sends their results in a request of its own.
+      if (forCaller) {
+        finishReason = {
+          unified: 'tool-calls',
+          ...(finishReason.raw ? { raw: finishReason.raw } : {}),
+        };
+        break;
       }
       if (stepIndex === agent.maxSteps - 1) finishReason = { unified: 'other', raw: 'step_limit' };
     }
@@ -495,12 +534,22 @@ export async function* runAgent(
             yield emit(payload);
             continue;
           case 'tool_call.complete': {
+            if (clientTools.has(payload.name)) {
+              calls.push({
+                id: payload.toolCallId,
+                name: payload.name,
+                args: payload.args,
+                client: true,
+              });
+              yield emit(payload);
+              continue;
+            }
             const bound = resolved.tools.get(payload.name);
             const verdict = bound
               ? validateToolArgs(bound.tool, payload.args)
               : {
                   ok: false as const,
-                  reason: `unknown tool ${payload.name}; available: ${[...resolved.tools.keys()].join(', ') || 'none'}`,
+                  reason: `unknown tool ${payload.name}; available: ${[...resolved.tools.keys(), ...clientTools.keys()].join(', ') || 'none'}`,
                 };
             if (verdict.ok) {
               calls.push({ id: payload.toolCallId, name: payload.name, args: verdict.value });
