@@ -1,5 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { type Bus, type BusMessage, createPostgresBus } from '@parley/cluster';
+import type { ParleyEvent } from '@parley/protocol';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createDoorbell } from '../src/runs/doorbell.ts';
 
@@ -69,4 +70,62 @@ describe('the doorbell', () => {
     leave();
     await waiting;
   });
+
+  it('carries the stored events, so a follower elsewhere sends them without reading the log', async () => {
+    const [owner, follower] = [await bus(), await bus()];
+    const [ownerBell, followerBell] = [createDoorbell(owner), createDoorbell(follower)];
+    const runId = randomUUID();
+    const never = new Promise<void>(() => {});
+    const watch = heard(owner, (m) => m.type === 'run.watch' && m.runId === runId);
+    await followerBell.wait(runId, 0, never, 60_000);
+    await watch;
+
+    const woken = followerBell.wait(runId, 2, never, 60_000);
+    ownerBell.ring(runId, 4, [textEvent(3), textEvent(4)]);
+    expect((await woken)?.map((e) => e.seq)).toEqual([3, 4]);
+
+    // Rings that come while the follower is busy (sending, reading) are not lost: the next
+    // wait returns what they carried at once. Waiting for them here was a 2 s fallback.
+    const both = heard(follower, (m) => m.type === 'run.stored' && m.seq === 6);
+    ownerBell.ring(runId, 5, [textEvent(5)]);
+    ownerBell.ring(runId, 6, [textEvent(6)]);
+    await both;
+    expect((await followerBell.wait(runId, 4, never, 60_000))?.map((e) => e.seq)).toEqual([5, 6]);
+    // A cursor older than what was heard reads the log; so does a ring too large to carry.
+    expect(await followerBell.wait(runId, 1, never, 60_000)).toBeUndefined();
+    const large = heard(follower, (m) => m.type === 'run.stored' && m.seq === 8);
+    ownerBell.ring(runId, 8, [textEvent(7), textEvent(8, 'x'.repeat(10_000))]);
+    await large;
+    expect((await followerBell.wait(runId, 6, never, 60_000))?.map((e) => e.seq)).toEqual([7]);
+    expect(await followerBell.wait(runId, 7, never, 60_000)).toBeUndefined();
+  });
+
+  it('splits a long run of events into messages that fit a NOTIFY', async () => {
+    const [owner, follower] = [await bus(), await bus()];
+    const [ownerBell, followerBell] = [createDoorbell(owner), createDoorbell(follower)];
+    const runId = randomUUID();
+    const never = new Promise<void>(() => {});
+    const watch = heard(owner, (m) => m.type === 'run.watch' && m.runId === runId);
+    await followerBell.wait(runId, 0, never, 60_000);
+    await watch;
+    const events = Array.from({ length: 200 }, (_, i) => textEvent(i + 1, 'y'.repeat(100)));
+    const last = heard(follower, (m) => m.type === 'run.stored' && m.seq === 200);
+    ownerBell.ring(runId, 200, events);
+    await last;
+    expect((await followerBell.wait(runId, 0, never, 60_000))?.map((e) => e.seq)).toEqual(
+      events.map((e) => e.seq),
+    );
+  });
 });
+
+function textEvent(seq: number, delta = `t${seq}`): ParleyEvent {
+  return {
+    v: 1,
+    type: 'text.delta',
+    runId: '00000000-0000-4000-8000-000000000000',
+    seq,
+    at: '2026-12-06T00:00:00.000Z',
+    partId: 'p1',
+    delta,
+  } as unknown as ParleyEvent;
+}

@@ -26,8 +26,10 @@ export interface EventSource {
   /**
    * Waits until the log may hold events after `afterSeq` (the cluster bus rings when another
    * instance stored some), or `closed` settles; without it the stream polls every `pollMs`.
+   * Resolves with the stored events right after `afterSeq` when the ring carried them (sent
+   * on without reading the log), undefined when the log must be read.
    */
-  wait?(afterSeq: number, closed: Promise<void>): Promise<void>;
+  wait?(afterSeq: number, closed: Promise<void>): Promise<ParleyEvent[] | undefined>;
 }
 
 export interface StreamOptions {
@@ -38,6 +40,11 @@ export interface StreamOptions {
   pollMs?: number;
   /** Resolves when the client goes away. */
   closed: Promise<void>;
+  /**
+   * Encodes one event as what the client reads (default: its Parley Stream v1 SSE frame).
+   * Other protocols' encodings (routes/chat.ts, routes/a2a.ts) may answer '' to skip one.
+   */
+  encode?: (event: ParleyEvent) => string;
 }
 
 /**
@@ -53,6 +60,7 @@ export async function pipeRunEvents(
   options: StreamOptions,
 ): Promise<number> {
   let cursor = options.afterSeq;
+  const encode = options.encode ?? encodeEvent;
   let gone = false;
   const closed = options.closed.then(() => {
     gone = true;
@@ -75,7 +83,7 @@ export async function pipeRunEvents(
       let bytes = 0;
       for (let i = 0; i < events.length; i++) {
         const event = events[i]!;
-        const frame = encodeEvent(event);
+        const frame = encode(event);
         pending.push(frame);
         bytes += Buffer.byteLength(frame);
         const end = isTerminalEvent(event);
@@ -97,6 +105,8 @@ export async function pipeRunEvents(
     }
   };
 
+  /** Stored events the last ring carried, right after the cursor. */
+  let rung: ParleyEvent[] | undefined;
   try {
     while (!gone) {
       const live = source.live();
@@ -113,21 +123,25 @@ export async function pipeRunEvents(
         await Promise.race([run.changed(), closed]);
         continue;
       }
-      const stored = await source.stored(cursor);
+      // Events a ring carried are stored: sent on, then the next ring is awaited (no query).
+      const carried = rung?.[0]?.seq === cursor + 1 ? rung : undefined;
+      rung = undefined;
+      const stored = carried ?? (await source.stored(cursor));
       if (stored.length > 0) {
         if (await send(stored)) break;
-        continue;
+        if (!carried) continue;
+      } else {
+        const ended = await source.ended();
+        if (ended) {
+          // The run's last events may have been stored between the read above and this one
+          // (another server ran it, or closed it): read them before ending the stream. Ending
+          // here dropped a run's tail and its terminal (issue #21: 2 of 20 runs followed
+          // through a second instance).
+          if (ended.last && ended.last.seq > cursor) continue;
+          break;
+        }
       }
-      const ended = await source.ended();
-      if (ended) {
-        // The run's last events may have been stored between the read above and this one
-        // (another server ran it, or closed it): read them before ending the stream. Ending
-        // here dropped a run's tail and its terminal (issue #21: 2 of 20 runs followed
-        // through a second instance).
-        if (ended.last && ended.last.seq > cursor) continue;
-        break;
-      }
-      if (source.wait) await source.wait(cursor, options.closed);
+      if (source.wait) rung = await source.wait(cursor, options.closed);
       else await Promise.race([new Promise((r) => setTimeout(r, options.pollMs ?? 250)), closed]);
     }
   } finally {

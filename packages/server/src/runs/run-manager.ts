@@ -520,7 +520,7 @@ export function createRunManager(options: RunManagerOptions) {
         }
         return;
       }
-      doorbell.ring(runId, events.at(-1)!.seq);
+      doorbell.ring(runId, events.at(-1)!.seq, events);
     };
     if (options.eventLog) return append;
     // Without the log only the outcome is stored (the run row's projection): no resume.
