@@ -109,9 +109,8 @@ export {
 } from './runtime/run-agent.ts';
 export {
   createInMemoryRunStore,
-  type RunOutcome,
+  type RunEnd,
   type RunRecord,
-  type RunStatus,
   type RunStore,
   type StoredMessage,
 } from './runtime/run-store.ts';

@@ -21,6 +21,12 @@ import {
   runAgent,
 } from '../src/index.ts';
 
+/** An event without its envelope: the payload core hands its store before emitting it. */
+function omitEnvelope(event: ParleyEvent) {
+  const { v: _v, seq: _seq, runId: _runId, t: _t, stepId: _stepId, ...payload } = event;
+  return payload;
+}
+
 /** A small plugin whose tools let each test steer the run. */
 function testPlugin(hooks: { onSlowStart?: () => void; release?: Promise<void> } = {}) {
   return definePlugin({
@@ -164,11 +170,10 @@ describe('run loop', () => {
       ['assistant', 'complete'],
     ]);
     const run = [...store.runs.values()][0]!;
-    expect(run.outcome).toMatchObject({
-      status: 'finished',
-      usage: { outputTokens: expect.any(Number) },
-    });
-    expect(run.outcome?.ttftMs).toBeGreaterThanOrEqual(0);
+    // The stored outcome is the terminal event the stream ended with, nothing computed beside it.
+    expect(run.status).toBe('succeeded');
+    expect(run.end).toEqual(omitEnvelope(events.at(-1)!));
+    expect(run.end).toMatchObject({ usage: { outputTokens: expect.any(Number) } });
   });
 
   it('runs one tool call, feeds the result back and answers', async () => {
@@ -378,7 +383,7 @@ describe('run loop', () => {
     const events = await collect(runAgent(request, capabilities));
     expect(events.at(-1)).toMatchObject({ type: 'run.abort', reason: 'cancelled' });
     expect(events.some((e) => e.type === 'tool.result')).toBe(false);
-    expect([...store.runs.values()][0]?.outcome?.status).toBe('cancelled');
+    expect([...store.runs.values()][0]?.status).toBe('cancelled');
   });
 
   it('cancels mid-stream', async () => {
@@ -469,10 +474,9 @@ describe('run loop', () => {
       status: 'partial',
       message: { role: 'assistant', content: 'The answer is' },
     });
-    expect([...store.runs.values()][0]?.outcome).toMatchObject({
-      status: 'failed',
-      error: { code: 'overloaded' },
-    });
+    const run = [...store.runs.values()][0]!;
+    expect(run.status).toBe('failed');
+    expect(run.end).toEqual(omitEnvelope(events.at(-1)!));
   });
 
   it('saves only the failing step as partial when earlier steps completed', async () => {

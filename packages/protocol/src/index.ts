@@ -71,6 +71,12 @@ export {
   type WorkspaceRole,
 } from './roles.ts';
 export {
+  type EndedRunStatus,
+  RUN_STATUS_NAMES,
+  type RunStatus,
+  runStatusOf,
+} from './run-status.ts';
+export {
   createSseDecoder,
   type ReadSseOptions,
   readSse,

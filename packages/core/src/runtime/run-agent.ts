@@ -29,7 +29,7 @@ import { executeTool, type ToolOutcome } from './execute-tool.ts';
 import { applyReplacements, combineInboundGuards } from './inbound-guard.ts';
 import { type ResumePoint, resumeHead, type UnresolvedCall } from './resume.ts';
 import { createRunMemory } from './run-memory.ts';
-import type { RunOutcome, RunStore } from './run-store.ts';
+import type { RunEnd, RunStore } from './run-store.ts';
 
 /** What a run may use. Core knows no HTTP and no users: the server passes these in. */
 export interface RunCapabilities {
@@ -215,17 +215,17 @@ export async function* runAgent(
     });
   };
 
-  /** Records how the run ended; usage and time to first token are the run's so far. */
-  const recordOutcome = (outcome: Omit<RunOutcome, 'usage' | 'ttftMs'>) =>
-    capabilities.store.finishRun(runId, {
-      ...outcome,
-      usage,
-      ...(ttftMs === undefined ? {} : { ttftMs }),
-    });
+  /** Ends the run with its terminal event, once the store has everything before it. */
+  const end = async function* (terminal: RunEnd) {
+    await capabilities.store.finishRun(runId, terminal);
+    (globalThis as any).__tr?.('core-finished', runId); //TRACE
+    yield emit(terminal);
+  };
   const abort = async function* (partialText: string) {
+    (globalThis as any).__tr?.('core-abort', runId); //TRACE
     await savePartial(partialText);
-    await recordOutcome({ status: 'cancelled' });
-    yield emit({ type: 'run.abort', ...abortDetails(signal) });
+    (globalThis as any).__tr?.('core-saved', runId); //TRACE
+    yield* end({ type: 'run.abort', ...abortDetails(signal) });
   };
 
   try {
@@ -340,13 +340,11 @@ export async function* runAgent(
       if (step.kind === 'aborted') return yield* abort(step.text);
       if (step.kind === 'error') {
         await savePartial(step.text);
-        await recordOutcome({ status: 'failed', error: step.error });
-        yield emit({
+        return yield* end({
           type: 'run.error',
           error: step.error,
           partial: (output + step.text).length > 0,
         });
-        return;
       }
       output += step.text;
       const assistant: ModelMessage = {
@@ -411,11 +409,9 @@ export async function* runAgent(
       }
     }
 
-    const finalReason = finishReason ?? { unified: 'other' as const };
-    await recordOutcome({ status: 'finished', finishReason: finalReason });
-    yield emit({
+    yield* end({
       type: 'run.finish',
-      finishReason: finalReason,
+      finishReason: finishReason ?? { unified: 'other' },
       usage,
       timing: {
         durationMs: Math.round((now() - started) * 1000) / 1000,

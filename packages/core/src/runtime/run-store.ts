@@ -1,7 +1,10 @@
-import type { FinishReason, ParleyError, Usage } from '@parley/protocol';
+import {
+  type PayloadOf,
+  type RunStatus,
+  runStatusOf,
+  type TerminalEventType,
+} from '@parley/protocol';
 import type { ModelMessage } from '@parley/providers';
-
-export type RunStatus = 'running' | 'finished' | 'failed' | 'cancelled';
 
 /** A message as persisted: the provider-neutral shape plus which run wrote it and how it ended. */
 export interface StoredMessage {
@@ -20,13 +23,8 @@ export interface RunRecord {
   model: string;
 }
 
-export interface RunOutcome {
-  status: RunStatus;
-  finishReason?: FinishReason;
-  usage: Usage;
-  ttftMs?: number;
-  error?: ParleyError;
-}
+/** How a run ends: its terminal event as it will be emitted (before its seq and time). */
+export type RunEnd = PayloadOf<TerminalEventType>;
 
 /**
  * The persistence core needs for one workspace. `@parley/store` implements it (RLS-scoped);
@@ -37,12 +35,18 @@ export interface RunStore {
   loadHistory(conversationId: string): Promise<ModelMessage[]>;
   saveMessage(message: StoredMessage): Promise<void>;
   startRun(run: RunRecord): Promise<void>;
-  finishRun(runId: string, outcome: RunOutcome): Promise<void>;
+  /**
+   * Called right before the run's terminal event is emitted, with that event: its messages
+   * must be stored by the time this settles (a failure here ends the run with `run.error`
+   * instead). The terminal event is the one source of the run's outcome: a store that keeps a
+   * status derives it with `runStatusOf` (@parley/protocol).
+   */
+  finishRun(runId: string, end: RunEnd): Promise<void>;
 }
 
 export function createInMemoryRunStore() {
   const messages: StoredMessage[] = [];
-  const runs = new Map<string, RunRecord & { outcome?: RunOutcome }>();
+  const runs = new Map<string, RunRecord & { status: RunStatus; end?: RunEnd }>();
   const store: RunStore & { messages: StoredMessage[]; runs: typeof runs } = {
     messages,
     runs,
@@ -53,11 +57,11 @@ export function createInMemoryRunStore() {
       messages.push(structuredClone(message));
     },
     async startRun(run) {
-      runs.set(run.runId, { ...run });
+      runs.set(run.runId, { ...run, status: 'running' });
     },
-    async finishRun(runId, outcome) {
+    async finishRun(runId, end) {
       const run = runs.get(runId);
-      if (run) run.outcome = outcome;
+      if (run) Object.assign(run, { status: runStatusOf(end), end });
     },
   };
   return store;

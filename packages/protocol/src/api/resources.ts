@@ -1,5 +1,8 @@
 import { z } from 'zod';
 import { ParleyErrorSchema } from '../errors.ts';
+import { RUN_STATUS_NAMES } from '../run-status.ts';
+
+export { RUN_STATUS_NAMES };
 
 /*
  * Secrets, agents, conversations, messages and runs as the HTTP API shows them. Agent
@@ -132,7 +135,6 @@ export const MessageSchema = z.object({
   createdAt: timestamp,
 });
 
-export const RUN_STATUS_NAMES = ['queued', 'running', 'succeeded', 'failed', 'cancelled'] as const;
 export const RunSchema = z.object({
   id: uuid,
   agentId: uuid,

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Bus } from '@parley/cluster';
+import { RUN_STATUS_NAMES } from '@parley/protocol';
 import { z } from 'zod';
 
 /** What one instance may ask the instance executing a run to do. */
@@ -16,7 +17,7 @@ export type RunCommand = z.infer<typeof RunCommandSchema>;
 /** The executing instance's answer: whether the run took the command, and where it stands. */
 export const RunReplySchema = z.object({
   taken: z.boolean(),
-  status: z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled']).optional(),
+  status: z.enum(RUN_STATUS_NAMES).optional(),
 });
 export type RunReply = z.infer<typeof RunReplySchema>;
 

@@ -16,6 +16,7 @@ import {
   createEventStamper,
   isTerminalEvent,
   type ParleyEvent,
+  runStatusOf,
   streamError,
 } from '@parley/protocol';
 import type { ContentPart } from '@parley/providers';
@@ -185,12 +186,10 @@ function answerWithin(row: Run): number {
   return alive ? 15_000 : 1_000;
 }
 
-/** A live run's status as its terminal event says. */
+/** A live run's status as its terminal event says (running until then). */
 function statusOf(run: LiveRun): api.Run['status'] {
-  const terminal = run.events.at(-1);
-  if (!terminal || !isTerminalEvent(terminal)) return 'running';
-  if (terminal.type === 'run.finish') return 'succeeded';
-  return terminal.type === 'run.error' ? 'failed' : 'cancelled';
+  const last = run.events.at(-1);
+  return last ? runStatusOf(last) : 'running';
 }
 
 /**

@@ -1,4 +1,12 @@
-import { isTerminalEvent, type ParleyEvent, ParleyEventSchema, type Usage } from '@parley/protocol';
+import {
+  isTerminalEvent,
+  type ParleyEvent,
+  ParleyEventSchema,
+  RUN_STATUS_NAMES,
+  type RunStatus,
+  runStatusOf,
+  type Usage,
+} from '@parley/protocol';
 import { and, asc, desc, eq, gt, inArray, lt, type SQL, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { queryRows } from '../db.ts';
@@ -9,14 +17,8 @@ import { LIMITS, limitSchema, parse, parseId, text, uuidSchema } from '../valida
 import { notFound } from './common.ts';
 
 export type Run = typeof runs.$inferSelect;
-export type RunStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
-export const RUN_STATUSES: readonly RunStatus[] = [
-  'queued',
-  'running',
-  'succeeded',
-  'failed',
-  'cancelled',
-];
+export type { RunStatus };
+export const RUN_STATUSES: readonly RunStatus[] = RUN_STATUS_NAMES;
 
 const NewRunSchema = z.object({
   /** Chosen by the caller (the server starts the model call before the row is written). */
@@ -74,12 +76,6 @@ export interface AppendResult {
   closed: boolean;
 }
 
-const statusOfTerminal = {
-  'run.finish': 'succeeded',
-  'run.error': 'failed',
-  'run.abort': 'cancelled',
-} as const;
-
 /**
  * The run row is kept as a projection of its log, in the same statement that reserves the
  * seqs: `run.start` → running, `step.start` → provider/model, a terminal event → final
@@ -115,7 +111,7 @@ function projection(events: ParleyEvent[]): Record<string, SQL | unknown> {
         break;
     }
     if (isTerminalEvent(event)) {
-      set.status = statusOfTerminal[event.type];
+      set.status = runStatusOf(event);
       set.finishedAt = sql`now()`;
     }
   }
@@ -454,7 +450,7 @@ export function runsRepository(ctx: ScopeContext) {
         z.object({
           agentId: uuidSchema.optional(),
           conversationId: uuidSchema.optional(),
-          status: z.enum(RUN_STATUSES as [RunStatus, ...RunStatus[]]).optional(),
+          status: z.enum(RUN_STATUS_NAMES).optional(),
           limit: limitSchema.default(50),
           before: z.date().optional(),
         }),
