@@ -450,6 +450,7 @@ const PARAMS: Record<string, string> = {
   invitationId: randomUUID(),
   tokenId: randomUUID(),
   conversationId: randomUUID(),
+  chatId: 'matrix-chat',
   signalId: randomUUID(),
   workspaceSlug: 'matrix-trust',
   partnerId: randomUUID(),

@@ -1,6 +1,7 @@
 import type { RouteSpec } from '../http/route.ts';
 import { agentRoutes } from './agents.ts';
 import { authRoutes } from './auth.ts';
+import { chatRoutes } from './chat.ts';
 import { conversationRoutes } from './conversations.ts';
 import { identityRoutes } from './identity.ts';
 import { mcpRoutes } from './mcp.ts';
@@ -24,6 +25,7 @@ export const ROUTES: readonly RouteSpec[] = [
   ...agentRoutes,
   ...conversationRoutes,
   ...runRoutes,
+  ...chatRoutes,
   ...mcpRoutes,
   ...observabilityRoutes,
   ...pluginRoutes,

@@ -1,4 +1,4 @@
-import { api, reduceEvents, SSE_HEADERS, textOf } from '@parley/protocol';
+import { api, type ParleyEvent, reduceEvents, SSE_HEADERS, textOf } from '@parley/protocol';
 import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { actorOf, startedByOf } from '../auth/principal.ts';
@@ -33,13 +33,23 @@ function resumeFrom(request: FastifyRequest, after: number | undefined): number 
   return Number(value);
 }
 
-/** Streams a run's events as SSE from `afterSeq`, from memory or the stored log. */
-async function streamEvents(
+/** How another protocol encodes a run's events (routes/chat.ts, routes/a2a.ts). */
+export interface StreamFormat {
+  headers: Record<string, string>;
+  encode: (event: ParleyEvent) => string;
+}
+
+/**
+ * Streams a run's events as SSE from `afterSeq`, from memory or the stored log: Parley Stream
+ * v1, or another protocol's encoding of it (`format`).
+ */
+export async function streamEvents(
   ctx: RouteContext<unknown, unknown, unknown>,
   runId: string,
   workspaceId: string,
   afterSeq: number,
   started?: LiveRun,
+  format?: StreamFormat,
 ) {
   const { reply, services } = ctx;
   const source = {
@@ -60,7 +70,7 @@ async function streamEvents(
   reply.hijack();
   const raw = reply.raw;
   raw.writeHead(200, {
-    ...SSE_HEADERS,
+    ...(format?.headers ?? SSE_HEADERS),
     'x-parley-run-id': runId,
     'x-parley-workspace-id': workspaceId,
     location: `/v1/runs/${runId}/events`,
@@ -69,7 +79,11 @@ async function streamEvents(
   services.metrics.sseClients.inc();
   const closed = new Promise<void>((resolve) => raw.once('close', () => resolve()));
   try {
-    await pipeRunEvents(raw, source, { afterSeq, closed });
+    await pipeRunEvents(raw, source, {
+      afterSeq,
+      closed,
+      ...(format ? { encode: format.encode } : {}),
+    });
   } catch (error) {
     services.log.error({ err: error, runId }, 'event stream failed');
   } finally {
