@@ -218,13 +218,10 @@ export async function* runAgent(
   /** Ends the run with its terminal event, once the store has everything before it. */
   const end = async function* (terminal: RunEnd) {
     await capabilities.store.finishRun(runId, terminal);
-    (globalThis as any).__tr?.('core-finished', runId); //TRACE
     yield emit(terminal);
   };
   const abort = async function* (partialText: string) {
-    (globalThis as any).__tr?.('core-abort', runId); //TRACE
     await savePartial(partialText);
-    (globalThis as any).__tr?.('core-saved', runId); //TRACE
     yield* end({ type: 'run.abort', ...abortDetails(signal) });
   };
 
