@@ -435,6 +435,30 @@ describe('run loop', () => {
     expect(events.at(-1)?.type).toBe('run.finish');
   });
 
+  it('falls back after an empty delta: content seen is one definition (carriesContent) for retry, fallback and TTFT', async () => {
+    const { capabilities, request } = setup({
+      agent: { fallbackModels: [{ provider: 'scripted', model: 'backup' }] },
+      scripts: {
+        // A block opened with an empty delta (a keep-alive) shows the client nothing.
+        primary: [
+          [
+            { type: 'text', text: '', deltas: [''] },
+            { type: 'delay', ms: 50 },
+            { type: 'error', code: 'overloaded' },
+          ],
+        ],
+        backup: [[{ type: 'text', text: 'from the backup' }]],
+      },
+    });
+    const events = await collect(runAgent(request, capabilities));
+    expect(events.find((e) => e.type === 'step.reset')).toMatchObject({ reason: 'fallback' });
+    expect(textOf(reduceEvents(events))).toBe('from the backup');
+    // The run's time to first token is the backup's first delta, after the primary's 50 ms.
+    const end = events.at(-1)!;
+    expect(end.type).toBe('run.finish');
+    if (end.type === 'run.finish') expect(end.timing.ttftMs).toBeGreaterThanOrEqual(49);
+  });
+
   it('does not fall back on a non-retryable error', async () => {
     const { capabilities, request } = setup({
       agent: { fallbackModels: [{ provider: 'scripted', model: 'backup' }] },

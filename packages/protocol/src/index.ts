@@ -6,6 +6,7 @@ export {
   checkConformance,
   type Violation,
 } from './conformance.ts';
+export { carriesContent } from './content.ts';
 export {
   CORE_ERROR_CODES,
   type CoreErrorCode,

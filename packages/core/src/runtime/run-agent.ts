@@ -1,5 +1,6 @@
 import {
   addUsage,
+  carriesContent,
   createEventStamper,
   emptyUsage,
   type FinishReason,
@@ -488,6 +489,10 @@ export async function* runAgent(
         { signal, stepIndex },
       );
       for await (const payload of stream) {
+        if (!sawContent && carriesContent(payload)) {
+          sawContent = true;
+          ttftMs ??= Math.round((now() - started) * 1000) / 1000;
+        }
         switch (payload.type) {
           case 'step.start':
             lastAttempt = payload.attempt;
@@ -504,20 +509,16 @@ export async function* runAgent(
             yield emit(payload);
             continue;
           case 'text.delta':
-          case 'reasoning.delta':
-          case 'tool_call.start':
-            if (!sawContent) {
-              sawContent = true;
-              ttftMs ??= Math.round((now() - started) * 1000) / 1000;
-            }
-            if (payload.type === 'text.delta') text += payload.delta;
-            if (payload.type === 'reasoning.delta') {
-              const part = reasoning.get(payload.partId) ?? { text: '' };
-              part.text += payload.delta;
-              reasoning.set(payload.partId, part);
-            }
+            text += payload.delta;
             yield emit(payload);
             continue;
+          case 'reasoning.delta': {
+            const part = reasoning.get(payload.partId) ?? { text: '' };
+            part.text += payload.delta;
+            reasoning.set(payload.partId, part);
+            yield emit(payload);
+            continue;
+          }
           case 'reasoning.end':
             if (payload.replay)
               reasoning.set(payload.partId, {

@@ -1,4 +1,9 @@
-import { type ParleyError, type StepEventPayload, streamError } from '@parley/protocol';
+import {
+  carriesContent,
+  type ParleyError,
+  type StepEventPayload,
+  streamError,
+} from '@parley/protocol';
 import { retryDelayMs, sleep } from './retry.ts';
 
 export interface AttemptContext {
@@ -32,9 +37,8 @@ export interface AttemptsOptions {
 
 /**
  * Runs one step with automatic retries. Each attempt yields the step's parts and ends with
- * `step.finish`. A retryable error before any content (see `carriesContent`) makes the attempt
- * end in `step.reset`
- * (with the error) instead, and a new `step.start` with `attempt + 1` follows after the
+ * `step.finish`. A retryable error before any content (`carriesContent`, @parley/protocol)
+ * makes the attempt end in `step.reset` (with the error) instead, and a new `step.start` with `attempt + 1` follows after the
  * provider's `retry-after` or a backoff. Once content was streamed, nothing is retried.
  */
 export async function* runAttempts(
@@ -101,25 +105,5 @@ export async function* runAttempts(
       };
       return;
     }
-  }
-}
-
-/**
- * Whether a payload is output a client may already have shown: a non-empty text or reasoning
- * delta, or any part of a tool call. A bare `text.start` (Anthropic opens a block before its
- * first delta) is not: an `overloaded_error` right after it is still retried.
- */
-function carriesContent(payload: StepEventPayload): boolean {
-  switch (payload.type) {
-    case 'text.delta':
-    case 'reasoning.delta':
-      return payload.delta !== '';
-    case 'tool_call.start':
-    case 'tool_call.delta':
-    case 'tool_call.complete':
-    case 'tool_call.invalid':
-      return true;
-    default:
-      return false;
   }
 }

@@ -1,4 +1,5 @@
 import {
+  carriesContent,
   type FinishReason,
   type ParleyError,
   readSse,
@@ -75,14 +76,11 @@ export async function* streamStep(
     };
   }
 
-  /** Tracks parts and the first content-bearing delta (keep-alives never get here). */
+  /** Tracks parts and the first content (`carriesContent`; keep-alives never get here). */
   const emit = (payload: StepEventPayload): StepEventPayload => {
     if (payload.type === 'text.start' && payload.kind === 'refusal')
       refusalParts.add(payload.partId);
-    else if (payload.type === 'text.delta' && payload.delta !== '')
-      timer.content(refusalParts.has(payload.partId) ? 'refusal' : 'text');
-    else if (payload.type === 'reasoning.delta' && payload.delta !== '') timer.content('reasoning');
-    else if (payload.type === 'tool_call.start') timer.content('tool_call');
+    else if (carriesContent(payload)) timer.content(contentKind(payload, refusalParts));
     return parts.track(payload);
   };
 
@@ -190,4 +188,13 @@ function notSseError(
     `expected an event stream but got ${contentType || 'no content type'}: ${excerpt(text) || '(empty body)'}`,
     { provider, httpStatus: status },
   );
+}
+
+/** Which kind of content a content-bearing payload is, for the step's timer. */
+function contentKind(
+  payload: StepEventPayload,
+  refusalParts: ReadonlySet<string>,
+): 'text' | 'refusal' | 'reasoning' | 'tool_call' {
+  if (payload.type === 'text.delta') return refusalParts.has(payload.partId) ? 'refusal' : 'text';
+  return payload.type === 'reasoning.delta' ? 'reasoning' : 'tool_call';
 }
