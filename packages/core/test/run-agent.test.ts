@@ -711,6 +711,44 @@ describe('run loop', () => {
     );
   });
 
+  it("ends a model's stream that stops without step.finish with a typed error (the one guard)", async () => {
+    const { capabilities, store, request } = setup({ scripts: {} });
+    // A model not built on the adapters' attempts (a plugin's, say) that breaks the contract.
+    capabilities.models = () => ({
+      provider: 'scripted',
+      model: 'broken',
+      async *stream() {
+        yield {
+          type: 'step.start',
+          stepIndex: 0,
+          provider: 'scripted',
+          model: 'broken',
+          attempt: 1,
+        };
+        yield { type: 'text.start', partId: 'txt_1' };
+        yield { type: 'text.delta', partId: 'txt_1', delta: 'Half an answ' };
+        yield { type: 'text.end', partId: 'txt_1' };
+      },
+    });
+    const events = await collect(runAgent(request, capabilities));
+    expect(events.findLast((e) => e.type === 'step.finish')).toMatchObject({
+      finishReason: { unified: 'error' },
+      error: {
+        code: 'internal',
+        message: 'the scripted model ended its stream without step.finish',
+      },
+    });
+    expect(events.at(-1)).toMatchObject({
+      type: 'run.error',
+      error: { code: 'internal' },
+      partial: true,
+    });
+    expect(store.messages.at(-1)).toMatchObject({
+      status: 'partial',
+      message: { content: 'Half an answ' },
+    });
+  });
+
   it('ends with run.error when the store fails mid-run', async () => {
     const { capabilities, request } = setup({
       scripts: { primary: [[{ type: 'text', text: 'hi' }]] },
