@@ -8,6 +8,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isDashboardPath } from '../src/http/dashboard.ts';
 import type { Access, RouteSpec } from '../src/http/route.ts';
+import { isOpenAiPath, openAiCodeOf } from '../src/openai/errors.ts';
 import { ROUTES } from '../src/routes/index.ts';
 import {
   type CallerModel,
@@ -137,6 +138,9 @@ const EXPECTED_ACCESS: Record<string, Access> = {
     kind: 'workspace',
     permission: 'runs:create',
   },
+  'GET /openai/v1/models': { kind: 'token', permission: 'agents:read' },
+  'GET /openai/v1/models/:model': { kind: 'token', permission: 'agents:read' },
+  'POST /openai/v1/chat/completions': { kind: 'token', permission: 'runs:create' },
   'GET /v1/workspaces/:workspaceId/runs': { kind: 'workspace', permission: 'runs:read' },
   'GET /v1/runs/:runId': { kind: 'run', permission: 'runs:read' },
   'GET /v1/runs/:runId/events': { kind: 'run', permission: 'runs:read' },
@@ -313,7 +317,7 @@ function callersFor(access: Access): Caller[] {
     tokenCaller('token expired', { scopes: ALL, creator: 'owner', state: 'expired' }),
     tokenCaller('token revoked', { scopes: ALL, creator: 'owner', state: 'revoked' }),
   ];
-  if (access.kind !== 'workspace' && access.kind !== 'run') {
+  if (access.kind !== 'workspace' && access.kind !== 'run' && access.kind !== 'token') {
     // The owner's everything-token (`admin` scope); on workspace routes `token [p]` stands in.
     callers.push(
       tokenCaller('token admin scope', {
@@ -443,6 +447,7 @@ let runsInMemory: (string | undefined)[] = [];
 /** Path parameters other than the workspace and the run: syntactically valid values. */
 const PARAMS: Record<string, string> = {
   agent: AGENT,
+  model: AGENT,
   name: 'MATRIX_SECRET',
   version: '1',
   callId: 'call_matrix_1',
@@ -817,7 +822,9 @@ describe('authorization matrix (multi-user, PGlite)', () => {
             ? ['allowed', '401']
             : spec.access.kind === 'principal'
               ? ['allowed', '401']
-              : spec.access.kind === 'person' || spec.access.kind === 'operator'
+              : spec.access.kind === 'person' ||
+                  spec.access.kind === 'operator' ||
+                  spec.access.kind === 'token'
                 ? ['allowed', '401', '403']
                 : ['allowed', '401', '403', 'hidden'];
         expect(outcomes(spec.method), routeKey(spec)).toEqual(new Set(want));
@@ -840,13 +847,19 @@ describe('authorization matrix (multi-user, PGlite)', () => {
         expect(r, 'no response recorded').toBeDefined();
         const head = c.method === 'HEAD';
         const got = `${r!.status} ${r!.text.slice(0, 300)}`;
+        // The OpenAI-compatible routes answer OpenAI's error body, its code mapped from ours.
+        const openAi = isOpenAiPath(c.spec.url);
+        const code = openAi
+          ? (r!.body?.error as { code?: string } | undefined)?.code
+          : r!.body?.code;
+        const codeFor = (parley: string) => (openAi ? openAiCodeOf(parley) : parley);
         switch (c.expected.result) {
           case 'allowed': {
             // The probe answered (204), or validation refused the `{}` body: both come
             // after authorization.
             const passed =
               (r!.reached && r!.status === 204) ||
-              (r!.status === 400 && r!.body?.code === 'request.invalid');
+              (r!.status === 400 && code === codeFor('request.invalid'));
             expect(passed, `expected to pass authorization, got ${got}`).toBe(true);
             break;
           }
@@ -857,9 +870,9 @@ describe('authorization matrix (multi-user, PGlite)', () => {
               expect(r!.status, got).toBe(c.expected.status);
               break;
             }
-            expect({ status: r!.status, code: r!.body?.code }, got).toEqual({
+            expect({ status: r!.status, code }, got).toEqual({
               status: c.expected.status,
-              code: c.expected.code,
+              code: codeFor(c.expected.code),
             });
             const { access } = c.spec;
             if (c.expected.status === 403 && (access.kind === 'workspace' || access.kind === 'run'))
@@ -876,9 +889,9 @@ describe('authorization matrix (multi-user, PGlite)', () => {
               expect(r!.status, got).toBe(404);
               break;
             }
-            expect({ status: r!.status, code: r!.body?.code }, got).toEqual({
+            expect({ status: r!.status, code }, got).toEqual({
               status: 404,
-              code: 'resource.not_found',
+              code: codeFor('resource.not_found'),
             });
             // Foreign is indistinguishable from nonexistent: same status, code, detail, all.
             expect(comparable(r!.body)).toEqual(comparable(twin!.body));

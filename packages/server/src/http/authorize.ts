@@ -173,5 +173,16 @@ export async function authorize(
       checkPermission(grant, access.permission);
       return grant;
     }
+    case 'token': {
+      requireSignedIn(principal);
+      if (principal.kind !== 'token')
+        throw new HttpProblem(
+          'auth.forbidden',
+          'Only an API token may call this (send it as "Authorization: Bearer prl_…"): its workspace is the workspace.',
+        );
+      const grant = { workspaceId: principal.workspaceId, permissions: principal.permissions };
+      checkPermission(grant, access.permission);
+      return grant;
+    }
   }
 }

@@ -3,6 +3,7 @@ import { api } from '@parley/protocol';
 import { isStoreError, STORE_ERROR_CODES } from '@parley/store';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import { isOpenAiPath, openAiErrorOf } from '../openai/errors.ts';
 
 type FieldIssue = { path: string; message: string };
 /** Our codes and the store's, which pass through unchanged. */
@@ -123,6 +124,13 @@ export function sendProblem(reply: FastifyReply, request: FastifyRequest, proble
   reply.header('x-request-id', request.id);
   if (problem.extra.retryAfterMs !== undefined)
     reply.header('retry-after', Math.max(1, Math.ceil(problem.extra.retryAfterMs / 1000)));
+  // The OpenAI-compatible routes answer in OpenAI's error shape, so its SDKs raise typed errors.
+  if (isOpenAiPath(request.url))
+    return reply
+      .code(problem.status)
+      .type('application/json')
+      .serializer(JSON.stringify)
+      .send(openAiErrorOf(problem));
   return reply
     .code(problem.status)
     .type(api.PROBLEM_CONTENT_TYPE)

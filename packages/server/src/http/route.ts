@@ -15,6 +15,9 @@ import type { Services } from '../services.ts';
  *  - workspace: a member (or a token of the workspace) with the permission; the workspace is
  *    the `:workspaceId` path parameter. Non-members get 404, exactly as for no workspace.
  *  - run: like workspace, for the workspace the `:runId` belongs to.
+ *  - token: an API token with the permission, its own workspace the workspace (the OpenAI
+ *    compatible routes, whose API key is a token and whose paths name no workspace). A
+ *    signed-in person without a token gets 403.
  */
 export type Access =
   | { kind: 'public' }
@@ -22,7 +25,8 @@ export type Access =
   | { kind: 'person' }
   | { kind: 'operator' }
   | { kind: 'workspace'; permission: Permission }
-  | { kind: 'run'; permission: Permission };
+  | { kind: 'run'; permission: Permission }
+  | { kind: 'token'; permission: Permission };
 
 /** What authorization established for a workspace or run route. */
 export interface Grant {

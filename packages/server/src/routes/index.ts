@@ -6,6 +6,7 @@ import { conversationRoutes } from './conversations.ts';
 import { identityRoutes } from './identity.ts';
 import { mcpRoutes } from './mcp.ts';
 import { observabilityRoutes } from './observability.ts';
+import { openAiRoutes } from './openai.ts';
 import { pluginRoutes } from './plugins.ts';
 import { runRoutes } from './runs.ts';
 import { secretRoutes } from './secrets.ts';
@@ -27,6 +28,7 @@ export const ROUTES: readonly RouteSpec[] = [
   ...runRoutes,
   ...chatRoutes,
   ...mcpRoutes,
+  ...openAiRoutes,
   ...observabilityRoutes,
   ...pluginRoutes,
   ...securityRoutes,

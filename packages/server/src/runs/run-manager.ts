@@ -19,7 +19,7 @@ import {
   runStatusOf,
   streamError,
 } from '@parley/protocol';
-import type { ContentPart } from '@parley/providers';
+import type { ContentPart, ModelMessage, ModelTool } from '@parley/providers';
 import type {
   ClaimedRun,
   Run,
@@ -106,6 +106,23 @@ export interface StartRun {
   /** Agent id or name. */
   agent: string;
   body: api.StartRunRequest;
+  /**
+   * The id of the conversation to start when `body.conversationId` is absent (a client's own
+   * chat id mapped to a conversation: routes/chat.ts, routes/a2a.ts); default: a new uuid.
+   */
+  newConversationId?: string;
+  /**
+   * The conversation as the caller sent it (stateless protocols: OpenAI Chat Completions):
+   * the model sees this history instead of the stored conversation's, the messages after the
+   * input (the caller's tool results), and the tools the caller runs itself.
+   */
+  given?: GivenConversation;
+}
+
+export interface GivenConversation {
+  history: ModelMessage[];
+  after?: ModelMessage[];
+  tools?: ModelTool[];
 }
 
 /** What executing a run needs, whether it starts here or continues a stopped instance's. */
@@ -126,6 +143,7 @@ interface Execution {
   /** Closes what the run borrowed (its MCP connections). */
   release: () => Promise<void>;
   resume?: RunResume;
+  given?: GivenConversation;
 }
 
 /** Events whose payload may quote a provider's error message. */
@@ -304,7 +322,7 @@ export function createRunManager(options: RunManagerOptions) {
     agents.ran(workspaceId);
 
     const newConversation = !body.conversationId;
-    const conversationId = body.conversationId ?? randomUUID();
+    const conversationId = body.conversationId ?? input.newConversationId ?? randomUUID();
     // Queued before any of the run's own writes (the batcher keeps order): its events,
     // messages and history reads come after these rows.
     const lanes = runLanes(runId, conversationId);
@@ -350,13 +368,17 @@ export function createRunManager(options: RunManagerOptions) {
       scope,
       secretValues: toolset.secrets,
       trust,
-      port: storeRunPort(batcher, workspaceId, {
-        newConversation,
-        agentId: run.agentId,
-        created,
-      }),
+      port: givenHistoryPort(
+        storeRunPort(batcher, workspaceId, {
+          newConversation,
+          agentId: run.agentId,
+          created,
+        }),
+        input.given,
+      ),
       created,
       release: toolset.release,
+      ...(input.given ? { given: input.given } : {}),
     });
     const stopUnstored = () => {
       // The run's row could not be stored: the model call stops, and its events, which need
@@ -568,6 +590,8 @@ export function createRunManager(options: RunManagerOptions) {
           input: ctx.input,
           runId,
           ...(ctx.resume ? { resume: ctx.resume } : {}),
+          ...(ctx.given?.after?.length ? { after: ctx.given.after } : {}),
+          ...(ctx.given?.tools?.length ? { clientTools: ctx.given.tools } : {}),
         },
         {
           models: ctx.models,
@@ -658,6 +682,22 @@ export function createRunManager(options: RunManagerOptions) {
     get(runId: string): LiveRun | undefined {
       const run = live.get(runId);
       return run?.handedOver ? undefined : run;
+    },
+
+    /**
+     * A run of this conversation executing here and not ended (a chat's active stream whose
+     * row may not be stored yet); other instances' runs are found through the store.
+     */
+    activeIn(workspaceId: string, conversationId: string): LiveRun | undefined {
+      for (const run of live.values())
+        if (
+          run.conversationId === conversationId &&
+          run.workspaceId === workspaceId &&
+          !run.closed &&
+          !run.handedOver
+        )
+          return run;
+      return undefined;
     },
 
     /** The workspace a live run belongs to (saves a lookup on the hot path). */
@@ -790,6 +830,12 @@ export function createRunManager(options: RunManagerOptions) {
       await tools.shutdown();
     },
   };
+}
+
+/** The run port of a run whose history the caller sent: the model sees that history. */
+function givenHistoryPort(port: RunStore, given: GivenConversation | undefined): RunStore {
+  if (!given) return port;
+  return { ...port, loadHistory: async () => given.history };
 }
 
 /**

@@ -66,6 +66,10 @@ export function expectedOutcome(access: Access, caller: CallerModel, target: Tar
       if (!permissions) return hidden;
       return permissions.has(access.permission) ? allowed : forbidden;
     }
+    // The token's own workspace is the workspace: a person without a token is refused.
+    case 'token':
+      if (caller.kind !== 'token') return forbidden;
+      return caller.permissions.has(access.permission) ? allowed : forbidden;
   }
 }
 
