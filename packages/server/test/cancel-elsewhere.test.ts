@@ -98,6 +98,22 @@ describe('a run cancelled through another server', () => {
     expect(seen.filter(isTerminalEvent)).toEqual([
       expect.objectContaining({ type: 'run.abort', reason: 'cancelled' }),
     ]);
+    // The answer so far was kept before the end was stored (they share the run's lane): the
+    // conversation read through either server right after the end holds it.
+    const start = seen[0]!;
+    const conversationId = start.type === 'run.start' ? start.conversationId : '';
+    const shown = seen.map((e) => (e.type === 'text.delta' ? e.delta : '')).join('');
+    const messages = (await (
+      await client(second.url, second.token)(
+        'GET',
+        `/v1/workspaces/${first.workspaceId}/conversations/${conversationId}/messages`,
+      )
+    ).json()) as { role: string; content: { kind: string; text?: string }[]; partial: boolean }[];
+    expect(messages.map((m) => m.role)).toEqual(['user', 'assistant']);
+    expect(messages[1]).toMatchObject({
+      content: [{ kind: 'text', text: shown }],
+      partial: true,
+    });
 
     const log: ParleyEvent[] = [];
     const stored = await fetch(`${second.url}/v1/runs/${runId}/events`, {

@@ -213,7 +213,8 @@ export type Doorbell = ReturnType<typeof createDoorbell>;
 
 /** Whether `events` run contiguously up to `seq`. */
 function isRun(events: readonly ParleyEvent[], seq: number): boolean {
-  for (let i = 1; i < events.length; i++) if (events[i]!.seq !== events[i - 1]!.seq + 1) return false;
+  for (let i = 1; i < events.length; i++)
+    if (events[i]!.seq !== events[i - 1]!.seq + 1) return false;
   return events.at(-1)!.seq === seq;
 }
 

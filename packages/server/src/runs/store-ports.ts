@@ -58,14 +58,20 @@ export function storeRunPort(
         });
       const previous = pending;
       pending = Promise.all([previous, write]);
-      // The user's message goes behind; an assistant message waits for everything before it.
-      if (message.message.role !== 'user') await pending;
+      // The user's message and a cancelled run's partial answer go behind (the run's lane
+      // stores them before its terminal event); an assistant message waits for everything
+      // before it.
+      if (message.message.role !== 'user' && message.status !== 'partial') await pending;
       else write.catch(() => {}); // surfaced through `pending` at the next write or the end
     },
     // The run row exists before the loop starts, and its outcome is projected from the
     // terminal event when the event log stores it.
     async startRun() {},
-    async finishRun() {
+    async finishRun(_runId, end) {
+      // A cancel ends the run at once: its writes still in flight precede the abort in the
+      // run's lane (one round for both, not two); a failure among them changes nothing for
+      // a run that is ending anyway, and is not what its caller asked about.
+      if (end.type === 'run.abort') return void pending.catch(() => {});
       await pending;
     },
   };
