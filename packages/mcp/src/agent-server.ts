@@ -1,3 +1,4 @@
+import type { Readable, Writable } from 'node:stream';
 import type { McpServer } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 
@@ -19,7 +20,7 @@ export function agentToolName(agent: string): string {
 /**
  * An MCP server with one tool per agent: it runs the agent and answers with the final text
  * (structured: text, conversationId, runId). Used by the server's Streamable HTTP endpoint
- * (a stdio `parley mcp serve` does not exist yet: docs/mcp.md).
+ * and by `parley mcp serve` over stdio (serveOverStdio).
  */
 export async function createAgentMcpServer(agents: readonly ExposedAgent[]): Promise<McpServer> {
   // Loaded on first use: most servers never serve MCP, and the SDK is ~1.5 MB of source.
@@ -61,4 +62,25 @@ export async function createAgentMcpServer(agents: readonly ExposedAgent[]): Pro
     );
   }
   return server;
+}
+
+/**
+ * Serves an MCP server over stdio (this process's stdin and stdout unless given) until the
+ * client closes the connection (stdin ends): what `parley mcp serve` runs. The protocol
+ * version is negotiated by the SDK (the client's, if the SDK supports it, else its newest).
+ */
+export async function serveOverStdio(
+  server: McpServer,
+  streams: { stdin?: Readable; stdout?: Writable } = {},
+): Promise<void> {
+  const { StdioServerTransport } = await import('@modelcontextprotocol/server/stdio');
+  const transport = new StdioServerTransport(streams.stdin, streams.stdout);
+  await server.connect(transport);
+  await new Promise<void>((resolve) => {
+    const connected = transport.onclose;
+    transport.onclose = () => {
+      connected?.();
+      resolve();
+    };
+  });
 }

@@ -1,4 +1,9 @@
-export { agentToolName, createAgentMcpServer, type ExposedAgent } from './agent-server.ts';
+export {
+  agentToolName,
+  createAgentMcpServer,
+  type ExposedAgent,
+  serveOverStdio,
+} from './agent-server.ts';
 export { BASE_HOST_ENV, type ChildEnvOptions, childEnv } from './child-env.ts';
 export { checkMcpServers, commandLine, listedHost, type McpPolicy } from './mcp-policy.ts';
 export { createMcpPool, type McpPool } from './mcp-pool.ts';

@@ -6,6 +6,7 @@ import { doctorCommand } from './doctor.ts';
 import { importCommand } from './import.ts';
 import { loginCommand } from './login.ts';
 import { agentsCommand, secretsCommand, tokenCommand } from './manage.ts';
+import { mcpCommand } from './mcp.ts';
 import { migrateCommand } from './migrate.ts';
 import { pluginCommand } from './plugin.ts';
 import { runCommand } from './run.ts';
@@ -27,6 +28,7 @@ export const COMMANDS: readonly Command[] = [
   agentsCommand,
   securityCommand,
   trustCommand,
+  mcpCommand,
   migrateCommand,
   importCommand,
   pluginCommand,
