@@ -89,11 +89,17 @@ export {
 export {
   encodeComment,
   encodeEvent,
+  eventJson,
   HEARTBEAT_FRAME,
   HEARTBEAT_INTERVAL_MS,
   SSE_HEADERS,
 } from './sse/encode.ts';
 export { parseEventFrame, readParleyEvents, StreamDecodeError } from './sse/read-events.ts';
-export { createEventStamper, type EventStamper, type StamperOptions } from './stamper.ts';
+export {
+  createEventStamper,
+  type EventStamper,
+  type StamperOptions,
+  wasStamped,
+} from './stamper.ts';
 export { addUsage, emptyUsage, type Usage, UsageSchema } from './usage.ts';
 export { STREAM_VERSION, STREAM_VERSION_HEADER } from './version.ts';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { checkConformance } from './conformance.ts';
-import { createEventStamper } from './stamper.ts';
+import { createEventStamper, wasStamped } from './stamper.ts';
 
 describe('event stamper', () => {
   it('assigns v, gap-free seq, runId, t and the open step id', () => {
@@ -38,5 +38,13 @@ describe('event stamper', () => {
     const stamper = createEventStamper({ runId: 'r', lastSeq: 41 });
     expect(stamper.stamp({ type: 'run.abort', reason: 'shutdown' }).seq).toBe(42);
     expect(stamper.lastSeq).toBe(42);
+  });
+
+  it('marks the events it made, and only those objects (a copy is not stamped)', () => {
+    const event = createEventStamper({ runId: 'r' }).stamp({ type: 'text.start', partId: 'p' });
+    expect(wasStamped(event)).toBe(true);
+    expect(wasStamped({ ...event })).toBe(false);
+    expect(wasStamped(JSON.parse(JSON.stringify(event)))).toBe(false);
+    expect(wasStamped(null)).toBe(false);
   });
 });

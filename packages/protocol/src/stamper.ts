@@ -16,6 +16,18 @@ export interface StamperOptions {
   resume?: { lastT: number; stepOrdinal: number; openStepId?: string };
 }
 
+/** Events made by a stamper of this process. */
+const stamped = new WeakSet<ParleyEvent>();
+
+/**
+ * Whether this very object was made by `createEventStamper` in this process, from a typed
+ * payload: the store trusts such events (no schema check again) and validates every other,
+ * such as events read from a file or sent by another program. A copy is not stamped.
+ */
+export function wasStamped(event: unknown): boolean {
+  return typeof event === 'object' && event !== null && stamped.has(event as ParleyEvent);
+}
+
 /**
  * Turns payloads into wire events: assigns `v`, a gap-free `seq`, `runId`, `t` since the
  * stamper was made, and the current `stepId` to every step-level event (a step opens at
@@ -43,6 +55,7 @@ export function createEventStamper(options: StamperOptions) {
           : { ...envelope, ...payload }
       ) as ParleyEvent;
       if (payload.type === 'step.finish' || payload.type === 'step.reset') stepId = undefined;
+      stamped.add(event);
       return event;
     },
     get lastSeq() {

@@ -1,5 +1,11 @@
-import { createEventStamper, type ParleyEvent, type ParleyEventPayload } from '@parley/protocol';
-import { beforeAll, expect, it } from 'vitest';
+import {
+  createEventStamper,
+  encodeEvent,
+  eventJson,
+  type ParleyEvent,
+  type ParleyEventPayload,
+} from '@parley/protocol';
+import { beforeAll, expect, it, vi } from 'vitest';
 import type { Store } from '../src/store.ts';
 import type { WorkspaceScope } from '../src/workspace-scope.ts';
 import { describeEachEngine, seedWorkspace } from './support/engines.ts';
@@ -33,6 +39,11 @@ function script(agentId: string): ParleyEventPayload[] {
       timing: { durationMs: 812.5, ttftMs: 143.25, retries: 0 },
     },
   ];
+}
+
+function omit<T extends object>(value: T, key: string): Partial<T> {
+  const { [key]: _dropped, ...rest } = value as Record<string, unknown>;
+  return rest as Partial<T>;
 }
 
 describeEachEngine('run event log', (h, engine) => {
@@ -246,6 +257,39 @@ describeEachEngine('run event log', (h, engine) => {
       code: 'store.invalid_input',
     });
     expect(await list(run.id)).toEqual([]);
+  });
+
+  it("trusts the stamper's events (stored with their SSE frame's bytes, one serialisation) and parses every other", async () => {
+    const run = await newRun();
+    const stamper = createEventStamper({ runId: run.id });
+    const [start, step] = script(agentId)
+      .slice(0, 2)
+      // A field the schema does not know shows which events were parsed (it strips it).
+      .map((p) => stamper.stamp({ ...p, note: 'as shown live' } as unknown as ParleyEventPayload));
+    const stringify = vi.spyOn(JSON, 'stringify');
+    try {
+      const frame = encodeEvent(start!); // what the run's subscribers are sent
+      await append(run.id, [start!]);
+      // Serialised once: the frame's JSON is what the log stores (no parsed copy stringified again).
+      const ofStart = stringify.mock.calls.filter(
+        ([value]) => (value as ParleyEvent | undefined)?.runId === run.id,
+      );
+      expect(ofStart).toHaveLength(1);
+      expect(frame).toContain(eventJson(start!));
+    } finally {
+      stringify.mockRestore();
+    }
+    // The same event copied is no longer the stamper's: parsed like an import.
+    await append(run.id, [{ ...step! }]);
+    const stored = await list(run.id);
+    expect(stored[0]).toEqual(start);
+    expect(stored[1]).not.toHaveProperty('note');
+    expect(stored[1]).toEqual(omit(step!, 'note'));
+    // A copy that breaks the schema is refused, the stamper's mark does not travel with it.
+    const broken = stamper.stamp({ type: 'text.start', partId: 'p1' });
+    await expect(
+      append(run.id, [{ ...broken, partId: 42 } as unknown as ParleyEvent]),
+    ).rejects.toMatchObject({ code: 'store.invalid_input' });
   });
 
   it('closes the log with the terminal event and projects the outcome onto the run', async () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { EXAMPLE_STREAM } from '../example-stream.ts';
 import { createSseDecoder, type SseMessage } from './decode.ts';
-import { encodeComment, encodeEvent, HEARTBEAT_FRAME, SSE_HEADERS } from './encode.ts';
+import { encodeComment, encodeEvent, eventJson, HEARTBEAT_FRAME, SSE_HEADERS } from './encode.ts';
 import { parseEventFrame, readParleyEvents, StreamDecodeError } from './read-events.ts';
 
 async function* bytesOf(text: string, size: number) {
@@ -15,6 +15,14 @@ describe('SSE encoding of Parley events', () => {
     expect(encodeEvent(event)).toBe(
       `id: ${event.seq}\nevent: text.delta\ndata: ${JSON.stringify(event)}\n\n`,
     );
+  });
+
+  it("gives the event's JSON from the same one serialisation as its frame", () => {
+    const event = { ...EXAMPLE_STREAM[4]! };
+    const json = eventJson(event);
+    expect(json).toBe(JSON.stringify(event));
+    expect(encodeEvent(event)).toBe(`id: ${event.seq}\nevent: text.delta\ndata: ${json}\n\n`);
+    expect(eventJson(event)).toBe(json);
   });
 
   it('keeps data on one line even when text has line breaks', () => {

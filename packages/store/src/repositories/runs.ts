@@ -1,4 +1,5 @@
 import {
+  eventJson,
   isTerminalEvent,
   type ParleyEvent,
   ParleyEventSchema,
@@ -6,6 +7,7 @@ import {
   type RunStatus,
   runStatusOf,
   type Usage,
+  wasStamped,
 } from '@parley/protocol';
 import { and, asc, desc, eq, gt, inArray, lt, type SQL, sql } from 'drizzle-orm';
 import { z } from 'zod';
@@ -180,10 +182,26 @@ function usageColumns(usage: Usage) {
   };
 }
 
-/** A validated event and its JSON text (serialised once: checked, then stored as is). */
+/** A checked event and its JSON text (serialised once: checked, then stored as is). */
 interface CheckedEvent {
   event: ParleyEvent;
   json: string;
+}
+
+/**
+ * An event as given, checked against the stream's schema unless this process's stamper made
+ * it (`wasStamped`: the run loop's events, typed payloads stamped in the server): those are
+ * trusted, and stored with the bytes of their SSE frame (`eventJson`, one serialisation for
+ * the log and every subscriber). Events from anywhere else (an import, another program) are
+ * parsed.
+ */
+function checkEvent(raw: unknown, assignSeq: boolean): z.ZodSafeParseResult<ParleyEvent> {
+  if (wasStamped(raw)) {
+    const event = raw as ParleyEvent;
+    return { success: true, data: assignSeq ? { ...event, seq: 1 } : event };
+  }
+  const candidate = assignSeq && raw && typeof raw === 'object' ? { ...raw, seq: 1 } : raw;
+  return ParleyEventSchema.safeParse(candidate);
 }
 
 function validateEvents(
@@ -194,8 +212,7 @@ function validateEvents(
 ): CheckedEvent[] {
   const list = parse(z.array(z.unknown()).min(1).max(LIMITS.eventsPerAppend), input, 'run events');
   const events = list.map((raw, i) => {
-    const candidate = assignSeq && raw && typeof raw === 'object' ? { ...raw, seq: 1 } : raw;
-    const result = ParleyEventSchema.safeParse(candidate);
+    const result = checkEvent(raw, assignSeq);
     if (!result.success) {
       const issue = result.error.issues[0];
       throw new StoreError(
@@ -210,7 +227,7 @@ function validateEvents(
       );
     }
     const event = result.data;
-    const json = JSON.stringify(event);
+    const json = event === raw ? eventJson(event) : JSON.stringify(event);
     const problem =
       event.runId !== runId
         ? `belongs to run ${event.runId}`
