@@ -9,6 +9,7 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { burst } from './burst.ts';
+import { chatCompletionsTtft } from './clients-openai.ts';
 import { CLUSTER_PARTS, clusterScenarios } from './cluster.ts';
 import { ROOT, startServer } from './lib.ts';
 import {
@@ -74,6 +75,15 @@ try {
       if (want('throughput')) report(await throughput(ctx, pg.server, 'PostgreSQL'));
     } finally {
       await pg.stop();
+    }
+  }
+  if (want('clients-openai')) {
+    const server = await startServer();
+    try {
+      report(await chatCompletionsTtft(ctx, server));
+    } finally {
+      await server.stop();
+      await rm(server.dataDir, { recursive: true, force: true });
     }
   }
   if (want('memory')) {
