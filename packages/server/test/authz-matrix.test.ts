@@ -134,6 +134,19 @@ const EXPECTED_ACCESS: Record<string, Access> = {
     kind: 'workspace',
     permission: 'runs:create',
   },
+  'POST /v1/workspaces/:workspaceId/agents/:agent/chat': {
+    kind: 'workspace',
+    permission: 'runs:create',
+  },
+  'GET /v1/workspaces/:workspaceId/agents/:agent/chat/:chatId/stream': {
+    kind: 'workspace',
+    permission: 'runs:read',
+  },
+  'GET /a2a/:workspaceId/:agent/.well-known/agent-card.json': {
+    kind: 'workspace',
+    permission: 'agents:read',
+  },
+  'POST /a2a/:workspaceId/:agent': { kind: 'workspace', permission: 'runs:create' },
   'POST /v1/workspaces/:workspaceId/agents/:agent/mcp': {
     kind: 'workspace',
     permission: 'runs:create',

@@ -56,7 +56,7 @@ export async function registerDashboard(app: FastifyInstance, dir: string | unde
   return { served: true as const, root };
 }
 
-/** Paths the single-page app handles (everything but the API, the OpenAI-compatible API, the operational routes and the public trust pages). */
+/** Paths the single-page app handles (everything but the API, the OpenAI-compatible API, A2A, the operational routes and the public trust pages). */
 export function isDashboardPath(url: string): boolean {
-  return !/^\/(v1|openai|metrics|healthz|readyz|\.well-known|trust)(\/|$|\?)/.test(url);
+  return !/^\/(v1|openai|a2a|metrics|healthz|readyz|\.well-known|trust)(\/|$|\?)/.test(url);
 }

@@ -1,4 +1,5 @@
 import type { RouteSpec } from '../http/route.ts';
+import { a2aRoutes } from './a2a.ts';
 import { agentRoutes } from './agents.ts';
 import { authRoutes } from './auth.ts';
 import { chatRoutes } from './chat.ts';
@@ -27,6 +28,7 @@ export const ROUTES: readonly RouteSpec[] = [
   ...conversationRoutes,
   ...runRoutes,
   ...chatRoutes,
+  ...a2aRoutes,
   ...mcpRoutes,
   ...openAiRoutes,
   ...observabilityRoutes,
