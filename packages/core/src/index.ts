@@ -68,11 +68,9 @@ export {
   type ContextProvider,
   definePlugin,
   type Evaluator,
-  type ModelProviderPlugin,
   type PluginDefinition,
   type PluginGuards,
   type PluginPermissions,
-  type Service,
 } from './plugins/define-plugin.ts';
 export {
   type BoundTool,

@@ -8,7 +8,6 @@ import {
   CORE_VERSION,
   createPluginHost,
   defineAgent,
-  definePlugin,
   defineTool,
   PermissionDeniedError,
   type PluginAuditEvent,
@@ -227,24 +226,5 @@ describe('tool context permissions', () => {
       data: { headers: { authorization: '[REDACTED]' }, echo: '[REDACTED]' },
     });
     expect(redact({ nested: [`x${key}y`] })).toEqual({ nested: ['x[REDACTED]y'] });
-  });
-});
-
-describe('services', () => {
-  it('start in order and all stop even when one stop fails', async () => {
-    const calls: string[] = [];
-    const service = (name: string, failStop = false) => ({
-      name,
-      start: () => void calls.push(`start ${name}`),
-      stop: () => {
-        calls.push(`stop ${name}`);
-        if (failStop) throw new Error(`${name} stop failed`);
-      },
-    });
-    const host = createPluginHost();
-    host.register(definePlugin({ ...base, services: [service('a', true), service('b')] }));
-    await host.startServices();
-    await expect(host.stopServices()).rejects.toThrow('a stop failed');
-    expect(calls).toEqual(['start a', 'start b', 'stop b', 'stop a']);
   });
 });

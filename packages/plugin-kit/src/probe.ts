@@ -361,9 +361,8 @@ async function main(input: ProbeInput) {
     }
   }
 
-  const parts = [...(plugin.services ?? []), ...(plugin.connectors ?? [])];
-  if (parts.length === 0)
-    await report(pass('lifecycle', 'lifecycle', 'no services or connectors to start'));
+  const parts = plugin.connectors ?? [];
+  if (parts.length === 0) await report(pass('lifecycle', 'lifecycle', 'no connectors to start'));
   const started: typeof parts = [];
   for (const part of parts) {
     try {

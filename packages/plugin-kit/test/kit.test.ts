@@ -34,7 +34,7 @@ describe('the kit passes good plugins', () => {
     const result = await runKit(fixture('good-declared-access'));
     expect(failed(result)).toEqual([]);
     expect(message(result, 'sample-calls.forecast')).toContain('returned');
-    expect(message(result, 'lifecycle.stop:cache')).toBe('cache stopped');
+    expect(message(result, 'lifecycle.stop:webhook')).toBe('webhook stopped');
     expect(message(result, 'isolation.audit')).toBe('the sandbox denied nothing');
   });
 

@@ -1,4 +1,3 @@
-import type { LanguageModel, ModelSettings } from '@parley/providers';
 import type { AgentDefinition } from '../agent/definition.ts';
 import type { InboundGuard } from '../runtime/inbound-guard.ts';
 import type { ToolDefinition } from '../tools/define-tool.ts';
@@ -24,19 +23,6 @@ export interface Evaluator {
     memory: ToolMemory;
     signal: AbortSignal;
   }): Promise<void> | void;
-}
-
-/** A long-lived part of a plugin with a start/stop lifecycle (a poller, a connection pool). */
-export interface Service {
-  name: string;
-  start(): Promise<void> | void;
-  stop(): Promise<void> | void;
-}
-
-/** A model provider contributed by a plugin, reachable as `model.provider` in agents. */
-export interface ModelProviderPlugin {
-  name: string;
-  createModel(settings: Omit<ModelSettings, 'provider'>): LanguageModel;
 }
 
 /** A bridge to an outside channel (Discord, Telegram, a webhook) that starts runs. */
@@ -77,8 +63,6 @@ export interface PluginDefinition {
   contextProviders?: ContextProvider[];
   guards?: PluginGuards;
   evaluators?: Evaluator[];
-  services?: Service[];
-  models?: ModelProviderPlugin[];
   connectors?: Connector[];
 }
 

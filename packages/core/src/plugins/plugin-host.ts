@@ -6,12 +6,7 @@ import type { ToolDefinition } from '../tools/define-tool.ts';
 import type { ToolContext, ToolMemory } from '../tools/tool-context.ts';
 import { CORE_VERSION } from '../version.ts';
 import { assertCompatible } from './compatibility.ts';
-import type {
-  ContextProvider,
-  Evaluator,
-  ModelProviderPlugin,
-  PluginDefinition,
-} from './define-plugin.ts';
+import type { ContextProvider, Evaluator, PluginDefinition } from './define-plugin.ts';
 import { createRedactor } from './redact.ts';
 
 /** A security-relevant thing a plugin did or tried; the server stores these in the audit log. */
@@ -150,14 +145,6 @@ export function createPluginHost(options: PluginHostOptions = {}) {
 
     plugins(): PluginDefinition[] {
       return [...installed.values()];
-    },
-
-    modelProvider(name: string): ModelProviderPlugin | undefined {
-      for (const plugin of installed.values()) {
-        const found = plugin.models?.find((m) => m.name === name);
-        if (found) return found;
-      }
-      return undefined;
     },
 
     /** What the agent's plugin list and tool allow-list give it; throws on anything missing. */
@@ -309,25 +296,6 @@ export function createPluginHost(options: PluginHostOptions = {}) {
         log: { info: write('info'), warn: write('warn'), error: write('error') },
       };
       return { context, redact };
-    },
-
-    async startServices(): Promise<void> {
-      for (const plugin of installed.values())
-        for (const service of plugin.services ?? []) await service.start();
-    },
-
-    /** Stops services in reverse start order; one failing stop does not keep the others running. */
-    async stopServices(): Promise<void> {
-      const services = [...installed.values()].flatMap((p) => p.services ?? []).reverse();
-      let firstError: unknown;
-      for (const service of services) {
-        try {
-          await service.stop();
-        } catch (error) {
-          firstError ??= error;
-        }
-      }
-      if (firstError !== undefined) throw firstError;
     },
   };
 }
