@@ -78,6 +78,13 @@ const callsTool: ScriptTurn[] = [
   ],
 ];
 const answers: ScriptTurn[] = [[{ type: 'text', text: 'It is 14 °C in Paris.' }]];
+/** Fails after some text (each run starts its script anew). */
+const fails: ScriptTurn[] = [
+  [
+    { type: 'text', text: 'Partly ' },
+    { type: 'error', code: 'provider_error', message: 'the provider broke', retryable: false },
+  ],
+];
 
 describe('OpenAI Chat Completions through the openai SDK', () => {
   let server: TestServer;
@@ -127,6 +134,7 @@ describe('OpenAI Chat Completions through the openai SDK', () => {
     ws = server.workspaceId;
     await deploy(scriptedAgent('helper'));
     await deploy(scriptedAgent('weather', callsTool));
+    await deploy(scriptedAgent('broken', fails));
     // The draft answers once the client has run its tool: `weather@draft`.
     const draft = await owner('PUT', `/v1/workspaces/${ws}/agents/weather/draft`, {
       definition: scriptedAgent('weather', answers),
@@ -135,14 +143,14 @@ describe('OpenAI Chat Completions through the openai SDK', () => {
     openai = sdk(server.token);
     viewer = sdk(await mintToken(['agents:read', 'runs:read']));
     stranger = sdk(await strangerToken());
-  }, 30_000);
+  }, 60_000);
   afterAll(async () => {
     await server?.close();
   });
 
   it("lists the workspace's agents as models (ListModelsResponse)", async () => {
     const page = await openai.models.list();
-    expect(page.data.map((model) => model.id).sort()).toEqual(['helper', 'weather']);
+    expect(page.data.map((model) => model.id).sort()).toEqual(['broken', 'helper', 'weather']);
     const raw = await openai.models.list().asResponse();
     expect(schemaErrors('ListModelsResponse', await raw.json())).toEqual([]);
     const one = await openai.models.retrieve('helper@1');
@@ -327,8 +335,29 @@ describe('OpenAI Chat Completions through the openai SDK', () => {
     expect(schemaErrors('ErrorResponse', await res.json())).toEqual([]);
   });
 
+  it('answers a failed run with a 500, and streamed with an error frame the SDK raises', async () => {
+    const whole = await openai.chat.completions
+      .create({ model: 'broken', messages: [{ role: 'user', content: 'hi' }] })
+      .catch((error: unknown) => error);
+    expect(whole).toBeInstanceOf(OpenAI.InternalServerError);
+    expect(String((whole as Error).message)).toContain('the provider broke');
+
+    const stream = await openai.chat.completions.create({
+      model: 'broken',
+      messages: [{ role: 'user', content: 'hi' }],
+      stream: true,
+    });
+    let text = '';
+    const failed = await (async () => {
+      for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? '';
+    })().catch((error: unknown) => error);
+    expect(failed).toBeInstanceOf(OpenAI.APIError);
+    expect(String((failed as Error).message)).toContain('the provider broke');
+    expect(text).toBe('Partly ');
+  });
+
   it('refuses a viewer token the run (403), and shows another workspace none of these agents', async () => {
-    expect((await viewer.models.list()).data.length).toBe(2);
+    expect((await viewer.models.list()).data.length).toBe(3);
     const refused = await viewer.chat.completions
       .create({ model: 'helper', messages: [{ role: 'user', content: 'hi' }] })
       .catch((error: unknown) => error);
