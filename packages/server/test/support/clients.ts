@@ -76,9 +76,14 @@ async function signUp(server: TestServer, email: string) {
 
 const RUN_SCOPES = ['agents:read', 'runs:read', 'runs:create', 'runs:cancel'];
 
-/** Starts the server and deploys `calc`, `broken` and `slow` (PGlite: these tests are about the wire). */
+/**
+ * Starts the server and deploys `calc`, `broken` and `slow`. On PostgreSQL only: these tests
+ * are about the wire, and a PostgreSQL test database starts in about 2 s where PGlite takes
+ * many more on a busy machine.
+ */
 export async function startClientsFixture(): Promise<ClientsFixture> {
   const server = await startTestServer({
+    engine: 'postgres',
     env: { PARLEY_MULTI_USER: '1' },
     tuning: { runLingerMs: 0 },
   });
