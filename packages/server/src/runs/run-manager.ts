@@ -1,33 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Bus } from '@parley/cluster';
-import {
-  type AgentDefinition,
-  createRedactor,
-  type PluginHost,
-  type RunAbortReason,
-  type RunResume,
-  type RunStore,
-  runAgent,
-  type SecretDestinationPolicy,
-} from '@parley/core';
+import type { RunAbortReason, RunStore, SecretDestinationPolicy } from '@parley/core';
 import type { McpPolicy } from '@parley/mcp';
-import {
-  type api,
-  createEventStamper,
-  isTerminalEvent,
-  type ParleyEvent,
-  runStatusOf,
-  streamError,
-} from '@parley/protocol';
-import type { ContentPart, ModelMessage, ModelTool } from '@parley/providers';
-import type {
-  ClaimedRun,
-  Run,
-  ScopeOptions,
-  Store,
-  TrustPageContent,
-  WorkspaceScope,
-} from '@parley/store';
+import { type api, type ParleyEvent, runStatusOf } from '@parley/protocol';
+import type { ContentPart } from '@parley/providers';
+import type { ClaimedRun, Run, ScopeOptions, Store, WorkspaceScope } from '@parley/store';
 import type { FastifyBaseLogger } from 'fastify';
 import { type Principal, startedByOf, userIdOf } from '../auth/principal.ts';
 import type { Detector } from '../detect/detector.ts';
@@ -41,19 +18,20 @@ import {
   readContinuation,
 } from './continuation.ts';
 import { createDoorbell } from './doorbell.ts';
-import { createEventLog } from './event-log.ts';
 import { LiveRun } from './live-run.ts';
 import { createModelKeys } from './model-keys.ts';
-import { type ModelTimeouts, modelFactory } from './models.ts';
+import type { ModelTimeouts } from './models.ts';
 import { cancelRunElsewhere, closeOrphanedRun, failUncontinuableRun } from './orphan-close.ts';
 import { createOwnership } from './ownership.ts';
+import { createProvisioner, type Provisioned } from './provision.ts';
 import { createRunCommands, type RunCommand, type RunReply } from './run-commands.ts';
+import { createRunExecutor, type GivenConversation } from './run-executor.ts';
 import { createRunTools } from './run-tools.ts';
-import { checkSecretDestinations } from './secret-destinations.ts';
-import { storeMemoryPort, storeRunPort } from './store-ports.ts';
+import { storeRunPort } from './store-ports.ts';
 import { createWorkspaceBatcher, runLanes } from './workspace-batcher.ts';
 
 export { findAgent } from './agent-resolver.ts';
+export type { GivenConversation } from './run-executor.ts';
 
 export interface RunManagerOptions {
   store: Store;
@@ -119,41 +97,6 @@ export interface StartRun {
   given?: GivenConversation;
 }
 
-export interface GivenConversation {
-  history: ModelMessage[];
-  after?: ModelMessage[];
-  tools?: ModelTool[];
-}
-
-/** What executing a run needs, whether it starts here or continues a stopped instance's. */
-interface Execution {
-  definition: AgentDefinition;
-  models: ReturnType<typeof modelFactory>;
-  plugins: PluginHost;
-  input: string | ContentPart[];
-  userId?: string;
-  scope: ScopeOptions;
-  /** Every secret value this run resolved (grows as plugins read more): never in its events. */
-  secretValues: ReadonlySet<string>;
-  trust: TrustPageContent;
-  /** Core's persistence for the run. */
-  port: RunStore;
-  /** Settles when the run's row (and a new conversation's) is stored. */
-  created: Promise<unknown>;
-  /** Closes what the run borrowed (its MCP connections). */
-  release: () => Promise<void>;
-  resume?: RunResume;
-  given?: GivenConversation;
-}
-
-/** Events whose payload may quote a provider's error message. */
-const CARRIES_ERROR = new Set([
-  'run.error',
-  'step.finish',
-  'step.reset',
-  'tool.result',
-  'tool_call.invalid',
-]);
 const ENDED = new Set(['succeeded', 'failed', 'cancelled']);
 const SYSTEM_SCOPE: ScopeOptions = { actor: { type: 'system' } };
 
@@ -228,9 +171,28 @@ export function createRunManager(options: RunManagerOptions) {
   const batcher = createWorkspaceBatcher(store);
   const tools = createRunTools(options);
   const modelKeys = createModelKeys({ store, detector });
+  const provision = createProvisioner({
+    tools,
+    modelKeys,
+    destinations: options.destinations,
+    modelTimeouts: options.modelTimeouts,
+  });
   const agents = createAgentResolver(batcher);
   const doorbell = createDoorbell(bus);
-  const executions = new Set<Promise<void>>();
+  const executor = createRunExecutor({
+    store,
+    batcher,
+    doorbell,
+    metrics,
+    log,
+    eventLog: options.eventLog,
+    owner: store.kind === 'postgres' ? options.instanceId : undefined,
+    handOver: (run) => handOver(run),
+    ended: (run) => {
+      leased.delete(run.id);
+      setTimeout(() => live.delete(run.id), run.handedOver ? 0 : lingerMs).unref();
+    },
+  });
   let accepting = true;
   const clustered = store.kind === 'postgres';
 
@@ -304,21 +266,8 @@ export function createRunManager(options: RunManagerOptions) {
     const runId = randomUUID();
     const resolved = await agents.resolve(workspaceId, input.agent, body.version);
     const { agent, version, trust, definition, first } = resolved;
-    checkSecretDestinations(definition, options.destinations);
-    // Community plugins (sandboxed processes), MCP servers and the agent's plugins load
-    // before anything is written: a missing one is a 422.
-    const toolset = await tools.prepare({ definition, workspaceId, runId, scope, trust });
-    let models: ReturnType<typeof modelFactory>;
-    try {
-      toolset.plugins.resolve(definition);
-      const keys = await modelKeys.forAgent(workspaceId, definition, scope);
-      // Throws when a key is missing.
-      models = modelFactory(definition, keys, workspaceId, options.modelTimeouts);
-      for (const value of keys.values()) toolset.secrets.add(value);
-    } catch (error) {
-      await toolset.release();
-      throw error;
-    }
+    // Loaded before anything is written: a missing plugin or key is a 422.
+    const provisioned = await provision({ definition, workspaceId, runId, scope, trust });
     agents.ran(workspaceId);
 
     const newConversation = !body.conversationId;
@@ -359,15 +308,12 @@ export function createRunManager(options: RunManagerOptions) {
       },
       () => {},
     );
-    launch(run, {
+    executor.launch(run, {
+      ...provisioned,
       definition,
-      models,
-      plugins: toolset.plugins,
       input: toContent(body.input),
       ...(body.userId ? { userId: body.userId } : {}),
       scope,
-      secretValues: toolset.secrets,
-      trust,
       port: givenHistoryPort(
         storeRunPort(batcher, workspaceId, {
           newConversation,
@@ -377,7 +323,6 @@ export function createRunManager(options: RunManagerOptions) {
         input.given,
       ),
       created,
-      release: toolset.release,
       ...(input.given ? { given: input.given } : {}),
     });
     const stopUnstored = () => {
@@ -467,16 +412,10 @@ export function createRunManager(options: RunManagerOptions) {
     }
     if (!found) return;
     const { run: row, definition, trust, point } = found;
-    let toolset: Awaited<ReturnType<typeof tools.prepare>> | undefined;
-    let models: ReturnType<typeof modelFactory>;
+    let provisioned: Provisioned;
     try {
-      toolset = await tools.prepare({ definition, workspaceId, runId, scope: SYSTEM_SCOPE, trust });
-      toolset.plugins.resolve(definition);
-      const keys = await modelKeys.forAgent(workspaceId, definition, SYSTEM_SCOPE);
-      models = modelFactory(definition, keys, workspaceId, options.modelTimeouts);
-      for (const value of keys.values()) toolset.secrets.add(value);
+      provisioned = await provision({ definition, workspaceId, runId, scope: SYSTEM_SCOPE, trust });
     } catch (error) {
-      await toolset?.release();
       return fail(error instanceof Error ? error.message : String(error));
     }
     const conversationId = row.conversationId!;
@@ -489,15 +428,12 @@ export function createRunManager(options: RunManagerOptions) {
       (ws) => ws.conversations.get(conversationId),
       SYSTEM_SCOPE,
     );
-    launch(run, {
+    executor.launch(run, {
+      ...provisioned,
       definition,
-      models,
-      plugins: toolset.plugins,
       input: found.input,
       ...(conversation?.userId ? { userId: conversation.userId } : {}),
       scope: SYSTEM_SCOPE,
-      secretValues: toolset.secrets,
-      trust,
       port: continuedRunPort(
         storeRunPort(batcher, workspaceId, {
           newConversation: false,
@@ -507,140 +443,8 @@ export function createRunManager(options: RunManagerOptions) {
         found.history,
       ),
       created,
-      release: toolset.release,
       resume: { point, ...(found.gapUpTo ? { gapUpTo: found.gapUpTo } : {}) },
     });
-  }
-
-  function launch(run: LiveRun, ctx: Execution) {
-    const execution = execute(run, ctx).finally(() => executions.delete(execution));
-    executions.add(execution);
-  }
-
-  /** Stores a batch of the run's events, then rings the bus for followers elsewhere. */
-  function persistFor(run: LiveRun) {
-    const { workspaceId, id: runId } = run;
-    const append = async (events: ParleyEvent[]) => {
-      // A handed-over run stores nothing past the handoff: its next instance goes on from there.
-      if (run.handedOver) events = events.filter((e) => e.seq <= run.handoffSeq);
-      if (events.length === 0) return;
-      const gap = events[0]!.type === 'run.gap' ? events[0] : undefined;
-      try {
-        await batcher.append(workspaceId, {
-          runId,
-          events,
-          ...(gap?.type === 'run.gap' ? { gapAfter: gap.afterSeq } : {}),
-          // Fenced: once another instance holds the run's lease, this one cannot write.
-          ...(clustered ? { owner: options.instanceId } : {}),
-        });
-      } catch (error) {
-        if ((error as { code?: string }).code !== 'store.not_owner') throw error;
-        if (!run.handedOver) {
-          log.warn({ runId }, 'another instance took this run over: stopping it here');
-          handOver(run);
-        }
-        return;
-      }
-      doorbell.ring(runId, events.at(-1)!.seq, events);
-    };
-    if (options.eventLog) return append;
-    // Without the log only the outcome is stored (the run row's projection): no resume.
-    return async (batch: ParleyEvent[]) => {
-      const ends = batch.filter((e) => e.type === 'run.start' || isTerminalEvent(e));
-      if (ends.length === 0) return;
-      await batcher.append(workspaceId, { runId, events: ends, assignSeq: true });
-      doorbell.ring(runId, ends.at(-1)!.seq);
-    };
-  }
-
-  async function execute(run: LiveRun, ctx: Execution) {
-    const { workspaceId, id: runId } = run;
-    const eventLog = createEventLog(run, {
-      persist: persistFor(run),
-      onFailure: (error) => {
-        log.error({ err: error, runId }, 'the event log failed: stopping the run');
-        run.controller.abort({ reason: 'cancelled', by: 'server' } satisfies RunAbortReason);
-      },
-    });
-    const observe = metrics.runObserver();
-    // Some OpenAI-compatible servers quote the whole key in their error message: errors are
-    // scrubbed of the run's keys before they are streamed or stored; so are tool results, of
-    // every secret the run resolved (an MCP server may echo its token).
-    const { redact } = createRedactor(ctx.secretValues);
-    const emit = (raw: ParleyEvent) => {
-      const event =
-        ctx.secretValues.size > 0 && CARRIES_ERROR.has(raw.type)
-          ? (redact(raw) as ParleyEvent)
-          : raw;
-      run.push(event);
-      run.track(event);
-      observe(event);
-      eventLog.append(event);
-      run.show();
-    };
-    metrics.liveRuns.inc();
-    try {
-      for await (const event of runAgent(
-        {
-          agent: ctx.definition,
-          agentId: run.agentId,
-          workspaceId,
-          conversationId: run.conversationId,
-          ...(ctx.userId ? { userId: ctx.userId } : {}),
-          input: ctx.input,
-          runId,
-          ...(ctx.resume ? { resume: ctx.resume } : {}),
-          ...(ctx.given?.after?.length ? { after: ctx.given.after } : {}),
-          ...(ctx.given?.tools?.length ? { clientTools: ctx.given.tools } : {}),
-        },
-        {
-          models: ctx.models,
-          store: guardedPort(ctx.port, run),
-          memory: storeMemoryPort(store, workspaceId, ctx.scope, ctx.created),
-          plugins: ctx.plugins,
-          approvals: run.approvals,
-          signal: run.controller.signal,
-        },
-      )) {
-        emit(event);
-        if (isTerminalEvent(event)) break;
-      }
-    } catch (error) {
-      // The run loop itself failed (a bug or the database): still end the stream properly.
-      log.error({ err: error, runId }, 'run loop failed');
-      const last = run.events.at(-1);
-      if (!last || !isTerminalEvent(last)) {
-        const stamper = createEventStamper({ runId, lastSeq: run.lastSeq });
-        if (!last)
-          emit(
-            stamper.stamp({
-              type: 'run.start',
-              agentId: run.agentId,
-              conversationId: run.conversationId,
-              startedAt: new Date().toISOString(),
-            }),
-          );
-        emit(
-          stamper.stamp({
-            type: 'run.error',
-            error: streamError(
-              'internal',
-              'The run failed inside Parley; the server log has the details.',
-            ),
-            partial: run.events.some((e) => e.type === 'text.delta'),
-          }),
-        );
-      }
-    } finally {
-      await eventLog.flush();
-      await ctx.release();
-      leased.delete(runId);
-      // The terminal is stored (or given up on): show it even if the log failed. A handed-over
-      // run shows what it stored; its followers read the rest from the log.
-      run.reveal(run.handedOver ? run.handoffSeq : run.lastSeq, true);
-      metrics.liveRuns.dec();
-      setTimeout(() => live.delete(runId), run.handedOver ? 0 : lingerMs).unref();
-    }
   }
 
   /**
@@ -801,7 +605,7 @@ export function createRunManager(options: RunManagerOptions) {
      */
     async shutdown(graceMs: number) {
       accepting = false;
-      const all = () => Promise.all([...executions]);
+      const all = () => executor.settled();
       await ownership?.stop();
       if (clustered) {
         const running = [...live.values()].filter((run) => !run.closed);
@@ -836,23 +640,6 @@ export function createRunManager(options: RunManagerOptions) {
 function givenHistoryPort(port: RunStore, given: GivenConversation | undefined): RunStore {
   if (!given) return port;
   return { ...port, loadHistory: async () => given.history };
-}
-
-/**
- * Core's run port, silent once the run is handed over: the next instance writes its messages
- * and its outcome.
- */
-function guardedPort(port: RunStore, run: LiveRun): RunStore {
-  return {
-    loadHistory: (conversationId) => port.loadHistory(conversationId),
-    startRun: (record) => port.startRun(record),
-    saveMessage: async (message) => {
-      if (!run.handedOver) await port.saveMessage(message);
-    },
-    finishRun: async (runId, outcome) => {
-      if (!run.handedOver) await port.finishRun(runId, outcome);
-    },
-  };
 }
 
 export type RunManager = ReturnType<typeof createRunManager>;

@@ -1,0 +1,235 @@
+import {
+  type AgentDefinition,
+  createRedactor,
+  type RunAbortReason,
+  type RunResume,
+  type RunStore,
+  runAgent,
+} from '@parley/core';
+import {
+  createEventStamper,
+  isTerminalEvent,
+  type ParleyEvent,
+  streamError,
+} from '@parley/protocol';
+import type { ContentPart, ModelMessage, ModelTool } from '@parley/providers';
+import type { ScopeOptions, Store } from '@parley/store';
+import type { FastifyBaseLogger } from 'fastify';
+import type { Metrics } from '../metrics/metrics.ts';
+import type { Doorbell } from './doorbell.ts';
+import { createEventLog } from './event-log.ts';
+import type { LiveRun } from './live-run.ts';
+import type { Provisioned } from './provision.ts';
+import { storeMemoryPort } from './store-ports.ts';
+import type { WorkspaceBatcher } from './workspace-batcher.ts';
+
+export interface GivenConversation {
+  history: ModelMessage[];
+  after?: ModelMessage[];
+  tools?: ModelTool[];
+}
+
+/** What executing a run needs, whether it starts here or continues a stopped instance's. */
+export interface Execution extends Provisioned {
+  definition: AgentDefinition;
+  input: string | ContentPart[];
+  userId?: string;
+  scope: ScopeOptions;
+  /** Core's persistence for the run. */
+  port: RunStore;
+  /** Settles when the run's row (and a new conversation's) is stored. */
+  created: Promise<unknown>;
+  resume?: RunResume;
+  given?: GivenConversation;
+}
+
+/** Events whose payload may quote a provider's error message. */
+const CARRIES_ERROR = new Set([
+  'run.error',
+  'step.finish',
+  'step.reset',
+  'tool.result',
+  'tool_call.invalid',
+]);
+
+export interface RunExecutorOptions {
+  store: Store;
+  batcher: WorkspaceBatcher;
+  doorbell: Doorbell;
+  metrics: Metrics;
+  log: FastifyBaseLogger;
+  /** Store every event (resume, replay); false stores only each run's start and end. */
+  eventLog: boolean;
+  /** This instance, when runs are leased (PostgreSQL): its appends are fenced by the lease. */
+  owner?: string | undefined;
+  /** Stops a run here that another instance took over (its write was fenced). */
+  handOver(run: LiveRun): void;
+  /** The run ended here (stored, or handed over): drop what tracks it. */
+  ended(run: LiveRun): void;
+}
+
+/**
+ * Executes runs on this instance: the run loop with the run's models, plugins and ports, its
+ * events redacted, counted and stored through the event log (group commit, fenced by the
+ * run's lease), then rung on the cluster's bus for followers elsewhere; a loop that fails
+ * still ends the stream with a typed error. Starting and continuing runs, and where they
+ * come from, is the run manager's.
+ */
+export function createRunExecutor(options: RunExecutorOptions) {
+  const { store, batcher, doorbell, metrics, log } = options;
+  const executions = new Set<Promise<void>>();
+
+  /** Stores a batch of the run's events, then rings the bus for followers elsewhere. */
+  function persistFor(run: LiveRun) {
+    const { workspaceId, id: runId } = run;
+    const append = async (events: ParleyEvent[]) => {
+      // A handed-over run stores nothing past the handoff: its next instance goes on from there.
+      if (run.handedOver) events = events.filter((e) => e.seq <= run.handoffSeq);
+      if (events.length === 0) return;
+      const gap = events[0]!.type === 'run.gap' ? events[0] : undefined;
+      try {
+        await batcher.append(workspaceId, {
+          runId,
+          events,
+          ...(gap?.type === 'run.gap' ? { gapAfter: gap.afterSeq } : {}),
+          // Fenced: once another instance holds the run's lease, this one cannot write.
+          ...(options.owner ? { owner: options.owner } : {}),
+        });
+      } catch (error) {
+        if ((error as { code?: string }).code !== 'store.not_owner') throw error;
+        if (!run.handedOver) {
+          log.warn({ runId }, 'another instance took this run over: stopping it here');
+          options.handOver(run);
+        }
+        return;
+      }
+      doorbell.ring(runId, events.at(-1)!.seq, events);
+    };
+    if (options.eventLog) return append;
+    // Without the log only the outcome is stored (the run row's projection): no resume.
+    return async (batch: ParleyEvent[]) => {
+      const ends = batch.filter((e) => e.type === 'run.start' || isTerminalEvent(e));
+      if (ends.length === 0) return;
+      await batcher.append(workspaceId, { runId, events: ends, assignSeq: true });
+      doorbell.ring(runId, ends.at(-1)!.seq);
+    };
+  }
+
+  async function execute(run: LiveRun, ctx: Execution) {
+    const { workspaceId, id: runId } = run;
+    const eventLog = createEventLog(run, {
+      persist: persistFor(run),
+      onFailure: (error) => {
+        log.error({ err: error, runId }, 'the event log failed: stopping the run');
+        run.controller.abort({ reason: 'cancelled', by: 'server' } satisfies RunAbortReason);
+      },
+    });
+    const observe = metrics.runObserver();
+    // Some OpenAI-compatible servers quote the whole key in their error message: errors are
+    // scrubbed of the run's keys before they are streamed or stored; so are tool results, of
+    // every secret the run resolved (an MCP server may echo its token).
+    const { redact } = createRedactor(ctx.secretValues);
+    const emit = (raw: ParleyEvent) => {
+      const event =
+        ctx.secretValues.size > 0 && CARRIES_ERROR.has(raw.type)
+          ? (redact(raw) as ParleyEvent)
+          : raw;
+      run.push(event);
+      run.track(event);
+      observe(event);
+      eventLog.append(event);
+      run.show();
+    };
+    metrics.liveRuns.inc();
+    try {
+      for await (const event of runAgent(
+        {
+          agent: ctx.definition,
+          agentId: run.agentId,
+          workspaceId,
+          conversationId: run.conversationId,
+          ...(ctx.userId ? { userId: ctx.userId } : {}),
+          input: ctx.input,
+          runId,
+          ...(ctx.resume ? { resume: ctx.resume } : {}),
+          ...(ctx.given?.after?.length ? { after: ctx.given.after } : {}),
+          ...(ctx.given?.tools?.length ? { clientTools: ctx.given.tools } : {}),
+        },
+        {
+          models: ctx.models,
+          store: guardedPort(ctx.port, run),
+          memory: storeMemoryPort(store, workspaceId, ctx.scope, ctx.created),
+          plugins: ctx.plugins,
+          approvals: run.approvals,
+          signal: run.controller.signal,
+        },
+      )) {
+        emit(event);
+        if (isTerminalEvent(event)) break;
+      }
+    } catch (error) {
+      // The run loop itself failed (a bug or the database): still end the stream properly.
+      log.error({ err: error, runId }, 'run loop failed');
+      const last = run.events.at(-1);
+      if (!last || !isTerminalEvent(last)) {
+        const stamper = createEventStamper({ runId, lastSeq: run.lastSeq });
+        if (!last)
+          emit(
+            stamper.stamp({
+              type: 'run.start',
+              agentId: run.agentId,
+              conversationId: run.conversationId,
+              startedAt: new Date().toISOString(),
+            }),
+          );
+        emit(
+          stamper.stamp({
+            type: 'run.error',
+            error: streamError(
+              'internal',
+              'The run failed inside Parley; the server log has the details.',
+            ),
+            partial: run.events.some((e) => e.type === 'text.delta'),
+          }),
+        );
+      }
+    } finally {
+      await eventLog.flush();
+      await ctx.release();
+      // The terminal is stored (or given up on): show it even if the log failed. A handed-over
+      // run shows what it stored; its followers read the rest from the log.
+      run.reveal(run.handedOver ? run.handoffSeq : run.lastSeq, true);
+      metrics.liveRuns.dec();
+      options.ended(run);
+    }
+  }
+
+  return {
+    /** Executes the run in the background. */
+    launch(run: LiveRun, ctx: Execution) {
+      const execution = execute(run, ctx).finally(() => executions.delete(execution));
+      executions.add(execution);
+    },
+    /** Resolves when every run executing now has ended here (its events stored). */
+    async settled() {
+      await Promise.all([...executions]);
+    },
+  };
+}
+
+/**
+ * Core's run port, silent once the run is handed over: the next instance writes its messages
+ * and its outcome.
+ */
+function guardedPort(port: RunStore, run: LiveRun): RunStore {
+  return {
+    loadHistory: (conversationId) => port.loadHistory(conversationId),
+    startRun: (record) => port.startRun(record),
+    saveMessage: async (message) => {
+      if (!run.handedOver) await port.saveMessage(message);
+    },
+    finishRun: async (runId, outcome) => {
+      if (!run.handedOver) await port.finishRun(runId, outcome);
+    },
+  };
+}
