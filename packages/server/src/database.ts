@@ -9,6 +9,10 @@ import {
   type ProbeResult,
   probeDatabase,
 } from '@parley/store';
+
+/** A database URL as it may be shown (no password): the store's, for `parley doctor`. */
+export { redactUrl } from '@parley/store';
+
 import type { ServerConfig } from './config.ts';
 
 /*

@@ -21,6 +21,7 @@ export {
   migrateDatabase,
   type ProbeResult,
   probePostgres,
+  redactUrl,
   storeOptionsFor,
 } from './database.ts';
 export type { Access, RouteSpec } from './http/route.ts';

@@ -8,6 +8,7 @@ export {
   isWellFormedApiToken,
   parseSessionCookie,
 } from './auth/tokens.ts';
+export { redactUrl } from './connection.ts';
 export {
   EmbeddingMismatchError,
   type InputIssue,

@@ -2,6 +2,7 @@ import { join, resolve } from 'node:path';
 import type { PGlite, QueryOptions } from '@electric-sql/pglite';
 import { sql } from 'drizzle-orm';
 import { z } from 'zod';
+import { redactUrl, UNREACHABLE_ERRNOS } from './connection.ts';
 import { lockDataDir, prepareDataDir } from './data-dir.ts';
 import { type Db, queryRows, sqlState, type Tx, toStoreError } from './db.ts';
 import { StoreError } from './errors.ts';
@@ -134,28 +135,10 @@ const OptionsSchema = z.union([
   z.object({ memory: z.literal(true) }).loose(),
 ]);
 
-function redact(url: string): string {
-  try {
-    const u = new URL(url);
-    return `${u.protocol}//${u.username ? `${decodeURIComponent(u.username)}@` : ''}${u.host}${u.pathname}`;
-  } catch {
-    return 'the configured URL';
-  }
-}
-
-const UNREACHABLE = new Set([
-  'ECONNREFUSED',
-  'ENOTFOUND',
-  'ETIMEDOUT',
-  'EHOSTUNREACH',
-  'ECONNRESET',
-  'EAI_AGAIN',
-]);
-
 function connectError(error: unknown, url: string): StoreError {
   const e = error as { code?: string; message?: string };
   const code = e.code ?? '';
-  if (UNREACHABLE.has(code) || ['3D000', '28P01', '28000', '57P03'].includes(code)) {
+  if (UNREACHABLE_ERRNOS.has(code) || ['3D000', '28P01', '28000', '57P03'].includes(code)) {
     const hint =
       code === '3D000'
         ? 'the database does not exist: create it first'
@@ -164,7 +147,7 @@ function connectError(error: unknown, url: string): StoreError {
           : 'is PostgreSQL running there? (locally: pg_ctlcluster 15 main start)';
     return new StoreError(
       'store.unreachable',
-      `Cannot connect to PostgreSQL at ${redact(url)} (${code}): ${hint}.`,
+      `Cannot connect to PostgreSQL at ${redactUrl(url)} (${code}): ${hint}.`,
       {
         ...(code.length === 5 ? { pgCode: code } : {}),
       },
@@ -172,7 +155,7 @@ function connectError(error: unknown, url: string): StoreError {
   }
   return new StoreError(
     'store.unreachable',
-    `Cannot connect to PostgreSQL at ${redact(url)}: ${e.message ?? code}.`,
+    `Cannot connect to PostgreSQL at ${redactUrl(url)}: ${e.message ?? code}.`,
   );
 }
 

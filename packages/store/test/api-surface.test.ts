@@ -42,6 +42,7 @@ describe('@parley/store public surface', () => {
         'openStore',
         'parseSessionCookie',
         'probeDatabase',
+        'redactUrl',
         'roleAllows',
         'DEFAULT_FIRST_RESPONSE_HOURS',
         'EMPTY_TRUST_CONTENT',

@@ -1,3 +1,4 @@
+import { redactUrl, UNREACHABLE_ERRNOS } from '../connection.ts';
 import { StoreError, type StoreErrorCode } from '../errors.ts';
 import { APP_ROLE, loadMigrations, OWNER_ROLE } from '../migrate.ts';
 import { type IsolationReport, isolationReport, type Store, storeInternals } from '../store.ts';
@@ -254,30 +255,11 @@ export async function diagnoseStore(store: Store): Promise<DatabaseDiagnosis> {
   return diagnoseWith(internals.kind, internals.adminQuery, store.isolation);
 }
 
-function redact(url: string): string {
-  try {
-    const u = new URL(url);
-    return `${u.protocol}//${u.username ? `${decodeURIComponent(u.username)}@` : ''}${u.host}${u.pathname}`;
-  } catch {
-    return 'the configured URL';
-  }
-}
-
-const UNREACHABLE = new Set([
-  'ECONNREFUSED',
-  'ENOTFOUND',
-  'ETIMEDOUT',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ECONNRESET',
-  'EAI_AGAIN',
-]);
-
 function connectFailure(error: unknown, url: string): Extract<ProbeResult, { ok: false }> {
   const e = error as { code?: string; message?: string };
   const code = e.code ?? '';
-  const where = `PostgreSQL at ${redact(url)}`;
-  if (UNREACHABLE.has(code)) {
+  const where = `PostgreSQL at ${redactUrl(url)}`;
+  if (UNREACHABLE_ERRNOS.has(code)) {
     return {
       ok: false,
       code: 'store.unreachable',
@@ -353,7 +335,7 @@ export async function probeDatabase(url: string, options: ProbeOptions = {}): Pr
     return {
       ok: false,
       code: sqlState ? 'store.database_error' : 'store.unreachable',
-      message: `Diagnosing ${redact(url)} failed${sqlState ? ` (${sqlState})` : ''}: ${(error as Error).message}`,
+      message: `Diagnosing ${redactUrl(url)} failed${sqlState ? ` (${sqlState})` : ''}: ${(error as Error).message}`,
       ...(sqlState ? { pgCode: sqlState } : {}),
     };
   } finally {

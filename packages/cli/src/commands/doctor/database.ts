@@ -5,17 +5,11 @@ import {
   diagnoseEmbeddedDatabase,
   type ProbeResult,
   probePostgres,
+  redactUrl,
 } from '@parley/server';
 import { withProgress } from '../../progress.ts';
 import { shellQuote } from '../../shell-quote.ts';
-import {
-  type Check,
-  type Context,
-  plural,
-  REQUEST_TIMEOUT_MS,
-  redactUrl,
-  withUser,
-} from './shared.ts';
+import { type Check, type Context, plural, REQUEST_TIMEOUT_MS, withUser } from './shared.ts';
 
 /*
  * `parley doctor`, one area: the database: PostgreSQL (probed read-only) or the embedded PGlite

@@ -6,10 +6,11 @@ import {
   CredentialsSchema,
   credentialsPath,
   loadConfig,
+  redactUrl,
   sandboxReport,
 } from '@parley/server';
 import { shellQuote } from '../../shell-quote.ts';
-import { alive, type Check, type Context, mode, plural, redactUrl } from './shared.ts';
+import { alive, type Check, type Context, mode, plural } from './shared.ts';
 
 /*
  * `parley doctor`, one area: configuration, the sandbox, the data directory, the credentials file

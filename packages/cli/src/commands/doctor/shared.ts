@@ -38,15 +38,6 @@ export function alive(pid: number): boolean {
   }
 }
 
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    return `${u.protocol}//${u.username ? `${decodeURIComponent(u.username)}@` : ''}${u.host}${u.pathname}`;
-  } catch {
-    return 'the configured URL';
-  }
-}
-
 /** `postgres://user:pw@host:5432/db` with another user and no password: for fixes to copy. */
 export function withUser(url: string, user: string): string {
   try {
