@@ -15,6 +15,8 @@ export interface Parley {
   url: string;
   /** Single-user mode: the owner's workspace and a client with the owner's token. */
   workspaceId: string;
+  /** Single-user mode: the owner's API token. */
+  token?: string;
   api: ParleyClient;
   stop(): Promise<void>;
 }
@@ -59,6 +61,7 @@ export async function startParley(
   return {
     url: server.url,
     workspaceId,
+    ...(token ? { token } : {}),
     api: createParleyClient({ baseUrl: server.url, ...(token ? { token } : {}) }),
     async stop() {
       await server.stop('SIGTERM', 10_000);
