@@ -153,6 +153,28 @@ describe('A2A (official @a2a-js/sdk client)', () => {
     expect(run.ttftMs).toBeGreaterThanOrEqual(0);
   });
 
+  it('subscribes to a running task: replayed from its start, followed to its end', async () => {
+    const client = await clientFor('slow');
+    const started = (await client.sendMessage(request('talk', { returnImmediately: true }))) as {
+      id: string;
+    };
+    let text = '';
+    let final = 0;
+    for await (const event of client.resubscribeTask({ tenant: '', id: started.id })) {
+      const payload = event.payload!;
+      if (payload.$case === 'artifactUpdate')
+        for (const part of payload.value.artifact!.parts)
+          if (part.content?.$case === 'text') text += part.content.value;
+      if (payload.$case === 'statusUpdate') final = payload.value.status!.state;
+    }
+    expect(text).toBe(Array.from({ length: 30 }, (_, i) => `w${i} `).join(''));
+    expect(final).toBe(3);
+    // An ended task has nothing to follow.
+    await expect(async () => {
+      for await (const _ of client.resubscribeTask({ tenant: '', id: started.id })) break;
+    }).rejects.toMatchObject({ name: 'UnsupportedOperationError' });
+  });
+
   it('cancels a running task; a task that ended cannot be cancelled; an unknown task is TaskNotFound', async () => {
     const client = await clientFor('slow');
     const started = (await client.sendMessage(request('talk', { returnImmediately: true }))) as {
