@@ -165,7 +165,7 @@ describe('AI SDK useChat (UI message stream v1)', () => {
     expect(foreign.status).toBe(404);
   });
 
-  it('refuses a request without a user message with text (problem+json)', async () => {
+  it('refuses a request without a user message with text (problem+json), not one with a long earlier answer', async () => {
     const res = await fetch(chatUrl('calc'), {
       method: 'POST',
       headers: { authorization: `Bearer ${f.token}`, 'content-type': 'application/json' },
@@ -173,6 +173,22 @@ describe('AI SDK useChat (UI message stream v1)', () => {
     });
     expect(res.status).toBe(400);
     expect(((await res.json()) as { code: string }).code).toBe('request.invalid');
+
+    // Earlier answers are not read, so a long one is no reason to refuse the request.
+    const long = await fetch(chatUrl('calc'), {
+      method: 'POST',
+      headers: { authorization: `Bearer ${f.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        id: 'c-long',
+        messages: [
+          userMessage('first'),
+          { id: 'a1', role: 'assistant', parts: [{ type: 'text', text: 'x'.repeat(150_000) }] },
+          userMessage('6 * 7?'),
+        ],
+      }),
+    });
+    expect(long.status).toBe(200);
+    expect(await long.text()).toContain('"type":"finish","finishReason":"stop"');
   });
 
   /** What the test uses of an `ai` major (their types differ in details it does not use). */

@@ -9,12 +9,16 @@ import { findAgent } from '../runs/run-manager.ts';
 import { AgentRef, withWorkspace } from './params.ts';
 import { streamEvents } from './runs.ts';
 
-/** A part of a UI message (`UIMessagePart` in `ai`): Parley reads text and image files. */
+/**
+ * A part of a UI message (`UIMessagePart` in `ai`): Parley reads text and image files, of the
+ * last user message only (so earlier answers, however long, are not refused: the body limit
+ * bounds them).
+ */
 const UIMessagePart = z.looseObject({
   type: z.string().max(200),
-  text: z.string().max(100_000).optional(),
-  mediaType: z.string().max(100).optional(),
-  url: z.string().max(8_000_000).optional(),
+  text: z.string().optional(),
+  mediaType: z.string().optional(),
+  url: z.string().optional(),
 });
 
 /** A UI message (`UIMessage` in `ai`). */
@@ -55,12 +59,18 @@ function inputOf(request: ChatRequest): api.StartRunRequest['input'] {
     else if (part.type === 'file' && part.url && part.mediaType?.startsWith('image/'))
       parts.push({ type: 'image', mediaType: part.mediaType, url: part.url });
   }
-  if (parts.length === 0 || parts.length > 20)
-    throw new HttpProblem(
-      'request.invalid',
-      'The last user message must have text (or images), at most 20 parts.',
-      { errors: [{ path: 'body.messages', message: 'no user message with text' }] },
-    );
+  const refuse = (message: string) =>
+    new HttpProblem('request.invalid', `The last user message ${message}.`, {
+      errors: [{ path: 'body.messages', message }],
+    });
+  if (parts.length === 0) throw refuse('has no text (or image)');
+  if (parts.length > 20) throw refuse('has more than 20 parts');
+  for (const part of parts) {
+    if (part.type === 'text' && part.text.length > 100_000)
+      throw refuse('has a text part longer than 100,000 characters');
+    if (part.type === 'image' && (part.url.length > 8_000_000 || part.mediaType.length > 100))
+      throw refuse('has an image larger than 8 MB');
+  }
   return parts.length === 1 && parts[0]!.type === 'text' ? parts[0]!.text : parts;
 }
 
