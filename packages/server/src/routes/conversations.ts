@@ -4,7 +4,7 @@ import { userIdOf } from '../auth/principal.ts';
 import { notFound } from '../http/problem.ts';
 import { defineRoute } from '../http/route.ts';
 import { conversationDto, messageDto } from './dto.ts';
-import { Before, Limit, WorkspaceParams, withWorkspace } from './params.ts';
+import { Before, BeforeId, Limit, WorkspaceParams, withWorkspace } from './params.ts';
 
 const ConversationParams = withWorkspace({ conversationId: z.uuid() });
 
@@ -17,7 +17,12 @@ export const conversationRoutes = [
     tag: 'conversations',
     access: { kind: 'workspace', permission: 'runs:read' },
     params: WorkspaceParams,
-    query: z.object({ agentId: z.uuid().optional(), limit: Limit, before: Before }),
+    query: z.object({
+      agentId: z.uuid().optional(),
+      limit: Limit,
+      before: Before,
+      beforeId: BeforeId,
+    }),
     responses: { 200: z.array(api.ConversationSchema) },
     handler: async (ctx) =>
       (
@@ -26,6 +31,7 @@ export const conversationRoutes = [
             ...(ctx.query.agentId ? { agentId: ctx.query.agentId } : {}),
             ...(ctx.query.limit ? { limit: ctx.query.limit } : {}),
             ...(ctx.query.before ? { before: new Date(ctx.query.before) } : {}),
+            ...(ctx.query.beforeId ? { beforeId: ctx.query.beforeId } : {}),
           }),
         )
       ).map(conversationDto),

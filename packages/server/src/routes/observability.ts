@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { HttpProblem } from '../http/problem.ts';
 import { defineRoute } from '../http/route.ts';
 import { auditDto, signalDto } from './dto.ts';
-import { Before, Limit, Timestamp, WorkspaceParams, withWorkspace } from './params.ts';
+import { Before, BeforeId, Limit, Timestamp, WorkspaceParams, withWorkspace } from './params.ts';
 
 const Since = Timestamp.optional();
 /** How far back a series may reach, by bucket (a chart, not an export). */
@@ -19,7 +19,12 @@ export const observabilityRoutes = [
     tag: 'security',
     access: { kind: 'workspace', permission: 'audit:read' },
     params: WorkspaceParams,
-    query: z.object({ action: z.string().max(100).optional(), limit: Limit, before: Before }),
+    query: z.object({
+      action: z.string().max(100).optional(),
+      limit: Limit,
+      before: Before,
+      beforeId: BeforeId,
+    }),
     responses: { 200: z.array(api.AuditEventSchema) },
     handler: async (ctx) =>
       (
@@ -28,6 +33,7 @@ export const observabilityRoutes = [
             ...(ctx.query.action ? { action: ctx.query.action } : {}),
             ...(ctx.query.limit ? { limit: ctx.query.limit } : {}),
             ...(ctx.query.before ? { before: new Date(ctx.query.before) } : {}),
+            ...(ctx.query.beforeId ? { beforeId: ctx.query.beforeId } : {}),
           }),
         )
       ).map(auditDto),

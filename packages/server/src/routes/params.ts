@@ -18,3 +18,8 @@ export const Timestamp = z.iso.datetime({ offset: true }).refine((value) => {
 }, 'must be a time between the years 1 and 9999 (UTC)');
 /** `?before=` cursor: the last item's timestamp. */
 export const Before = Timestamp.optional();
+/**
+ * `?beforeId=` cursor: the last item's id. Pages by the item's own time and then its id, so
+ * items that share a time (rows of one transaction) are neither repeated nor skipped.
+ */
+export const BeforeId = z.uuid().optional();

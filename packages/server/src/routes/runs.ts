@@ -8,7 +8,15 @@ import { pipeRunEvents } from '../runs/event-stream.ts';
 import type { LiveRun } from '../runs/live-run.ts';
 import { hasEnded, lastStoredEvent } from '../runs/run-manager.ts';
 import { runDto } from './dto.ts';
-import { AgentRef, Before, Limit, RunParams, WorkspaceParams, withWorkspace } from './params.ts';
+import {
+  AgentRef,
+  Before,
+  BeforeId,
+  Limit,
+  RunParams,
+  WorkspaceParams,
+  withWorkspace,
+} from './params.ts';
 
 /** JSON when the client asks for it and not for SSE; SSE otherwise (the default). */
 function wantsJson(request: FastifyRequest): boolean {
@@ -172,6 +180,7 @@ export const runRoutes = [
       status: z.enum(api.RUN_STATUS_NAMES).optional(),
       limit: Limit,
       before: Before,
+      beforeId: BeforeId,
     }),
     responses: { 200: z.array(api.RunSchema) },
     handler: async (ctx) => {
@@ -183,6 +192,7 @@ export const runRoutes = [
           ...(q.status ? { status: q.status } : {}),
           ...(q.limit ? { limit: q.limit } : {}),
           ...(q.before ? { before: new Date(q.before) } : {}),
+          ...(q.beforeId ? { beforeId: q.beforeId } : {}),
         }),
       );
       return runs.map(runDto);

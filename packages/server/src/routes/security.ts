@@ -44,28 +44,17 @@ async function auditSince(
   ws: WorkspaceScope,
   since: Date,
 ): Promise<{ events: AuditEvent[]; truncated: boolean }> {
-  const seen = new Set<string>();
   const events: AuditEvent[] = [];
-  let before: Date | undefined;
+  let beforeId: string | undefined;
   for (let page = 0; page < REPORT_MAX_PAGES; page++) {
-    const rows = await ws.audit.list({ limit: PAGE, ...(before ? { before } : {}) });
-    let fresh = 0;
-    let reachedSince = false;
+    // Paged by the last event's id: events of one transaction share their time, none is lost.
+    const rows = await ws.audit.list({ limit: PAGE, ...(beforeId ? { beforeId } : {}) });
     for (const row of rows) {
-      if (row.at < since) {
-        reachedSince = true;
-        break;
-      }
-      if (seen.has(row.id)) continue;
-      seen.add(row.id);
+      if (row.at < since) return { events, truncated: false };
       events.push(row);
-      fresh++;
     }
-    if (reachedSince || rows.length < PAGE) return { events, truncated: false };
-    // The database keeps microseconds, a Date milliseconds: the next page starts 1 ms after
-    // the oldest row seen (rows seen twice are skipped), so none that share its time is lost.
-    if (fresh === 0) return { events, truncated: true };
-    before = new Date(rows.at(-1)!.at.getTime() + 1);
+    if (rows.length < PAGE) return { events, truncated: false };
+    beforeId = rows.at(-1)!.id;
   }
   return { events, truncated: true };
 }

@@ -12,7 +12,7 @@ import {
   text,
   uuidSchema,
 } from '../validation.ts';
-import { notFound } from './common.ts';
+import { afterRow, notFound } from './common.ts';
 
 export type AuditEvent = typeof auditEvents.$inferSelect;
 export type SecuritySignal = typeof securitySignals.$inferSelect;
@@ -67,14 +67,15 @@ export function auditRepository(ctx: ScopeContext) {
       });
     },
 
-    /** Newest first; page with `before`. */
+    /** Newest first; page with `beforeId` (the last event's id) or `before` (a time). */
     async list(
-      options: { limit?: number; before?: Date; action?: string } = {},
+      options: { limit?: number; before?: Date; beforeId?: string; action?: string } = {},
     ): Promise<AuditEvent[]> {
       const value = parse(
         z.object({
           limit: limitSchema.default(100),
           before: z.date().optional(),
+          beforeId: uuidSchema.optional(),
           action: ActionSchema.optional(),
         }),
         options,
@@ -87,6 +88,18 @@ export function auditRepository(ctx: ScopeContext) {
           and(
             eq(auditEvents.workspaceId, ctx.workspaceId),
             value.before ? lt(auditEvents.at, value.before) : undefined,
+            value.beforeId
+              ? afterRow(
+                  auditEvents,
+                  {
+                    time: auditEvents.at,
+                    id: auditEvents.id,
+                    workspaceId: auditEvents.workspaceId,
+                  },
+                  ctx.workspaceId,
+                  value.beforeId,
+                )
+              : undefined,
             value.action ? eq(auditEvents.action, value.action) : undefined,
           ),
         )

@@ -1,3 +1,5 @@
+import { type SQL, sql } from 'drizzle-orm';
+import type { AnyPgColumn, PgTable } from 'drizzle-orm/pg-core';
 import { StoreError } from '../errors.ts';
 
 export function notFound(what: string, id: string): StoreError {
@@ -22,4 +24,22 @@ export function canonicalJson(value: unknown): string {
 /** Drops undefined values, so a patch never overwrites a column with NULL by accident. */
 export function defined<T extends Record<string, unknown>>(value: T): Partial<T> {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/**
+ * The keyset condition of a newest-first list ordered by (`time` desc, `id` desc): the rows
+ * after the row `beforeId` in that order, compared on its stored time (microseconds) and then
+ * its id, so rows that share a time are neither repeated nor skipped across pages. An id of
+ * another workspace, or of no row, selects nothing.
+ */
+export function afterRow(
+  table: PgTable,
+  columns: { time: AnyPgColumn; id: AnyPgColumn; workspaceId: AnyPgColumn },
+  workspaceId: string,
+  beforeId: string,
+): SQL {
+  const { time, id } = columns;
+  // Inside the subquery the same qualified names mean the cursor's row (the inner FROM).
+  return sql`(${time}, ${id}) < (select ${time}, ${id} from ${table}
+    where ${id} = ${beforeId} and ${columns.workspaceId} = ${workspaceId})`;
 }

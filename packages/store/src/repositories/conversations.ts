@@ -11,7 +11,7 @@ import {
   text,
   uuidSchema,
 } from '../validation.ts';
-import { defined, notFound } from './common.ts';
+import { afterRow, defined, notFound } from './common.ts';
 
 export type Conversation = typeof conversations.$inferSelect;
 export type Message = Omit<typeof messages.$inferSelect, 'content'> & { content: MessagePart[] };
@@ -119,9 +119,18 @@ export function conversationsRepository(ctx: ScopeContext) {
       return row ?? null;
     },
 
-    /** Most recently active first; page with `before` (the last row's updatedAt). */
+    /**
+     * Most recently active first; page with `beforeId` (the last row's id) or `before` (the
+     * last row's updatedAt).
+     */
     async list(
-      options: { agentId?: string; userId?: string; limit?: number; before?: Date } = {},
+      options: {
+        agentId?: string;
+        userId?: string;
+        limit?: number;
+        before?: Date;
+        beforeId?: string;
+      } = {},
     ): Promise<Conversation[]> {
       const value = parse(
         z.object({
@@ -129,6 +138,7 @@ export function conversationsRepository(ctx: ScopeContext) {
           userId: text(LIMITS.name).optional(),
           limit: limitSchema.default(50),
           before: z.date().optional(),
+          beforeId: uuidSchema.optional(),
         }),
         options,
         'list options',
@@ -142,6 +152,18 @@ export function conversationsRepository(ctx: ScopeContext) {
             value.agentId ? eq(conversations.agentId, value.agentId) : undefined,
             value.userId ? eq(conversations.userId, value.userId) : undefined,
             value.before ? lt(conversations.updatedAt, value.before) : undefined,
+            value.beforeId
+              ? afterRow(
+                  conversations,
+                  {
+                    time: conversations.updatedAt,
+                    id: conversations.id,
+                    workspaceId: conversations.workspaceId,
+                  },
+                  ctx.workspaceId,
+                  value.beforeId,
+                )
+              : undefined,
           ),
         )
         .orderBy(desc(conversations.updatedAt), desc(conversations.id))

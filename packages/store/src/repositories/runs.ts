@@ -16,7 +16,7 @@ import { StoreError } from '../errors.ts';
 import { runEvents, runs } from '../schema/index.ts';
 import type { ScopeContext } from '../scope.ts';
 import { LIMITS, limitSchema, parse, parseId, text, uuidSchema } from '../validation.ts';
-import { notFound } from './common.ts';
+import { afterRow, notFound } from './common.ts';
 
 export type Run = typeof runs.$inferSelect;
 export type { RunStatus };
@@ -453,7 +453,7 @@ export function runsRepository(ctx: ScopeContext) {
       return row ?? null;
     },
 
-    /** Newest first; page with `before` (the last row's createdAt). */
+    /** Newest first; page with `beforeId` (the last row's id) or `before` (its createdAt). */
     async list(
       options: {
         agentId?: string;
@@ -461,6 +461,7 @@ export function runsRepository(ctx: ScopeContext) {
         status?: RunStatus;
         limit?: number;
         before?: Date;
+        beforeId?: string;
       } = {},
     ): Promise<Run[]> {
       const value = parse(
@@ -470,6 +471,7 @@ export function runsRepository(ctx: ScopeContext) {
           status: z.enum(RUN_STATUS_NAMES).optional(),
           limit: limitSchema.default(50),
           before: z.date().optional(),
+          beforeId: uuidSchema.optional(),
         }),
         options,
         'list options',
@@ -484,6 +486,14 @@ export function runsRepository(ctx: ScopeContext) {
             value.conversationId ? eq(runs.conversationId, value.conversationId) : undefined,
             value.status ? eq(runs.status, value.status) : undefined,
             value.before ? lt(runs.createdAt, value.before) : undefined,
+            value.beforeId
+              ? afterRow(
+                  runs,
+                  { time: runs.createdAt, id: runs.id, workspaceId: runs.workspaceId },
+                  ctx.workspaceId,
+                  value.beforeId,
+                )
+              : undefined,
           ),
         )
         .orderBy(desc(runs.createdAt), desc(runs.id))
