@@ -94,6 +94,11 @@ describe('a run cancelled through another server', () => {
     }
     const answer = (await (await cancel!).json()) as { cancelled: boolean; status: string };
     expect(answer).toEqual({ runId, cancelled: true, status: 'cancelled' });
+    // Cancelling it again, through either server, ends nothing: the answer says so.
+    for (const server of [second, first]) {
+      const again = await client(server.url, server.token)('POST', `/v1/runs/${runId}/cancel`);
+      expect(await again.json()).toEqual({ runId, cancelled: false, status: 'cancelled' });
+    }
     expect(checkConformance(seen)).toEqual([]);
     expect(seen.filter(isTerminalEvent)).toEqual([
       expect.objectContaining({ type: 'run.abort', reason: 'cancelled' }),

@@ -144,7 +144,20 @@ function titleOf(input: api.StartRunRequest['input']): string {
  */
 function answerWithin(row: Run): number {
   const alive = row.leaseExpiresAt !== null && row.leaseExpiresAt.getTime() > Date.now();
-  return alive ? 15_000 : 1_000;
+  return alive ? MAX_ANSWER_MS : 1_000;
+}
+const MAX_ANSWER_MS = 15_000;
+/** How long an answer to a cancel is awaited when the run's end is already stored. */
+const ENDED_GRACE_MS = 250;
+
+/** `promise`'s value, or undefined if it takes longer than `ms`. */
+function within<T>(promise: Promise<T | undefined>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<undefined>((resolve) => {
+    timer = setTimeout(resolve, ms);
+    timer.unref();
+  });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
 }
 
 /** A live run's status as its terminal event says (running until then). */
@@ -231,11 +244,14 @@ export function createRunManager(options: RunManagerOptions) {
       const taken = !!approvalId && run.approvals.decide(approvalId, command.decision);
       return { taken, status: statusOf(run) };
     }
-    if (!run.closed && !run.controller.signal.aborted)
+    // A run already ending (or ended) is not this command's doing, whatever its end says.
+    const already = run.closed || run.controller.signal.aborted;
+    if (!already)
       run.controller.abort({ reason: 'cancelled', by: command.by } satisfies RunAbortReason);
     while (!run.closed) await run.changed();
     const terminal = run.events.at(-1);
     const taken =
+      !already &&
       terminal?.type === 'run.abort' &&
       terminal.reason === 'cancelled' &&
       terminal.by === command.by;
@@ -531,16 +547,15 @@ export function createRunManager(options: RunManagerOptions) {
         const reply = await applyCommand(run, { kind: 'cancel', by });
         return { cancelled: reply.taken, status: reply.status ?? 'cancelled' };
       }
+      // Asked at once, while the row is read: the instance executing the run checks it is in
+      // this workspace (every member of a workspace sees its runs), so the read is off the path.
+      const asked = commands.ask(workspaceId, runId, { kind: 'cancel', by }, MAX_ANSWER_MS);
       const row = await store.withWorkspace(workspaceId, (ws) => ws.runs.get(runId), scope);
       if (!row) throw notFound('Run');
-      if (ENDED.has(row.status))
+      // An end already stored may be this very cancel's (the owner is quick): its answer says.
+      const reply = await within(asked, ENDED.has(row.status) ? ENDED_GRACE_MS : answerWithin(row));
+      if (!reply && ENDED.has(row.status))
         return { cancelled: false, status: row.status as api.Run['status'] };
-      const reply = await commands.ask(
-        workspaceId,
-        runId,
-        { kind: 'cancel', by },
-        answerWithin(row),
-      );
       if (reply) return { cancelled: reply.taken, status: reply.status ?? 'cancelled' };
       return store.withWorkspace(
         workspaceId,
