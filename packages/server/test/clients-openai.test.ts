@@ -135,6 +135,11 @@ describe('OpenAI Chat Completions through the openai SDK', () => {
     await deploy(scriptedAgent('helper'));
     await deploy(scriptedAgent('weather', callsTool));
     await deploy(scriptedAgent('broken', fails));
+    await deploy(
+      scriptedAgent('calc', undefined, {
+        plugins: [{ name: '@parley/plugin-basics', version: '^0.1.0' }],
+      }),
+    );
     // The draft answers once the client has run its tool: `weather@draft`.
     const draft = await owner('PUT', `/v1/workspaces/${ws}/agents/weather/draft`, {
       definition: scriptedAgent('weather', answers),
@@ -150,7 +155,12 @@ describe('OpenAI Chat Completions through the openai SDK', () => {
 
   it("lists the workspace's agents as models (ListModelsResponse)", async () => {
     const page = await openai.models.list();
-    expect(page.data.map((model) => model.id).sort()).toEqual(['broken', 'helper', 'weather']);
+    expect(page.data.map((model) => model.id).sort()).toEqual([
+      'broken',
+      'calc',
+      'helper',
+      'weather',
+    ]);
     const raw = await openai.models.list().asResponse();
     expect(schemaErrors('ListModelsResponse', await raw.json())).toEqual([]);
     const one = await openai.models.retrieve('helper@1');
@@ -320,6 +330,17 @@ describe('OpenAI Chat Completions through the openai SDK', () => {
     expect(badKey).toBeInstanceOf(OpenAI.AuthenticationError);
     expect(badKey).toMatchObject({ status: 401, code: 'invalid_api_key' });
 
+    // A tool of the client's named like one of the agent's own: the model could not tell them apart.
+    const clash = await openai.chat.completions
+      .create({
+        model: 'calc',
+        messages: [{ role: 'user', content: 'hi' }],
+        tools: [{ type: 'function', function: { name: 'calculator', parameters: {} } }],
+      })
+      .catch((error: unknown) => error);
+    expect(clash).toBeInstanceOf(OpenAI.BadRequestError);
+    expect(clash).toMatchObject({ param: 'tools.0.function.name' });
+
     const invalid = await openai.chat.completions
       .create({ model: 'helper', messages: [{ role: 'assistant', content: 'no user here' }] })
       .catch((error: unknown) => error);
@@ -357,7 +378,7 @@ describe('OpenAI Chat Completions through the openai SDK', () => {
   });
 
   it('refuses a viewer token the run (403), and shows another workspace none of these agents', async () => {
-    expect((await viewer.models.list()).data.length).toBe(3);
+    expect((await viewer.models.list()).data.length).toBe(4);
     const refused = await viewer.chat.completions
       .create({ model: 'helper', messages: [{ role: 'user', content: 'hi' }] })
       .catch((error: unknown) => error);

@@ -1,6 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { Bus } from '@parley/cluster';
-import type { RunAbortReason, RunStore, SecretDestinationPolicy } from '@parley/core';
+import type {
+  AgentDefinition,
+  RunAbortReason,
+  RunStore,
+  SecretDestinationPolicy,
+} from '@parley/core';
 import type { McpPolicy } from '@parley/mcp';
 import { type api, type ParleyEvent, runStatusOf } from '@parley/protocol';
 import type { ContentPart } from '@parley/providers';
@@ -154,7 +159,7 @@ const ENDED_GRACE_MS = 250;
 function within<T>(promise: Promise<T | undefined>, ms: number): Promise<T | undefined> {
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<undefined>((resolve) => {
-    timer = setTimeout(resolve, ms);
+    timer = setTimeout(() => resolve(undefined), ms);
     timer.unref();
   });
   return Promise.race([promise, late]).finally(() => clearTimeout(timer));
@@ -284,6 +289,7 @@ export function createRunManager(options: RunManagerOptions) {
     const { agent, version, trust, definition, first } = resolved;
     // Loaded before anything is written: a missing plugin or key is a 422.
     const provisioned = await provision({ definition, workspaceId, runId, scope, trust });
+    if (input.given?.tools?.length) await refuseToolClash(provisioned, definition, input.given);
     agents.ran(workspaceId);
 
     const newConversation = !body.conversationId;
@@ -649,6 +655,25 @@ export function createRunManager(options: RunManagerOptions) {
       await tools.shutdown();
     },
   };
+}
+
+/**
+ * A caller's tool named like one of the agent's own is refused (400): the model could not
+ * tell them apart, and the caller would be handed a call the agent runs itself.
+ */
+async function refuseToolClash(
+  provisioned: Provisioned,
+  definition: AgentDefinition,
+  given: GivenConversation,
+) {
+  const own = provisioned.plugins.resolve(definition).tools;
+  const index = (given.tools ?? []).findIndex((tool) => own.has(tool.name));
+  if (index < 0) return;
+  await provisioned.release();
+  const message = `The agent has a tool named ${given.tools![index]!.name} of its own: rename yours.`;
+  throw new HttpProblem('request.invalid', message, {
+    errors: [{ path: `body.tools.${index}.function.name`, message }],
+  });
 }
 
 /** The run port of a run whose history the caller sent: the model sees that history. */
