@@ -204,7 +204,7 @@ export function toRunParts(messages: readonly Message[]): RunParts {
 
 /**
  * The caller's function tools, as offered to the model (`tool_choice: "none"` offers none).
- * A tool named like one of the agent's own is not offered: the agent's runs.
+ * One named like a tool of the agent's own is refused when the run starts (run-manager.ts).
  */
 export function toClientTools(request: ChatCompletionRequest): ModelTool[] {
   if (request.tool_choice === 'none') return [];
