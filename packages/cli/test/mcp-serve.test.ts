@@ -22,7 +22,7 @@ describe('parley mcp serve (stdio)', () => {
   const clients: Client[] = [];
 
   /** Launches `parley mcp serve --agent <agent>` and connects an MCP client to it. */
-  async function connect(agent: string, protocolVersions?: string[]) {
+  async function connect(agent: string, protocolVersions?: string[], token = server.token) {
     const client = new Client(
       { name: 'parley-test-host', version: '1.0.0' },
       protocolVersions ? { supportedProtocolVersions: protocolVersions } : {},
@@ -34,7 +34,7 @@ describe('parley mcp serve (stdio)', () => {
         PATH: process.env.PATH ?? '',
         HOME: cwd,
         PARLEY_SERVER: server.url,
-        PARLEY_TOKEN: server.token,
+        PARLEY_TOKEN: token,
         NO_COLOR: '1',
       },
       cwd,
@@ -114,9 +114,24 @@ describe('parley mcp serve (stdio)', () => {
         `${server.url}/v1/workspaces/${server.workspaceId}/runs?conversationId=${structured.conversationId}`,
         { headers: { authorization: `Bearer ${server.token}` } },
       )
-    ).json()) as { id: string; status: string }[];
+    ).json()) as { id: string; status: string; ttftMs: number | null }[];
     expect(runs.map((run) => run.status)).toEqual(['succeeded', 'succeeded']);
+    for (const run of runs) expect(run.ttftMs).toEqual(expect.any(Number));
     expect(runs.map((run) => run.id)).toContain(structured.runId);
+  });
+
+  it('answers a call with an error when the token may not run the agent (a viewer token)', async () => {
+    const minted = await fetch(`${server.url}/v1/workspaces/${server.workspaceId}/tokens`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${server.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'viewer', scopes: ['agents:read', 'runs:read'] }),
+    });
+    expect(minted.status).toBe(201);
+    const { token } = (await minted.json()) as { token: string };
+    const { client } = await connect('helper', undefined, token);
+    const refused = await client.callTool({ name: 'run_helper', arguments: { input: 'hi' } });
+    expect(refused.isError).toBe(true);
+    expect(JSON.stringify(refused.content)).toContain('runs:create');
   });
 
   it('refuses to start for an agent the workspace does not have (stderr, no MCP)', async () => {
