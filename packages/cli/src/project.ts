@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { type AgentDefinition, loadAgentFile } from '@parley/core';
+import { loadAgentFile } from '@parley/agent-file';
+import type { AgentDefinition } from '@parley/core';
 import { CliError, type Io } from './io.ts';
 
 export const AGENT_FILES = ['agent.yaml', 'agent.yml', 'agent.json'];

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parseAgentYaml } from '@parley/agent-file';
 import type { StartRun } from '@parley/client';
-import { parseAgentYaml } from '@parley/core';
 import type { StreamState } from '@parley/protocol';
 import { CliError, type Io, line, painter } from './io.ts';
 import { confirm } from './prompt.ts';

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { delimiter, join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { loadAgentFile } from '@parley/core';
+import { loadAgentFile } from '@parley/agent-file';
 import { afterAll, describe, expect, it } from 'vitest';
 import { renderTemplate } from '../src/commands/create.ts';
 import { parley, type TestIo, testIo } from './support/io.ts';

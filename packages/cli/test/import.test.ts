@@ -3,7 +3,7 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { importElizaCharacter, loadAgentFile } from '@parley/core';
+import { importElizaCharacter, loadAgentFile } from '@parley/agent-file';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parley, testIo } from './support/io.ts';
 import { shellWords } from './support/shell-words.ts';
@@ -13,7 +13,7 @@ import { shellWords } from './support/shell-words.ts';
  * for Parley; every secret value in them contains FIXTURE) and on files that are not characters.
  */
 
-const fixtures = fileURLToPath(new URL('../../core/test/fixtures/eliza/', import.meta.url));
+const fixtures = fileURLToPath(new URL('../../agent-file/test/fixtures/eliza/', import.meta.url));
 const fixture = (name: string) => join(fixtures, name);
 const readJson = async (path: string) => JSON.parse(await readFile(path, 'utf8'));
 

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { loadAgentFile } from '@parley/core';
+import { loadAgentFile } from '@parley/agent-file';
 import {
   formatRegistry,
   KitResultSchema,

@@ -1,10 +1,3 @@
-export {
-  AgentDefinitionError,
-  type AgentDefinitionIssue,
-  AgentFileError,
-  type AgentFileErrorCode,
-  ElizaCharacterError,
-} from './agent/agent-errors.ts';
 export { refusedEnvName } from './agent/child-env-rules.ts';
 export {
   type AgentDefinition,
@@ -18,19 +11,6 @@ export {
   ModelRefSchema,
   type PluginRef,
 } from './agent/definition.ts';
-export { type AgentValidation, validateAgentValue } from './agent/definition-issues.ts';
-export {
-  type ElizaImportResult,
-  importElizaCharacter,
-  type SecretToSet,
-} from './agent/eliza-import.ts';
-export {
-  loadAgentFile,
-  type ParseAgentOptions,
-  parseAgentJson,
-  parseAgentYaml,
-  stringifyAgentYaml,
-} from './agent/load.ts';
 export {
   AgentConfigError,
   CoreError,

@@ -1,9 +1,5 @@
-import {
-  createInMemoryRunStore,
-  createPluginHost,
-  runAgent,
-  validateAgentValue,
-} from '@parley/core';
+import { validateAgentValue } from '@parley/agent-file';
+import { createInMemoryRunStore, createPluginHost, runAgent } from '@parley/core';
 import { guardConfigWithTrust } from '@parley/plugin-scam-guard';
 import {
   type ContentPart,

@@ -3,7 +3,7 @@ import { existsSync, realpathSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { AgentDefinitionError, parseAgentYaml } from '@parley/core';
+import { AgentDefinitionError, parseAgentYaml } from '@parley/agent-file';
 import {
   PROVIDER_CATALOGUE,
   type ProviderFacts,

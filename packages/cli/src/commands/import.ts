@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, extname, relative, resolve } from 'node:path';
-import { ElizaCharacterError, importElizaCharacter, stringifyAgentYaml } from '@parley/core';
+import { ElizaCharacterError, importElizaCharacter, stringifyAgentYaml } from '@parley/agent-file';
 import type { Command } from '../command.ts';
 import { CliError, line, painter } from '../io.ts';
 import { shellQuote } from '../shell-quote.ts';

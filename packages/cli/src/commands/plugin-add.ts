@@ -1,6 +1,6 @@
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { parseAgentJson, parseAgentYaml } from '@parley/core';
+import { parseAgentJson, parseAgentYaml } from '@parley/agent-file';
 import {
   consentNeeded,
   findEntry,

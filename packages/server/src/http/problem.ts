@@ -1,4 +1,5 @@
-import { AgentConfigError, AgentDefinitionError, CoreError } from '@parley/core';
+import { AgentDefinitionError } from '@parley/agent-file';
+import { AgentConfigError, CoreError } from '@parley/core';
 import { api } from '@parley/protocol';
 import { isStoreError, STORE_ERROR_CODES } from '@parley/store';
 import type { FastifyReply, FastifyRequest } from 'fastify';

@@ -1,4 +1,5 @@
-import { type AgentDefinition, AgentDefinitionError, validateAgentValue } from '@parley/core';
+import { AgentDefinitionError, validateAgentValue } from '@parley/agent-file';
+import type { AgentDefinition } from '@parley/core';
 import { api } from '@parley/protocol';
 import type { WorkspaceScope } from '@parley/store';
 import { z } from 'zod';

@@ -1,4 +1,5 @@
-import { type AgentDefinition, AgentDefinitionError, validateAgentValue } from '@parley/core';
+import { AgentDefinitionError, validateAgentValue } from '@parley/agent-file';
+import type { AgentDefinition } from '@parley/core';
 import type { Agent, AgentVersion, TrustPageContent, WorkspaceScope } from '@parley/store';
 import { z } from 'zod';
 import { HttpProblem, notFound } from '../http/problem.ts';

@@ -1,9 +1,5 @@
-import {
-  type AgentDefinition,
-  AgentDefinitionError,
-  type PluginAuditEvent,
-  type PluginHost,
-} from '@parley/core';
+import { AgentDefinitionError } from '@parley/agent-file';
+import type { AgentDefinition, PluginAuditEvent, PluginHost } from '@parley/core';
 import type { McpPolicy } from '@parley/mcp';
 import type { ScopeOptions, Store, TrustPageContent } from '@parley/store';
 import type { FastifyBaseLogger } from 'fastify';

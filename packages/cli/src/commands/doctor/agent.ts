@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { type AgentDefinition, loadAgentFile, type ModelRef } from '@parley/core';
+import { loadAgentFile } from '@parley/agent-file';
+import type { AgentDefinition, ModelRef } from '@parley/core';
 import { DEFAULT_BASE_URLS, PROVIDER_KEY_PAGES } from '@parley/providers/catalogue';
 import { checkModelKey, keySecretOf } from '@parley/server';
 import { withProgress } from '../../progress.ts';

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
+import { AgentDefinitionSchema } from '@parley/core';
 import { describe, expect, it } from 'vitest';
-import { ElizaCharacterError } from '../src/agent/agent-errors.ts';
-import { AgentDefinitionSchema } from '../src/agent/definition.ts';
-import { type ElizaImportResult, importElizaCharacter } from '../src/agent/eliza-import.ts';
-import { parseAgentYaml, stringifyAgentYaml } from '../src/agent/load.ts';
+import { ElizaCharacterError } from '../src/agent-errors.ts';
+import { type ElizaImportResult, importElizaCharacter } from '../src/eliza-import.ts';
+import { parseAgentYaml, stringifyAgentYaml } from '../src/load.ts';
 
 function fixture(name: string): Record<string, unknown> {
   const url = new URL(`./fixtures/eliza/${name}.character.json`, import.meta.url);

@@ -1,6 +1,6 @@
+import { type AgentDefinition, AgentDefinitionSchema, ModelRefSchema } from '@parley/core';
 import { z } from 'zod';
 import type { AgentDefinitionIssue } from './agent-errors.ts';
-import { type AgentDefinition, AgentDefinitionSchema, ModelRefSchema } from './definition.ts';
 import { didYouMean } from './did-you-mean.ts';
 import { formatPath, positionOf, type SourcePositions } from './source-positions.ts';
 

@@ -1,10 +1,10 @@
-import type { z } from 'zod';
-import { ElizaCharacterError } from './agent-errors.ts';
 import {
   type AgentDefinition,
   type AgentDefinitionInput,
   AgentDefinitionSchema,
-} from './definition.ts';
+} from '@parley/core';
+import type { z } from 'zod';
+import { ElizaCharacterError } from './agent-errors.ts';
 import { describeZodIssue } from './definition-issues.ts';
 import {
   type ElizaCharacter,

@@ -1,4 +1,4 @@
-import type { ModelRef } from './definition.ts';
+import type { ModelRef } from '@parley/core';
 
 /*
  * The model parameters an ElizaOS character sets, read from both places characters keep them:

@@ -1,4 +1,4 @@
-import { CoreError } from '../errors.ts';
+import { CoreError } from '@parley/core';
 
 /** One problem in an agent definition, located in its source file when there is one. */
 export interface AgentDefinitionIssue {

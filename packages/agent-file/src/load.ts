@@ -1,14 +1,14 @@
 import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
-import { stringify } from 'yaml';
-import { z } from 'zod';
-import { AgentDefinitionError, type AgentDefinitionIssue, AgentFileError } from './agent-errors.ts';
 import {
   type AgentDefinition,
   type AgentDefinitionInput,
   AgentDefinitionSchema,
-} from './definition.ts';
+} from '@parley/core';
+import { stringify } from 'yaml';
+import { z } from 'zod';
+import { AgentDefinitionError, type AgentDefinitionIssue, AgentFileError } from './agent-errors.ts';
 import { sortByPosition, validateAgentValue } from './definition-issues.ts';
 import { parseJsonWithPositions } from './json-with-positions.ts';
 import type { SourcePositions } from './source-positions.ts';

@@ -1,9 +1,9 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { type AgentDefinition, AgentDefinitionSchema } from '@parley/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AgentDefinitionError, AgentFileError } from './agent-errors.ts';
-import { type AgentDefinition, AgentDefinitionSchema } from './definition.ts';
 import { didYouMean } from './did-you-mean.ts';
 import { loadAgentFile, parseAgentJson, parseAgentYaml, stringifyAgentYaml } from './load.ts';
 

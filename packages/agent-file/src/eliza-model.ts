@@ -1,5 +1,5 @@
+import type { ModelRef } from '@parley/core';
 import { PROVIDER_CATALOGUE, PROVIDER_NAMES } from '@parley/providers';
-import type { ModelRef } from './definition.ts';
 import type { ElizaCharacter } from './eliza-character.ts';
 import { readElizaModelSettings } from './eliza-model-settings.ts';
 
