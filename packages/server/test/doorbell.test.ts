@@ -71,7 +71,7 @@ describe('the doorbell', () => {
     await waiting;
   });
 
-  it('carries the stored events, so a follower elsewhere sends them without reading the log', async () => {
+  it('shows followers elsewhere what the owner shows, as it shows it, without reading the log', async () => {
     const [owner, follower] = [await bus(), await bus()];
     const [ownerBell, followerBell] = [createDoorbell(owner), createDoorbell(follower)];
     const runId = randomUUID();
@@ -81,26 +81,31 @@ describe('the doorbell', () => {
     await watch;
 
     const woken = followerBell.wait(runId, 2, never, 60_000);
-    ownerBell.ring(runId, 4, [textEvent(3), textEvent(4)]);
+    ownerBell.show(runId, [textEvent(3), textEvent(4)]);
     expect((await woken)?.map((e) => e.seq)).toEqual([3, 4]);
 
-    // Rings that come while the follower is busy (sending, reading) are not lost: the next
-    // wait returns what they carried at once. Waiting for them here was a 2 s fallback.
-    const both = heard(follower, (m) => m.type === 'run.stored' && m.seq === 6);
-    ownerBell.ring(runId, 5, [textEvent(5)]);
-    ownerBell.ring(runId, 6, [textEvent(6)]);
+    // Events shown while the follower is busy (sending, reading) are not lost: the next wait
+    // returns them at once. Waiting for them here was a 2 s fallback.
+    const both = heard(follower, (m) => m.type === 'run.shown' && m.seq === 6);
+    ownerBell.show(runId, [textEvent(5)]);
+    ownerBell.show(runId, [textEvent(6)]);
     await both;
     expect((await followerBell.wait(runId, 4, never, 60_000))?.map((e) => e.seq)).toEqual([5, 6]);
-    // A cursor older than what was heard reads the log; so does a ring too large to carry.
-    expect(await followerBell.wait(runId, 1, never, 60_000)).toBeUndefined();
-    const large = heard(follower, (m) => m.type === 'run.stored' && m.seq === 8);
-    ownerBell.ring(runId, 8, [textEvent(7), textEvent(8, 'x'.repeat(10_000))]);
+    // A cursor older than what is kept reads the log, once a stored ring says it holds more.
+    const stored = followerBell.wait(runId, 1, never, 60_000);
+    ownerBell.ring(runId, 6);
+    expect(await stored).toBeUndefined();
+    // An event too large to ride along is read from the log, and so is what follows it.
+    const large = heard(follower, (m) => m.type === 'run.shown' && m.seq === 7);
+    ownerBell.show(runId, [textEvent(7), textEvent(8, 'x'.repeat(10_000)), textEvent(9)]);
     await large;
     expect((await followerBell.wait(runId, 6, never, 60_000))?.map((e) => e.seq)).toEqual([7]);
-    expect(await followerBell.wait(runId, 7, never, 60_000)).toBeUndefined();
+    const unstored = followerBell.wait(runId, 7, never, 60_000);
+    ownerBell.ring(runId, 9);
+    expect(await unstored).toBeUndefined();
   });
 
-  it('splits a long run of events into messages that fit a NOTIFY', async () => {
+  it('splits many shown events into messages that fit a NOTIFY', async () => {
     const [owner, follower] = [await bus(), await bus()];
     const [ownerBell, followerBell] = [createDoorbell(owner), createDoorbell(follower)];
     const runId = randomUUID();
@@ -109,8 +114,9 @@ describe('the doorbell', () => {
     await followerBell.wait(runId, 0, never, 60_000);
     await watch;
     const events = Array.from({ length: 200 }, (_, i) => textEvent(i + 1, 'y'.repeat(100)));
-    const last = heard(follower, (m) => m.type === 'run.stored' && m.seq === 200);
-    ownerBell.ring(runId, 200, events);
+    const last = heard(follower, (m) => m.type === 'run.shown' && m.seq === 200);
+    ownerBell.show(runId, events.slice(0, 150));
+    ownerBell.show(runId, events.slice(150));
     await last;
     expect((await followerBell.wait(runId, 0, never, 60_000))?.map((e) => e.seq)).toEqual(
       events.map((e) => e.seq),

@@ -3,12 +3,13 @@ import type { ParleyEvent } from '@parley/protocol';
 import { z } from 'zod';
 
 /**
- * `run.stored`: the run's log holds every event up to `seq` (published after the commit). It
- * carries those stored events when they fit the bus (`events`, ending at `seq`), so a follower
- * elsewhere sends them on without reading the log.
+ * `run.stored`: the run's log holds every event up to `seq` (published after the commit).
+ * `run.shown`: the run's owner shows its clients `events` (ending at `seq`), so followers
+ * elsewhere show them at the same moment — not stored yet, as the owner's own clients see
+ * them; a run.gap covers them if the owner dies before storing them.
  */
-const StoredMessage = z.object({
-  type: z.literal('run.stored'),
+const RingMessage = z.object({
+  type: z.enum(['run.stored', 'run.shown']),
   runId: z.uuid(),
   seq: z.int().nonnegative(),
   // Events the owning instance stamped and stored: checked for shape and order, not re-parsed.
@@ -26,29 +27,32 @@ const RENEW_WATCH_MS = 3_000;
 /** A follower that just asked for rings reads the log again this soon (the watch may be in flight). */
 const FIRST_WAIT_MS = 100;
 /**
- * Events ride along in a ring up to this many bytes of JSON per message: PostgreSQL's NOTIFY
- * takes under 8,000 bytes per payload (Redis takes more, but the cluster may fall back to
+ * Shown events ride in messages of at most this many bytes of JSON: PostgreSQL's NOTIFY takes
+ * under 8,000 bytes per payload (Redis takes more, but the cluster may fall back to
  * PostgreSQL at any time). Larger events are read from the log.
  */
 const CARRY_BYTES = 6_000;
 /** Stored events kept per followed run for followers here (a follower further behind reads the log). */
 const KEEP_EVENTS = 500;
 
-/** What this instance heard of a run it follows: the highest stored seq, and recent events. */
+/** What this instance heard of a run it follows: how far its log is stored, and recent events. */
 interface Heard {
-  seq: number;
-  /** Contiguous stored events (may end before `seq` when a ring came without them). */
+  /** The highest seq a `run.stored` named: the log holds everything up to it. */
+  stored: number;
+  /** Contiguous events its owner showed (a lost or too large one breaks the run: read the log). */
   events: ParleyEvent[];
   at: number;
 }
 
 /**
- * Tells followers of a run on other instances that its log grew, and lets a follower wait for
- * that instead of polling. Rings go out only for runs someone watches (a follower elsewhere
- * says so, and says it again while it waits): a burst of runs nobody follows from another
- * instance costs the database no NOTIFY. A ring carries the stored events when they fit, so a
- * follower gets them without a query; a ring without them, or a missed one, means reading the
- * log (a missed ring costs at most the fallback interval, never an event).
+ * Tells followers of a run on other instances what its owner shows and stores, and lets a
+ * follower wait for that instead of polling. Messages go out only for runs someone watches (a
+ * follower elsewhere says so, and says it again while it waits): a burst of runs nobody
+ * follows from another instance costs the bus nothing. The events the owner shows its clients
+ * travel as they are shown (`run.shown`), so a follower elsewhere is as live as one on the
+ * owner; a stored batch rings (`run.stored`, the seq only). What a follower has not been
+ * carried — an event too large, a lost message — it reads from the log (a lost message costs
+ * at most the fallback interval, never an event).
  */
 export function createDoorbell(bus: Bus) {
   /** Followers waiting here, per run: their cursor and how to wake them. */
@@ -59,6 +63,8 @@ export function createDoorbell(bus: Bus) {
   const asked = new Map<string, number>();
   /** Rings heard for runs followed here: what a follower picks up between two waits. */
   const heard = new Map<string, Heard>();
+  /** Events shown in this turn of the event loop, per watched run: one message per run. */
+  let shown = new Map<string, ParleyEvent[]>();
   const clustered = bus.kind !== 'local';
 
   const wakeAll = () => {
@@ -72,13 +78,13 @@ export function createDoorbell(bus: Bus) {
       watched.set(parsed.data.runId, Date.now() + WATCH_MS);
       return;
     }
-    if (message.type !== 'run.stored') return;
-    const parsed = StoredMessage.safeParse(message);
+    if (message.type !== 'run.stored' && message.type !== 'run.shown') return;
+    const parsed = RingMessage.safeParse(message);
     if (!parsed.success || !asked.has(parsed.data.runId)) return;
     const { runId, seq } = parsed.data;
     remember(runId, seq, parsed.data.events as ParleyEvent[] | undefined);
     const set = waiting.get(runId);
-    if (set) for (const waiter of set) if (seq > waiter.afterSeq) waiter.wake();
+    if (set) for (const waiter of set) if (newsAfter(runId, waiter.afterSeq)) waiter.wake();
   });
   // Rings may have been lost while the bus was down: every follower reads the log again.
   bus.onResync(() => {
@@ -89,16 +95,23 @@ export function createDoorbell(bus: Bus) {
   const remember = (runId: string, seq: number, events: ParleyEvent[] | undefined) => {
     const now = Date.now();
     if (heard.size > 1_000) forgetHeard(now - WATCH_MS);
-    const known = heard.get(runId) ?? { seq: 0, events: [], at: now };
+    const known = heard.get(runId) ?? { stored: 0, events: [], at: now };
     heard.set(runId, known);
     known.at = now;
-    if (events && events.length > 0 && isRun(events, seq)) {
-      const last = known.events.at(-1);
-      if (last && last.seq + 1 === events[0]!.seq) known.events.push(...events);
-      else known.events = events;
-      if (known.events.length > KEEP_EVENTS) known.events = known.events.slice(-KEEP_EVENTS);
+    if (!events) {
+      known.stored = Math.max(known.stored, seq);
+      return;
     }
-    known.seq = Math.max(known.seq, seq);
+    if (events.length === 0 || !isRun(events, seq)) return;
+    const last = known.events.at(-1);
+    if (last && last.seq + 1 === events[0]!.seq) known.events.push(...events);
+    else if (!last || events[0]!.seq > last.seq) known.events = events;
+    if (known.events.length > KEEP_EVENTS) known.events = known.events.slice(-KEEP_EVENTS);
+  };
+  /** Whether a follower at `afterSeq` has something to send: carried events, or a stored log. */
+  const newsAfter = (runId: string, afterSeq: number): boolean => {
+    const known = heard.get(runId);
+    return !!known && (known.stored > afterSeq || carriedAfter(runId, afterSeq) !== undefined);
   };
   const forgetHeard = (before: number) => {
     for (const [runId, known] of heard)
@@ -128,45 +141,57 @@ export function createDoorbell(bus: Bus) {
     return last === 0 || Date.now() - last > WATCH_MS;
   };
 
-  const publish = (runId: string, seq: number, events?: ParleyEvent[]) =>
-    bus.publish({ type: 'run.stored', runId, seq, ...(events ? { events } : {}) });
+  const isWatched = (runId: string): boolean => {
+    const until = watched.get(runId);
+    if (until === undefined) return false;
+    if (until >= Date.now()) return true;
+    watched.delete(runId);
+    return false;
+  };
 
-  return {
-    /**
-     * Says the run's log is stored up to `seq` (after the write committed), if anyone
-     * watches, with the events just stored (`events`, ending at `seq`) where they fit.
-     */
-    ring(runId: string, seq: number, events?: readonly ParleyEvent[]) {
-      if (!clustered) return;
-      const until = watched.get(runId);
-      if (until === undefined) return;
-      if (until < Date.now()) {
-        watched.delete(runId);
-        return;
-      }
-      if (!events || events.length === 0 || events.at(-1)!.seq !== seq) {
-        publish(runId, seq);
-        return;
-      }
+  /** Sends the events shown this turn, per run, in messages that fit the bus. */
+  const flushShown = () => {
+    const batches = shown;
+    shown = new Map();
+    for (const [runId, events] of batches) {
       let chunk: ParleyEvent[] = [];
       let bytes = 0;
+      const send = () => {
+        if (chunk.length > 0)
+          bus.publish({ type: 'run.shown', runId, seq: chunk.at(-1)!.seq, events: chunk });
+        chunk = [];
+        bytes = 0;
+      };
       for (const event of events) {
         const size = JSON.stringify(event).length + 1;
-        if (size > CARRY_BYTES) {
-          // Too large to ride along: this one and the rest are read from the log.
-          if (chunk.length > 0) publish(runId, chunk.at(-1)!.seq, chunk);
-          publish(runId, seq);
-          return;
-        }
-        if (bytes + size > CARRY_BYTES) {
-          publish(runId, chunk.at(-1)!.seq, chunk);
-          chunk = [];
-          bytes = 0;
-        }
+        // Too large to ride along: followers read this one and the rest from the log.
+        if (size > CARRY_BYTES) break;
+        if (bytes + size > CARRY_BYTES) send();
         chunk.push(event);
         bytes += size;
       }
-      publish(runId, seq, chunk);
+      send();
+    }
+  };
+
+  return {
+    /** Says the run's log is stored up to `seq` (after the write committed), if anyone watches. */
+    ring(runId: string, seq: number) {
+      if (clustered && isWatched(runId)) bus.publish({ type: 'run.stored', runId, seq });
+    },
+
+    /**
+     * Shows followers elsewhere the events the run's owner just showed its own clients (in
+     * order, contiguous), if anyone watches: sent once per turn of the event loop.
+     */
+    show(runId: string, events: readonly ParleyEvent[]) {
+      if (!clustered || events.length === 0 || !isWatched(runId)) return;
+      const pending = shown.get(runId);
+      if (pending) pending.push(...events);
+      else {
+        if (shown.size === 0) setImmediate(flushShown);
+        shown.set(runId, [...events]);
+      }
     },
 
     /**
@@ -185,8 +210,7 @@ export function createDoorbell(bus: Bus) {
       const up = clustered && bus.status().up;
       const fresh = up && watch(runId);
       // A ring may have come while the follower was busy sending or reading the log.
-      if ((heard.get(runId)?.seq ?? 0) > afterSeq)
-        return Promise.resolve(carriedAfter(runId, afterSeq));
+      if (newsAfter(runId, afterSeq)) return Promise.resolve(carriedAfter(runId, afterSeq));
       return new Promise((resolve) => {
         const set = waiting.get(runId) ?? new Set();
         waiting.set(runId, set);

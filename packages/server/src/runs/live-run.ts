@@ -41,6 +41,8 @@ export class LiveRun {
    */
   handedOver = false;
   handoffSeq = 0;
+  /** Told of the events that just became visible, in order (the cluster's followers get them). */
+  onShown?: (events: readonly ParleyEvent[]) => void;
   readonly controller = new AbortController();
   readonly approvals = createApprovalGate();
   /** toolCallId → approvalId of approvals the run waits for. */
@@ -123,7 +125,11 @@ export class LiveRun {
    * has failed (what the run still produces is shown from memory) or the run is over.
    */
   reveal(seq: number, closed = false) {
-    if (seq > this.visibleSeq) this.visibleSeq = seq;
+    if (seq > this.visibleSeq) {
+      const from = Math.max(0, this.visibleSeq - this.offset);
+      if (this.onShown) this.onShown(this.events.slice(from, seq - this.offset));
+      this.visibleSeq = seq;
+    }
     if (closed) this.closed = true;
     const waiters = this.waiters;
     this.waiters = [];

@@ -103,7 +103,7 @@ export function createRunExecutor(options: RunExecutorOptions) {
         }
         return;
       }
-      doorbell.ring(runId, events.at(-1)!.seq, events);
+      doorbell.ring(runId, events.at(-1)!.seq);
     };
     if (options.eventLog) return append;
     // Without the log only the outcome is stored (the run row's projection): no resume.
@@ -117,6 +117,8 @@ export function createRunExecutor(options: RunExecutorOptions) {
 
   async function execute(run: LiveRun, ctx: Execution) {
     const { workspaceId, id: runId } = run;
+    // Followers on other instances see what this instance's clients see, when they see it.
+    run.onShown = (events) => doorbell.show(runId, events);
     const eventLog = createEventLog(run, {
       persist: persistFor(run),
       onFailure: (error) => {
