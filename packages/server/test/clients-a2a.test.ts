@@ -97,6 +97,14 @@ describe('A2A (official @a2a-js/sdk client)', () => {
       capabilities: { streaming: true },
       securitySchemes: { bearer: { httpAuthSecurityScheme: { scheme: 'Bearer' } } },
     });
+    // What a 0.3 reader looks for: the JSON-RPC URL, its version, bearer auth.
+    expect(card).toMatchObject({
+      url: base('calc'),
+      protocolVersion: '0.3.0',
+      preferredTransport: 'JSONRPC',
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
+      security: [{ bearer: [] }],
+    });
     const client = await clientFor('calc');
     expect(client.protocolVersion).toBe('1.0');
     const parsed = await client.getAgentCard();

@@ -279,7 +279,12 @@ export function factsOfEvents(
   };
 }
 
-/** The agent card (A2A 1.0, with a 0.3 interface at the same URL for older clients). */
+/**
+ * The agent card: A2A 1.0 (`supportedInterfaces`, with a 0.3 interface at the same URL), and
+ * the fields a 0.3 reader looks for beside them (`url`, `protocolVersion`,
+ * `preferredTransport`, `security`, the scheme's `type`/`scheme`); a 1.0 reader ignores those
+ * (a card with `supportedInterfaces` is read as 1.0).
+ */
 export function agentCard(options: {
   name: string;
   description: string | null;
@@ -294,12 +299,17 @@ export function agentCard(options: {
       { url: options.url, protocolBinding: 'JSONRPC', protocolVersion: '1.0' },
       { url: options.url, protocolBinding: 'JSONRPC', protocolVersion: '0.3' },
     ],
+    url: options.url,
+    protocolVersion: '0.3.0',
+    preferredTransport: 'JSONRPC',
     provider: { organization: 'Parley', url: options.documentationUrl },
     version: options.version,
     documentationUrl: options.documentationUrl,
     capabilities: { streaming: true, pushNotifications: false, extendedAgentCard: false },
     securitySchemes: {
       bearer: {
+        type: 'http',
+        scheme: 'bearer',
         httpAuthSecurityScheme: {
           scheme: 'Bearer',
           description: 'A Parley API token (prl_…) of the agent’s workspace, with runs:create.',
@@ -307,6 +317,7 @@ export function agentCard(options: {
       },
     },
     securityRequirements: [{ schemes: { bearer: { list: [] } } }],
+    security: [{ bearer: [] }],
     defaultInputModes: ['text/plain', 'application/json'],
     defaultOutputModes: ['text/plain'],
     skills: [
