@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http';
 import { isTerminalEvent, type ParleyEvent } from '@parley/protocol';
 import { z } from 'zod';
 import { actorOf } from '../auth/principal.ts';
@@ -55,6 +56,19 @@ async function* follow(run: LiveRun): AsyncGenerator<ParleyEvent> {
     if (run.closed) return;
     await run.changed();
   }
+}
+
+/** Resolves when the socket takes writes again, or is gone. */
+function drained(raw: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      raw.off('drain', done);
+      raw.off('close', done);
+      resolve();
+    };
+    raw.on('drain', done);
+    raw.on('close', done);
+  });
 }
 
 /** Starts the run a completion asks for; an unknown agent or version is OpenAI's model_not_found. */
@@ -120,17 +134,20 @@ async function streamCompletion(
     if (!run.closed) run.controller.abort({ reason: 'cancelled', by: 'client' });
   });
   try {
+    let ended = false;
     for await (const event of follow(run)) {
       if (gone) break;
+      ended = isTerminalEvent(event);
       let text = '';
       for (const frame of encoder.push(event)) text += `data: ${JSON.stringify(frame)}\n\n`;
       if (event.type === 'run.finish') text += 'data: [DONE]\n\n';
-      if (text && !raw.write(text))
-        await new Promise<void>((resolve) => {
-          raw.once('drain', resolve);
-          raw.once('close', resolve);
-        });
+      if (text && !raw.write(text)) await drained(raw);
     }
+    // Handed over to another instance (this one is stopping): this stream cannot follow it.
+    if (!ended && !gone)
+      raw.write(
+        `data: ${JSON.stringify({ error: { message: `The run ${run.id} moved to another server instance before it ended; its outcome is at GET /v1/runs/${run.id}.`, type: 'server_error', param: null, code: 'run_handed_over' } })}\n\n`,
+      );
   } catch (error) {
     ctx.services.log.error({ err: error, runId: run.id }, 'chat completion stream failed');
   } finally {
