@@ -79,8 +79,10 @@ export function createDoorbell(bus: Bus) {
       return;
     }
     if (message.type !== 'run.stored' && message.type !== 'run.shown') return;
+    // Every instance hears every ring (the owner its own): only runs followed here are parsed.
+    if (typeof message.runId !== 'string' || !asked.has(message.runId)) return;
     const parsed = RingMessage.safeParse(message);
-    if (!parsed.success || !asked.has(parsed.data.runId)) return;
+    if (!parsed.success) return;
     const { runId, seq } = parsed.data;
     remember(runId, seq, parsed.data.events as ParleyEvent[] | undefined);
     const set = waiting.get(runId);
