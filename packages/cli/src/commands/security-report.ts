@@ -50,45 +50,28 @@ export const PAGE = 200;
 
 /**
  * Every audit event of the workspace since `since` (and of one action), newest first, each
- * once. The API pages strictly before a time given in milliseconds, and the events of one
- * transaction share their time: each next page starts inside the last page's millisecond
- * and skips the events already seen, so none is lost at a page boundary. Only when one
- * millisecond holds more events than a page can the rest of that millisecond not be read;
- * `onGap` is told.
+ * once: paged by the last event's id (`beforeId`), so the events of one transaction, which
+ * share their time, are neither repeated nor skipped at a page boundary.
  */
 export async function* auditEventsSince(
   t: Pick<Target, 'client' | 'workspaceId'>,
   since: string,
-  options: { action?: string; onGap?: (at: string) => void } = {},
+  options: { action?: string } = {},
 ): AsyncGenerator<AuditEvent> {
   const from = Date.parse(since);
-  let before: string | undefined;
-  let seen = new Set<string>();
+  let beforeId: string | undefined;
   for (;;) {
     const page = await t.client.audit.list(t.workspaceId, {
       limit: PAGE,
       ...(options.action ? { action: options.action } : {}),
-      ...(before ? { before } : {}),
+      ...(beforeId ? { beforeId } : {}),
     });
-    let fresh = 0;
     for (const event of page) {
       if (Date.parse(event.at) < from) return;
-      if (seen.has(event.id)) continue;
-      fresh++;
       yield event;
     }
     if (page.length < PAGE) return;
-    const last = page.at(-1)!.at;
-    const lastMs = Date.parse(last);
-    if (fresh === 0) {
-      // More than a page of events in one millisecond: the API cannot page inside it.
-      options.onGap?.(last);
-      before = new Date(lastMs).toISOString();
-      seen = new Set();
-    } else {
-      before = new Date(lastMs + 1).toISOString();
-      seen = new Set(page.filter((e) => Date.parse(e.at) === lastMs).map((e) => e.id));
-    }
+    beforeId = page.at(-1)!.id;
   }
 }
 

@@ -6,7 +6,6 @@ import { resolveTarget, type Target } from '../target.ts';
 import {
   auditEventsSince,
   auditLine,
-  PAGE,
   parseSince,
   plural,
   printReport,
@@ -151,12 +150,6 @@ export const securityCommand: Command = {
       let count = 0;
       const events = auditEventsSince(t, since ?? parseSince('24h'), {
         ...(typeof values.action === 'string' ? { action: values.action } : {}),
-        onGap: (at) =>
-          io.stderr.write(
-            p.yellow(
-              `More than ${PAGE} audit events at ${at}: the API pages by time, so some of that millisecond are missing.\n`,
-            ),
-          ),
       });
       // --json: JSON Lines, one event per line, for a file or a log pipeline.
       for await (const event of events) {

@@ -85,7 +85,13 @@ export function agentRoutes({ t, get, send }: Verbs) {
     conversations: {
       list: (
         workspaceId: string,
-        query: { agentId?: string; limit?: number; before?: string } = {},
+        query: {
+          agentId?: string;
+          limit?: number;
+          before?: string;
+          /** The last conversation's id: the next page. */
+          beforeId?: string;
+        } = {},
       ) => get<Conversation[]>(`${ws(workspaceId)}/conversations`, query),
       create: (workspaceId: string, body: In<typeof api.CreateConversationRequestSchema>) =>
         send<Conversation>('POST', `${ws(workspaceId)}/conversations`, body),
@@ -139,6 +145,8 @@ export function agentRoutes({ t, get, send }: Verbs) {
           status?: Run['status'];
           limit?: number;
           before?: string;
+          /** The last run's id: the next page (runs created together are not skipped). */
+          beforeId?: string;
         } = {},
       ) => get<Run[]>(`${ws(workspaceId)}/runs`, query),
       get: (runId: string) => get<Run>(`/v1/runs/${seg(runId)}`),

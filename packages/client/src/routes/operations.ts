@@ -37,7 +37,13 @@ export function operationsRoutes({ get, send }: Verbs) {
     audit: {
       list: (
         workspaceId: string,
-        query: { action?: string; limit?: number; before?: string } = {},
+        query: {
+          action?: string;
+          limit?: number;
+          before?: string;
+          /** The last event's id: the next page (events that share a time are not skipped). */
+          beforeId?: string;
+        } = {},
       ) => get<AuditEvent[]>(`${ws(workspaceId)}/audit`, query),
       signals: (
         workspaceId: string,
