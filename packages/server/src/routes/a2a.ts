@@ -169,19 +169,27 @@ async function handle(ctx: Ctx, agentRef: string) {
       unknown
     >;
     const wire = a2aWire(version);
-    const agent = await agentOf(ctx, agentRef);
+    // Sending without a contextId or taskId needs no lookup before the run (it finds the
+    // agent itself, cached): nothing stands between the request and the model call.
+    let found: Promise<Agent> | undefined;
+    const agent = () => {
+      found ??= agentOf(ctx, agentRef);
+      return found;
+    };
     switch (method.op) {
       case 'push':
+        await agent();
         throw new A2AError('pushNotSupported');
       case 'unsupported':
+        await agent();
         throw new A2AError('unsupported', `${body.method} is not supported by Parley.`);
       case 'get': {
-        const { facts } = await findTask(ctx, agent, params.id, historyLengthOf(params));
+        const { facts } = await findTask(ctx, await agent(), params.id, historyLengthOf(params));
         return answer(wire.task(facts));
       }
       case 'cancel': {
-        const found = await findTask(ctx, agent, params.id);
-        if (found.ended)
+        const task = await findTask(ctx, await agent(), params.id);
+        if (task.ended)
           throw new A2AError('taskNotCancelable', `Task ${String(params.id)} has ended.`);
         const runId = String(params.id);
         const workspaceId = ctx.grant().workspaceId;
@@ -197,14 +205,14 @@ async function handle(ctx: Ctx, agentRef: string) {
           );
         else if (result.status !== 'running')
           throw new A2AError('taskNotCancelable', `Task ${runId} has ended.`);
-        return answer(wire.task((await findTask(ctx, agent, runId)).facts));
+        return answer(wire.task((await findTask(ctx, await agent(), runId)).facts));
       }
       case 'subscribe': {
-        const found = await findTask(ctx, agent, params.id);
-        if (found.ended)
+        const task = await findTask(ctx, await agent(), params.id);
+        if (task.ended)
           throw new A2AError('unsupported', `Task ${String(params.id)} has ended: get it instead.`);
         const runId = String(params.id);
-        const encode = wire.streamEncoder(id, { runId, contextId: found.facts.contextId });
+        const encode = wire.streamEncoder(id, { runId, contextId: task.facts.contextId });
         return streamEvents(ctx, runId, ctx.grant().workspaceId, 0, undefined, {
           headers: SSE,
           encode,
@@ -212,7 +220,7 @@ async function handle(ctx: Ctx, agentRef: string) {
       }
       default:
         // Awaited here: a refusal before the stream starts is a JSON-RPC error too.
-        return await send(ctx, agent, method.op === 'stream', params, wire, id, answer);
+        return await send(ctx, agentRef, agent, method.op === 'stream', params, wire, id, answer);
     }
   } catch (error) {
     if (error instanceof A2AError) return errorResponse(id, error, version);
@@ -228,7 +236,8 @@ async function handle(ctx: Ctx, agentRef: string) {
 
 async function send(
   ctx: Ctx,
-  agent: Agent,
+  agentRef: string,
+  agent: () => Promise<Agent>,
   streaming: boolean,
   params: Record<string, unknown>,
   wire: ReturnType<typeof a2aWire>,
@@ -242,12 +251,14 @@ async function send(
   if (!text) throw new A2AError('invalidParams', 'The message has no text part.');
   if (text.length > 100_000)
     throw new A2AError('invalidParams', 'The message is longer than 100,000 characters.');
-  const conversation = await conversationOf(ctx, agent, message);
+  const continues =
+    (typeof message.contextId === 'string' && message.contextId !== '') || isUuid(message.taskId);
+  const conversation = continues ? await conversationOf(ctx, await agent(), message) : undefined;
   const run = await ctx.services.runs.start({
     workspaceId: ctx.grant().workspaceId,
     principal: ctx.principal,
     scope: scopeOf(ctx),
-    agent: agent.id,
+    agent: continues ? (await agent()).id : agentRef,
     body: { input: text, ...(conversation?.exists ? { conversationId: conversation.id } : {}) },
     ...(conversation && !conversation.exists ? { newConversationId: conversation.id } : {}),
   });
