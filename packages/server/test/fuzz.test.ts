@@ -300,6 +300,11 @@ const TEMPLATES: Record<string, Record<string, unknown>> = {
   startRun: { input: 'hello', version: 1 },
   agentMcp: { jsonrpc: '2.0', id: 1, method: 'tools/list', params: {} },
   openaiChatCompletions: { model: 'echo', messages: [{ role: 'user', content: 'hello' }] },
+  agentChat: {
+    id: 'fuzz-chat',
+    messages: [{ id: 'm1', role: 'user', parts: [{ type: 'text', text: 'hello' }] }],
+  },
+  a2aJsonRpc: { jsonrpc: '2.0', id: 1, method: 'GetTask', params: { id: GHOST } },
   decideApproval: { decision: 'approved' },
   // Tokens and sessions of nobody: the owner's token and session must survive the fuzzing.
   revokeAllTokens: { userId: GHOST },
@@ -718,6 +723,7 @@ beforeAll(async () => {
     workspaceId: ws,
     agent: 'echo',
     model: 'echo',
+    chatId: 'fuzz-chat',
     version: '1',
     runId: result.run.id,
     conversationId: result.conversationId,
@@ -759,8 +765,12 @@ describe('fuzz: every route', () => {
       }
     }
     // The fixtures answer: the oracle is not trivially satisfied by 404s everywhere.
+    // A run's event stream, and a chat's active stream (204: none runs), answer otherwise.
     for (const route of ROUTES.filter(
-      (r) => r.method === 'GET' && r.url !== '/v1/runs/:runId/events',
+      (r) =>
+        r.method === 'GET' &&
+        r.url !== '/v1/runs/:runId/events' &&
+        r.operationId !== 'resumeAgentChat',
     )) {
       const answer = await send({
         method: 'GET',
