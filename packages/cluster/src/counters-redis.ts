@@ -1,6 +1,6 @@
-import { createClient } from '@redis/client';
 import type { BusLog } from './bus.ts';
 import type { CounterBackend } from './counters.ts';
+import { loadRedis } from './redis-bus.ts';
 
 const PREFIX = 'parley:count:';
 
@@ -28,7 +28,7 @@ export function createRedisCounters(
   url: string,
   log?: BusLog,
 ): CounterBackend & { close(): Promise<void> } {
-  const client = createClient({
+  const client = loadRedis().createClient({
     url,
     disableOfflineQueue: true,
     socket: {

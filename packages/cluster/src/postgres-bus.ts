@@ -1,4 +1,5 @@
-import pg from 'pg';
+import { createRequire } from 'node:module';
+import type pg from 'pg';
 import {
   type Bus,
   BusListeners,
@@ -95,7 +96,7 @@ export function createPostgresBus(options: PostgresBusOptions): Bus & { ready: P
   };
 
   const connect = async () => {
-    const next = new pg.Client({
+    const next = new (loadPg().Client)({
       connectionString: options.url,
       application_name: options.applicationName ?? 'parley-bus',
     });
@@ -158,4 +159,9 @@ export function createPostgresBus(options: PostgresBusOptions): Bus & { ready: P
       }
     },
   };
+}
+
+/** node-postgres, loaded by the PostgreSQL bus when it connects (a PGlite server never does). */
+function loadPg(): typeof pg {
+  return createRequire(import.meta.url)('pg') as typeof pg;
 }

@@ -1,4 +1,5 @@
-import { createClient } from '@redis/client';
+import { createRequire } from 'node:module';
+import type * as Redis from '@redis/client';
 import {
   type Bus,
   BusListeners,
@@ -31,6 +32,7 @@ export function createRedisBus(options: RedisBusOptions): Bus & { ready: Promise
     reconnectStrategy: (retries: number) =>
       Math.min(50 * 2 ** retries, options.retryMaxMs ?? 2_000),
   };
+  const { createClient } = loadRedis();
   const pub = createClient({ url: options.url, socket, disableOfflineQueue: true });
   const sub = createClient({ url: options.url, socket, disableOfflineQueue: true });
   let closed = false;
@@ -104,4 +106,12 @@ export function createRedisBus(options: RedisBusOptions): Bus & { ready: Promise
       );
     },
   };
+}
+
+/**
+ * node-redis is ~500 modules: loaded when an instance is configured with Redis, not by every
+ * server that imports this package (a PGlite server's start loaded them all; docs/performance.md).
+ */
+export function loadRedis(): typeof Redis {
+  return createRequire(import.meta.url)('@redis/client') as typeof Redis;
 }

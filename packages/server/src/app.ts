@@ -25,6 +25,7 @@ import { boundShutdown } from './http/shutdown.ts';
 import { createMetrics } from './metrics/metrics.ts';
 import { ROUTES } from './routes/index.ts';
 import { createRunManager } from './runs/run-manager.ts';
+import { createTracing } from './telemetry/tracing.ts';
 import { WEAK_MODE_WARNING } from './runs/sandbox-report.ts';
 import { secretDestinations } from './runs/secret-destinations.ts';
 import type { Services } from './services.ts';
@@ -133,6 +134,9 @@ export async function buildApp(options: AppOptions): Promise<ParleyApp> {
   });
   // Said at every start, so nobody runs the weak mode without knowing it.
   if (config.sandbox === 'weak') app.log.warn(WEAK_MODE_WARNING);
+  // OpenTelemetry only when an exporter is configured (docs/observability.md).
+  const tracing = await createTracing();
+  if (tracing) app.log.info({ target: tracing.target }, 'tracing: runs are exported over OTLP');
   const services: Services = {
     config,
     store,
@@ -149,6 +153,7 @@ export async function buildApp(options: AppOptions): Promise<ParleyApp> {
       instanceId: config.instanceId,
       leaseMs: config.runLeaseMs,
       eventLog: config.eventLog,
+      tracer: tracing?.tracer,
       modelTimeouts: config.modelTimeouts,
       destinations: secretDestinations(config),
       publicNetworkOnly: config.multiUser,
@@ -321,6 +326,8 @@ export async function buildApp(options: AppOptions): Promise<ParleyApp> {
     await counters.close();
     // After the runs: their last doorbells and the handoff of their leases go out first.
     await bus.close();
+    // After the runs too: their last spans are sent.
+    await tracing?.shutdown();
   });
   return app as unknown as ParleyApp;
 }

@@ -3,9 +3,9 @@ import { existsSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
-import { isLoopbackHost } from '@parley/core';
+import { isLoopbackHost } from '@parley/core/net';
 import { z } from 'zod';
-import { PLUGIN_CATALOG } from './runs/plugin-catalog.ts';
+import { BUILT_IN_PLUGINS, isBuiltInPlugin } from './runs/plugin-names.ts';
 
 /**
  * The server's configuration: `PARLEY_*` environment variables, validated once at start-up.
@@ -275,7 +275,7 @@ export const isLoopback = isLoopbackHost;
  * both: the untrusted ones most of all.
  */
 export function isInstalledPlugin(name: string, pluginsDir: string | undefined): boolean {
-  if (Object.hasOwn(PLUGIN_CATALOG, name)) return true;
+  if (isBuiltInPlugin(name)) return true;
   if (!pluginsDir || !/^(@[a-z0-9][\w.-]*\/)?[a-z0-9][\w.-]*$/i.test(name)) return false;
   return existsSync(join(resolve(pluginsDir), name, 'package.json'));
 }
@@ -314,7 +314,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (notInstalled !== undefined)
     throw new ConfigError(
       'PARLEY_DISABLED_PLUGINS',
-      `PARLEY_DISABLED_PLUGINS must name installed plugins, comma-separated (${Object.keys(PLUGIN_CATALOG).join(', ')}${e.PARLEY_PLUGINS_DIR ? ', or one in PARLEY_PLUGINS_DIR' : ''}) (got "${notInstalled}").`,
+      `PARLEY_DISABLED_PLUGINS must name installed plugins, comma-separated (${BUILT_IN_PLUGINS.join(', ')}${e.PARLEY_PLUGINS_DIR ? ', or one in PARLEY_PLUGINS_DIR' : ''}) (got "${notInstalled}").`,
     );
   const config: ServerConfig = {
     host: e.PARLEY_HOST,

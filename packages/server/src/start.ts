@@ -1,5 +1,5 @@
 import { openStore, type Store } from '@parley/store';
-import { buildApp, type ParleyApp } from './app.ts';
+import type { buildApp, ParleyApp } from './app.ts';
 import { bootstrapSingleUser, type Credentials } from './bootstrap.ts';
 import type { ServerConfig } from './config.ts';
 import { storeOptionsFor } from './database.ts';
@@ -29,7 +29,13 @@ export async function startServer(
   config: ServerConfig,
   options: { logger?: Parameters<typeof buildApp>[0]['logger'] } = {},
 ): Promise<RunningServer> {
-  const store = await openStore(storeOptionsFor(config));
+  // The database opens (PGlite: a worker thread starting the embedded PostgreSQL, then the
+  // migration check and the owner's token) while this thread loads the HTTP app's modules:
+  // at start neither waits for the other (docs/performance.md).
+  const opening = openStore(storeOptionsFor(config));
+  const appModule = import('./app.ts');
+  appModule.catch(() => {}); // a failed open is the error to report
+  const store = await opening;
   try {
     await store.migrate();
     let boot = config.multiUser
@@ -38,6 +44,7 @@ export async function startServer(
           dataDir: config.dataDir,
           serverUrl: urlOf(config.host, config.port),
         });
+    const { buildApp } = await appModule;
     const app = await buildApp({
       config,
       store,

@@ -10,6 +10,7 @@ import { createHttpPlugin } from '@parley/plugin-http';
 import { createScamGuardPlugin, GuardConfigSchema } from '@parley/plugin-scam-guard';
 import { z } from 'zod';
 import { HttpProblem } from '../http/problem.ts';
+import type { BuiltInPlugin } from './plugin-names.ts';
 
 /**
  * The plugins this server can give agents (tier core, in process), by package name. A plugin
@@ -39,7 +40,7 @@ export const PLUGIN_CATALOG: Readonly<Record<string, CatalogEntry>> = {
     build: (config) => createScamGuardPlugin(GuardConfigSchema.parse(config)),
     configurable: true,
   },
-};
+} satisfies Record<BuiltInPlugin, CatalogEntry>;
 
 /** Refuses (422) an agent that uses a plugin an operator disabled, naming the plugin. */
 export function refuseDisabledPlugins(agent: AgentDefinition, disabled: ReadonlySet<string>) {

@@ -1,3 +1,4 @@
+import type { Tracer } from '@opentelemetry/api';
 import {
   type AgentDefinition,
   createRedactor,
@@ -16,6 +17,7 @@ import type { ContentPart, ModelMessage, ModelTool } from '@parley/providers';
 import type { ScopeOptions, Store } from '@parley/store';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Metrics } from '../metrics/metrics.ts';
+import { createRunSpans } from '../telemetry/run-spans.ts';
 import type { Doorbell } from './doorbell.ts';
 import { createEventLog } from './event-log.ts';
 import type { LiveRun } from './live-run.ts';
@@ -64,6 +66,8 @@ export interface RunExecutorOptions {
   owner?: string | undefined;
   /** Stops a run here that another instance took over (its write was fenced). */
   handOver(run: LiveRun): void;
+  /** Where runs' spans go, when tracing is on (OTEL_EXPORTER_OTLP_*). */
+  tracer?: Tracer | undefined;
   /** The run ended here (stored, or handed over): drop what tracks it. */
   ended(run: LiveRun): void;
 }
@@ -127,6 +131,14 @@ export function createRunExecutor(options: RunExecutorOptions) {
       },
     });
     const observe = metrics.runObserver();
+    // Traced only when an exporter is configured: otherwise nothing of OpenTelemetry runs.
+    const spans =
+      options.tracer &&
+      createRunSpans(options.tracer, {
+        agentName: ctx.definition.name,
+        agentId: run.agentId,
+        workspaceId,
+      });
     // Some OpenAI-compatible servers quote the whole key in their error message: errors are
     // scrubbed of the run's keys before they are streamed or stored; so are tool results, of
     // every secret the run resolved (an MCP server may echo its token).
@@ -139,6 +151,7 @@ export function createRunExecutor(options: RunExecutorOptions) {
       run.push(event);
       run.track(event);
       observe(event);
+      spans?.observe(event);
       eventLog.append(event);
       run.show();
     };

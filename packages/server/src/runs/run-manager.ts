@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { Tracer } from '@opentelemetry/api';
 import type { Bus } from '@parley/cluster';
 import type {
   AgentDefinition,
@@ -51,6 +52,8 @@ export interface RunManagerOptions {
   leaseMs?: number;
   /** Persist every event for resume (default), or only the terminal one (benchmarks). */
   eventLog: boolean;
+  /** Where runs' spans go, when tracing is on (OTEL_EXPORTER_OTLP_*). */
+  tracer?: Tracer | undefined;
   /** How long runs wait for a model unless its agent says (default 60 s first byte, 120 s stall). */
   modelTimeouts?: ModelTimeouts;
   /** How long a finished run stays in memory for late subscribers (default 30 s). */
@@ -204,6 +207,7 @@ export function createRunManager(options: RunManagerOptions) {
     metrics,
     log,
     eventLog: options.eventLog,
+    tracer: options.tracer,
     owner: store.kind === 'postgres' ? options.instanceId : undefined,
     handOver: (run) => handOver(run),
     ended: (run) => {
