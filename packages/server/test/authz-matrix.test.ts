@@ -8,7 +8,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isDashboardPath } from '../src/http/dashboard.ts';
 import type { Access, RouteSpec } from '../src/http/route.ts';
-import { isOpenAiPath, openAiCodeOf } from '../src/openai/errors.ts';
+import { isOpenAiPath, openAiCodeOf } from '../src/clients/openai/errors.ts';
 import { ROUTES } from '../src/routes/index.ts';
 import {
   type CallerModel,

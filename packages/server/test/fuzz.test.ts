@@ -5,7 +5,7 @@ import { STORE_ERROR_CODES } from '@parley/store';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RouteSpec } from '../src/http/route.ts';
-import { isOpenAiPath, openAiCodeOf } from '../src/openai/errors.ts';
+import { isOpenAiPath, openAiCodeOf } from '../src/clients/openai/errors.ts';
 import { ROUTES } from '../src/routes/index.ts';
 import { client, scriptedAgent, startTestServer, type TestServer } from './support/harness.ts';
 
@@ -170,7 +170,7 @@ interface Expectation {
 
 /**
  * The OpenAI-compatible routes' errors: OpenAI's body, whose code is OpenAI's for our code
- * (openai/errors.ts) or our code itself, a known one of the status.
+ * (clients/openai/errors.ts) or our code itself, a known one of the status.
  */
 function checkOpenAiError(shown: string, answer: Answer, expectation: Expectation): void {
   const type = String(answer.headers['content-type'] ?? '');

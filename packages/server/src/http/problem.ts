@@ -4,7 +4,7 @@ import { api } from '@parley/protocol';
 import { isStoreError, STORE_ERROR_CODES } from '@parley/store';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { isOpenAiPath, openAiErrorOf } from '../openai/errors.ts';
+import { isOpenAiPath, openAiErrorOf } from '../clients/openai/errors.ts';
 
 type FieldIssue = { path: string; message: string };
 /** Our codes and the store's, which pass through unchanged. */

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { actorOf } from '../auth/principal.ts';
 import { HttpProblem } from '../http/problem.ts';
 import { defineRoute, type RouteContext } from '../http/route.ts';
-import { type CompletionHead, completionOf, createChunkEncoder } from '../openai/chat-chunks.ts';
+import { type CompletionHead, completionOf, createChunkEncoder } from '../clients/openai/chat-chunks.ts';
 import {
   type ChatCompletionRequest,
   ChatCompletionRequestSchema,
@@ -12,7 +12,7 @@ import {
   parseModel,
   toClientTools,
   toRunParts,
-} from '../openai/chat-request.ts';
+} from '../clients/openai/chat-request.ts';
 import type { LiveRun } from '../runs/live-run.ts';
 
 /*

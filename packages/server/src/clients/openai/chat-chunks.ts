@@ -7,7 +7,7 @@ import {
   type UnifiedFinishReason,
   type Usage,
 } from '@parley/protocol';
-import { HttpProblem } from '../http/problem.ts';
+import { HttpProblem } from '../../http/problem.ts';
 
 /*
  * A Parley run as Chat Completions answers: `chat.completion.chunk` objects while it streams,

@@ -1,4 +1,4 @@
-import type { HttpProblem } from '../http/problem.ts';
+import type { HttpProblem } from '../../http/problem.ts';
 
 /**
  * OpenAI's error body: what the `openai` SDKs read to raise their typed errors (the class

@@ -1,7 +1,7 @@
 import type { api } from '@parley/protocol';
 import type { ContentPart, ModelMessage, ModelTool } from '@parley/providers';
 import { z } from 'zod';
-import { HttpProblem } from '../http/problem.ts';
+import { HttpProblem } from '../../http/problem.ts';
 
 /*
  * What a Chat Completions request carries, and how it becomes a Parley run: the model names
