@@ -1,5 +1,5 @@
 import type { Bus } from '@parley/cluster';
-import type { ParleyEvent } from '@parley/protocol';
+import { eventJson, type ParleyEvent } from '@parley/protocol';
 import { z } from 'zod';
 
 /**
@@ -165,7 +165,8 @@ export function createDoorbell(bus: Bus) {
         bytes = 0;
       };
       for (const event of events) {
-        const size = JSON.stringify(event).length + 1;
+        // The frame's JSON, already made for this instance's own clients.
+        const size = eventJson(event).length + 1;
         // Too large to ride along: followers read this one and the rest from the log.
         if (size > CARRY_BYTES) break;
         if (bytes + size > CARRY_BYTES) send();
