@@ -180,6 +180,9 @@ async function burstOn(
   const rows: (string | number)[][] = [];
   const data: Record<string, unknown> = {};
   try {
+    // Idle: 2 s after ready, before any run (PGlite's worker has finished opening by then).
+    await new Promise((r) => setTimeout(r, 2_000));
+    data.rssIdleMb = rssMb(server.child.pid!);
     const client = createParleyClient({ baseUrl: server.url, token: server.token });
     await client.secrets.put(server.workspaceId, 'BENCH_KEY', 'sk-bench-0000000000000000');
     for (const [, make] of AGENTS)
@@ -237,7 +240,7 @@ async function burstOn(
   }
   return {
     id: `burst-${engine.label.toLowerCase()}`,
-    title: `Burst: runs fired at once from a client process (${engine.label}; stand-in TTFT ${SHAPE.ttftMs} ms, ${SHAPE.chunks} chunks ${SHAPE.gapMs} ms apart; ${ctx.quick ? 1 : 3} round(s) each; server RSS after: ${fmt(data.rssAfterMb as number, 0)} MB)`,
+    title: `Burst: runs fired at once from a client process (${engine.label}; stand-in TTFT ${SHAPE.ttftMs} ms, ${SHAPE.chunks} chunks ${SHAPE.gapMs} ms apart; ${ctx.quick ? 1 : 3} round(s) each; server RSS idle ${fmt(data.rssIdleMb as number, 0)} MB, after ${fmt(data.rssAfterMb as number, 0)} MB)`,
     markdown: table(
       [
         'agent',
@@ -346,7 +349,14 @@ async function npmStartReady(ctx: Context, root: string | undefined): Promise<Sc
 /** The burst scenarios, each engine in turn, then start-up. */
 export async function burst(ctx: Context, root?: string): Promise<ScenarioResult[]> {
   const results: ScenarioResult[] = [];
-  for (const engine of ENGINES) results.push(await burstOn(engine, ctx, root));
+  // --burst-engines=pglite (or postgresql): one engine only.
+  const engines = process.argv
+    .find((a) => a.startsWith('--burst-engines='))
+    ?.slice('--burst-engines='.length)
+    .split(',');
+  for (const engine of ENGINES)
+    if (!engines || engines.includes(engine.label.toLowerCase()))
+      results.push(await burstOn(engine, ctx, root));
   results.push(await npmStartReady(ctx, root));
   return results;
 }
