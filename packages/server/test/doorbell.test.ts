@@ -122,6 +122,26 @@ describe('the doorbell', () => {
       events.map((e) => e.seq),
     );
   });
+
+  it('sends a new follower what the owner showed lately, so it goes live at once', async () => {
+    const [owner, follower] = [await bus(), await bus()];
+    const runId = randomUUID();
+    const shown = Array.from({ length: 30 }, (_, i) => textEvent(i + 1));
+    createDoorbell(owner, (id) => (id === runId ? shown.slice(10) : []));
+    const followerBell = createDoorbell(follower);
+    const never = new Promise<void>(() => {});
+    // The follower read the log up to 15; peeking asks for rings, and the backlog comes.
+    const backlog = heard(follower, (m) => m.type === 'run.shown' && m.runId === runId);
+    expect(followerBell.peek(runId, 15)).toBeUndefined();
+    await backlog;
+    const next = await followerBell.wait(runId, 15, never, 60_000);
+    expect(next?.map((e) => e.seq)).toEqual(shown.slice(15).map((e) => e.seq));
+    // Peeking past what was carried finds nothing: the follower waits (or reads the log).
+    expect(followerBell.peek(runId, 30)).toBeUndefined();
+    expect(followerBell.peek(runId, 20)?.map((e) => e.seq)).toEqual([
+      21, 22, 23, 24, 25, 26, 27, 28, 29, 30,
+    ]);
+  });
 });
 
 function textEvent(seq: number, delta = `t${seq}`): ParleyEvent {

@@ -73,6 +73,7 @@ export async function streamEvents(
         await services.runs.closeIfOrphaned(ws, run);
         return false;
       }),
+    carried: (seq: number) => services.runs.doorbell.peek(runId, seq),
     wait: (seq: number, closed: Promise<void>) => services.runs.doorbell.wait(runId, seq, closed),
   };
   reply.hijack();

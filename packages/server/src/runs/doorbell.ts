@@ -54,7 +54,11 @@ interface Heard {
  * carried — an event too large, a lost message — it reads from the log (a lost message costs
  * at most the fallback interval, never an event).
  */
-export function createDoorbell(bus: Bus) {
+export function createDoorbell(
+  bus: Bus,
+  /** The events this instance has shown of a run it executes, latest last (at most a few hundred). */
+  recent: (runId: string) => readonly ParleyEvent[] = () => [],
+) {
   /** Followers waiting here, per run: their cursor and how to wake them. */
   const waiting = new Map<string, Set<{ afterSeq: number; wake: () => void }>>();
   /** Runs followed from some instance, until when (rings go out for these). */
@@ -75,7 +79,11 @@ export function createDoorbell(bus: Bus) {
       const parsed = WatchMessage.safeParse(message);
       if (!parsed.success) return;
       if (watched.size > 10_000) forgetOlderThan(watched, Date.now());
+      const fresh = !isWatched(parsed.data.runId);
       watched.set(parsed.data.runId, Date.now() + WATCH_MS);
+      // A new follower gets what was shown lately at once, so it goes live without waiting
+      // for the log to catch up (the run's later events follow as they are shown).
+      if (fresh) queueShown(parsed.data.runId, recent(parsed.data.runId));
       return;
     }
     if (message.type !== 'run.stored' && message.type !== 'run.shown') return;
@@ -105,9 +113,7 @@ export function createDoorbell(bus: Bus) {
       return;
     }
     if (events.length === 0 || !isRun(events, seq)) return;
-    const last = known.events.at(-1);
-    if (last && last.seq + 1 === events[0]!.seq) known.events.push(...events);
-    else if (!last || events[0]!.seq > last.seq) known.events = events;
+    known.events = merge(known.events, events);
     if (known.events.length > KEEP_EVENTS) known.events = known.events.slice(-KEEP_EVENTS);
   };
   /** Whether a follower at `afterSeq` has something to send: carried events, or a stored log. */
@@ -151,6 +157,16 @@ export function createDoorbell(bus: Bus) {
     return false;
   };
 
+  const queueShown = (runId: string, events: readonly ParleyEvent[]) => {
+    if (events.length === 0) return;
+    const pending = shown.get(runId);
+    if (pending) shown.set(runId, merge(pending, events));
+    else {
+      if (shown.size === 0) setImmediate(flushShown);
+      shown.set(runId, [...events]);
+    }
+  };
+
   /** Sends the events shown this turn, per run, in messages that fit the bus. */
   const flushShown = () => {
     const batches = shown;
@@ -188,13 +204,17 @@ export function createDoorbell(bus: Bus) {
      * order, contiguous), if anyone watches: sent once per turn of the event loop.
      */
     show(runId: string, events: readonly ParleyEvent[]) {
-      if (!clustered || events.length === 0 || !isWatched(runId)) return;
-      const pending = shown.get(runId);
-      if (pending) pending.push(...events);
-      else {
-        if (shown.size === 0) setImmediate(flushShown);
-        shown.set(runId, [...events]);
-      }
+      if (clustered && isWatched(runId)) queueShown(runId, events);
+    },
+
+    /**
+     * Stored events a ring carried right after `afterSeq`, if this instance has them (a
+     * follower sends them on instead of reading the log); asks the run's instance for rings
+     * (again, before the last ask runs out) as a follower of it.
+     */
+    peek(runId: string, afterSeq: number): ParleyEvent[] | undefined {
+      if (clustered && bus.status().up) watch(runId);
+      return carriedAfter(runId, afterSeq);
     },
 
     /**
@@ -237,6 +257,24 @@ export function createDoorbell(bus: Bus) {
 }
 
 export type Doorbell = ReturnType<typeof createDoorbell>;
+
+/**
+ * Two contiguous runs of events as one: `next` extends or overlaps `known` (a backlog may
+ * start before it); a run after a hole replaces it (the hole is read from the log).
+ */
+function merge(known: ParleyEvent[], next: readonly ParleyEvent[]): ParleyEvent[] {
+  const first = known[0];
+  const last = known.at(-1);
+  if (!first || !last || next[0]!.seq > last.seq + 1 || next.at(-1)!.seq < first.seq - 1)
+    return [...next];
+  const before = next.filter((e) => e.seq < first.seq);
+  const after = next.filter((e) => e.seq > last.seq);
+  return before.length === 0
+    ? after.length === 0
+      ? known
+      : [...known, ...after]
+    : [...before, ...known, ...after];
+}
 
 /** Whether `events` run contiguously up to `seq`. */
 function isRun(events: readonly ParleyEvent[], seq: number): boolean {

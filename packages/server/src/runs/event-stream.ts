@@ -24,9 +24,14 @@ export interface EventSource {
    */
   ended(): Promise<{ last: ParleyEvent | undefined } | false>;
   /**
+   * Events the cluster's bus carried right after `afterSeq`, if any (sent on without
+   * reading the log); also says this instance follows the run.
+   */
+  carried?(afterSeq: number): ParleyEvent[] | undefined;
+  /**
    * Waits until the log may hold events after `afterSeq` (the cluster bus rings when another
    * instance stored some), or `closed` settles; without it the stream polls every `pollMs`.
-   * Resolves with the stored events right after `afterSeq` when the ring carried them (sent
+   * Resolves with the events right after `afterSeq` when the bus carried them (sent
    * on without reading the log), undefined when the log must be read.
    */
   wait?(afterSeq: number, closed: Promise<void>): Promise<ParleyEvent[] | undefined>;
@@ -105,7 +110,7 @@ export async function pipeRunEvents(
     }
   };
 
-  /** Stored events the last ring carried, right after the cursor. */
+  /** Events the last ring carried, right after the cursor. */
   let rung: ParleyEvent[] | undefined;
   try {
     while (!gone) {
@@ -123,8 +128,12 @@ export async function pipeRunEvents(
         await Promise.race([run.changed(), closed]);
         continue;
       }
-      // Events a ring carried are stored: sent on, then the next ring is awaited (no query).
-      const carried = rung?.[0]?.seq === cursor + 1 ? rung : undefined;
+      // Events the bus carried (what the owner shows its clients): sent on, then the next ring
+      // is awaited (no query).
+      // Carried events are preferred to the log even while reading it is behind: a follower
+      // that only read the log would stay as far behind as one read takes.
+      const carried =
+        (rung?.[0]?.seq === cursor + 1 ? rung : undefined) ?? source.carried?.(cursor);
       rung = undefined;
       const stored = carried ?? (await source.stored(cursor));
       if (stored.length > 0) {

@@ -126,8 +126,11 @@ export class LiveRun {
    */
   reveal(seq: number, closed = false) {
     if (seq > this.visibleSeq) {
+      // Followers elsewhere get what clients here see; of a handed-over run, nothing past the
+      // handoff (the instance continuing it numbers its own events from there).
       const from = Math.max(0, this.visibleSeq - this.offset);
-      if (this.onShown) this.onShown(this.events.slice(from, seq - this.offset));
+      const to = (this.handedOver ? Math.min(seq, this.handoffSeq) : seq) - this.offset;
+      if (this.onShown && to > from) this.onShown(this.events.slice(from, to));
       this.visibleSeq = seq;
     }
     if (closed) this.closed = true;

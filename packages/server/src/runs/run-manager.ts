@@ -155,6 +155,8 @@ function answerWithin(row: Run): number {
   return alive ? MAX_ANSWER_MS : 1_000;
 }
 const MAX_ANSWER_MS = 15_000;
+/** How many of a run's latest shown events a new follower on another instance is sent. */
+const RECENT_EVENTS = 200;
 /** How long an answer to a cancel is awaited when the run's end is already stored. */
 const ENDED_GRACE_MS = 250;
 
@@ -199,7 +201,11 @@ export function createRunManager(options: RunManagerOptions) {
     modelTimeouts: options.modelTimeouts,
   });
   const agents = createAgentResolver(batcher);
-  const doorbell = createDoorbell(bus);
+  // A follower elsewhere starts from what this instance has shown of the run lately.
+  const doorbell = createDoorbell(bus, (runId) => {
+    const run = live.get(runId);
+    return run && !run.handedOver ? run.visibleAfter(run.visibleSeq - RECENT_EVENTS) : [];
+  });
   const executor = createRunExecutor({
     store,
     batcher,
