@@ -9,7 +9,7 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { burst } from './burst.ts';
-import { chatCompletionsTtft } from './clients-openai.ts';
+import { clientsTtft } from './clients.ts';
 import { CLUSTER_PARTS, clusterScenarios } from './cluster.ts';
 import { ROOT, startServer } from './lib.ts';
 import {
@@ -77,10 +77,10 @@ try {
       await pg.stop();
     }
   }
-  if (want('clients-openai')) {
+  if (want('clients')) {
     const server = await startServer();
     try {
-      report(await chatCompletionsTtft(ctx, server));
+      report(await clientsTtft(ctx, server));
     } finally {
       await server.stop();
       await rm(server.dataDir, { recursive: true, force: true });

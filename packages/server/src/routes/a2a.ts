@@ -260,7 +260,7 @@ async function send(
     scope: scopeOf(ctx),
     agent: continues ? (await agent()).id : agentRef,
     body: { input: text, ...(conversation?.exists ? { conversationId: conversation.id } : {}) },
-    ...(conversation && !conversation.exists ? { newConversationId: conversation.id } : {}),
+    ...(conversation && !conversation.exists ? { clientConversation: () => conversation.id } : {}),
   });
   const facts = { runId: run.id, contextId: run.conversationId, userMessage: message };
   if (streaming)

@@ -122,7 +122,8 @@ export const chatRoutes = [
     handler: async (ctx) => {
       const plain = ctx as RouteContext<unknown, unknown, unknown>;
       const input = inputOf(ctx.body);
-      const chat = await chatOf(plain, ctx.params.agent, ctx.body.id, ctx.body.userId);
+      const workspaceId = ctx.grant().workspaceId;
+      const endUserId = ctx.body.userId;
       const userAgent = ctx.request.headers['user-agent']?.slice(0, 1_000);
       const run = await ctx.services.runs.start({
         workspaceId: ctx.grant().workspaceId,
@@ -133,14 +134,23 @@ export const chatRoutes = [
           requestId: ctx.request.id,
           ...(userAgent ? { userAgent } : {}),
         },
-        agent: chat.agent.id,
+        // The agent by its reference (the run manager's cache resolves it); the chat's
+        // conversation is continued or created in the run's first write: nothing is read first.
+        agent: ctx.params.agent,
         body: {
           input,
-          ...(chat.exists ? { conversationId: chat.conversationId } : {}),
           ...(ctx.body.userId ? { userId: ctx.body.userId } : {}),
           ...(ctx.body.version !== undefined ? { version: ctx.body.version } : {}),
         },
-        ...(chat.exists ? {} : { newConversationId: chat.conversationId }),
+        clientConversation: (agentId) =>
+          conversationIdFor({
+            kind: 'chat',
+            workspaceId,
+            agentId,
+            principal: ctx.principal,
+            ...(endUserId ? { endUserId } : {}),
+            clientId: ctx.body.id,
+          }),
       });
       return streamEvents(plain, run.id, run.workspaceId, 0, run, uiStream());
     },

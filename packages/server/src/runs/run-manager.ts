@@ -93,10 +93,12 @@ export interface StartRun {
   agent: string;
   body: api.StartRunRequest;
   /**
-   * The id of the conversation to start when `body.conversationId` is absent (a client's own
-   * chat id mapped to a conversation: routes/chat.ts, routes/a2a.ts); default: a new uuid.
+   * A conversation the client names by an id of its own (a useChat chat id, an A2A context),
+   * as a conversation id for the resolved agent: continued when it is stored, created when it
+   * is not, both in the run's first write (no lookup holds up the first token). Without it
+   * and without `body.conversationId`, the run starts a new conversation.
    */
-  newConversationId?: string;
+  clientConversation?: (agentId: string) => string;
   /**
    * The conversation as the caller sent it (stateless protocols: OpenAI Chat Completions):
    * the model sees this history instead of the stored conversation's, the messages after the
@@ -302,17 +304,17 @@ export function createRunManager(options: RunManagerOptions) {
     if (input.given?.tools?.length) await refuseToolClash(provisioned, definition, input.given);
     agents.ran(workspaceId);
 
-    const newConversation = !body.conversationId;
-    const conversationId = body.conversationId ?? input.newConversationId ?? randomUUID();
+    const named = body.conversationId ? undefined : input.clientConversation?.(agent.id);
+    const newConversation = !body.conversationId && !named;
+    const conversationId = body.conversationId ?? named ?? randomUUID();
     // Queued before any of the run's own writes (the batcher keeps order): its events,
     // messages and history reads come after these rows.
     const lanes = runLanes(runId, conversationId);
     const created = batcher.run({ workspaceId, lanes }, async (ws) => {
-      if (body.conversationId) {
-        const conversation = await ws.conversations.get(body.conversationId);
-        if (!conversation || conversation.agentId !== agent.id) throw notFound('Conversation');
-      }
-      if (newConversation)
+      const existing = newConversation ? null : await ws.conversations.get(conversationId);
+      if (existing && existing.agentId !== agent.id) throw notFound('Conversation');
+      if (!existing && body.conversationId) throw notFound('Conversation');
+      if (!existing)
         await ws.conversations.create({
           id: conversationId,
           agentId: agent.id,
