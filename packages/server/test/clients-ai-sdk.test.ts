@@ -81,6 +81,31 @@ describe('AI SDK useChat (UI message stream v1)', () => {
     expect(byId(other.id).conversationId).not.toBe(byId(runId).conversationId);
   });
 
+  it("reads a chat's history for its later turns, not for its first", async () => {
+    const turn = (chatId: string, messages: UIMessage[]) =>
+      transportFor('calc').sendMessages({
+        chatId,
+        messages,
+        trigger: 'submit-message',
+        messageId: undefined,
+        abortSignal: undefined,
+      });
+    const first = userMessage('what is 6 * 7?');
+    const answer = await lastMessage((await turn('chat-history', [first])) as never);
+    const next = userMessage('and 7 * 8?');
+    const later = await lastMessage((await turn('chat-history', [first, answer, next])) as never);
+    const alone = await lastMessage((await turn('chat-alone', [next])) as never);
+    const usage = async (runId: string) => {
+      const res = await fetch(`${f.server.url}/v1/runs/${runId}`, {
+        headers: { authorization: `Bearer ${f.token}` },
+      });
+      return ((await res.json()) as { usage: { inputTokens: number } }).usage.inputTokens;
+    };
+    // The same question, with the chat's first turn before it and without: the model of the
+    // later turn was sent more (the stored history), the lone one only its question.
+    expect(await usage(later.id)).toBeGreaterThan(await usage(alone.id));
+  });
+
   it('answers with the v1 header and frames ending in [DONE]; a failed run is an error part', async () => {
     const res = await fetch(chatUrl('broken'), {
       method: 'POST',

@@ -260,7 +260,9 @@ async function send(
     scope: scopeOf(ctx),
     agent: continues ? (await agent()).id : agentRef,
     body: { input: text, ...(conversation?.exists ? { conversationId: conversation.id } : {}) },
-    ...(conversation && !conversation.exists ? { clientConversation: () => conversation.id } : {}),
+    ...(conversation && !conversation.exists
+      ? { clientConversation: { idFor: () => conversation.id, fresh: true } }
+      : {}),
   });
   const facts = { runId: run.id, contextId: run.conversationId, userMessage: message };
   if (streaming)

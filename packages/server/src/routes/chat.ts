@@ -142,15 +142,19 @@ export const chatRoutes = [
           ...(ctx.body.userId ? { userId: ctx.body.userId } : {}),
           ...(ctx.body.version !== undefined ? { version: ctx.body.version } : {}),
         },
-        clientConversation: (agentId) =>
-          conversationIdFor({
-            kind: 'chat',
-            workspaceId,
-            agentId,
-            principal: ctx.principal,
-            ...(endUserId ? { endUserId } : {}),
-            clientId: ctx.body.id,
-          }),
+        clientConversation: {
+          idFor: (agentId) =>
+            conversationIdFor({
+              kind: 'chat',
+              workspaceId,
+              agentId,
+              principal: ctx.principal,
+              ...(endUserId ? { endUserId } : {}),
+              clientId: ctx.body.id,
+            }),
+          // A chat whose only message is this one has no history to read.
+          fresh: ctx.body.messages.filter((m) => m.role !== 'system').length <= 1,
+        },
       });
       return streamEvents(plain, run.id, run.workspaceId, 0, run, uiStream());
     },

@@ -98,7 +98,11 @@ export interface StartRun {
    * is not, both in the run's first write (no lookup holds up the first token). Without it
    * and without `body.conversationId`, the run starts a new conversation.
    */
-  clientConversation?: (agentId: string) => string;
+  clientConversation?: {
+    idFor(agentId: string): string;
+    /** The client holds no earlier turn of it: the model starts without reading a history. */
+    fresh: boolean;
+  };
   /**
    * The conversation as the caller sent it (stateless protocols: OpenAI Chat Completions):
    * the model sees this history instead of the stored conversation's, the messages after the
@@ -304,7 +308,7 @@ export function createRunManager(options: RunManagerOptions) {
     if (input.given?.tools?.length) await refuseToolClash(provisioned, definition, input.given);
     agents.ran(workspaceId);
 
-    const named = body.conversationId ? undefined : input.clientConversation?.(agent.id);
+    const named = body.conversationId ? undefined : input.clientConversation?.idFor(agent.id);
     const newConversation = !body.conversationId && !named;
     const conversationId = body.conversationId ?? named ?? randomUUID();
     // Queued before any of the run's own writes (the batcher keeps order): its events,
@@ -350,7 +354,7 @@ export function createRunManager(options: RunManagerOptions) {
       scope,
       port: givenHistoryPort(
         storeRunPort(batcher, workspaceId, {
-          newConversation,
+          newConversation: newConversation || !!input.clientConversation?.fresh,
           agentId: run.agentId,
           created,
         }),
