@@ -47,38 +47,42 @@ async function waitReady(): Promise<void> {
   }
 }
 
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'parley-startup-'));
-  await writeFile(join(dir, 'hook.mjs'), HOOK);
-  const port = await freePort();
-  url = `http://127.0.0.1:${port}`;
-  child = spawn(NODE, ['--import', join(dir, 'hook.mjs'), MAIN], {
-    env: {
-      PATH: process.env.PATH ?? '',
-      HOME: process.env.HOME ?? tmpdir(),
-      PARLEY_DATA_DIR: join(dir, 'data'),
-      PARLEY_PORT: String(port),
-      PARLEY_LOG_LEVEL: 'error',
-      PARLEY_DISABLED_PLUGINS: '@parley/plugin-http',
-      MODULES_OUT: join(dir, 'modules.txt'),
-    },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  child.stderr!.setEncoding('utf8').on('data', (c: string) => {
-    stderr += c;
-  });
-  await waitReady();
-  const credentials = JSON.parse(await readFile(join(dir, 'data', 'credentials'), 'utf8'));
-  token = credentials.token;
-  workspaceId = credentials.workspaceId;
-}, 60_000);
+// A bound for a hung start on a busy machine (a fresh data directory: initdb, migrations), not
+// a timing claim.
+const BOUND_MS = 180_000;
 
-afterAll(async () => {
-  if (child && child.exitCode === null) child.kill('SIGKILL');
-  if (dir) await rm(dir, { recursive: true, force: true });
-});
+describe('a PGlite server at start', { timeout: BOUND_MS }, () => {
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'parley-startup-'));
+    await writeFile(join(dir, 'hook.mjs'), HOOK);
+    const port = await freePort();
+    url = `http://127.0.0.1:${port}`;
+    child = spawn(NODE, ['--import', join(dir, 'hook.mjs'), MAIN], {
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: process.env.HOME ?? tmpdir(),
+        PARLEY_DATA_DIR: join(dir, 'data'),
+        PARLEY_PORT: String(port),
+        PARLEY_LOG_LEVEL: 'error',
+        PARLEY_DISABLED_PLUGINS: '@parley/plugin-http',
+        MODULES_OUT: join(dir, 'modules.txt'),
+      },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    child.stderr!.setEncoding('utf8').on('data', (c: string) => {
+      stderr += c;
+    });
+    await waitReady();
+    const credentials = JSON.parse(await readFile(join(dir, 'data', 'credentials'), 'utf8'));
+    token = credentials.token;
+    workspaceId = credentials.workspaceId;
+  }, BOUND_MS);
 
-describe('a PGlite server at start', { timeout: 60_000 }, () => {
+  afterAll(async () => {
+    if (child && child.exitCode === null) child.kill('SIGKILL');
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
   it('validates requests and serialises responses with the zod compilers', async () => {
     const auth = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
     const bad = await fetch(`${url}/v1/workspaces/${workspaceId}/agents`, {
