@@ -25,10 +25,10 @@ import { boundShutdown } from './http/shutdown.ts';
 import { createMetrics } from './metrics/metrics.ts';
 import { ROUTES } from './routes/index.ts';
 import { createRunManager } from './runs/run-manager.ts';
-import { createTracing } from './telemetry/tracing.ts';
 import { WEAK_MODE_WARNING } from './runs/sandbox-report.ts';
 import { secretDestinations } from './runs/secret-destinations.ts';
 import type { Services } from './services.ts';
+import { createTracing } from './telemetry/tracing.ts';
 import { createTrustService } from './trust/service.ts';
 
 export interface AppOptions {

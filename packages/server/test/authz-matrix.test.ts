@@ -6,9 +6,9 @@ import {
   type WorkspaceRole,
 } from '@parley/store';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isOpenAiPath, openAiCodeOf } from '../src/clients/openai/errors.ts';
 import { isDashboardPath } from '../src/http/dashboard.ts';
 import type { Access, RouteSpec } from '../src/http/route.ts';
-import { isOpenAiPath, openAiCodeOf } from '../src/clients/openai/errors.ts';
 import { ROUTES } from '../src/routes/index.ts';
 import {
   type CallerModel,

@@ -4,8 +4,8 @@ import { api } from '@parley/protocol';
 import { STORE_ERROR_CODES } from '@parley/store';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RouteSpec } from '../src/http/route.ts';
 import { isOpenAiPath, openAiCodeOf } from '../src/clients/openai/errors.ts';
+import type { RouteSpec } from '../src/http/route.ts';
 import { ROUTES } from '../src/routes/index.ts';
 import { client, scriptedAgent, startTestServer, type TestServer } from './support/harness.ts';
 

@@ -2,9 +2,11 @@ import type { ServerResponse } from 'node:http';
 import { isTerminalEvent, type ParleyEvent } from '@parley/protocol';
 import { z } from 'zod';
 import { actorOf } from '../auth/principal.ts';
-import { HttpProblem } from '../http/problem.ts';
-import { defineRoute, type RouteContext } from '../http/route.ts';
-import { type CompletionHead, completionOf, createChunkEncoder } from '../clients/openai/chat-chunks.ts';
+import {
+  type CompletionHead,
+  completionOf,
+  createChunkEncoder,
+} from '../clients/openai/chat-chunks.ts';
 import {
   type ChatCompletionRequest,
   ChatCompletionRequestSchema,
@@ -13,6 +15,8 @@ import {
   toClientTools,
   toRunParts,
 } from '../clients/openai/chat-request.ts';
+import { HttpProblem } from '../http/problem.ts';
+import { defineRoute, type RouteContext } from '../http/route.ts';
 import type { LiveRun } from '../runs/live-run.ts';
 
 /*
