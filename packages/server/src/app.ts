@@ -85,6 +85,15 @@ export async function buildApp(options: AppOptions): Promise<ParleyApp> {
     requestIdHeader: false,
     routerOptions: { maxParamLength: 500 },
     return503OnClosing: true,
+    // Every route's schemas are zod's (the compilers set below): without these factories Fastify
+    // loads its default ajv and fast-json-stringify compilers (~100 modules) at every start.
+    // (Fastify types the factories for ajv; it only calls what they return, per route.)
+    schemaController: {
+      compilersFactory: {
+        buildValidator: (() => validatorCompiler) as never,
+        buildSerializer: (() => serializerCompiler) as never,
+      },
+    },
     forceCloseConnections: 'idle',
     // Requests refused before routing (a malformed percent escape, an overlong path parameter)
     // get problem+json like everything else.
