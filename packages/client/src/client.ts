@@ -114,3 +114,18 @@ export const OPERATIONS: Readonly<Record<string, string>> = {
   setSlaPolicy: 'support.setPolicy',
   listBreaches: 'support.breaches',
 };
+
+/**
+ * The server's routes that speak other clients' protocols (docs/clients.md): OpenAI Chat
+ * Completions, the AI SDK's UI message stream, A2A. Their clients are those protocols' own
+ * SDKs (`openai`, `ai`, `@a2a-js/sdk`), so this client has no method for them.
+ */
+export const OTHER_PROTOCOL_OPERATIONS: readonly string[] = [
+  'openaiListModels',
+  'openaiGetModel',
+  'openaiChatCompletions',
+  'agentChat',
+  'resumeAgentChat',
+  'a2aAgentCard',
+  'a2aJsonRpc',
+];
