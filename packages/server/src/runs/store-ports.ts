@@ -71,7 +71,15 @@ export function storeRunPort(
       // A cancel ends the run at once: its writes still in flight precede the abort in the
       // run's lane (one round for both, not two); a failure among them changes nothing for
       // a run that is ending anyway, and is not what its caller asked about.
-      if (end.type === 'run.abort') return void pending.catch(() => {});
+      if (end.type === 'run.abort') {
+        pending.catch(() => {});
+        // Unless the run's own rows could not be stored (long done by the time of a cancel):
+        // then the run ends saying so, as any run whose rows failed.
+        await options.created.catch((cause: unknown) => {
+          throw new Error('This run could not be stored, so nothing of it was kept.', { cause });
+        });
+        return;
+      }
       await pending;
     },
   };
