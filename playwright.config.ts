@@ -9,7 +9,8 @@ export default defineConfig({
   testMatch: '*.spec.ts',
   globalSetup: './packages/dashboard/scripts/ensure-built.js',
   outputDir: 'test-results/browser',
-  timeout: 60_000,
+  // A spec's beforeAll starts a server (up to 120 s under CPU load, see support/parley.ts).
+  timeout: 150_000,
   expect: { timeout: 15_000 },
   workers: 2,
   forbidOnly: !!process.env.CI,

@@ -33,6 +33,10 @@ export async function startParley(
   const server = await startServerProcess({
     how: 'npm-start',
     cwd: REPO_ROOT,
+    // A fresh PGlite directory is initialised at start: on a 2-core machine under the CI's
+    // second, CPU-loaded pass, beside another worker's server and a Vite build, that took
+    // over 40 s (it is about 4 s on a quiet machine). The condition is awaited, not a sleep.
+    timeoutMs: 120_000,
     env: childEnv(home, {
       PARLEY_PORT: '0',
       PARLEY_DATA_DIR: dataDir,
