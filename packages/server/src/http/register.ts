@@ -30,6 +30,12 @@ function context(
     return request.grant;
   };
   const userAgent = request.headers['user-agent']?.slice(0, 1_000);
+  const scope = {
+    actor: actorOf(request.principal),
+    ip: request.ip,
+    requestId: request.id,
+    ...(userAgent ? { userAgent } : {}),
+  };
   return {
     request,
     reply,
@@ -39,13 +45,8 @@ function context(
     principal: request.principal,
     services,
     grant,
-    inWorkspace: (fn) =>
-      services.store.withWorkspace(grant().workspaceId, fn, {
-        actor: actorOf(request.principal),
-        ip: request.ip,
-        requestId: request.id,
-        ...(userAgent ? { userAgent } : {}),
-      }),
+    scope,
+    inWorkspace: (fn) => services.store.withWorkspace(grant().workspaceId, fn, scope),
   };
 }
 

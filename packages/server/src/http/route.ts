@@ -1,4 +1,4 @@
-import type { Permission, WorkspaceRole, WorkspaceScope } from '@parley/store';
+import type { Permission, ScopeOptions, WorkspaceRole, WorkspaceScope } from '@parley/store';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import type { Principal } from '../auth/principal.ts';
@@ -46,6 +46,8 @@ export interface RouteContext<P, Q, B> {
   services: Services;
   /** The workspace grant; throws for routes that have none (a bug, not a caller error). */
   grant(): Grant;
+  /** This request's actor, address, id and user agent: what the store audits it as. */
+  scope: ScopeOptions;
   /** Runs `fn` in the granted workspace's transaction, with this request's actor, address and id. */
   inWorkspace<T>(fn: (ws: WorkspaceScope) => Promise<T>): Promise<T>;
 }

@@ -1,7 +1,7 @@
 import type { ParleyEvent } from '@parley/protocol';
 import type { Agent } from '@parley/store';
 import { z } from 'zod';
-import { actorOf, startedByOf } from '../auth/principal.ts';
+import { startedByOf } from '../auth/principal.ts';
 import {
   A2AError,
   type A2AVersion,
@@ -69,16 +69,6 @@ async function agentOf(ctx: Ctx, ref: string): Promise<Agent> {
   if (!agent || agent.archivedAt) throw notFound('Agent');
   return agent;
 }
-
-const scopeOf = (ctx: Ctx) => {
-  const userAgent = ctx.request.headers['user-agent']?.slice(0, 1_000);
-  return {
-    actor: actorOf(ctx.principal),
-    ip: ctx.request.ip,
-    requestId: ctx.request.id,
-    ...(userAgent ? { userAgent } : {}),
-  };
-};
 
 /**
  * The conversation a message continues: its contextId when Parley issued it (a conversation
@@ -197,7 +187,7 @@ async function handle(ctx: Ctx, agentRef: string) {
           workspaceId,
           runId,
           startedByOf(ctx.principal),
-          scopeOf(ctx),
+          ctx.scope,
         );
         if (result.cancelled)
           await ctx.inWorkspace((ws) =>
@@ -257,7 +247,7 @@ async function send(
   const run = await ctx.services.runs.start({
     workspaceId: ctx.grant().workspaceId,
     principal: ctx.principal,
-    scope: scopeOf(ctx),
+    scope: ctx.scope,
     agent: continues ? (await agent()).id : agentRef,
     body: { input: text, ...(conversation?.exists ? { conversationId: conversation.id } : {}) },
     ...(conversation && !conversation.exists

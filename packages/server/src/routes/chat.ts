@@ -1,6 +1,5 @@
 import type { api } from '@parley/protocol';
 import { z } from 'zod';
-import { actorOf } from '../auth/principal.ts';
 import { conversationIdFor } from '../clients/conversation-id.ts';
 import { createUIMessageMapper, UI_MESSAGE_STREAM_HEADERS } from '../clients/ui-message-stream.ts';
 import { HttpProblem, notFound } from '../http/problem.ts';
@@ -124,16 +123,10 @@ export const chatRoutes = [
       const input = inputOf(ctx.body);
       const workspaceId = ctx.grant().workspaceId;
       const endUserId = ctx.body.userId;
-      const userAgent = ctx.request.headers['user-agent']?.slice(0, 1_000);
       const run = await ctx.services.runs.start({
         workspaceId: ctx.grant().workspaceId,
         principal: ctx.principal,
-        scope: {
-          actor: actorOf(ctx.principal),
-          ip: ctx.request.ip,
-          requestId: ctx.request.id,
-          ...(userAgent ? { userAgent } : {}),
-        },
+        scope: ctx.scope,
         // The agent by its reference (the run manager's cache resolves it); the chat's
         // conversation is continued or created in the run's first write: nothing is read first.
         agent: ctx.params.agent,

@@ -1,7 +1,6 @@
 import { createAgentMcpServer } from '@parley/mcp';
 import { reduceEvents, textOf } from '@parley/protocol';
 import { z } from 'zod';
-import { actorOf } from '../auth/principal.ts';
 import { HttpProblem, notFound } from '../http/problem.ts';
 import { defineRoute } from '../http/route.ts';
 import { findAgent } from '../runs/run-manager.ts';
@@ -34,13 +33,7 @@ export const mcpRoutes = [
       const workspaceId = ctx.grant().workspaceId;
       const agent = await ctx.inWorkspace((ws) => findAgent(ws, ctx.params.agent));
       if (!agent || agent.archivedAt) throw notFound('Agent');
-      const userAgent = ctx.request.headers['user-agent']?.slice(0, 1_000);
-      const scope = {
-        actor: actorOf(ctx.principal),
-        ip: ctx.request.ip,
-        requestId: ctx.request.id,
-        ...(userAgent ? { userAgent } : {}),
-      };
+      const scope = ctx.scope;
       const server = await createAgentMcpServer([
         {
           name: agent.name,

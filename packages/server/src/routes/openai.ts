@@ -1,7 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import { isTerminalEvent, type ParleyEvent } from '@parley/protocol';
 import { z } from 'zod';
-import { actorOf } from '../auth/principal.ts';
 import {
   type CompletionHead,
   completionOf,
@@ -83,17 +82,11 @@ async function startRun(
   const { agent, version } = parseModel(request.model);
   const parts = toRunParts(request.messages);
   const tools = toClientTools(request);
-  const userAgent = ctx.request.headers['user-agent']?.slice(0, 1_000);
   try {
     return await ctx.services.runs.start({
       workspaceId: ctx.grant().workspaceId,
       principal: ctx.principal,
-      scope: {
-        actor: actorOf(ctx.principal),
-        ip: ctx.request.ip,
-        requestId: ctx.request.id,
-        ...(userAgent ? { userAgent } : {}),
-      },
+      scope: ctx.scope,
       agent,
       body: {
         input: parts.input,

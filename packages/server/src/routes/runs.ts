@@ -143,16 +143,10 @@ export const runRoutes = [
     bodyLimit: 10 * 1024 * 1024,
     responses: { 200: api.RunResultSchema },
     handler: async (ctx) => {
-      const userAgent = ctx.request.headers['user-agent']?.slice(0, 1_000);
       const run = await ctx.services.runs.start({
         workspaceId: ctx.grant().workspaceId,
         principal: ctx.principal,
-        scope: {
-          actor: actorOf(ctx.principal),
-          ip: ctx.request.ip,
-          requestId: ctx.request.id,
-          ...(userAgent ? { userAgent } : {}),
-        },
+        scope: ctx.scope,
         agent: ctx.params.agent,
         body: ctx.body,
       });
