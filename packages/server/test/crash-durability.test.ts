@@ -6,13 +6,13 @@ import {
   checkConformance,
   isTerminalEvent,
   type ParleyEvent,
-  readParleyEvents,
   reduceEvents,
   textOf,
 } from '@parley/protocol';
 import { createTestDatabase, type TestDatabase } from '@parley/store/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { client, type Engine, freePort, startTestServer } from './support/harness.ts';
+import { readUntilGone } from './support/server-process.ts';
 import { type StandIn, slowProvider } from './support/slow-provider.ts';
 
 /*
@@ -86,20 +86,6 @@ function startProcess(
   );
 }
 
-/** Every event a client gets before the stream ends or its connection dies. */
-async function readAll(response: Response, onEvent: (e: ParleyEvent) => void = () => {}) {
-  const events: ParleyEvent[] = [];
-  try {
-    for await (const event of readParleyEvents(response.body!)) {
-      events.push(event);
-      onEvent(event);
-    }
-  } catch {
-    // The server died mid-stream: what arrived is what the client saw.
-  }
-  return events;
-}
-
 interface Outcome {
   /** The client saw events the log never got. */
   diverged: boolean;
@@ -141,7 +127,7 @@ async function crashOnce(engine: Engine, provider: StandIn, killAfter: number): 
     let deltas = 0;
     let killed = false;
     const exited = new Promise((resolve) => first.child.once('exit', resolve));
-    const seen = await readAll(response, (event) => {
+    const seen = await readUntilGone(response, (event) => {
       if (event.type === 'text.delta' && ++deltas >= killAfter && stored && !killed) {
         killed = true;
         first.child.kill('SIGKILL');
@@ -163,13 +149,13 @@ async function crashOnce(engine: Engine, provider: StandIn, killAfter: number): 
           headers: { authorization: `Bearer ${second.token}`, 'last-event-id': String(after) },
         });
       const lastSeen = seen.at(-1)!.seq;
-      const tail = await readAll(await resume(lastSeen));
+      const tail = await readUntilGone(await resume(lastSeen));
       const whole = [...seen, ...tail];
       expect(checkConformance(whole)).toEqual([]);
       expect(whole.filter(isTerminalEvent)).toHaveLength(1);
       expect(whole.at(-1)).toMatchObject({ type: 'run.abort', reason: 'shutdown' });
 
-      const log = await readAll(await resume(0));
+      const log = await readUntilGone(await resume(0));
       expect(checkConformance(log)).toEqual([]);
       // Past the end of an ended run's log no client can be: said, not streamed as nothing.
       const beyond = await resume(log.at(-1)!.seq + 1);

@@ -4,18 +4,14 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createMcpHandler, McpServer } from '@modelcontextprotocol/server';
-import {
-  checkConformance,
-  isTerminalEvent,
-  type ParleyEvent,
-  readParleyEvents,
-} from '@parley/protocol';
+import { checkConformance, isTerminalEvent } from '@parley/protocol';
 import { createTestDatabase, type TestDatabase } from '@parley/store/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { client, startTestServer, type TestServer } from './support/harness.ts';
 import {
   killServerProcesses,
+  readUntilGone,
   type ServerProcess,
   startServerProcess,
 } from './support/server-process.ts';
@@ -137,20 +133,6 @@ afterAll(async () => {
   if (dataDir) await rm(dataDir, { recursive: true, force: true });
 });
 
-/** Every event a client gets before the stream ends or its connection dies. */
-async function readAll(response: Response, onEvent: (e: ParleyEvent) => void = () => {}) {
-  const events: ParleyEvent[] = [];
-  try {
-    for await (const event of readParleyEvents(response.body!)) {
-      events.push(event);
-      onEvent(event);
-    }
-  } catch {
-    // The instance died mid-stream: what arrived is what the client saw.
-  }
-  return events;
-}
-
 const until = async (check: () => Promise<boolean>) => {
   while (!(await check())) await new Promise((resolve) => setTimeout(resolve, 20));
 };
@@ -196,7 +178,7 @@ describe('a run whose instance dies while its tools run [postgres]', () => {
       survivor!.store.withWorkspace(survivor!.workspaceId, (ws) =>
         ws.runs.listRunEvents(runId, { afterSeq: 0, limit: 500 }),
       );
-    const reading = readAll(response);
+    const reading = readUntilGone(response);
     // Both calls are running on the first instance, and its log holds the step that made them.
     await until(async () => toolCalls.length === 2);
     await until(async () =>
@@ -208,7 +190,7 @@ describe('a run whose instance dies while its tools run [postgres]', () => {
     const seen = await reading;
 
     // Its client reconnects to the survivor where it was; the survivor continues the run.
-    const tail = await readAll(
+    const tail = await readUntilGone(
       await fetch(`${survivor.url}/v1/runs/${runId}/events`, {
         headers: {
           authorization: `Bearer ${survivor.token}`,

@@ -5,7 +5,6 @@ import {
   checkConformance,
   isTerminalEvent,
   type ParleyEvent,
-  readParleyEvents,
   reduceEvents,
   textOf,
 } from '@parley/protocol';
@@ -14,6 +13,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { client, startTestServer, type TestServer } from './support/harness.ts';
 import {
   killServerProcesses,
+  readUntilGone,
   type ServerProcess,
   startServerProcess,
 } from './support/server-process.ts';
@@ -51,20 +51,6 @@ afterAll(async () => {
   await database?.drop();
   if (dataDir) await rm(dataDir, { recursive: true, force: true });
 });
-
-/** Every event a client gets before the stream ends or its connection dies. */
-async function readAll(response: Response, onEvent: (e: ParleyEvent) => void = () => {}) {
-  const events: ParleyEvent[] = [];
-  try {
-    for await (const event of readParleyEvents(response.body!)) {
-      events.push(event);
-      onEvent(event);
-    }
-  } catch {
-    // The instance died mid-stream: what arrived is what the client saw.
-  }
-  return events;
-}
 
 /** Starts both instances (the first as a process it can kill) and a streaming run on the first. */
 async function runOnFirst(agent = 'slow', apiKeySecret?: string) {
@@ -128,7 +114,7 @@ async function follow(runId: string, after: number) {
     headers: { authorization: `Bearer ${survivor.token}`, 'last-event-id': String(after) },
   });
   expect(response.status).toBe(200);
-  return readAll(response);
+  return readUntilGone(response);
 }
 
 describe('a run whose instance stops [postgres]', () => {
@@ -139,7 +125,7 @@ describe('a run whose instance stops [postgres]', () => {
     // A follower through the survivor from the start, live by the bus's doorbells.
     let following: Promise<ParleyEvent[]> | undefined;
     let killedAt = 0;
-    const seen = await readAll(response, (event) => {
+    const seen = await readUntilGone(response, (event) => {
       if (event.type === 'text.delta' && event.seq === 10) following = follow(runId, 0);
       if (event.type === 'text.delta' && event.seq >= 40 && row.stored && killedAt === 0) {
         killedAt = performance.now();
@@ -192,7 +178,7 @@ describe('a run whose instance stops [postgres]', () => {
   }, async () => {
     const { response, runId, row } = await runOnFirst();
     let stopped = false;
-    const seen = await readAll(response, (event) => {
+    const seen = await readUntilGone(response, (event) => {
       if (event.type === 'text.delta' && event.seq >= 30 && row.stored && !stopped) {
         stopped = true;
         first!.child.kill('SIGTERM');
@@ -220,7 +206,7 @@ describe('a run whose instance stops [postgres]', () => {
   }, async () => {
     const { response, runId, row } = await runOnFirst('keyed', 'SLOW_KEY');
     let killed = false;
-    const seen = await readAll(response, (event) => {
+    const seen = await readUntilGone(response, (event) => {
       if (event.type === 'text.delta' && event.seq >= 20 && row.stored && !killed) {
         killed = true;
         first!.child.kill('SIGKILL');

@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
+import { type ParleyEvent, readParleyEvents } from '@parley/protocol';
 import { freePort } from './harness.ts';
 
 /*
@@ -147,4 +148,21 @@ export async function startServerProcess(env: Record<string, string>): Promise<S
     exited,
     alive: () => child.exitCode === null && child.signalCode === null,
   };
+}
+
+/** Every event a client gets before the stream ends or its server dies (what the client saw). */
+export async function readUntilGone(
+  response: Response,
+  onEvent: (e: ParleyEvent) => void = () => {},
+): Promise<ParleyEvent[]> {
+  const events: ParleyEvent[] = [];
+  try {
+    for await (const event of readParleyEvents(response.body!)) {
+      events.push(event);
+      onEvent(event);
+    }
+  } catch {
+    // The server died mid-stream: what arrived is what the client saw.
+  }
+  return events;
 }
