@@ -81,14 +81,14 @@ describe('the doorbell', () => {
     await watch;
 
     const woken = followerBell.wait(runId, 2, never, 60_000);
-    ownerBell.show(runId, [textEvent(3), textEvent(4)]);
+    ownerBell.show(runId, () => [textEvent(3), textEvent(4)]);
     expect((await woken)?.map((e) => e.seq)).toEqual([3, 4]);
 
     // Events shown while the follower is busy (sending, reading) are not lost: the next wait
     // returns them at once. Waiting for them here was a 2 s fallback.
     const both = heard(follower, (m) => m.type === 'run.shown' && m.seq === 6);
-    ownerBell.show(runId, [textEvent(5)]);
-    ownerBell.show(runId, [textEvent(6)]);
+    ownerBell.show(runId, () => [textEvent(5)]);
+    ownerBell.show(runId, () => [textEvent(6)]);
     await both;
     expect((await followerBell.wait(runId, 4, never, 60_000))?.map((e) => e.seq)).toEqual([5, 6]);
     // A cursor older than what is kept reads the log, once a stored ring says it holds more.
@@ -97,7 +97,7 @@ describe('the doorbell', () => {
     expect(await stored).toBeUndefined();
     // An event too large to ride along is read from the log, and so is what follows it.
     const large = heard(follower, (m) => m.type === 'run.shown' && m.seq === 7);
-    ownerBell.show(runId, [textEvent(7), textEvent(8, 'x'.repeat(10_000)), textEvent(9)]);
+    ownerBell.show(runId, () => [textEvent(7), textEvent(8, 'x'.repeat(10_000)), textEvent(9)]);
     await large;
     expect((await followerBell.wait(runId, 6, never, 60_000))?.map((e) => e.seq)).toEqual([7]);
     const unstored = followerBell.wait(runId, 7, never, 60_000);
@@ -115,8 +115,8 @@ describe('the doorbell', () => {
     await watch;
     const events = Array.from({ length: 200 }, (_, i) => textEvent(i + 1, 'y'.repeat(100)));
     const last = heard(follower, (m) => m.type === 'run.shown' && m.seq === 200);
-    ownerBell.show(runId, events.slice(0, 150));
-    ownerBell.show(runId, events.slice(150));
+    ownerBell.show(runId, () => events.slice(0, 150));
+    ownerBell.show(runId, () => events.slice(150));
     await last;
     expect((await followerBell.wait(runId, 0, never, 60_000))?.map((e) => e.seq)).toEqual(
       events.map((e) => e.seq),

@@ -203,8 +203,8 @@ export function createDoorbell(
      * Shows followers elsewhere the events the run's owner just showed its own clients (in
      * order, contiguous), if anyone watches: sent once per turn of the event loop.
      */
-    show(runId: string, events: readonly ParleyEvent[]) {
-      if (clustered && isWatched(runId)) queueShown(runId, events);
+    show(runId: string, events: () => readonly ParleyEvent[]) {
+      if (clustered && isWatched(runId)) queueShown(runId, events());
     },
 
     /**

@@ -41,8 +41,11 @@ export class LiveRun {
    */
   handedOver = false;
   handoffSeq = 0;
-  /** Told of the events that just became visible, in order (the cluster's followers get them). */
-  onShown?: (events: readonly ParleyEvent[]) => void;
+  /**
+   * Told that events just became visible, with how to get them (in order): the cluster's
+   * followers get them, and only a run someone follows pays for the copy.
+   */
+  onShown?: (events: () => readonly ParleyEvent[]) => void;
   readonly controller = new AbortController();
   readonly approvals = createApprovalGate();
   /** toolCallId → approvalId of approvals the run waits for. */
@@ -130,7 +133,7 @@ export class LiveRun {
       // handoff (the instance continuing it numbers its own events from there).
       const from = Math.max(0, this.visibleSeq - this.offset);
       const to = (this.handedOver ? Math.min(seq, this.handoffSeq) : seq) - this.offset;
-      if (this.onShown && to > from) this.onShown(this.events.slice(from, to));
+      if (this.onShown && to > from) this.onShown(() => this.events.slice(from, to));
       this.visibleSeq = seq;
     }
     if (closed) this.closed = true;
