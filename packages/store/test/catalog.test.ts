@@ -16,6 +16,8 @@ const WORKSPACE_TABLES = [
   'api_tokens',
   'audit_events',
   'conversations',
+  // drizzle/0008_agents_evals.sql: one row per eval of a dataset against an agent version.
+  'eval_results',
   'invitations',
   'memberships',
   'memories',

@@ -2,6 +2,7 @@ export * from './agents.ts';
 export * from './audit.ts';
 export * from './cluster.ts';
 export { appRole, ownerRole } from './columns.ts';
+export * from './evals.ts';
 export * from './identity.ts';
 export * from './memories.ts';
 export * from './runs.ts';

@@ -64,6 +64,8 @@ export const runs = pgTable(
      */
     owner: text('owner'),
     leaseExpiresAt: at('lease_expires_at'),
+    /** The run that started this one (an agent called as a tool, a handoff): docs/multi-agent.md. */
+    parentRunId: uuid('parent_run_id'),
   },
   (t) => [
     unique('runs_workspace_id_id_key').on(t.workspaceId, t.id),
@@ -71,6 +73,9 @@ export const runs = pgTable(
     index('runs_owner_idx').on(t.owner).where(sql`${t.status} in ('queued', 'running')`),
     index('runs_agent_idx').on(t.workspaceId, t.agentId, t.createdAt),
     index('runs_conversation_idx').on(t.workspaceId, t.conversationId),
+    index('runs_parent_idx')
+      .on(t.workspaceId, t.parentRunId)
+      .where(sql`${t.parentRunId} is not null`),
     check(
       'runs_status_check',
       sql`${t.status} in ('queued', 'running', 'succeeded', 'failed', 'cancelled')`,
@@ -84,6 +89,11 @@ export const runs = pgTable(
       name: 'runs_agent_version_fkey',
       columns: [t.workspaceId, t.agentVersionId],
       foreignColumns: [agentVersions.workspaceId, agentVersions.id],
+    }).onDelete('cascade'),
+    foreignKey({
+      name: 'runs_parent_fkey',
+      columns: [t.workspaceId, t.parentRunId],
+      foreignColumns: [t.workspaceId, t.id],
     }).onDelete('cascade'),
     foreignKey({
       name: 'runs_conversation_fkey',
