@@ -200,8 +200,10 @@ async function burstOn(
       i % 2 ? direct() : viaParley(AGENTS[(i >> 1) % 2]![0])(),
     );
     const rounds = ctx.quick ? 1 : 3;
-    for (const [agent] of AGENTS) {
-      for (const atOnce of [1, 50, 100]) {
+    for (const [agent] of AGENTS.filter(
+      ([name]) => listArg('--burst-agents')?.includes(name) ?? true,
+    )) {
+      for (const atOnce of (listArg('--burst-sizes') ?? ['1', '50', '100']).map(Number)) {
         const n = atOnce === 1 ? 10 : atOnce;
         const d: Timing[] = [];
         const q: Timing[] = [];
@@ -346,17 +348,22 @@ async function npmStartReady(ctx: Context, root: string | undefined): Promise<Sc
   };
 }
 
+/** `--name=a,b` on the command line, as a list. */
+const listArg = (name: string) =>
+  process.argv
+    .find((a) => a.startsWith(`${name}=`))
+    ?.slice(name.length + 1)
+    .split(',');
+
 /** The burst scenarios, each engine in turn, then start-up. */
 export async function burst(ctx: Context, root?: string): Promise<ScenarioResult[]> {
   const results: ScenarioResult[] = [];
   // --burst-engines=pglite (or postgresql): one engine only.
-  const engines = process.argv
-    .find((a) => a.startsWith('--burst-engines='))
-    ?.slice('--burst-engines='.length)
-    .split(',');
+  // --burst-agents=bare and --burst-sizes=50,100 narrow it the same way (while profiling).
+  const engines = listArg('--burst-engines');
   for (const engine of ENGINES)
     if (!engines || engines.includes(engine.label.toLowerCase()))
       results.push(await burstOn(engine, ctx, root));
-  results.push(await npmStartReady(ctx, root));
+  if (!process.argv.includes('--no-startup')) results.push(await npmStartReady(ctx, root));
   return results;
 }
