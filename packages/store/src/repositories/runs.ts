@@ -30,6 +30,11 @@ const NewRunSchema = z.object({
   conversationId: uuidSchema.optional(),
   provider: text(LIMITS.name).optional(),
   model: text(LIMITS.name).optional(),
+  /** The run's W3C trace id (docs/observability.md). */
+  traceId: z
+    .string()
+    .regex(/^[0-9a-f]{32}$/)
+    .optional(),
   /** `user:<id>`, `token:<id>`, `agent:<id>`, `system`. */
   startedBy: text(LIMITS.name).optional(),
   createdBy: uuidSchema.optional(),

@@ -66,6 +66,8 @@ export const runs = pgTable(
     leaseExpiresAt: at('lease_expires_at'),
     /** The run that started this one (an agent called as a tool, a handoff): docs/multi-agent.md. */
     parentRunId: uuid('parent_run_id'),
+    /** The run's W3C trace id (32 hex digits): its trace, and its log lines (docs/observability.md). */
+    traceId: text('trace_id'),
   },
   (t) => [
     unique('runs_workspace_id_id_key').on(t.workspaceId, t.id),
@@ -76,6 +78,7 @@ export const runs = pgTable(
     index('runs_parent_idx')
       .on(t.workspaceId, t.parentRunId)
       .where(sql`${t.parentRunId} is not null`),
+    check('runs_trace_id_check', sql`${t.traceId} ~ '^[0-9a-f]{32}$'`),
     check(
       'runs_status_check',
       sql`${t.status} in ('queued', 'running', 'succeeded', 'failed', 'cancelled')`,
