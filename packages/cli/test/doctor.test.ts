@@ -419,6 +419,11 @@ fallbackModels:
       `OPENAI_API_KEY (…abcd) accepted by 127.0.0.1:${new URL(provider).port}`,
     );
     expect(d.check('model anthropic/claude-test')).toMatchObject({ status: 'ok' });
+    expect(d.check('memory recall')).toMatchObject({
+      status: 'ok',
+      detail:
+        "hybrid (vectors + words): embeds with openai/text-embedding-3-small, openai's standard",
+    });
     const openrouter = d.check('model openrouter/some/model');
     expect(openrouter).toMatchObject({ status: 'fail' });
     expect(openrouter.detail).toContain('rejected OPENROUTER_API_KEY (…wxyz) (HTTP 401)');
@@ -440,6 +445,24 @@ fallbackModels:
     expect(seen.find((r) => r.url === '/local/v1/models')?.headers.authorization).toBeUndefined();
     expect(d.stdout).not.toContain(GOOD);
     expect(d.stdout).not.toContain(BAD);
+  });
+
+  it('warns that an Anthropic agent without an embedding model recalls by words only', async () => {
+    const dir = await project({
+      'agent.yaml': `name: claude
+instructions: Answer briefly.
+model:
+  provider: anthropic
+  model: claude-test
+  baseURL: ${provider}/anthropic/v1
+`,
+      '.env': `ANTHROPIC_API_KEY=${GOOD}\n`,
+    });
+    const d = await doctor(await testIo({ cwd: dir }));
+    const recall = d.check('memory recall');
+    expect(recall).toMatchObject({ status: 'warn' });
+    expect(recall.detail).toContain('full-text only: anthropic has no embedding model');
+    expect(recall.fix).toContain('memory.embeddingModel');
   });
 
   it('takes the key from the environment over .env, and fails a rejected one', async () => {

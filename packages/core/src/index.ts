@@ -20,6 +20,8 @@ export {
 } from './errors.ts';
 export { extractUserFacts } from './memory/extract.ts';
 export { createInMemoryMemoryStore } from './memory/in-memory-memory-store.ts';
+  type EmbeddingModelRef,
+  EmbeddingModelRefSchema,
 export type {
   MemoryHit,
   MemoryRecord,
@@ -34,6 +36,11 @@ export {
   isLoopbackAddress,
   isLoopbackHost,
   isPublicAddress,
+export {
+  embeddingModelId,
+  embeddingModelOf,
+  type ResolvedEmbeddingModel,
+} from './memory/embedding-model.ts';
 } from './net/address.ts';
 export {
   listedHost,
@@ -42,6 +49,8 @@ export {
   type SecretUse,
   secretDestinationRefusal,
 } from './net/secret-destination.ts';
+  RecallMethod,
+  RecallResult,
 export { assertCompatible } from './plugins/compatibility.ts';
 export {
   type Connector,

@@ -149,7 +149,10 @@ export const MemoryWritePayloadSchema = z.object({
 export const MemoryRecallPayloadSchema = z.object({
   type: z.literal('memory.recall'),
   hits: z.array(z.object({ memoryId: id, score: z.number() })),
-  method: z.enum(['vector', 'fulltext']).optional(),
+  /** vector: by embedding; fulltext: by words; hybrid: both, fused by reciprocal rank. */
+  method: z.enum(['vector', 'hybrid', 'fulltext']).optional(),
+  /** Why that method ran (no embedding model, vectors being rebuilt, …). */
+  reason: z.string().max(500).optional(),
   latencyMs: ms,
 });
 

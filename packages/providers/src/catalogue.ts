@@ -35,6 +35,12 @@ export interface ProviderFacts {
   defaultModel: string;
   /** A few models worth offering first, the default first. */
   suggestedModels: readonly string[];
+  /**
+   * The embedding model an agent on this provider uses for memory and knowledge unless it
+   * names one (`memory.embeddingModel`); undefined when the provider has no embeddings
+   * endpoint (Anthropic): such an agent recalls by full-text search.
+   */
+  embeddingModel: string | undefined;
 }
 
 const OPENAI = {
@@ -44,6 +50,7 @@ const OPENAI = {
   keyHost: 'api.openai.com',
   defaultModel: 'gpt-4.1-mini',
   suggestedModels: ['gpt-4.1-mini', 'gpt-4.1', 'gpt-4o-mini', 'o4-mini'],
+  embeddingModel: 'text-embedding-3-small',
 } as const;
 
 export const PROVIDER_CATALOGUE: Readonly<Record<ProviderName, ProviderFacts>> = {
@@ -57,6 +64,8 @@ export const PROVIDER_CATALOGUE: Readonly<Record<ProviderName, ProviderFacts>> =
     keyHost: 'api.anthropic.com',
     defaultModel: 'claude-sonnet-4-5',
     suggestedModels: ['claude-sonnet-4-5', 'claude-haiku-4-5', 'claude-opus-4-1'],
+    // Anthropic has no embeddings API (its docs point to Voyage AI).
+    embeddingModel: undefined,
   },
   openrouter: {
     title: 'OpenRouter',
@@ -70,6 +79,7 @@ export const PROVIDER_CATALOGUE: Readonly<Record<ProviderName, ProviderFacts>> =
       'anthropic/claude-sonnet-4.5',
       'meta-llama/llama-3.3-70b-instruct',
     ],
+    embeddingModel: 'openai/text-embedding-3-small',
   },
   'openai-compatible': {
     title: 'OpenAI-compatible',
@@ -81,6 +91,8 @@ export const PROVIDER_CATALOGUE: Readonly<Record<ProviderName, ProviderFacts>> =
     keyHost: undefined,
     defaultModel: 'llama3.2',
     suggestedModels: ['llama3.2', 'qwen2.5', 'mistral'],
+    // Ollama's usual embedding model (`ollama pull nomic-embed-text`).
+    embeddingModel: 'nomic-embed-text',
   },
   scripted: {
     title: 'Scripted',
@@ -90,6 +102,8 @@ export const PROVIDER_CATALOGUE: Readonly<Record<ProviderName, ProviderFacts>> =
     keyHost: undefined,
     defaultModel: 'demo',
     suggestedModels: ['demo'],
+    // Deterministic letter-count vectors, not semantic: the offline path (docs/memory.md).
+    embeddingModel: 'scripted-embedding',
   },
 };
 
@@ -111,5 +125,8 @@ export const DEFAULT_KEY_SECRETS: Readonly<Record<string, string | undefined>> =
 export const DEFAULT_BASE_URLS: Readonly<Record<string, string | undefined>> = column('baseURL');
 /** The host each real provider's key belongs to. */
 export const PROVIDER_KEY_HOSTS: Readonly<Record<string, string | undefined>> = column('keyHost');
+/** Each provider's standard embedding model, undefined where it has none. */
+export const DEFAULT_EMBEDDING_MODELS: Readonly<Record<string, string | undefined>> =
+  column('embeddingModel');
 /** Where a person gets a key for each provider. */
 export const PROVIDER_KEY_PAGES: Readonly<Record<string, string | undefined>> = column('keyPage');

@@ -1,6 +1,7 @@
 export { createAnthropicModel } from './anthropic/anthropic-model.ts';
 export {
   DEFAULT_BASE_URLS,
+  DEFAULT_EMBEDDING_MODELS,
   DEFAULT_KEY_SECRETS,
   PROVIDER_CATALOGUE,
   PROVIDER_KEY_HOSTS,
@@ -13,6 +14,7 @@ export {
   type AssistantReasoning,
   type AssistantToolCall,
   type ContentPart,
+  type EmbedOptions,
   type EmbedResult,
   type LanguageModel,
   type ModelMessage,

@@ -69,6 +69,11 @@ export interface StreamOptions {
   stepIndex?: number;
 }
 
+export interface EmbedOptions extends StreamOptions {
+  /** Ask for vectors of this size (models that can shorten them: OpenAI's text-embedding-3). */
+  dimensions?: number;
+}
+
 export interface EmbedResult {
   embeddings: number[][];
   model: string;
@@ -88,7 +93,7 @@ export interface LanguageModel {
   readonly model: string;
   stream(request: ModelRequest, options?: StreamOptions): AsyncIterable<StepEventPayload>;
   /** Present on adapters whose provider has an embeddings endpoint. */
-  embed?(texts: string[], options?: StreamOptions): Promise<EmbedResult>;
+  embed?(texts: string[], options?: EmbedOptions): Promise<EmbedResult>;
 }
 
 /** Settings of `createModel`. `baseURL` is the API root including its version segment. */

@@ -163,9 +163,28 @@ export type McpServerRef = z.infer<typeof McpServerRefSchema>;
 
 export const MemorySettingsSchema = z
   .object({
+/**
+ * The model that embeds an agent's memories and knowledge queries (docs/memory.md). Unset: its
+ * provider's standard embedding model (the provider catalogue), or full-text recall where the
+ * provider has none (Anthropic).
+ */
+export const EmbeddingModelRefSchema = z
+  .object({
+    provider: z.enum(PROVIDER_NAMES),
+    model: z.string().min(1).max(MODEL_NAME_MAX),
+    baseURL: z.url().optional(),
+    /** Name of the workspace secret holding its API key (default: its provider's). */
+    apiKeySecret: z.string().min(1).optional(),
+    /** Ask for vectors of this size (models that can shorten them, OpenAI's text-embedding-3). */
+    dimensions: z.number().int().min(1).max(16_000).optional(),
+  })
+  .strict();
+export type EmbeddingModelRef = z.infer<typeof EmbeddingModelRefSchema>;
+
     enabled: z.boolean().default(true),
     /** Memories recalled into the context before each model call. */
     recallLimit: z.number().int().min(0).max(50).default(5),
+    embeddingModel: EmbeddingModelRefSchema.optional(),
     /** Run the extraction evaluator after each run. */
     autoExtract: z.boolean().default(true),
     scopes: z

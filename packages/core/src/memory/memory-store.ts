@@ -24,6 +24,16 @@ export interface MemorySearch {
   limit: number;
 }
 
+/** How a recall ran: by vector, by words, or both fused by reciprocal rank. */
+export type RecallMethod = 'vector' | 'hybrid' | 'fulltext';
+
+export interface RecallResult {
+  hits: MemoryHit[];
+  method: RecallMethod;
+  /** Why that method (no embedding model, vectors being rebuilt, …): for the recall event. */
+  reason?: string;
+}
+
 /**
  * Where memories live. Core depends on this port; `@parley/store` implements it on
  * PostgreSQL/PGlite (pgvector + full-text), `createInMemoryMemoryStore` for offline use.
@@ -36,6 +46,8 @@ export interface MemoryStore {
     embedding?: number[];
   }): Promise<MemoryRecord>;
   search(query: MemorySearch): Promise<MemoryHit[]>;
+  /** The search saying which method ran and why; run recall prefers it when present. */
+  recall?(query: MemorySearch): Promise<RecallResult>;
   /**
    * False only when the agent certainly has no memories yet: the run then skips recall (and
    * its embedding call and search) before the first model call. Should answer without a round

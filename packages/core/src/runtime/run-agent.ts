@@ -43,6 +43,8 @@ export interface RunCapabilities {
   /** Embeds texts for memory; without it memory uses full-text search. */
   embed?: (texts: string[]) => Promise<number[][]>;
   approvals?: ApprovalGate;
+  /** Why the run cannot embed (no embedding model, no key): reported on `memory.recall`. */
+  embedNote?: string;
   signal?: AbortSignal;
   /** Monotonic clock in ms (default performance.now). */
   now?: () => number;
@@ -282,6 +284,7 @@ export async function* runAgent(
     if (guarded) {
       if (guarded.instruction) provided.push(guarded.instruction);
       modelInput = userMessage(applyReplacements(request.input, guarded.replacements));
+        ...(recall.reason ? { reason: recall.reason } : {}),
     }
     for (const text of providedTexts) if (text) provided.push(text);
     const system = systemPrompt(agent, provided, recalled);

@@ -1,5 +1,5 @@
 import type { MemoryScope, PayloadOf } from '@parley/protocol';
-import type { MemoryHit, MemoryScopeKind } from '../memory/memory-store.ts';
+import type { MemoryScopeKind, RecallResult } from '../memory/memory-store.ts';
 import type { ToolMemory } from '../tools/tool-context.ts';
 import type { RunCapabilities, RunRequest } from './run-agent.ts';
 
@@ -28,21 +28,38 @@ export function createRunMemory(options: {
   const recall = async (
     query: string,
     { limit }: { limit: number },
-  ): Promise<{ hits: MemoryHit[]; method: 'vector' | 'fulltext'; skipped?: true }> => {
-    if (!capabilities.memory) return { hits: [], method: 'fulltext', skipped: true };
+  ): Promise<RecallResult & { skipped?: true }> => {
+    const memory = capabilities.memory;
+    if (!memory) return { hits: [], method: 'fulltext', skipped: true };
     // An agent with no memories yet (every new agent) has nothing to embed a query for.
-    if ((await capabilities.memory.mayHaveMemories?.(request.agentId)) === false)
+    if ((await memory.mayHaveMemories?.(request.agentId)) === false)
       return { hits: [], method: 'fulltext', skipped: true };
-    const embedding = await embedOne(query);
-    const hits = await capabilities.memory.search({
+    let embedding: number[] | undefined;
+    let reason = capabilities.embedNote;
+    try {
+      embedding = await embedOne(query);
+    } catch (error) {
+      // The embedding endpoint failing costs the run its vectors, not its answer.
+      reason = `the query could not be embedded (${error instanceof Error ? error.message : String(error)})`;
+    }
+    const search = {
       text: query,
       ...(embedding ? { embedding } : {}),
       agentId: request.agentId,
       ...(request.userId === undefined ? {} : { userId: request.userId }),
       conversationId: request.conversationId,
       limit,
-    });
-    return { hits, method: embedding ? 'vector' : 'fulltext' };
+    };
+    if (memory.recall) {
+      const result = await memory.recall(search);
+      return embedding || !reason ? result : { ...result, reason };
+    }
+    const hits = await memory.search(search);
+    return {
+      hits,
+      method: embedding ? 'vector' : 'fulltext',
+      ...(reason && !embedding ? { reason } : {}),
+    };
   };
 
   return {
@@ -55,7 +72,8 @@ export function createRunMemory(options: {
           if (!memory) throw new Error('memory is not enabled for this agent');
           const trimmed = text.trim().slice(0, MEMORY_TEXT_LIMIT);
           if (!trimmed) throw new Error('cannot remember an empty text');
-          const embedding = await embedOne(trimmed);
+          // Unembedded when the endpoint fails: full-text still finds it, a re-embed fixes it.
+          const embedding = await embedOne(trimmed).catch(() => undefined);
           const record = await memory.write({
             text: trimmed,
             kind,

@@ -1,5 +1,11 @@
 import { emptyUsage, type StepEventPayload, streamError, type Usage } from '@parley/protocol';
-import type { LanguageModel, ModelMessage, ModelRequest, StreamOptions } from '../model.ts';
+import type {
+  EmbedOptions,
+  LanguageModel,
+  ModelMessage,
+  ModelRequest,
+  StreamOptions,
+} from '../model.ts';
 import { runAttempts } from '../shared/attempts.ts';
 import { createOpenParts } from '../shared/open-parts.ts';
 import { sleep } from '../shared/retry.ts';
@@ -79,9 +85,10 @@ export function createScriptedModel(settings: ScriptedModelSettings = {}): Langu
           }),
       );
     },
-    async embed(texts: string[]) {
-      // Deterministic bag-of-characters vectors: similar texts get similar vectors.
-      const dimensions = 64;
+    async embed(texts: string[], options: EmbedOptions = {}) {
+      // Deterministic bag-of-characters vectors, NOT semantic: texts sharing letters get
+      // similar vectors, synonyms do not. It lets the whole embedding path run offline.
+      const dimensions = options.dimensions ?? 64;
       const embeddings = texts.map((text) => {
         const vector = new Array<number>(dimensions).fill(0);
         for (const char of text.toLowerCase()) vector[char.codePointAt(0)! % dimensions]! += 1;

@@ -1,6 +1,6 @@
 import { type ParleyError, streamError } from '@parley/protocol';
 import { z } from 'zod';
-import type { EmbedResult, StreamOptions } from '../model.ts';
+import type { EmbedOptions, EmbedResult } from '../model.ts';
 import { postJson } from './http-post.ts';
 import { excerpt } from './json.ts';
 import { ProviderError } from './provider-error.ts';
@@ -29,10 +29,10 @@ export interface EmbeddingsConfig {
  */
 export function createOpenAiStyleEmbed(config: EmbeddingsConfig) {
   const { settings } = config;
-  return async function embed(texts: string[], options: StreamOptions = {}): Promise<EmbedResult> {
+  return async function embed(texts: string[], options: EmbedOptions = {}): Promise<EmbedResult> {
     if (texts.length === 0) return { embeddings: [], model: settings.model, dimensions: 0 };
     for (let retry = 0; ; retry++) {
-      const attempt = await embedOnce(texts, options.signal);
+      const attempt = await embedOnce(texts, options);
       if (attempt.ok) return attempt.result;
       const { error } = attempt;
       const canRetry =
@@ -46,7 +46,7 @@ export function createOpenAiStyleEmbed(config: EmbeddingsConfig) {
 
   async function embedOnce(
     texts: string[],
-    signal: AbortSignal | undefined,
+    { signal, dimensions }: EmbedOptions,
   ): Promise<{ ok: true; result: EmbedResult } | { ok: false; error: ParleyError }> {
     const request = createRequestSignal(signal, {
       firstByteMs: settings.firstByteTimeoutMs,
@@ -57,7 +57,13 @@ export function createOpenAiStyleEmbed(config: EmbeddingsConfig) {
         provider: config.provider,
         url: `${settings.baseURL}/embeddings`,
         headers: config.headers,
-        body: { model: settings.model, input: texts, encoding_format: 'float' },
+        // `dimensions` shortens the vectors (OpenAI's text-embedding-3 models; others ignore or refuse it).
+        body: {
+          model: settings.model,
+          input: texts,
+          encoding_format: 'float',
+          ...(dimensions ? { dimensions } : {}),
+        },
         request,
         requestIdHeaders: config.requestIdHeaders,
       });

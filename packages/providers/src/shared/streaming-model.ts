@@ -1,5 +1,6 @@
 import { type StepEventPayload, streamError } from '@parley/protocol';
 import type {
+  EmbedOptions,
   EmbedResult,
   LanguageModel,
   ModelRequest,
@@ -21,7 +22,7 @@ export interface StreamingModelConfig {
   requestIdHeaders: readonly string[];
   toBody: (request: ModelRequest) => unknown;
   createMapper: () => StreamMapper;
-  embed?: (texts: string[], options?: StreamOptions) => Promise<EmbedResult>;
+  embed?: (texts: string[], options?: EmbedOptions) => Promise<EmbedResult>;
 }
 
 /** A LanguageModel over an SSE endpoint: retries before the first token, one step per call. */

@@ -1,6 +1,7 @@
 import type { AgentDefinition } from '@parley/core';
 import type { ScopeOptions, Store } from '@parley/store';
 import type { Detector } from '../detect/detector.ts';
+import { embeddingSecret } from './embedder.ts';
 import { modelSecrets } from './models.ts';
 import { createSecretCache } from './secret-cache.ts';
 
@@ -19,7 +20,12 @@ export function createModelKeys(options: { store: Store; detector: Detector }) {
     ): Promise<Map<string, string>> {
       const keys = new Map<string, string>();
       const missing: string[] = [];
-      for (const name of modelSecrets(definition)) {
+      // The embedding model's key too (often the same one); absent, the run recalls by words.
+      const embedding = embeddingSecret(definition);
+      for (const name of new Set([
+        ...modelSecrets(definition),
+        ...(embedding ? [embedding] : []),
+      ])) {
         const cached = cache.get(workspaceId, name);
         if (cached !== undefined) keys.set(name, cached);
         else missing.push(name);

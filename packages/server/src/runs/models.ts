@@ -3,7 +3,7 @@ import { createModel, DEFAULT_KEY_SECRETS, type LanguageModel } from '@parley/pr
 import { HttpProblem } from '../http/problem.ts';
 
 /** The workspace secret a model's key is read from: the agent's, else its provider's default. */
-export function keySecretOf(ref: ModelRef): string | undefined {
+export function keySecretOf(ref: Pick<ModelRef, 'provider' | 'apiKeySecret'>): string | undefined {
   return ref.apiKeySecret ?? DEFAULT_KEY_SECRETS[ref.provider];
 }
 

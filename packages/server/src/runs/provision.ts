@@ -1,5 +1,6 @@
 import type { AgentDefinition, PluginHost, SecretDestinationPolicy } from '@parley/core';
 import type { ScopeOptions, TrustPageContent } from '@parley/store';
+import { type RunEmbedding, runEmbedding } from './embedder.ts';
 import type { createModelKeys } from './model-keys.ts';
 import { type ModelTimeouts, modelFactory } from './models.ts';
 import type { createRunTools } from './run-tools.ts';
@@ -8,6 +9,8 @@ import { checkSecretDestinations } from './secret-destinations.ts';
 /** What a run borrows to execute: its models (keys read), its plugin host, a release. */
 export interface Provisioned {
   models: ReturnType<typeof modelFactory>;
+  /** The agent's embedding model for memory and knowledge, or why it has none. */
+  embedding: RunEmbedding;
   plugins: PluginHost;
   /** Every secret value the run resolved (grows as plugins read more): never in its events. */
   secretValues: ReadonlySet<string>;
@@ -49,6 +52,7 @@ export function createProvisioner(options: ProvisionerOptions) {
       for (const value of keys.values()) toolset.secrets.add(value);
       return {
         models,
+        embedding: runEmbedding(definition, keys),
         plugins: toolset.plugins,
         secretValues: toolset.secrets,
         release: toolset.release,

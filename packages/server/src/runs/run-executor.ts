@@ -173,7 +173,9 @@ export function createRunExecutor(options: RunExecutorOptions) {
         {
           models: ctx.models,
           store: guardedPort(ctx.port, run),
-          memory: storeMemoryPort(store, workspaceId, ctx.scope, ctx.created),
+          memory: storeMemoryPort(store, workspaceId, ctx.scope, ctx.created, ctx.embedding, log),
+          ...(ctx.embedding.embed ? { embed: ctx.embedding.embed } : {}),
+          ...(ctx.embedding.note ? { embedNote: ctx.embedding.note } : {}),
           plugins: ctx.plugins,
           approvals: run.approvals,
           signal: run.controller.signal,

@@ -27,7 +27,7 @@ const refused = (agent: AgentDefinition, detail: string) =>
  * must still be a provider's or the operator's (the server's network is not the member's).
  */
 export function modelDestinationRefusal(
-  ref: ModelRef,
+  ref: Pick<ModelRef, 'provider' | 'baseURL' | 'apiKeySecret'>,
   policy: SecretDestinationPolicy,
 ): string | undefined {
   if (ref.provider === 'scripted') return undefined;
@@ -56,6 +56,9 @@ export function checkSecretDestinations(
     const why = modelDestinationRefusal(ref, policy);
     if (why) throw refused(agent, why);
   }
+  const embedding = agent.memory.embeddingModel;
+  const why = embedding && modelDestinationRefusal(embedding, policy);
+  if (why) throw refused(agent, `its embedding model: ${why}`);
   for (const server of agent.mcp) {
     if ('stdio' in server.transport || !server.transport.bearerTokenSecret) continue;
     const why = secretDestinationRefusal(server.transport.url, { kind: 'mcp' }, policy);

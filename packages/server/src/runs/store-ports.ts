@@ -1,8 +1,10 @@
-import type { MemoryHit, MemoryStore, RunStore } from '@parley/core';
+import type { MemoryHit, MemorySearch, MemoryStore, RecallResult, RunStore } from '@parley/core';
 import type { MemoryScope } from '@parley/protocol';
-import type { ScopeOptions, Store } from '@parley/store';
+import { EmbeddingMismatchError, type ScopeOptions, type Store } from '@parley/store';
+import type { FastifyBaseLogger } from 'fastify';
 import { notFound } from '../http/problem.ts';
 import { toModelMessage, toStoredMessage } from './messages.ts';
+import { startReembed } from './reembed.ts';
 import { conversationLane, runLanes, type WorkspaceBatcher } from './workspace-batcher.ts';
 
 /**
@@ -122,9 +124,67 @@ export function storeMemoryPort(
   options: ScopeOptions,
   /** Settles when the run's conversation exists: a memory may point at it. */
   conversationStored: Promise<unknown> = Promise.resolve(),
+  /** The run's embedding model: vectors are stored under its name, re-embedded on a change. */
+  embedding: { modelId?: string; embed?: (texts: string[]) => Promise<number[][]> } = {},
+  log?: FastifyBaseLogger,
 ): MemoryStore {
   const known = presenceOf(store);
   const keyOf = (agentId: string) => `${workspaceId}\u0000${agentId}`;
+  /** The agent's stored vectors are another model's: rebuild them in the background. */
+  const modelChanged = (agentId: string) => {
+    const { modelId, embed } = embedding;
+    if (modelId && embed) startReembed(store, { workspaceId, agentId, modelId, embed, log });
+  };
+  const recall = async (query: MemorySearch): Promise<RecallResult> => {
+    const base = {
+      agentId: query.agentId,
+      query: query.text.slice(0, 1_000),
+      ...(query.userId ? { userId: query.userId } : {}),
+      ...(query.conversationId ? { conversationId: query.conversationId } : {}),
+      limit: query.limit,
+    };
+    const search = (vector: boolean) =>
+      store.withWorkspace(
+        workspaceId,
+        (ws) =>
+          ws.memories.search({
+            ...base,
+            ...(vector && query.embedding
+              ? { embedding: query.embedding, embeddingModel: embedding.modelId, hybrid: true }
+              : {}),
+          }),
+        options,
+      );
+    let result: Awaited<ReturnType<typeof search>>;
+    try {
+      result = await search(true);
+    } catch (error) {
+      if (!(error instanceof EmbeddingMismatchError)) throw error;
+      modelChanged(query.agentId);
+      result = {
+        ...(await search(false)),
+        reason: 'the embedding model changed: the memories are being re-embedded',
+      };
+    }
+    return {
+      method: result.method,
+      ...(result.reason ? { reason: result.reason } : {}),
+      hits: result.hits.map(
+        (hit): MemoryHit => ({
+          id: hit.memory.id,
+          text: hit.memory.content,
+          kind: hit.memory.kind,
+          score: hit.score,
+          scope: {
+            workspaceId,
+            agentId: hit.memory.agentId,
+            ...(hit.memory.userId ? { userId: hit.memory.userId } : {}),
+            ...(hit.memory.conversationId ? { conversationId: hit.memory.conversationId } : {}),
+          },
+        }),
+      ),
+    };
+  };
   return {
     async mayHaveMemories(agentId) {
       const key = keyOf(agentId);
@@ -154,50 +214,34 @@ export function storeMemoryPort(
     async write(entry) {
       await conversationStored;
       const kind = scopeKind(entry.scope);
-      const memory = await store.withWorkspace(
-        workspaceId,
-        (ws) =>
-          ws.memories.add({
-            agentId: entry.scope.agentId!,
-            scope: kind,
-            ...(kind === 'user' ? { userId: entry.scope.userId } : {}),
-            ...(kind === 'conversation' ? { conversationId: entry.scope.conversationId } : {}),
-            kind: entry.kind,
-            content: entry.text,
-            source: 'run',
-          }),
-        options,
-      );
+      const add = (vector: number[] | undefined) =>
+        store.withWorkspace(
+          workspaceId,
+          (ws) =>
+            ws.memories.add({
+              agentId: entry.scope.agentId!,
+              scope: kind,
+              ...(kind === 'user' ? { userId: entry.scope.userId } : {}),
+              ...(kind === 'conversation' ? { conversationId: entry.scope.conversationId } : {}),
+              kind: entry.kind,
+              content: entry.text,
+              ...(vector ? { embedding: vector, embeddingModel: embedding.modelId } : {}),
+              source: 'run',
+            }),
+          options,
+        );
+      const memory = await add(entry.embedding).catch((error: unknown) => {
+        if (!(error instanceof EmbeddingMismatchError)) throw error;
+        // Stored without its vector: the re-embedding started here gives it the new one.
+        modelChanged(entry.scope.agentId!);
+        return add(undefined);
+      });
       known.set(keyOf(memory.agentId), true);
       return { id: memory.id, text: memory.content, kind: memory.kind, scope: entry.scope };
     },
+    recall,
     async search(query) {
-      const result = await store.withWorkspace(
-        workspaceId,
-        (ws) =>
-          ws.memories.search({
-            agentId: query.agentId,
-            query: query.text.slice(0, 1_000),
-            ...(query.userId ? { userId: query.userId } : {}),
-            ...(query.conversationId ? { conversationId: query.conversationId } : {}),
-            limit: query.limit,
-          }),
-        options,
-      );
-      return result.hits.map(
-        (hit): MemoryHit => ({
-          id: hit.memory.id,
-          text: hit.memory.content,
-          kind: hit.memory.kind,
-          score: hit.score,
-          scope: {
-            workspaceId,
-            agentId: hit.memory.agentId,
-            ...(hit.memory.userId ? { userId: hit.memory.userId } : {}),
-            ...(hit.memory.conversationId ? { conversationId: hit.memory.conversationId } : {}),
-          },
-        }),
-      );
+      return (await recall(query)).hits;
     },
   };
 }

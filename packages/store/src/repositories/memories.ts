@@ -35,8 +35,10 @@ export interface MemoryHit {
   score: number;
 }
 export interface MemorySearchResult {
-  method: 'vector' | 'fulltext';
+  method: 'vector' | 'hybrid' | 'fulltext';
   hits: MemoryHit[];
+  /** Why a search given an embedding did not use it. */
+  reason?: string;
 }
 
 const EmbeddingSchema = z
@@ -86,6 +88,11 @@ const SearchSchema = z
     scopes: z.array(ScopeSchema).min(1).optional(),
     kinds: z.array(KindSchema).min(1).max(50).optional(),
     limit: z.number().int().min(1).max(200).default(10),
+    /**
+     * With both an embedding and a query: run both searches and fuse their ranks (reciprocal
+     * rank fusion), so an exact name the vectors miss still ranks. Scores are then RRF sums.
+     */
+    hybrid: z.boolean().default(false),
   })
   .refine((s) => s.embedding || s.query !== undefined, {
     path: ['query'],
@@ -241,6 +248,38 @@ export function vectorSearchQuery(
              where ${filters} and m.embedding_dimensions = ${sql.raw(String(d))}
              order by ${column} <=> ${probe}
              limit ${limit}`;
+}
+
+/** Memories matching any word of the query, best ts_rank_cd first. */
+function fullTextQuery(filters: SQL | undefined, query: string, limit: number): SQL {
+  // plainto_tsquery ANDs the words; recall wants any of them, ranked.
+  return sql`select ${selectMemory}, ts_rank_cd(m.search_vector, q.q) as score
+             from memories m,
+                  (select nullif(replace(plainto_tsquery('english', ${query})::text, '&', '|'), '')::tsquery as q) q
+             where ${filters} and q.q is not null and m.search_vector @@ q.q
+             order by score desc, m.created_at desc, m.id
+             limit ${limit}`;
+}
+
+/** The constant of reciprocal rank fusion (Cormack et al. 2009): damps the top ranks' weight. */
+const RRF_K = 60;
+
+/**
+ * Reciprocal rank fusion: each row scores Σ 1/(RRF_K + rank) over the lists it is in, so
+ * ranks, not the incomparable cosine and ts_rank scales, decide. Best first.
+ */
+export function fuseByRank<T extends { id: string; score: number | string }>(
+  lists: T[][],
+  limit: number,
+): T[] {
+  const fused = new Map<string, T>();
+  for (const list of lists)
+    list.forEach((row, rank) => {
+      const add = 1 / (RRF_K + rank + 1);
+      const seen = fused.get(row.id);
+      fused.set(row.id, { ...(seen ?? row), score: Number(seen?.score ?? 0) + add });
+    });
+  return [...fused.values()].sort((a, b) => Number(b.score) - Number(a.score)).slice(0, limit);
 }
 
 export function memoriesRepository(ctx: ScopeContext) {
@@ -498,15 +537,31 @@ export function memoriesRepository(ctx: ScopeContext) {
         search.kinds ? sql`m.kind in ${search.kinds}` : undefined,
       );
 
-      if (search.embedding && agent.dimensions !== null) {
+      const words = (limit: number) =>
+        search.query === undefined
+          ? Promise.resolve([])
+          : queryRows<MemoryRow>(ctx.tx, fullTextQuery(filters, search.query, limit));
+      if (search.embedding && agent.dimensions === null && search.query !== undefined)
+        return {
+          method: 'fulltext',
+          hits: (await words(search.limit)).map(toHit),
+          reason: 'no memory of this agent has an embedding yet',
+        };
+      if (search.embedding) {
         checkEmbedding(search.agentId, agent, search.embedding.length, search.embeddingModel);
         // With RLS and scope filters, HNSW would otherwise stop after ef_search candidates,
         // most of them filtered out (pgvector ≥ 0.8 "iterative index scans").
         await ctx.tx.execute(sql`select set_config('hnsw.iterative_scan', 'strict_order', true)`);
+        const pool = search.hybrid ? search.limit * 2 : search.limit;
         const rows = await queryRows<MemoryRow>(
           ctx.tx,
-          vectorSearchQuery(filters, search.embedding, search.limit),
+          vectorSearchQuery(filters, search.embedding, pool),
         );
+        if (search.hybrid && search.query !== undefined) {
+          // One after the other: a transaction runs one statement at a time anyway.
+          const text = await words(pool);
+          return { method: 'hybrid', hits: fuseByRank([rows, text], search.limit).map(toHit) };
+        }
         // No vector matched (e.g. embeddings are being re-computed after a model change):
         // fall through to the words, when there are any.
         if (rows.length > 0 || search.query === undefined)
@@ -514,17 +569,7 @@ export function memoriesRepository(ctx: ScopeContext) {
       }
 
       if (search.query === undefined) return { method: 'vector', hits: [] };
-      // plainto_tsquery ANDs the words; recall wants any of them, ranked.
-      const rows = await queryRows<MemoryRow>(
-        ctx.tx,
-        sql`select ${selectMemory}, ts_rank_cd(m.search_vector, q.q) as score
-            from memories m,
-                 (select nullif(replace(plainto_tsquery('english', ${search.query})::text, '&', '|'), '')::tsquery as q) q
-            where ${filters} and q.q is not null and m.search_vector @@ q.q
-            order by score desc, m.created_at desc, m.id
-            limit ${search.limit}`,
-      );
-      return { method: 'fulltext', hits: rows.map(toHit) };
+      return { method: 'fulltext', hits: (await words(search.limit)).map(toHit) };
     },
   };
   return repo;

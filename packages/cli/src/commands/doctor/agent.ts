@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadAgentFile } from '@parley/agent-file';
-import type { AgentDefinition, ModelRef } from '@parley/core';
+import { type AgentDefinition, embeddingModelOf, type ModelRef } from '@parley/core';
 import { DEFAULT_BASE_URLS, PROVIDER_KEY_PAGES } from '@parley/providers/catalogue';
 import { checkModelKey, keySecretOf } from '@parley/server';
 import { withProgress } from '../../progress.ts';
@@ -93,6 +93,28 @@ async function checkModel(
   }
 }
 
+/** How the agent's memory recalls: by meaning (an embedding model) or by words only. */
+function checkEmbedding(agent: AgentDefinition): Check {
+  const name = 'memory recall';
+  if (!agent.memory.enabled)
+    return { name, status: 'skip', detail: 'memory is off (memory.enabled: false)' };
+  const resolved = embeddingModelOf(agent);
+  if (!resolved.ref)
+    return {
+      name,
+      status: 'warn',
+      detail: `full-text only: ${resolved.why}`,
+      fix: 'Add memory.embeddingModel to agent.yaml, e.g. { provider: openai, model: text-embedding-3-small } (docs/memory.md).',
+    };
+  const how = resolved.named ? 'memory.embeddingModel' : `${resolved.ref.provider}'s standard`;
+  const note = resolved.ref.provider === 'scripted' ? ' (deterministic, not semantic)' : '';
+  return {
+    name,
+    status: 'ok',
+    detail: `hybrid (vectors + words): embeds with ${resolved.id}${note}, ${how}`,
+  };
+}
+
 export async function checkAgent(ctx: Context, checks: Check[]) {
   const file = AGENT_FILES.map((f) => join(ctx.cwd, f)).find(existsSync);
   if (!file) {
@@ -121,6 +143,7 @@ export async function checkAgent(ctx: Context, checks: Check[]) {
     status: 'ok',
     detail: `${agent.name} (${shown(file, ctx.cwd)}): ${agent.model.provider}/${agent.model.model}${agent.fallbackModels.length ? ` + ${plural(agent.fallbackModels.length, 'fallback')}` : ''}`,
   });
+  checks.push(checkEmbedding(agent));
   const seen = new Set<string>();
   const unique = refs.filter((ref) => {
     const key = JSON.stringify([ref.provider, ref.model, ref.baseURL, keySecretOf(ref)]);
