@@ -19,6 +19,10 @@ const WORKSPACE_TABLES = [
   // drizzle/0008_agents_evals.sql: one row per eval of a dataset against an agent version.
   'eval_results',
   'invitations',
+  // drizzle/0010_knowledge.sql: knowledge bases, their documents and chunks.
+  'knowledge_bases',
+  'knowledge_chunks',
+  'knowledge_documents',
   'memberships',
   'memories',
   'messages',

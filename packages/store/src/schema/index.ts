@@ -4,6 +4,7 @@ export * from './cluster.ts';
 export { appRole, ownerRole } from './columns.ts';
 export * from './evals.ts';
 export * from './identity.ts';
+export * from './knowledge.ts';
 export * from './memories.ts';
 export * from './runs.ts';
 export * from './trust.ts';
