@@ -20,11 +20,11 @@ function bucket(word: string, size: number): number {
 }
 
 export function standInVector(text: string, dimensions = 8): number[] {
-  const vector = new Array<number>(dimensions).fill(0);
+  const vector: number[] = new Array<number>(dimensions).fill(0);
   for (const word of text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [])
     vector[bucket(word, dimensions)]! += 1;
   // A text without words still gets a valid (non-zero) vector.
-  if (vector.every((x) => x === 0)) vector[0] = 1;
+  if (!vector.some((x) => x > 0)) vector[0] = 1;
   const norm = Math.hypot(...vector);
   return vector.map((x) => x / norm);
 }
