@@ -1,3 +1,10 @@
+export {
+  type AgentLimits,
+  AgentLimitsSchema,
+  type AgentLink,
+  AgentLinkSchema,
+  agentToolName,
+} from './agent/agent-links.ts';
 export { refusedEnvName } from './agent/child-env-rules.ts';
 export {
   type AgentDefinition,
@@ -86,6 +93,11 @@ export {
   type InboundGuardResult,
   type WorkspaceTrust,
 } from './runtime/inbound-guard.ts';
+export {
+  createNestedEvents,
+  type NestedEvents,
+  type NestedEventsSource,
+} from './runtime/nested-events.ts';
 export { type ResumePoint, resumePointOf, type UnresolvedCall } from './runtime/resume.ts';
 export {
   type RunAbortReason,

@@ -31,7 +31,9 @@ export type ConformanceRule =
   | 'tool.result.unknown_call'
   | 'terminal.missing'
   | 'terminal.multiple'
-  | 'terminal.not_last';
+  | 'terminal.not_last'
+  | 'child.run_id'
+  | 'child.unfinished';
 
 export interface ConformanceOptions {
   /**
@@ -91,6 +93,7 @@ export function checkConformance(
   let prev: ParleyEvent | undefined;
   let runId: string | undefined;
   let terminalIndex = -1;
+  const children = createChildStreams();
 
   const report = (rule: ConformanceRule, index: number, message: string, seq?: number) =>
     violations.push(seq === undefined ? { rule, message, index } : { rule, message, index, seq });
@@ -250,6 +253,9 @@ export function checkConformance(
       openStep = undefined;
     }
 
+    if (event.type === 'run.child') children.add(event, index);
+    if (event.type === 'run.finish') children.requireEnded(index, seq, report);
+
     if (isTerminalEvent(event)) {
       // A terminal ends everything: a run.abort or run.error may cut a step and its open parts
       // short (clients mark them interrupted), but a run.finish must follow finished steps.
@@ -265,6 +271,9 @@ export function checkConformance(
     prev = event;
   });
 
+  // A run.abort or run.error may cut a child short (its own log still ends it).
+  const cut = terminalIndex >= 0 && (events[terminalIndex] as ParleyEvent).type !== 'run.finish';
+  children.check(report, cut);
   const endIndex = events.length;
   if (stepUnknown) openStep = undefined;
   if (openStep !== undefined && scope === 'steps')
@@ -276,6 +285,57 @@ export function checkConformance(
       report('terminal.missing', endIndex, 'the stream has no run.finish, run.error or run.abort');
   }
   return violations;
+}
+
+/**
+ * The child runs' streams carried in a parent's `run.child` events: each is a stream of its
+ * own (its seq from 1, its own steps, exactly one terminal), checked by the same rules, its
+ * violations reported at the parent's event that carried them. A parent's `run.finish`
+ * comes after every child ended (a cancel or an error may cut a child short).
+ */
+function createChildStreams() {
+  const streams = new Map<string, { events: unknown[]; at: number[]; ended: boolean }>();
+  type Report = (rule: ConformanceRule, index: number, message: string, seq?: number) => void;
+  return {
+    add(event: Extract<ParleyEvent, { type: 'run.child' }>, index: number) {
+      const stream = streams.get(event.childRunId) ?? { events: [], at: [], ended: false };
+      streams.set(event.childRunId, stream);
+      stream.events.push(event.event);
+      stream.at.push(index);
+      if (isTerminalEvent(event.event as ParleyEvent)) stream.ended = true;
+    },
+    requireEnded(index: number, seq: number, report: Report) {
+      for (const [childRunId, stream] of streams)
+        if (!stream.ended)
+          report('child.unfinished', index, `run.finish before child run ${childRunId} ended`, seq);
+    },
+    check(report: Report, cut: boolean) {
+      for (const [childRunId, stream] of streams) {
+        const first = (stream.events[0] as { seq?: number }).seq ?? 1;
+        // A resumed parent's tail may start inside a child's stream.
+        const options = first > 1 ? { firstSeq: first } : {};
+        for (const v of checkConformance(stream.events, options)) {
+          if (cut && !stream.ended && (v.rule === 'terminal.missing' || v.rule === 'step.unclosed'))
+            continue;
+          report(
+            v.rule,
+            stream.at[v.index] ?? stream.at.at(-1)!,
+            `child run ${childRunId}: ${v.message}`,
+            v.seq,
+          );
+        }
+        stream.events.forEach((raw, i) => {
+          const runId = (raw as { runId?: unknown }).runId;
+          if (runId !== childRunId)
+            report(
+              'child.run_id',
+              stream.at[i]!,
+              `run.child for ${childRunId} carries an event of run ${String(runId)}`,
+            );
+        });
+      }
+    },
+  };
 }
 
 /**

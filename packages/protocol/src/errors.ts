@@ -42,6 +42,22 @@ export const STREAM_ERROR_CODES = {
     summary:
       'The instance running the run stopped and no other could continue it (its agent or version is gone).',
   },
+  agent_forbidden: {
+    retryable: false,
+    summary: 'The caller may not run the agent this run tried to call or hand off to.',
+  },
+  agent_depth_exceeded: {
+    retryable: false,
+    summary: 'Agents calling agents went deeper than the run tree allows (docs/multi-agent.md).',
+  },
+  agent_child_limit: {
+    retryable: false,
+    summary: 'The run started more child runs than one run may.',
+  },
+  agent_token_budget: {
+    retryable: false,
+    summary: 'The run and its child runs used more tokens than their shared budget.',
+  },
 } as const satisfies Record<string, { retryable: boolean; summary: string }>;
 
 export type StreamErrorCode = keyof typeof STREAM_ERROR_CODES;

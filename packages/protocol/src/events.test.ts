@@ -122,6 +122,22 @@ const valid: Record<ParleyEventType, Record<string, unknown>> = {
   'run.error': { ...envelope, type: 'run.error', error, partial: true },
   'run.gap': { ...envelope, type: 'run.gap', afterSeq: 3 },
   'run.abort': { ...envelope, type: 'run.abort', reason: 'cancelled', by: 'usr_1' },
+  'run.child': {
+    ...envelope,
+    type: 'run.child',
+    childRunId: 'run_2',
+    agent: 'worker',
+    toolCallId: 'call_1',
+    event: {
+      v: 1,
+      seq: 1,
+      runId: 'run_2',
+      t: 0,
+      type: 'run.start',
+      agentId: 'w',
+      startedAt: '2026-11-24T10:00:00Z',
+    },
+  },
 };
 
 /** Breakages per type: each must be rejected by the schema. */
@@ -198,6 +214,11 @@ const invalid: [ParleyEventType | 'envelope', string, Record<string, unknown>][]
   ['run.error', 'partial is required', { ...valid['run.error'], partial: undefined }],
   ['run.gap', 'afterSeq is required', { ...valid['run.gap'], afterSeq: undefined }],
   ['run.abort', 'reason is an enum', { ...valid['run.abort'], reason: 'bored' }],
+  [
+    'run.child',
+    'the child event has a seq',
+    { ...valid['run.child'], event: { type: 'run.start', runId: 'run_2' } },
+  ],
 ];
 
 describe('Parley Stream v1 event schemas', () => {

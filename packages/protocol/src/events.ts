@@ -234,6 +234,40 @@ export const RunAbortPayloadSchema = z.object({
   by: z.string().optional(),
 });
 
+/** A child run's event as it travels inside its parent's stream (see `RunChildPayloadSchema`). */
+export interface NestedEvent {
+  v: number;
+  seq: number;
+  runId: string;
+  type: string;
+  [field: string]: unknown;
+}
+
+/**
+ * One event of a child run (an agent this run called as a tool, or handed the conversation
+ * to), carried inside the parent's stream. `event` is the child's own event, with the child's
+ * runId, seq and terminal: each child's events form a conforming stream of their own (the
+ * conformance checker checks them as one). The child's run is stored apart as well (its
+ * `parentRunId` is this run), so its log can be read on its own. docs/multi-agent.md.
+ */
+export const RunChildPayloadSchema = z.object({
+  type: z.literal('run.child'),
+  childRunId: id,
+  /** The name of the agent the child run executes. */
+  agent: z.string().min(1),
+  /** The tool call of this run that started the child. */
+  toolCallId: id.optional(),
+  event: z.custom<NestedEvent>(
+    (value) =>
+      typeof value === 'object' &&
+      value !== null &&
+      typeof (value as NestedEvent).type === 'string' &&
+      typeof (value as NestedEvent).seq === 'number' &&
+      typeof (value as NestedEvent).runId === 'string',
+    { message: 'a child run event needs type, seq and runId' },
+  ),
+});
+
 /** Every payload schema, keyed by wire type. */
 export const PAYLOAD_SCHEMAS = {
   'run.start': RunStartPayloadSchema,
@@ -259,6 +293,7 @@ export const PAYLOAD_SCHEMAS = {
   'run.error': RunErrorPayloadSchema,
   'run.gap': RunGapPayloadSchema,
   'run.abort': RunAbortPayloadSchema,
+  'run.child': RunChildPayloadSchema,
 } as const;
 
 export type ParleyEventType = keyof typeof PAYLOAD_SCHEMAS;
@@ -311,6 +346,7 @@ export const ParleyEventPayloadSchema = z.discriminatedUnion('type', [
   RunErrorPayloadSchema,
   RunGapPayloadSchema,
   RunAbortPayloadSchema,
+  RunChildPayloadSchema,
 ]);
 export type ParleyEventPayload = z.infer<typeof ParleyEventPayloadSchema>;
 
@@ -356,6 +392,7 @@ export const ParleyEventSchema = z.discriminatedUnion('type', [
   withEnvelope(RunErrorPayloadSchema),
   withEnvelope(RunGapPayloadSchema),
   withEnvelope(RunAbortPayloadSchema),
+  withEnvelope(RunChildPayloadSchema),
 ]);
 
 /** One Parley Stream v1 event as it travels on the wire. */
@@ -390,6 +427,7 @@ export type RunFinishEvent = EventOf<'run.finish'>;
 export type RunErrorEvent = EventOf<'run.error'>;
 export type RunGapEvent = EventOf<'run.gap'>;
 export type RunAbortEvent = EventOf<'run.abort'>;
+export type RunChildEvent = EventOf<'run.child'>;
 export type TerminalEvent = EventOf<TerminalEventType>;
 
 /** The product brief's names for the same things. */

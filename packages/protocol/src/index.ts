@@ -45,6 +45,7 @@ export {
   UnifiedFinishReasonSchema,
 } from './finish-reason.ts';
 export {
+  type ChildRunState,
   initialStreamState,
   type MessagePart,
   type ReasoningPart,

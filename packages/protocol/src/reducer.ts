@@ -81,6 +81,21 @@ export interface StreamState {
    * was higher, this state holds output the run did not keep: read the log again to show it.
    */
   lostAfterSeq?: number;
+  /**
+   * The child runs this run started (agents called as tools, handoffs), in the order they
+   * started, each folded from its own events (`run.child`): docs/multi-agent.md.
+   */
+  children: ChildRunState[];
+}
+
+/** A child run folded under its parent. */
+export interface ChildRunState {
+  childRunId: string;
+  /** The name of the agent it executes. */
+  agent: string;
+  /** The parent's tool call that started it. */
+  toolCallId?: string;
+  state: StreamState;
 }
 
 export function initialStreamState(): StreamState {
@@ -91,6 +106,7 @@ export function initialStreamState(): StreamState {
     steps: [],
     memoryWrites: [],
     memoryRecalls: [],
+    children: [],
   };
 }
 
@@ -288,9 +304,29 @@ function applyEvent(state: StreamState, event: ParleyEvent): StreamState {
             ? { reason: event.reason }
             : { reason: event.reason, by: event.by },
       };
+    case 'run.child':
+      return foldChild(state, event);
     default:
       return state;
   }
+}
+
+/** Folds a child run's event into its own state, under the parent. */
+function foldChild(state: StreamState, event: EventOf<'run.child'>): StreamState {
+  const children = state.children.slice();
+  let index = children.findIndex((child) => child.childRunId === event.childRunId);
+  if (index < 0) {
+    index = children.length;
+    children.push({
+      childRunId: event.childRunId,
+      agent: event.agent,
+      ...(event.toolCallId ? { toolCallId: event.toolCallId } : {}),
+      state: initialStreamState(),
+    });
+  }
+  const child = children[index]!;
+  children[index] = { ...child, state: reduceEvent(child.state, event.event as ParleyEvent) };
+  return { ...state, children };
 }
 
 /** Folds a whole sequence of events from the initial state. */

@@ -1,6 +1,7 @@
 import { api } from '@parley/protocol';
 import { PROVIDER_NAMES, ScriptTurnSchema } from '@parley/providers';
 import { z } from 'zod';
+import { AgentLimitsSchema, AgentLinkListSchema } from './agent-links.ts';
 import { refusedEnvName } from './child-env-rules.ts';
 
 /** The one agent-name rule (create, rename, import, CLI): see api.AgentNameSchema. */
@@ -241,6 +242,10 @@ export const AgentDefinitionSchema = z
     maxSteps: z.number().int().min(1).max(100).default(8),
     /** Per-tool timeout unless the tool sets its own. */
     toolTimeoutMs: z.number().int().positive().default(30_000),
+    /** Agents of the workspace this one may call as tools or hand off to (docs/multi-agent.md). */
+    agents: AgentLinkListSchema.default([]),
+    /** Bounds on the runs this agent's runs start: depth, child runs, tokens of the tree. */
+    agentLimits: AgentLimitsSchema.optional(),
   })
   .strict();
 

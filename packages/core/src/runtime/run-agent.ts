@@ -28,6 +28,7 @@ import type { ApprovalGate } from './approvals.ts';
 import { inputText, systemPrompt, trimHistory, userMessage } from './context.ts';
 import { executeTool, type ToolOutcome } from './execute-tool.ts';
 import { applyReplacements, combineInboundGuards } from './inbound-guard.ts';
+import type { NestedEvents } from './nested-events.ts';
 import { type ResumePoint, resumeHead, type UnresolvedCall } from './resume.ts';
 import { createRunMemory } from './run-memory.ts';
 import type { RunEnd, RunStore } from './run-store.ts';
@@ -48,6 +49,8 @@ export interface RunCapabilities {
   signal?: AbortSignal;
   /** Monotonic clock in ms (default performance.now). */
   now?: () => number;
+  /** Events tools produce while they run (child runs' events), stamped into the stream. */
+  nested?: NestedEvents;
   newId?: (prefix: string) => string;
 }
 
@@ -129,6 +132,9 @@ function abortDetails(signal: AbortSignal): RunAbortReason {
   }
   return { reason: 'cancelled' };
 }
+
+/** What running a step's tools gives: their messages, an abort, or a tool's run-ending error. */
+type ToolsOutcome = ModelMessage[] | 'aborted' | { failed: ParleyError };
 
 const defaultId = (prefix: string) => `${prefix}_${crypto.randomUUID().replaceAll('-', '')}`;
 const APPROVAL_TIMEOUT_MS = 5 * 60_000;
@@ -372,8 +378,14 @@ export async function* runAgent(
       const forCaller = step.toolCalls.some((call) => call.client);
       const own = step.toolCalls.filter((call) => !call.client);
 
-      const toolMessages: ModelMessage[] | 'aborted' = own.length ? yield* runTools(own) : [];
+      const toolMessages: ToolsOutcome = own.length ? yield* runTools(own) : [];
       if (toolMessages === 'aborted') return yield* abort('');
+      if ('failed' in toolMessages)
+        return yield* end({
+          type: 'run.error',
+          error: toolMessages.failed,
+          partial: output.length > 0,
+        });
       for (const message of toolMessages) {
         messages.push(message);
         await capabilities.store.saveMessage({
@@ -382,6 +394,15 @@ export async function* runAgent(
           status: 'complete',
           message,
         });
+      }
+      // A tool that hands the conversation over ends the run: the other agent answered.
+      const handedOver = (call: PendingCall) =>
+        !call.invalid &&
+        resolved.tools.get(call.name)?.tool.endsRun &&
+        !toolMessages.some((m) => m.role === 'tool' && m.toolCallId === call.id && m.isError);
+      if (own.some(handedOver)) {
+        finishReason = { unified: 'other', raw: 'handoff' };
+        break;
       }
       // The caller runs its tools and sends their results in a request of its own.
       if (forCaller) {
@@ -441,7 +462,7 @@ export async function* runAgent(
     if (calls.length === 0) return [];
     const again = calls.filter((call) => resolved.tools.get(call.name)?.tool.idempotent);
     const rerun = again.length ? yield* runTools(again.map((call) => ({ ...call }))) : [];
-    if (rerun === 'aborted') return 'aborted';
+    if (rerun === 'aborted' || 'failed' in rerun) return 'aborted';
     const messages: ModelMessage[] = [];
     for (const call of calls) {
       const done = rerun.find((m) => m.role === 'tool' && m.toolCallId === call.id);
@@ -617,9 +638,7 @@ export async function* runAgent(
   }
 
   /** Asks for approvals, runs the approved calls in parallel, yields each result as it lands. */
-  async function* runTools(
-    calls: PendingCall[],
-  ): AsyncGenerator<ParleyEvent, ModelMessage[] | 'aborted'> {
+  async function* runTools(calls: PendingCall[]): AsyncGenerator<ParleyEvent, ToolsOutcome> {
     const results = new Map<string, ModelMessage>();
     const runnable: PendingCall[] = [];
     for (const call of calls) {
@@ -684,9 +703,19 @@ export async function* runAgent(
       if (signal.aborted) resolve('aborted');
       signal.addEventListener('abort', () => resolve('aborted'), { once: true });
     });
+    const nested = capabilities.nested;
     while (running.size > 0) {
-      const done = await Promise.race([...running.values(), aborted]);
+      const done = await Promise.race([
+        ...running.values(),
+        aborted,
+        ...(nested ? [nested.ready().then(() => 'nested' as const)] : []),
+      ]);
       if (done === 'aborted') return 'aborted';
+      // What the tools produced meanwhile (child runs' events) goes first, in order.
+      if (nested) for (const payload of nested.take()) yield emit(payload);
+      const failed = nested?.failure();
+      if (failed) return { failed };
+      if (done === 'nested') continue;
       running.delete(done.call.id);
       const { call, outcome } = done;
       yield emit(

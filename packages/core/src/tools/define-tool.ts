@@ -20,6 +20,11 @@ export interface ToolDefinition<Input extends z.ZodType = z.ZodType, Output = un
    * told the call was interrupted.
    */
   idempotent?: boolean;
+  /**
+   * A successful call ends the run after this step, without another model call: the tool
+   * handed the conversation to someone else who answered (an agent handoff).
+   */
+  endsRun?: boolean;
 }
 
 const TOOL_NAME = /^[a-zA-Z][a-zA-Z0-9_-]{0,63}$/;

@@ -140,6 +140,8 @@ export const RunSchema = z.object({
   agentId: uuid,
   agentVersionId: uuid.nullable(),
   conversationId: uuid.nullable(),
+  /** The run that started this one (an agent called as a tool, a handoff): docs/multi-agent.md. */
+  parentRunId: uuid.nullable(),
   status: z.enum(RUN_STATUS_NAMES),
   provider: z.string().nullable(),
   model: z.string().nullable(),

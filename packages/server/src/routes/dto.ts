@@ -143,6 +143,7 @@ export const runDto = (r: Run): api.Run => ({
   agentId: r.agentId,
   agentVersionId: r.agentVersionId ?? null,
   conversationId: r.conversationId ?? null,
+  parentRunId: r.parentRunId ?? null,
   status: r.status as api.Run['status'],
   provider: r.provider ?? null,
   model: r.model ?? null,

@@ -7,6 +7,7 @@ import {
   type WorkspaceRole,
 } from '@parley/store';
 import { z } from 'zod';
+import { isAgentScope } from '../auth/agent-scopes.ts';
 import { actorOf, type Principal } from '../auth/principal.ts';
 import { isOperator } from '../http/authorize.ts';
 import { HttpProblem, notFound } from '../http/problem.ts';
@@ -40,17 +41,20 @@ async function callerRole(
  * `admin` stands for every permission the creator holds; anything else must be a known
  * permission.
  */
-function expandScopes(scopes: string[], held: ReadonlySet<Permission>): Permission[] {
-  const unknown = scopes.filter((s) => s !== 'admin' && !Object.hasOwn(PERMISSIONS, s));
+function expandScopes(scopes: string[], held: ReadonlySet<Permission>): string[] {
+  const unknown = scopes.filter(
+    (s) => s !== 'admin' && !Object.hasOwn(PERMISSIONS, s) && !isAgentScope(s),
+  );
   if (unknown.length > 0) {
     throw new HttpProblem('request.invalid', `Unknown scope ${unknown[0]}.`, {
       errors: unknown.map((s) => ({
         path: 'body.scopes',
-        message: `unknown scope ${s}: use admin or one of ${ALL_PERMISSIONS.join(', ')}`,
+        message: `unknown scope ${s}: use admin, agent:<name> or one of ${ALL_PERMISSIONS.join(', ')}`,
       })),
     });
   }
-  const named = scopes.filter((s): s is Permission => s !== 'admin');
+  // Agent scopes ride along with the permissions: they narrow which agents, not what.
+  const named = scopes.filter((s) => s !== 'admin');
   return scopes.includes('admin') ? [...new Set([...held, ...named])] : named;
 }
 
@@ -367,9 +371,18 @@ export const identityRoutes = [
       const grant = ctx.grant();
       const scopes = expandScopes(ctx.body.scopes, grant.permissions);
       // Nobody mints a token that may do more than they may.
-      const beyond = scopes.filter((s) => !grant.permissions.has(s));
+      const beyond = scopes.filter(
+        (s) => !isAgentScope(s) && !grant.permissions.has(s as Permission),
+      );
       if (beyond.length > 0)
         throw new HttpProblem('auth.forbidden', `You may not grant ${beyond.join(', ')}.`);
+      // A token limited to some agents mints tokens limited to (some of) them, never to none.
+      if (
+        ctx.principal.kind === 'token' &&
+        ctx.principal.scopes.some(isAgentScope) &&
+        !scopes.some(isAgentScope)
+      )
+        throw new HttpProblem('auth.forbidden', 'You may not grant runs of every agent.');
       const createdBy =
         ctx.principal.kind === 'session'
           ? ctx.principal.user.id

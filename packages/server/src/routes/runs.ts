@@ -172,6 +172,8 @@ export const runRoutes = [
     query: z.object({
       agentId: z.uuid().optional(),
       conversationId: z.uuid().optional(),
+      /** The runs this run started (its child runs: docs/multi-agent.md). */
+      parentRunId: z.uuid().optional(),
       status: z.enum(api.RUN_STATUS_NAMES).optional(),
       limit: Limit,
       before: Before,
@@ -184,6 +186,7 @@ export const runRoutes = [
         ws.runs.list({
           ...(q.agentId ? { agentId: q.agentId } : {}),
           ...(q.conversationId ? { conversationId: q.conversationId } : {}),
+          ...(q.parentRunId ? { parentRunId: q.parentRunId } : {}),
           ...(q.status ? { status: q.status } : {}),
           ...(q.limit ? { limit: q.limit } : {}),
           ...(q.before ? { before: new Date(q.before) } : {}),

@@ -1,5 +1,6 @@
 import { createApprovalGate } from '@parley/core';
 import { isTerminalEvent, type ParleyEvent } from '@parley/protocol';
+import type { RunFamily } from './run-tree.ts';
 
 /**
  * Most events a client may be shown beyond what the event log has stored. Events are shown
@@ -50,6 +51,10 @@ export class LiveRun {
   readonly approvals = createApprovalGate();
   /** toolCallId → approvalId of approvals the run waits for. */
   readonly pendingApprovals = new Map<string, string>();
+  /** Its place in a tree of runs, when agents call agents (docs/multi-agent.md). */
+  family?: RunFamily;
+  /** The agent its conversation belongs to: its own, or the one that handed it over. */
+  conversationAgentId: string;
   private waiters: (() => void)[] = [];
 
   readonly id: string;
@@ -67,6 +72,7 @@ export class LiveRun {
     this.id = id;
     this.workspaceId = workspaceId;
     this.agentId = agentId;
+    this.conversationAgentId = agentId;
     this.conversationId = conversationId;
     this.offset = storedSeq;
     this.storedSeq = storedSeq;

@@ -2,6 +2,7 @@ import type { Tracer } from '@opentelemetry/api';
 import {
   type AgentDefinition,
   createRedactor,
+  type NestedEvents,
   type RunAbortReason,
   type RunResume,
   type RunStore,
@@ -43,6 +44,8 @@ export interface Execution extends Provisioned {
   created: Promise<unknown>;
   resume?: RunResume;
   given?: GivenConversation;
+  /** Child runs' events, carried into this run's stream while its agent tools wait. */
+  nested?: NestedEvents;
 }
 
 /** Events whose payload may quote a provider's error message. */
@@ -150,6 +153,8 @@ export function createRunExecutor(options: RunExecutorOptions) {
           : raw;
       run.push(event);
       run.track(event);
+      // The run tree's token budget counts every model call of every run in it.
+      if (event.type === 'step.finish' && event.usage) run.family?.tree.add(event.usage);
       observe(event);
       spans?.observe(event);
       eventLog.append(event);
@@ -179,6 +184,7 @@ export function createRunExecutor(options: RunExecutorOptions) {
           plugins: ctx.plugins,
           approvals: run.approvals,
           signal: run.controller.signal,
+          ...(ctx.nested ? { nested: ctx.nested } : {}),
         },
       )) {
         emit(event);

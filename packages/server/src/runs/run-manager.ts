@@ -1,22 +1,24 @@
 import { randomUUID } from 'node:crypto';
 import type { Tracer } from '@opentelemetry/api';
 import type { Bus } from '@parley/cluster';
-import type {
-  AgentDefinition,
-  RunAbortReason,
-  RunStore,
-  SecretDestinationPolicy,
+import {
+  type AgentDefinition,
+  createNestedEvents,
+  type RunAbortReason,
+  type RunStore,
+  type SecretDestinationPolicy,
 } from '@parley/core';
-import type { McpPolicy } from '@parley/mcp';
+import { type McpPolicy, withTools } from '@parley/mcp';
 import { type api, type ParleyEvent, runStatusOf } from '@parley/protocol';
 import type { ContentPart } from '@parley/providers';
 import type { ClaimedRun, Run, ScopeOptions, Store, WorkspaceScope } from '@parley/store';
 import type { FastifyBaseLogger } from 'fastify';
+import { mayRunAgent } from '../auth/agent-scopes.ts';
 import { type Principal, startedByOf, userIdOf } from '../auth/principal.ts';
 import type { Detector } from '../detect/detector.ts';
 import { HttpProblem, notFound } from '../http/problem.ts';
 import type { Metrics } from '../metrics/metrics.ts';
-import { createAgentResolver } from './agent-resolver.ts';
+import { createAgentResolver, type ResolvedAgent } from './agent-resolver.ts';
 import {
   type Continuation,
   continuedRunPort,
@@ -33,6 +35,7 @@ import { createProvisioner, type Provisioned } from './provision.ts';
 import { createRunCommands, type RunCommand, type RunReply } from './run-commands.ts';
 import { createRunExecutor, type GivenConversation } from './run-executor.ts';
 import { createRunTools } from './run-tools.ts';
+import { type RunFamily, rootFamily } from './run-tree.ts';
 import { storeRunPort } from './store-ports.ts';
 import { createWorkspaceBatcher, runLanes } from './workspace-batcher.ts';
 
@@ -109,7 +112,18 @@ export interface StartRun {
    * input (the caller's tool results), and the tools the caller runs itself.
    */
   given?: GivenConversation;
+  /** The run that starts this one (an agent calling an agent): docs/multi-agent.md. */
+  parent?: { run: LiveRun; family: RunFamily };
 }
+
+/** What a conversation handed to another agent records (its metadata's `handoff`). */
+interface HandoffRecord {
+  agentId: string;
+  agent: string;
+  runId: string;
+}
+const handoffOf = (metadata: Record<string, unknown> | undefined): HandoffRecord | undefined =>
+  (metadata?.handoff as HandoffRecord | undefined) ?? undefined;
 
 const ENDED = new Set(['succeeded', 'failed', 'cancelled']);
 const SYSTEM_SCOPE: ScopeOptions = { actor: { type: 'system' } };
@@ -263,6 +277,13 @@ export function createRunManager(options: RunManagerOptions) {
     if (command.kind === 'decide') {
       const approvalId = run.pendingApprovals.get(command.toolCallId);
       const taken = !!approvalId && run.approvals.decide(approvalId, command.decision);
+      if (!taken)
+        // An approval a child run waits for is answered through its parent too.
+        for (const { id } of run.family?.children ?? []) {
+          const child = live.get(id);
+          if (child && !child.closed && (await applyCommand(child, command)).taken)
+            return { taken: true, status: statusOf(run) };
+        }
       return { taken, status: statusOf(run) };
     }
     // A run already ending (or ended) is not this command's doing, whatever its end says.
@@ -301,12 +322,17 @@ export function createRunManager(options: RunManagerOptions) {
     const userId = userIdOf(principal);
     // Ids are chosen here, so the model call can start while the rows are being written.
     const runId = randomUUID();
-    const resolved = await agents.resolve(workspaceId, input.agent, body.version);
+    const resolved = await resolveAgent(input);
     const { agent, version, trust, definition, first } = resolved;
+    if (!mayRunAgent(principal, agent.name))
+      throw new HttpProblem('auth.forbidden', `This token may not run the agent ${agent.name}.`);
     // Loaded before anything is written: a missing plugin or key is a 422.
     const provisioned = await provision({ definition, workspaceId, runId, scope, trust });
     if (input.given?.tools?.length) await refuseToolClash(provisioned, definition, input.given);
     agents.ran(workspaceId);
+    const family: RunFamily | undefined = input.parent
+      ? { tree: input.parent.family.tree, depth: input.parent.family.depth + 1, children: [] }
+      : rootFamily(definition);
 
     const named = body.conversationId ? undefined : input.clientConversation?.idFor(agent.id);
     const newConversation = !body.conversationId && !named;
@@ -316,7 +342,9 @@ export function createRunManager(options: RunManagerOptions) {
     const lanes = runLanes(runId, conversationId);
     const created = batcher.run({ workspaceId, lanes }, async (ws) => {
       const existing = newConversation ? null : await ws.conversations.get(conversationId);
-      if (existing && existing.agentId !== agent.id) throw notFound('Conversation');
+      const handedTo = handoffOf(existing?.metadata)?.agentId;
+      if (existing && existing.agentId !== agent.id && handedTo !== agent.id)
+        throw notFound('Conversation');
       if (!existing && body.conversationId) throw notFound('Conversation');
       if (!existing)
         await ws.conversations.create({
@@ -336,10 +364,28 @@ export function createRunManager(options: RunManagerOptions) {
         startedBy: startedByOf(principal),
         ...(userId ? { createdBy: userId } : {}),
         ...(clustered ? { lease: { owner: options.instanceId, ttlMs: leaseMs } } : {}),
+        ...(input.parent ? { parentRunId: input.parent.run.id } : {}),
       });
     });
     const run = new LiveRun(runId, workspaceId, agent.id, conversationId);
+    if (family) run.family = family;
+    // A conversation handed to this agent still belongs to the agent that handed it over.
+    if (resolved.conversationAgentId) run.conversationAgentId = resolved.conversationAgentId;
     live.set(run.id, run);
+    // The agents it may call are tools whose child runs stream inside this run's stream.
+    const nested = family && definition.agents.length > 0 ? createNestedEvents() : undefined;
+    if (family && nested)
+      provisioned.plugins = withTools(
+        provisioned.plugins,
+        agentTools({
+          run,
+          family,
+          principal,
+          links: definition.agents,
+          nested,
+          startChild: (child) => startChild(input, run, family, child),
+        }),
+      );
     created.then(
       () => {
         if (!run.closed && !run.handedOver) leased.add(runId);
@@ -355,13 +401,14 @@ export function createRunManager(options: RunManagerOptions) {
       port: givenHistoryPort(
         storeRunPort(batcher, workspaceId, {
           newConversation: newConversation || !!input.clientConversation?.fresh,
-          agentId: run.agentId,
+          agentId: run.conversationAgentId,
           created,
         }),
         input.given,
       ),
       created,
       ...(input.given ? { given: input.given } : {}),
+      ...(nested ? { nested } : {}),
     });
     const stopUnstored = () => {
       // The run's row could not be stored: the model call stops, and its events, which need
@@ -409,6 +456,81 @@ export function createRunManager(options: RunManagerOptions) {
         })
         .catch((error) => log.warn({ err: error }, 'could not record a product event'));
     }
+    return run;
+  }
+
+  /**
+   * The agent a run executes: the one named, unless the conversation it continues was handed
+   * to another agent (read only for agents that may hand off, so other runs pay nothing).
+   */
+  async function resolveAgent(
+    input: StartRun,
+  ): Promise<ResolvedAgent & { conversationAgentId?: string }> {
+    const named = await agents.resolve(input.workspaceId, input.agent, input.body.version);
+    const { conversationId } = input.body;
+    if (!conversationId || !named.definition.agents.some((link) => link.as === 'handoff'))
+      return named;
+    const conversation = await store.withWorkspace(
+      input.workspaceId,
+      (ws) => ws.conversations.get(conversationId),
+      input.scope,
+    );
+    const handoff = handoffOf(conversation?.metadata);
+    if (!handoff || conversation?.agentId !== named.agent.id) return named;
+    const handedTo = await agents.resolve(input.workspaceId, handoff.agentId, undefined);
+    return { ...handedTo, conversationAgentId: named.agent.id };
+  }
+
+  /**
+   * Starts a child run for an agent tool of `parent`: the same caller, its own conversation
+   * (a handoff's child sees the parent's conversation and answers the user's message, and the
+   * conversation is recorded as handed to it for the turns that follow).
+   */
+  async function startChild(
+    parentStart: StartRun,
+    parent: LiveRun,
+    family: RunFamily,
+    child: ChildStart,
+  ): Promise<LiveRun> {
+    const { workspaceId, scope } = parentStart;
+    let given: GivenConversation | undefined;
+    let input = child.input;
+    if (child.handoff) {
+      input = titleText(parentStart.body.input);
+      const history = await storeRunPort(batcher, workspaceId, {
+        newConversation: false,
+        agentId: parent.conversationAgentId,
+        created: Promise.resolve(),
+      }).loadHistory(parent.conversationId);
+      // The user's message is the child's input: not twice in what its model sees.
+      const last = history.at(-1);
+      given = { history: last?.role === 'user' ? history.slice(0, -1) : history };
+    }
+    const run = await start({
+      workspaceId,
+      principal: parentStart.principal,
+      scope,
+      agent: child.agent,
+      body: { input: input || '(no message)' },
+      parent: { run: parent, family },
+      ...(given ? { given } : {}),
+    });
+    if (child.handoff)
+      await store.withWorkspace(
+        workspaceId,
+        async (ws) => {
+          const conversation = await ws.conversations.get(parent.conversationId);
+          const handoff: HandoffRecord = {
+            agentId: run.agentId,
+            agent: child.agent,
+            runId: run.id,
+          };
+          await ws.conversations.update(parent.conversationId, {
+            metadata: { ...(conversation?.metadata ?? {}), handoff },
+          });
+        },
+        scope,
+      );
     return run;
   }
 

@@ -18,7 +18,11 @@ export const MAX_TOKEN_LIFETIME_MS = 366 * DAY;
 
 const NewTokenSchema = z.object({
   name: nameSchema,
-  scopes: z.array(PermissionSchema).min(1).max(50),
+  /** Permissions, and `agent:<name>` scopes that limit the token to those agents' runs. */
+  scopes: z
+    .array(z.union([PermissionSchema, z.string().regex(/^agent:\S.{0,92}$/)]))
+    .min(1)
+    .max(50),
   expiresAt: z.date(),
   /** The user creating it; its effective rights are this user's role ∩ scopes. Absent: a service token. */
   createdBy: uuidSchema.optional(),
@@ -77,7 +81,11 @@ async function checkWithinParent(
     refuse(
       `A token may not outlive the token that mints it: expire at ${parent.expiresAt.toISOString()} or earlier.`,
     );
-  const beyond = child.scopes.filter((s) => !parent.scopes.includes(s));
+  // A parent naming no agent may run all of them: any `agent:` scope narrows a child within it.
+  const parentRunsAll = !parent.scopes.some((s) => s.startsWith('agent:'));
+  const beyond = child.scopes.filter(
+    (s) => !parent.scopes.includes(s) && !(parentRunsAll && s.startsWith('agent:')),
+  );
   if (beyond.length > 0)
     refuse(
       `A token may not outrank the token that mints it: ${beyond.join(', ')} is not among its scopes.`,

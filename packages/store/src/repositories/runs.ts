@@ -38,6 +38,8 @@ const NewRunSchema = z.object({
   /** `user:<id>`, `token:<id>`, `agent:<id>`, `system`. */
   startedBy: text(LIMITS.name).optional(),
   createdBy: uuidSchema.optional(),
+  /** The run that started this one (an agent called as a tool, a handoff). */
+  parentRunId: uuidSchema.optional(),
   /** The instance executing the run takes its lease (clusters: docs/scaling.md). */
   lease: z
     .object({ owner: text(LIMITS.name, 1), ttlMs: z.int().min(100).max(3_600_000) })
@@ -463,6 +465,8 @@ export function runsRepository(ctx: ScopeContext) {
       options: {
         agentId?: string;
         conversationId?: string;
+        /** Only the runs this run started (its child runs). */
+        parentRunId?: string;
         status?: RunStatus;
         limit?: number;
         before?: Date;
@@ -473,6 +477,7 @@ export function runsRepository(ctx: ScopeContext) {
         z.object({
           agentId: uuidSchema.optional(),
           conversationId: uuidSchema.optional(),
+          parentRunId: uuidSchema.optional(),
           status: z.enum(RUN_STATUS_NAMES).optional(),
           limit: limitSchema.default(50),
           before: z.date().optional(),
@@ -489,6 +494,7 @@ export function runsRepository(ctx: ScopeContext) {
             eq(runs.workspaceId, ctx.workspaceId),
             value.agentId ? eq(runs.agentId, value.agentId) : undefined,
             value.conversationId ? eq(runs.conversationId, value.conversationId) : undefined,
+            value.parentRunId ? eq(runs.parentRunId, value.parentRunId) : undefined,
             value.status ? eq(runs.status, value.status) : undefined,
             value.before ? lt(runs.createdAt, value.before) : undefined,
             value.beforeId
