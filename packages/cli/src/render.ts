@@ -1,5 +1,11 @@
 import type { ParleyEvent, StreamState } from '@parley/protocol';
-import { usageOf } from '@parley/protocol';
+import {
+  initialStreamState,
+  isTerminalEvent,
+  reduceEvent,
+  textOf,
+  usageOf,
+} from '@parley/protocol';
 import { type Io, painter } from './io.ts';
 
 const clip = (text: string, max = 160) => (text.length > max ? `${text.slice(0, max - 1)}…` : text);
@@ -13,6 +19,8 @@ const oneLine = (value: unknown) =>
 export function createRenderer(io: Io) {
   const p = painter(io);
   const names = new Map<string, string>();
+  /** Child runs (agents this run called), folded until each ends, then printed under it. */
+  const children = new Map<string, StreamState>();
   let open: 'text' | 'reasoning' | undefined;
   let column = 0;
   const out = (text: string) => {
@@ -84,10 +92,21 @@ export function createRenderer(io: Io) {
         case 'run.finish':
           newline();
           break;
+        case 'run.child': {
+          const child = event.event as ParleyEvent;
+          const state = reduceEvent(children.get(event.childRunId) ?? initialStreamState(), child);
+          children.set(event.childRunId, state);
+          if (!isTerminalEvent(child)) break;
+          newline();
+          out(foldedChild(event.agent, state, 1));
+          break;
+        }
         default:
           break;
       }
     },
+    /** Folded child runs (tests, and a turn's end). */
+    children: () => children,
     /** `ttft 212 ms · 1,204 in / 56 out tokens · 1.4 s`, after each turn. */
     summary(state: StreamState, elapsedMs: number): string {
       const usage = state.runUsage ?? usageOf(state);
@@ -103,4 +122,22 @@ export function createRenderer(io: Io) {
       return p.dim(parts.join(' · '));
     },
   };
+}
+
+/**
+ * A child run folded under the call that started it: its agent, what it said (clipped) or how
+ * it ended, and its own children one level further in.
+ */
+function foldedChild(agent: string, state: StreamState, depth: number): string {
+  const indent = '  '.repeat(depth);
+  const said =
+    state.status === 'finished'
+      ? clip(textOf(state).replace(/\s+/g, ' ').trim(), 200)
+      : state.status === 'failed'
+        ? `✗ ${state.error?.code ?? 'failed'}: ${state.error?.message ?? ''}`
+        : `■ ${state.abort?.reason ?? 'stopped'}`;
+  const nested = state.children
+    .map((child) => foldedChild(child.agent, child.state, depth + 1))
+    .join('');
+  return `${indent}↳ ${agent}: ${said}\n${nested}`;
 }

@@ -1,9 +1,11 @@
 import type { Run } from '@parley/client';
 import {
+  type ChildRunState,
   type MessagePart,
   type ParleyError,
   type StreamState,
   type ToolCallPart,
+  textOf,
   usageOf,
 } from '@parley/protocol';
 import { useState } from 'react';
@@ -32,6 +34,8 @@ export interface TurnView {
   runId?: string | undefined;
   error?: ParleyError | undefined;
   failure?: unknown;
+  /** Child runs of a live turn (agents the agent called), folded under their tool calls. */
+  children?: readonly ChildRunState[];
 }
 
 const ERROR_WORDS: Partial<Record<ParleyError['code'], string>> = {
@@ -57,6 +61,7 @@ export function turnFromLive(turn: LiveTurn): TurnView {
     phase: turn.phase,
     error: turn.state.error,
     failure: turn.error,
+    children: turn.state.children,
   };
 }
 
@@ -116,6 +121,7 @@ export function Turn({
             block={block}
             streaming={streaming && index === all.length - 1}
             onDecide={onDecide}
+            childRuns={turn.children ?? []}
           />
         ))}
         <TurnStatus turn={turn} />
@@ -151,16 +157,26 @@ function Block({
   block,
   streaming,
   onDecide,
+  childRuns,
 }: {
   block: Block;
   streaming: boolean;
   onDecide?: ((toolCallId: string, decision: 'approved' | 'denied') => void) | undefined;
+  childRuns: readonly ChildRunState[];
 }) {
   if (block.kind === 'other') {
     const { part } = block;
     if (part.kind === 'reasoning')
       return <Reasoning text={part.text} visibility={part.visibility} done={part.done} />;
-    return <ToolCard call={part} onDecide={onDecide} />;
+    const started = childRuns.filter((child) => child.toolCallId === part.toolCallId);
+    return (
+      <>
+        <ToolCard call={part} onDecide={onDecide} />
+        {started.map((child) => (
+          <ChildRun key={child.childRunId} child={child} />
+        ))}
+      </>
+    );
   }
   const done = block.parts.at(-1)?.done ?? true;
   return (
@@ -256,6 +272,34 @@ function ToolCard({
         </pre>
       ) : null}
     </section>
+  );
+}
+
+/**
+ * A child run (an agent this agent called, docs/multi-agent.md), folded: its agent and how it
+ * went; opened, what it said and its own child runs.
+ */
+function ChildRun({ child }: { child: ChildRunState }) {
+  const { state } = child;
+  const status =
+    state.status === 'finished'
+      ? 'done'
+      : state.status === 'failed'
+        ? (state.error?.code ?? 'failed')
+        : state.status === 'aborted'
+          ? 'stopped'
+          : 'running';
+  return (
+    <details className="child-run" data-status={state.status}>
+      <summary>
+        <span aria-hidden="true">↳ </span>
+        <code>{child.agent}</code> <span className="muted">{status}</span>
+      </summary>
+      <p className="text">{textOf(state) || state.error?.message || ' '}</p>
+      {state.children.map((grandchild) => (
+        <ChildRun key={grandchild.childRunId} child={grandchild} />
+      ))}
+    </details>
   );
 }
 
