@@ -13,6 +13,9 @@ import { authenticate } from './auth/authenticate.ts';
 import { createFailureLimiter } from './auth/failure-limiter.ts';
 import { createOperatorCodes } from './auth/operator-code.ts';
 import { createTokenCache } from './auth/token-cache.ts';
+import { createChannelManager } from './channels/manager.ts';
+import { FIRST_PARTY_CONNECTORS } from './channels/registry.ts';
+import { channelWebhooks } from './channels/webhook-route.ts';
 import { clusterCounters } from './cluster/counters.ts';
 import { createInvalidator, invalidationsFor } from './cluster/invalidation.ts';
 import { createPluginSwitches } from './cluster/plugin-switches.ts';
@@ -50,6 +53,8 @@ export interface AppOptions {
     /** The trust clock (SLA, status overdue) and how often the breach check runs. */
     now?: () => Date;
     slaCheckMs?: number;
+    /** Least time between two edits of a channel's streamed answer (tests). */
+    channelEditIntervalMs?: number;
   };
 }
 
@@ -195,11 +200,28 @@ export async function buildApp(options: AppOptions): Promise<ParleyApp> {
       bus,
     }),
     tokenCache: createTokenCache(),
+    channels: createChannelManager({
+      store,
+      runs: () => services.runs,
+      log: app.log,
+      connectors: FIRST_PARTY_CONNECTORS,
+      ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}),
+      ...(tuning.channelEditIntervalMs !== undefined
+        ? { editIntervalMs: tuning.channelEditIntervalMs }
+        : {}),
+    }),
     invalidator: createInvalidator(bus, {
       tokens: { clear: () => services.tokenCache.clear() },
+      // A deploy or a new token reaches the agents' channels too (docs/channels.md).
       runs: {
-        forgetAgents: (workspaceId) => services.runs.forgetAgents(workspaceId),
-        forgetSecrets: (workspaceId) => services.runs.forgetSecrets(workspaceId),
+        forgetAgents: (workspaceId) => {
+          services.runs.forgetAgents(workspaceId);
+          void services.channels.reconcile(workspaceId);
+        },
+        forgetSecrets: (workspaceId) => {
+          services.runs.forgetSecrets(workspaceId);
+          void services.channels.reconcile(workspaceId);
+        },
       },
       log: app.log,
     }),
@@ -320,15 +342,19 @@ export async function buildApp(options: AppOptions): Promise<ParleyApp> {
     transform: jsonSchemaTransform,
   });
   registerRoutes(app, ROUTES, services);
+  await channelWebhooks(app, () => services.channels);
 
   // The breach check catches up on deadlines that passed while no server ran, then repeats.
   app.addHook('onReady', async () => {
     services.trust.scheduler.start();
     // Renew this instance's run leases and continue runs other instances left.
     services.runs.startOwnership();
+    // Single-user mode: the owner's channels start with the server (docs/channels.md).
+    if (options.localOwnerId) void services.channels.startFor(options.localOwnerId);
   });
   boundShutdown(app, services.runs, config.shutdownGraceMs);
   app.addHook('onClose', async () => {
+    await services.channels.stop();
     await services.trust.scheduler.stop();
     await services.trust.settled();
     await detector.flush();

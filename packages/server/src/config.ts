@@ -182,6 +182,8 @@ const EnvSchema = z.object({
     .string()
     .refine((url) => /^rediss?:\/\//.test(url), 'must be a redis:// or rediss:// URL')
     .optional(),
+  /** Where the platforms reach this server (chat channels' webhooks: docs/channels.md). */
+  PARLEY_PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
   /** This instance's name in the cluster (default: host name, process id and a random tail). */
   PARLEY_INSTANCE_ID: z
     .string()
@@ -217,6 +219,8 @@ export interface ServerConfig {
   redisUrl?: string;
   /** This instance's name in the cluster. */
   instanceId: string;
+  /** The server's public URL (PARLEY_PUBLIC_URL): where chat platforms call webhooks. */
+  publicUrl?: string;
   /** How long a run's lease lasts without a heartbeat (ms). */
   runLeaseMs: number;
   masterKey?: string;
@@ -343,6 +347,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     logLevel: e.PARLEY_LOG_LEVEL,
     shutdownGraceMs: e.PARLEY_SHUTDOWN_GRACE_SECONDS * 1000,
     instanceId: e.PARLEY_INSTANCE_ID ?? defaultInstanceId(),
+    ...(e.PARLEY_PUBLIC_URL ? { publicUrl: e.PARLEY_PUBLIC_URL } : {}),
     runLeaseMs: e.PARLEY_RUN_LEASE_SECONDS * 1000,
     ...(e.PARLEY_REDIS_URL ? { redisUrl: e.PARLEY_REDIS_URL } : {}),
     ...(e.PARLEY_DATABASE_URL ? { databaseUrl: e.PARLEY_DATABASE_URL } : {}),

@@ -2,6 +2,7 @@ import type { AgentDefinition } from '../agent/definition.ts';
 import type { InboundGuard } from '../runtime/inbound-guard.ts';
 import type { ToolDefinition } from '../tools/define-tool.ts';
 import type { ToolMemory } from '../tools/tool-context.ts';
+import type { ChannelHost, ChannelSession } from './connector.ts';
 
 /** Adds text to the model's context before each step (e.g. the current date, a user profile). */
 export interface ContextProvider {
@@ -25,11 +26,19 @@ export interface Evaluator {
   }): Promise<void> | void;
 }
 
-/** A bridge to an outside channel (Discord, Telegram, a webhook) that starts runs. */
+/**
+ * A bridge to an outside channel (Discord, Telegram, Slack) that starts runs. `start` and
+ * `stop` bound the plugin's own resources; a connector that speaks a chat platform also names
+ * it and opens one channel per agent that lists it (docs/channels.md, plugins/connector.ts).
+ */
 export interface Connector {
   name: string;
   start(): Promise<void> | void;
   stop(): Promise<void> | void;
+  /** The platform agent.yaml's `channels[].platform` names. */
+  platform?: string;
+  /** Opens one agent's channel on the platform. */
+  open?(host: ChannelHost): ChannelSession;
 }
 
 /**

@@ -10,7 +10,7 @@ import { startedByOf, userIdOf } from '../auth/principal.ts';
  * and the end user the caller names (`userId`) when it names one.
  */
 export function conversationIdFor(key: {
-  kind: 'chat' | 'a2a';
+  kind: 'chat' | 'a2a' | 'channel';
   workspaceId: string;
   agentId: string;
   principal: Principal;
