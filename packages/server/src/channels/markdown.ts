@@ -41,22 +41,41 @@ function inline(text: string, dialect: MarkdownDialect): string {
   return out + prose(text.slice(last), dialect);
 }
 
+/**
+ * Links, bold, strike and italics in one pass, so what one construct writes (Slack's bold is
+ * `*x*`, Markdown's italics) is never read again as another.
+ */
+const SPANS =
+  /\[([^\]\n]+)\]\((https?:\/\/[^\s)]+)\)|\*\*(?=\S)(.+?)(?<=\S)\*\*|__(?=\S)(.+?)(?<=\S)__|~~(?=\S)(.+?)(?<=\S)~~|(?<![\w*])\*(?=\S)([^*\n]+?)(?<=\S)\*(?![\w*])|(?<![\w_])_(?=\S)([^_\n]+?)(?<=\S)_(?![\w_])/g;
+
+function spans(escaped: string, d: MarkdownDialect): string {
+  return escaped.replace(
+    SPANS,
+    (
+      _,
+      label?: string,
+      url?: string,
+      bold?: string,
+      bold2?: string,
+      strike?: string,
+      italic?: string,
+      italic2?: string,
+    ) => {
+      if (label !== undefined && url !== undefined) return d.link(label, url);
+      if (bold !== undefined || bold2 !== undefined) return d.bold(spans(bold ?? bold2!, d));
+      if (strike !== undefined) return d.strike(spans(strike, d));
+      return d.italic(spans(italic ?? italic2 ?? '', d));
+    },
+  );
+}
+
 function prose(text: string, d: MarkdownDialect): string {
   return d
     .escape(text)
-    .replace(/^#{1,6}[ \t]+(.+)$/gm, (_, title: string) => d.bold(title))
-    .replace(/\[([^\]\n]+)\]\((https?:\/\/[^\s)]+)\)/g, (_, label: string, url: string) =>
-      d.link(label, url),
-    )
-    .replace(/\*\*(?=\S)(.+?)(?<=\S)\*\*/g, (_, inner: string) => d.bold(inner))
-    .replace(/__(?=\S)(.+?)(?<=\S)__/g, (_, inner: string) => d.bold(inner))
-    .replace(/~~(?=\S)(.+?)(?<=\S)~~/g, (_, inner: string) => d.strike(inner))
-    .replace(
-      /(^|[^\w*])\*(?=\S)([^*\n]+?)(?<=\S)\*(?!\w)/g,
-      (_, lead: string, inner: string) => `${lead}${d.italic(inner)}`,
-    )
-    .replace(
-      /(^|[^\w])_(?=\S)([^_\n]+?)(?<=\S)_(?!\w)/g,
-      (_, lead: string, inner: string) => `${lead}${d.italic(inner)}`,
-    );
+    .split('\n')
+    .map((line) => {
+      const heading = /^#{1,6}[ \t]+(.+)$/.exec(line);
+      return heading ? d.bold(spans(heading[1]!, d)) : spans(line, d);
+    })
+    .join('\n');
 }

@@ -1,7 +1,8 @@
 import type { Connector } from '@parley/core';
+import { slackConnector } from './slack/connector.ts';
 import { telegramConnector } from './telegram/connector.ts';
 
 /** The first-party connectors (tier core), by the platform agent.yaml names. */
 export const FIRST_PARTY_CONNECTORS: ReadonlyMap<string, Connector> = new Map(
-  [telegramConnector].map((c) => [c.platform!, c]),
+  [telegramConnector, slackConnector].map((c) => [c.platform!, c]),
 );
