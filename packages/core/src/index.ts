@@ -14,15 +14,6 @@ export {
   type ChannelRef,
   ChannelRefSchema,
 } from './agent/channels.ts';
-export {
-  CHANNEL_MODES,
-  CHANNEL_PLATFORMS,
-  type ChannelMode,
-  type ChannelPlatform,
-  ChannelListSchema,
-  type ChannelRef,
-  ChannelRefSchema,
-} from './agent/channels.ts';
 export { refusedEnvName } from './agent/child-env-rules.ts';
 export {
   type AgentDefinition,
@@ -77,19 +68,6 @@ export {
   RecallMethod,
   RecallResult,
 export { assertCompatible } from './plugins/compatibility.ts';
-export {
-  type ButtonPress,
-  type ChannelHost,
-  type ChannelSession,
-  type ChatRef,
-  type InboundMessage,
-  type PlatformOutput,
-  PlatformRateLimited,
-  type ReplyButton,
-  type SentMessage,
-  type WebhookRequest,
-  type WebhookResponse,
-} from './plugins/connector.ts';
 export {
   type ButtonPress,
   type ChannelHost,

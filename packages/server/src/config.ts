@@ -184,8 +184,6 @@ const EnvSchema = z.object({
     .optional(),
   /** Where the platforms reach this server (chat channels' webhooks: docs/channels.md). */
   PARLEY_PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
-  /** Where the platforms reach this server (chat channels' webhooks: docs/channels.md). */
-  PARLEY_PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
   /** This instance's name in the cluster (default: host name, process id and a random tail). */
   PARLEY_INSTANCE_ID: z
     .string()
@@ -221,8 +219,6 @@ export interface ServerConfig {
   redisUrl?: string;
   /** This instance's name in the cluster. */
   instanceId: string;
-  /** The server's public URL (PARLEY_PUBLIC_URL): where chat platforms call webhooks. */
-  publicUrl?: string;
   /** The server's public URL (PARLEY_PUBLIC_URL): where chat platforms call webhooks. */
   publicUrl?: string;
   /** How long a run's lease lasts without a heartbeat (ms). */
@@ -351,7 +347,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     logLevel: e.PARLEY_LOG_LEVEL,
     shutdownGraceMs: e.PARLEY_SHUTDOWN_GRACE_SECONDS * 1000,
     instanceId: e.PARLEY_INSTANCE_ID ?? defaultInstanceId(),
-    ...(e.PARLEY_PUBLIC_URL ? { publicUrl: e.PARLEY_PUBLIC_URL } : {}),
     ...(e.PARLEY_PUBLIC_URL ? { publicUrl: e.PARLEY_PUBLIC_URL } : {}),
     runLeaseMs: e.PARLEY_RUN_LEASE_SECONDS * 1000,
     ...(e.PARLEY_REDIS_URL ? { redisUrl: e.PARLEY_REDIS_URL } : {}),

@@ -5,7 +5,6 @@ import type { FailureLimiter } from './auth/failure-limiter.ts';
 import type { OperatorCodes } from './auth/operator-code.ts';
 import type { TokenCache } from './auth/token-cache.ts';
 import type { ChannelManager } from './channels/manager.ts';
-import type { ChannelManager } from './channels/manager.ts';
 import type { Invalidator } from './cluster/invalidation.ts';
 import type { PluginSwitches } from './cluster/plugin-switches.ts';
 import type { ServerConfig } from './config.ts';
@@ -21,8 +20,6 @@ export interface Services {
   /** The cluster's bus: doorbells of stored events, commands to runs, cache invalidation. */
   bus: Bus;
   runs: RunManager;
-  /** The agents' chat channels (Telegram, Slack, …): started on deploy (docs/channels.md). */
-  channels: ChannelManager;
   /** The agents' chat channels (Telegram, Slack, …): started on deploy (docs/channels.md). */
   channels: ChannelManager;
   /** Trust operations: the clock, the SLA breach scheduler (docs/trust.md). */

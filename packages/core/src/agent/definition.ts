@@ -3,7 +3,6 @@ import { PROVIDER_NAMES, ScriptTurnSchema } from '@parley/providers';
 import { z } from 'zod';
 import { AgentLimitsSchema, AgentLinkListSchema } from './agent-links.ts';
 import { ChannelListSchema } from './channels.ts';
-import { ChannelListSchema } from './channels.ts';
 import { refusedEnvName } from './child-env-rules.ts';
 
 /** The one agent-name rule (create, rename, import, CLI): see api.AgentNameSchema. */
@@ -227,8 +226,6 @@ export const AgentDefinitionSchema = z
       .refine((servers) => new Set(servers.map((s) => s.name)).size === servers.length, {
         message: 'each MCP server needs a name of its own',
       }),
-    /** Chat platforms the agent answers on (docs/channels.md); deploying starts and stops them. */
-    channels: ChannelListSchema.optional(),
     /** Chat platforms the agent answers on (docs/channels.md); deploying starts and stops them. */
     channels: ChannelListSchema.optional(),
     /** If set, only these tools (by name) are offered to the model. */
