@@ -1,7 +1,7 @@
 import { expect, it } from 'vitest';
 import { loadMigrations } from '../src/internal.ts';
 import { INDEXED_EMBEDDING_DIMENSIONS } from '../src/repositories/memories.ts';
-import { describeEachEngine, type Harness } from './support/engines.ts';
+import { describeEachEngineFromEmpty, type Harness } from './support/engines.ts';
 
 /*
  * The database's own catalog is the proof of isolation: these queries fail the build if any
@@ -121,7 +121,8 @@ async function withPlanted<R>(h: Harness, plant: string[], guard: string): Promi
   }
 }
 
-describeEachEngine('schema catalog', (h, engine) => {
+// From empty databases, migrated here: what migrating builds is what these tests check.
+describeEachEngineFromEmpty('schema catalog', (h, engine) => {
   it('applies every migration to an empty database, then does nothing on the next run', async () => {
     const recorded = await h().admin<{ tag: string }>(
       'select tag from parley_meta.migrations order by tag',

@@ -197,7 +197,9 @@ async function startNginx(conf: string, url: string) {
 /** Starts the instances, then nginx in front of them; resolves once every /readyz answers. */
 export async function startCluster(options: ClusterOptions = {}): Promise<Cluster> {
   const count = options.instances ?? 3;
-  const database = options.database ?? (await createTestDatabase('cluster'));
+  // A migrated copy (the store's test templates): the instances' start-up migrate() finds it
+  // up to date, as every instance after the first does in a deployment.
+  const database = options.database ?? (await createTestDatabase('cluster', { migrated: true }));
   const shared = options.multiUser ? undefined : await mkdtemp(join(tmpdir(), 'parley-cluster-'));
   const instances: Instance[] = [];
   for (let i = 0; i < count; i++) {

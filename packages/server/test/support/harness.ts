@@ -4,7 +4,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isStoreError, openStore, type Store } from '@parley/store';
-import { createTestDatabase, type TestDatabase } from '@parley/store/testing';
+import { copyPgliteTemplate, createTestDatabase, type TestDatabase } from '@parley/store/testing';
 import { expect } from 'vitest';
 import { type AppOptions, buildApp, type ParleyApp } from '../../src/app.ts';
 import { bootstrapSingleUser } from '../../src/bootstrap.ts';
@@ -126,9 +126,12 @@ async function scanRunEvents(store: Store, workspaceIds: Iterable<string>, sink:
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
   const engine = options.engine ?? 'pglite';
   const dataDir = options.reuse?.dataDir ?? (await mkdtemp(join(tmpdir(), 'parley-server-')));
+  // A new database starts as a copy of a migrated one (store's test/support/templates.ts):
+  // migrate() below finds it up to date, as on any restart.
+  if (engine === 'pglite' && !options.reuse?.dataDir) await copyPgliteTemplate(dataDir);
   const database =
     engine === 'postgres'
-      ? (options.reuse?.database ?? (await createTestDatabase('server')))
+      ? (options.reuse?.database ?? (await createTestDatabase('server', { migrated: true })))
       : undefined;
   const config = loadConfig({
     PARLEY_PORT: '0',

@@ -11,6 +11,7 @@ import {
   type StoreInternals,
 } from '../../src/store.ts';
 import { createTestDatabase, type TestDatabase } from './postgres.ts';
+import { copyPgliteTemplate } from './templates.ts';
 
 export type EngineName = 'pglite' | 'postgres';
 export const ENGINES: EngineName[] = ['pglite', 'postgres'];
@@ -33,6 +34,11 @@ export interface HarnessOptions {
   persistent?: boolean;
   /** Run migrate() (default true). */
   migrate?: boolean;
+  /**
+   * Start from a migrated copy (templates.ts) when migrating (default true); false runs every
+   * migration on an empty database, for tests of what migrating does.
+   */
+  template?: boolean;
 }
 
 export async function createHarness(
@@ -45,8 +51,11 @@ export async function createHarness(
   let pgdb: TestDatabase | undefined;
   let dataDir: string | undefined;
   let base: OpenStoreOptions;
+  // A harness that migrates starts from a migrated copy (templates.ts); migrate() below then
+  // takes its up-to-date path. `migrate: false` or `template: false` gets an empty database.
+  const fromTemplate = options.migrate !== false && options.template !== false;
   if (engine === 'postgres') {
-    pgdb = await createTestDatabase(label);
+    pgdb = await createTestDatabase(label, { migrated: fromTemplate });
     base = {
       url: pgdb.runtimeUrl,
       migrationUrl: pgdb.adminUrl,
@@ -55,6 +64,7 @@ export async function createHarness(
     };
   } else if (options.persistent) {
     dataDir = await mkdtemp(join(tmpdir(), `parley-${label}-`));
+    if (fromTemplate) await copyPgliteTemplate(join(dataDir, 'data'));
     base = { dataDir: join(dataDir, 'data'), masterKey };
   } else {
     base = { memory: true, masterKey };
@@ -143,4 +153,15 @@ export async function seedWorkspace(store: Store, label: string) {
     ownerUserId: user.id,
   });
   return { user, workspace, workspaceId: workspace.id };
+}
+
+/**
+ * describeEachEngine on databases that start empty and are migrated in the file itself (no
+ * migrated template): for tests of what migrating builds.
+ */
+export function describeEachEngineFromEmpty(
+  title: string,
+  body: (h: () => Harness, engine: EngineName) => void,
+): void {
+  describeEachEngine(title, body, { template: false });
 }

@@ -1,5 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { templateKey } from './templates.ts';
+
+export { copyPgliteTemplate, pgliteTemplate } from './templates.ts';
 
 /*
  * Each test file gets its own database on the PostgreSQL at DATABASE_URL and drops it (WITH
@@ -46,7 +49,69 @@ async function connectRoot(): Promise<pg.Client> {
   return client;
 }
 
-export async function createTestDatabase(label: string): Promise<TestDatabase> {
+async function createRuntimeRole(root: pg.Client): Promise<void> {
+  try {
+    await root.query(
+      `create role ${RUNTIME_ROLE} login nosuperuser nobypassrls nocreatedb nocreaterole`,
+    );
+  } catch (error) {
+    // Another test file (or an earlier run) created it: fine.
+    if (!['42710', '23505'].includes((error as { code?: string }).code ?? '')) throw error;
+  }
+}
+
+/** Arbitrary, fixed: one process at a time builds a template database. */
+const TEMPLATE_LOCK = 7_101_977_912;
+
+/**
+ * The name of a migrated database to copy (templates.ts keys it), built once per key and
+ * PostgreSQL server: under an advisory lock, migrated as the harness migrates (superuser
+ * migration URL, the runtime role at runtime), then renamed into place. Nothing connects to
+ * it afterwards, as CREATE DATABASE … TEMPLATE requires.
+ */
+async function migratedTemplate(root: pg.Client): Promise<string> {
+  const name = `parley_tpl_${await templateKey()}`;
+  const exists = async (db: string) =>
+    (await root.query('select 1 from pg_database where datname = $1', [db])).rowCount === 1;
+  if (await exists(name)) return name;
+  await root.query('select pg_advisory_lock($1)', [TEMPLATE_LOCK]);
+  try {
+    if (await exists(name)) return name;
+    const building = `${name}_building`;
+    await root.query(`drop database if exists ${building} with (force)`);
+    await root.query(`create database ${building}`);
+    const { openStore } = await import('../../src/store.ts');
+    const store = await openStore({
+      url: withPath(DATABASE_URL, building, RUNTIME_ROLE),
+      migrationUrl: withPath(DATABASE_URL, building),
+      masterKey: randomBytes(32).toString('base64'),
+      onBackgroundError: () => {},
+    });
+    try {
+      await store.migrate();
+    } finally {
+      await store.close();
+    }
+    // A pool's backends may outlive its end() by a moment; a rename needs none left.
+    await root.query('select pg_terminate_backend(pid) from pg_stat_activity where datname = $1', [
+      building,
+    ]);
+    await root.query(`alter database ${building} rename to ${name}`);
+    return name;
+  } finally {
+    await root.query('select pg_advisory_unlock($1)', [TEMPLATE_LOCK]);
+  }
+}
+
+/**
+ * A new, empty database for one test file; `{ migrated: true }` makes it a copy of a migrated
+ * one instead (CREATE DATABASE … TEMPLATE, well under a second), which migrate() finds up to
+ * date. Tests of migrating itself take an empty one.
+ */
+export async function createTestDatabase(
+  label: string,
+  options: { migrated?: boolean } = {},
+): Promise<TestDatabase> {
   const root = await connectRoot();
   const name = `parley_t_${label}_${randomBytes(5).toString('hex')}`;
   try {
@@ -55,14 +120,12 @@ export async function createTestDatabase(label: string): Promise<TestDatabase> {
     ).rows;
     if (!vector)
       throw new Error('pgvector is not installed for this PostgreSQL (bash .ci/run builds it).');
-    await root.query(`create database ${name}`);
-    try {
-      await root.query(
-        `create role ${RUNTIME_ROLE} login nosuperuser nobypassrls nocreatedb nocreaterole`,
-      );
-    } catch (error) {
-      // Another test file (or an earlier run) created it: fine.
-      if (!['42710', '23505'].includes((error as { code?: string }).code ?? '')) throw error;
+    // The role first: the template's migration grants it parley_app.
+    await createRuntimeRole(root);
+    if (options.migrated) {
+      await root.query(`create database ${name} template ${await migratedTemplate(root)}`);
+    } else {
+      await root.query(`create database ${name}`);
     }
   } finally {
     await root.end();
