@@ -7,7 +7,11 @@ import { defineConfig, devices } from '@playwright/test';
 export default defineConfig({
   testDir: 'e2e/browser',
   testMatch: '*.spec.ts',
-  globalSetup: './packages/dashboard/scripts/ensure-built.js',
+  // The built dashboard, and the migrated database each spec's server starts from.
+  globalSetup: [
+    './packages/dashboard/scripts/ensure-built.js',
+    './e2e/browser/support/global-setup.ts',
+  ],
   outputDir: 'test-results/browser',
   // A spec's beforeAll starts a server (up to 120 s under CPU load, see support/parley.ts).
   timeout: 150_000,

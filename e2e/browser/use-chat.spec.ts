@@ -1,9 +1,11 @@
-import { readFile, rm } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { readdir, readFile, rename, rm } from 'node:fs/promises';
 import { createServer, request, type Server } from 'node:http';
-import { tmpdir } from 'node:os';
 import { extname, join } from 'node:path';
 import { expect, test } from '@playwright/test';
 import { build } from 'vite';
+import { REPO_ROOT } from '../support/paths.ts';
 import { createScriptedAgent, type Parley, startParley } from './support/parley.ts';
 
 // A real React page on the AI SDK's useChat (@ai-sdk/react, DefaultChatTransport) against a
@@ -21,10 +23,49 @@ let site: Server;
 let siteUrl = '';
 let outDir = '';
 
+/**
+ * The page, built with Vite once per content: its files and the lockfile (every package it
+ * bundles) name the build, kept in node_modules/.cache. The CI's second, CPU-loaded pass and
+ * later runs serve the same bytes a build would make again. Built beside its name and renamed
+ * into place, so a half-written build is never served.
+ */
+async function builtPage(): Promise<string> {
+  const hash = createHash('sha256');
+  const files = (await readdir(PAGE_DIR, { withFileTypes: true })).filter((e) => e.isFile());
+  for (const name of files.map((e) => e.name).sort()) {
+    hash.update(`${name}\n`).update(await readFile(join(PAGE_DIR, name)));
+  }
+  hash.update(await readFile(join(REPO_ROOT, 'package-lock.json')));
+  const dir = join(
+    REPO_ROOT,
+    'node_modules/.cache/parley-use-chat',
+    hash.digest('hex').slice(0, 16),
+  );
+  if (existsSync(join(dir, 'index.html'))) return dir;
+  const work = `${dir}.${process.pid}.${Date.now()}`;
+  await build({
+    configFile: false,
+    root: PAGE_DIR,
+    logLevel: 'silent',
+    build: { outDir: work, emptyOutDir: true },
+  });
+  await rename(work, dir).catch(async (error: NodeJS.ErrnoException) => {
+    // Another worker's build of the same content got there first.
+    if (!['ENOTEMPTY', 'EEXIST'].includes(error.code ?? '')) throw error;
+    await rm(work, { recursive: true, force: true });
+  });
+  return dir;
+}
+
 test.beforeAll(async () => {
-  // A server start and a Vite build: slow on a loaded machine.
+  // A server start and (unless cached) a Vite build, side by side: slow on a loaded machine.
   test.setTimeout(180_000);
-  parley = await startParley();
+  const [server, page] = await Promise.allSettled([startParley(), builtPage()]);
+  // A started server is kept for afterAll to stop, whatever the build did.
+  if (server.status === 'fulfilled') parley = server.value;
+  if (server.status === 'rejected') throw server.reason;
+  if (page.status === 'rejected') throw page.reason;
+  outDir = page.value;
   await createScriptedAgent(parley, 'calc', [
     [
       { type: 'text', text: 'Let me compute that.' },
@@ -44,13 +85,6 @@ test.beforeAll(async () => {
       { type: 'delay', ms: 150 },
     ]).flat(),
   ]);
-  outDir = join(tmpdir(), `parley-use-chat-${process.pid}-${Date.now()}`);
-  await build({
-    configFile: false,
-    root: PAGE_DIR,
-    logLevel: 'silent',
-    build: { outDir, emptyOutDir: true },
-  });
   site = createServer((req, res) => {
     const url = req.url ?? '/';
     if (url.startsWith('/v1/')) {
@@ -97,7 +131,6 @@ test.afterAll(async () => {
   await new Promise((resolve) => site?.close(resolve));
   site?.closeAllConnections();
   await parley?.stop();
-  if (outDir) await rm(outDir, { recursive: true, force: true });
 });
 
 const open = (page: import('@playwright/test').Page, agent: string, chat: string) =>

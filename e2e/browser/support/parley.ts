@@ -2,6 +2,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createParleyClient, type ParleyClient } from '@parley/client';
+import { copyPgliteTemplate } from '@parley/store/testing';
 import { REPO_ROOT } from '../../support/paths.ts';
 import { childEnv, type Env, startServerProcess } from '../../support/processes.ts';
 
@@ -30,12 +31,15 @@ export async function startParley(
 ): Promise<Parley> {
   const home = await mkdtemp(join(tmpdir(), 'parley-browser-'));
   const dataDir = join(home, 'data');
+  // The database starts as a copy of a migrated one (the store's test templates): a fresh
+  // PGlite directory's initdb took over 40 s under the CI's CPU-loaded pass (about 4 s on a
+  // quiet machine). The server still starts as on a first run: no owner, no credentials yet.
+  await copyPgliteTemplate(dataDir);
   const server = await startServerProcess({
     how: 'npm-start',
     cwd: REPO_ROOT,
-    // A fresh PGlite directory is initialised at start: on a 2-core machine under the CI's
-    // second, CPU-loaded pass, beside another worker's server and a Vite build, that took
-    // over 40 s (it is about 4 s on a quiet machine). The condition is awaited, not a sleep.
+    // Slow on a 2-core machine under the CI's second, CPU-loaded pass, beside another
+    // worker's server and a Vite build. The condition is awaited, not a sleep.
     timeoutMs: 120_000,
     env: childEnv(home, {
       PARLEY_PORT: '0',
