@@ -55,6 +55,8 @@ export interface AppOptions {
     slaCheckMs?: number;
     /** Least time between two edits of a channel's streamed answer (tests). */
     channelEditIntervalMs?: number;
+    /** How long a channel listener's cluster lease lasts without renewal (tests). */
+    channelLeaseMs?: number;
   };
 }
 
@@ -209,6 +211,7 @@ export async function buildApp(options: AppOptions): Promise<ParleyApp> {
       ...(tuning.channelEditIntervalMs !== undefined
         ? { editIntervalMs: tuning.channelEditIntervalMs }
         : {}),
+      ...(tuning.channelLeaseMs ? { leaseMs: tuning.channelLeaseMs } : {}),
     }),
     invalidator: createInvalidator(bus, {
       tokens: { clear: () => services.tokenCache.clear() },

@@ -218,6 +218,40 @@ describe('Telegram channels', () => {
     expect(inChat(-900)).toHaveLength(1);
   });
 
+  it('a deploy without the channel closes it; one with it again reopens it', async () => {
+    const statuses = () => server.app.services.channels.statuses(server.workspaceId);
+    expect(statuses().map((c) => c.platform)).toEqual([
+      'telegram',
+      'telegram',
+      'telegram',
+      'telegram',
+    ]);
+    const deploy = async (channels: unknown[]) => {
+      const res = await call('POST', `/v1/workspaces/${server.workspaceId}/agents/long/versions`, {
+        definition: scriptedAgent('long', [[{ type: 'text', text: longText }]], { channels }),
+      });
+      expect(res.status, await res.clone().text()).toBeLessThan(300);
+      expect(((await res.json()) as { created: boolean }).created).toBe(true);
+    };
+    await deploy([]);
+    await until(() => statuses().length === 3, 'the channel closed');
+    const polls = callsOf(TOKENS.long, 'getUpdates').length;
+    await tg.push(TOKENS.long, privateMessage(1201, 'anyone there?'));
+    // Another bot's answer takes a poll round trip: the closed one polled no more meanwhile.
+    await tg.push(TOKENS.stream, privateMessage(1202, 'hi'));
+    await until(
+      () => inChat(1202).find((m) => m.text.endsWith('friend.')),
+      'the other bot’s answer',
+    );
+    expect(callsOf(TOKENS.long, 'getUpdates')).toHaveLength(polls);
+    expect(inChat(1201)).toHaveLength(0);
+    await deploy([
+      { platform: 'telegram', tokenSecret: 'TG_LONG', mode: 'polling', apiRoot: tg.url },
+    ]);
+    // The queued message is answered once the channel polls again.
+    await until(() => inChat(1201).length === 2, 'the reopened channel’s answer', 15_000);
+  });
+
   it('webhook: registered with a secret token; a forged call is refused, a duplicate ignored', async () => {
     const hook = tg.webhookOf(TOKENS.hook)!;
     expect(hook.url).toMatch(

@@ -33,6 +33,8 @@ interface Bot {
   updates: Record<string, unknown>[];
   webhook?: { url: string; secret?: string };
   waiters: (() => void)[];
+  /** Ends the long poll in progress, if any (a newer getUpdates terminates it). */
+  terminate?: () => void;
 }
 
 export interface TelegramStandIn {
@@ -45,6 +47,8 @@ export interface TelegramStandIn {
   push(token: string, update: Record<string, unknown>): Promise<Response | undefined>;
   /** The next call of `method` answers 429 with this retry_after (seconds). */
   limitNext(method: string, retryAfterSeconds: number): void;
+  /** getUpdates calls a newer one terminated (409): two pollers of one bot at once. */
+  conflicts: number;
   /** Where webhooks are actually sent: the server under test (its public URL is not real). */
   deliverTo: string;
   webhookOf(token: string): { url: string; secret?: string } | undefined;
@@ -74,7 +78,12 @@ export async function startTelegramStandIn(): Promise<TelegramStandIn> {
   });
   const ok = (result: unknown) => ({ status: 200, body: { ok: true, result } });
 
-  async function handle(bot: Bot, method: string, body: Record<string, unknown>) {
+  async function handle(
+    bot: Bot,
+    method: string,
+    body: Record<string, unknown>,
+    gone: AbortSignal,
+  ) {
     const limited = limits.get(method);
     if (limited !== undefined) {
       limits.delete(method);
@@ -97,14 +106,30 @@ export async function startTelegramStandIn(): Promise<TelegramStandIn> {
           return fail(409, "Conflict: can't use getUpdates method while webhook is active");
         const offset = Number(body.offset ?? 0);
         bot.updates = bot.updates.filter((u) => Number(u.update_id) >= offset);
+        // One poller per bot: a newer getUpdates ends the one waiting with 409.
+        bot.terminate?.();
+        let terminated = false;
         if (bot.updates.length === 0 && Number(body.timeout ?? 0) > 0)
           await new Promise<void>((resolve) => {
-            const timer = setTimeout(resolve, Number(body.timeout) * 1000);
-            bot.waiters.push(() => {
+            const done = () => {
               clearTimeout(timer);
+              if (bot.terminate === end) bot.terminate = undefined;
               resolve();
-            });
+            };
+            const timer = setTimeout(done, Number(body.timeout) * 1000);
+            const end = () => {
+              terminated = true;
+              done();
+            };
+            bot.terminate = end;
+            bot.waiters.push(done);
+            // A poller that hung up is no longer polling.
+            gone.addEventListener('abort', done);
           });
+        if (terminated) {
+          standIn.conflicts++;
+          return fail(409, 'Conflict: terminated by other getUpdates request');
+        }
         return ok(bot.updates.slice(0, 100));
       }
       case 'sendMessage': {
@@ -146,6 +171,8 @@ export async function startTelegramStandIn(): Promise<TelegramStandIn> {
 
   const server: Server = createServer((request, response) => {
     const match = /^\/bot([^/]+)\/(\w+)$/.exec(request.url ?? '');
+    const gone = new AbortController();
+    response.on('close', () => gone.abort());
     void (async () => {
       const body = await readJson(request).catch(() => ({}));
       const bot = match ? bots.get(match[1]!) : undefined;
@@ -162,7 +189,7 @@ export async function startTelegramStandIn(): Promise<TelegramStandIn> {
         ? fail(404, 'Not Found')
         : !bot
           ? fail(401, 'Unauthorized')
-          : await handle(bot, match[2]!, body);
+          : await handle(bot, match[2]!, body, gone.signal);
       record.status = answer.status;
       response.writeHead(answer.status, { 'content-type': 'application/json' });
       response.end(JSON.stringify(answer.body));
@@ -176,6 +203,7 @@ export async function startTelegramStandIn(): Promise<TelegramStandIn> {
     url: `http://127.0.0.1:${port}`,
     calls,
     messages,
+    conflicts: 0,
     deliverTo: '',
     addBot(token, username) {
       bots.set(token, { id: Number(token.split(':')[0]), username, updates: [], waiters: [] });

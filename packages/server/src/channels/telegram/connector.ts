@@ -103,7 +103,9 @@ function openTelegram(host: ChannelHost): ChannelSession {
   }
 
   async function poll(signal: AbortSignal) {
+    // getUpdates is refused while a webhook is set (a previous webhook-mode deploy).
     await call('deleteWebhook', {}, signal);
+    host.report({ state: 'connected' });
     let offset = 0;
     let failures = 0;
     while (!signal.aborted) {
