@@ -1,4 +1,5 @@
 import { agentRoutes } from './routes/agents.ts';
+import { evalRoutes } from './routes/evals.ts';
 import { identityRoutes } from './routes/identity.ts';
 import { operationsRoutes } from './routes/operations.ts';
 import { createVerbs } from './routes/verbs.ts';
@@ -23,6 +24,7 @@ export function createParleyClient(options: ClientOptions) {
     baseUrl: verbs.t.base,
     ...identityRoutes(verbs),
     ...agentRoutes(verbs),
+    ...evalRoutes(verbs),
     ...operationsRoutes(verbs),
   };
 }
@@ -78,6 +80,8 @@ export const OPERATIONS: Readonly<Record<string, string>> = {
   startRun: 'runs.stream',
   agentMcp: 'agents.mcp',
   listRuns: 'runs.list',
+  createEvalResult: 'evals.create',
+  listEvalResults: 'evals.list',
   getRun: 'runs.get',
   streamRunEvents: 'runs.follow',
   cancelRun: 'runs.cancel',

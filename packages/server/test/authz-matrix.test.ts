@@ -134,6 +134,14 @@ const EXPECTED_ACCESS: Record<string, Access> = {
     kind: 'workspace',
     permission: 'runs:create',
   },
+  'POST /v1/workspaces/:workspaceId/agents/:agent/evals': {
+    kind: 'workspace',
+    permission: 'runs:create',
+  },
+  'GET /v1/workspaces/:workspaceId/agents/:agent/evals': {
+    kind: 'workspace',
+    permission: 'runs:read',
+  },
   'POST /v1/workspaces/:workspaceId/agents/:agent/chat': {
     kind: 'workspace',
     permission: 'runs:create',

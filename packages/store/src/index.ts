@@ -50,6 +50,7 @@ export {
   MessageRoleSchema,
   type NewMessage,
 } from './repositories/conversations.ts';
+export type { EvalResult } from './repositories/evals.ts';
 export {
   INDEXED_EMBEDDING_DIMENSIONS,
   type Memory,

@@ -3,6 +3,7 @@ import { agentsRepository } from './repositories/agents.ts';
 import { apiTokensRepository } from './repositories/api-tokens.ts';
 import { auditRepository, securitySignalsRepository } from './repositories/audit.ts';
 import { conversationsRepository, messagesRepository } from './repositories/conversations.ts';
+import { evalsRepository } from './repositories/evals.ts';
 import { memoriesRepository } from './repositories/memories.ts';
 import { runsRepository } from './repositories/runs.ts';
 import { secretsRepository } from './repositories/secrets.ts';
@@ -52,6 +53,7 @@ export function createWorkspaceScope(ctx: ScopeContext) {
     conversations: guard(ctx, conversationsRepository(ctx)),
     messages: guard(ctx, messagesRepository(ctx)),
     runs: guard(ctx, runsRepository(ctx)),
+    evals: guard(ctx, evalsRepository(ctx)),
     memories: guard(ctx, memoriesRepository(ctx)),
     audit: guard(ctx, auditRepository(ctx)),
     securitySignals: guard(ctx, securitySignalsRepository(ctx)),

@@ -3,6 +3,7 @@ import { chatCommand } from './chat.ts';
 import { createCommand } from './create.ts';
 import { deployCommand } from './deploy.ts';
 import { doctorCommand } from './doctor.ts';
+import { evalCommand } from './eval.ts';
 import { importCommand } from './import.ts';
 import { loginCommand } from './login.ts';
 import { agentsCommand, secretsCommand, tokenCommand } from './manage.ts';
@@ -20,6 +21,7 @@ export const COMMANDS: readonly Command[] = [
   startCommand,
   chatCommand,
   runCommand,
+  evalCommand,
   loginCommand,
   deployCommand,
   doctorCommand,

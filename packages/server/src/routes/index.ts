@@ -4,6 +4,7 @@ import { agentRoutes } from './agents.ts';
 import { authRoutes } from './auth.ts';
 import { chatRoutes } from './chat.ts';
 import { conversationRoutes } from './conversations.ts';
+import { evalRoutes } from './evals.ts';
 import { identityRoutes } from './identity.ts';
 import { mcpRoutes } from './mcp.ts';
 import { observabilityRoutes } from './observability.ts';
@@ -27,6 +28,7 @@ export const ROUTES: readonly RouteSpec[] = [
   ...agentRoutes,
   ...conversationRoutes,
   ...runRoutes,
+  ...evalRoutes,
   ...chatRoutes,
   ...a2aRoutes,
   ...mcpRoutes,
