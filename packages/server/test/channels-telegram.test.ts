@@ -68,11 +68,24 @@ async function deployAgent(
             requireApproval: ['calculator'],
           }
         : {}),
+      ...(name === 'hook' ? { plugins: [SCAM_GUARD] } : {}),
     }),
     deploy: true,
   });
   expect(res.status, await res.clone().text()).toBe(201);
 }
+
+/** The scam-link guard, as scam-guard.test.ts configures it. */
+const MIGRATION = 'https://parley.dev/migrate';
+const SCAM_GUARD = {
+  name: '@parley/plugin-scam-guard',
+  version: '^0.1.0',
+  config: {
+    canonicalDomains: ['parley.dev'],
+    brandTokens: ['parley'],
+    canonicalLinks: [{ label: 'migration', url: MIGRATION }],
+  },
+};
 
 let updateId = 1;
 const privateMessage = (from: number, text: string) => ({
@@ -216,6 +229,24 @@ describe('Telegram channels', () => {
       'the answer in the group',
     );
     expect(inChat(-900)).toHaveLength(1);
+  });
+
+  it('passes an inbound message through the scam-link guard: the model never sees the lookalike', async () => {
+    const lure =
+      'Is https://parley-migration.com/claim the new portal? They told me to migrate your wallet today.';
+    await tg.push(TOKENS.hook, privateMessage(1301, lure));
+    const answer = await until(() => inChat(1301)[0], 'the answer');
+    await until(() => inChat(1301)[0]!.text.includes(MIGRATION), 'the canonical link');
+    expect(answer.text).not.toContain('parley-migration.com');
+    const signals = (await (
+      await call(
+        'GET',
+        `/v1/workspaces/${server.workspaceId}/security-signals?kind=scam.link_blocked`,
+      )
+    ).json()) as { details: { links: { domain: string }[] } }[];
+    expect(signals[0]?.details.links).toEqual([
+      expect.objectContaining({ domain: 'parley-migration.com' }),
+    ]);
   });
 
   it('a deploy without the channel closes it; one with it again reopens it', async () => {
