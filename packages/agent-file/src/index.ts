@@ -15,6 +15,7 @@ export {
   importElizaCharacter,
   type SecretToSet,
 } from './eliza-import.ts';
+export { findKeyShaped, type KeyShapedMatch } from './key-shapes.ts';
 export {
   loadAgentFile,
   type ParseAgentOptions,

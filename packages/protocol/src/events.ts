@@ -24,6 +24,11 @@ export const RunStartPayloadSchema = z.object({
   startedAt: z.iso.datetime({ offset: true }),
   /** Set when this stream is a replay that skips events up to and including this seq. */
   resumedAfter: z.number().int().nonnegative().optional(),
+  /** The run's W3C trace id (32 hex digits): find the run's trace and log lines by it. */
+  traceId: z
+    .string()
+    .regex(/^[0-9a-f]{32}$/)
+    .optional(),
 });
 
 export const StepStartPayloadSchema = z.object({

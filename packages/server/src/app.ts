@@ -31,6 +31,7 @@ import { createRunManager } from './runs/run-manager.ts';
 import { WEAK_MODE_WARNING } from './runs/sandbox-report.ts';
 import { secretDestinations } from './runs/secret-destinations.ts';
 import type { Services } from './services.ts';
+import { registerRequestTracing } from './telemetry/request-tracing.ts';
 import { createTracing } from './telemetry/tracing.ts';
 import { createTrustService } from './trust/service.ts';
 
@@ -55,8 +56,6 @@ export interface AppOptions {
     slaCheckMs?: number;
     /** Least time between two edits of a channel's streamed answer (tests). */
     channelEditIntervalMs?: number;
-    /** How long a channel listener's cluster lease lasts without renewal (tests). */
-    channelLeaseMs?: number;
   };
 }
 
@@ -151,7 +150,9 @@ export async function buildApp(options: AppOptions): Promise<ParleyApp> {
   // Said at every start, so nobody runs the weak mode without knowing it.
   if (config.sandbox === 'weak') app.log.warn(WEAK_MODE_WARNING);
   // OpenTelemetry only when an exporter is configured (docs/observability.md).
-  const tracing = await createTracing();
+  const tracing = await createTracing(process.env, {
+    captureContent: config.otelCaptureContent,
+  });
   if (tracing) app.log.info({ target: tracing.target }, 'tracing: runs are exported over OTLP');
   const services: Services = {
     config,
@@ -169,7 +170,7 @@ export async function buildApp(options: AppOptions): Promise<ParleyApp> {
       instanceId: config.instanceId,
       leaseMs: config.runLeaseMs,
       eventLog: config.eventLog,
-      tracer: tracing?.tracer,
+      tracing,
       modelTimeouts: config.modelTimeouts,
       destinations: secretDestinations(config),
       publicNetworkOnly: config.multiUser,
@@ -211,7 +212,6 @@ export async function buildApp(options: AppOptions): Promise<ParleyApp> {
       ...(tuning.channelEditIntervalMs !== undefined
         ? { editIntervalMs: tuning.channelEditIntervalMs }
         : {}),
-      ...(tuning.channelLeaseMs ? { leaseMs: tuning.channelLeaseMs } : {}),
     }),
     invalidator: createInvalidator(bus, {
       tokens: { clear: () => services.tokenCache.clear() },
@@ -256,6 +256,8 @@ export async function buildApp(options: AppOptions): Promise<ParleyApp> {
   app.decorateRequest('principal', null as never);
   app.decorateRequest('grant', undefined);
 
+  // First: every later log line of the request carries its trace id.
+  registerRequestTracing(app, tracing);
   app.addHook('onRequest', async (request) => {
     request.principal = await authenticate(request, services);
   });

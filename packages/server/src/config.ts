@@ -155,6 +155,8 @@ const EnvSchema = z.object({
     .optional(),
   /** Persist run events for resume (on), or stream without a log (off; benchmarks only). */
   PARLEY_EVENT_LOG: flag.default(true),
+  /** Spans carry prompts, answers and tool data (scrubbed of secrets): docs/observability.md. */
+  PARLEY_OTEL_CAPTURE_CONTENT: flag.default(false),
   PARLEY_LOG_LEVEL: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
     .default('info'),
@@ -249,6 +251,8 @@ export interface ServerConfig {
   /** Plugins runs may not use (an operator changes the list at runtime). */
   disabledPlugins: string[];
   eventLog: boolean;
+  /** Exported spans carry content (PARLEY_OTEL_CAPTURE_CONTENT; off by default). */
+  otelCaptureContent: boolean;
   /** How long runs wait for a model unless its agent says (model.timeouts). */
   modelTimeouts: { firstByteMs: number; stallMs: number };
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -340,6 +344,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     behindTlsProxy: e.PARLEY_BEHIND_TLS_PROXY,
     disabledPlugins: [...new Set(e.PARLEY_DISABLED_PLUGINS)],
     eventLog: e.PARLEY_EVENT_LOG,
+    otelCaptureContent: e.PARLEY_OTEL_CAPTURE_CONTENT,
     modelTimeouts: {
       firstByteMs: e.PARLEY_MODEL_FIRST_BYTE_SECONDS * 1000,
       stallMs: e.PARLEY_MODEL_STALL_SECONDS * 1000,

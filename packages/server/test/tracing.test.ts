@@ -1,13 +1,14 @@
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type ParleyEvent, readParleyEvents } from '@parley/protocol';
 import { createTestDatabase, type TestDatabase } from '@parley/store/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { redactingProcessor } from '../src/telemetry/redaction.ts';
+import { watchRunSecrets } from '../src/telemetry/run-secrets.ts';
 import { createTracing } from '../src/telemetry/tracing.ts';
 import { client, scriptedAgent } from './support/harness.ts';
+import { type OtlpReceiver, type OtlpSpan, startOtlpReceiver } from './support/otlp.ts';
 import {
   killServerProcesses,
   type ServerProcess,
@@ -15,38 +16,26 @@ import {
 } from './support/server-process.ts';
 
 /*
- * Issue #25 (first part): a run's trace, exported over OTLP/HTTP only when the standard
- * variables ask for it. A local receiver speaking OTLP/HTTP JSON (the OpenTelemetry
- * protocol's `/v1/traces`) collects what the server sends; the spans are checked against the
- * run's own events: names and GenAI attributes, parents, times. No prompt or answer text
- * leaves the server. Without the variables nothing is sent.
+ * Issue #25: a run's trace, exported over OTLP/HTTP only when the standard variables ask for
+ * it. Local receivers speaking OTLP/HTTP (the OpenTelemetry protocol's `/v1/traces`, JSON and
+ * protobuf: support/otlp.ts) collect what two servers send; the spans are checked against the
+ * run's own events: names and GenAI attributes, parents (the caller's traceparent, the HTTP
+ * request, the run), times. No prompt or answer text leaves the server unless content capture
+ * is on, and then scrubbed of credentials. Without the variables nothing is sent.
  */
 
-interface OtlpValue {
-  stringValue?: string;
-  intValue?: string | number;
-  doubleValue?: number;
-  boolValue?: boolean;
-  arrayValue?: { values: OtlpValue[] };
-}
-interface OtlpSpan {
-  traceId: string;
-  spanId: string;
-  parentSpanId?: string;
-  name: string;
-  kind: number;
-  startTimeUnixNano: string;
-  endTimeUnixNano: string;
-  attributes: { key: string; value: OtlpValue }[];
-  status?: { code?: number };
-}
+const TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
+const PARENT = '00f067aa0ba902b7';
+const VAULT_VALUE = 'vault-value-7c1d0e9b2a';
 
 let database: TestDatabase;
-let dataDir = '';
-let receiver: Server;
-let receiverUrl = '';
-const bodies: string[] = [];
+const dataDirs: string[] = [];
+let json: OtlpReceiver;
+let protobuf: OtlpReceiver;
+/** Exports OTLP/HTTP JSON, content not captured (the default). */
 let server: ServerProcess;
+/** Exports OTLP/HTTP protobuf with PARLEY_OTEL_CAPTURE_CONTENT=1. */
+let capturing: ServerProcess;
 
 const script = [
   [
@@ -62,130 +51,217 @@ const script = [
   [{ type: 'text', text: 'It is 42.' }],
 ];
 
-beforeAll(async () => {
-  receiver = createServer((req, res) => {
-    let body = '';
-    req.on('data', (chunk: Buffer) => {
-      body += chunk.toString();
-    });
-    req.on('end', () => {
-      if (req.url === '/v1/traces') bodies.push(body);
-      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
-    });
-  });
-  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
-  receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
-  database = await createTestDatabase('tracing');
-  dataDir = await mkdtemp(join(tmpdir(), 'parley-tracing-'));
-  server = await startServerProcess({
+async function startTraced(receiver: OtlpReceiver, env: Record<string, string>) {
+  const dataDir = await mkdtemp(join(tmpdir(), 'parley-tracing-'));
+  dataDirs.push(dataDir);
+  return startServerProcess({
     PARLEY_DATA_DIR: dataDir,
     PARLEY_DATABASE_URL: database.runtimeUrl,
     PARLEY_MIGRATION_DATABASE_URL: database.adminUrl,
-    OTEL_EXPORTER_OTLP_ENDPOINT: receiverUrl,
-    OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+    OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
     OTEL_BSP_SCHEDULE_DELAY: '50',
     OTEL_SERVICE_NAME: 'parley-test',
+    ...env,
   });
+}
+
+beforeAll(async () => {
+  [json, protobuf, database] = await Promise.all([
+    startOtlpReceiver(),
+    startOtlpReceiver(),
+    createTestDatabase('tracing'),
+  ]);
+  [server, capturing] = await Promise.all([
+    startTraced(json, { OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' }),
+    startTraced(protobuf, { PARLEY_OTEL_CAPTURE_CONTENT: '1' }),
+  ]);
 }, 120_000);
 
 afterAll(async () => {
   killServerProcesses();
-  receiver?.closeAllConnections();
-  await new Promise((resolve) => receiver?.close(resolve));
+  await Promise.all([json?.close(), protobuf?.close()]);
   await database?.drop();
-  if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  for (const dir of dataDirs) await rm(dir, { recursive: true, force: true });
 });
 
-const attribute = (span: OtlpSpan, key: string): unknown => {
-  const value = span.attributes.find((a) => a.key === key)?.value;
-  if (!value) return undefined;
-  if (value.arrayValue) return value.arrayValue.values.map((v) => v.stringValue);
-  if (value.intValue !== undefined) return Number(value.intValue);
-  return value.stringValue ?? value.doubleValue ?? value.boolValue;
-};
-const exported = (): OtlpSpan[] =>
-  bodies.flatMap((body) =>
-    (
-      JSON.parse(body) as {
-        resourceSpans: { scopeSpans: { spans: OtlpSpan[] }[] }[];
-      }
-    ).resourceSpans.flatMap((r) => r.scopeSpans.flatMap((s) => s.spans)),
+/** Deploys the calculator agent on `on` and runs it once (with a caller's traceparent). */
+async function tracedRun(on: ServerProcess, name: string, input: string) {
+  const call = client(on.url, on.token);
+  const agents = `/v1/workspaces/${on.workspaceId}/agents`;
+  const created = await call('POST', agents, {
+    definition: scriptedAgent(name, script, {
+      plugins: [{ name: '@parley/plugin-basics', version: '^0.1.0' }],
+    }),
+    deploy: true,
+  });
+  expect(created.status, await created.clone().text()).toBe(201);
+  const response = await call(
+    'POST',
+    `${agents}/${name}/runs`,
+    { input },
+    {
+      traceparent: `00-${TRACE}-${PARENT}-01`,
+    },
   );
+  const events: ParleyEvent[] = [];
+  for await (const event of readParleyEvents(response.body!)) events.push(event);
+  expect(events.at(-1)).toMatchObject({ type: 'run.finish' });
+  return events;
+}
+
+/** The spans of the run's trace, once its run span and its request's span have arrived. */
+async function traceOf(receiver: OtlpReceiver, agent: string): Promise<OtlpSpan[]> {
+  const arrived = () =>
+    receiver.spans().some((s) => s.name === `invoke_agent ${agent}`) &&
+    receiver.spans().some((s) => s.kind === 2 && s.traceId === TRACE && s.name.endsWith('/runs'));
+  while (!arrived()) await new Promise((resolve) => setTimeout(resolve, 20));
+  const run = receiver.spans().find((s) => s.name === `invoke_agent ${agent}`)!;
+  return receiver.spans().filter((s) => s.traceId === run.traceId);
+}
 
 describe('tracing over OTLP [postgres]', () => {
   it('exports a run as invoke_agent, chat and execute_tool spans, by the GenAI conventions', {
     timeout: 60_000,
   }, async () => {
-    const call = client(server.url, server.token);
-    const agents = `/v1/workspaces/${server.workspaceId}/agents`;
-    const created = await call('POST', agents, {
-      definition: scriptedAgent('tracer', script, {
-        plugins: [{ name: '@parley/plugin-basics', version: '^0.1.0' }],
-      }),
-      deploy: true,
-    });
-    expect(created.status, await created.clone().text()).toBe(201);
-    const response = await call('POST', `${agents}/tracer/runs`, {
-      input: 'What is six times seven? secret-prompt-text',
-    });
-    const events: ParleyEvent[] = [];
-    for await (const event of readParleyEvents(response.body!)) events.push(event);
+    const events = await tracedRun(server, 'tracer', 'What is six times seven? secret-prompt-text');
     const runId = events[0]!.runId;
-    expect(events.at(-1)).toMatchObject({ type: 'run.finish' });
-
-    while (!exported().some((s) => s.name === 'invoke_agent tracer'))
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    const spans = exported().filter((s) => s.traceId === exported()[0]!.traceId);
+    const spans = await traceOf(json, 'tracer');
+    const http = spans.find((s) => s.kind === 2)!; // SPAN_KIND_SERVER
     const run = spans.find((s) => s.name === 'invoke_agent tracer')!;
     const chats = spans.filter((s) => s.name === 'chat test');
     const tool = spans.find((s) => s.name === 'execute_tool calculator')!;
-    expect(run.parentSpanId ?? '').toBe('');
+    // The caller's trace goes on: its request, then the run under it, then the run's calls.
+    expect(events[0]).toMatchObject({ type: 'run.start', traceId: TRACE });
+    expect(http.name).toBe('POST /v1/workspaces/:workspaceId/agents/:agent/runs');
+    expect(http.parentSpanId).toBe(PARENT);
+    expect(http.attributes['http.request.method']).toBe('POST');
+    expect(http.attributes['http.response.status_code']).toBe(200);
+    expect(run.parentSpanId).toBe(http.spanId);
     expect(chats).toHaveLength(2);
     for (const span of [...chats, tool]) expect(span.parentSpanId).toBe(run.spanId);
-    expect(attribute(run, 'gen_ai.operation.name')).toBe('invoke_agent');
-    expect(attribute(run, 'gen_ai.agent.name')).toBe('tracer');
-    expect(attribute(run, 'parley.run.id')).toBe(runId);
-    expect(attribute(chats[0]!, 'gen_ai.operation.name')).toBe('chat');
-    expect(attribute(chats[0]!, 'gen_ai.provider.name')).toBe('scripted');
-    expect(attribute(chats[0]!, 'gen_ai.request.model')).toBe('test');
-    expect(attribute(chats[0]!, 'gen_ai.response.finish_reasons')).toEqual(['tool-calls']);
-    expect(attribute(chats[1]!, 'gen_ai.response.finish_reasons')).toEqual(['stop']);
+    expect(run.attributes['gen_ai.operation.name']).toBe('invoke_agent');
+    expect(run.attributes['gen_ai.agent.name']).toBe('tracer');
+    expect(run.attributes['parley.run.id']).toBe(runId);
+    expect(chats[0]!.attributes['gen_ai.operation.name']).toBe('chat');
+    expect(chats[0]!.attributes['gen_ai.provider.name']).toBe('scripted');
+    expect(chats[0]!.attributes['gen_ai.request.model']).toBe('test');
+    expect(chats[0]!.attributes['gen_ai.response.finish_reasons']).toEqual(['tool-calls']);
+    expect(chats[1]!.attributes['gen_ai.response.finish_reasons']).toEqual(['stop']);
     expect(chats[0]!.kind).toBe(3); // SPAN_KIND_CLIENT
-    expect(attribute(tool, 'gen_ai.tool.call.id')).toBe('call_calc');
-    expect(attribute(tool, 'gen_ai.operation.name')).toBe('execute_tool');
+    expect(tool.attributes['gen_ai.tool.call.id']).toBe('call_calc');
+    expect(tool.attributes['gen_ai.operation.name']).toBe('execute_tool');
 
     // Usage and time to first token are the events' own.
     const finishes = events.filter((e) => e.type === 'step.finish');
-    expect(attribute(chats[0]!, 'gen_ai.usage.output_tokens')).toBe(
+    expect(chats[0]!.attributes['gen_ai.usage.output_tokens']).toBe(
       finishes[0]!.type === 'step.finish' ? finishes[0]!.usage?.outputTokens : -1,
     );
     const end = events.at(-1)!;
     if (end.type === 'run.finish')
-      expect(attribute(run, 'parley.time_to_first_token_ms')).toBe(end.timing.ttftMs);
+      expect(run.attributes['parley.time_to_first_token_ms']).toBe(end.timing.ttftMs);
     // Timed by the run's clock: the run span holds its children.
-    const ns = (v: string) => BigInt(v);
     for (const span of [...chats, tool]) {
-      expect(ns(span.startTimeUnixNano) >= ns(run.startTimeUnixNano)).toBe(true);
-      expect(ns(span.endTimeUnixNano) <= ns(run.endTimeUnixNano)).toBe(true);
+      expect(span.startTimeUnixNano >= run.startTimeUnixNano).toBe(true);
+      expect(span.endTimeUnixNano <= run.endTimeUnixNano).toBe(true);
     }
-    // No content leaves: not the prompt, not the answer, not the tool's arguments.
-    const sent = bodies.join('');
+    // No content leaves by default: not the prompt, not the answer, not the tool's arguments.
+    const sent = Buffer.concat(json.raw()).toString();
     for (const text of ['secret-prompt-text', 'It is 42', '6 * 7'])
       expect(sent).not.toContain(text);
   });
 
+  it('records content only when asked (protobuf here), scrubbed of credentials', {
+    timeout: 60_000,
+  }, async () => {
+    // A key pasted into a prompt is content like any other: it leaves scrubbed.
+    const key = `sk-proj-${'A1b2C3d4'.repeat(4)}`;
+    await tracedRun(capturing, 'talker', `What is six times seven? My key is ${key}`);
+    const spans = await traceOf(protobuf, 'talker');
+    expect([...protobuf.contentTypes]).toEqual(['application/x-protobuf']);
+    const run = spans.find((s) => s.name === 'invoke_agent talker')!;
+    const chats = spans.filter((s) => s.name === 'chat test');
+    const tool = spans.find((s) => s.name === 'execute_tool calculator')!;
+    expect(JSON.parse(run.attributes['gen_ai.input.messages'] as string)).toEqual([
+      {
+        role: 'user',
+        parts: [{ type: 'text', content: 'What is six times seven? My key is [REDACTED]' }],
+      },
+    ]);
+    expect(JSON.parse(chats[0]!.attributes['gen_ai.output.messages'] as string)).toEqual([
+      {
+        role: 'assistant',
+        finish_reason: 'tool-calls',
+        parts: [
+          { type: 'text', content: 'Let me compute that.' },
+          {
+            type: 'tool_call',
+            id: 'call_calc',
+            name: 'calculator',
+            arguments: { expression: '6 * 7' },
+          },
+        ],
+      },
+    ]);
+    expect(JSON.parse(chats[1]!.attributes['gen_ai.output.messages'] as string)[0].parts).toEqual([
+      { type: 'text', content: 'It is 42.' },
+    ]);
+    expect(tool.attributes['gen_ai.tool.call.arguments']).toBe('{"expression":"6 * 7"}');
+    expect(tool.attributes['gen_ai.tool.call.result']).toContain('42');
+    expect(Buffer.concat(protobuf.raw()).includes(key)).toBe(false);
+  });
+
   it('is off unless an exporter is configured, and refuses a protocol it cannot speak', async () => {
     expect(await createTracing({})).toBeUndefined();
-    const endpoint = { OTEL_EXPORTER_OTLP_ENDPOINT: receiverUrl };
+    const endpoint = { OTEL_EXPORTER_OTLP_ENDPOINT: json.url };
     expect(await createTracing({ ...endpoint, OTEL_TRACES_EXPORTER: 'none' })).toBeUndefined();
     expect(await createTracing({ ...endpoint, OTEL_SDK_DISABLED: 'true' })).toBeUndefined();
     await expect(
       createTracing({ ...endpoint, OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' }),
     ).rejects.toThrow(/OTEL_EXPORTER_OTLP_PROTOCOL=grpc is not supported/);
     const on = await createTracing({
-      OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: `${receiverUrl}/v1/traces`,
+      OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: `${json.url}/v1/traces`,
     });
-    expect(on?.target).toBe(`${receiverUrl}/v1/traces (http/protobuf)`);
+    expect(on?.target).toBe(`${json.url}/v1/traces (http/protobuf)`);
     await on?.shutdown();
+  });
+
+  it('scrubs a run’s secret values from every span of its trace while it is watched', async () => {
+    const { TracerProvider } = await import('@opentelemetry/sdk-trace');
+    const exported: { attributes: Record<string, unknown>; events: { attributes?: object }[] }[] =
+      [];
+    const provider = new TracerProvider({
+      spanProcessors: [
+        redactingProcessor({
+          onStart() {},
+          onEnd: (span) => exported.push(span),
+          forceFlush: async () => {},
+          shutdown: async () => {},
+        }),
+      ],
+    });
+    const tracer = provider.getTracer('test');
+    const secrets = new Set<string>();
+    const record = () => {
+      const span = tracer.startSpan('step');
+      const traceId = span.spanContext().traceId;
+      span.setAttributes({ said: `the key is ${VAULT_VALUE}`, list: [VAULT_VALUE, 'plain'] });
+      span.addEvent('quoted', { error: `upstream said ${VAULT_VALUE}` });
+      return { span, traceId };
+    };
+    const watched = record();
+    const unwatch = watchRunSecrets(watched.traceId, secrets);
+    secrets.add(VAULT_VALUE); // read by a plugin after the run started: counted too
+    watched.span.end();
+    unwatch();
+    const after = record();
+    after.span.end();
+    expect(exported[0]!.attributes).toEqual({
+      said: 'the key is [REDACTED]',
+      list: ['[REDACTED]', 'plain'],
+    });
+    expect(exported[0]!.events[0]!.attributes).toEqual({ error: 'upstream said [REDACTED]' });
+    // Another run's trace, or this one once it ended, keeps what is not a credential's shape.
+    expect(exported[1]!.attributes.said).toBe(`the key is ${VAULT_VALUE}`);
+    await provider.shutdown();
   });
 });

@@ -62,6 +62,8 @@ export interface RunRequest {
   userId?: string;
   input: string | ContentPart[];
   runId?: string;
+  /** The run's W3C trace id, announced in `run.start` (the server's tracing). */
+  traceId?: string;
   /**
    * Continue a run another instance began and stopped executing (failover): its stored log's
    * resume point. The run's rows and input are stored already (the store port knows); the
@@ -211,6 +213,7 @@ export async function* runAgent(
       agentId: request.agentId,
       conversationId,
       startedAt: new Date().toISOString(),
+      ...(request.traceId ? { traceId: request.traceId } : {}),
     });
 
   const savePartial = async (text: string) => {
@@ -281,6 +284,7 @@ export async function* runAgent(
           score: Math.round(hit.score * 1000) / 1000,
         })),
         method: recall.method,
+        ...(recall.reason ? { reason: recall.reason } : {}),
         latencyMs: recall.latencyMs,
       });
 
@@ -290,7 +294,6 @@ export async function* runAgent(
     if (guarded) {
       if (guarded.instruction) provided.push(guarded.instruction);
       modelInput = userMessage(applyReplacements(request.input, guarded.replacements));
-        ...(recall.reason ? { reason: recall.reason } : {}),
     }
     for (const text of providedTexts) if (text) provided.push(text);
     const system = systemPrompt(agent, provided, recalled);

@@ -158,6 +158,8 @@ export const RunSchema = z.object({
   error: ParleyErrorSchema.nullable(),
   /** The last event's seq: a client that has it has the whole log. */
   lastSeq: z.number().int(),
+  /** The run's W3C trace id: its trace in your tracing tool, and its log lines (docs/observability.md). */
+  traceId: z.string().nullable(),
   createdAt: timestamp,
   startedAt: timestamp.nullable(),
   finishedAt: timestamp.nullable(),

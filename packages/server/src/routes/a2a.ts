@@ -248,6 +248,7 @@ async function send(
     workspaceId: ctx.grant().workspaceId,
     principal: ctx.principal,
     scope: ctx.scope,
+    trace: ctx.request.trace,
     agent: continues ? (await agent()).id : agentRef,
     body: { input: text, ...(conversation?.exists ? { conversationId: conversation.id } : {}) },
     ...(conversation && !conversation.exists

@@ -127,6 +127,7 @@ export const chatRoutes = [
         workspaceId: ctx.grant().workspaceId,
         principal: ctx.principal,
         scope: ctx.scope,
+        trace: ctx.request.trace,
         // The agent by its reference (the run manager's cache resolves it); the chat's
         // conversation is continued or created in the run's first write: nothing is read first.
         agent: ctx.params.agent,

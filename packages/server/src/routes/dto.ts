@@ -159,6 +159,7 @@ export const runDto = (r: Run): api.Run => ({
   durationMs: r.durationMs ?? null,
   error: (r.error as api.Run['error']) ?? null,
   lastSeq: r.lastSeq,
+  traceId: r.traceId ?? null,
   createdAt: iso(r.createdAt),
   startedAt: isoOrNull(r.startedAt),
   finishedAt: isoOrNull(r.finishedAt),

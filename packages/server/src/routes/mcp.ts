@@ -43,6 +43,7 @@ export const mcpRoutes = [
               workspaceId,
               principal: ctx.principal,
               scope,
+              trace: ctx.request.trace,
               agent: agent.id,
               body: { input, ...(conversationId ? { conversationId } : {}) },
             });

@@ -87,6 +87,7 @@ async function startRun(
       workspaceId: ctx.grant().workspaceId,
       principal: ctx.principal,
       scope: ctx.scope,
+      trace: ctx.request.trace,
       agent,
       body: {
         input: parts.input,

@@ -147,6 +147,7 @@ export const runRoutes = [
         workspaceId: ctx.grant().workspaceId,
         principal: ctx.principal,
         scope: ctx.scope,
+        trace: ctx.request.trace,
         agent: ctx.params.agent,
         body: ctx.body,
       });

@@ -38,6 +38,8 @@ export function modelFactory(
   keys: ReadonlyMap<string, string>,
   workspaceId: string,
   timeouts: ModelTimeouts = DEFAULT_MODEL_TIMEOUTS,
+  /** Sent with every model request of the run (its `traceparent`). */
+  headers?: Record<string, string>,
 ): (ref: ModelRef) => LanguageModel {
   for (const name of modelSecrets(agent)) {
     if (!keys.has(name)) {
@@ -61,6 +63,7 @@ export function modelFactory(
         ...(secret ? { apiKey: keys.get(secret) } : {}),
         ...(ref.baseURL ? { baseURL: ref.baseURL } : {}),
         ...(ref.script ? { script: ref.script } : {}),
+        ...(headers ? { headers } : {}),
         ...timeoutSettings(ref, timeouts),
       });
       made.set(key, model);

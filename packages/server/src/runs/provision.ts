@@ -40,6 +40,8 @@ export function createProvisioner(options: ProvisionerOptions) {
     runId: string;
     scope: ScopeOptions;
     trust: TrustPageContent;
+    /** The run's trace context: its model and plugin requests carry it. */
+    traceparent?: string;
   }): Promise<Provisioned> {
     const { definition, workspaceId, scope } = input;
     checkSecretDestinations(definition, options.destinations);
@@ -48,7 +50,13 @@ export function createProvisioner(options: ProvisionerOptions) {
       toolset.plugins.resolve(definition);
       const keys = await modelKeys.forAgent(workspaceId, definition, scope);
       // Throws when a key is missing.
-      const models = modelFactory(definition, keys, workspaceId, options.modelTimeouts);
+      const models = modelFactory(
+        definition,
+        keys,
+        workspaceId,
+        options.modelTimeouts,
+        input.traceparent ? { traceparent: input.traceparent } : undefined,
+      );
       for (const value of keys.values()) toolset.secrets.add(value);
       return {
         models,

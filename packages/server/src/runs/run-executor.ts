@@ -1,4 +1,3 @@
-import type { Tracer } from '@opentelemetry/api';
 import {
   type AgentDefinition,
   createRedactor,
@@ -18,7 +17,9 @@ import type { ContentPart, ModelMessage, ModelTool } from '@parley/providers';
 import type { ScopeOptions, Store } from '@parley/store';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Metrics } from '../metrics/metrics.ts';
-import { createRunSpans } from '../telemetry/run-spans.ts';
+import { createRunSpans, type RunTrace } from '../telemetry/run-spans.ts';
+import { watchRunSecrets } from '../telemetry/run-secrets.ts';
+import type { Tracing } from '../telemetry/tracing.ts';
 import type { Doorbell } from './doorbell.ts';
 import { createEventLog } from './event-log.ts';
 import type { LiveRun } from './live-run.ts';
@@ -42,6 +43,8 @@ export interface Execution extends Provisioned {
   port: RunStore;
   /** Settles when the run's row (and a new conversation's) is stored. */
   created: Promise<unknown>;
+  /** The run's place in its trace (and its span, when tracing is on). */
+  trace: RunTrace;
   resume?: RunResume;
   given?: GivenConversation;
   /** Child runs' events, carried into this run's stream while its agent tools wait. */
@@ -70,7 +73,7 @@ export interface RunExecutorOptions {
   /** Stops a run here that another instance took over (its write was fenced). */
   handOver(run: LiveRun): void;
   /** Where runs' spans go, when tracing is on (OTEL_EXPORTER_OTLP_*). */
-  tracer?: Tracer | undefined;
+  tracing?: Tracing | undefined;
   /** The run ended here (stored, or handed over): drop what tracks it. */
   ended(run: LiveRun): void;
 }
@@ -136,12 +139,16 @@ export function createRunExecutor(options: RunExecutorOptions) {
     const observe = metrics.runObserver();
     // Traced only when an exporter is configured: otherwise nothing of OpenTelemetry runs.
     const spans =
-      options.tracer &&
-      createRunSpans(options.tracer, {
-        agentName: ctx.definition.name,
-        agentId: run.agentId,
-        workspaceId,
+      options.tracing &&
+      ctx.trace.span &&
+      createRunSpans(options.tracing.tracer, ctx.trace.span, {
+        captureContent: options.tracing.captureContent,
+        input: ctx.input,
       });
+    // The run's secrets are scrubbed from its spans as they are exported (redaction.ts).
+    const unwatch = spans
+      ? watchRunSecrets(ctx.trace.context.traceId, ctx.secretValues)
+      : undefined;
     // Some OpenAI-compatible servers quote the whole key in their error message: errors are
     // scrubbed of the run's keys before they are streamed or stored; so are tool results, of
     // every secret the run resolved (an MCP server may echo its token).
@@ -171,6 +178,7 @@ export function createRunExecutor(options: RunExecutorOptions) {
           ...(ctx.userId ? { userId: ctx.userId } : {}),
           input: ctx.input,
           runId,
+          traceId: ctx.trace.context.traceId,
           ...(ctx.resume ? { resume: ctx.resume } : {}),
           ...(ctx.given?.after?.length ? { after: ctx.given.after } : {}),
           ...(ctx.given?.tools?.length ? { clientTools: ctx.given.tools } : {}),
@@ -223,6 +231,7 @@ export function createRunExecutor(options: RunExecutorOptions) {
       // run shows what it stored; its followers read the rest from the log.
       run.reveal(run.handedOver ? run.handoffSeq : run.lastSeq, true);
       metrics.liveRuns.dec();
+      unwatch?.();
       options.ended(run);
     }
   }

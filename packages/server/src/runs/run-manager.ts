@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import type { Tracer } from '@opentelemetry/api';
 import type { Bus } from '@parley/cluster';
 import {
   type AgentDefinition,
@@ -17,6 +16,9 @@ import { mayRunAgent } from '../auth/agent-scopes.ts';
 import { type Principal, startedByOf, userIdOf } from '../auth/principal.ts';
 import type { Detector } from '../detect/detector.ts';
 import { HttpProblem, notFound } from '../http/problem.ts';
+import { beginRunTrace, refuseRunTrace } from '../telemetry/run-spans.ts';
+import { formatTraceparent, newSpanId, type TraceContext } from '../telemetry/trace-context.ts';
+import type { Tracing } from '../telemetry/tracing.ts';
 import type { Metrics } from '../metrics/metrics.ts';
 import { createAgentResolver, type ResolvedAgent } from './agent-resolver.ts';
 import {
@@ -56,7 +58,7 @@ export interface RunManagerOptions {
   /** Persist every event for resume (default), or only the terminal one (benchmarks). */
   eventLog: boolean;
   /** Where runs' spans go, when tracing is on (OTEL_EXPORTER_OTLP_*). */
-  tracer?: Tracer | undefined;
+  tracing?: Tracing | undefined;
   /** How long runs wait for a model unless its agent says (default 60 s first byte, 120 s stall). */
   modelTimeouts?: ModelTimeouts;
   /** How long a finished run stays in memory for late subscribers (default 30 s). */
@@ -95,6 +97,8 @@ export interface StartRun {
   /** Agent id or name. */
   agent: string;
   body: api.StartRunRequest;
+  /** The trace the run joins: the request's (its `traceparent`, or the HTTP span); else a new one. */
+  trace?: TraceContext;
   /**
    * A conversation the client names by an id of its own (a useChat chat id, an A2A context),
    * as a conversation id for the resolved agent: continued when it is stored, created when it
@@ -233,7 +237,7 @@ export function createRunManager(options: RunManagerOptions) {
     metrics,
     log,
     eventLog: options.eventLog,
-    tracer: options.tracer,
+    tracing: options.tracing,
     owner: store.kind === 'postgres' ? options.instanceId : undefined,
     handOver: (run) => handOver(run),
     ended: (run) => {
@@ -326,9 +330,28 @@ export function createRunManager(options: RunManagerOptions) {
     const { agent, version, trust, definition, first } = resolved;
     if (!mayRunAgent(principal, agent.name))
       throw new HttpProblem('auth.forbidden', `This token may not run the agent ${agent.name}.`);
+    const runTrace = beginRunTrace(
+      options.tracing?.tracer,
+      { agentName: definition.name, agentId: agent.id, workspaceId, runId },
+      input.trace,
+    );
     // Loaded before anything is written: a missing plugin or key is a 422.
-    const provisioned = await provision({ definition, workspaceId, runId, scope, trust });
-    if (input.given?.tools?.length) await refuseToolClash(provisioned, definition, input.given);
+    const provisioned = await provision({
+      definition,
+      workspaceId,
+      runId,
+      scope,
+      trust,
+      traceparent: formatTraceparent(runTrace.context),
+    }).catch((error: unknown) => {
+      refuseRunTrace(runTrace, error);
+      throw error;
+    });
+    if (input.given?.tools?.length)
+      await refuseToolClash(provisioned, definition, input.given).catch((error: unknown) => {
+        refuseRunTrace(runTrace, error);
+        throw error;
+      });
     agents.ran(workspaceId);
     const family: RunFamily | undefined = input.parent
       ? { tree: input.parent.family.tree, depth: input.parent.family.depth + 1, children: [] }
@@ -361,6 +384,7 @@ export function createRunManager(options: RunManagerOptions) {
         conversationId,
         provider: definition.model.provider,
         model: definition.model.model,
+        traceId: runTrace.context.traceId,
         startedBy: startedByOf(principal),
         ...(userId ? { createdBy: userId } : {}),
         ...(clustered ? { lease: { owner: options.instanceId, ttlMs: leaseMs } } : {}),
@@ -395,6 +419,7 @@ export function createRunManager(options: RunManagerOptions) {
     executor.launch(run, {
       ...provisioned,
       definition,
+      trace: runTrace,
       input: toContent(body.input),
       ...(body.userId ? { userId: body.userId } : {}),
       scope,
@@ -572,10 +597,24 @@ export function createRunManager(options: RunManagerOptions) {
     }
     if (!found) return;
     const { run: row, definition, trust, point } = found;
+    // Its spans join the trace it began in (their parent there is unknown: a new span id).
+    const runTrace = beginRunTrace(
+      options.tracing?.tracer,
+      { agentName: definition.name, agentId: row.agentId, workspaceId, runId },
+      row.traceId ? { traceId: row.traceId, spanId: newSpanId(), sampled: true } : undefined,
+    );
     let provisioned: Provisioned;
     try {
-      provisioned = await provision({ definition, workspaceId, runId, scope: SYSTEM_SCOPE, trust });
+      provisioned = await provision({
+        definition,
+        workspaceId,
+        runId,
+        scope: SYSTEM_SCOPE,
+        trust,
+        traceparent: formatTraceparent(runTrace.context),
+      });
     } catch (error) {
+      refuseRunTrace(runTrace, error);
       return fail(error instanceof Error ? error.message : String(error));
     }
     const conversationId = row.conversationId!;
@@ -591,6 +630,7 @@ export function createRunManager(options: RunManagerOptions) {
     executor.launch(run, {
       ...provisioned,
       definition,
+      trace: runTrace,
       input: found.input,
       ...(conversation?.userId ? { userId: conversation.userId } : {}),
       scope: SYSTEM_SCOPE,

@@ -10,6 +10,7 @@ import { trustContextProviders } from '../trust/context.ts';
 import { createCommunityPlugins } from './community-plugins.ts';
 import { guardServices } from './guard-services.ts';
 import { hostForAgent, refuseDisabledPlugins } from './plugin-catalog.ts';
+import { withTraceparent } from '../telemetry/trace-context.ts';
 import { connectPublic, publicFetch } from './public-fetch.ts';
 import { createToolSources } from './tool-sources.ts';
 
@@ -124,13 +125,18 @@ export function createRunTools(options: RunToolsOptions) {
     scope: ScopeOptions,
     secrets: Set<string>,
     trust: TrustPageContent,
+    traceparent: string | undefined,
   ): PluginHost {
     refuseDisabledPlugins(definition, disabledPlugins);
     try {
       return hostForAgent(definition, {
         secrets: secretReader(workspaceId, runId, scope, secrets),
         redactValues: secrets,
-        fetch: options.publicNetworkOnly ? publicFetch : globalThis.fetch,
+        // Part of the run's trace downstream (docs/observability.md).
+        fetch: withTraceparent(
+          options.publicNetworkOnly ? publicFetch : globalThis.fetch,
+          traceparent,
+        ),
         audit: (event) => recordAudit(workspaceId, runId, event, scope),
         log: (entry) => log[entry.level]({ plugin: entry.plugin, runId }, entry.message),
         contextProviders: trustContextProviders(trust),
@@ -169,6 +175,8 @@ export function createRunTools(options: RunToolsOptions) {
       runId: string;
       scope: ScopeOptions;
       trust: TrustPageContent;
+      /** The run's trace context, sent with its plugins' requests. */
+      traceparent?: string;
     }): Promise<RunToolset> {
       const { definition, workspaceId, runId, scope } = input;
       const secrets = new Set<string>();
@@ -181,7 +189,15 @@ export function createRunTools(options: RunToolsOptions) {
       });
       try {
         const plugins = tools.attach(
-          firstPartyHost(definition, workspaceId, runId, scope, secrets, input.trust),
+          firstPartyHost(
+            definition,
+            workspaceId,
+            runId,
+            scope,
+            secrets,
+            input.trust,
+            input.traceparent,
+          ),
         );
         for (const value of tools.secrets) secrets.add(value);
         return { plugins, secrets, release: tools.close };

@@ -1,4 +1,5 @@
 import {
+  type Context,
   ROOT_CONTEXT,
   type Span,
   SpanKind,
@@ -7,23 +8,56 @@ import {
   trace,
 } from '@opentelemetry/api';
 import type { ParleyEvent } from '@parley/protocol';
+import type { ContentPart } from '@parley/providers';
+import { childContext, contextOf, otelParent, type TraceContext } from './trace-context.ts';
 
 /** What a run's spans say about it besides its events. */
 export interface RunSpanInfo {
   agentName: string;
   agentId: string;
   workspaceId: string;
+  runId: string;
 }
 
 /**
- * A run's trace, made from its events as they are produced: `invoke_agent <agent>` for the
- * run, `chat <model>` for each model call and `execute_tool <tool>` for each tool call, named
- * and attributed per the OpenTelemetry GenAI semantic conventions, timed by the events' own
- * clock. No prompt, answer, tool argument or result is recorded: only names, ids, models,
- * token counts, finish reasons and timings.
+ * Starts a run's span, `invoke_agent <agent>`, as the run starts (before its model and
+ * plugins are set up, so that their outgoing requests name it as their parent): a child of
+ * the request that started the run, or of the caller's `traceparent`.
  */
-export function createRunSpans(tracer: Tracer, info: RunSpanInfo) {
-  let run: Span | undefined;
+export function startRunSpan(tracer: Tracer, info: RunSpanInfo, parent: Context): Span {
+  return tracer.startSpan(
+    `invoke_agent ${info.agentName}`,
+    {
+      kind: SpanKind.INTERNAL,
+      attributes: {
+        'gen_ai.operation.name': 'invoke_agent',
+        'gen_ai.agent.name': info.agentName,
+        'gen_ai.agent.id': info.agentId,
+        'parley.run.id': info.runId,
+        'parley.workspace.id': info.workspaceId,
+      },
+    },
+    parent,
+  );
+}
+
+/**
+ * A run's trace, made from its events as they are produced: the run's span (started by
+ * `startRunSpan`), `chat <model>` for each model call and `execute_tool <tool>` for each tool
+ * call, named and attributed per the OpenTelemetry GenAI semantic conventions, timed by the
+ * events' own clock. No prompt, answer, tool argument or result is recorded: only names, ids,
+ * models, token counts, finish reasons and timings.
+ */
+export function createRunSpans(tracer: Tracer, runSpan: Span, content?: ContentCapture) {
+  let run: Span | undefined = runSpan;
+  // Content, only when asked (PARLEY_OTEL_CAPTURE_CONTENT): the step's answer as it streams.
+  const capture = content?.captureContent === true;
+  let stepOutput: OutputPart[] = [];
+  if (capture)
+    runSpan.setAttribute(
+      'gen_ai.input.messages',
+      JSON.stringify([{ role: 'user', parts: inputParts(content!.input) }]),
+    );
   let startedAt = 0;
   let step: Span | undefined;
   let stepModel = '';
@@ -42,18 +76,8 @@ export function createRunSpans(tracer: Tracer, info: RunSpanInfo) {
       switch (event.type) {
         case 'run.start':
           startedAt = Date.parse(event.startedAt);
-          run = tracer.startSpan(`invoke_agent ${info.agentName}`, {
-            kind: SpanKind.INTERNAL,
-            startTime: at(event),
-            attributes: {
-              'gen_ai.operation.name': 'invoke_agent',
-              'gen_ai.agent.name': info.agentName,
-              'gen_ai.agent.id': info.agentId,
-              ...(event.conversationId ? { 'gen_ai.conversation.id': event.conversationId } : {}),
-              'parley.run.id': event.runId,
-              'parley.workspace.id': info.workspaceId,
-            },
-          });
+          if (event.conversationId)
+            run?.setAttribute('gen_ai.conversation.id', event.conversationId);
           return;
         case 'step.start':
           endStep(event, 'reset');
@@ -66,7 +90,21 @@ export function createRunSpans(tracer: Tracer, info: RunSpanInfo) {
             'parley.step.attempt': event.attempt,
           });
           return;
+        case 'text.delta':
+          if (!capture) return;
+          if (stepOutput.at(-1)?.type === 'text')
+            (stepOutput.at(-1) as TextPart).content += event.delta;
+          else stepOutput.push({ type: 'text', content: event.delta });
+          return;
         case 'step.finish':
+          if (capture)
+            step?.setAttribute(
+              'gen_ai.output.messages',
+              JSON.stringify([
+                { role: 'assistant', parts: stepOutput, finish_reason: event.finishReason.unified },
+              ]),
+            );
+          stepOutput = [];
           step?.setAttributes({
             'gen_ai.response.model': stepModel,
             'gen_ai.response.finish_reasons': [event.finishReason.unified],
@@ -88,6 +126,13 @@ export function createRunSpans(tracer: Tracer, info: RunSpanInfo) {
           endStep(event, event.error?.code ?? event.reason);
           return;
         case 'tool_call.complete':
+          if (capture)
+            stepOutput.push({
+              type: 'tool_call',
+              id: event.toolCallId,
+              name: event.name,
+              arguments: event.args,
+            });
           tools.set(
             event.toolCallId,
             child(`execute_tool ${event.name}`, SpanKind.INTERNAL, event, {
@@ -95,6 +140,7 @@ export function createRunSpans(tracer: Tracer, info: RunSpanInfo) {
               'gen_ai.tool.name': event.name,
               'gen_ai.tool.call.id': event.toolCallId,
               'gen_ai.tool.type': 'function',
+              ...(capture ? { 'gen_ai.tool.call.arguments': event.argsText } : {}),
             }),
           );
           return;
@@ -102,6 +148,11 @@ export function createRunSpans(tracer: Tracer, info: RunSpanInfo) {
           const span = tools.get(event.toolCallId);
           if (!span) return;
           tools.delete(event.toolCallId);
+          if (capture)
+            span.setAttribute(
+              'gen_ai.tool.call.result',
+              event.ok ? JSON.stringify(event.output ?? null) : (event.error ?? ''),
+            );
           if (!event.ok) fail(span, 'tool_error');
           span.end(at(event));
           return;
@@ -148,7 +199,53 @@ export function createRunSpans(tracer: Tracer, info: RunSpanInfo) {
 
 type Attributes = Record<string, string | number | boolean | string[]>;
 
+/** What a run's spans may record of its content (tracing.ts: PARLEY_OTEL_CAPTURE_CONTENT). */
+export interface ContentCapture {
+  captureContent: boolean;
+  input: string | ContentPart[];
+}
+
+type TextPart = { type: 'text'; content: string };
+type OutputPart = TextPart | { type: 'tool_call'; id: string; name: string; arguments: unknown };
+
+/** The user's input as the conventions' message parts (images by kind, not by bytes). */
+function inputParts(input: string | ContentPart[]) {
+  if (typeof input === 'string') return [{ type: 'text', content: input }];
+  return input.map((part) =>
+    part.type === 'text' ? { type: 'text', content: part.text } : { type: part.type },
+  );
+}
+
 function fail(span: Span, errorType: string) {
   span.setAttribute('error.type', errorType);
   span.setStatus({ code: SpanStatusCode.ERROR });
+}
+
+/** A run's place in a trace: its own span context, and its span when tracing is on. */
+export interface RunTrace {
+  /** The run's trace id (stored with the run) and the span its calls hang from. */
+  context: TraceContext;
+  span?: Span;
+}
+
+/**
+ * Where a run sits in a trace: under `parent` (the request that started it, or the trace of a
+ * run it continues), else in a new trace. With tracing off it still has ids, so that its
+ * record, its `run.start` event, its log lines and the requests it makes agree on one trace.
+ */
+export function beginRunTrace(
+  tracer: Tracer | undefined,
+  info: RunSpanInfo,
+  parent: TraceContext | undefined,
+): RunTrace {
+  if (!tracer) return { context: childContext(parent) };
+  const span = startRunSpan(tracer, info, otelParent(parent));
+  return { context: contextOf(span), span };
+}
+
+/** Ends the span of a run that never started (refused before its first event). */
+export function refuseRunTrace(runTrace: RunTrace, error: unknown) {
+  if (!runTrace.span) return;
+  fail(runTrace.span, (error as { code?: string }).code ?? 'refused');
+  runTrace.span.end();
 }
