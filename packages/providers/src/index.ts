@@ -36,5 +36,6 @@ export {
   type ScriptTurn,
   ScriptTurnSchema,
 } from './scripted/script.ts';
+export { scriptFromEvents } from './scripted/replay.ts';
 export { createScriptedModel, type ScriptedModelSettings } from './scripted/scripted-model.ts';
 export { ProviderError } from './shared/provider-error.ts';
