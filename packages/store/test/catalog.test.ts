@@ -52,6 +52,8 @@ const SYSTEM_TABLES = [
 
 /** Reviewed cross-workspace paths (drizzle/0001_security.sql, 0004_trust.sql). Adding one is a security review. */
 const DEFINER_FUNCTIONS = [
+  // drizzle/0011_channel_workspaces.sql: workspaces whose deployed agents list channels, ids only.
+  'parley_channel_workspaces',
   // drizzle/0006_run_leases.sql: the lease columns of unfinished runs, ids only.
   'parley_claim_lapsed_runs',
   'parley_data_keys_by_master_version',

@@ -11,7 +11,15 @@ import {
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core';
-import { at, createdAt, id, updatedAt, workspaceIdColumn, workspaceIsolation } from './columns.ts';
+import {
+  at,
+  createdAt,
+  id,
+  ownerAccess,
+  updatedAt,
+  workspaceIdColumn,
+  workspaceIsolation,
+} from './columns.ts';
 import { users, workspaces } from './identity.ts';
 
 export const agents = pgTable(
@@ -43,6 +51,12 @@ export const agents = pgTable(
       sql`${t.embeddingDimensions} is null or ${t.embeddingDimensions} between 1 and 16000`,
     ),
     workspaceIsolation('agents', t.workspaceId),
+    // parley_channel_workspaces(): deployed, unarchived agents only (drizzle/0011).
+    ownerAccess(
+      'agents_definer_channels_read',
+      'select',
+      sql`${t.currentVersion} is not null and ${t.archivedAt} is null`,
+    ),
   ],
 ).enableRLS();
 
@@ -71,6 +85,12 @@ export const agentVersions = pgTable(
       foreignColumns: [agents.workspaceId, agents.id],
     }).onDelete('cascade'),
     workspaceIsolation('agent_versions', t.workspaceId),
+    // parley_channel_workspaces(): only versions that list channels (drizzle/0011).
+    ownerAccess(
+      'agent_versions_definer_channels_read',
+      'select',
+      sql`jsonb_typeof(${t.definition} -> 'channels') = 'array'`,
+    ),
   ],
 ).enableRLS();
 

@@ -1,4 +1,5 @@
 import { authSystem } from './auth.ts';
+import { channelsSystem } from './channels.ts';
 import { clusterSystem } from './cluster.ts';
 import type { SystemDeps } from './deps.ts';
 import { productEventsSystem } from './product-events.ts';
@@ -35,6 +36,8 @@ export function createSystemSurface(deps: SystemDeps) {
     vault: vaultSystem(deps),
     /** Public trust pages by slug; workspaces with support tickets (the SLA scheduler). */
     trust: trustSystem(deps),
+    /** Workspaces whose deployed agents list chat channels (ids only; the channel manager's start). */
+    channels: channelsSystem(deps),
   };
 }
 
