@@ -56,6 +56,8 @@ export interface AppOptions {
     slaCheckMs?: number;
     /** Least time between two edits of a channel's streamed answer (tests). */
     channelEditIntervalMs?: number;
+    /** How long a channel listener's cluster lease lasts without renewal (tests). */
+    channelLeaseMs?: number;
   };
 }
 
@@ -212,6 +214,7 @@ export async function buildApp(options: AppOptions): Promise<ParleyApp> {
       ...(tuning.channelEditIntervalMs !== undefined
         ? { editIntervalMs: tuning.channelEditIntervalMs }
         : {}),
+      ...(tuning.channelLeaseMs ? { leaseMs: tuning.channelLeaseMs } : {}),
     }),
     invalidator: createInvalidator(bus, {
       tokens: { clear: () => services.tokenCache.clear() },
@@ -354,8 +357,8 @@ export async function buildApp(options: AppOptions): Promise<ParleyApp> {
     services.trust.scheduler.start();
     // Renew this instance's run leases and continue runs other instances left.
     services.runs.startOwnership();
-    // Single-user mode: the owner's channels start with the server (docs/channels.md).
-    if (options.localOwnerId) void services.channels.startFor(options.localOwnerId);
+    // The agents' chat channels start with the server (docs/channels.md).
+    void services.channels.startAll();
   });
   boundShutdown(app, services.runs, config.shutdownGraceMs);
   app.addHook('onClose', async () => {

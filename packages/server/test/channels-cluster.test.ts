@@ -95,4 +95,10 @@ it('one instance polls; when it stops, the other takes the poll over', async () 
   await say(302, 'still there?');
   await until(() => tg.messages.find((m) => m.chat_id === '302'), 'the answer after the takeover');
   expect(tg.conflicts).toBe(0);
+
+  // An instance that starts later opens the channel at once (no deploy needed): it stands by.
+  const third = await start('third', true);
+  servers.unshift(third);
+  await until(() => statuses(third).length === 1, 'the channel opened at start');
+  expect(statuses(third)[0]!.listening).toBe(false);
 }, 60_000);

@@ -277,10 +277,13 @@ export function createChannelManager(options: ChannelManagerOptions) {
       return channel.session.webhook(request);
     },
 
-    /** Reconciles every workspace of a person (single-user mode's owner, at start). */
-    async startFor(userId: string): Promise<void> {
-      const workspaces = await store.system.workspaces.listForUser(userId).catch(() => []);
-      await Promise.all(workspaces.map((w) => this.reconcile(w.workspaceId)));
+    /** Opens the channels of every workspace whose deployed agents list any (at start). */
+    async startAll(): Promise<void> {
+      const workspaces = await store.system.channels.listWorkspaces().catch((error: unknown) => {
+        log.error({ err: describe(error) }, 'could not list the workspaces with channels');
+        return [];
+      });
+      await Promise.all(workspaces.map((id) => this.reconcile(id)));
     },
 
     /** The channels open here, in a workspace. */
