@@ -89,6 +89,44 @@ beforeAll(async () => {
     ),
   );
   await deploy(
+    scriptedAgent(
+      'gated-worker',
+      [
+        [callTool('calculator', { expression: '1 + 1' }, 'gated_call')],
+        [{ type: 'text', text: 'It is two.' }],
+      ],
+      {
+        plugins: [{ name: '@parley/plugin-basics', version: '^0.1.0' }],
+        requireApproval: ['calculator'],
+      },
+    ),
+  );
+  await deploy(
+    scriptedAgent(
+      'asks-gated',
+      [
+        [callTool('ask_gated-worker', { input: '1 + 1?' }, 'c1')],
+        [{ type: 'text', text: 'Done.' }],
+      ],
+      { agents: [{ name: 'gated-worker' }] },
+    ),
+  );
+  // The supervisor's script, with limits its two calls break.
+  const twoCalls = [
+    [
+      callTool('ask_worker-a', { input: 'part one' }, 'call_a'),
+      callTool('ask_worker-b', { input: 'part two' }, 'call_b'),
+    ],
+    [{ type: 'text', text: 'never' }],
+  ];
+  const workers = [{ name: 'worker-a' }, { name: 'worker-b' }];
+  await deploy(
+    scriptedAgent('one-child', twoCalls, { agents: workers, agentLimits: { maxChildRuns: 1 } }),
+  );
+  await deploy(
+    scriptedAgent('frugal', twoCalls, { agents: workers, agentLimits: { maxTotalTokens: 1 } }),
+  );
+  await deploy(
     scriptedAgent('asks-secret', [[callTool('ask_secret-worker', { input: 'psst' }, 'c1')]], {
       agents: [{ name: 'secret-worker' }],
     }),
@@ -173,6 +211,30 @@ describe('agents as tools', () => {
     expect(child.status).toBe('cancelled');
   });
 
+  it("a child's tool approval is answered through its parent", async () => {
+    const res = await startRun('asks-gated', { input: 'add' });
+    const runId = res.headers.get('x-parley-run-id')!;
+    const events: ParleyEvent[] = [];
+    const reader = readParleyEvents(res.body!)[Symbol.asyncIterator]();
+    for (;;) {
+      const { value } = await reader.next();
+      events.push(value!);
+      if (value!.type === 'run.child' && value!.event.type === 'tool.approval_requested') break;
+    }
+    const decided = await api('POST', `/v1/runs/${runId}/approvals/gated_call`, {
+      decision: 'approved',
+    });
+    expect(decided.status, await decided.clone().text()).toBe(200);
+    for (let next = await reader.next(); !next.done; next = await reader.next())
+      events.push(next.value);
+    expect(checkConformance(events)).toEqual([]);
+    const state = reduceEvents(events);
+    expect(textOf(state)).toBe('Done.');
+    expect(textOf(state.children[0]!.state)).toBe('It is two.');
+    const call = state.children[0]!.state.parts.find((p) => p.kind === 'tool_call');
+    expect(call).toMatchObject({ name: 'calculator', status: 'succeeded' });
+  });
+
   it('an agent calling itself stops at the depth limit with a typed error', async () => {
     const res = await startRun('recursive', { input: 'go' });
     const events = await readAll(res);
@@ -182,6 +244,32 @@ describe('agents as tools', () => {
     expect(terminalsOf(state)).toEqual(['finished', 'finished', 'agent_depth_exceeded']);
     const deepest = state.children[0]!.state.children[0]!.state;
     expect(deepest.error?.message).toMatch(/limit is 2/);
+  });
+
+  it('a run that starts more child runs than it may ends with agent_child_limit', async () => {
+    const res = await startRun('one-child', { input: 'both' });
+    const runId = res.headers.get('x-parley-run-id')!;
+    const events = await readAll(res);
+    expect(checkConformance(events)).toEqual([]);
+    const end = events.at(-1)!;
+    expect(end.type === 'run.error' && end.error.code).toBe('agent_child_limit');
+    // The one child the first call started ends with its parent, never left running.
+    const children = async () =>
+      (await (
+        await api('GET', `/v1/workspaces/${server.workspaceId}/runs?parentRunId=${runId}`)
+      ).json()) as { status: string }[];
+    let listed = await children();
+    while (listed.some((r) => r.status === 'running' || r.status === 'queued'))
+      listed = await children();
+    expect(listed.length).toBeLessThanOrEqual(1);
+  });
+
+  it('a run tree over its token budget ends with agent_token_budget', async () => {
+    const events = await readAll(await startRun('frugal', { input: 'both' }));
+    expect(checkConformance(events)).toEqual([]);
+    const end = events.at(-1)!;
+    expect(end.type === 'run.error' && end.error.code).toBe('agent_token_budget');
+    expect(end.type === 'run.error' && end.error.message).toMatch(/budget is 1\b/);
   });
 
   it('a token limited to some agents may not run a worker outside them', async () => {

@@ -94,6 +94,8 @@ async function callAgent(
   const { tree } = family;
   const fail = (code: StreamErrorCode, message: string) => {
     nested.fail(streamError(code, message));
+    // The run ends: its other calls' children end with it.
+    for (const child of family.children) stopChild(child);
     return new TreeLimit(message);
   };
   if (!mayRunAgent(binding.principal, link.name))
@@ -103,12 +105,13 @@ async function callAgent(
       'agent_depth_exceeded',
       `Calling ${link.name} would nest runs ${family.depth + 1} deep; the limit is ${tree.limits.maxDepth}.`,
     );
-  if (family.children.length >= tree.limits.maxChildRuns)
+  if (family.childCount >= tree.limits.maxChildRuns)
     throw fail(
       'agent_child_limit',
-      `This run already started ${family.children.length} child runs, the most one run may.`,
+      `This run already started ${family.childCount} child runs, the most one run may.`,
     );
   if (tree.overBudget) throw budgetError();
+  family.childCount++;
 
   const handoff = link.as === 'handoff';
   const child = await binding.startChild({
@@ -119,10 +122,10 @@ async function callAgent(
     handoff,
   });
   family.children.push(child);
-  // A cancelled call (the run cancelled, or the tool timed out) cancels the child.
-  const stop = () =>
-    child.controller.abort({ reason: 'cancelled', by: 'parent' } satisfies RunAbortReason);
-  if (context.signal.aborted) stop();
+  // A cancelled call (the run cancelled, or the tool timed out) cancels the child; so does
+  // the run ending meanwhile (another call hit a limit).
+  const stop = () => stopChild(child);
+  if (context.signal.aborted || nested.failure()) stop();
   context.signal.addEventListener('abort', stop, { once: true });
 
   let state = initialStreamState();
@@ -155,6 +158,11 @@ async function callAgent(
       `The run and its child runs used ${tree.tokens} tokens; their budget is ${tree.limits.maxTotalTokens}.`,
     );
   }
+}
+
+function stopChild(child: LiveRun) {
+  if (!child.closed)
+    child.controller.abort({ reason: 'cancelled', by: 'parent' } satisfies RunAbortReason);
 }
 
 /** Calls `onEvent` with each of the child's events as it becomes visible, until its end. */

@@ -354,7 +354,12 @@ export function createRunManager(options: RunManagerOptions) {
       });
     agents.ran(workspaceId);
     const family: RunFamily | undefined = input.parent
-      ? { tree: input.parent.family.tree, depth: input.parent.family.depth + 1, children: [] }
+      ? {
+          tree: input.parent.family.tree,
+          depth: input.parent.family.depth + 1,
+          children: [],
+          childCount: 0,
+        }
       : rootFamily(definition);
 
     const named = body.conversationId ? undefined : input.clientConversation?.idFor(agent.id);

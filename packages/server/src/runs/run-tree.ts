@@ -1,5 +1,6 @@
 import { type AgentDefinition, type AgentLimits, AgentLimitsSchema } from '@parley/core';
 import type { Usage } from '@parley/protocol';
+import type { LiveRun } from './live-run.ts';
 
 /**
  * The tree of runs one top-level run starts (agents calling agents, docs/multi-agent.md): the
@@ -29,12 +30,14 @@ export interface RunFamily {
   /** 0 for a top-level run. */
   depth: number;
   /** Child runs, in the order they started (cancel and approvals reach them). */
-  children: { id: string }[];
+  children: LiveRun[];
+  /** Child runs started or starting: counted before the start, as calls run in parallel. */
+  childCount: number;
 }
 
 /** A top-level run's family, when its agent may call agents (others need none). */
 export function rootFamily(definition: AgentDefinition): RunFamily | undefined {
   if (definition.agents.length === 0) return undefined;
   const limits = definition.agentLimits ?? AgentLimitsSchema.parse({});
-  return { tree: new RunTree(limits), depth: 0, children: [] };
+  return { tree: new RunTree(limits), depth: 0, children: [], childCount: 0 };
 }
