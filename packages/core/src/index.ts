@@ -20,6 +20,8 @@ export {
   type AgentDefinitionInput,
   AgentDefinitionSchema,
   defineAgent,
+  type EmbeddingModelRef,
+  EmbeddingModelRefSchema,
   type McpServerRef,
   McpServerRefSchema,
   type MemorySettings,
@@ -35,15 +37,20 @@ export {
   ToolTimeoutError,
 } from './errors.ts';
 export { extractUserFacts } from './memory/extract.ts';
+export {
+  embeddingModelId,
+  embeddingModelOf,
+  type ResolvedEmbeddingModel,
+} from './memory/embedding-model.ts';
 export { createInMemoryMemoryStore } from './memory/in-memory-memory-store.ts';
-  type EmbeddingModelRef,
-  EmbeddingModelRefSchema,
 export type {
   MemoryHit,
   MemoryRecord,
   MemoryScopeKind,
   MemorySearch,
   MemoryStore,
+  RecallMethod,
+  RecallResult,
 } from './memory/memory-store.ts';
 export {
   type AddressKind,
@@ -52,11 +59,6 @@ export {
   isLoopbackAddress,
   isLoopbackHost,
   isPublicAddress,
-export {
-  embeddingModelId,
-  embeddingModelOf,
-  type ResolvedEmbeddingModel,
-} from './memory/embedding-model.ts';
 } from './net/address.ts';
 export {
   listedHost,
@@ -65,8 +67,6 @@ export {
   type SecretUse,
   secretDestinationRefusal,
 } from './net/secret-destination.ts';
-  RecallMethod,
-  RecallResult,
 export { assertCompatible } from './plugins/compatibility.ts';
 export {
   type ButtonPress,

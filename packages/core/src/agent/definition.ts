@@ -163,8 +163,6 @@ export const McpServerRefSchema = z
   .strict();
 export type McpServerRef = z.infer<typeof McpServerRefSchema>;
 
-export const MemorySettingsSchema = z
-  .object({
 /**
  * The model that embeds an agent's memories and knowledge queries (docs/memory.md). Unset: its
  * provider's standard embedding model (the provider catalogue), or full-text recall where the
@@ -183,6 +181,8 @@ export const EmbeddingModelRefSchema = z
   .strict();
 export type EmbeddingModelRef = z.infer<typeof EmbeddingModelRefSchema>;
 
+export const MemorySettingsSchema = z
+  .object({
     enabled: z.boolean().default(true),
     /** Memories recalled into the context before each model call. */
     recallLimit: z.number().int().min(0).max(50).default(5),
