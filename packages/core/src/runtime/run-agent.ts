@@ -62,6 +62,8 @@ export interface RunRequest {
   userId?: string;
   input: string | ContentPart[];
   runId?: string;
+  /** The run's W3C trace id, announced in `run.start` (the server's tracing). */
+  traceId?: string;
   /**
    * Continue a run another instance began and stopped executing (failover): its stored log's
    * resume point. The run's rows and input are stored already (the store port knows); the
@@ -211,6 +213,7 @@ export async function* runAgent(
       agentId: request.agentId,
       conversationId,
       startedAt: new Date().toISOString(),
+      ...(request.traceId ? { traceId: request.traceId } : {}),
     });
 
   const savePartial = async (text: string) => {
