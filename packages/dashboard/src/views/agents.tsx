@@ -7,6 +7,7 @@ import { ErrorBanner } from '../components/error-banner.tsx';
 import { Empty, Loading, PageHeading } from '../components/page.tsx';
 import { Time } from '../components/time.tsx';
 import { Link } from '../router.tsx';
+import { AgentEvals } from './agent-evals.tsx';
 
 /** The workspace's agents, their deployed version and draft, and each one's versions. */
 export function AgentsView() {
@@ -45,6 +46,7 @@ function AgentCard({ agent, onChange }: { agent: Agent; onChange: () => void }) 
   const api = useApi();
   const { workspace, can } = useWorkspace();
   const [open, setOpen] = useState(false);
+  const [evals, setEvals] = useState(false);
   const [error, setError] = useState<unknown>(undefined);
   const [busy, setBusy] = useState(false);
   const [notice, setNotice] = useState<string | null>(null);
@@ -123,7 +125,20 @@ function AgentCard({ agent, onChange }: { agent: Agent; onChange: () => void }) 
         >
           {open ? 'Hide versions' : 'Versions'}
         </button>
+        <button
+          type="button"
+          className="button small"
+          aria-expanded={evals}
+          onClick={() => setEvals((shown) => !shown)}
+        >
+          {evals ? 'Hide evals' : 'Evals'}
+        </button>
       </div>
+      {evals ? (
+        <div className="versions">
+          <AgentEvals agent={agent.name} />
+        </div>
+      ) : null}
       {open ? (
         <div className="versions">
           {versions.error ? <ErrorBanner error={versions.error} /> : null}
