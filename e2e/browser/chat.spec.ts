@@ -119,6 +119,20 @@ test('a tool call waits for approval, fills in, and shows its result; a denial s
   await expect(page.locator('.turn').first()).toContainText('"result": 42');
   const runs = await runsOf('careful');
   expect(runs.map((r) => r.status).sort()).toEqual(['succeeded', 'succeeded']);
+
+  // Each turn opens its run's trace: the waterfall of its model calls, the wait for the
+  // person's approval and the tool, from the run's stored events.
+  await page.locator('.turn').first().getByRole('link', { name: 'Trace' }).click();
+  const waterfall = page.getByRole('list', { name: 'Waterfall' });
+  await expect(waterfall.locator('[data-kind="step"]')).toHaveCount(2);
+  await expect(waterfall.locator('[data-kind="approval"]')).toContainText('waiting for approval');
+  await expect(waterfall.locator('[data-kind="tool"]')).toContainText('tool: calculator');
+  await expect(page.getByTestId('trace-id')).toHaveText(/^[0-9a-f]{32}$/);
+  // And back to the chat it came from; the runs list reaches the same traces.
+  await page.getByRole('link', { name: 'Its chat' }).click();
+  await expect(page.locator('.turn')).toHaveCount(2);
+  await page.goto(`${proxy.url}/runs`);
+  await expect(page.getByRole('link', { name: 'Trace' })).not.toHaveCount(0);
 });
 
 test('Stop cancels the answer mid-stream and keeps what was written', async ({ page }) => {

@@ -9,6 +9,8 @@ import { Loading } from './components/page.tsx';
 import { Onboarding } from './onboarding/onboarding.tsx';
 import { firstAgentStep } from './onboarding/progress.ts';
 import { Link, match, navigate, usePath } from './router.tsx';
+import { RunTraceView } from './runs/run-trace.tsx';
+import { RunsView } from './runs/runs-view.tsx';
 import { TrustView } from './trust/trust-view.tsx';
 import { AgentsView } from './views/agents.tsx';
 import { AuditView } from './views/audit.tsx';
@@ -24,6 +26,7 @@ const NAV: { to: string; label: string; permission: Permission }[] = [
   { to: '/tokens', label: 'API tokens', permission: 'tokens:manage' },
   { to: '/secrets', label: 'Secrets', permission: 'secrets:read' },
   { to: '/audit', label: 'Audit', permission: 'audit:read' },
+  { to: '/runs', label: 'Runs', permission: 'runs:read' },
   { to: '/usage', label: 'Metrics', permission: 'runs:read' },
   { to: '/plugins', label: 'Plugins', permission: 'agents:read' },
   { to: '/safety', label: 'Trust', permission: 'workspace:read' },
@@ -104,6 +107,9 @@ function Page({ path }: { path: string }) {
   if (path === '/audit') return <AuditView />;
   // Not /metrics: that path is the server's Prometheus endpoint.
   if (path === '/usage') return <MetricsView />;
+  if (path === '/runs') return <RunsView />;
+  params = match('/runs/:runId', path);
+  if (params) return <RunTraceView runId={params.runId!} />;
   if (path === '/plugins') return <PluginsView />;
   if (path === '/safety') return <TrustView />;
   if (path === '/') return <Home />;

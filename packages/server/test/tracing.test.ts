@@ -6,6 +6,7 @@ import { createTestDatabase, type TestDatabase } from '@parley/store/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { redactingProcessor } from '../src/telemetry/redaction.ts';
 import { watchRunSecrets } from '../src/telemetry/run-secrets.ts';
+import { createRunSpans } from '../src/telemetry/run-spans.ts';
 import { createTracing } from '../src/telemetry/tracing.ts';
 import { client, scriptedAgent } from './support/harness.ts';
 import { type OtlpReceiver, type OtlpSpan, startOtlpReceiver } from './support/otlp.ts';
@@ -262,6 +263,68 @@ describe('tracing over OTLP [postgres]', () => {
     expect(exported[0]!.events[0]!.attributes).toEqual({ error: 'upstream said [REDACTED]' });
     // Another run's trace, or this one once it ended, keeps what is not a credential's shape.
     expect(exported[1]!.attributes.said).toBe(`the key is ${VAULT_VALUE}`);
+    await provider.shutdown();
+  });
+
+  it('places memory recall and knowledge retrieval spans where they ran', async () => {
+    const { TracerProvider } = await import('@opentelemetry/sdk-trace');
+    const ended: {
+      name: string;
+      attributes: Record<string, unknown>;
+      startTime: [number, number];
+      endTime: [number, number];
+      parentSpanContext?: { spanId: string };
+    }[] = [];
+    const provider = new TracerProvider({
+      spanProcessors: [
+        {
+          onStart() {},
+          onEnd: (span) => ended.push(span as never),
+          forceFlush: async () => {},
+          shutdown: async () => {},
+        },
+      ],
+    });
+    const tracer = provider.getTracer('test');
+    const root = tracer.startSpan('invoke_agent x');
+    const spans = createRunSpans(tracer, root);
+    const base = { v: 1, runId: '00000000-0000-4000-8000-000000000001' };
+    const events = [
+      { ...base, seq: 1, t: 0, type: 'run.start', agentId: 'a', startedAt: '2026-12-07T00:00:00Z' },
+      {
+        ...base,
+        seq: 2,
+        t: 30,
+        type: 'memory.recall',
+        hits: [{ memoryId: 'm', score: 1 }],
+        method: 'hybrid',
+        latencyMs: 20,
+      },
+      {
+        ...base,
+        seq: 3,
+        t: 45,
+        type: 'knowledge.retrieve',
+        query: 'q',
+        method: 'vector',
+        chunks: [],
+        latencyMs: 40,
+      },
+    ] as unknown as ParleyEvent[];
+    for (const event of events) spans.observe(event);
+    const ms = ([s, ns]: [number, number]) => s * 1000 + ns / 1e6;
+    const start = Date.parse('2026-12-07T00:00:00Z');
+    const recall = ended.find((s) => s.name === 'search_memory memories')!;
+    const retrieval = ended.find((s) => s.name === 'retrieval knowledge')!;
+    expect(recall.attributes).toMatchObject({
+      'gen_ai.operation.name': 'search_memory',
+      'parley.recall.method': 'hybrid',
+      'parley.recall.hits': 1,
+    });
+    expect([ms(recall.startTime) - start, ms(recall.endTime) - start]).toEqual([10, 30]);
+    expect(retrieval.attributes).toMatchObject({ 'gen_ai.operation.name': 'retrieval' });
+    expect([ms(retrieval.startTime) - start, ms(retrieval.endTime) - start]).toEqual([5, 45]);
+    expect(recall.parentSpanContext?.spanId).toBe(root.spanContext().spanId);
     await provider.shutdown();
   });
 });

@@ -11,6 +11,7 @@ import {
 import { useState } from 'react';
 import { describeError } from '../api/errors.ts';
 import { formatCount, formatJson, formatMs } from '../components/format.ts';
+import { Link } from '../router.tsx';
 import type { LiveTurn, TurnPhase } from './use-run.ts';
 
 /*
@@ -59,6 +60,7 @@ export function turnFromLive(turn: LiveTurn): TurnView {
     ...(started ? { inputTokens: usage.inputTokens, outputTokens: usage.outputTokens } : {}),
     durationMs: turn.state.timing?.durationMs,
     phase: turn.phase,
+    runId: turn.state.runId,
     error: turn.state.error,
     failure: turn.error,
     children: turn.state.children,
@@ -356,6 +358,11 @@ function TurnNumbers({ turn }: { turn: TurnView }) {
         <span className="visually-hidden">Took </span>
         {formatMs(turn.durationMs)}
       </span>
+      {turn.runId && turn.phase !== 'starting' && turn.phase !== 'streaming' ? (
+        <Link to={`/runs/${turn.runId}`} className="trace-link">
+          Trace
+        </Link>
+      ) : null}
     </p>
   );
 }

@@ -157,6 +157,20 @@ export function createRunSpans(tracer: Tracer, runSpan: Span, content?: ContentC
           span.end(at(event));
           return;
         }
+        case 'memory.recall':
+          // Reported once done, with its duration: the span is placed where it ran.
+          lookup(event, 'search_memory', 'search_memory memories', event.latencyMs, {
+            'parley.recall.method': event.method ?? 'fulltext',
+            'parley.recall.hits': event.hits.length,
+          });
+          return;
+        case 'knowledge.retrieve':
+          lookup(event, 'retrieval', 'retrieval knowledge', event.latencyMs, {
+            'parley.retrieval.method': event.method,
+            'parley.retrieval.chunks': event.chunks.length,
+            ...(capture ? { 'gen_ai.retrieval.query': event.query } : {}),
+          });
+          return;
         case 'run.finish':
         case 'run.error':
         case 'run.abort':
@@ -165,6 +179,26 @@ export function createRunSpans(tracer: Tracer, runSpan: Span, content?: ContentC
       }
     },
   };
+
+  /** A recall or retrieval: a span that ended at `event`, `latencyMs` after it started. */
+  function lookup(
+    event: ParleyEvent,
+    operation: string,
+    name: string,
+    latencyMs: number,
+    attributes: Attributes,
+  ) {
+    const span = tracer.startSpan(
+      name,
+      {
+        kind: SpanKind.INTERNAL,
+        startTime: at(event) - latencyMs,
+        attributes: { 'gen_ai.operation.name': operation, ...attributes },
+      },
+      run ? trace.setSpan(ROOT_CONTEXT, run) : ROOT_CONTEXT,
+    );
+    span.end(at(event));
+  }
 
   function endStep(event: ParleyEvent, errorType?: string) {
     if (!step) return;
