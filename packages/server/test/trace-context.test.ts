@@ -7,7 +7,7 @@ import {
   parseTraceparent,
   withTraceparent,
 } from '../src/telemetry/trace-context.ts';
-import { client, startTestServer, type TestServer } from './support/harness.ts';
+import { client, scriptedAgent, startTestServer, type TestServer } from './support/harness.ts';
 
 /*
  * Issue #25: every run has a W3C trace id, exporter or not. It continues the caller's
@@ -125,6 +125,43 @@ describe('trace context without an exporter [postgres]', () => {
     const a = await run();
     const b = await run();
     expect(a.start.traceId).not.toBe(b.start.traceId);
+  });
+});
+
+describe('agents calling agents [postgres]', () => {
+  it('a child run joins its parent’s trace', async () => {
+    const call = client(server.url, server.token);
+    const agents = `/v1/workspaces/${server.workspaceId}/agents`;
+    for (const definition of [
+      scriptedAgent('helper'),
+      scriptedAgent(
+        'boss',
+        [
+          [{ type: 'tool_call', name: 'ask_helper', args: { input: 'part' }, id: 'c1' }],
+          [{ type: 'text', text: 'Done.' }],
+        ],
+        { agents: [{ name: 'helper' }] },
+      ),
+    ])
+      expect((await call('POST', agents, { definition, deploy: true })).status).toBe(201);
+    const response = await call(
+      'POST',
+      `${agents}/boss/runs`,
+      { input: 'Go.' },
+      {
+        traceparent: `00-${TRACE}-${PARENT}-01`,
+      },
+    );
+    const events: ParleyEvent[] = [];
+    for await (const event of readParleyEvents(response.body!)) events.push(event);
+    expect(events[0]).toMatchObject({ type: 'run.start', traceId: TRACE });
+    const childStart = events.find((e) => e.type === 'run.child' && e.event.type === 'run.start');
+    if (childStart?.type !== 'run.child') throw new Error('no child run started');
+    expect(childStart.event).toMatchObject({ type: 'run.start', traceId: TRACE });
+    const child = (await (await call('GET', `/v1/runs/${childStart.childRunId}`)).json()) as {
+      traceId: string;
+    };
+    expect(child.traceId).toBe(TRACE);
   });
 });
 

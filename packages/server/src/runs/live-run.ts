@@ -1,5 +1,6 @@
 import { createApprovalGate } from '@parley/core';
 import { isTerminalEvent, type ParleyEvent } from '@parley/protocol';
+import type { TraceContext } from '../telemetry/trace-context.ts';
 import type { RunFamily } from './run-tree.ts';
 
 /**
@@ -53,6 +54,8 @@ export class LiveRun {
   readonly pendingApprovals = new Map<string, string>();
   /** Its place in a tree of runs, when agents call agents (docs/multi-agent.md). */
   family?: RunFamily;
+  /** The run's place in its trace: what the runs it starts hang from. */
+  trace?: TraceContext;
   /** The agent its conversation belongs to: its own, or the one that handed it over. */
   conversationAgentId: string;
   private waiters: (() => void)[] = [];

@@ -397,6 +397,7 @@ export function createRunManager(options: RunManagerOptions) {
       });
     });
     const run = new LiveRun(runId, workspaceId, agent.id, conversationId);
+    run.trace = runTrace.context;
     if (family) run.family = family;
     // A conversation handed to this agent still belongs to the agent that handed it over.
     if (resolved.conversationAgentId) run.conversationAgentId = resolved.conversationAgentId;
@@ -543,6 +544,8 @@ export function createRunManager(options: RunManagerOptions) {
       agent: child.agent,
       body: { input: input || '(no message)' },
       parent: { run: parent, family },
+      // In the parent's trace, under its run.
+      ...(parent.trace ? { trace: parent.trace } : {}),
       ...(given ? { given } : {}),
     });
     if (child.handoff)
@@ -624,6 +627,7 @@ export function createRunManager(options: RunManagerOptions) {
     }
     const conversationId = row.conversationId!;
     const run = new LiveRun(runId, workspaceId, row.agentId, conversationId, point.lastSeq);
+    run.trace = runTrace.context;
     live.set(runId, run);
     leased.add(runId);
     const created = Promise.resolve();
