@@ -57,6 +57,7 @@ describe('parseAgentYaml', () => {
       maxSteps: 8,
       toolTimeoutMs: 30_000,
       requireApproval: [],
+      agents: [],
     });
   });
 
