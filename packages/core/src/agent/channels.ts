@@ -38,9 +38,9 @@ export const ChannelRefSchema = z
     mentionsOnly: z.boolean().default(true),
   })
   .strict()
-  .refine((ref) => ref.mode !== 'gateway' || ref.platform === 'discord', {
+  .refine((ref) => (ref.mode === 'gateway') === (ref.platform === 'discord'), {
     path: ['mode'],
-    message: 'only discord has a gateway: use polling (telegram) or webhook',
+    message: 'discord is heard through its gateway (mode: gateway); telegram and slack are not',
   })
   .refine((ref) => ref.mode !== 'polling' || ref.platform === 'telegram', {
     path: ['mode'],
