@@ -122,7 +122,7 @@ describe('golden path across processes', () => {
       });
     })();
     const teamReady = (async () => {
-      database = await createTestDatabase('e2e');
+      database = await createTestDatabase('e2e', { migrated: true });
       await mkdir(join(root, 'team'));
       team = await startServerProcess({
         how: 'npm-start',

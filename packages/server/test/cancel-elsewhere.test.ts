@@ -28,7 +28,7 @@ let dataDir = '';
 
 beforeAll(async () => {
   provider = await slowProvider();
-  database = await createTestDatabase('cancel');
+  database = await createTestDatabase('cancel', { migrated: true });
   // One data directory too: the second server finds the single-user owner the first made.
   dataDir = await mkdtemp(join(tmpdir(), 'parley-cancel-'));
   const reuse = { database, dataDir };

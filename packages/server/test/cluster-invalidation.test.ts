@@ -45,7 +45,7 @@ for (const bus of ['postgres', 'redis'] as const) {
     let b: TestServer;
 
     beforeAll(async () => {
-      database = await createTestDatabase(`inval_${bus}`);
+      database = await createTestDatabase(`inval_${bus}`, { migrated: true });
       dataDir = await mkdtemp(join(tmpdir(), 'parley-inval-'));
       const reuse = { database, dataDir };
       const env: Record<string, string> = bus === 'redis' ? { PARLEY_REDIS_URL: REDIS_URL } : {};

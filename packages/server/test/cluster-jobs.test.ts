@@ -16,7 +16,7 @@ let dataDir = '';
 const servers: TestServer[] = [];
 
 beforeAll(async () => {
-  database = await createTestDatabase('cluster_jobs');
+  database = await createTestDatabase('cluster_jobs', { migrated: true });
   dataDir = await mkdtemp(join(tmpdir(), 'parley-jobs-'));
   for (let i = 0; i < 2; i++)
     servers.push(

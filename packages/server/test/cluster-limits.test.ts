@@ -45,7 +45,7 @@ for (const counters of ['postgres', 'redis'] as const) {
     let servers: TestServer[] = [];
 
     beforeAll(async () => {
-      database = await createTestDatabase(`limits_${counters}`);
+      database = await createTestDatabase(`limits_${counters}`, { migrated: true });
       dataDir = await mkdtemp(join(tmpdir(), 'parley-limits-'));
       const reuse = { database, dataDir };
       const env: Record<string, string> =

@@ -63,7 +63,7 @@ async function operator(server: TestServer) {
 }
 
 beforeAll(async () => {
-  database = await createTestDatabase('plugin_switch');
+  database = await createTestDatabase('plugin_switch', { migrated: true });
   dataDir = await mkdtemp(join(tmpdir(), 'parley-switch-'));
   await start();
   await start();

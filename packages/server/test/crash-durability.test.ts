@@ -9,7 +9,7 @@ import {
   reduceEvents,
   textOf,
 } from '@parley/protocol';
-import { createTestDatabase, type TestDatabase } from '@parley/store/testing';
+import { copyPgliteTemplate, createTestDatabase, type TestDatabase } from '@parley/store/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { client, type Engine, freePort, startTestServer } from './support/harness.ts';
 import { readUntilGone } from './support/server-process.ts';
@@ -95,7 +95,10 @@ interface Outcome {
 
 async function crashOnce(engine: Engine, provider: StandIn, killAfter: number): Promise<Outcome> {
   const dataDir = await mkdtemp(join(tmpdir(), 'parley-crash-'));
-  const database = engine === 'postgres' ? await createTestDatabase('crash') : undefined;
+  // A migrated PGlite database to start from (the store's test templates), not initdb.
+  if (engine === 'pglite') await copyPgliteTemplate(dataDir);
+  const database =
+    engine === 'postgres' ? await createTestDatabase('crash', { migrated: true }) : undefined;
   const first = await startProcess(dataDir, database);
   try {
     const credentials = JSON.parse(await readFile(join(dataDir, 'credentials'), 'utf8')) as {

@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { api, isTerminalEvent, type ParleyEvent, STREAM_ERROR_CODES } from '@parley/protocol';
+import { copyPgliteTemplate } from '@parley/store/testing';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -299,6 +300,8 @@ describe('an unhandled rejection in the server process', () => {
 
   it('is logged as a bug and survived: the process keeps serving', async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'parley-survive-'));
+    // A migrated PGlite database to start from (the store's test templates), not initdb.
+    await copyPgliteTemplate(dataDir);
     // A rejection nobody handles, planted in the real process and set off by SIGUSR2.
     const plant = `process.on('SIGUSR2', () => { Promise.reject(new Error('planted by the test')); });`;
     const server = await startServerProcess({

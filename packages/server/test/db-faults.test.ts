@@ -36,7 +36,7 @@ describe('a lost database connection [postgres]', () => {
   let dataDir: string;
 
   beforeAll(async () => {
-    database = await createTestDatabase('faults');
+    database = await createTestDatabase('faults', { migrated: true });
     provider = await startSlowProvider();
     dataDir = await mkdtemp(join(tmpdir(), 'parley-faults-'));
     server = await startServerProcess({

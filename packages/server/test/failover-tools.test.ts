@@ -118,7 +118,7 @@ beforeAll(async () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   mcpUrl = `http://127.0.0.1:${(mcp.address() as AddressInfo).port}/mcp`;
   modelUrl = `http://127.0.0.1:${(model.address() as AddressInfo).port}/v1`;
-  database = await createTestDatabase('failover_tools');
+  database = await createTestDatabase('failover_tools', { migrated: true });
   dataDir = await mkdtemp(join(tmpdir(), 'parley-failover-tools-'));
 }, 120_000);
 

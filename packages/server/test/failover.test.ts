@@ -37,7 +37,7 @@ let survivor: TestServer;
 let first: ServerProcess | undefined;
 
 beforeAll(async () => {
-  database = await createTestDatabase('failover');
+  database = await createTestDatabase('failover', { migrated: true });
   dataDir = await mkdtemp(join(tmpdir(), 'parley-failover-'));
   provider = await slowProvider();
 }, 120_000);

@@ -266,7 +266,7 @@ describe('tokens and owners (PostgreSQL)', () => {
   let bob: Person;
 
   beforeAll(async () => {
-    database = await createTestDatabase('identity_hardening');
+    database = await createTestDatabase('identity_hardening', { migrated: true });
     server = await startTestServer({
       engine: 'postgres',
       env: { PARLEY_MULTI_USER: '1' },

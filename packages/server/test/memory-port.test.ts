@@ -16,7 +16,7 @@ describe.each(['pglite', 'postgres'] as const)('memory port presence [%s]', (eng
   beforeAll(async () => {
     const masterKey = Buffer.alloc(32, 5).toString('base64');
     if (engine === 'postgres') {
-      database = await createTestDatabase('memport');
+      database = await createTestDatabase('memport', { migrated: true });
       store = await openStore({
         url: database.runtimeUrl,
         migrationUrl: database.adminUrl,

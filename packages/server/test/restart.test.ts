@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkConformance, type ParleyEvent, readParleyEvents } from '@parley/protocol';
 import type { ScriptTurn } from '@parley/providers';
-import { createTestDatabase } from '@parley/store/testing';
+import { copyPgliteTemplate, createTestDatabase } from '@parley/store/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { client, ENGINES, freePort, scriptedAgent, startTestServer } from './support/harness.ts';
 
@@ -44,8 +44,11 @@ describe.each(ENGINES)('resume after a graceful restart [%s]', (engine) => {
   it('replays what was sent, then the run goes on (PostgreSQL) or ends as the stopping server wrote (PGlite)', {
     timeout: 120_000,
   }, async () => {
-    const database = engine === 'postgres' ? await createTestDatabase('restart') : undefined;
+    const database =
+      engine === 'postgres' ? await createTestDatabase('restart', { migrated: true }) : undefined;
     const dataDir = await mkdtemp(join(tmpdir(), 'parley-restart-'));
+    // A migrated PGlite database to start from (the store's test templates), not initdb.
+    if (engine === 'pglite') await copyPgliteTemplate(dataDir);
     const reuse = { dataDir, ...(database ? { database } : {}) };
     const first = await startTestServer({ engine, reuse, keepDatabase: true });
     try {
@@ -156,6 +159,7 @@ describe('resume after a crash (SIGKILL of the server process, PGlite)', () => {
     timeout: 300_000,
   }, async () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'parley-crash-'));
+    await copyPgliteTemplate(dataDir);
     try {
       const port = await freePort();
       const first = await startProcess(dataDir, port);

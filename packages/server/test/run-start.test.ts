@@ -35,7 +35,7 @@ describe('a run in a new conversation [postgres]', () => {
     });
 
   beforeAll(async () => {
-    database = await createTestDatabase('run_start');
+    database = await createTestDatabase('run_start', { migrated: true });
     server = await startTestServer({
       engine: 'postgres',
       reuse: { database },

@@ -3,7 +3,7 @@ import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkConformance, isTerminalEvent, type ParleyEvent } from '@parley/protocol';
-import { createTestDatabase, type TestDatabase } from '@parley/store/testing';
+import { copyPgliteTemplate, createTestDatabase, type TestDatabase } from '@parley/store/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ENGINES } from './support/harness.ts';
 import {
@@ -144,8 +144,11 @@ describe.each(ENGINES)('shutdown is bounded by its grace period [%s]', (engine) 
 
   it('exits within the grace period plus a margin; the run stored ended (PGlite) or handed over (PostgreSQL)', async () => {
     provider = await startSlowProvider();
-    database = engine === 'postgres' ? await createTestDatabase('shutdown') : undefined;
+    database =
+      engine === 'postgres' ? await createTestDatabase('shutdown', { migrated: true }) : undefined;
     dataDir = await mkdtemp(join(tmpdir(), 'parley-shutdown-'));
+    // A migrated PGlite database to start from (the store's test templates), not initdb.
+    if (engine === 'pglite') await copyPgliteTemplate(dataDir);
     const server = await startServerProcess(env());
     const auth = { authorization: `Bearer ${server.token}` };
     const created = await fetch(`${server.url}/v1/workspaces/${server.workspaceId}/agents`, {

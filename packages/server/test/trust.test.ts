@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readParleyEvents } from '@parley/protocol';
-import { createTestDatabase } from '@parley/store/testing';
+import { copyPgliteTemplate, createTestDatabase } from '@parley/store/testing';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   client,
@@ -435,8 +435,13 @@ describe('support inbox and SLA', () => {
 
 describe.each(ENGINES)('SLA breaches after a restart [%s]', (engine) => {
   it('are found by the check the next server runs when it starts', async () => {
-    const database = engine === 'postgres' ? await createTestDatabase('trust_restart') : undefined;
+    const database =
+      engine === 'postgres'
+        ? await createTestDatabase('trust_restart', { migrated: true })
+        : undefined;
     const dataDir = await mkdtemp(join(tmpdir(), 'parley-trust-restart-'));
+    // A migrated PGlite database to start from (the store's test templates), not initdb.
+    if (engine === 'pglite') await copyPgliteTemplate(dataDir);
     const reuse = { dataDir, ...(database ? { database } : {}) };
     let ticketId = '';
     const first = await startTestServer({

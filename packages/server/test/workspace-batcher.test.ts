@@ -139,7 +139,7 @@ describe('workspace batcher on PostgreSQL (runs of one workspace write in parall
   let workspaceId: string;
 
   beforeAll(async () => {
-    database = await createTestDatabase('batcher');
+    database = await createTestDatabase('batcher', { migrated: true });
     store = await openStore({
       url: database.runtimeUrl,
       migrationUrl: database.adminUrl,
