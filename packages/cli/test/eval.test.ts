@@ -2,6 +2,8 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createParleyClient } from '@parley/client';
+import { scriptFromEvents } from '@parley/providers';
 import { startTestServer, type TestServer } from '@parley/server/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parley, testIo } from './support/io.ts';
@@ -224,6 +226,26 @@ describe('parley eval', () => {
     );
     const results = (await listed.json()) as { versionLabel: string }[];
     expect(results.map((r) => r.versionLabel)).toEqual(['v2', 'v1']);
+  });
+
+  it('replays a recorded run offline: its script answers the dataset as the run did', async () => {
+    const client = createParleyClient({ baseUrl: server.url, token: server.token });
+    const [stored] = await client.evals.list(server.workspaceId, 'evaluee', { limit: 1 });
+    const runId = stored!.cases.find((c) => c.id === 'exact')!.runId!;
+    const recorded = client.runs.follow(runId);
+    for await (const _ of recorded) {
+      // The whole log, to its end.
+    }
+    const script = scriptFromEvents(recorded.events);
+    const replay = { ...agent('unused'), name: 'evaluee-replay' };
+    await post('/agents', {
+      definition: { ...replay, model: { provider: 'scripted', model: 'replay', script } },
+      deploy: true,
+    });
+    const result = await evaluate('--agent', 'evaluee-replay', '--json', '--no-store');
+    const out = JSON.parse(result.stdout) as { cases: { id: string; score: number }[] };
+    const recordedRun = stored!.cases;
+    expect(out.cases.map((c) => [c.id, c.score])).toEqual(recordedRun.map((c) => [c.id, c.score]));
   });
 
   it('refuses a dataset line that is not a case, naming the line', async () => {
