@@ -6,6 +6,7 @@ import {
 import type { z } from 'zod';
 import { ElizaCharacterError } from './agent-errors.ts';
 import { describeZodIssue } from './definition-issues.ts';
+import { elizaChannels } from './eliza-channels.ts';
 import {
   type ElizaCharacter,
   ElizaCharacterSchema,
@@ -45,7 +46,7 @@ const descriptionLimit = 500;
 /**
  * Turns an ElizaOS character (the parsed character.json) into a Parley agent definition.
  * Never copies a secret value: every secret is listed in `secretsToSet` for the user to set.
- * Everything without a Parley equivalent (ElizaOS plugins, clients, post examples, voice)
+ * Everything without a Parley equivalent (ElizaOS plugins, clients without a channel, post examples, voice)
  * becomes a warning rather than an error. Throws `ElizaCharacterError` when the input is not a
  * character at all (not an object, no usable name, a field of the wrong type).
  */
@@ -64,6 +65,8 @@ export function importElizaCharacter(json: unknown): ElizaImportResult {
 
   const secrets = findSecrets(character);
   const secretsToSet = describeSecrets(secrets, modelChoice, character);
+  // Clients become channels; their secrets' reasons say so.
+  const channels = elizaChannels(character.clients, secretsToSet);
   // describeSecrets always lists the model's key, found in the file or not, so name it here.
   const apiKeySecret = modelChoice.keySecret;
 
@@ -78,6 +81,7 @@ export function importElizaCharacter(json: unknown): ElizaImportResult {
     topics: lines(character.topics),
     examples: convertExamples(character, fillNames, warnings),
     model: { ...modelChoice.model, ...(apiKeySecret ? { apiKeySecret } : {}) },
+    ...(channels.channels.length > 0 ? { channels: channels.channels } : {}),
   };
   if (agent.instructions.length > instructionsLimit) {
     agent.instructions = agent.instructions.slice(0, instructionsLimit);
@@ -89,6 +93,7 @@ export function importElizaCharacter(json: unknown): ElizaImportResult {
   warnings.push(
     ...notImportedWarnings(character, json as Record<string, unknown>, modelChoice.settingsUsed),
   );
+  warnings.push(...channels.warnings);
 
   const redacted = redactSecretValues({ agent, warnings }, secretValues(secrets));
   for (const path of redacted.redactedAt) {
@@ -331,11 +336,6 @@ function notImportedWarnings(
   }
   if (character.settings?.voice !== undefined && character.settings.voice !== null) {
     warnings.push('settings.voice was not imported: Parley agents have no voice output');
-  }
-  if (character.clients && character.clients.length > 0) {
-    warnings.push(
-      `ElizaOS clients (${character.clients.join(', ')}) were not imported: Parley reaches chat platforms through connector plugins`,
-    );
   }
   const otherSettings = Object.keys(character.settings ?? {}).filter(
     (key) =>

@@ -137,7 +137,9 @@ describe('the classic 0.x fixture', () => {
       'DISCORD_API_TOKEN',
     ]);
     expect(result.secretsToSet[0]!.reason).toMatch(/^API key for the anthropic model/);
-    expect(result.secretsToSet[1]!.reason).toMatch(/ElizaOS discord client/);
+    expect(result.secretsToSet[1]!.reason).toMatch(
+      /^the discord bot's token \(channels\[0\]\.tokenSecret\)/,
+    );
     for (const secret of result.secretsToSet) {
       expect(secret.reason).toContain(`settings.secrets.${secret.name}, value not imported`);
     }
@@ -153,10 +155,18 @@ describe('the classic 0.x fixture', () => {
       'postExamples (2) were not imported: they are for social media posts, which Parley agents do not write',
       'style.post was not imported: it styles social media posts',
       'settings.voice was not imported: Parley agents have no voice output',
-      'ElizaOS clients (discord) were not imported: Parley reaches chat platforms through connector plugins',
       'field "people" was not imported: Parley has no equivalent',
+      "ElizaOS clients became channels: discord (gateway); set their secrets and see docs/channels.md for the bot's settings",
     ]);
     expect(agent.plugins).toEqual([]);
+    expect(agent.channels).toEqual([
+      {
+        platform: 'discord',
+        tokenSecret: 'DISCORD_API_TOKEN',
+        mode: 'gateway',
+        mentionsOnly: true,
+      },
+    ]);
   });
 });
 

@@ -542,11 +542,7 @@ export function createRunManager(options: RunManagerOptions) {
       principal: parentStart.principal,
       scope,
       agent: child.agent,
-      // The same end user (user-scoped memory is the child agent's own, about that user).
-      body: {
-        input: input || '(no message)',
-        ...(parentStart.body.userId ? { userId: parentStart.body.userId } : {}),
-      },
+      body: { input: input || '(no message)' },
       parent: { run: parent, family },
       // In the parent's trace, under its run.
       ...(parent.trace ? { trace: parent.trace } : {}),
