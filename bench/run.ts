@@ -25,6 +25,7 @@ import {
   ttftOpenStreams,
 } from './scenarios.ts';
 import { startStandInProcess } from './setup.ts';
+import { tracingCost } from './tracing.ts';
 
 const quick = process.argv.includes('--quick');
 const only = process.argv
@@ -91,6 +92,7 @@ try {
     report(await memory(ctx, 'PostgreSQL'));
   }
   if (want('startup')) report(await startup(ctx));
+  if (want('tracing')) report(await tracingCost(ctx));
   if (want('event-log')) report(await eventLog(ctx));
   if (want('burst')) for (const result of await burst(ctx, serverRoot)) report(result);
   if (CLUSTER_PARTS.some((part) => want(`cluster-${part}`)))

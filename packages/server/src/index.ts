@@ -31,3 +31,9 @@ export { keySecretOf, modelSecrets } from './runs/models.ts';
 export { type SandboxReport, sandboxReport } from './runs/sandbox-report.ts';
 export { serve } from './serve.ts';
 export { type RunningServer, startServer } from './start.ts';
+export {
+  childContext,
+  formatTraceparent,
+  parseTraceparent,
+  type TraceContext,
+} from './telemetry/trace-context.ts';

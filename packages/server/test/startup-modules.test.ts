@@ -106,7 +106,7 @@ describe('a PGlite server at start', { timeout: BOUND_MS }, () => {
     expect(Object.keys(doc.paths)).toContain('/v1/workspaces/{workspaceId}/agents');
   });
 
-  it('loaded neither Redis nor node-postgres nor ajv', async () => {
+  it('loaded neither Redis nor node-postgres nor ajv nor the tracing SDK', async () => {
     const exited = new Promise((r) => child.once('exit', r));
     child.kill('SIGTERM');
     await exited;
@@ -114,7 +114,14 @@ describe('a PGlite server at start', { timeout: BOUND_MS }, () => {
     // The hook saw the server's own modules: the list is the real one.
     expect(modules.some((m) => m.endsWith('/packages/server/src/app.ts'))).toBe(true);
     expect(modules.some((m) => m.includes('/node_modules/fastify/'))).toBe(true);
-    for (const unneeded of ['@redis/', '/node_modules/pg/', '/node_modules/ajv/'])
+    // Nor OpenTelemetry's SDK and exporters: no exporter is configured (docs/observability.md).
+    for (const unneeded of [
+      '@redis/',
+      '/node_modules/pg/',
+      '/node_modules/ajv/',
+      '/node_modules/@opentelemetry/sdk-',
+      '/node_modules/@opentelemetry/exporter-',
+    ])
       expect(modules.filter((m) => m.includes(unneeded))).toEqual([]);
   });
 });
