@@ -130,13 +130,23 @@ export async function score(
           score: 0,
           detail: 'no judge model: pass --judge <provider/model>',
         };
-      const verdict = await judge({
-        input,
-        output: run.output,
-        rubric: criterion.rubric,
-        model: criterion.model,
-      });
-      return { scorer: 'judge', score: verdict.score, detail: verdict.reason.slice(0, 2_000) };
+      try {
+        const verdict = await judge({
+          input,
+          output: run.output,
+          rubric: criterion.rubric,
+          model: criterion.model,
+        });
+        return { scorer: 'judge', score: verdict.score, detail: verdict.reason.slice(0, 2_000) };
+      } catch (error) {
+        // The judge failing is this criterion's 0, with why; the case's other scores stand.
+        const message = error instanceof Error ? error.message : String(error);
+        return {
+          scorer: 'judge',
+          score: 0,
+          detail: `the judge failed: ${message}`.slice(0, 2_000),
+        };
+      }
     }
   }
 }
