@@ -275,7 +275,7 @@ describe('agents as tools', () => {
   it('a token limited to some agents may not run a worker outside them', async () => {
     const created = await api('POST', `/v1/workspaces/${server.workspaceId}/tokens`, {
       name: 'only asks-secret',
-      scopes: ['runs:create', 'runs:read', 'agent:asks-secret'],
+      scopes: ['runs:create', 'runs:read', 'tokens:manage', 'agent:asks-secret'],
     });
     expect(created.status, await created.clone().text()).toBe(201);
     const { token } = (await created.json()) as { token: string };
@@ -289,6 +289,16 @@ describe('agents as tools', () => {
     const end = events.at(-1)!;
     expect(end.type === 'run.error' && end.error.code).toBe('agent_forbidden');
     expect(events.some((e) => e.type === 'run.child')).toBe(false);
+
+    // What it mints is limited to its agents too, never to none.
+    const mint = (scopes: string[]) =>
+      client(server.url, token)('POST', `/v1/workspaces/${server.workspaceId}/tokens`, {
+        name: 'minted',
+        scopes,
+      });
+    expect((await mint(['runs:create'])).status).toBe(403);
+    expect((await mint(['runs:create', 'agent:secret-worker'])).status).toBe(403);
+    expect((await mint(['runs:create', 'agent:asks-secret'])).status).toBe(201);
   });
 });
 

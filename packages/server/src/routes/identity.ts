@@ -377,12 +377,18 @@ export const identityRoutes = [
       if (beyond.length > 0)
         throw new HttpProblem('auth.forbidden', `You may not grant ${beyond.join(', ')}.`);
       // A token limited to some agents mints tokens limited to (some of) them, never to none.
-      if (
-        ctx.principal.kind === 'token' &&
-        ctx.principal.scopes.some(isAgentScope) &&
-        !scopes.some(isAgentScope)
-      )
-        throw new HttpProblem('auth.forbidden', 'You may not grant runs of every agent.');
+      const own = ctx.principal.kind === 'token' ? ctx.principal.scopes.filter(isAgentScope) : [];
+      if (own.length > 0) {
+        const asked = scopes.filter(isAgentScope);
+        const other = asked.filter((s) => !own.includes(s));
+        if (asked.length === 0 || other.length > 0)
+          throw new HttpProblem(
+            'auth.forbidden',
+            other.length > 0
+              ? `You may not grant ${other.join(', ')}.`
+              : 'You may not grant runs of every agent.',
+          );
+      }
       const createdBy =
         ctx.principal.kind === 'session'
           ? ctx.principal.user.id
