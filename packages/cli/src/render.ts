@@ -75,6 +75,13 @@ export function createRenderer(io: Io) {
           newline();
           out(`${p.magenta('✎ remembered')} ${p.dim(oneLine(event.summary))}\n`);
           break;
+        case 'knowledge.retrieve':
+          if (event.chunks.length === 0) break;
+          newline();
+          out(
+            `${p.magenta('⌕ consulted')} ${p.dim([...new Set(event.chunks.map((c) => c.document))].join(', '))}\n`,
+          );
+          break;
         case 'step.reset':
           newline();
           out(

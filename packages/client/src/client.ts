@@ -1,6 +1,7 @@
 import { agentRoutes } from './routes/agents.ts';
 import { evalRoutes } from './routes/evals.ts';
 import { identityRoutes } from './routes/identity.ts';
+import { knowledgeRoutes } from './routes/knowledge.ts';
 import { operationsRoutes } from './routes/operations.ts';
 import { createVerbs } from './routes/verbs.ts';
 import type { ClientOptions } from './transport.ts';
@@ -25,6 +26,7 @@ export function createParleyClient(options: ClientOptions) {
     ...identityRoutes(verbs),
     ...agentRoutes(verbs),
     ...evalRoutes(verbs),
+    ...knowledgeRoutes(verbs),
     ...operationsRoutes(verbs),
   };
 }
@@ -63,6 +65,14 @@ export const OPERATIONS: Readonly<Record<string, string>> = {
   listSecrets: 'secrets.list',
   putSecret: 'secrets.put',
   deleteSecret: 'secrets.delete',
+  listKnowledgeBases: 'knowledge.list',
+  getKnowledgeBase: 'knowledge.get',
+  putKnowledgeBase: 'knowledge.put',
+  deleteKnowledgeBase: 'knowledge.delete',
+  listKnowledgeDocuments: 'knowledge.documents',
+  putKnowledgeDocument: 'knowledge.putDocument',
+  deleteKnowledgeDocument: 'knowledge.deleteDocument',
+  searchKnowledgeBase: 'knowledge.search',
   listAgents: 'agents.list',
   createAgent: 'agents.create',
   getAgent: 'agents.get',

@@ -36,12 +36,17 @@ export {
   PluginCompatibilityError,
   ToolTimeoutError,
 } from './errors.ts';
-export { extractUserFacts } from './memory/extract.ts';
+export {
+  type KnowledgeRetrieval,
+  type KnowledgeRetriever,
+  knowledgeContext,
+} from './knowledge/knowledge.ts';
 export {
   embeddingModelId,
   embeddingModelOf,
   type ResolvedEmbeddingModel,
 } from './memory/embedding-model.ts';
+export { extractUserFacts } from './memory/extract.ts';
 export { createInMemoryMemoryStore } from './memory/in-memory-memory-store.ts';
 export type {
   MemoryHit,

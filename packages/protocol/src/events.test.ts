@@ -99,6 +99,14 @@ const valid: Record<ParleyEventType, Record<string, unknown>> = {
     method: 'fulltext',
     latencyMs: 0,
   },
+  'knowledge.retrieve': {
+    ...envelope,
+    type: 'knowledge.retrieve',
+    query: 'how do I reset it?',
+    method: 'hybrid',
+    chunks: [{ document: 'manual.md', text: 'Hold the button.', position: 3, score: 0.03 }],
+    latencyMs: 2.5,
+  },
   usage: {
     ...step,
     type: 'usage',
@@ -188,6 +196,11 @@ const invalid: [ParleyEventType | 'envelope', string, Record<string, unknown>][]
   ['memory.write', 'op is an enum', { ...valid['memory.write'], op: 'upsert' }],
   ['memory.write', 'scope has a workspace', { ...valid['memory.write'], scope: { userId: 'u' } }],
   ['memory.recall', 'hits have scores', { ...valid['memory.recall'], hits: [{ memoryId: 'm' }] }],
+  [
+    'knowledge.retrieve',
+    'chunks name their document',
+    { ...valid['knowledge.retrieve'], chunks: [{ text: 'x', position: 0, score: 1 }] },
+  ],
   [
     'usage',
     'token counts are not negative',

@@ -161,6 +161,30 @@ export const MemoryRecallPayloadSchema = z.object({
   latencyMs: ms,
 });
 
+/**
+ * Knowledge-base chunks retrieved into the context for this run (docs/memory.md), best
+ * first: each with its document (the source an answer cites), text, position and score.
+ */
+export const KnowledgeRetrievePayloadSchema = z.object({
+  type: z.literal('knowledge.retrieve'),
+  query: z.string(),
+  /** vector: by embedding; fulltext: by words; hybrid: both, fused by reciprocal rank. */
+  method: z.enum(['vector', 'hybrid', 'fulltext']),
+  /** Why that method ran (no embedding model, another model's vectors, …). */
+  reason: z.string().max(500).optional(),
+  chunks: z.array(
+    z.object({
+      document: z.string(),
+      documentId: id.optional(),
+      text: z.string(),
+      position: z.number().int().nonnegative(),
+      heading: z.string().nullable().optional(),
+      score: z.number(),
+    }),
+  ),
+  latencyMs: ms,
+});
+
 export const UsagePayloadSchema = z.object({
   type: z.literal('usage'),
   usage: UsageSchema,
@@ -291,6 +315,7 @@ export const PAYLOAD_SCHEMAS = {
   'tool.approval_requested': ToolApprovalRequestedPayloadSchema,
   'memory.write': MemoryWritePayloadSchema,
   'memory.recall': MemoryRecallPayloadSchema,
+  'knowledge.retrieve': KnowledgeRetrievePayloadSchema,
   usage: UsagePayloadSchema,
   'step.finish': StepFinishPayloadSchema,
   'step.reset': StepResetPayloadSchema,
@@ -344,6 +369,7 @@ export const ParleyEventPayloadSchema = z.discriminatedUnion('type', [
   ToolApprovalRequestedPayloadSchema,
   MemoryWritePayloadSchema,
   MemoryRecallPayloadSchema,
+  KnowledgeRetrievePayloadSchema,
   UsagePayloadSchema,
   StepFinishPayloadSchema,
   StepResetPayloadSchema,
@@ -390,6 +416,7 @@ export const ParleyEventSchema = z.discriminatedUnion('type', [
   withEnvelope(ToolApprovalRequestedPayloadSchema),
   withEnvelope(MemoryWritePayloadSchema),
   withEnvelope(MemoryRecallPayloadSchema),
+  withEnvelope(KnowledgeRetrievePayloadSchema),
   withEnvelope(UsagePayloadSchema),
   withEnvelope(StepFinishPayloadSchema),
   withEnvelope(StepResetPayloadSchema),
@@ -425,6 +452,7 @@ export type ToolResultEvent = EventOf<'tool.result'>;
 export type ToolApprovalRequestedEvent = EventOf<'tool.approval_requested'>;
 export type MemoryWriteEvent = EventOf<'memory.write'>;
 export type MemoryRecallEvent = EventOf<'memory.recall'>;
+export type KnowledgeRetrieveEvent = EventOf<'knowledge.retrieve'>;
 export type UsageEvent = EventOf<'usage'>;
 export type StepFinishEvent = EventOf<'step.finish'>;
 export type StepResetEvent = EventOf<'step.reset'>;

@@ -69,6 +69,8 @@ export interface StreamState {
   steps: StepState[];
   memoryWrites: EventOf<'memory.write'>[];
   memoryRecalls: EventOf<'memory.recall'>[];
+  /** Knowledge-base chunks retrieved into the context (`knowledge.retrieve`). */
+  knowledgeRetrievals: EventOf<'knowledge.retrieve'>[];
   finishReason?: FinishReason;
   /** The run's usage from `run.finish`; before that, see `usageOf()`. */
   runUsage?: Usage;
@@ -106,6 +108,7 @@ export function initialStreamState(): StreamState {
     steps: [],
     memoryWrites: [],
     memoryRecalls: [],
+    knowledgeRetrievals: [],
     children: [],
   };
 }
@@ -261,6 +264,8 @@ function applyEvent(state: StreamState, event: ParleyEvent): StreamState {
       return { ...state, memoryWrites: [...state.memoryWrites, event] };
     case 'memory.recall':
       return { ...state, memoryRecalls: [...state.memoryRecalls, event] };
+    case 'knowledge.retrieve':
+      return { ...state, knowledgeRetrievals: [...state.knowledgeRetrievals, event] };
     case 'usage':
       return updateStep(state, stepId, (step) => ({ ...step, usage: event.usage }));
     case 'step.finish':

@@ -87,6 +87,38 @@ const EXPECTED_ACCESS: Record<string, Access> = {
     kind: 'workspace',
     permission: 'secrets:write',
   },
+  'GET /v1/workspaces/:workspaceId/knowledge-bases': {
+    kind: 'workspace',
+    permission: 'memories:read',
+  },
+  'PUT /v1/workspaces/:workspaceId/knowledge-bases/:base': {
+    kind: 'workspace',
+    permission: 'memories:write',
+  },
+  'GET /v1/workspaces/:workspaceId/knowledge-bases/:base': {
+    kind: 'workspace',
+    permission: 'memories:read',
+  },
+  'DELETE /v1/workspaces/:workspaceId/knowledge-bases/:base': {
+    kind: 'workspace',
+    permission: 'memories:write',
+  },
+  'GET /v1/workspaces/:workspaceId/knowledge-bases/:base/documents': {
+    kind: 'workspace',
+    permission: 'memories:read',
+  },
+  'PUT /v1/workspaces/:workspaceId/knowledge-bases/:base/documents': {
+    kind: 'workspace',
+    permission: 'memories:write',
+  },
+  'DELETE /v1/workspaces/:workspaceId/knowledge-bases/:base/documents/:document': {
+    kind: 'workspace',
+    permission: 'memories:write',
+  },
+  'POST /v1/workspaces/:workspaceId/knowledge-bases/:base/search': {
+    kind: 'workspace',
+    permission: 'memories:read',
+  },
   'GET /v1/workspaces/:workspaceId/agents': { kind: 'workspace', permission: 'agents:read' },
   'POST /v1/workspaces/:workspaceId/agents': { kind: 'workspace', permission: 'agents:write' },
   'GET /v1/workspaces/:workspaceId/agents/:agent': {
@@ -481,6 +513,8 @@ const PARAMS: Record<string, string> = {
   workspaceSlug: 'matrix-trust',
   partnerId: randomUUID(),
   ticketId: randomUUID(),
+  base: 'matrix-knowledge',
+  document: randomUUID(),
 };
 
 async function api(

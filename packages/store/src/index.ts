@@ -51,6 +51,11 @@ export {
   type NewMessage,
 } from './repositories/conversations.ts';
 export type { EvalResult } from './repositories/evals.ts';
+export type {
+  KnowledgeBase,
+  KnowledgeChunkHit,
+  KnowledgeDocument,
+} from './repositories/knowledge.ts';
 export {
   INDEXED_EMBEDDING_DIMENSIONS,
   type Memory,

@@ -4,6 +4,7 @@ import { apiTokensRepository } from './repositories/api-tokens.ts';
 import { auditRepository, securitySignalsRepository } from './repositories/audit.ts';
 import { conversationsRepository, messagesRepository } from './repositories/conversations.ts';
 import { evalsRepository } from './repositories/evals.ts';
+import { knowledgeRepository } from './repositories/knowledge.ts';
 import { memoriesRepository } from './repositories/memories.ts';
 import { runsRepository } from './repositories/runs.ts';
 import { secretsRepository } from './repositories/secrets.ts';
@@ -55,6 +56,7 @@ export function createWorkspaceScope(ctx: ScopeContext) {
     runs: guard(ctx, runsRepository(ctx)),
     evals: guard(ctx, evalsRepository(ctx)),
     memories: guard(ctx, memoriesRepository(ctx)),
+    knowledge: guard(ctx, knowledgeRepository(ctx)),
     audit: guard(ctx, auditRepository(ctx)),
     securitySignals: guard(ctx, securitySignalsRepository(ctx)),
     trust: guard(ctx, trustRepository(ctx)),

@@ -241,6 +241,17 @@ export const AgentDefinitionSchema = z
       autoExtract: true,
       scopes: ['conversation', 'user', 'agent'],
     }),
+    /**
+     * Knowledge bases its runs retrieve from besides its own (docs/memory.md, "Knowledge"),
+     * and how many chunks go into the context (0: none).
+     */
+    knowledge: z
+      .object({
+        bases: z.array(z.string().min(1).max(200)).max(20).default([]),
+        limit: z.number().int().min(0).max(20).default(5),
+      })
+      .strict()
+      .default({ bases: [], limit: 5 }),
     /** Most model calls one run may make. */
     maxSteps: z.number().int().min(1).max(100).default(8),
     /** Per-tool timeout unless the tool sets its own. */

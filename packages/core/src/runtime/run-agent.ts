@@ -20,6 +20,7 @@ import type {
   ModelTool,
 } from '@parley/providers';
 import type { AgentDefinition, ModelRef } from '../agent/definition.ts';
+import { type KnowledgeRetriever, knowledgeContext } from '../knowledge/knowledge.ts';
 import { extractUserFacts } from '../memory/extract.ts';
 import type { MemoryHit, MemoryStore } from '../memory/memory-store.ts';
 import type { PluginHost } from '../plugins/plugin-host.ts';
@@ -43,9 +44,11 @@ export interface RunCapabilities {
   memory?: MemoryStore;
   /** Embeds texts for memory; without it memory uses full-text search. */
   embed?: (texts: string[]) => Promise<number[][]>;
-  approvals?: ApprovalGate;
   /** Why the run cannot embed (no embedding model, no key): reported on `memory.recall`. */
   embedNote?: string;
+  /** Retrieves knowledge-base chunks for the input (the agent's bases); absent: none. */
+  knowledge?: KnowledgeRetriever;
+  approvals?: ApprovalGate;
   signal?: AbortSignal;
   /** Monotonic clock in ms (default performance.now). */
   now?: () => number;
@@ -242,6 +245,10 @@ export async function* runAgent(
     // What the first model request needs is prepared at the same time: the history (and the
     // run's own rows after it), recalled memories (skipped while the agent has none), the
     // guard's verdict and the context providers' texts.
+    // Knowledge retrieval runs beside them; its event follows the recall's.
+    const knowledgeStarted = now();
+    const retrieving = capabilities.knowledge?.(plainInput);
+    retrieving?.catch(() => {}); // awaited below; an early failure must not go unhandled
     const [history, recall, guarded, providedTexts] = await Promise.all([
       (async () => {
         const loaded = await capabilities.store.loadHistory(conversationId);
@@ -288,6 +295,13 @@ export async function* runAgent(
         latencyMs: recall.latencyMs,
       });
 
+    const retrieved = await retrieving;
+    if (retrieved)
+      yield emit({
+        type: 'knowledge.retrieve',
+        ...retrieved,
+        latencyMs: Math.round((now() - knowledgeStarted) * 1000) / 1000,
+      });
     const provided: string[] = [];
     // The model sees the guarded message (flagged links replaced); the store keeps the original.
     let modelInput = input;
@@ -296,6 +310,8 @@ export async function* runAgent(
       modelInput = userMessage(applyReplacements(request.input, guarded.replacements));
     }
     for (const text of providedTexts) if (text) provided.push(text);
+    const knowledgeText = retrieved && knowledgeContext(retrieved);
+    if (knowledgeText) provided.push(knowledgeText);
     const system = systemPrompt(agent, provided, recalled);
     const rewrite = inbound?.rewrite;
     const modelHistory = rewrite

@@ -2,6 +2,7 @@
 // the client, the CLI and the dashboard.
 export * from './evals.ts';
 export * from './identity.ts';
+export * from './knowledge.ts';
 export * from './plugins.ts';
 export * from './problem.ts';
 export * from './resources.ts';

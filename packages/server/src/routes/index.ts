@@ -6,6 +6,7 @@ import { chatRoutes } from './chat.ts';
 import { conversationRoutes } from './conversations.ts';
 import { evalRoutes } from './evals.ts';
 import { identityRoutes } from './identity.ts';
+import { knowledgeRoutes } from './knowledge.ts';
 import { mcpRoutes } from './mcp.ts';
 import { observabilityRoutes } from './observability.ts';
 import { openAiRoutes } from './openai.ts';
@@ -27,6 +28,7 @@ export const ROUTES: readonly RouteSpec[] = [
   ...secretRoutes,
   ...agentRoutes,
   ...conversationRoutes,
+  ...knowledgeRoutes,
   ...runRoutes,
   ...evalRoutes,
   ...chatRoutes,

@@ -16,9 +16,10 @@ import {
 import type { ContentPart, ModelMessage, ModelTool } from '@parley/providers';
 import type { ScopeOptions, Store } from '@parley/store';
 import type { FastifyBaseLogger } from 'fastify';
+import { runKnowledge } from '../knowledge/run-knowledge.ts';
 import type { Metrics } from '../metrics/metrics.ts';
-import { createRunSpans, type RunTrace } from '../telemetry/run-spans.ts';
 import { watchRunSecrets } from '../telemetry/run-secrets.ts';
+import { createRunSpans, type RunTrace } from '../telemetry/run-spans.ts';
 import type { Tracing } from '../telemetry/tracing.ts';
 import type { Doorbell } from './doorbell.ts';
 import { createEventLog } from './event-log.ts';
@@ -76,6 +77,19 @@ export interface RunExecutorOptions {
   tracing?: Tracing | undefined;
   /** The run ended here (stored, or handed over): drop what tracks it. */
   ended(run: LiveRun): void;
+}
+
+/** The run's knowledge retriever, when its agent retrieves any (spread into its capabilities). */
+function knowledgeOf(store: Store, ctx: Execution, workspaceId: string, agentId: string) {
+  const knowledge = runKnowledge({
+    store,
+    workspaceId,
+    agentId,
+    definition: ctx.definition,
+    scope: ctx.scope,
+    embedding: ctx.embedding,
+  });
+  return knowledge ? { knowledge } : {};
 }
 
 /**
@@ -189,6 +203,7 @@ export function createRunExecutor(options: RunExecutorOptions) {
           memory: storeMemoryPort(store, workspaceId, ctx.scope, ctx.created, ctx.embedding, log),
           ...(ctx.embedding.embed ? { embed: ctx.embedding.embed } : {}),
           ...(ctx.embedding.note ? { embedNote: ctx.embedding.note } : {}),
+          ...knowledgeOf(store, ctx, workspaceId, run.agentId),
           plugins: ctx.plugins,
           approvals: run.approvals,
           signal: run.controller.signal,

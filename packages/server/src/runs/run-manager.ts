@@ -16,11 +16,12 @@ import { mayRunAgent } from '../auth/agent-scopes.ts';
 import { type Principal, startedByOf, userIdOf } from '../auth/principal.ts';
 import type { Detector } from '../detect/detector.ts';
 import { HttpProblem, notFound } from '../http/problem.ts';
+import type { Metrics } from '../metrics/metrics.ts';
 import { beginRunTrace, refuseRunTrace } from '../telemetry/run-spans.ts';
 import { formatTraceparent, newSpanId, type TraceContext } from '../telemetry/trace-context.ts';
 import type { Tracing } from '../telemetry/tracing.ts';
-import type { Metrics } from '../metrics/metrics.ts';
 import { createAgentResolver, type ResolvedAgent } from './agent-resolver.ts';
+import { agentTools, type ChildStart } from './agent-tools.ts';
 import {
   type Continuation,
   continuedRunPort,
@@ -28,6 +29,7 @@ import {
   readContinuation,
 } from './continuation.ts';
 import { createDoorbell } from './doorbell.ts';
+import { runEmbedding } from './embedder.ts';
 import { LiveRun } from './live-run.ts';
 import { createModelKeys } from './model-keys.ts';
 import type { ModelTimeouts } from './models.ts';
@@ -791,6 +793,16 @@ export function createRunManager(options: RunManagerOptions) {
     /** Something in a workspace changed (an agent, a deploy, the trust page): runs read it anew. */
     forgetAgents(workspaceId: string) {
       agents.forget(workspaceId);
+    },
+
+    /**
+     * The embedding model of an agent's deployed version (or draft), with its key: what
+     * knowledge added for the agent is embedded with, the same as its runs' queries.
+     */
+    async embeddingFor(workspaceId: string, agentRef: string, scope: ScopeOptions) {
+      const { definition } = await agents.resolve(workspaceId, agentRef, undefined);
+      const keys = await modelKeys.forAgent(workspaceId, definition, scope);
+      return runEmbedding(definition, keys);
     },
 
     /** A workspace's secrets changed: decrypted keys kept for runs are dropped. */

@@ -1,0 +1,76 @@
+import type { AgentDefinition, KnowledgeRetriever } from '@parley/core';
+import type { KnowledgeBase, ScopeOptions, Store } from '@parley/store';
+import type { RunEmbedding } from '../runs/embedder.ts';
+import { retrieveKnowledge } from './retrieve.ts';
+
+/** How long an agent's list of bases is believed (other instances may add one). */
+const FRESH_MS = 5_000;
+
+/** Per store: workspace → agent → its bases and when they were read. */
+const known = new WeakMap<
+  Store,
+  Map<string, Map<string, { at: number; bases: KnowledgeBase[] }>>
+>();
+
+function cacheOf(store: Store, workspaceId: string) {
+  let workspaces = known.get(store);
+  if (!workspaces) {
+    workspaces = new Map();
+    known.set(store, workspaces);
+  }
+  let agents = workspaces.get(workspaceId);
+  if (!agents) {
+    agents = new Map();
+    workspaces.set(workspaceId, agents);
+  }
+  return agents;
+}
+
+/** A workspace's bases changed here: runs read them anew. */
+export function forgetKnowledgeBases(store: Store, workspaceId: string): void {
+  known.get(store)?.delete(workspaceId);
+}
+
+/**
+ * The knowledge retriever of one run: the agent's own base and the bases its definition
+ * names (`knowledge.bases`), searched with the run's embedding model. Undefined when the
+ * agent retrieves nothing (`knowledge.limit: 0`); the retriever answers undefined (no event)
+ * while the agent has no base.
+ */
+export function runKnowledge(input: {
+  store: Store;
+  workspaceId: string;
+  agentId: string;
+  definition: AgentDefinition;
+  scope: ScopeOptions;
+  embedding: RunEmbedding;
+}): KnowledgeRetriever | undefined {
+  const { store, workspaceId, agentId, definition } = input;
+  const settings = definition.knowledge;
+  if (settings.limit === 0) return undefined;
+  return async (query) => {
+    const cache = cacheOf(store, workspaceId);
+    const key = `${agentId}\u0000${settings.bases.join('\u0000')}`;
+    let entry = cache.get(key);
+    if (!entry || performance.now() - entry.at > FRESH_MS) {
+      const bases = await store.withWorkspace(
+        workspaceId,
+        (ws) => ws.knowledge.listBasesForAgent(agentId, settings.bases),
+        input.scope,
+      );
+      entry = { at: performance.now(), bases };
+      cache.set(key, entry);
+    }
+    if (entry.bases.length === 0 || !query.trim()) return undefined;
+    const found = await retrieveKnowledge({
+      store,
+      workspaceId,
+      scope: input.scope,
+      baseIds: entry.bases.map((base) => base.id),
+      query,
+      limit: settings.limit,
+      embedding: input.embedding,
+    });
+    return { query, ...found };
+  };
+}
