@@ -26,10 +26,7 @@ async function runCase(options: RunCasesOptions, c: EvalCase): Promise<api.EvalC
   const started = performance.now();
   let runId: string | null = null;
   try {
-    const stream = await options.client.runs.stream(options.workspaceId, options.agent, {
-      input: c.input,
-      ...(options.version !== undefined ? { version: options.version } : {}),
-    });
+    const stream = await startRun(options, c.input);
     runId = stream.runId;
     for await (const _ of stream) {
       // Folded by the stream's reducer as it goes.
@@ -69,6 +66,29 @@ async function runCase(options: RunCasesOptions, c: EvalCase): Promise<api.EvalC
       durationMs: null,
       error: clip(error instanceof Error ? error.message : String(error), 2_000),
     };
+  }
+}
+
+/** Attempts at starting a case's run when the server says to wait (429, 503). */
+const START_ATTEMPTS = 4;
+
+/**
+ * Starts a case's run; a server shedding load (429) or starting (503) is asked again after
+ * the wait it names (or a short backoff), so a busy server does not score cases 0.
+ */
+async function startRun(options: RunCasesOptions, input: string) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await options.client.runs.stream(options.workspaceId, options.agent, {
+        input,
+        ...(options.version !== undefined ? { version: options.version } : {}),
+      });
+    } catch (error) {
+      const { status, problem } = error as { status?: number; problem?: { retryAfterMs?: number } };
+      if (attempt >= START_ATTEMPTS || (status !== 429 && status !== 503)) throw error;
+      const wait = Math.min(problem?.retryAfterMs ?? 250 * 2 ** attempt, 10_000);
+      await new Promise((resolve) => setTimeout(resolve, wait));
+    }
   }
 }
 
