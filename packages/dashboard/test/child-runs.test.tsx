@@ -2,7 +2,7 @@
 import { initialStreamState, type ParleyEvent, reduceEvent, textOf } from '@parley/protocol';
 import { cleanup, render, screen } from '@testing-library/react';
 import { afterEach, expect, it } from 'vitest';
-import { Turn, turnFromLive } from '../src/chat/transcript.tsx';
+import { storedChildOf, Turn, turnFromLive } from '../src/chat/transcript.tsx';
 import demo from './fixtures/scripted-demo.json' with { type: 'json' };
 
 /*
@@ -48,4 +48,24 @@ it('folds a child run under the tool call that started it', () => {
   const details = summary.closest('details')!;
   expect(details.open).toBe(false);
   expect(details.querySelector('p')!.textContent).toBe(textOf(state.children[0]!.state));
+});
+
+it('reads an agent call back from history: its result holds the answer', () => {
+  const call = {
+    kind: 'tool_call' as const,
+    toolCallId: 'c1',
+    name: 'ask_researcher',
+    index: 0,
+    argsText: '{}',
+    status: 'succeeded' as const,
+    result: {
+      ok: true,
+      output: '{"agent":"researcher","runId":"r1","answer":"Paris."}',
+      durationMs: 1,
+    },
+  };
+  expect(storedChildOf(call)).toEqual({ agent: 'researcher', answer: 'Paris.' });
+  expect(
+    storedChildOf({ ...call, result: { ok: true, output: { value: 42 }, durationMs: 1 } }),
+  ).toBe(undefined);
 });

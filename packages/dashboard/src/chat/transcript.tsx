@@ -171,12 +171,23 @@ function Block({
     if (part.kind === 'reasoning')
       return <Reasoning text={part.text} visibility={part.visibility} done={part.done} />;
     const started = childRuns.filter((child) => child.toolCallId === part.toolCallId);
+    // Read back from history, a call of an agent keeps its answer in its result.
+    const answered = started.length === 0 ? storedChildOf(part) : undefined;
     return (
       <>
         <ToolCard call={part} onDecide={onDecide} />
         {started.map((child) => (
           <ChildRun key={child.childRunId} child={child} />
         ))}
+        {answered ? (
+          <details className="child-run" data-status="finished">
+            <summary>
+              <span aria-hidden="true">↳ </span>
+              <code>{answered.agent}</code> <span className="muted">done</span>
+            </summary>
+            <p className="text">{answered.answer}</p>
+          </details>
+        ) : null}
       </>
     );
   }
@@ -303,6 +314,25 @@ function ChildRun({ child }: { child: ChildRunState }) {
       ))}
     </details>
   );
+}
+
+/** The answer of an agent a stored tool call asked (an agent tool's result: agent, runId, answer). */
+export function storedChildOf(call: ToolCallPart): { agent: string; answer: string } | undefined {
+  let output = call.result?.ok ? call.result.output : undefined;
+  if (typeof output === 'string') {
+    try {
+      output = JSON.parse(output);
+    } catch {
+      return undefined;
+    }
+  }
+  const value = output as { agent?: unknown; runId?: unknown; answer?: unknown } | undefined;
+  return value &&
+    typeof value.agent === 'string' &&
+    typeof value.runId === 'string' &&
+    typeof value.answer === 'string'
+    ? { agent: value.agent, answer: value.answer }
+    : undefined;
 }
 
 /** Tool output arrives as JSON text or a value: shown pretty either way. */
