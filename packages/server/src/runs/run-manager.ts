@@ -544,7 +544,11 @@ export function createRunManager(options: RunManagerOptions) {
       principal: parentStart.principal,
       scope,
       agent: child.agent,
-      body: { input: input || '(no message)' },
+      // The same end user (user-scoped memory is the child agent's own, about that user).
+      body: {
+        input: input || '(no message)',
+        ...(parentStart.body.userId ? { userId: parentStart.body.userId } : {}),
+      },
       parent: { run: parent, family },
       // In the parent's trace, under its run.
       ...(parent.trace ? { trace: parent.trace } : {}),
