@@ -32,8 +32,19 @@ export interface SecretToSet {
   reason: string;
 }
 
+/**
+ * The character's `knowledge`, for a knowledge base rather than the instructions: its texts,
+ * and the files and directories it names (relative to the character file; the importer reads
+ * none of them: the caller does, with the user's consent).
+ */
+export interface ElizaKnowledge {
+  texts: string[];
+  sources: { kind: 'file' | 'directory'; path: string; index: number }[];
+}
+
 export interface ElizaImportResult {
   agent: AgentDefinition;
+  knowledge: ElizaKnowledge;
   /** Secrets the character used. Their values are not in `agent`: the user sets them. */
   secretsToSet: SecretToSet[];
   /** What was not imported, or was changed, and what to do about it. */
@@ -74,7 +85,7 @@ export function importElizaCharacter(json: unknown): ElizaImportResult {
   const agent: AgentDefinitionInput = {
     name,
     ...(bio[0] ? { description: truncate(bio[0], descriptionLimit) } : {}),
-    instructions: buildInstructions(character, displayName, warnings).map(fillNames).join('\n\n'),
+    instructions: buildInstructions(character, displayName).map(fillNames).join('\n\n'),
     // Lore goes to bio only: the run loop already puts bio into the system prompt.
     bio,
     style: [...lines(character.style?.all), ...lines(character.style?.chat)].map(fillNames),
@@ -86,7 +97,7 @@ export function importElizaCharacter(json: unknown): ElizaImportResult {
   if (agent.instructions.length > instructionsLimit) {
     agent.instructions = agent.instructions.slice(0, instructionsLimit);
     warnings.push(
-      `the instructions were cut to ${instructionsLimit} characters: shorten the system prompt or the knowledge`,
+      `the instructions were cut to ${instructionsLimit} characters: shorten the system prompt`,
     );
   }
   warnings.push(...pluginWarnings(pluginNames, modelChoice));
@@ -95,9 +106,14 @@ export function importElizaCharacter(json: unknown): ElizaImportResult {
   );
   warnings.push(...channels.warnings);
 
-  const redacted = redactSecretValues({ agent, warnings }, secretValues(secrets));
+  const knowledge = elizaKnowledge(character, fillNames);
+  const redacted = redactSecretValues({ agent, warnings, knowledge }, secretValues(secrets));
   for (const path of redacted.redactedAt) {
-    const where = path.startsWith('agent.') ? path.slice('agent.'.length) : 'a warning';
+    const where = path.startsWith('agent.')
+      ? path.slice('agent.'.length)
+      : path.startsWith('knowledge.')
+        ? 'the knowledge'
+        : 'a warning';
     redacted.value.warnings.push(
       `a secret value appeared in ${where} and was replaced with "${redactedMarker}"`,
     );
@@ -105,7 +121,12 @@ export function importElizaCharacter(json: unknown): ElizaImportResult {
   const cleaned = removeUndeclaredKeys(json, secrets, redacted.value);
   const validated = AgentDefinitionSchema.safeParse(cleaned.agent);
   if (!validated.success) throw new ElizaCharacterError(toIssues(validated.error, cleaned.agent));
-  return { agent: validated.data, secretsToSet, warnings: cleaned.warnings };
+  return {
+    agent: validated.data,
+    knowledge: cleaned.knowledge,
+    secretsToSet,
+    warnings: cleaned.warnings,
+  };
 }
 
 /**
@@ -113,11 +134,11 @@ export function importElizaCharacter(json: unknown): ElizaImportResult {
  * in an example) is replaced like a declared one; the warning names the field and the kind of
  * key, never the value, and asks for the key to be revoked: the character file exposed it.
  */
-function removeUndeclaredKeys(
+function removeUndeclaredKeys<R extends { agent: AgentDefinitionInput; warnings: string[] }>(
   json: unknown,
   secrets: FoundSecret[],
-  result: { agent: AgentDefinitionInput; warnings: string[] },
-): { agent: AgentDefinitionInput; warnings: string[] } {
+  result: R,
+): R {
   const keys = findUndeclaredKeys(json, secrets);
   if (keys.length === 0) return result;
   const values = [...new Set(keys.map((key) => key.value))].sort((a, b) => b.length - a.length);
@@ -181,7 +202,23 @@ function agentName(character: ElizaCharacter, warnings: string[]): string {
   ]);
 }
 
-function buildInstructions(character: ElizaCharacter, displayName: string, warnings: string[]) {
+/** The character's knowledge texts and the files and directories it names, in order. */
+function elizaKnowledge(
+  character: ElizaCharacter,
+  fillNames: (text: string) => string,
+): ElizaKnowledge {
+  const knowledge: ElizaKnowledge = { texts: [], sources: [] };
+  (character.knowledge ?? []).forEach((item, index) => {
+    if (typeof item === 'string') {
+      if (item.trim()) knowledge.texts.push(fillNames(item.trim()));
+    } else if ('path' in item)
+      knowledge.sources.push({ kind: 'file', path: String(item.path), index });
+    else knowledge.sources.push({ kind: 'directory', path: String(item.directory), index });
+  });
+  return knowledge;
+}
+
+function buildInstructions(character: ElizaCharacter, displayName: string) {
   const sections = [
     character.system?.trim() ||
       `You are ${displayName}. Stay in character: answer as ${displayName} would, in your own voice, drawing on your background and style.`,
@@ -189,20 +226,6 @@ function buildInstructions(character: ElizaCharacter, displayName: string, warni
   const adjectives = lines(character.adjectives);
   if (adjectives.length > 0) sections.push(`Personality: ${adjectives.join(', ')}.`);
 
-  const knowledge: string[] = [];
-  (character.knowledge ?? []).forEach((item, index) => {
-    if (typeof item === 'string') {
-      if (item.trim()) knowledge.push(item.trim());
-      return;
-    }
-    const source = 'path' in item ? `file "${item.path}"` : `directory "${item.directory}"`;
-    warnings.push(
-      `knowledge[${index}] (${source}) was not imported: files are not read on import; put what matters into the instructions or serve it from a plugin`,
-    );
-  });
-  if (knowledge.length > 0) {
-    sections.push(`Knowledge:\n${knowledge.map((line) => `- ${line}`).join('\n')}`);
-  }
   return sections;
 }
 

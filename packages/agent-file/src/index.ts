@@ -12,6 +12,7 @@ export {
 export { type AgentValidation, validateAgentValue } from './definition-issues.ts';
 export {
   type ElizaImportResult,
+  type ElizaKnowledge,
   importElizaCharacter,
   type SecretToSet,
 } from './eliza-import.ts';

@@ -192,14 +192,22 @@ describe('the 1.x fixture', () => {
     expect(result.warnings).toContain('settings not imported (no Parley equivalent): avatar');
   });
 
-  it('puts text knowledge and adjectives into labelled instruction sections', () => {
+  it('puts adjectives into the instructions and knowledge aside, for a knowledge base', () => {
     expect(agent.instructions).toBe(
       [
         'You are Ada, a patient programming tutor. Explain one idea at a time, show small runnable examples, and check the learner understood before moving on.',
         'Personality: patient, precise, encouraging.',
-        'Knowledge:\n- Node.js 24 runs TypeScript files directly by stripping the types; enums and namespaces need a build step.',
       ].join('\n\n'),
     );
+    expect(result.knowledge).toEqual({
+      texts: [
+        'Node.js 24 runs TypeScript files directly by stripping the types; enums and namespaces need a build step.',
+      ],
+      sources: [
+        { kind: 'file', path: 'docs/teaching-notes.md', index: 1 },
+        { kind: 'directory', path: 'knowledge/tutorials', index: 2 },
+      ],
+    });
   });
 
   it('maps examples written with name: {{name1}} is the user, Ada and {{agentName}} the assistant', () => {
@@ -222,12 +230,8 @@ describe('the 1.x fixture', () => {
     ]);
   });
 
-  it('warns about each ElizaOS plugin with a hint, file knowledge and the username', () => {
+  it('warns about each ElizaOS plugin with a hint and the username', () => {
     expect(result.warnings).toEqual([
-      expect.stringMatching(/^knowledge\[1\] \(file "docs\/teaching-notes.md"\) was not imported/),
-      expect.stringMatching(
-        /^knowledge\[2\] \(directory "knowledge\/tutorials"\) was not imported/,
-      ),
       'ElizaOS actions in messageExamples (REPLY) were not imported; the example texts were',
       'ElizaOS plugin "@elizaos/plugin-sql" is not a Parley plugin and was not imported: Parley keeps conversations and memory in its own store',
       'ElizaOS plugin "@elizaos/plugin-openai" is not a Parley plugin and was not imported: Parley calls the model itself (model.provider: openai)',
@@ -475,11 +479,13 @@ describe('secrets', () => {
       settings: { secrets: { OPENAI_API_KEY: key } },
     });
     expect(JSON.stringify(result)).not.toContain(key);
-    expect(result.agent.instructions).toBe(
-      'Use the key [secret removed] when calling the API.\n\nKnowledge:\n- The admin key is [secret removed].',
-    );
+    expect(result.agent.instructions).toBe('Use the key [secret removed] when calling the API.');
+    expect(result.knowledge.texts).toEqual(['The admin key is [secret removed].']);
     expect(result.warnings).toContain(
       'a secret value appeared in instructions and was replaced with "[secret removed]"',
+    );
+    expect(result.warnings).toContain(
+      'a secret value appeared in the knowledge and was replaced with "[secret removed]"',
     );
   });
 });
@@ -627,7 +633,7 @@ describe('names, examples and unknown fields', () => {
     const result = importElizaCharacter({ name: 'Bot', system: 'x'.repeat(60_000) });
     expect(result.agent.instructions).toHaveLength(50_000);
     expect(result.warnings).toContain(
-      'the instructions were cut to 50000 characters: shorten the system prompt or the knowledge',
+      'the instructions were cut to 50000 characters: shorten the system prompt',
     );
   });
 });

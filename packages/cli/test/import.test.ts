@@ -68,8 +68,15 @@ describe('parley import eliza', () => {
     expect(printed).toEqual({
       out: join(cwd, 'agents', 'ada.yaml'),
       agent: 'Ada',
+      // Its knowledge texts, beside the agent (not in its instructions), for its knowledge base.
+      knowledge: ['knowledge/character-knowledge.md'],
       secretsToSet: expected.secretsToSet,
-      warnings: expected.warnings,
+      // Plus the files its knowledge names, not read without --with-knowledge-files.
+      warnings: [
+        ...expected.warnings,
+        expect.stringMatching(/^knowledge\[1\] \(file "docs\/teaching-notes.md"\) was not read/),
+        expect.stringMatching(/^knowledge\[2\] \(directory "knowledge\/tutorials"\) was not read/),
+      ],
     });
     expect(printed.secretsToSet.map((s: { name: string }) => s.name)).toEqual([
       'OPENAI_API_KEY',

@@ -1,25 +1,29 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { dirname, extname, relative, resolve } from 'node:path';
+import { dirname, extname, join, relative, resolve } from 'node:path';
 import { ElizaCharacterError, importElizaCharacter, stringifyAgentYaml } from '@parley/agent-file';
 import type { Command } from '../command.ts';
 import { CliError, line, painter } from '../io.ts';
 import { shellQuote } from '../shell-quote.ts';
+import { writeElizaKnowledge } from './eliza-knowledge.ts';
 
 const FORMATS = ['eliza'];
 
 export const importCommand: Command = {
   name: 'import',
   summary: 'Turn an ElizaOS character.json into an agent.yaml (secrets are listed, never copied).',
-  usage: 'parley import eliza <character.json> [--out agent.yaml] [--force] [--json]',
+  usage:
+    'parley import eliza <character.json> [--out agent.yaml] [--force] [--with-knowledge-files] [--json]',
   examples: [
     'parley import eliza marlowe.character.json',
     'parley import eliza characters/ada.json --out agents/ada.yaml',
     'parley import eliza ada.json --force --json   # overwrites agent.yaml',
+    'parley import eliza ada.json --with-knowledge-files   # copies the files its knowledge names',
   ],
   options: {
     out: { type: 'string', short: 'o' },
     force: { type: 'boolean', short: 'f' },
+    'with-knowledge-files': { type: 'boolean' },
   },
   async run({ positionals, values }, io) {
     const p = painter(io);
@@ -78,8 +82,25 @@ export const importCommand: Command = {
     await writeFile(out, stringifyAgentYaml(result.agent), 'utf8');
 
     const { agent, secretsToSet, warnings } = result;
+    // 3. The character's knowledge goes to knowledge/ beside agent.yaml, for its knowledge base.
+    const knowledge = await writeElizaKnowledge({
+      knowledge: result.knowledge,
+      agentName: agent.name,
+      characterDir: dirname(path),
+      into: join(dirname(out), 'knowledge'),
+      readFiles: values['with-knowledge-files'] === true,
+    });
+    warnings.push(...knowledge.warnings);
+    const knowledgeDir = relative(io.cwd, join(dirname(out), 'knowledge')) || 'knowledge';
     if (values.json) {
-      line(io, JSON.stringify({ out, agent: agent.name, secretsToSet, warnings }, null, 2));
+      line(
+        io,
+        JSON.stringify(
+          { out, agent: agent.name, knowledge: knowledge.written, secretsToSet, warnings },
+          null,
+          2,
+        ),
+      );
       return 0;
     }
     line(
@@ -102,11 +123,24 @@ export const importCommand: Command = {
         `  Put them in .env (parley deploy sends the ones the agent needs), or set each on the server: parley secrets set ${shellQuote(secretsToSet[0]!.name)}`,
       );
     }
+    if (knowledge.written.length > 0) {
+      line(io);
+      line(
+        io,
+        `Knowledge (${knowledge.written.length} files in ${knowledgeDir}/, not in the instructions):`,
+      );
+      for (const file of knowledge.written) line(io, `  ${p.dim(file)}`);
+    }
     line(io);
     line(
       io,
       `Next: review ${shownOut}, then parley deploy${values.out ? ` --file ${shellQuote(shownOut)}` : ''}`,
     );
+    if (knowledge.written.length > 0)
+      line(
+        io,
+        `Then: parley knowledge add ${shellQuote(knowledgeDir)} --agent ${shellQuote(agent.name)}`,
+      );
     return 0;
   },
 };

@@ -5,6 +5,7 @@ import { deployCommand } from './deploy.ts';
 import { doctorCommand } from './doctor.ts';
 import { evalCommand } from './eval.ts';
 import { importCommand } from './import.ts';
+import { knowledgeCommand } from './knowledge.ts';
 import { loginCommand } from './login.ts';
 import { agentsCommand, secretsCommand, tokenCommand } from './manage.ts';
 import { mcpCommand } from './mcp.ts';
@@ -33,5 +34,6 @@ export const COMMANDS: readonly Command[] = [
   mcpCommand,
   migrateCommand,
   importCommand,
+  knowledgeCommand,
   pluginCommand,
 ];
