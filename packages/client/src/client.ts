@@ -1,4 +1,5 @@
 import { agentRoutes } from './routes/agents.ts';
+import { channelRoutes } from './routes/channels.ts';
 import { evalRoutes } from './routes/evals.ts';
 import { identityRoutes } from './routes/identity.ts';
 import { knowledgeRoutes } from './routes/knowledge.ts';
@@ -25,6 +26,7 @@ export function createParleyClient(options: ClientOptions) {
     baseUrl: verbs.t.base,
     ...identityRoutes(verbs),
     ...agentRoutes(verbs),
+    ...channelRoutes(verbs),
     ...evalRoutes(verbs),
     ...knowledgeRoutes(verbs),
     ...operationsRoutes(verbs),
@@ -62,6 +64,8 @@ export const OPERATIONS: Readonly<Record<string, string>> = {
   listTokens: 'tokens.list',
   createToken: 'tokens.create',
   revokeToken: 'tokens.revoke',
+  listChannels: 'channels.list',
+  checkChannelToken: 'channels.check',
   listSecrets: 'secrets.list',
   putSecret: 'secrets.put',
   deleteSecret: 'secrets.delete',
@@ -142,4 +146,6 @@ export const OTHER_PROTOCOL_OPERATIONS: readonly string[] = [
   'resumeAgentChat',
   'a2aAgentCard',
   'a2aJsonRpc',
+  // The chat platforms' deliveries (docs/channels.md): Telegram, Slack and Discord call it.
+  'channelWebhook',
 ];

@@ -15,7 +15,6 @@ import { createOperatorCodes } from './auth/operator-code.ts';
 import { createTokenCache } from './auth/token-cache.ts';
 import { createChannelManager } from './channels/manager.ts';
 import { FIRST_PARTY_CONNECTORS } from './channels/registry.ts';
-import { channelWebhooks } from './channels/webhook-route.ts';
 import { clusterCounters } from './cluster/counters.ts';
 import { createInvalidator, invalidationsFor } from './cluster/invalidation.ts';
 import { createPluginSwitches } from './cluster/plugin-switches.ts';
@@ -350,7 +349,6 @@ export async function buildApp(options: AppOptions): Promise<ParleyApp> {
     transform: jsonSchemaTransform,
   });
   registerRoutes(app, ROUTES, services);
-  await channelWebhooks(app, () => services.channels);
 
   // The breach check catches up on deadlines that passed while no server ran, then repeats.
   app.addHook('onReady', async () => {

@@ -149,6 +149,12 @@ const EXPECTED_ACCESS: Record<string, Access> = {
     kind: 'workspace',
     permission: 'agents:deploy',
   },
+  'GET /v1/workspaces/:workspaceId/channels': { kind: 'workspace', permission: 'agents:read' },
+  'POST /v1/workspaces/:workspaceId/channels/check': {
+    kind: 'workspace',
+    permission: 'agents:deploy',
+  },
+  'POST /v1/channels/:workspaceId/:agentId/:platform/webhook': { kind: 'public' },
   'GET /v1/workspaces/:workspaceId/conversations': { kind: 'workspace', permission: 'runs:read' },
   'POST /v1/workspaces/:workspaceId/conversations': {
     kind: 'workspace',
@@ -509,6 +515,9 @@ const PARAMS: Record<string, string> = {
   tokenId: randomUUID(),
   conversationId: randomUUID(),
   chatId: 'matrix-chat',
+  // A channel webhook: an agent with no channel (public: the connector, not a grant, decides).
+  agentId: randomUUID(),
+  platform: 'telegram',
   signalId: randomUUID(),
   workspaceSlug: 'matrix-trust',
   partnerId: randomUUID(),

@@ -117,7 +117,8 @@ describe('Discord channel', () => {
       data: { custom_id: allow!.custom_id, component_type: 2 },
     });
     await until(() => inChannel('700').find((m) => m.content === 'It is **42**.'), 'the answer');
-    expect(prompt.content).toBe('✅ Allowed.');
+    // The prompt's edit and the answer race: both come.
+    await until(() => prompt.content === '✅ Allowed.', 'the prompt edited');
     expect(prompt.components).toEqual([]);
     const callback = discord.calls.find(
       (c) => c.path === '/interactions/55/interaction-token/callback',

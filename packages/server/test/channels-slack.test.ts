@@ -163,7 +163,8 @@ describe('Slack channel', () => {
       'the answer',
     );
     expect(answer.thread_ts).toBe(ts);
-    expect(prompt.text).toBe('✅ Allowed.');
+    // The prompt's edit and the answer race: both come.
+    await until(() => prompt.text === '✅ Allowed.', 'the prompt edited');
     expect(prompt.blocks).toBeUndefined();
     expect(inChannel('C1')).toHaveLength(2);
   });

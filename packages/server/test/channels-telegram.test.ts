@@ -185,7 +185,8 @@ describe('Telegram channels', () => {
     );
     await tg.push(TOKENS.approve, press(601, allow!.callback_data));
     await until(() => inChat(601).find((m) => m.text === 'It is 42.'), 'the answer after the tool');
-    expect(prompt.text).toBe('✅ Allowed.');
+    // The prompt's edit and the answer race: both come.
+    await until(() => prompt.text === '✅ Allowed.', 'the prompt edited');
     expect(prompt.keyboard).toBeUndefined();
   });
 
@@ -281,6 +282,61 @@ describe('Telegram channels', () => {
     ]);
     // The queued message is answered once the channel polls again.
     await until(() => inChat(1201).length === 2, 'the reopened channel’s answer', 15_000);
+  });
+
+  it('lists its channels, checks a token with getMe, and pauses a channel', async () => {
+    const ws = `/v1/workspaces/${server.workspaceId}`;
+    const listed = (await (await call('GET', `${ws}/channels`)).json()) as {
+      platform: string;
+      state: string;
+      listening: boolean;
+    }[];
+    expect(listed.length).toBeGreaterThanOrEqual(3);
+    expect(listed.every((c) => c.platform === 'telegram' && c.listening)).toBe(true);
+    const check = await call('POST', `${ws}/channels/check`, {
+      platform: 'telegram',
+      tokenSecret: 'TG_STREAM',
+      apiRoot: tg.url,
+    });
+    expect(await check.json()).toEqual({ platform: 'telegram', bot: '@stream_bot' });
+    await call('PUT', `${ws}/secrets/TG_WRONG`, { value: '999:unknown' });
+    const refused = await call('POST', `${ws}/channels/check`, {
+      platform: 'telegram',
+      tokenSecret: 'TG_WRONG',
+      apiRoot: tg.url,
+    });
+    expect(refused.status).toBe(422);
+    expect(await refused.json()).toMatchObject({ code: 'channel.token_refused' });
+    const missing = await call('POST', `${ws}/channels/check`, {
+      platform: 'telegram',
+      tokenSecret: 'TG_NOBODY',
+    });
+    expect(missing.status).toBe(400);
+
+    const res = await call('POST', `${ws}/agents/approve/versions`, {
+      definition: scriptedAgent('approve', approveScript, {
+        channels: [
+          {
+            platform: 'telegram',
+            tokenSecret: 'TG_APPROVE',
+            mode: 'polling',
+            apiRoot: tg.url,
+            paused: true,
+          },
+        ],
+        plugins: [{ name: '@parley/plugin-basics', version: '^0.1.0' }],
+        requireApproval: ['calculator'],
+      }),
+    });
+    expect(res.status).toBeLessThan(300);
+    const paused = async () =>
+      ((await (await call('GET', `${ws}/channels`)).json()) as { state: string }[]).filter(
+        (c) => c.state === 'paused',
+      ).length;
+    const end = Date.now() + 10_000;
+    while ((await paused()) !== 1 && Date.now() < end)
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(await paused()).toBe(1);
   });
 
   it('webhook: registered with a secret token; a forged call is refused, a duplicate ignored', async () => {

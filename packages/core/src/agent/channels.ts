@@ -36,6 +36,8 @@ export const ChannelRefSchema = z
     signingSecret: secretName.optional(),
     /** In groups, answer only when mentioned or replied to (default); false answers every message. */
     mentionsOnly: z.boolean().default(true),
+    /** Kept, but not connected (`parley channels pause`): the bot stops answering until resumed. */
+    paused: z.boolean().optional(),
   })
   .strict()
   .refine((ref) => (ref.mode === 'gateway') === (ref.platform === 'discord'), {

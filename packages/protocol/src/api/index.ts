@@ -1,5 +1,6 @@
 // The HTTP API's request and response shapes, shared by the server (validation, OpenAPI),
 // the client, the CLI and the dashboard.
+export * from './channels.ts';
 export * from './evals.ts';
 export * from './identity.ts';
 export * from './knowledge.ts';

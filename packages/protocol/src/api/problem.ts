@@ -56,6 +56,10 @@ export const API_ERROR_CODES = {
   'agent.invalid_definition': { status: 422, title: 'The agent definition is invalid.' },
   'agent.not_deployed': { status: 409, title: 'The agent has no deployed version yet.' },
   'agent.unavailable': { status: 422, title: 'The agent cannot run with this configuration.' },
+  'channel.token_refused': {
+    status: 422,
+    title: 'The chat platform refused the bot token.',
+  },
   'agent.secret_destination': {
     status: 422,
     title: 'The agent would send a secret where this server does not allow it.',

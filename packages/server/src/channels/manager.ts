@@ -16,7 +16,12 @@ import { approvalCallOf, decodeApproval } from './approvals.ts';
 import { answerMessage, type ChannelTarget, endUserOf } from './conversation.ts';
 import { createListenLease } from './lease.ts';
 import { withRetryAfter } from './reply-writer.ts';
-import { type ChannelStatus, createStatus } from './status.ts';
+import {
+  type ChannelStatus,
+  type ChannelStatusSnapshot,
+  createStatus,
+  pausedStatus,
+} from './status.ts';
 
 const SYSTEM = { actor: { type: 'system' as const } };
 /** How long a delivery id is remembered: platforms redeliver within minutes, not days. */
@@ -62,6 +67,8 @@ export const webhookPath = (target: ChannelTarget) =>
 export function createChannelManager(options: ChannelManagerOptions) {
   const { store, log } = options;
   const open = new Map<string, OpenChannel>();
+  /** Channels whose entry says `paused`, by key: listed, not opened. */
+  const paused = new Map<string, ChannelStatusSnapshot>();
   const reconciling = new Map<string, Promise<void>>();
   let stopped = false;
   const keyOf = (t: ChannelTarget) => `${t.workspaceId}:${t.agentId}:${t.platform}`;
@@ -94,8 +101,13 @@ export function createChannelManager(options: ChannelManagerOptions) {
   async function reconcileNow(workspaceId: string) {
     const desired = await store.withWorkspace(workspaceId, wanted, SYSTEM);
     const keep = new Set<string>();
+    for (const key of paused.keys()) if (key.startsWith(`${workspaceId}:`)) paused.delete(key);
     for (const want of desired) {
       const key = keyOf(want.target);
+      if (want.ref.paused) {
+        paused.set(key, pausedStatus(want.target, want.ref.mode));
+        continue;
+      }
       const fingerprint = createHash('sha256')
         .update(JSON.stringify([want.ref, want.token ?? null, want.signing ?? null]))
         .digest('hex');
@@ -286,11 +298,50 @@ export function createChannelManager(options: ChannelManagerOptions) {
       await Promise.all(workspaces.map((id) => this.reconcile(id)));
     },
 
-    /** The channels open here, in a workspace. */
-    statuses(workspaceId: string) {
-      return [...open.values()]
+    /** The channels open here, and the paused ones, in a workspace. */
+    statuses(workspaceId: string): ChannelStatusSnapshot[] {
+      const here = [...open.values()]
         .filter((c) => c.target.workspaceId === workspaceId)
         .map((c) => c.status.snapshot());
+      const resting = [...paused.entries()]
+        .filter(([key]) => key.startsWith(`${workspaceId}:`))
+        .map(([, status]) => status);
+      return [...here, ...resting];
+    },
+
+    /**
+     * Asks the platform who the token in `tokenSecret` is (getMe, auth.test, users/@me);
+     * undefined when the secret is not set. Rejects with the platform's refusal.
+     */
+    async check(
+      workspaceId: string,
+      ref: Pick<ChannelRef, 'platform' | 'tokenSecret' | 'apiRoot'>,
+    ): Promise<string | undefined> {
+      const token = await store.withWorkspace(
+        workspaceId,
+        async (ws) =>
+          (await ws.secrets.get(ref.tokenSecret))
+            ? ws.secrets.reveal(ref.tokenSecret, { purpose: 'channel-check' })
+            : undefined,
+        SYSTEM,
+      );
+      const connector = options.connectors.get(ref.platform);
+      if (!token || !connector?.open) return undefined;
+      const controller = new AbortController();
+      controller.abort();
+      const session = connector.open({
+        channel: {
+          ...ref,
+          mode: ref.platform === 'discord' ? 'gateway' : 'webhook',
+          mentionsOnly: true,
+        },
+        token,
+        signal: controller.signal,
+        receive: async () => {},
+        press: async () => {},
+        report: () => {},
+      });
+      return session.whoAmI();
     },
 
     async stop() {

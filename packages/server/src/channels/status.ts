@@ -6,7 +6,7 @@ export interface ChannelStatusSnapshot {
   agentId: string;
   platform: string;
   mode: ChannelMode;
-  state: 'starting' | 'connected' | 'standby' | 'error';
+  state: 'starting' | 'connected' | 'standby' | 'error' | 'paused';
   /** This instance holds the channel's connection (polling, gateway) or its webhook registration. */
   listening: boolean;
   lastEventAt: string | null;
@@ -44,3 +44,16 @@ export function createStatus(target: ChannelTarget, mode: ChannelMode) {
   };
 }
 export type ChannelStatus = ReturnType<typeof createStatus>;
+
+/** A channel its entry pauses: listed, not opened. */
+export function pausedStatus(target: ChannelTarget, mode: ChannelMode): ChannelStatusSnapshot {
+  return {
+    agentId: target.agentId,
+    platform: target.platform,
+    mode,
+    state: 'paused',
+    listening: false,
+    lastEventAt: null,
+    lastError: null,
+  };
+}

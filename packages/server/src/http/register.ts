@@ -61,13 +61,14 @@ export function registerRoutes(
   routes: readonly RouteSpec[],
   services: Services,
 ) {
+  const raw: Parameters<FastifyInstance['route']>[0][] = [];
   for (const spec of routes) {
     // 204 has no body, hence no schema.
     const responses = Object.fromEntries(
       Object.entries(spec.responses).filter(([, schema]) => schema !== null),
     );
     const defaultStatus = Number(Object.keys(spec.responses)[0]);
-    app.route({
+    const options: Parameters<FastifyInstance['route']>[0] = {
       method: spec.method,
       url: spec.url,
       bodyLimit: spec.bodyLimit ?? DEFAULT_BODY_LIMIT,
@@ -101,6 +102,17 @@ export function registerRoutes(
         if (reply.statusCode === 204) return reply.send();
         return result;
       },
-    });
+    };
+    if (spec.rawBody) raw.push(options);
+    else app.route(options);
   }
+  // Routes that read the body as sent: in a scope of their own, whose one parser keeps text.
+  if (raw.length > 0)
+    app.register(async (scope) => {
+      scope.removeAllContentTypeParsers();
+      scope.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) =>
+        done(null, body),
+      );
+      for (const options of raw) scope.route(options);
+    });
 }

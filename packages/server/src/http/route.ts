@@ -76,6 +76,11 @@ export interface RouteSpec<
   sse?: boolean;
   /** Largest accepted body in bytes (default 1 MiB). */
   bodyLimit?: number;
+  /**
+   * The body reaches the handler as the exact text sent, whatever its content type, and no
+   * body schema applies (chat platforms' webhooks: their signatures are over the bytes).
+   */
+  rawBody?: boolean;
   handler(ctx: RouteContext<Infer<P>, Infer<Q>, Infer<B>>): Promise<unknown>;
 }
 

@@ -2,6 +2,7 @@ import type { RouteSpec } from '../http/route.ts';
 import { a2aRoutes } from './a2a.ts';
 import { agentRoutes } from './agents.ts';
 import { authRoutes } from './auth.ts';
+import { channelRoutes } from './channels.ts';
 import { chatRoutes } from './chat.ts';
 import { conversationRoutes } from './conversations.ts';
 import { evalRoutes } from './evals.ts';
@@ -27,6 +28,7 @@ export const ROUTES: readonly RouteSpec[] = [
   ...identityRoutes,
   ...secretRoutes,
   ...agentRoutes,
+  ...channelRoutes,
   ...conversationRoutes,
   ...knowledgeRoutes,
   ...runRoutes,
