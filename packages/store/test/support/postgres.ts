@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { templateKey } from './templates.ts';
+import { templateKey, templatesEnabled } from './templates.ts';
 
 export { copyPgliteTemplate, pgliteTemplate } from './templates.ts';
 
@@ -122,7 +122,7 @@ export async function createTestDatabase(
       throw new Error('pgvector is not installed for this PostgreSQL (bash .ci/run builds it).');
     // The role first: the template's migration grants it parley_app.
     await createRuntimeRole(root);
-    if (options.migrated) {
+    if (options.migrated && templatesEnabled) {
       await root.query(`create database ${name} template ${await migratedTemplate(root)}`);
     } else {
       await root.query(`create database ${name}`);

@@ -23,6 +23,12 @@ import { loadMigrations } from '../../src/migrate.ts';
 
 const require = createRequire(import.meta.url);
 
+/**
+ * PARLEY_TEST_TEMPLATES=0 turns templates off: every database is initialised and migrated
+ * from scratch, as before them (to compare timings, or to rule templates out).
+ */
+export const templatesEnabled = process.env.PARLEY_TEST_TEMPLATES !== '0';
+
 /** An installed package's version (its package.json is not among its exports). */
 async function packageVersion(name: string): Promise<string> {
   let dir = dirname(require.resolve(name));
@@ -103,6 +109,7 @@ export function pgliteTemplate(): Promise<string> {
  * directory it had migrated itself.
  */
 export async function copyPgliteTemplate(dataDir: string): Promise<void> {
+  if (!templatesEnabled) return;
   const template = await pgliteTemplate();
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   await cp(template, join(dataDir, 'pgdata'), { recursive: true });
