@@ -1,4 +1,5 @@
 import type { Command } from '../command.ts';
+import { channelsCommand } from './channels.ts';
 import { chatCommand } from './chat.ts';
 import { createCommand } from './create.ts';
 import { deployCommand } from './deploy.ts';
@@ -29,6 +30,7 @@ export const COMMANDS: readonly Command[] = [
   tokenCommand,
   secretsCommand,
   agentsCommand,
+  channelsCommand,
   securityCommand,
   trustCommand,
   mcpCommand,
