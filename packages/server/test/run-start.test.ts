@@ -153,6 +153,39 @@ describe('a run in a new conversation [postgres]', () => {
     expect(events.at(-1)!.type).toBe('run.finish');
   });
 
+  it('ends saying so when its answer cannot be stored: no run.finish over a lost message', async () => {
+    await admin.query(`
+      create function refuse_answers() returns trigger language plpgsql as $$
+        begin
+          if new.role = 'assistant' then raise exception 'answers are refused in this test'; end if;
+          return new;
+        end $$;
+      create trigger refuse_answers before insert on messages
+        for each row execute function refuse_answers();`);
+    try {
+      const res = await start();
+      const runId = res.headers.get('x-parley-run-id')!;
+      const events = await readAll(res);
+      expect(events.at(-1)).toMatchObject({
+        type: 'run.error',
+        // The store names the database error by its code, never by the database's text.
+        error: { code: 'internal', message: 'Database error P0001.' },
+      });
+      expect(checkConformance(events)).toEqual([]);
+      // The log holds the same end, and the run is recorded failed.
+      const stored = await admin.query<{ type: string; status: string }>(
+        `select e.type, r.status from run_events e join runs r on r.id = e.run_id
+         where e.run_id = $1 order by e.seq desc limit 1`,
+        [runId],
+      );
+      expect(stored.rows[0]).toEqual({ type: 'run.error', status: 'failed' });
+    } finally {
+      await admin.query(`
+        drop trigger refuse_answers on messages;
+        drop function refuse_answers();`);
+    }
+  });
+
   it('checks an existing conversation before the stream starts (404, not a stream)', async () => {
     const res = await start('00000000-0000-4000-8000-000000000000');
     expect(res.status).toBe(404);

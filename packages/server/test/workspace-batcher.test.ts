@@ -121,6 +121,53 @@ describe('workspace batcher (group commit of small writes)', () => {
     }
   });
 
+  it('refuses a run’s end after a failed write of the run, in the same round or before', async () => {
+    const batcher = createWorkspaceBatcher(store);
+    const agent = await store.withWorkspace(workspaceId, (ws) =>
+      ws.agents.create({ name: 'ender' }),
+    );
+    const [a, b, c] = await store.withWorkspace(workspaceId, (ws) =>
+      Promise.all([1, 2, 3].map(() => ws.runs.create({ agentId: agent.id }))),
+    );
+    const end = (runId: string) =>
+      [
+        {
+          v: 1,
+          seq: 1,
+          runId,
+          t: 0,
+          type: 'run.abort',
+          reason: 'cancelled',
+        },
+      ] as unknown as ParleyEvent[];
+    transactions = 0;
+    let earlierFailed = false;
+    // One round: run a's write fails before its end; run b's end follows a write that worked;
+    // run c's end is refused by what its caller knows of an earlier round.
+    const jobs = [
+      batcher.run({ workspaceId, lanes: [a!.id] }, () => Promise.reject(new Error('no room'))),
+      batcher.run({ workspaceId, lanes: [b!.id] }, (ws) => ws.agents.list()),
+      batcher.append(workspaceId, { runId: a!.id, events: end(a!.id) }, () => false),
+      batcher.append(workspaceId, { runId: b!.id, events: end(b!.id) }, () => false),
+      batcher.append(workspaceId, { runId: c!.id, events: end(c!.id) }, () => earlierFailed),
+    ];
+    earlierFailed = true;
+    const results = await Promise.allSettled(jobs);
+    expect(results.map((r) => (r.status === 'fulfilled' ? 'ok' : r.reason.name))).toEqual([
+      'Error',
+      'ok',
+      'EndRefused',
+      'ok',
+      'EndRefused',
+    ]);
+    expect(transactions).toBe(1);
+    const stored = await store.withWorkspace(workspaceId, (ws) =>
+      Promise.all([a, b, c].map((run) => ws.runs.get(run!.id))),
+    );
+    expect(stored.map((run) => run?.lastSeq)).toEqual([0, 1, 0]);
+    await batcher.idle();
+  });
+
   it('fails every job of a round when the transaction itself cannot run', async () => {
     const batcher = createWorkspaceBatcher(store);
     const missing = '00000000-0000-4000-8000-000000000000';

@@ -14,7 +14,7 @@ import {
   streamError,
 } from '@parley/protocol';
 import type { ContentPart, ModelMessage, ModelTool } from '@parley/providers';
-import type { ScopeOptions, Store } from '@parley/store';
+import type { AppendBatch, ScopeOptions, Store } from '@parley/store';
 import type { FastifyBaseLogger } from 'fastify';
 import { runKnowledge } from '../knowledge/run-knowledge.ts';
 import type { Metrics } from '../metrics/metrics.ts';
@@ -25,8 +25,8 @@ import type { Doorbell } from './doorbell.ts';
 import { createEventLog } from './event-log.ts';
 import type { LiveRun } from './live-run.ts';
 import type { Provisioned } from './provision.ts';
-import { storeMemoryPort } from './store-ports.ts';
-import type { WorkspaceBatcher } from './workspace-batcher.ts';
+import { type RunWrites, storeMemoryPort } from './store-ports.ts';
+import { EndRefused, type WorkspaceBatcher } from './workspace-batcher.ts';
 
 export interface GivenConversation {
   history: ModelMessage[];
@@ -46,6 +46,8 @@ export interface Execution extends Provisioned {
   created: Promise<unknown>;
   /** The run's place in its trace (and its span, when tracing is on). */
   trace: RunTrace;
+  /** The run's message writes (`port`'s): its end is stored only if none failed. */
+  writes: RunWrites;
   resume?: RunResume;
   given?: GivenConversation;
   /** Child runs' events, carried into this run's stream while its agent tools wait. */
@@ -104,15 +106,32 @@ export function createRunExecutor(options: RunExecutorOptions) {
   const executions = new Set<Promise<void>>();
 
   /** Stores a batch of the run's events, then rings the bus for followers elsewhere. */
-  function persistFor(run: LiveRun) {
+  function persistFor(run: LiveRun, writes: RunWrites) {
     const { workspaceId, id: runId } = run;
+    /**
+     * Appends in the run's lane. Its end is stored only if none of the run's writes before it
+     * failed (they go first in the same lane, usually in the same round); else it says why.
+     */
+    const appendInLane = async (batch: AppendBatch) => {
+      const ends = isTerminalEvent(batch.events.at(-1)!);
+      try {
+        return await batcher.append(workspaceId, batch, ends ? () => writes.failed : undefined);
+      } catch (error) {
+        if (!(error instanceof EndRefused)) throw error;
+        const end = await failedEnd(run, writes);
+        return await batcher.append(workspaceId, {
+          ...batch,
+          events: [...batch.events.slice(0, -1), end],
+        });
+      }
+    };
     const append = async (events: ParleyEvent[]) => {
       // A handed-over run stores nothing past the handoff: its next instance goes on from there.
       if (run.handedOver) events = events.filter((e) => e.seq <= run.handoffSeq);
       if (events.length === 0) return;
       const gap = events[0]!.type === 'run.gap' ? events[0] : undefined;
       try {
-        await batcher.append(workspaceId, {
+        await appendInLane({
           runId,
           events,
           ...(gap?.type === 'run.gap' ? { gapAfter: gap.afterSeq } : {}),
@@ -134,7 +153,7 @@ export function createRunExecutor(options: RunExecutorOptions) {
     return async (batch: ParleyEvent[]) => {
       const ends = batch.filter((e) => e.type === 'run.start' || isTerminalEvent(e));
       if (ends.length === 0) return;
-      await batcher.append(workspaceId, { runId, events: ends, assignSeq: true });
+      await appendInLane({ runId, events: ends, assignSeq: true });
       doorbell.ring(runId, ends.at(-1)!.seq);
     };
   }
@@ -144,7 +163,7 @@ export function createRunExecutor(options: RunExecutorOptions) {
     // Followers on other instances see what this instance's clients see, when they see it.
     run.onShown = (events) => doorbell.show(runId, events);
     const eventLog = createEventLog(run, {
-      persist: persistFor(run),
+      persist: persistFor(run, ctx.writes),
       onFailure: (error) => {
         log.error({ err: error, runId }, 'the event log failed: stopping the run');
         run.controller.abort({ reason: 'cancelled', by: 'server' } satisfies RunAbortReason);
@@ -262,6 +281,32 @@ export function createRunExecutor(options: RunExecutorOptions) {
       await Promise.all([...executions]);
     },
   };
+}
+
+/**
+ * The run's end when a write of the run before it failed: a run.error saying why, in place of
+ * the end the loop produced (not shown yet: an end is shown once stored), with its seq.
+ */
+async function failedEnd(run: LiveRun, writes: RunWrites): Promise<ParleyEvent> {
+  const error = await writes.settled();
+  const end = run.events.at(-1)!;
+  const stamper = createEventStamper({
+    runId: run.id,
+    lastSeq: end.seq - 1,
+    resume: { lastT: end.t, stepOrdinal: 0 },
+  });
+  const replacement = stamper.stamp({
+    type: 'run.error',
+    error: streamError(
+      'internal',
+      error instanceof Error
+        ? error.message
+        : 'A write of this run failed; nothing after it was kept.',
+    ),
+    partial: run.events.some((e) => e.type === 'text.delta'),
+  });
+  run.events[run.events.length - 1] = replacement;
+  return replacement;
 }
 
 /**

@@ -40,7 +40,7 @@ import { createRunCommands, type RunCommand, type RunReply } from './run-command
 import { createRunExecutor, type GivenConversation } from './run-executor.ts';
 import { createRunTools } from './run-tools.ts';
 import { type RunFamily, rootFamily } from './run-tree.ts';
-import { storeRunPort } from './store-ports.ts';
+import { createRunWrites, storeRunPort } from './store-ports.ts';
 import { createWorkspaceBatcher, runLanes } from './workspace-batcher.ts';
 
 export { findAgent } from './agent-resolver.ts';
@@ -424,6 +424,7 @@ export function createRunManager(options: RunManagerOptions) {
       },
       () => {},
     );
+    const writes = createRunWrites();
     executor.launch(run, {
       ...provisioned,
       definition,
@@ -436,9 +437,11 @@ export function createRunManager(options: RunManagerOptions) {
           newConversation: newConversation || !!input.clientConversation?.fresh,
           agentId: run.conversationAgentId,
           created,
+          writes,
         }),
         input.given,
       ),
+      writes,
       created,
       ...(input.given ? { given: input.given } : {}),
       ...(nested ? { nested } : {}),
@@ -534,6 +537,7 @@ export function createRunManager(options: RunManagerOptions) {
         newConversation: false,
         agentId: parent.conversationAgentId,
         created: Promise.resolve(),
+        writes: createRunWrites(),
       }).loadHistory(parent.conversationId);
       // The user's message is the child's input: not twice in what its model sees.
       const last = history.at(-1);
@@ -642,6 +646,7 @@ export function createRunManager(options: RunManagerOptions) {
       (ws) => ws.conversations.get(conversationId),
       SYSTEM_SCOPE,
     );
+    const writes = createRunWrites();
     executor.launch(run, {
       ...provisioned,
       definition,
@@ -654,9 +659,11 @@ export function createRunManager(options: RunManagerOptions) {
           newConversation: false,
           agentId: row.agentId,
           created,
+          writes,
         }),
         found.history,
       ),
+      writes,
       created,
       resume: { point, ...(found.gapUpTo ? { gapUpTo: found.gapUpTo } : {}) },
     });

@@ -6,11 +6,11 @@ import type { FastifyBaseLogger } from 'fastify';
 import { z } from 'zod';
 import type { Detector } from '../detect/detector.ts';
 import type { Metrics } from '../metrics/metrics.ts';
+import { withTraceparent } from '../telemetry/trace-context.ts';
 import { trustContextProviders } from '../trust/context.ts';
 import { createCommunityPlugins } from './community-plugins.ts';
 import { guardServices } from './guard-services.ts';
 import { hostForAgent, refuseDisabledPlugins } from './plugin-catalog.ts';
-import { withTraceparent } from '../telemetry/trace-context.ts';
 import { connectPublic, publicFetch } from './public-fetch.ts';
 import { createToolSources } from './tool-sources.ts';
 

@@ -8,6 +8,34 @@ import { startReembed } from './reembed.ts';
 import { conversationLane, runLanes, type WorkspaceBatcher } from './workspace-batcher.ts';
 
 /**
+ * What became of a run's message writes, for its end: its terminal event is not stored as it
+ * stands after one failed (run-executor.ts stores a run.error saying why instead).
+ */
+export function createRunWrites() {
+  let all: Promise<unknown> = Promise.resolve();
+  const writes = {
+    /** Set as soon as a write of the run is known to have failed. */
+    failed: false,
+    track(write: Promise<unknown>) {
+      write.catch(() => {
+        writes.failed = true;
+      });
+      all = Promise.all([all, write]);
+      all.catch(() => {}); // read through settled()
+    },
+    /** Once every write so far has settled: the first failure's error, else undefined. */
+    settled: (): Promise<unknown> =>
+      all.then(
+        () => undefined,
+        (error: unknown) => error,
+      ),
+  };
+  return writes;
+}
+
+export type RunWrites = ReturnType<typeof createRunWrites>;
+
+/**
  * Core's run persistence on the store, confined to one workspace. Calls go through the
  * workspace batcher (group commit with other runs' writes), never one long transaction: a run
  * lasts seconds to minutes and must not pin a connection.
@@ -20,12 +48,18 @@ export function storeRunPort(
     agentId: string;
     /** Settles when the run's row (and a new conversation's) is stored. */
     created: Promise<unknown>;
+    /** Where the run's writes are followed (its end reads them). */
+    writes: RunWrites;
   },
 ): RunStore {
-  // Messages are written behind the run (the model call does not wait for them), in order:
-  // the batcher keeps a run's (and a conversation's) writes in submission order, and the run's
-  // outcome waits for every one of them (an error surfaces there).
-  let pending: Promise<unknown> = Promise.resolve();
+  const { writes } = options;
+  // A run whose own rows could not be stored says so, not what failed after it.
+  const unlessUnstored = async (error: unknown) => {
+    await options.created.catch((cause: unknown) => {
+      throw new Error('This run could not be stored, so nothing of it was kept.', { cause });
+    });
+    throw error;
+  };
   return {
     async loadHistory(conversationId) {
       // A conversation created for this run has no history: skip the round trip.
@@ -43,7 +77,12 @@ export function storeRunPort(
       return messages.map(toModelMessage);
     },
     async saveMessage(message) {
-      // After the run's rows; one round at a time per conversation (its counter row).
+      // Written behind the run: the batcher keeps a run's (and a conversation's) writes in
+      // submission order, so its end follows them in the run's lane, often in the same round,
+      // and a failed one turns that end into a run.error (run-executor.ts). Awaited are the
+      // messages of a step with tool calls: a tool runs only once the step that asked for it is
+      // stored, and the next model call only once the tools' results are (after a crash, the
+      // instance that continues the run must know which calls were made and what they gave).
       const lanes = runLanes(message.runId, message.conversationId);
       const write = batcher
         .run({ workspaceId, lanes }, (ws) =>
@@ -51,38 +90,19 @@ export function storeRunPort(
             { ...toStoredMessage(message.message, message.status), runId: message.runId },
           ]),
         )
-        .catch(async (error: unknown) => {
-          // A run whose own rows could not be stored says so, not what failed after it.
-          await options.created.catch((cause: unknown) => {
-            throw new Error('This run could not be stored, so nothing of it was kept.', { cause });
-          });
-          throw error;
-        });
-      const previous = pending;
-      pending = Promise.all([previous, write]);
-      // The user's message and a cancelled run's partial answer go behind (the run's lane
-      // stores them before its terminal event); an assistant message waits for everything
-      // before it.
-      if (message.message.role !== 'user' && message.status !== 'partial') await pending;
-      else write.catch(() => {}); // surfaced through `pending` at the next write or the end
+        .catch(unlessUnstored);
+      writes.track(write);
+      const { message: m } = message;
+      if (m.role === 'tool' || (m.role === 'assistant' && m.toolCalls?.length)) await write;
     },
     // The run row exists before the loop starts, and its outcome is projected from the
     // terminal event when the event log stores it.
     async startRun() {},
     async finishRun(_runId, end) {
-      // A cancel ends the run at once: its writes still in flight precede the abort in the
-      // run's lane (one round for both, not two); a failure among them changes nothing for
-      // a run that is ending anyway, and is not what its caller asked about.
-      if (end.type === 'run.abort') {
-        pending.catch(() => {});
-        // Unless the run's own rows could not be stored (long done by the time of a cancel):
-        // then the run ends saying so, as any run whose rows failed.
-        await options.created.catch((cause: unknown) => {
-          throw new Error('This run could not be stored, so nothing of it was kept.', { cause });
-        });
-        return;
-      }
-      await pending;
+      // The end is stored after the run's writes, in its lane, and only if none failed
+      // (run-executor.ts); a cancel ends the run at once all the same. A run whose own rows
+      // could not be stored (long known by the time of a cancel) ends saying so.
+      if (end.type === 'run.abort') await options.created.catch(unlessUnstored);
     },
   };
 }

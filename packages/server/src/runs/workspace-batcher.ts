@@ -8,9 +8,23 @@ type Settle = { resolve: (value: unknown) => void; reject: (error: unknown) => v
  */
 type Job = Settle & { lanes: readonly string[] } & (
     | { fn: (ws: WorkspaceScope) => Promise<unknown> }
-    | { append: AppendBatch }
+    | AppendWork
   );
-type AppendJob = Settle & { append: AppendBatch };
+/**
+ * An append, and for a run's end (`refuseIf` set) whether it must not be stored: refused when
+ * an earlier job of its lanes failed in the same round, or when `refuseIf()` says one failed
+ * before (the run's end then says so instead: run-executor.ts).
+ */
+type AppendWork = { append: AppendBatch; refuseIf?: () => boolean };
+type AppendJob = Settle & AppendWork & { lanes: readonly string[] };
+
+/** A run's end not stored because a write of the run before it failed. */
+export class EndRefused extends Error {
+  override readonly name = 'EndRefused';
+  constructor() {
+    super('An earlier write of this run failed: its end is not stored as it stands.');
+  }
+}
 type Outcome = { ok: boolean; value: unknown };
 
 /** One workspace's queued jobs, and the lanes its rounds in flight hold. */
@@ -209,10 +223,15 @@ export function createWorkspaceBatcher(store: Store, options: WorkspaceBatcherOp
      * Appends to a run's event log in a round of its own run's lane (after the run's earlier
      * work), together with the other ready runs' appends.
      */
-    append(workspaceId: string, batch: AppendBatch): Promise<AppendResult> {
+    append(
+      workspaceId: string,
+      batch: AppendBatch,
+      refuseIf?: () => boolean,
+    ): Promise<AppendResult> {
       return new Promise<AppendResult>((resolve, reject) => {
         enqueue(workspaceId, {
           append: batch,
+          ...(refuseIf ? { refuseIf } : {}),
           lanes: [batch.runId],
           resolve: resolve as (value: unknown) => void,
           reject,
@@ -231,6 +250,8 @@ export type WorkspaceBatcher = ReturnType<typeof createWorkspaceBatcher>;
 /** A round's jobs in order, consecutive appends as one store call; one outcome per job. */
 async function execute(ws: WorkspaceScope, jobs: readonly Job[]): Promise<Outcome[]> {
   const outcomes: Outcome[] = [];
+  // Lanes with a failed job in this round: a run's end after it is refused.
+  const failedLanes = new Set<string>();
   for (let i = 0; i < jobs.length; ) {
     const job = jobs[i]!;
     if ('fn' in job) {
@@ -238,13 +259,23 @@ async function execute(ws: WorkspaceScope, jobs: readonly Job[]): Promise<Outcom
         outcomes.push({ ok: true, value: await job.fn(ws) });
       } catch (error) {
         outcomes.push({ ok: false, value: error });
+        for (const lane of job.lanes) failedLanes.add(lane);
       }
       i++;
       continue;
     }
     let end = i;
     while (end < jobs.length && 'append' in jobs[end]!) end++;
-    outcomes.push(...(await appendTogether(ws, jobs.slice(i, end) as AppendJob[])));
+    const appends = jobs.slice(i, end) as AppendJob[];
+    const refused = appends.map(
+      (a) => !!a.refuseIf && (a.refuseIf() || a.lanes.some((lane) => failedLanes.has(lane))),
+    );
+    const stored = await appendTogether(
+      ws,
+      appends.filter((_, k) => !refused[k]),
+    );
+    for (let k = 0; k < appends.length; k++)
+      outcomes.push(refused[k] ? { ok: false, value: new EndRefused() } : stored.shift()!);
     i = end;
   }
   return outcomes;
@@ -256,6 +287,7 @@ async function execute(ws: WorkspaceScope, jobs: readonly Job[]): Promise<Outcom
  * its own run.
  */
 async function appendTogether(ws: WorkspaceScope, jobs: readonly AppendJob[]): Promise<Outcome[]> {
+  if (jobs.length === 0) return [];
   try {
     const outcomes = await ws.runs.appendRunEventsMany(jobs.map((job) => job.append));
     return outcomes.map((o) =>
