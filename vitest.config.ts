@@ -1,4 +1,5 @@
 import { readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 // One Vitest project per workspace package, defined inline with `extends: true` so each
@@ -23,6 +24,10 @@ export default defineConfig({
     maxWorkers: 2,
     testTimeout: 30_000,
     hookTimeout: 60_000,
+    // The migrated database template test databases are copied from (store's test/support).
+    globalSetup: [
+      fileURLToPath(new URL('./packages/store/test/support/global-setup.ts', import.meta.url)),
+    ],
     projects: workspaces.map(({ name, root, include }) => ({
       extends: true,
       test: {
