@@ -32,20 +32,42 @@ export function runEmbedding(
   const secret = keySecretOf(ref);
   if (secret !== undefined && !keys.has(secret))
     return { note: `the embedding model's key (secret ${secret}) is not set` };
+  const endpoint = `${ref.provider} ${ref.baseURL ?? ''} ${ref.model}`;
+  const failed = recentFailures.get(endpoint);
+  if (failed && performance.now() < failed.until)
+    return { note: `the embedding model failed recently (${failed.why}): words for a minute` };
   const model = createModel({
     provider: ref.provider,
     model: ref.model,
     ...(secret ? { apiKey: keys.get(secret) } : {}),
     ...(ref.baseURL ? { baseURL: ref.baseURL } : {}),
-    // One quick retry: a run waits on this before its first model call.
+    // One quick retry and short limits: a run waits on this before its first model call.
     maxRetries: 1,
+    firstByteTimeoutMs: EMBED_TIMEOUT_MS,
+    timeoutMs: EMBED_TIMEOUT_MS,
   });
   const embedWith = model.embed;
   if (!embedWith) return { note: `${ref.provider} has no embeddings endpoint` };
   const dimensions = ref.dimensions;
   return {
     modelId: resolved.id,
-    embed: async (texts) =>
-      (await embedWith.call(model, texts, dimensions ? { dimensions } : {})).embeddings,
+    embed: async (texts) => {
+      try {
+        return (await embedWith.call(model, texts, dimensions ? { dimensions } : {})).embeddings;
+      } catch (error) {
+        // A server without embeddings (a chat-only local server) fails every call: runs stop
+        // asking for a while instead of each paying for the failure.
+        const why = error instanceof Error ? error.message.slice(0, 200) : String(error);
+        recentFailures.set(endpoint, { until: performance.now() + FAILURE_PAUSE_MS, why });
+        throw error;
+      }
+    },
   };
 }
+
+/** How long one embeddings request may take (a run's recall waits on it). */
+const EMBED_TIMEOUT_MS = 15_000;
+/** After a failed embeddings call, runs of that endpoint recall by words for this long. */
+const FAILURE_PAUSE_MS = 60_000;
+/** Endpoint → until when it is not asked again, and why. */
+const recentFailures = new Map<string, { until: number; why: string }>();
