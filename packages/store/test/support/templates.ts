@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { cp, mkdir, mkdtemp, readFile, rename, rm } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readdir, readFile, rename, rm, stat, utimes } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -65,6 +65,18 @@ export function templateKey(): Promise<string> {
 /** Where templates of PGlite data directories are kept (across runs: they are keyed). */
 const PGLITE_TEMPLATES = join(tmpdir(), 'parley-test-templates');
 
+/** Unused for a day (copyPgliteTemplate touches it): no test run still copies from it. */
+const STALE_MS = 24 * 60 * 60 * 1000;
+
+/** Templates of earlier migrations (and builds that died) go when a new one is built. */
+async function removeOldTemplates(): Promise<void> {
+  for (const name of await readdir(PGLITE_TEMPLATES)) {
+    const path = join(PGLITE_TEMPLATES, name);
+    const { mtimeMs } = await stat(path).catch(() => ({ mtimeMs: Date.now() }));
+    if (Date.now() - mtimeMs > STALE_MS) await rm(path, { recursive: true, force: true });
+  }
+}
+
 let pglite: Promise<string> | undefined;
 
 /**
@@ -76,6 +88,7 @@ export function pgliteTemplate(): Promise<string> {
     const final = join(PGLITE_TEMPLATES, `pglite-${await templateKey()}`);
     if (existsSync(join(final, 'PG_VERSION'))) return final;
     await mkdir(PGLITE_TEMPLATES, { recursive: true });
+    await removeOldTemplates();
     const work = await mkdtemp(join(PGLITE_TEMPLATES, 'building-'));
     try {
       const { openStore } = await import('../../src/store.ts');
@@ -113,4 +126,7 @@ export async function copyPgliteTemplate(dataDir: string): Promise<void> {
   const template = await pgliteTemplate();
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   await cp(template, join(dataDir, 'pgdata'), { recursive: true });
+  // Marks it used: removeOldTemplates keeps what was copied within the last day.
+  const now = new Date();
+  await utimes(template, now, now).catch(() => {});
 }
