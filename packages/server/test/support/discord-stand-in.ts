@@ -223,7 +223,7 @@ export async function startDiscordStandIn(options: {
     );
     socket = duplex;
     live = false;
-    let pending = Buffer.alloc(0);
+    let pending: Buffer = Buffer.alloc(0);
     duplex.on('data', (chunk: Buffer) => {
       const [frames, rest] = readFrames(Buffer.concat([pending, chunk]));
       pending = rest;
