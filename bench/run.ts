@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { burst } from './burst.ts';
 import { clientsTtft } from './clients.ts';
 import { CLUSTER_PARTS, clusterScenarios } from './cluster.ts';
+import { knowledgeBench } from './knowledge.ts';
 import { ROOT, startServer } from './lib.ts';
 import {
   type Context,
@@ -90,6 +91,10 @@ try {
   if (want('memory')) {
     report(await memory(ctx, 'PGlite'));
     report(await memory(ctx, 'PostgreSQL'));
+  }
+  if (want('knowledge')) {
+    report(await knowledgeBench(ctx, 'PGlite'));
+    report(await knowledgeBench(ctx, 'PostgreSQL'));
   }
   if (want('startup')) report(await startup(ctx));
   if (want('tracing')) report(await tracingCost(ctx));
