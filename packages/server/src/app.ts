@@ -26,6 +26,7 @@ import { registerRoutes } from './http/register.ts';
 import { boundShutdown } from './http/shutdown.ts';
 import { createMetrics } from './metrics/metrics.ts';
 import { ROUTES } from './routes/index.ts';
+import { publicFetch } from './runs/public-fetch.ts';
 import { createRunManager } from './runs/run-manager.ts';
 import { WEAK_MODE_WARNING } from './runs/sandbox-report.ts';
 import { secretDestinations } from './runs/secret-destinations.ts';
@@ -57,6 +58,8 @@ export interface AppOptions {
     channelEditIntervalMs?: number;
     /** How long a channel listener's cluster lease lasts without renewal (tests). */
     channelLeaseMs?: number;
+    /** Channels may reach private addresses in multi-user mode (tests: loopback stand-ins). */
+    channelPrivateNetwork?: boolean;
   };
 }
 
@@ -214,6 +217,8 @@ export async function buildApp(options: AppOptions): Promise<ParleyApp> {
         ? { editIntervalMs: tuning.channelEditIntervalMs }
         : {}),
       ...(tuning.channelLeaseMs ? { leaseMs: tuning.channelLeaseMs } : {}),
+      // A member writes apiRoot: on a multi-user server it reaches public addresses only.
+      ...(config.multiUser && !tuning.channelPrivateNetwork ? { fetch: publicFetch } : {}),
     }),
     invalidator: createInvalidator(bus, {
       tokens: { clear: () => services.tokenCache.clear() },

@@ -23,13 +23,14 @@ async function until<T>(read: () => T | undefined | false, what: string, ms = 15
   }
 }
 
-const start = (id: string, keepDatabase: boolean) =>
+const start = (id: string, keepDatabase: boolean, channelPrivateNetwork = true) =>
   startTestServer({
     engine: 'postgres',
     env: { PARLEY_MULTI_USER: '1', PARLEY_INSTANCE_ID: id },
     reuse: { database },
     keepDatabase,
-    tuning: { channelLeaseMs: 600, channelEditIntervalMs: 40 },
+    // The stand-in is on loopback, which multi-user channels refuse unless told.
+    tuning: { channelLeaseMs: 600, channelEditIntervalMs: 40, channelPrivateNetwork },
   });
 
 beforeAll(async () => {
@@ -97,8 +98,15 @@ it('one instance polls; when it stops, the other takes the poll over', async () 
   expect(tg.conflicts).toBe(0);
 
   // An instance that starts later opens the channel at once (no deploy needed): it stands by.
-  const third = await start('third', true);
+  // It runs as a multi-user server does by default: channels reach public addresses only.
+  const third = await start('third', true, false);
   servers.unshift(third);
   await until(() => statuses(third).length === 1, 'the channel opened at start');
   expect(statuses(third)[0]!.listening).toBe(false);
+  // When it takes the poll over, the loopback API root (a member could write any) is refused.
+  const calls = tg.calls.length;
+  await other.stopApp();
+  await until(() => statuses(third)[0]?.state === 'error', 'the refusal');
+  expect(statuses(third)[0]!.lastError).toContain('could not be reached');
+  expect(tg.calls.length).toBe(calls);
 }, 60_000);

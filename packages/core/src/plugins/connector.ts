@@ -101,6 +101,11 @@ export interface ChannelHost {
   token: string;
   /** The secret `channel.signingSecret` names, when it names one. */
   signingSecret?: string;
+  /**
+   * How to reach the platform's API: a connector calls it with this, never the global fetch
+   * (on a multi-user server it reaches public addresses only, whatever `apiRoot` says).
+   */
+  fetch: typeof fetch;
   /** Where the platform should call this channel's webhook (when the server knows its public URL). */
   webhookUrl?: string;
   /** Aborted when the channel closes. */

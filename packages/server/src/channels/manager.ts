@@ -41,6 +41,8 @@ export interface ChannelManagerOptions {
   leaseMs?: number;
   /** Overrides the platforms' least time between edits (tests). */
   editIntervalMs?: number;
+  /** How connectors reach the platforms (multi-user: public addresses only). Default: fetch. */
+  fetch?: typeof fetch;
 }
 
 interface OpenChannel {
@@ -150,6 +152,7 @@ export function createChannelManager(options: ChannelManagerOptions) {
     const session = connector.open!({
       channel: ref,
       token,
+      fetch: options.fetch ?? globalThis.fetch,
       ...(signingSecret ? { signingSecret } : {}),
       ...(options.publicUrl
         ? { webhookUrl: new URL(webhookPath(target), options.publicUrl).toString() }
@@ -336,6 +339,7 @@ export function createChannelManager(options: ChannelManagerOptions) {
           mentionsOnly: true,
         },
         token,
+        fetch: options.fetch ?? globalThis.fetch,
         signal: controller.signal,
         receive: async () => {},
         press: async () => {},

@@ -121,12 +121,16 @@ export function readInteraction(interaction: DiscordInteraction): ButtonPress | 
 
 /** One agent's Discord bot: the Gateway for messages and button presses, REST to answer. */
 function openDiscord(host: ChannelHost): ChannelSession {
-  const call = discordRest(host.token, host.channel.apiRoot);
+  const call = discordRest(host.token, host.channel.apiRoot, host.fetch);
   let botId = '';
   return {
     output: output(call),
     async listen(signal) {
       const { url } = await call<{ url: string }>('GET', '/gateway/bot');
+      // The socket is not opened through host.fetch: where an API root is given, the gateway
+      // must be on its host (a proxy's answer cannot send the socket elsewhere).
+      if (host.channel.apiRoot && new URL(url).hostname !== new URL(host.channel.apiRoot).hostname)
+        throw new Error('the gateway URL is not on the API root’s host');
       await holdGateway({
         url,
         token: host.token,

@@ -16,7 +16,11 @@ export class DiscordError extends Error {
  * Calls REST routes with the bot token (`Authorization: Bot <token>`). A 429 carries
  * `retry_after` in seconds (https://discord.com/developers/docs/topics/rate-limits).
  */
-export function discordRest(token: string, apiRoot: string | undefined) {
+export function discordRest(
+  token: string,
+  apiRoot: string | undefined,
+  fetch: typeof globalThis.fetch,
+) {
   const root = (apiRoot ?? DISCORD_API_ROOT).replace(/\/+$/, '');
   return async function call<T>(method: string, route: string, body?: unknown): Promise<T> {
     let response: Response;

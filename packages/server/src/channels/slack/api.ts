@@ -20,7 +20,11 @@ export class SlackError extends Error {
  * `{ok: false, error}` for most failures, and HTTP 429 with a `Retry-After` header (seconds)
  * when rate limited (https://api.slack.com/docs/rate-limits).
  */
-export function slackApi(token: string, apiRoot: string | undefined) {
+export function slackApi(
+  token: string,
+  apiRoot: string | undefined,
+  fetch: typeof globalThis.fetch,
+) {
   const root = (apiRoot ?? SLACK_API_ROOT).replace(/\/+$/, '');
   return async function call<T extends object>(
     method: string,

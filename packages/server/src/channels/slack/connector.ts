@@ -82,7 +82,7 @@ function parseBody(request: WebhookRequest): Record<string, unknown> | undefined
 
 /** One agent's Slack app: Events API and interactivity over a signed webhook. */
 function openSlack(host: ChannelHost): ChannelSession {
-  const call = slackApi(host.token, host.channel.apiRoot);
+  const call = slackApi(host.token, host.channel.apiRoot, host.fetch);
   return {
     output: output(call),
     // Slack calls the app: there is no connection to hold. The URL is set in the app's settings.

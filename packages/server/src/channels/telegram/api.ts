@@ -29,7 +29,11 @@ interface Answer {
  * description, parameters}`. A 429 becomes PlatformRateLimited with its `retry_after`.
  * The URL holds the token: it is never logged or put in an error.
  */
-export function telegramApi(token: string, apiRoot: string | undefined) {
+export function telegramApi(
+  token: string,
+  apiRoot: string | undefined,
+  fetch: typeof globalThis.fetch,
+) {
   const root = (apiRoot ?? TELEGRAM_API_ROOT).replace(/\/+$/, '');
   return async function call<T>(
     method: string,

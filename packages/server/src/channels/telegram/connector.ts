@@ -84,7 +84,7 @@ function output(call: TelegramCall): PlatformOutput {
 
 /** One agent's Telegram bot: long polling or a webhook (https://core.telegram.org/bots/api#getting-updates). */
 function openTelegram(host: ChannelHost): ChannelSession {
-  const call = telegramApi(host.token, host.channel.apiRoot);
+  const call = telegramApi(host.token, host.channel.apiRoot, host.fetch);
   const secret = webhookSecretOf(host.token);
   let bot: Promise<TelegramBot> | undefined;
   const whoAmI = () => {
