@@ -8,9 +8,9 @@ export {
 export {
   CHANNEL_MODES,
   CHANNEL_PLATFORMS,
+  ChannelListSchema,
   type ChannelMode,
   type ChannelPlatform,
-  ChannelListSchema,
   type ChannelRef,
   ChannelRefSchema,
 } from './agent/channels.ts';
