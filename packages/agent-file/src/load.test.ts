@@ -54,6 +54,7 @@ describe('parseAgentYaml', () => {
         autoExtract: true,
         scopes: ['conversation', 'user', 'agent'],
       },
+      knowledge: { bases: [], limit: 5 },
       maxSteps: 8,
       toolTimeoutMs: 30_000,
       requireApproval: [],

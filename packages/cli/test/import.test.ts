@@ -45,7 +45,11 @@ describe('parley import eliza', () => {
     expect(stdout).toContain(`Imported Marlowe from ${source} into agent.yaml`);
     expect(stdout).toContain('field "people" was not imported');
     expect(stdout).toMatch(/^ {2}ANTHROPIC_API_KEY {2}API key for the anthropic model/m);
-    expect(stdout).toMatch(/^ {2}DISCORD_API_TOKEN {2}credential of the ElizaOS discord client/m);
+    // Its discord client became a channel: the bot token is the channel's secret.
+    expect(stdout).toMatch(
+      /^ {2}DISCORD_API_TOKEN {2}the discord bot's token \(channels\[0\]\.tokenSecret\)/m,
+    );
+    expect(stdout).toContain('ElizaOS clients became channels: discord (gateway)');
     expect(stdout).toContain('parley secrets set ANTHROPIC_API_KEY');
     expect(stdout).toContain('.env');
     // The fixture's fake secret values reach neither the output nor the file.
