@@ -30,12 +30,12 @@ export { createOpenAIChatModel } from './openai-chat/openai-chat-model.ts';
 export { createOpenAICompatibleModel } from './openai-compatible/openai-compatible-model.ts';
 export { createOpenAIResponsesModel } from './openai-responses/openai-responses-model.ts';
 export { createOpenRouterModel } from './openrouter/openrouter-model.ts';
+export { scriptFromEvents } from './scripted/replay.ts';
 export {
   type ScriptAction,
   ScriptActionSchema,
   type ScriptTurn,
   ScriptTurnSchema,
 } from './scripted/script.ts';
-export { scriptFromEvents } from './scripted/replay.ts';
 export { createScriptedModel, type ScriptedModelSettings } from './scripted/scripted-model.ts';
 export { ProviderError } from './shared/provider-error.ts';
