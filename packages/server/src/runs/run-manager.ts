@@ -9,7 +9,6 @@ import {
 } from '@parley/core';
 import { type McpPolicy, withTools } from '@parley/mcp';
 import { type api, type ParleyEvent, runStatusOf } from '@parley/protocol';
-import type { ContentPart } from '@parley/providers';
 import type { ClaimedRun, Run, ScopeOptions, Store, WorkspaceScope } from '@parley/store';
 import type { FastifyBaseLogger } from 'fastify';
 import { mayRunAgent } from '../auth/agent-scopes.ts';
@@ -20,8 +19,9 @@ import type { Metrics } from '../metrics/metrics.ts';
 import { beginRunTrace, refuseRunTrace } from '../telemetry/run-spans.ts';
 import { formatTraceparent, newSpanId, type TraceContext } from '../telemetry/trace-context.ts';
 import type { Tracing } from '../telemetry/tracing.ts';
-import { createAgentResolver, type ResolvedAgent } from './agent-resolver.ts';
-import { agentTools, type ChildStart } from './agent-tools.ts';
+import { createAgentCalls, handoffOf } from './agent-calls.ts';
+import { createAgentResolver } from './agent-resolver.ts';
+import { agentTools } from './agent-tools.ts';
 import {
   type Continuation,
   continuedRunPort,
@@ -38,6 +38,7 @@ import { createOwnership } from './ownership.ts';
 import { createProvisioner, type Provisioned } from './provision.ts';
 import { createRunCommands, type RunCommand, type RunReply } from './run-commands.ts';
 import { createRunExecutor, type GivenConversation } from './run-executor.ts';
+import { titleOf, titleText, toContent } from './run-input.ts';
 import { createRunTools } from './run-tools.ts';
 import { type RunFamily, rootFamily } from './run-tree.ts';
 import { createRunWrites, storeRunPort } from './store-ports.ts';
@@ -122,15 +123,6 @@ export interface StartRun {
   parent?: { run: LiveRun; family: RunFamily };
 }
 
-/** What a conversation handed to another agent records (its metadata's `handoff`). */
-interface HandoffRecord {
-  agentId: string;
-  agent: string;
-  runId: string;
-}
-const handoffOf = (metadata: Record<string, unknown> | undefined): HandoffRecord | undefined =>
-  (metadata?.handoff as HandoffRecord | undefined) ?? undefined;
-
 const ENDED = new Set(['succeeded', 'failed', 'cancelled']);
 const SYSTEM_SCOPE: ScopeOptions = { actor: { type: 'system' } };
 
@@ -144,31 +136,6 @@ export async function lastStoredEvent(
 ): Promise<ParleyEvent | undefined> {
   if (run.lastSeq === 0) return undefined;
   return (await ws.runs.listRunEvents(run.id, { afterSeq: run.lastSeq - 1 }))[0];
-}
-
-function toContent(input: api.StartRunRequest['input']): string | ContentPart[] {
-  if (typeof input === 'string') return input;
-  return input.map((part): ContentPart => {
-    if (part.type === 'text') return part;
-    const data = /^data:([^;,]+);base64,(.*)$/s.exec(part.url);
-    return data
-      ? { type: 'image', mediaType: data[1]!, data: data[2]! }
-      : { type: 'image', url: part.url };
-  });
-}
-
-/** The text parts of a run's input. */
-function titleText(input: api.StartRunRequest['input']): string {
-  return typeof input === 'string'
-    ? input
-    : input.map((p) => (p.type === 'text' ? p.text : '')).join(' ');
-}
-
-function titleOf(input: api.StartRunRequest['input']): string {
-  const line = titleText(input).replace(/\s+/g, ' ').trim();
-  // By code point: a cut between a surrogate pair would leave text the database cannot store.
-  const points = Array.from(line);
-  return (points.length > 80 ? `${points.slice(0, 79).join('')}…` : line) || 'Conversation';
 }
 
 /**
@@ -227,6 +194,8 @@ export function createRunManager(options: RunManagerOptions) {
     modelTimeouts: options.modelTimeouts,
   });
   const agents = createAgentResolver(batcher);
+  // Agents calling agents: child runs and handoffs (docs/multi-agent.md).
+  const agentCalls = createAgentCalls({ store, batcher, agents, start: (input) => start(input) });
   // A follower elsewhere starts from what this instance has shown of the run lately.
   const doorbell = createDoorbell(bus, (runId) => {
     const run = live.get(runId);
@@ -328,7 +297,7 @@ export function createRunManager(options: RunManagerOptions) {
     const userId = userIdOf(principal);
     // Ids are chosen here, so the model call can start while the rows are being written.
     const runId = randomUUID();
-    const resolved = await resolveAgent(input);
+    const resolved = await agentCalls.resolve(input);
     const { agent, version, trust, definition, first } = resolved;
     if (!mayRunAgent(principal, agent.name))
       throw new HttpProblem('auth.forbidden', `This token may not run the agent ${agent.name}.`);
@@ -415,7 +384,7 @@ export function createRunManager(options: RunManagerOptions) {
           principal,
           links: definition.agents,
           nested,
-          startChild: (child) => startChild(input, run, family, child),
+          startChild: (child) => agentCalls.startChild(input, run, family, child),
         }),
       );
     created.then(
@@ -492,88 +461,6 @@ export function createRunManager(options: RunManagerOptions) {
         })
         .catch((error) => log.warn({ err: error }, 'could not record a product event'));
     }
-    return run;
-  }
-
-  /**
-   * The agent a run executes: the one named, unless the conversation it continues was handed
-   * to another agent (read only for agents that may hand off, so other runs pay nothing).
-   */
-  async function resolveAgent(
-    input: StartRun,
-  ): Promise<ResolvedAgent & { conversationAgentId?: string }> {
-    const named = await agents.resolve(input.workspaceId, input.agent, input.body.version);
-    const { conversationId } = input.body;
-    if (!conversationId || !named.definition.agents.some((link) => link.as === 'handoff'))
-      return named;
-    const conversation = await store.withWorkspace(
-      input.workspaceId,
-      (ws) => ws.conversations.get(conversationId),
-      input.scope,
-    );
-    const handoff = handoffOf(conversation?.metadata);
-    if (!handoff || conversation?.agentId !== named.agent.id) return named;
-    const handedTo = await agents.resolve(input.workspaceId, handoff.agentId, undefined);
-    return { ...handedTo, conversationAgentId: named.agent.id };
-  }
-
-  /**
-   * Starts a child run for an agent tool of `parent`: the same caller, its own conversation
-   * (a handoff's child sees the parent's conversation and answers the user's message, and the
-   * conversation is recorded as handed to it for the turns that follow).
-   */
-  async function startChild(
-    parentStart: StartRun,
-    parent: LiveRun,
-    family: RunFamily,
-    child: ChildStart,
-  ): Promise<LiveRun> {
-    const { workspaceId, scope } = parentStart;
-    let given: GivenConversation | undefined;
-    let input = child.input;
-    if (child.handoff) {
-      input = titleText(parentStart.body.input);
-      const history = await storeRunPort(batcher, workspaceId, {
-        newConversation: false,
-        agentId: parent.conversationAgentId,
-        created: Promise.resolve(),
-        writes: createRunWrites(),
-      }).loadHistory(parent.conversationId);
-      // The user's message is the child's input: not twice in what its model sees.
-      const last = history.at(-1);
-      given = { history: last?.role === 'user' ? history.slice(0, -1) : history };
-    }
-    const run = await start({
-      workspaceId,
-      principal: parentStart.principal,
-      scope,
-      agent: child.agent,
-      // The same end user (user-scoped memory is the child agent's own, about that user).
-      body: {
-        input: input || '(no message)',
-        ...(parentStart.body.userId ? { userId: parentStart.body.userId } : {}),
-      },
-      parent: { run: parent, family },
-      // In the parent's trace, under its run.
-      ...(parent.trace ? { trace: parent.trace } : {}),
-      ...(given ? { given } : {}),
-    });
-    if (child.handoff)
-      await store.withWorkspace(
-        workspaceId,
-        async (ws) => {
-          const conversation = await ws.conversations.get(parent.conversationId);
-          const handoff: HandoffRecord = {
-            agentId: run.agentId,
-            agent: child.agent,
-            runId: run.id,
-          };
-          await ws.conversations.update(parent.conversationId, {
-            metadata: { ...(conversation?.metadata ?? {}), handoff },
-          });
-        },
-        scope,
-      );
     return run;
   }
 
