@@ -3,6 +3,7 @@ import { useApi } from './api/client.tsx';
 import { useSession } from './api/session.tsx';
 import { useResource } from './api/use-resource.ts';
 import { type Permission, useWorkspace } from './api/workspace.tsx';
+import { ChannelsView } from './channels/channels-view.tsx';
 import { ChatPage } from './chat/chat-page.tsx';
 import { ErrorBanner } from './components/error-banner.tsx';
 import { Loading } from './components/page.tsx';
@@ -22,6 +23,7 @@ import { TokensView } from './views/tokens.tsx';
 
 const NAV: { to: string; label: string; permission: Permission }[] = [
   { to: '/agents', label: 'Agents', permission: 'agents:read' },
+  { to: '/channels', label: 'Channels', permission: 'agents:read' },
   { to: '/members', label: 'Members', permission: 'members:read' },
   { to: '/tokens', label: 'API tokens', permission: 'tokens:manage' },
   { to: '/secrets', label: 'Secrets', permission: 'secrets:read' },
@@ -101,6 +103,7 @@ function Page({ path }: { path: string }) {
   params = match('/chat/:agent', path);
   if (params) return <ChatPage agentName={params.agent!} key={params.agent} />;
   if (path === '/agents') return <AgentsView />;
+  if (path === '/channels') return <ChannelsView />;
   if (path === '/members') return <MembersView />;
   if (path === '/tokens') return <TokensView />;
   if (path === '/secrets') return <SecretsView />;
