@@ -7,6 +7,7 @@ import { ChannelsView } from './channels/channels-view.tsx';
 import { ChatPage } from './chat/chat-page.tsx';
 import { ErrorBanner } from './components/error-banner.tsx';
 import { Loading } from './components/page.tsx';
+import { KnowledgeView } from './knowledge/knowledge-view.tsx';
 import { Onboarding } from './onboarding/onboarding.tsx';
 import { firstAgentStep } from './onboarding/progress.ts';
 import { Link, match, navigate, usePath } from './router.tsx';
@@ -31,6 +32,7 @@ const NAV: { to: string; label: string; permission: Permission }[] = [
   { to: '/runs', label: 'Runs', permission: 'runs:read' },
   { to: '/usage', label: 'Metrics', permission: 'runs:read' },
   { to: '/plugins', label: 'Plugins', permission: 'agents:read' },
+  { to: '/knowledge', label: 'Knowledge', permission: 'memories:read' },
   { to: '/safety', label: 'Trust', permission: 'workspace:read' },
 ];
 
@@ -114,6 +116,7 @@ function Page({ path }: { path: string }) {
   params = match('/runs/:runId', path);
   if (params) return <RunTraceView runId={params.runId!} />;
   if (path === '/plugins') return <PluginsView />;
+  if (path === '/knowledge') return <KnowledgeView />;
   if (path === '/safety') return <TrustView />;
   if (path === '/') return <Home />;
   return (

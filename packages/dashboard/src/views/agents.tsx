@@ -6,6 +6,7 @@ import { useWorkspace } from '../api/workspace.tsx';
 import { ErrorBanner } from '../components/error-banner.tsx';
 import { Empty, Loading, PageHeading } from '../components/page.tsx';
 import { Time } from '../components/time.tsx';
+import { RecallNote } from '../knowledge/recall-note.tsx';
 import { Link } from '../router.tsx';
 import { AgentEvals } from './agent-evals.tsx';
 
@@ -97,6 +98,7 @@ function AgentCard({ agent, onChange }: { agent: Agent; onChange: () => void }) 
           </>
         ) : null}
       </p>
+      <RecallNote definition={agent.draft} />
       {error ? <ErrorBanner error={error} /> : null}
       {notice ? (
         <p className="muted small" role="status">
