@@ -95,11 +95,17 @@ async function runOnFirst(agent = 'slow', apiKeySecret?: string) {
   const response = await call('POST', `${agents}/${agent}/runs`, { input: 'count' });
   expect(response.status).toBe(200);
   const runId = response.headers.get('x-parley-run-id')!;
-  // The run streams while its row is written: only a crash after that leaves a run to continue.
+  // The run streams while its row and log are written: only a crash after the row and the
+  // model call's step.start are stored leaves a run to continue and a step to reset (under a
+  // loaded CI machine the log may lag what the client was shown).
   const row = { stored: false };
   void (async () => {
-    while ((await call('GET', `/v1/runs/${runId}`)).status !== 200)
+    for (;;) {
+      const answer = await call('GET', `/v1/runs/${runId}`);
+      if (answer.status === 200 && ((await answer.json()) as { lastSeq: number }).lastSeq >= 2)
+        break;
       await new Promise((resolve) => setTimeout(resolve, 5));
+    }
     row.stored = true;
   })().catch(() => {});
   return { response, runId, row };

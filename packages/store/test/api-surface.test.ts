@@ -71,6 +71,7 @@ describe('@parley/store public surface', () => {
       expect(Object.keys(store.system).sort()).toEqual(
         [
           'authenticateApiToken',
+          'channels',
           'cluster',
           'invitations',
           'productEvents',
@@ -94,6 +95,8 @@ describe('@parley/store public surface', () => {
           'apiTokens',
           'audit',
           'conversations',
+          'evals',
+          'knowledge',
           'members',
           'memories',
           'messages',
