@@ -13,6 +13,7 @@ import { delimiter } from 'node:path';
 import { createParleyClient } from '@parley/client';
 import { createTestDatabase } from '@parley/store/testing';
 import {
+  cpuMs,
   fmt,
   freePort,
   percentiles,
@@ -35,6 +36,8 @@ interface Timing {
   lastMs: number;
   endMs: number;
   frames: number;
+  /** Every SSE frame of the response (Parley: each event of the run). */
+  events: number;
   /** The stream ended as it should (Parley: run.finish; direct: [DONE]). */
   finished: boolean;
 }
@@ -54,6 +57,7 @@ async function readStream(
     lastMs: Number.NaN,
     endMs: Number.NaN,
     frames: 0,
+    events: 0,
     finished: false,
   };
   for (;;) {
@@ -64,6 +68,7 @@ async function readStream(
     while (end >= 0) {
       const frame = buffer.slice(0, end);
       buffer = buffer.slice(end + 2);
+      timing.events++;
       if (isContent(frame)) {
         const now = performance.now() - t0;
         if (timing.frames === 0) timing.firstMs = now;
@@ -208,9 +213,12 @@ async function burstOn(
         const d: Timing[] = [];
         const q: Timing[] = [];
         const totals = { direct: 0, parley: 0 };
+        let serverCpuMs = 0;
         for (let round = 0; round < rounds; round++) {
           const a = await batch(n, atOnce, direct);
+          const cpuBefore = cpuMs(server.child.pid!);
           const b = await batch(n, atOnce, viaParley(agent));
+          serverCpuMs += cpuMs(server.child.pid!) - cpuBefore;
           d.push(...a.timings);
           q.push(...b.timings);
           totals.direct += a.totalMs / rounds;
@@ -223,7 +231,9 @@ async function burstOn(
           direct: p(d.map((t) => t.endMs - t.lastMs)),
           parley: p(q.map((t) => t.endMs - t.lastMs)),
         };
-        data[`${agent}-${atOnce}`] = { ttft, last, tail, totals, failed, runs: q.length };
+        const events = q.reduce((sum, t) => sum + t.events, 0);
+        const cpu = { perRunMs: serverCpuMs / q.length, perEventUs: (serverCpuMs * 1000) / events };
+        data[`${agent}-${atOnce}`] = { ttft, last, tail, totals, failed, runs: q.length, cpu };
         rows.push([
           agent,
           atOnce === 1 ? `1 (×${n})` : atOnce,
@@ -232,6 +242,7 @@ async function burstOn(
           `${fmt(tail.parley.p50, 1)} / ${fmt(tail.parley.p99, 1)} (${fmt(tail.direct.p50, 1)})`,
           `${fmt(totals.parley / 1000, 2)} (${fmt(totals.direct / 1000, 2)})`,
           `${fmt(totals.parley / totals.direct, 2)}×`,
+          `${fmt(cpu.perRunMs, 1)} (${fmt(cpu.perEventUs, 0)})`,
           failed,
         ]);
       }
@@ -252,6 +263,7 @@ async function burstOn(
         'stream end after last token p50 / p99 ms (direct p50)',
         'total s (direct)',
         'total vs direct',
+        'server CPU ms per run (µs per event)',
         'failed',
       ],
       rows,

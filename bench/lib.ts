@@ -54,6 +54,17 @@ export function rssMb(pid: number): number {
   return kb / 1024;
 }
 
+/**
+ * CPU time (user + system) a process has used so far, in ms (Linux /proc; clock ticks of
+ * 10 ms). Unlike wall time it barely moves with the machine's load: what a run costs.
+ */
+export function cpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name (which may hold spaces) start at field 3: utime is 14, stime 15.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
 /** The server is started as `npm start` starts it (its Node flags included). */
 const START_ARGS = (
   JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } }
@@ -93,6 +104,10 @@ export async function startServer(
       PARLEY_PORT: String(port),
       PARLEY_LOG_LEVEL: 'error',
       PARLEY_SHUTDOWN_GRACE_SECONDS: '1',
+      // Node flags for the server alone, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile.
+      ...(process.env.PARLEY_BENCH_SERVER_NODE_OPTIONS
+        ? { NODE_OPTIONS: process.env.PARLEY_BENCH_SERVER_NODE_OPTIONS }
+        : {}),
       ...options.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
