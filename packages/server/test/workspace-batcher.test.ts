@@ -2,7 +2,16 @@ import type { ParleyEvent } from '@parley/protocol';
 import { openStore, type Store } from '@parley/store';
 import { createTestDatabase, type TestDatabase } from '@parley/store/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createWorkspaceBatcher } from '../src/runs/workspace-batcher.ts';
+import { MESSAGE_APPENDS, RUN_STARTS, type RunStart } from '../src/runs/merged-writes.ts';
+import {
+  conversationLane,
+  createWorkspaceBatcher,
+  type MergeKind,
+  planRound,
+  runLanes,
+} from '../src/runs/workspace-batcher.ts';
+
+type MessageAppend = Parameters<typeof MESSAGE_APPENDS.together>[1][number];
 
 describe('workspace batcher (group commit of small writes)', () => {
   let store: Store;
@@ -177,6 +186,164 @@ describe('workspace batcher (group commit of small writes)', () => {
     expect(outcome).toBe('store.invalid_input');
     // A workspace nobody can see answers like an empty one (row-level security): no error, no rows.
     expect(await batcher.run(missing, (ws) => ws.agents.list())).toEqual([]);
+  });
+});
+
+describe('a round merges writes of a kind (a burst costs a few statements, not a few per run)', () => {
+  let store: Store;
+  let workspaceId: string;
+  let agentId: string;
+  const calls = { startMany: 0, appendMany: 0 };
+
+  beforeAll(async () => {
+    store = await openStore({ memory: true, masterKey: Buffer.alloc(32, 4).toString('base64') });
+    await store.migrate();
+    workspaceId = (await store.system.workspaces.ensureLocalOwner()).workspace.workspaceId;
+    agentId = (await store.withWorkspace(workspaceId, (ws) => ws.agents.create({ name: 'm' }))).id;
+    const original = store.withWorkspace.bind(store);
+    store.withWorkspace = ((id, fn, options) =>
+      original(
+        id,
+        (ws) => {
+          const { startMany } = ws.runs;
+          const { appendMany } = ws.messages;
+          ws.runs.startMany = (items) => {
+            calls.startMany++;
+            return startMany(items);
+          };
+          ws.messages.appendMany = (items) => {
+            calls.appendMany++;
+            return appendMany(items);
+          };
+          return fn(ws);
+        },
+        options,
+      )) as Store['withWorkspace'];
+  });
+  afterAll(async () => {
+    await store?.close();
+  });
+
+  const start = (runId: string, conversationId: string, fresh = true): RunStart => ({
+    conversation: { id: conversationId, agentId },
+    fresh,
+    check: (existing) => {
+      if (!existing) throw new Error('no such conversation');
+      return false;
+    },
+    run: { id: runId, agentId, conversationId },
+  });
+
+  it('starts 20 runs with one store call; a refused start and a bad row fail alone', async () => {
+    const batcher = createWorkspaceBatcher(store);
+    calls.startMany = 0;
+    const ids = Array.from({ length: 20 }, () => [crypto.randomUUID(), crypto.randomUUID()]);
+    const starts = ids.map(([runId, conversationId]) =>
+      batcher.merge(
+        { workspaceId, lanes: runLanes(runId!, conversationId!) },
+        RUN_STARTS,
+        start(runId!, conversationId!),
+      ),
+    );
+    const settled = await Promise.allSettled(starts);
+    expect(settled.every((r) => r.status === 'fulfilled')).toBe(true);
+    expect(calls.startMany).toBe(1);
+
+    // Then: one continues a conversation nobody created (refused by its check), one reuses a
+    // run id (the merged insert fails, so each is tried alone), the rest start.
+    calls.startMany = 0;
+    const taken = ids[0]![0]!;
+    const next = [
+      start(crypto.randomUUID(), crypto.randomUUID(), false),
+      start(taken, crypto.randomUUID()),
+      start(crypto.randomUUID(), crypto.randomUUID()),
+      start(crypto.randomUUID(), ids[1]![1]!, false),
+    ];
+    const results = await Promise.allSettled(
+      next.map((s) =>
+        batcher.merge(
+          { workspaceId, lanes: runLanes(s.run.id!, s.conversation.id!) },
+          RUN_STARTS,
+          s,
+        ),
+      ),
+    );
+    expect(results.map((r) => r.status)).toEqual([
+      'rejected',
+      'rejected',
+      'fulfilled',
+      'fulfilled',
+    ]);
+    expect((results[0] as PromiseRejectedResult).reason.message).toBe('no such conversation');
+    expect((results[1] as PromiseRejectedResult).reason).toMatchObject({ code: 'store.conflict' });
+    // One merged call, then each of the three left alone.
+    expect(calls.startMany).toBe(4);
+    const stored = await store.withWorkspace(workspaceId, (ws) =>
+      ws.runs.list({ agentId, limit: 100 }),
+    );
+    expect(stored).toHaveLength(22);
+  });
+
+  it("merges a round's messages into one call, keeping each conversation's order", async () => {
+    const batcher = createWorkspaceBatcher(store);
+    const conversations = await store.withWorkspace(workspaceId, (ws) =>
+      Promise.all([1, 2, 3].map(() => ws.conversations.create({ agentId }))),
+    );
+    calls.appendMany = 0;
+    const say = (i: number, text: string) =>
+      batcher.merge<MessageAppend, unknown>(
+        { workspaceId, lanes: [conversationLane(conversations[i]!.id)] },
+        MESSAGE_APPENDS,
+        {
+          conversationId: conversations[i]!.id,
+          messages: [{ role: 'user', content: [{ kind: 'text', text }] }],
+        },
+      );
+    await Promise.all([say(0, 'a'), say(1, 'b'), say(0, 'c'), say(2, 'd'), say(0, 'e')]);
+    expect(calls.appendMany).toBe(1);
+    const first = await store.withWorkspace(workspaceId, (ws) =>
+      ws.messages.list(conversations[0]!.id),
+    );
+    expect(first.map((m) => [m.position, m.content[0]])).toEqual([
+      [1, { kind: 'text', text: 'a' }],
+      [2, { kind: 'text', text: 'c' }],
+      [3, { kind: 'text', text: 'e' }],
+    ]);
+  });
+});
+
+describe("planRound (a round's jobs in groups)", () => {
+  const kind = (name: string, keepsLaneOrder = false): MergeKind<unknown> => ({
+    name,
+    keepsLaneOrder,
+    together: async () => [],
+  });
+  const A = kind('a');
+  const B = kind('b', true);
+  const job = (name: string, k: MergeKind<unknown> | undefined, ...lanes: string[]) => ({
+    name,
+    k,
+    lanes,
+  });
+  const plan = (jobs: ReturnType<typeof job>[]) =>
+    planRound(jobs, (j) => j.k).map((group) => group.map((j) => j.name));
+
+  it("merges a kind across other lanes' work, never past its own lanes' earlier work", () => {
+    expect(
+      plan([job('a1', A, 'r1'), job('f', undefined, 'r2'), job('a2', A, 'r3'), job('a3', A, 'r2')]),
+    ).toEqual([['a1', 'a2'], ['f'], ['a3']]);
+  });
+  it('keeps a lane twice in one group only for a kind that keeps lane order', () => {
+    expect(plan([job('a1', A, 'r1'), job('a2', A, 'r1')])).toEqual([['a1'], ['a2']]);
+    expect(plan([job('b1', B, 'r1'), job('b2', B, 'r1', 'c')])).toEqual([['b1', 'b2']]);
+    expect(plan([job('b1', B, 'r1'), job('a1', A, 'r1'), job('b2', B, 'r1')])).toEqual([
+      ['b1'],
+      ['a1'],
+      ['b2'],
+    ]);
+  });
+  it('never merges functions', () => {
+    expect(plan([job('f1', undefined, ''), job('f2', undefined, 'x')])).toEqual([['f1'], ['f2']]);
   });
 });
 

@@ -165,6 +165,83 @@ describeEachEngine('workspace data', (h) => {
     expect(all.map((m) => m.position)).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
   });
 
+  it('starts a burst of runs and appends their messages in bulk, in order, a conversation named twice included', async () => {
+    const { agentId, existing } = await inWs(async (w) => {
+      const agent = await w.agents.create({ name: 'burst' });
+      const conversation = await w.conversations.create({ agentId: agent.id });
+      await w.messages.append(conversation.id, [{ role: 'user', content: [] }]);
+      return { agentId: agent.id, existing: conversation.id };
+    });
+    const fresh = [crypto.randomUUID(), crypto.randomUUID()];
+    const runIds = [crypto.randomUUID(), crypto.randomUUID(), crypto.randomUUID()];
+    const text = (t: string) => [{ kind: 'text' as const, text: t }];
+    const { started, appended } = await inWs(async (w) => {
+      const started = await w.runs.startMany([
+        {
+          conversation: { id: fresh[0], agentId, title: 'one' },
+          run: { id: runIds[0], agentId, conversationId: fresh[0] },
+        },
+        { run: { id: runIds[1], agentId, conversationId: existing } },
+        {
+          conversation: { id: fresh[1], agentId },
+          run: { id: runIds[2], agentId, conversationId: fresh[1] },
+        },
+      ]);
+      const appended = await w.messages.appendMany([
+        { conversationId: fresh[0]!, messages: [{ role: 'user', content: text('a1') }] },
+        {
+          conversationId: existing,
+          messages: [
+            { role: 'user', content: text('b2') },
+            { role: 'assistant', content: text('b3') },
+          ],
+        },
+        { conversationId: fresh[0]!, messages: [{ role: 'assistant', content: text('a2') }] },
+        { conversationId: fresh[1]!, messages: [{ role: 'user', content: text('c1') }] },
+      ]);
+      return { started, appended };
+    });
+    expect(started.map((r) => r.id)).toEqual(runIds);
+    expect(started.map((r) => r.conversationId)).toEqual([fresh[0], existing, fresh[1]]);
+    expect(appended.map((list) => list.map((m) => [m.position, m.content[0]]))).toEqual([
+      [[1, { kind: 'text', text: 'a1' }]],
+      [
+        [2, { kind: 'text', text: 'b2' }],
+        [3, { kind: 'text', text: 'b3' }],
+      ],
+      [[2, { kind: 'text', text: 'a2' }]],
+      [[1, { kind: 'text', text: 'c1' }]],
+    ]);
+    const read = await inWs(async (w) => ({
+      first: await w.messages.list(fresh[0]!),
+      counted: await w.conversations.get(existing),
+      found: await w.conversations.getMany([fresh[1]!, existing, crypto.randomUUID()]),
+    }));
+    expect(read.first.map((m) => m.content[0])).toEqual([text('a1')[0], text('a2')[0]]);
+    expect(read.counted?.messageCount).toBe(3);
+    expect(read.found.map((c) => c.id).sort()).toEqual([fresh[1], existing].sort());
+  });
+
+  it('refuses a bulk call as a whole when one item is bad, leaving the transaction usable', async () => {
+    const agentId = await inWs(async (w) => (await w.agents.create({ name: 'bulk-bad' })).id);
+    const missing = crypto.randomUUID();
+    const result = await inWs(async (w) => {
+      const started = await w.runs
+        .startMany([
+          { conversation: { agentId }, run: { agentId } },
+          { run: { agentId, conversationId: missing } }, // no such conversation
+        ])
+        .catch((e: unknown) => e);
+      const appended = await w.messages
+        .appendMany([{ conversationId: missing, messages: [{ role: 'user', content: [] }] }])
+        .catch((e: unknown) => e);
+      return { started, appended, runs: await w.runs.list({ agentId }) };
+    });
+    expect(result.started).toBeInstanceOf(StoreError);
+    expect(result.appended).toMatchObject({ code: 'store.not_found' });
+    expect(result.runs).toEqual([]);
+  });
+
   it('lists runs and conversations newest first with filters', async () => {
     const ids = await inWs(async (w) => {
       const agent = await w.agents.create({ name: 'lister' });

@@ -31,6 +31,7 @@ import {
 import { createDoorbell } from './doorbell.ts';
 import { runEmbedding } from './embedder.ts';
 import { LiveRun } from './live-run.ts';
+import { RUN_STARTS } from './merged-writes.ts';
 import { createModelKeys } from './model-keys.ts';
 import type { ModelTimeouts } from './models.ts';
 import { cancelRunElsewhere, closeOrphanedRun, failUncontinuableRun } from './orphan-close.ts';
@@ -339,21 +340,23 @@ export function createRunManager(options: RunManagerOptions) {
     // Queued before any of the run's own writes (the batcher keeps order): its events,
     // messages and history reads come after these rows.
     const lanes = runLanes(runId, conversationId);
-    const created = batcher.run({ workspaceId, lanes }, async (ws) => {
-      const existing = newConversation ? null : await ws.conversations.get(conversationId);
-      const handedTo = handoffOf(existing?.metadata)?.agentId;
-      if (existing && existing.agentId !== agent.id && handedTo !== agent.id)
-        throw notFound('Conversation');
-      if (!existing && body.conversationId) throw notFound('Conversation');
-      if (!existing)
-        await ws.conversations.create({
-          id: conversationId,
-          agentId: agent.id,
-          title: titleOf(body.input),
-          ...(body.userId ? { userId: body.userId } : {}),
-          ...(userId ? { createdBy: userId } : {}),
-        });
-      return ws.runs.create({
+    const created = batcher.merge({ workspaceId, lanes }, RUN_STARTS, {
+      conversation: {
+        id: conversationId,
+        agentId: agent.id,
+        title: titleOf(body.input),
+        ...(body.userId ? { userId: body.userId } : {}),
+        ...(userId ? { createdBy: userId } : {}),
+      },
+      fresh: newConversation,
+      check(existing) {
+        const handedTo = handoffOf(existing?.metadata)?.agentId;
+        if (existing && existing.agentId !== agent.id && handedTo !== agent.id)
+          throw notFound('Conversation');
+        if (!existing && body.conversationId) throw notFound('Conversation');
+        return !existing;
+      },
+      run: {
         id: runId,
         agentId: agent.id,
         ...(version ? { agentVersionId: version.id } : {}),
@@ -365,7 +368,7 @@ export function createRunManager(options: RunManagerOptions) {
         ...(userId ? { createdBy: userId } : {}),
         ...(clustered ? { lease: { owner: options.instanceId, ttlMs: leaseMs } } : {}),
         ...(input.parent ? { parentRunId: input.parent.run.id } : {}),
-      });
+      },
     });
     const run = new LiveRun(runId, workspaceId, agent.id, conversationId);
     run.trace = runTrace.context;

@@ -3,6 +3,7 @@ import type { MemoryScope } from '@parley/protocol';
 import { EmbeddingMismatchError, type ScopeOptions, type Store } from '@parley/store';
 import type { FastifyBaseLogger } from 'fastify';
 import { notFound } from '../http/problem.ts';
+import { MESSAGE_APPENDS } from './merged-writes.ts';
 import { toModelMessage, toStoredMessage } from './messages.ts';
 import { startReembed } from './reembed.ts';
 import { conversationLane, runLanes, type WorkspaceBatcher } from './workspace-batcher.ts';
@@ -85,11 +86,10 @@ export function storeRunPort(
       // instance that continues the run must know which calls were made and what they gave).
       const lanes = runLanes(message.runId, message.conversationId);
       const write = batcher
-        .run({ workspaceId, lanes }, (ws) =>
-          ws.messages.append(message.conversationId, [
-            { ...toStoredMessage(message.message, message.status), runId: message.runId },
-          ]),
-        )
+        .merge({ workspaceId, lanes }, MESSAGE_APPENDS, {
+          conversationId: message.conversationId,
+          messages: [{ ...toStoredMessage(message.message, message.status), runId: message.runId }],
+        })
         .catch(unlessUnstored);
       writes.track(write);
       const { message: m } = message;

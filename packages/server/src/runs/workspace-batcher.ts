@@ -1,22 +1,39 @@
 import type { AppendBatch, AppendResult, ScopeOptions, Store, WorkspaceScope } from '@parley/store';
 
 type Settle = { resolve: (value: unknown) => void; reject: (error: unknown) => void };
+/** What became of one job: its value, or its error. */
+export type Outcome = { ok: boolean; value: unknown };
+
 /**
- * Work for a round: a function, or an event-log append (appends are coalesced). `lanes` name
- * what the job must stay in order with (a run, a conversation); it waits for every earlier job
- * that shares one of them.
+ * Writes of one kind that a round stores together, in a few statements whatever their number
+ * (a burst's run rows, messages, event-log appends): `together` answers one outcome per
+ * payload, in order, and isolates a bad payload itself (mergeOrAlone).
+ */
+export interface MergeKind<P> {
+  readonly name: string;
+  /**
+   * The store call keeps payloads of one lane in their order (a run's two appends, two
+   * messages of a conversation): they may share a call. Otherwise a payload waits for the
+   * next call after one of its lanes.
+   */
+  readonly keepsLaneOrder?: boolean;
+  together(ws: WorkspaceScope, payloads: readonly P[]): Promise<Outcome[]>;
+}
+
+/**
+ * Work for a round: a function, or a payload of a kind the round stores together with the
+ * others of its kind. `lanes` name what the job must stay in order with (a run, a
+ * conversation); it waits for every earlier job that shares one of them. A merged job with
+ * `refuseIf` (a run's end) is refused when an earlier job of its lanes failed in the same
+ * round, or when `refuseIf()` says one failed before (the run's end then says so instead:
+ * run-executor.ts).
  */
 type Job = Settle & { lanes: readonly string[] } & (
     | { fn: (ws: WorkspaceScope) => Promise<unknown> }
-    | AppendWork
+    | MergeWork
   );
-/**
- * An append, and for a run's end (`refuseIf` set) whether it must not be stored: refused when
- * an earlier job of its lanes failed in the same round, or when `refuseIf()` says one failed
- * before (the run's end then says so instead: run-executor.ts).
- */
-type AppendWork = { append: AppendBatch; refuseIf?: () => boolean };
-type AppendJob = Settle & AppendWork & { lanes: readonly string[] };
+type MergeWork = { kind: MergeKind<unknown>; payload: unknown; refuseIf?: () => boolean };
+type MergeJob = Settle & MergeWork & { lanes: readonly string[] };
 
 /** A run's end not stored because a write of the run before it failed. */
 export class EndRefused extends Error {
@@ -25,7 +42,6 @@ export class EndRefused extends Error {
     super('An earlier write of this run failed: its end is not stored as it stands.');
   }
 }
-type Outcome = { ok: boolean; value: unknown };
 
 /** One workspace's queued jobs, and the lanes its rounds in flight hold. */
 interface WorkspaceQueue {
@@ -81,9 +97,10 @@ export interface WorkspaceBatcherOptions {
  * disk) for `stallMs`, ready work of other lanes starts a round of its own on another
  * connection, up to `concurrency` rounds over all workspaces: one run's slow write never holds
  * back another run's end. Each job's store calls keep their own savepoints, so one job's error
- * never undoes another's work; each caller gets its own result or error. Consecutive
- * event-log appends of a round go to the store as one call: two statements for any number of
- * runs.
+ * never undoes another's work; each caller gets its own result or error. Jobs of a merged
+ * kind (runs starting, messages, event-log appends) go to the store together, as one call of
+ * a few statements for any number of runs: a round's statements, each a wait for the
+ * database and for a turn of a busy event loop, do not grow with the burst.
  */
 export function createWorkspaceBatcher(store: Store, options: WorkspaceBatcherOptions = {}) {
   const scope = options.scope ?? { actor: { type: 'system' } };
@@ -220,6 +237,27 @@ export function createWorkspaceBatcher(store: Store, options: WorkspaceBatcherOp
       });
     },
     /**
+     * Hands `payload` to a round of its lanes, stored together with the other ready jobs of
+     * its kind in that round. `refuseIf`: see Job.
+     */
+    merge<P, R>(
+      target: { workspaceId: string; lanes: readonly string[] },
+      kind: MergeKind<P>,
+      payload: P,
+      refuseIf?: () => boolean,
+    ): Promise<R> {
+      return new Promise<R>((resolve, reject) => {
+        enqueue(target.workspaceId, {
+          kind: kind as MergeKind<unknown>,
+          payload,
+          ...(refuseIf ? { refuseIf } : {}),
+          lanes: target.lanes,
+          resolve: resolve as (value: unknown) => void,
+          reject,
+        });
+      });
+    },
+    /**
      * Appends to a run's event log in a round of its own run's lane (after the run's earlier
      * work), together with the other ready runs' appends.
      */
@@ -228,15 +266,7 @@ export function createWorkspaceBatcher(store: Store, options: WorkspaceBatcherOp
       batch: AppendBatch,
       refuseIf?: () => boolean,
     ): Promise<AppendResult> {
-      return new Promise<AppendResult>((resolve, reject) => {
-        enqueue(workspaceId, {
-          append: batch,
-          ...(refuseIf ? { refuseIf } : {}),
-          lanes: [batch.runId],
-          resolve: resolve as (value: unknown) => void,
-          reject,
-        });
-      });
+      return this.merge({ workspaceId, lanes: [batch.runId] }, EVENT_APPENDS, batch, refuseIf);
     },
     /** Resolves when nothing is queued or being written. */
     async idle() {
@@ -247,64 +277,115 @@ export function createWorkspaceBatcher(store: Store, options: WorkspaceBatcherOp
 
 export type WorkspaceBatcher = ReturnType<typeof createWorkspaceBatcher>;
 
-/** A round's jobs in order, consecutive appends as one store call; one outcome per job. */
+/**
+ * A round's jobs as groups to execute in order: each function alone, merged jobs of a kind
+ * together. A job joins the latest group of its kind unless a later group holds one of its
+ * lanes (it never overtakes work of its own lanes), nor that group itself unless the kind
+ * keeps lane order.
+ */
+export function planRound<J extends { lanes: readonly string[] }>(
+  jobs: readonly J[],
+  kindOf: (job: J) => MergeKind<unknown> | undefined,
+): J[][] {
+  const groups: { kind: MergeKind<unknown> | undefined; jobs: J[]; lanes: Set<string> }[] = [];
+  for (const job of jobs) {
+    const kind = kindOf(job);
+    let home: (typeof groups)[number] | undefined;
+    for (let g = groups.length - 1; g >= 0 && kind; g--) {
+      const group = groups[g]!;
+      const clash = job.lanes.some((lane) => group.lanes.has(lane));
+      if (group.kind === kind && (!clash || kind.keepsLaneOrder)) home = group;
+      if (clash || home) break;
+    }
+    if (!home) {
+      home = { kind, jobs: [], lanes: new Set() };
+      groups.push(home);
+    }
+    home.jobs.push(job);
+    for (const lane of job.lanes) home.lanes.add(lane);
+  }
+  return groups.map((group) => group.jobs);
+}
+
+/** A round's jobs: functions alone, merged kinds together; one outcome per job, in its order. */
 async function execute(ws: WorkspaceScope, jobs: readonly Job[]): Promise<Outcome[]> {
-  const outcomes: Outcome[] = [];
+  const outcomes = new Map<Job, Outcome>();
   // Lanes with a failed job in this round: a run's end after it is refused.
   const failedLanes = new Set<string>();
-  for (let i = 0; i < jobs.length; ) {
-    const job = jobs[i]!;
-    if ('fn' in job) {
+  const settle = (job: Job, outcome: Outcome) => {
+    outcomes.set(job, outcome);
+    if (!outcome.ok) for (const lane of job.lanes) failedLanes.add(lane);
+  };
+  for (const group of planRound(jobs, (job) => ('kind' in job ? job.kind : undefined))) {
+    const first = group[0]!;
+    if ('fn' in first) {
       try {
-        outcomes.push({ ok: true, value: await job.fn(ws) });
+        settle(first, { ok: true, value: await first.fn(ws) });
       } catch (error) {
-        outcomes.push({ ok: false, value: error });
-        for (const lane of job.lanes) failedLanes.add(lane);
+        settle(first, { ok: false, value: error });
       }
-      i++;
       continue;
     }
-    let end = i;
-    while (end < jobs.length && 'append' in jobs[end]!) end++;
-    const appends = jobs.slice(i, end) as AppendJob[];
-    const refused = appends.map(
-      (a) => !!a.refuseIf && (a.refuseIf() || a.lanes.some((lane) => failedLanes.has(lane))),
+    const merged = group as MergeJob[];
+    const refused = merged.map(
+      (job) =>
+        !!job.refuseIf && (job.refuseIf() || job.lanes.some((lane) => failedLanes.has(lane))),
     );
-    const stored = await appendTogether(
-      ws,
-      appends.filter((_, k) => !refused[k]),
-    );
-    for (let k = 0; k < appends.length; k++)
-      outcomes.push(refused[k] ? { ok: false, value: new EndRefused() } : stored.shift()!);
-    i = end;
+    const kept = merged.filter((_, k) => !refused[k]);
+    const stored = kept.length
+      ? await first.kind.together(
+          ws,
+          kept.map((j) => j.payload),
+        )
+      : [];
+    merged.forEach((job, k) => {
+      settle(job, refused[k] ? { ok: false, value: new EndRefused() } : stored.shift()!);
+    });
   }
-  return outcomes;
+  return jobs.map((job) => outcomes.get(job)!);
 }
 
 /**
- * One store call for the appends; if that call itself fails (a database error rather than
- * one batch's typed refusal), each append is tried alone so that one bad batch fails only
- * its own run.
+ * Stores payloads with one call of `many` (one outcome per payload, in order: a payload's
+ * typed refusal is its own); if that call itself fails (a database error), each payload is
+ * tried alone with `one`, so that one bad payload fails only its own job.
  */
-async function appendTogether(ws: WorkspaceScope, jobs: readonly AppendJob[]): Promise<Outcome[]> {
-  if (jobs.length === 0) return [];
+export async function mergeOrAlone<P>(
+  payloads: readonly P[],
+  many: (payloads: readonly P[]) => Promise<Outcome[]>,
+  one: (payload: P) => Promise<unknown>,
+): Promise<Outcome[]> {
   try {
-    const outcomes = await ws.runs.appendRunEventsMany(jobs.map((job) => job.append));
-    return outcomes.map((o) =>
-      o.ok ? { ok: true, value: o.result } : { ok: false, value: o.error },
-    );
-  } catch {
+    return await many(payloads);
+  } catch (error) {
+    if (payloads.length === 1) return [{ ok: false, value: error }];
     const alone: Outcome[] = [];
-    for (const { append } of jobs) {
+    for (const payload of payloads) {
       try {
-        alone.push({
-          ok: true,
-          value: await ws.runs.appendRunEvents(append.runId, append.events, append),
-        });
-      } catch (error) {
-        alone.push({ ok: false, value: error });
+        alone.push({ ok: true, value: await one(payload) });
+      } catch (failure) {
+        alone.push({ ok: false, value: failure });
       }
     }
     return alone;
   }
 }
+
+/** Each value a success, in order (for `many` calls without typed refusals). */
+export const allStored = (values: readonly unknown[]): Outcome[] =>
+  values.map((value) => ({ ok: true, value }));
+
+/** Event-log appends: every run's batch of the round in one store call (two statements). */
+const EVENT_APPENDS: MergeKind<AppendBatch> = {
+  name: 'event appends',
+  keepsLaneOrder: true,
+  together: (ws, batches) =>
+    mergeOrAlone(
+      batches,
+      async (all) =>
+        (await ws.runs.appendRunEventsMany(all)).map((o) =>
+          o.ok ? { ok: true, value: o.result } : { ok: false, value: o.error },
+        ),
+      (batch) => ws.runs.appendRunEvents(batch.runId, batch.events, batch),
+    ),
+};

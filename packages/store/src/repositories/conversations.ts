@@ -1,5 +1,6 @@
-import { and, asc, desc, eq, gt, lt, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, inArray, lt, sql } from 'drizzle-orm';
 import { z } from 'zod';
+import { queryRows } from '../db.ts';
 import { conversations, messages } from '../schema/index.ts';
 import type { ScopeContext } from '../scope.ts';
 import {
@@ -102,15 +103,28 @@ const NewConversationSchema = z.object({
   metadata: metadataSchema.optional(),
 });
 
+export type NewConversation = z.input<typeof NewConversationSchema>;
+
+/** A new conversation's row, validated. */
+export function newConversationRow(ctx: ScopeContext, input: NewConversation) {
+  return { workspaceId: ctx.workspaceId, ...parse(NewConversationSchema, input, 'conversation') };
+}
+
 export function conversationsRepository(ctx: ScopeContext) {
   return {
-    async create(input: z.input<typeof NewConversationSchema>): Promise<Conversation> {
-      const value = parse(NewConversationSchema, input, 'conversation');
+    async create(input: NewConversation): Promise<Conversation> {
       const [row] = await ctx.tx
         .insert(conversations)
-        .values({ workspaceId: ctx.workspaceId, ...value })
+        .values(newConversationRow(ctx, input))
         .returning();
       return row!;
+    },
+
+    /** The conversations of these ids that exist (in no particular order). */
+    async getMany(conversationIds: string[]): Promise<Conversation[]> {
+      if (conversationIds.length === 0) return [];
+      const ids = conversationIds.map((id) => parseId(id, 'conversation id'));
+      return ctx.tx.select().from(conversations).where(inArray(conversations.id, ids));
     },
 
     async get(conversationId: string): Promise<Conversation | null> {
@@ -240,6 +254,53 @@ export function messagesRepository(ctx: ScopeContext) {
           .returning();
         return rows.sort((a, b) => a.position - b.position) as Message[];
       });
+    },
+
+    /**
+     * Messages for several conversations in two statements (one counter update, one insert),
+     * whatever their number: each list in order after its conversation's earlier messages. A
+     * conversation named twice gets its lists one after the other. Answers each list's rows.
+     */
+    async appendMany(
+      items: readonly { conversationId: string; messages: NewMessage[] }[],
+    ): Promise<Message[][]> {
+      if (items.length === 0) return [];
+      const checked = items.map((item) => ({
+        id: parseId(item.conversationId, 'conversation id'),
+        list: parse(NewMessagesSchema, item.messages, 'messages'),
+      }));
+      const added = new Map<string, number>();
+      for (const { id, list } of checked) added.set(id, (added.get(id) ?? 0) + list.length);
+      const counters = await queryRows<{ id: string; message_count: number }>(
+        ctx.tx,
+        sql`update conversations c set message_count = c.message_count + v.n, updated_at = now()
+          from unnest(${sql.param([...added.keys()])}::uuid[], ${sql.param([...added.values()])}::int[]) as v(id, n)
+          where c.id = v.id and c.workspace_id = ${ctx.workspaceId}
+          returning c.id, c.message_count`,
+      );
+      // The next free position of each conversation, before this call's messages.
+      const next = new Map(
+        counters.map((c) => [c.id, Number(c.message_count) - added.get(c.id)! + 1]),
+      );
+      const rows = checked.map(({ id, list }) => {
+        const first = next.get(id);
+        if (first === undefined) throw notFound('conversation', id);
+        next.set(id, first + list.length);
+        return list.map((m, i) => ({
+          workspaceId: ctx.workspaceId,
+          conversationId: id,
+          position: first + i,
+          role: m.role,
+          content: m.content,
+          runId: m.runId ?? null,
+          metadata: (m.metadata ?? {}) as Record<string, unknown>,
+        }));
+      });
+      const stored = await ctx.tx.insert(messages).values(rows.flat()).returning();
+      const byPlace = new Map(stored.map((m) => [`${m.conversationId} ${m.position}`, m]));
+      return rows.map((list) =>
+        list.map((r) => byPlace.get(`${r.conversationId} ${r.position}`)! as Message),
+      );
     },
 
     /**

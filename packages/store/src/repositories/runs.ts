@@ -13,10 +13,11 @@ import { and, asc, desc, eq, gt, inArray, lt, type SQL, sql } from 'drizzle-orm'
 import { z } from 'zod';
 import { queryRows } from '../db.ts';
 import { StoreError } from '../errors.ts';
-import { runEvents, runs } from '../schema/index.ts';
+import { conversations, runEvents, runs } from '../schema/index.ts';
 import type { ScopeContext } from '../scope.ts';
 import { LIMITS, limitSchema, parse, parseId, text, uuidSchema } from '../validation.ts';
 import { afterRow, notFound } from './common.ts';
+import { type NewConversation, newConversationRow } from './conversations.ts';
 
 export type Run = typeof runs.$inferSelect;
 export type { RunStatus };
@@ -436,22 +437,26 @@ export function runsRepository(ctx: ScopeContext) {
     },
 
     async create(input: z.input<typeof NewRunSchema>): Promise<Run> {
-      const { lease, ...value } = parse(NewRunSchema, input, 'run');
-      const [row] = await ctx.tx
-        .insert(runs)
-        .values({
-          workspaceId: ctx.workspaceId,
-          ...value,
-          // On the database's clock, like every renewal and claim.
-          ...(lease
-            ? {
-                owner: lease.owner,
-                leaseExpiresAt: sql`now() + make_interval(secs => ${lease.ttlMs / 1000})`,
-              }
-            : {}),
-        })
-        .returning();
+      const [row] = await ctx.tx.insert(runs).values(newRunRow(ctx, input)).returning();
       return row!;
+    },
+
+    /**
+     * Starts several runs in two statements whatever their number (a burst arriving at once):
+     * the new conversations among them, then the runs. Answers the runs in order.
+     */
+    async startMany(
+      items: readonly { conversation?: NewConversation; run: z.input<typeof NewRunSchema> }[],
+    ): Promise<Run[]> {
+      const fresh = items.flatMap((item) =>
+        item.conversation ? [newConversationRow(ctx, item.conversation)] : [],
+      );
+      const values = items.map((item) => newRunRow(ctx, item.run));
+      if (fresh.length > 0) await ctx.tx.insert(conversations).values(fresh);
+      if (values.length === 0) return [];
+      const rows = await ctx.tx.insert(runs).values(values).returning();
+      const byId = new Map(rows.map((row) => [row.id, row]));
+      return values.map((value, i) => (value.id ? byId.get(value.id)! : rows[i]!));
     },
 
     async get(runId: string): Promise<Run | null> {
@@ -571,6 +576,21 @@ export function runsRepository(ctx: ScopeContext) {
       }
       return rows.map((r) => r.event as unknown as ParleyEvent);
     },
+  };
+}
+
+/** A new run's row: validated, its lease (if any) on the database's clock like every renewal. */
+function newRunRow(ctx: ScopeContext, input: z.input<typeof NewRunSchema>) {
+  const { lease, ...value } = parse(NewRunSchema, input, 'run');
+  return {
+    workspaceId: ctx.workspaceId,
+    ...value,
+    ...(lease
+      ? {
+          owner: lease.owner,
+          leaseExpiresAt: sql`now() + make_interval(secs => ${lease.ttlMs / 1000})`,
+        }
+      : {}),
   };
 }
 
