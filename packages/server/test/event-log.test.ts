@@ -81,6 +81,56 @@ describe('live events and the event log', () => {
   });
 });
 
+describe('a write lingers for more events, but never the end of a run', () => {
+  const record = () => {
+    const stored: number[][] = [];
+    return {
+      stored,
+      persist: async (batch: ParleyEvent[]) => void stored.push(batch.map((e) => e.seq)),
+    };
+  };
+
+  it("takes events of many turns into one write, and writes at once when the run's end comes", async () => {
+    const run = new LiveRun('r4', 'w', 'a', 'c');
+    const store = record();
+    // A linger no test could wait out: only the end (or a flush) can start this write.
+    const log = createEventLog(run, {
+      persist: store.persist,
+      onFailure: () => {},
+      lingerMs: 600_000,
+    });
+    const events = script('r4');
+    for (const event of events) {
+      run.events.push(event);
+      log.append(event);
+      run.show();
+      await turn();
+      await turn();
+    }
+    await log.flush();
+    expect(store.stored).toEqual([events.map((e) => e.seq)]);
+    expect(run.closed).toBe(true);
+  });
+
+  it('writes what lingers when flushed (a run handed over, a server stopping)', async () => {
+    const run = new LiveRun('r5', 'w', 'a', 'c');
+    const store = record();
+    const log = createEventLog(run, {
+      persist: store.persist,
+      onFailure: () => {},
+      lingerMs: 600_000,
+    });
+    for (const event of script('r5').slice(0, 4)) {
+      run.events.push(event);
+      log.append(event);
+      await turn();
+    }
+    await log.flush();
+    expect(store.stored).toEqual([[1, 2, 3, 4]]);
+    expect(run.storedSeq).toBe(4);
+  });
+});
+
 describe('how far clients may be shown ahead of the log', () => {
   it('never further than MAX_UNSTORED_EVENTS: a crash can lose no more, and the closing end numbers past them', async () => {
     const run = new LiveRun('r3', 'w', 'a', 'c');

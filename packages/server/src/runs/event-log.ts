@@ -2,21 +2,24 @@ import { isTerminalEvent, type ParleyEvent } from '@parley/protocol';
 import type { LiveRun } from './live-run.ts';
 
 /**
- * Writes a live run's events to the store with group commit: a write starts after the turn
- * of the event loop that produced its first event; whatever arrives while it is in flight
- * goes in the next one. Under load batches grow by themselves; idle runs pay one short
- * transaction per burst. Clients see events as they are produced (live), never waiting for a
- * write, except the terminal event, revealed here once stored: everything before it is stored
- * by then, so resume and the run's outcome are complete the moment a client sees the end.
- * A crash can lose what the last write had not stored yet (a few milliseconds of the run, and
- * never more than MAX_UNSTORED_EVENTS: clients are shown no further ahead of the log); the next
- * server closes the run after a `run.gap` past every seq a client may have seen.
+ * Writes a live run's events to the store with group commit. Clients see events as they are
+ * produced (live), never waiting for a write, so a write may linger: it starts `lingerMs` after
+ * its first event (a model's chunks arrive a few ms apart: one transaction carries several
+ * instead of one each, and a transaction costs the server more CPU than the events in it);
+ * whatever arrives while it is in flight goes in the next one. The terminal event is written at
+ * once, with everything before it, and revealed here once stored: resume and the run's outcome
+ * are complete the moment a client sees the end. A crash can lose what was not stored yet (at
+ * most `lingerMs` plus one write of the run, never more than MAX_UNSTORED_EVENTS: clients are
+ * shown no further ahead of the log); the next server closes or continues the run after a
+ * `run.gap` past every seq a client may have seen.
  */
 export interface EventLogOptions {
   /** Stores one batch (contiguous seqs); throws if it could not. */
   persist: (events: ParleyEvent[]) => Promise<void>;
   /** Largest batch in one write. */
   maxBatch?: number;
+  /** How long a write of events before the run's end waits for more (ms). Default 30. */
+  lingerMs?: number;
   /** Waits before retrying a failed write (ms); the run is failed after the last one. */
   retryDelaysMs?: number[];
   /** A batch could not be stored after every retry: the run should stop. */
@@ -25,10 +28,13 @@ export interface EventLogOptions {
 
 export function createEventLog(run: LiveRun, options: EventLogOptions) {
   const maxBatch = options.maxBatch ?? 1_000;
+  const lingerMs = options.lingerMs ?? 30;
   const retryDelays = options.retryDelaysMs ?? [50, 250, 1_000];
   let queued: ParleyEvent[] = [];
   let writing: Promise<void> | undefined;
   let failed = false;
+  /** Ends the current linger early: the run ended, the batch is full, or a flush wants it. */
+  let hurry: (() => void) | undefined;
 
   const writeWithRetry = async (batch: ParleyEvent[]) => {
     for (let attempt = 0; ; attempt++) {
@@ -43,12 +49,34 @@ export function createEventLog(run: LiveRun, options: EventLogOptions) {
     }
   };
 
+  /** Flushes waiting: nothing lingers meanwhile. */
+  let flushing = 0;
+  /** Nothing to wait for: the run has ended (or failed), a batch is full, or a flush is asked. */
+  const mustWrite = () =>
+    failed ||
+    flushing > 0 ||
+    queued.length >= maxBatch ||
+    (queued.length > 0 && isTerminalEvent(queued.at(-1)!));
+
+  /** Waits up to `lingerMs` for more events, unless one of them means the write must go now. */
+  const linger = () =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(done, lingerMs);
+      hurry = done;
+      function done() {
+        clearTimeout(timer);
+        hurry = undefined;
+        resolve();
+      }
+    });
+
   const drainQueue = async () => {
-    // Starts after the current turn of the event loop: the events produced from one chunk of
-    // the model's response (text start and first delta, a finished step and the run's end)
-    // are stored, and shown, together instead of one round each.
+    // Starts after the current turn of the event loop at least: the events produced from one
+    // chunk of the model's response (text start and first delta, a finished step and the
+    // run's end) are stored, and shown, together.
     await new Promise((resolve) => setImmediate(resolve));
     while (queued.length > 0) {
+      if (lingerMs > 0 && !mustWrite()) await linger();
       const batch = queued.slice(0, maxBatch);
       queued = queued.slice(batch.length);
       const last = batch.at(-1)!;
@@ -72,11 +100,18 @@ export function createEventLog(run: LiveRun, options: EventLogOptions) {
   return {
     append(event: ParleyEvent) {
       queued.push(event);
+      if (mustWrite()) hurry?.();
       writing ??= drainQueue();
     },
-    /** Resolves when everything appended so far is stored (or given up on). */
+    /** Resolves when everything appended so far is stored (or given up on), without lingering. */
     async flush() {
-      while (writing) await writing;
+      flushing++;
+      hurry?.();
+      try {
+        while (writing) await writing;
+      } finally {
+        flushing--;
+      }
     },
     get failed() {
       return failed;
