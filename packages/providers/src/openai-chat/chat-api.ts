@@ -74,3 +74,52 @@ export const ChatChunkSchema = z.object({
   error: z.union([ChatErrorSchema, z.string()]).nullish(),
 });
 export type ChatChunk = z.infer<typeof ChatChunkSchema>;
+
+const nullish = (value: unknown) => value === undefined || value === null;
+const stringOrNullish = (value: unknown) => nullish(value) || typeof value === 'string';
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+/** Delta fields a plain text chunk leaves out (or null). */
+const NOT_PLAIN_TEXT = [
+  'refusal',
+  'reasoning',
+  'reasoning_content',
+  'reasoning_details',
+  'tool_calls',
+];
+
+/**
+ * The common chunk (one choice, a text delta, no usage, error, reasoning or tool calls) read
+ * without the schema: what `ChatChunkSchema` would give for it, for a fraction of the CPU (a
+ * model's answer is hundreds of these). Anything else answers undefined: parse it with the schema.
+ */
+export function plainTextChunk(data: unknown): ChatChunk | undefined {
+  if (!isObject(data) || !nullish(data.usage) || !nullish(data.error)) return undefined;
+  if (!stringOrNullish(data.id) || !stringOrNullish(data.model)) return undefined;
+  const choices = data.choices;
+  if (!Array.isArray(choices) || choices.length !== 1) return undefined;
+  const [choice] = choices as unknown[];
+  if (!isObject(choice) || !isObject(choice.delta)) return undefined;
+  const { index, delta } = choice;
+  if (!(nullish(index) || Number.isInteger(index))) return undefined;
+  if (!stringOrNullish(choice.finish_reason) || !stringOrNullish(choice.native_finish_reason))
+    return undefined;
+  if (!stringOrNullish(delta.content) || NOT_PLAIN_TEXT.some((key) => !nullish(delta[key])))
+    return undefined;
+  return {
+    ...known(data, ['id', 'model', 'usage', 'error']),
+    choices: [
+      {
+        ...known(choice, ['index', 'finish_reason', 'native_finish_reason']),
+        delta: known(delta, ['content', ...NOT_PLAIN_TEXT]),
+      },
+    ],
+  } as ChatChunk;
+}
+
+/** The keys of `source` the schema knows, as they are (null kept, absent left out, like it does). */
+function known(source: Record<string, unknown>, keys: readonly string[]) {
+  const out: Record<string, unknown> = {};
+  for (const key of keys) if (key in source) out[key] = source[key];
+  return out;
+}

@@ -10,7 +10,12 @@ import { isRecord, stringOf } from '../shared/json.ts';
 import { createPartIds } from '../shared/part-ids.ts';
 import type { StreamMapper, StreamOutcome } from '../shared/stream-mapper.ts';
 import { completeToolCall } from '../shared/tool-call-args.ts';
-import { type ChatChunk, ChatChunkSchema, type ChatToolCallDelta } from './chat-api.ts';
+import {
+  type ChatChunk,
+  ChatChunkSchema,
+  type ChatToolCallDelta,
+  plainTextChunk,
+} from './chat-api.ts';
 import { chatUsage } from './chat-usage.ts';
 import { mapChatFinishReason } from './map-finish-reason.ts';
 
@@ -223,7 +228,10 @@ export function createChatStreamMapper(options: ChatMapperOptions): StreamMapper
     },
     push(event, data) {
       const out: StepEventPayload[] = [];
-      const parsed = ChatChunkSchema.safeParse(data);
+      const plain = plainTextChunk(data);
+      const parsed = plain
+        ? ({ success: true, data: plain } as const)
+        : ChatChunkSchema.safeParse(data);
       if (!parsed.success) {
         const issue = parsed.error.issues[0];
         fail(

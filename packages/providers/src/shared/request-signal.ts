@@ -17,7 +17,8 @@ export type ExpiredLimit = { limit: 'first_byte' | 'stall'; ms: number };
  * no bytes for `stallMs` since the last `touch()`), and remembers which came first so a failed
  * fetch or body read can be reported with the right code. The stall limit is an idle limit,
  * not a total one, so a long answer that keeps streaming is never cut off. `dispose()` aborts
- * too, which closes the connection when a consumer stops reading early.
+ * too, which closes the connection when a consumer stops reading early; `dispose(true)` after
+ * the body was read to its end only lets go (an abort costs an exception and its listeners).
  */
 export interface RequestSignal {
   readonly signal: AbortSignal;
@@ -27,7 +28,8 @@ export interface RequestSignal {
   readonly expired: ExpiredLimit | undefined;
   /** Bytes arrived (the headers, a chunk): restart the silence timer, now the stall limit. */
   touch(): void;
-  dispose(): void;
+  /** Stops the timer; aborts unless `bodyDone` (the response was read to its end). */
+  dispose(bodyDone?: boolean): void;
 }
 
 export function createRequestSignal(
@@ -64,15 +66,20 @@ export function createRequestSignal(
     },
     touch() {
       if (controller.signal.aborted) return;
+      // Called for every chunk: once on the stall limit, the same timer just starts over.
+      if (current.limit === 'stall') {
+        timer.refresh();
+        return;
+      }
       clearTimeout(timer);
       timeoutMs = limits.stallMs;
       current = { limit: 'stall', ms: limits.stallMs };
       timer = setTimeout(expire, timeoutMs);
     },
-    dispose() {
+    dispose(bodyDone = false) {
       clearTimeout(timer);
       outer?.removeEventListener('abort', onAbort);
-      if (!controller.signal.aborted) controller.abort();
+      if (!bodyDone && !controller.signal.aborted) controller.abort();
     },
   };
 }

@@ -48,6 +48,8 @@ export async function* streamStep(
   const refusalParts = new Set<string>();
   const request = createRequestSignal(context.signal, spec.limits);
   let requestId: string | undefined;
+  /** The response body was read to its end (or released by a break out of the read). */
+  let bodyDone = false;
 
   /** Closes what is still open, reports usage, and finishes the step. */
   function* finish(outcome: StreamOutcome): Generator<StepEventPayload> {
@@ -121,6 +123,8 @@ export async function* streamStep(
     }
 
     try {
+      // Leaving this loop, by its end or a break, releases the body (the iterator's return
+      // cancels it): nothing is left for dispose() to abort.
       for await (const message of readSse(sniff(response.body), { onComment: () => comments++ })) {
         messages++;
         // Chat Completions ends with `data: [DONE]`; other APIs never send it.
@@ -138,6 +142,7 @@ export async function* streamStep(
         for (const payload of mapper.push(message.event, parsed.value)) yield emit(payload);
         if (mapper.done) break;
       }
+      bodyDone = true;
     } catch (thrown) {
       failure = transportError(thrown, request, 'body', spec.provider);
     }
@@ -159,7 +164,7 @@ export async function* streamStep(
       ),
     });
   } finally {
-    request.dispose();
+    request.dispose(bodyDone);
   }
 
   async function notAStream(response: Response, contentType: string): Promise<ParleyError> {
