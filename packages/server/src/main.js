@@ -8,7 +8,9 @@
 // must be on before any module loads, hence the dynamic import; and this file itself must need
 // no stripping.
 import { enableCompileCache } from 'node:module';
+import { registerFastResolve } from './fast-resolve.js';
 
 enableCompileCache();
+registerFastResolve();
 const { serve } = await import('./serve.ts');
 await serve();
