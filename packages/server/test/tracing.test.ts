@@ -266,7 +266,7 @@ describe('tracing over OTLP [postgres]', () => {
     await provider.shutdown();
   });
 
-  it('places memory recall and knowledge retrieval spans where they ran', async () => {
+  it('places every span of a run under the run’s span, where it ran', async () => {
     const { TracerProvider } = await import('@opentelemetry/sdk-trace');
     const ended: {
       name: string;
@@ -310,6 +310,17 @@ describe('tracing over OTLP [postgres]', () => {
         chunks: [],
         latencyMs: 40,
       },
+      { ...base, seq: 4, t: 50, type: 'step.start', stepIndex: 0, attempt: 1, model: 'm' },
+      { ...base, seq: 5, t: 60, type: 'tool_call.complete', toolCallId: 'c1', name: 'add' },
+      { ...base, seq: 6, t: 70, type: 'tool.result', toolCallId: 'c1', ok: true, output: 2 },
+      {
+        ...base,
+        seq: 7,
+        t: 80,
+        type: 'step.finish',
+        finishReason: { unified: 'stop' },
+        timing: {},
+      },
     ] as unknown as ParleyEvent[];
     for (const event of events) spans.observe(event);
     const ms = ([s, ns]: [number, number]) => s * 1000 + ns / 1e6;
@@ -324,7 +335,15 @@ describe('tracing over OTLP [postgres]', () => {
     expect([ms(recall.startTime) - start, ms(recall.endTime) - start]).toEqual([10, 30]);
     expect(retrieval.attributes).toMatchObject({ 'gen_ai.operation.name': 'retrieval' });
     expect([ms(retrieval.startTime) - start, ms(retrieval.endTime) - start]).toEqual([5, 45]);
-    expect(recall.parentSpanContext?.spanId).toBe(root.spanContext().spanId);
+    const times = (name: string) => {
+      const span = ended.find((s) => s.name === name)!;
+      return [ms(span.startTime) - start, ms(span.endTime) - start];
+    };
+    expect(times('chat m')).toEqual([50, 80]);
+    expect(times('execute_tool add')).toEqual([60, 70]);
+    expect(ended.map((s) => s.parentSpanContext?.spanId)).toEqual(
+      ended.map(() => root.spanContext().spanId),
+    );
     await provider.shutdown();
   });
 });
