@@ -1,10 +1,11 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ROOT_CONTEXT, trace } from '@opentelemetry/api';
 import { type ParleyEvent, readParleyEvents } from '@parley/protocol';
 import { createTestDatabase, type TestDatabase } from '@parley/store/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { redactingProcessor } from '../src/telemetry/redaction.ts';
+import { redactingProcessor, secretsToScrub } from '../src/telemetry/redaction.ts';
 import { watchRunSecrets } from '../src/telemetry/run-secrets.ts';
 import { createRunSpans } from '../src/telemetry/run-spans.ts';
 import { createTracing } from '../src/telemetry/tracing.ts';
@@ -249,21 +250,47 @@ describe('tracing over OTLP [postgres]', () => {
       span.addEvent('quoted', { error: `upstream said ${VAULT_VALUE}` });
       return { span, traceId };
     };
-    const watched = record();
-    const unwatch = watchRunSecrets(watched.traceId, secrets);
+    const early = record();
+    const unwatch = watchRunSecrets(early.traceId, secrets);
+    early.span.end(); // before the value is read: its list is made without it
+    const watched = tracer.startSpan('step', {}, trace.setSpan(ROOT_CONTEXT, early.span));
+    watched.setAttributes({ said: `the key is ${VAULT_VALUE}`, list: [VAULT_VALUE, 'plain'] });
+    watched.addEvent('quoted', { error: `upstream said ${VAULT_VALUE}` });
     secrets.add(VAULT_VALUE); // read by a plugin after the run started: counted too
-    watched.span.end();
+    watched.end();
     unwatch();
     const after = record();
     after.span.end();
-    expect(exported[0]!.attributes).toEqual({
+    expect(exported[1]!.attributes).toEqual({
       said: 'the key is [REDACTED]',
       list: ['[REDACTED]', 'plain'],
     });
-    expect(exported[0]!.events[0]!.attributes).toEqual({ error: 'upstream said [REDACTED]' });
+    expect(exported[1]!.events[0]!.attributes).toEqual({ error: 'upstream said [REDACTED]' });
     // Another run's trace, or this one once it ended, keeps what is not a credential's shape.
-    expect(exported[1]!.attributes.said).toBe(`the key is ${VAULT_VALUE}`);
+    expect(exported[2]!.attributes.said).toBe(`the key is ${VAULT_VALUE}`);
     await provider.shutdown();
+  });
+
+  it('makes a trace’s list of values to scrub once per change of its secrets', () => {
+    const traceId = 'a'.repeat(32);
+    const first = new Set(['sk-first-run-key']);
+    const unwatchFirst = watchRunSecrets(traceId, first);
+    const made = secretsToScrub(traceId);
+    expect(made).toEqual(['sk-first-run-key']);
+    expect(secretsToScrub(traceId)).toBe(made); // nothing changed: the same list
+    first.add('short'); // too short to scrub, but a change all the same
+    first.add('sk-read-later-by-a-plugin');
+    expect(secretsToScrub(traceId)).toEqual(['sk-read-later-by-a-plugin', 'sk-first-run-key']);
+    const unwatchSecond = watchRunSecrets(traceId, new Set(['sk-a-second-run-longest-key']));
+    expect(secretsToScrub(traceId)).toEqual([
+      'sk-a-second-run-longest-key',
+      'sk-read-later-by-a-plugin',
+      'sk-first-run-key',
+    ]);
+    unwatchSecond();
+    expect(secretsToScrub(traceId)).toEqual(['sk-read-later-by-a-plugin', 'sk-first-run-key']);
+    unwatchFirst();
+    expect(secretsToScrub(traceId)).toEqual([]);
   });
 
   it('places every span of a run under the run’s span, where it ran', async () => {
