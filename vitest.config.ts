@@ -15,6 +15,8 @@ const workspaces: { name: string; root: string; include?: string[] }[] = [
   { name: 'e2e', root: 'e2e', include: ['*.test.ts'] },
   // Checks of the repository as a whole (the package layers against layers.json), at scripts/*.test.ts.
   { name: 'repo', root: 'scripts', include: ['*.test.ts'] },
+  // The benchmarks' own helpers (the benchmarks themselves only report), at bench/*.test.ts.
+  { name: 'bench', root: 'bench', include: ['*.test.ts'] },
 ];
 
 export default defineConfig({
