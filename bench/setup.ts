@@ -47,11 +47,22 @@ export async function deployBenchAgent(
 export const isParleyText = (frame: string) => frame.includes('\nevent: text.delta\n');
 export const isOpenAiText = (frame: string) => frame.includes('"content":"w');
 
-/** One run through Parley: POST …/runs with the token, SSE back. */
-export function parleyRun(server: ServerProcess, agent: string) {
+/**
+ * One run through Parley: POST …/runs with the token, SSE back. `headers` are sent as well
+ * (a caller's `traceparent`, for example).
+ */
+export function parleyRun(
+  server: Pick<ServerProcess, 'url' | 'token' | 'workspaceId'>,
+  agent: string,
+  headers: Record<string, string> = {},
+) {
   return fetch(`${server.url}/v1/workspaces/${server.workspaceId}/agents/${agent}/runs`, {
     method: 'POST',
-    headers: { authorization: `Bearer ${server.token}`, 'content-type': 'application/json' },
+    headers: {
+      ...headers,
+      authorization: `Bearer ${server.token}`,
+      'content-type': 'application/json',
+    },
     body: JSON.stringify({ input: 'Say something.' }),
   });
 }

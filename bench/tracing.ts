@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { childContext, formatTraceparent, parseTraceparent } from '@parley/server';
 import { fmt, percentiles, type ServerProcess, startServer, table, timeStream } from './lib.ts';
 import type { Context, ScenarioResult } from './scenarios.ts';
-import { deployBenchAgent, isParleyText, standInBase } from './setup.ts';
+import { deployBenchAgent, isParleyText, parleyRun, standInBase } from './setup.ts';
 
 /*
  * What tracing costs a run (issue #25: "with no exporter the tracing cost on the hot path is
@@ -70,18 +70,7 @@ export async function tracingCost(ctx: Context): Promise<ScenarioResult> {
     for (const server of servers) await deployBenchAgent(server, 'bench-traced', base);
     const once = async (server: ServerProcess) => {
       const t0 = performance.now();
-      const response = await fetch(
-        `${server.url}/v1/workspaces/${server.workspaceId}/agents/bench-traced/runs`,
-        {
-          method: 'POST',
-          headers: {
-            authorization: `Bearer ${server.token}`,
-            'content-type': 'application/json',
-            traceparent: TRACEPARENT,
-          },
-          body: JSON.stringify({ input: 'Say something.' }),
-        },
-      );
+      const response = await parleyRun(server, 'bench-traced', { traceparent: TRACEPARENT });
       return (await timeStream(response, t0, isParleyText)).firstMs;
     };
     for (let i = 0; i < 10; i++) for (const server of servers) await once(server);

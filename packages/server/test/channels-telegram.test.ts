@@ -11,7 +11,8 @@ import { startTelegramStandIn, type TelegramStandIn } from './support/telegram-s
 /*
  * Agents on Telegram (docs/channels.md) against a local Bot API stand-in: a question answered
  * by a message edited as the answer streams, an approval by inline button, a duplicate update,
- * a 429, a forged webhook, a 6,000-character answer in two messages, groups.
+ * a 429, a forged webhook, a webhook deleted when its channel is paused or removed, a
+ * 6,000-character answer in two messages, groups.
  */
 
 let server: TestServer;
@@ -25,6 +26,7 @@ const TOKENS = {
   approve: '1002:approve',
   long: '1003:long',
   hook: '1004:hook',
+  dropped: '1005:dropped',
 };
 
 const streamScript = [
@@ -368,5 +370,40 @@ describe('Telegram channels', () => {
     await tg.push(TOKENS.hook, privateMessage(1101, 'pong'));
     await until(() => inChat(1101).find((m) => m.text === '(scripted) pong'), 'the next echo');
     expect(inChat(1101).map((m) => m.text)).toEqual(['(scripted) ping', '(scripted) pong']);
+  });
+
+  it('webhook: a paused or removed channel’s webhook is deleted, a resumed one registered again', async () => {
+    const entry = {
+      platform: 'telegram',
+      tokenSecret: 'TG_DROPPED',
+      mode: 'webhook',
+      apiRoot: tg.url,
+    };
+    await deployAgent('dropped', undefined, TOKENS.dropped, { mode: 'webhook' });
+    await until(() => tg.webhookOf(TOKENS.dropped), 'the webhook registered');
+    const deploy = async (channels: object[]) => {
+      const res = await call(
+        'POST',
+        `/v1/workspaces/${server.workspaceId}/agents/dropped/versions`,
+        {
+          definition: scriptedAgent('dropped', undefined, { channels }),
+        },
+      );
+      expect(res.status).toBe(201);
+    };
+    await deploy([{ ...entry, paused: true }]);
+    await until(
+      () => !tg.webhookOf(TOKENS.dropped) && true,
+      'the paused channel’s webhook deleted',
+    );
+    await deploy([entry]);
+    await until(() => tg.webhookOf(TOKENS.dropped), 'the resumed channel’s webhook');
+    await deploy([]);
+    await until(
+      () => !tg.webhookOf(TOKENS.dropped) && true,
+      'the removed channel’s webhook deleted',
+    );
+    expect(callsOf(TOKENS.dropped, 'setWebhook')).toHaveLength(2);
+    expect(callsOf(TOKENS.dropped, 'deleteWebhook')).toHaveLength(2);
   });
 });

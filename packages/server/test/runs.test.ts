@@ -310,10 +310,17 @@ describe.each(ENGINES)('runs over SSE [%s]', (engine) => {
     expect((await json('changing', { input: 'a' })).body.text).toBe('version one');
     const first = await json('changing', { input: 'b' });
     expect(first.body.text).toBe('version one');
-    const deployed = await call('POST', `/v1/workspaces/${ws}/agents/changing/versions`, {
-      definition: scriptedAgent('changing', [[{ type: 'text', text: 'version two' }]]),
-    });
+    const redeploy = () =>
+      call('POST', `/v1/workspaces/${ws}/agents/changing/versions`, {
+        definition: scriptedAgent('changing', [[{ type: 'text', text: 'version two' }]]),
+      });
+    const deployed = await redeploy();
+    expect(deployed.status).toBe(201);
     expect(await deployed.json()).toMatchObject({ created: true, version: { version: 2 } });
+    // The same definition again creates nothing: 200, and the version it already is.
+    const unchanged = await redeploy();
+    expect(unchanged.status).toBe(200);
+    expect(await unchanged.json()).toMatchObject({ created: false, version: { version: 2 } });
     expect((await json('changing', { input: 'c' })).body.text).toBe('version two');
 
     const renamed = await call('PATCH', `/v1/workspaces/${ws}/agents/changing`, {

@@ -1,10 +1,11 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ROOT_CONTEXT, trace } from '@opentelemetry/api';
 import { type ParleyEvent, readParleyEvents } from '@parley/protocol';
 import { createTestDatabase, type TestDatabase } from '@parley/store/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { redactingProcessor } from '../src/telemetry/redaction.ts';
+import { redactingProcessor, secretsToScrub } from '../src/telemetry/redaction.ts';
 import { watchRunSecrets } from '../src/telemetry/run-secrets.ts';
 import { createRunSpans } from '../src/telemetry/run-spans.ts';
 import { createTracing } from '../src/telemetry/tracing.ts';
@@ -249,24 +250,50 @@ describe('tracing over OTLP [postgres]', () => {
       span.addEvent('quoted', { error: `upstream said ${VAULT_VALUE}` });
       return { span, traceId };
     };
-    const watched = record();
-    const unwatch = watchRunSecrets(watched.traceId, secrets);
+    const early = record();
+    const unwatch = watchRunSecrets(early.traceId, secrets);
+    early.span.end(); // before the value is read: its list is made without it
+    const watched = tracer.startSpan('step', {}, trace.setSpan(ROOT_CONTEXT, early.span));
+    watched.setAttributes({ said: `the key is ${VAULT_VALUE}`, list: [VAULT_VALUE, 'plain'] });
+    watched.addEvent('quoted', { error: `upstream said ${VAULT_VALUE}` });
     secrets.add(VAULT_VALUE); // read by a plugin after the run started: counted too
-    watched.span.end();
+    watched.end();
     unwatch();
     const after = record();
     after.span.end();
-    expect(exported[0]!.attributes).toEqual({
+    expect(exported[1]!.attributes).toEqual({
       said: 'the key is [REDACTED]',
       list: ['[REDACTED]', 'plain'],
     });
-    expect(exported[0]!.events[0]!.attributes).toEqual({ error: 'upstream said [REDACTED]' });
+    expect(exported[1]!.events[0]!.attributes).toEqual({ error: 'upstream said [REDACTED]' });
     // Another run's trace, or this one once it ended, keeps what is not a credential's shape.
-    expect(exported[1]!.attributes.said).toBe(`the key is ${VAULT_VALUE}`);
+    expect(exported[2]!.attributes.said).toBe(`the key is ${VAULT_VALUE}`);
     await provider.shutdown();
   });
 
-  it('places memory recall and knowledge retrieval spans where they ran', async () => {
+  it('makes a trace’s list of values to scrub once per change of its secrets', () => {
+    const traceId = 'a'.repeat(32);
+    const first = new Set(['sk-first-run-key']);
+    const unwatchFirst = watchRunSecrets(traceId, first);
+    const made = secretsToScrub(traceId);
+    expect(made).toEqual(['sk-first-run-key']);
+    expect(secretsToScrub(traceId)).toBe(made); // nothing changed: the same list
+    first.add('short'); // too short to scrub, but a change all the same
+    first.add('sk-read-later-by-a-plugin');
+    expect(secretsToScrub(traceId)).toEqual(['sk-read-later-by-a-plugin', 'sk-first-run-key']);
+    const unwatchSecond = watchRunSecrets(traceId, new Set(['sk-a-second-run-longest-key']));
+    expect(secretsToScrub(traceId)).toEqual([
+      'sk-a-second-run-longest-key',
+      'sk-read-later-by-a-plugin',
+      'sk-first-run-key',
+    ]);
+    unwatchSecond();
+    expect(secretsToScrub(traceId)).toEqual(['sk-read-later-by-a-plugin', 'sk-first-run-key']);
+    unwatchFirst();
+    expect(secretsToScrub(traceId)).toEqual([]);
+  });
+
+  it('places every span of a run under the run’s span, where it ran', async () => {
     const { TracerProvider } = await import('@opentelemetry/sdk-trace');
     const ended: {
       name: string;
@@ -310,6 +337,17 @@ describe('tracing over OTLP [postgres]', () => {
         chunks: [],
         latencyMs: 40,
       },
+      { ...base, seq: 4, t: 50, type: 'step.start', stepIndex: 0, attempt: 1, model: 'm' },
+      { ...base, seq: 5, t: 60, type: 'tool_call.complete', toolCallId: 'c1', name: 'add' },
+      { ...base, seq: 6, t: 70, type: 'tool.result', toolCallId: 'c1', ok: true, output: 2 },
+      {
+        ...base,
+        seq: 7,
+        t: 80,
+        type: 'step.finish',
+        finishReason: { unified: 'stop' },
+        timing: {},
+      },
     ] as unknown as ParleyEvent[];
     for (const event of events) spans.observe(event);
     const ms = ([s, ns]: [number, number]) => s * 1000 + ns / 1e6;
@@ -324,7 +362,15 @@ describe('tracing over OTLP [postgres]', () => {
     expect([ms(recall.startTime) - start, ms(recall.endTime) - start]).toEqual([10, 30]);
     expect(retrieval.attributes).toMatchObject({ 'gen_ai.operation.name': 'retrieval' });
     expect([ms(retrieval.startTime) - start, ms(retrieval.endTime) - start]).toEqual([5, 45]);
-    expect(recall.parentSpanContext?.spanId).toBe(root.spanContext().spanId);
+    const times = (name: string) => {
+      const span = ended.find((s) => s.name === name)!;
+      return [ms(span.startTime) - start, ms(span.endTime) - start];
+    };
+    expect(times('chat m')).toEqual([50, 80]);
+    expect(times('execute_tool add')).toEqual([60, 70]);
+    expect(ended.map((s) => s.parentSpanContext?.spanId)).toEqual(
+      ended.map(() => root.spanContext().spanId),
+    );
     await provider.shutdown();
   });
 });

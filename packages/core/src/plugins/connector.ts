@@ -127,6 +127,13 @@ export interface ChannelSession {
    * calls it on one instance of a cluster at a time.
    */
   listen(signal: AbortSignal): Promise<void>;
+  /**
+   * The channel was dropped (paused, or no longer listed by its agent): undoes what `listen`
+   * left with the platform, such as a registered webhook. Called once `listen` has returned,
+   * on an instance that listened; not when the channel is opened again with another entry or
+   * token, nor when the server stops.
+   */
+  forget?(): Promise<void>;
   /** A webhook call (any instance): verified, then handed to the host. */
   webhook?(request: WebhookRequest): Promise<WebhookResponse>;
   /** Checks the token with the platform's "who am I" call; the bot's name. */

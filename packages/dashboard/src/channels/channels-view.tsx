@@ -2,11 +2,13 @@ import { ParleyApiError } from '@parley/client';
 import type { api as wire } from '@parley/protocol';
 import { type FormEvent, useState } from 'react';
 import { useApi } from '../api/client.tsx';
+import { useAttempt } from '../api/use-attempt.ts';
 import { useResource } from '../api/use-resource.ts';
 import { useWorkspace } from '../api/workspace.tsx';
 import { ErrorBanner } from '../components/error-banner.tsx';
-import { Field } from '../components/field.tsx';
-import { Empty, Loading, PageHeading } from '../components/page.tsx';
+import { Field, WriteOnlyInput } from '../components/field.tsx';
+import { Empty, PageHeading } from '../components/page.tsx';
+import { ResourceState } from '../components/resource-state.tsx';
 import { Time } from '../components/time.tsx';
 import {
   connect,
@@ -108,21 +110,19 @@ function ConnectForm({ agents, onDone }: { agents: Agent[]; onDone: () => Promis
   const [tokenSecret, setTokenSecret] = useState(DEFAULT_SECRET.telegram);
   const [token, setToken] = useState('');
   const [signing, setSigning] = useState('');
-  const [error, setError] = useState<unknown>(undefined);
+  const [apiRoot, setApiRoot] = useState('');
+  const { error, busy, attempt } = useAttempt();
   const [done, setDone] = useState('');
-  const [busy, setBusy] = useState(false);
 
   const choose = (next: Platform) => {
     setPlatform(next);
     setMode(DEFAULT_MODE[next]);
     setTokenSecret(DEFAULT_SECRET[next]);
   };
-  const save = async (event: FormEvent) => {
+  const save = (event: FormEvent) => {
     event.preventDefault();
-    setError(undefined);
     setDone('');
-    setBusy(true);
-    try {
+    void attempt(async () => {
       const slack = platform === 'slack' ? { signingSecret: 'SLACK_SIGNING_SECRET' } : {};
       const result = await connect(api, workspace.id, {
         agentId,
@@ -132,17 +132,14 @@ function ConnectForm({ agents, onDone }: { agents: Agent[]; onDone: () => Promis
         token,
         ...slack,
         ...(signing ? { signingValue: signing } : {}),
+        ...(apiRoot.trim() ? { apiRoot: apiRoot.trim() } : {}),
       });
       setToken('');
       setSigning('');
       const name = agents.find((a) => a.id === agentId)?.name ?? agentId;
       setDone(`${name} answers on ${platform} as ${result.bot} (deployed v${result.version}).`);
       await onDone();
-    } catch (caught) {
-      setError(caught);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   return (
@@ -198,13 +195,7 @@ function ConnectForm({ agents, onDone }: { agents: Agent[]; onDone: () => Promis
         hint="Stored in that secret, never shown again. Leave empty to keep the stored one."
       >
         {(props) => (
-          <input
-            {...props}
-            type="password"
-            autoComplete="off"
-            value={token}
-            onChange={(e) => setToken(e.target.value)}
-          />
+          <WriteOnlyInput {...props} value={token} onChange={(e) => setToken(e.target.value)} />
         )}
       </Field>
       {platform === 'slack' ? (
@@ -213,16 +204,27 @@ function ConnectForm({ agents, onDone }: { agents: Agent[]; onDone: () => Promis
           hint="Stored as SLACK_SIGNING_SECRET. Leave empty to keep the stored one."
         >
           {(props) => (
-            <input
+            <WriteOnlyInput
               {...props}
-              type="password"
-              autoComplete="off"
               value={signing}
               onChange={(e) => setSigning(e.target.value)}
             />
           )}
         </Field>
       ) : null}
+      <Field
+        label="API root"
+        hint="Only for a self-hosted API server or a proxy (as --api-root). Empty: the platform’s own."
+      >
+        {(props) => (
+          <input
+            {...props}
+            type="url"
+            value={apiRoot}
+            onChange={(e) => setApiRoot(e.target.value)}
+          />
+        )}
+      </Field>
       <div>
         <button type="submit" className="button primary" disabled={busy || !agentId}>
           Check the token and connect
@@ -237,18 +239,14 @@ export function ChannelsView() {
   const { workspace, can } = useWorkspace();
   const channels = useResource(() => api.channels.list(workspace.id), [api, workspace.id]);
   const agents = useResource(() => api.agents.list(workspace.id), [api, workspace.id]);
-  const [error, setError] = useState<unknown>(undefined);
+  const { error, attempt } = useAttempt();
   const deploy = can('agents:deploy');
 
-  const toggle = async (c: wire.ChannelStatus) => {
-    setError(undefined);
-    try {
+  const toggle = (c: wire.ChannelStatus) =>
+    void attempt(async () => {
       await setPaused(api, workspace.id, c.agentId, c.platform, c.state !== 'paused');
       await channels.reload();
-    } catch (caught) {
-      setError(caught);
-    }
-  };
+    });
 
   return (
     <section className="stack">
@@ -258,21 +256,13 @@ export function ChannelsView() {
         <code>parley channels</code> does.
       </p>
       {error ? <ErrorBanner error={error} /> : null}
-      {channels.error ? (
-        <ErrorBanner error={channels.error} onRetry={() => void channels.reload()} />
-      ) : null}
-      {agents.error ? (
-        <ErrorBanner error={agents.error} onRetry={() => void agents.reload()} />
-      ) : null}
-      {(channels.loading && !channels.data) || (agents.loading && !agents.data) ? (
-        <Loading />
-      ) : null}
+      <ResourceState of={[channels, agents]} />
       {channels.data?.length === 0 ? <Empty>No agent is on a chat platform yet.</Empty> : null}
       {channels.data && channels.data.length > 0 && agents.data ? (
         <ChannelsTable
           channels={channels.data}
           agents={agents.data}
-          onToggle={deploy ? (c) => void toggle(c) : undefined}
+          onToggle={deploy ? toggle : undefined}
         />
       ) : null}
       {deploy && can('secrets:write') && agents.data && agents.data.length > 0 ? (

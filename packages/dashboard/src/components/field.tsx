@@ -1,4 +1,4 @@
-import { type ReactElement, useId } from 'react';
+import { type InputHTMLAttributes, type ReactElement, useId } from 'react';
 
 /**
  * A labelled form control with its hint and its error, wired for screen readers
@@ -43,4 +43,9 @@ export function Field({
       ) : null}
     </div>
   );
+}
+
+/** A value that goes in and is never shown again (a secret, a token): masked, never autofilled. */
+export function WriteOnlyInput(props: Omit<InputHTMLAttributes<HTMLInputElement>, 'type'>) {
+  return <input {...props} type="password" autoComplete="off" />;
 }

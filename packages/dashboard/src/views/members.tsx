@@ -1,12 +1,14 @@
 import { type FormEvent, useState } from 'react';
 import { useApi } from '../api/client.tsx';
 import { useSession } from '../api/session.tsx';
+import { useAttempt } from '../api/use-attempt.ts';
 import { useResource } from '../api/use-resource.ts';
 import { useWorkspace } from '../api/workspace.tsx';
 import { CopyButton } from '../components/copy-button.tsx';
 import { ErrorBanner } from '../components/error-banner.tsx';
 import { Field } from '../components/field.tsx';
-import { Loading, PageHeading } from '../components/page.tsx';
+import { PageHeading } from '../components/page.tsx';
+import { ResourceState } from '../components/resource-state.tsx';
 import { Time } from '../components/time.tsx';
 
 const ROLES = ['owner', 'admin', 'developer', 'viewer'] as const;
@@ -23,19 +25,11 @@ export function MembersView() {
     async () => (manage && multi ? api.invitations.list(workspace.id) : []),
     [api, workspace.id, manage, multi],
   );
-  const [error, setError] = useState<unknown>(undefined);
+  const { error, attempt } = useAttempt();
   const [email, setEmail] = useState('');
   const [role, setRole] = useState<(typeof INVITABLE)[number]>('developer');
   const [invited, setInvited] = useState<{ email: string; token: string } | null>(null);
 
-  const attempt = async (action: () => Promise<unknown>) => {
-    setError(undefined);
-    try {
-      await action();
-    } catch (caught) {
-      setError(caught);
-    }
-  };
   const invite = (event: FormEvent) => {
     event.preventDefault();
     void attempt(async () => {
@@ -50,10 +44,7 @@ export function MembersView() {
     <section className="stack">
       <PageHeading title="Members">Members</PageHeading>
       {error ? <ErrorBanner error={error} /> : null}
-      {members.error ? (
-        <ErrorBanner error={members.error} onRetry={() => void members.reload()} />
-      ) : null}
-      {members.loading && !members.data ? <Loading /> : null}
+      <ResourceState of={[members]} />
       {members.data ? (
         <div className="table-wrap">
           <table>
@@ -244,18 +235,15 @@ function JoinWorkspace() {
   const session = useSession();
   const { select } = useWorkspace();
   const [token, setToken] = useState('');
-  const [error, setError] = useState<unknown>(undefined);
-  const join = async (event: FormEvent) => {
+  const { error, attempt } = useAttempt();
+  const join = (event: FormEvent) => {
     event.preventDefault();
-    setError(undefined);
-    try {
+    void attempt(async () => {
       const workspace = await api.invitations.accept(token.trim());
       setToken('');
       select(workspace.id);
       await session.refresh();
-    } catch (caught) {
-      setError(caught);
-    }
+    });
   };
   return (
     <form className="card row-form" onSubmit={join} aria-label="Join a workspace">

@@ -1,10 +1,12 @@
 import { type FormEvent, useState } from 'react';
 import { useApi } from '../api/client.tsx';
+import { useAttempt } from '../api/use-attempt.ts';
 import { useResource } from '../api/use-resource.ts';
 import { useWorkspace } from '../api/workspace.tsx';
 import { ErrorBanner } from '../components/error-banner.tsx';
-import { Field } from '../components/field.tsx';
-import { Empty, Loading, PageHeading } from '../components/page.tsx';
+import { Field, WriteOnlyInput } from '../components/field.tsx';
+import { Empty, PageHeading } from '../components/page.tsx';
+import { ResourceState } from '../components/resource-state.tsx';
 import { Time } from '../components/time.tsx';
 
 /** Secrets by name and last 4 characters: values go in and never come back out. */
@@ -12,31 +14,25 @@ export function SecretsView() {
   const api = useApi();
   const { workspace, can } = useWorkspace();
   const secrets = useResource(() => api.secrets.list(workspace.id), [api, workspace.id]);
-  const [error, setError] = useState<unknown>(undefined);
+  const { error, attempt } = useAttempt();
   const [name, setName] = useState('');
   const [value, setValue] = useState('');
 
-  const save = async (event: FormEvent) => {
+  const save = (event: FormEvent) => {
     event.preventDefault();
-    setError(undefined);
-    try {
+    void attempt(async () => {
       await api.secrets.put(workspace.id, name.trim(), value);
       setName('');
       setValue('');
       await secrets.reload();
-    } catch (caught) {
-      setError(caught);
-    }
+    });
   };
-  const remove = async (secret: string) => {
+  const remove = (secret: string) => {
     if (!window.confirm(`Delete the secret ${secret}? Agents that use it stop working.`)) return;
-    setError(undefined);
-    try {
+    void attempt(async () => {
       await api.secrets.delete(workspace.id, secret);
       await secrets.reload();
-    } catch (caught) {
-      setError(caught);
-    }
+    });
   };
 
   return (
@@ -47,10 +43,7 @@ export function SecretsView() {
         shown.
       </p>
       {error ? <ErrorBanner error={error} /> : null}
-      {secrets.error ? (
-        <ErrorBanner error={secrets.error} onRetry={() => void secrets.reload()} />
-      ) : null}
-      {secrets.loading && !secrets.data ? <Loading /> : null}
+      <ResourceState of={[secrets]} />
       {secrets.data?.length === 0 ? <Empty>No secrets yet.</Empty> : null}
       {secrets.data && secrets.data.length > 0 ? (
         <div className="table-wrap">
@@ -82,7 +75,7 @@ export function SecretsView() {
                       <button
                         type="button"
                         className="button small danger"
-                        onClick={() => void remove(s.name)}
+                        onClick={() => remove(s.name)}
                       >
                         Delete <span className="visually-hidden">{s.name}</span>
                       </button>
@@ -109,10 +102,8 @@ export function SecretsView() {
           </Field>
           <Field label="Value" hint="Write-only: it is never shown again.">
             {(props) => (
-              <input
+              <WriteOnlyInput
                 {...props}
-                type="password"
-                autoComplete="off"
                 value={value}
                 required
                 onChange={(event) => setValue(event.target.value)}

@@ -54,6 +54,8 @@ interface OpenChannel {
   controller: AbortController;
   status: ChannelStatus;
   listening: Promise<void>;
+  /** This instance held the channel's lease at some point (so it may have registered a webhook). */
+  listened(): boolean;
 }
 
 /** The path a channel's webhook is called on. */
@@ -134,8 +136,10 @@ export function createChannelManager(options: ChannelManagerOptions) {
       openChannel(key, want.target, want.ref, fingerprint, connector, want.token, want.signing);
       keep.add(key);
     }
+    // Paused, or no longer listed: what the channel left with the platform goes too.
     for (const [key, channel] of open)
-      if (channel.target.workspaceId === workspaceId && !keep.has(key)) await close(key);
+      if (channel.target.workspaceId === workspaceId && !keep.has(key))
+        await close(key, { dropped: true });
   }
 
   function openChannel(
@@ -162,12 +166,14 @@ export function createChannelManager(options: ChannelManagerOptions) {
       press: (press) => pressed(open.get(key), press),
       report: (update) => status.report(update),
     });
+    let listened = false;
     const lease = createListenLease({
       store,
       key,
       leaseMs: options.leaseMs ?? 15_000,
       signal: controller.signal,
       onHeld: async (held) => {
+        listened = true;
         status.listening(true);
         try {
           await session.listen(held);
@@ -186,15 +192,32 @@ export function createChannelManager(options: ChannelManagerOptions) {
     const listening = lease.run().catch((error: unknown) => {
       log.error({ err: describe(error) }, 'a channel lease failed');
     });
-    open.set(key, { target, ref, fingerprint, session, controller, status, listening });
+    open.set(key, {
+      target,
+      ref,
+      fingerprint,
+      session,
+      controller,
+      status,
+      listening,
+      listened: () => listened,
+    });
   }
 
-  async function close(key: string) {
+  /** Closes a channel; `dropped` (paused or removed): the connector forgets it too. */
+  async function close(key: string, how: { dropped?: boolean } = {}) {
     const channel = open.get(key);
     if (!channel) return;
     open.delete(key);
     channel.controller.abort();
     await channel.listening;
+    if (!how.dropped || !channel.listened() || !channel.session.forget) return;
+    await channel.session.forget().catch((error: unknown) => {
+      log.warn(
+        { err: describe(error), platform: channel.target.platform },
+        'a dropped channel could not be forgotten by its platform',
+      );
+    });
   }
 
   /** A delivery seen before anywhere in the cluster (platforms redeliver when unsure). */

@@ -67,6 +67,8 @@ export function registerRoutes(
     const responses = Object.fromEntries(
       Object.entries(spec.responses).filter(([, schema]) => schema !== null),
     );
+    // The lowest code listed (JavaScript lists integer keys in ascending order, whatever order
+    // they were written in): a route that answers another on some paths sets it itself.
     const defaultStatus = Number(Object.keys(spec.responses)[0]);
     const options: Parameters<FastifyInstance['route']>[0] = {
       method: spec.method,

@@ -259,12 +259,12 @@ export const agentRoutes = [
     url: '/v1/workspaces/:workspaceId/agents/:agent/versions',
     operationId: 'deployAgent',
     summary:
-      'Deploy: the given definition (or the draft) becomes the next version. Idempotent: an unchanged definition creates nothing (200).',
+      'Deploy: the given definition (or the draft) becomes the next version (201). Idempotent: an unchanged definition creates nothing (200, `created: false`).',
     tag: 'agents',
     access: { kind: 'workspace', permission: 'agents:deploy' },
     params: AgentParams,
     body: api.DeployRequestSchema,
-    responses: { 201: api.DeployResponseSchema, 200: api.DeployResponseSchema },
+    responses: { 200: api.DeployResponseSchema, 201: api.DeployResponseSchema },
     handler: async (ctx) => {
       const createdBy = userIdOf(ctx.principal);
       const result = await ctx.inWorkspace(async (ws) => {
@@ -287,8 +287,10 @@ export const agentRoutes = [
           ...(createdBy ? { createdBy } : {}),
         });
       });
-      if (result.created) recordFunnel(ctx, 'deployed', { version: result.version.version });
-      else ctx.reply.code(200);
+      if (result.created) {
+        ctx.reply.code(201);
+        recordFunnel(ctx, 'deployed', { version: result.version.version });
+      }
       return { version: versionDto(result.version), created: result.created };
     },
   }),

@@ -1,7 +1,7 @@
 import type { Context } from '@opentelemetry/api';
 import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace';
 import { findKeyShaped } from '@parley/agent-file';
-import { secretsOfTrace } from './run-secrets.ts';
+import { type WatchedSecrets, watchedSecrets } from './run-secrets.ts';
 
 const REDACTED = '[REDACTED]';
 /** Secret values shorter than this are not scrubbed (they would match ordinary text). */
@@ -11,11 +11,32 @@ const MIN_SECRET_LENGTH = 6;
  * Loaded with the OpenTelemetry SDK, only when tracing is on.
  */
 
-/** Replaces the trace's secret values and anything shaped like a credential. */
-function scrubberFor(traceId: string): (text: string) => string {
-  const values = secretsOfTrace(traceId)
+/** A trace's values to scrub, by the watched list they were made from and its total size. */
+const scrubbable = new WeakMap<WatchedSecrets, { size: number; values: readonly string[] }>();
+
+/**
+ * The secret values of a trace's watched runs worth scrubbing, longest first (a value inside
+ * another is not replaced first). Made again only when the trace's secrets changed: a run
+ * watched or unwatched (a new list), or a value added to a run's set (a larger total: the
+ * sets only grow while watched); otherwise the list of the span that ended before.
+ */
+export function secretsToScrub(traceId: string): readonly string[] {
+  const watched = watchedSecrets(traceId);
+  if (!watched) return [];
+  const size = watched.reduce((total, set) => total + set.size, 0);
+  const cached = scrubbable.get(watched);
+  if (cached?.size === size) return cached.values;
+  const values = watched
+    .flatMap((set) => [...set])
     .filter((value) => value.length >= MIN_SECRET_LENGTH)
     .sort((a, b) => b.length - a.length);
+  scrubbable.set(watched, { size, values });
+  return values;
+}
+
+/** Replaces the trace's secret values and anything shaped like a credential. */
+function scrubberFor(traceId: string): (text: string) => string {
+  const values = secretsToScrub(traceId);
   return (text) => {
     let out = text;
     for (const value of values) out = out.split(value).join(REDACTED);

@@ -1,15 +1,19 @@
-/** The secret values of each traced run, by trace id, while its spans may still end. */
-const runSecrets = new Map<string, ReadonlySet<string>[]>();
+/**
+ * The secret value sets of a trace's watched runs. A trace's list is replaced, never changed,
+ * when a run starts or stops being watched, so that what is derived from it can be kept by it.
+ */
+export type WatchedSecrets = readonly ReadonlySet<string>[];
+
+const runSecrets = new Map<string, WatchedSecrets>();
 
 /**
  * Makes the run's secret values (its model keys, what its plugins and MCP servers read from
  * the vault) scrubbed from every span of its trace that ends until the returned function is
- * called. The set is read when a span ends, so values a plugin reads later count too.
+ * called. The set is read when a span ends, so values a plugin reads later count too (the
+ * set only grows while the run is watched).
  */
 export function watchRunSecrets(traceId: string, values: ReadonlySet<string>): () => void {
-  const sets = runSecrets.get(traceId) ?? [];
-  sets.push(values);
-  runSecrets.set(traceId, sets);
+  runSecrets.set(traceId, [...(runSecrets.get(traceId) ?? []), values]);
   return () => {
     const left = (runSecrets.get(traceId) ?? []).filter((set) => set !== values);
     if (left.length > 0) runSecrets.set(traceId, left);
@@ -17,7 +21,7 @@ export function watchRunSecrets(traceId: string, values: ReadonlySet<string>): (
   };
 }
 
-/** Every secret value of the runs of a trace that are being watched. */
-export function secretsOfTrace(traceId: string): string[] {
-  return (runSecrets.get(traceId) ?? []).flatMap((set) => [...set]);
+/** The secret sets of the runs of a trace that are being watched, if any. */
+export function watchedSecrets(traceId: string): WatchedSecrets | undefined {
+  return runSecrets.get(traceId);
 }

@@ -63,10 +63,11 @@ export function createRunSpans(tracer: Tracer, runSpan: Span, content?: ContentC
   let stepModel = '';
   const tools = new Map<string, Span>();
   const at = (event: ParleyEvent) => startedAt + event.t;
-  const child = (name: string, kind: SpanKind, event: ParleyEvent, attributes: Attributes) =>
+  /** A span under the run's (a root once the run's has ended), started `startTime` (epoch ms). */
+  const child = (name: string, kind: SpanKind, startTime: number, attributes: Attributes) =>
     tracer.startSpan(
       name,
-      { kind, startTime: at(event), attributes },
+      { kind, startTime, attributes },
       run ? trace.setSpan(ROOT_CONTEXT, run) : ROOT_CONTEXT,
     );
 
@@ -82,7 +83,7 @@ export function createRunSpans(tracer: Tracer, runSpan: Span, content?: ContentC
         case 'step.start':
           endStep(event, 'reset');
           stepModel = event.model;
-          step = child(`chat ${event.model}`, SpanKind.CLIENT, event, {
+          step = child(`chat ${event.model}`, SpanKind.CLIENT, at(event), {
             'gen_ai.operation.name': 'chat',
             'gen_ai.provider.name': event.provider,
             'gen_ai.request.model': event.model,
@@ -135,7 +136,7 @@ export function createRunSpans(tracer: Tracer, runSpan: Span, content?: ContentC
             });
           tools.set(
             event.toolCallId,
-            child(`execute_tool ${event.name}`, SpanKind.INTERNAL, event, {
+            child(`execute_tool ${event.name}`, SpanKind.INTERNAL, at(event), {
               'gen_ai.operation.name': 'execute_tool',
               'gen_ai.tool.name': event.name,
               'gen_ai.tool.call.id': event.toolCallId,
@@ -157,19 +158,22 @@ export function createRunSpans(tracer: Tracer, runSpan: Span, content?: ContentC
           span.end(at(event));
           return;
         }
+        // A recall or retrieval is reported once done, with its duration: its span is placed
+        // where it ran, ending at the event.
         case 'memory.recall':
-          // Reported once done, with its duration: the span is placed where it ran.
-          lookup(event, 'search_memory', 'search_memory memories', event.latencyMs, {
+          child('search_memory memories', SpanKind.INTERNAL, at(event) - event.latencyMs, {
+            'gen_ai.operation.name': 'search_memory',
             'parley.recall.method': event.method ?? 'fulltext',
             'parley.recall.hits': event.hits.length,
-          });
+          }).end(at(event));
           return;
         case 'knowledge.retrieve':
-          lookup(event, 'retrieval', 'retrieval knowledge', event.latencyMs, {
+          child('retrieval knowledge', SpanKind.INTERNAL, at(event) - event.latencyMs, {
+            'gen_ai.operation.name': 'retrieval',
             'parley.retrieval.method': event.method,
             'parley.retrieval.chunks': event.chunks.length,
             ...(capture ? { 'gen_ai.retrieval.query': event.query } : {}),
-          });
+          }).end(at(event));
           return;
         case 'run.finish':
         case 'run.error':
@@ -179,26 +183,6 @@ export function createRunSpans(tracer: Tracer, runSpan: Span, content?: ContentC
       }
     },
   };
-
-  /** A recall or retrieval: a span that ended at `event`, `latencyMs` after it started. */
-  function lookup(
-    event: ParleyEvent,
-    operation: string,
-    name: string,
-    latencyMs: number,
-    attributes: Attributes,
-  ) {
-    const span = tracer.startSpan(
-      name,
-      {
-        kind: SpanKind.INTERNAL,
-        startTime: at(event) - latencyMs,
-        attributes: { 'gen_ai.operation.name': operation, ...attributes },
-      },
-      run ? trace.setSpan(ROOT_CONTEXT, run) : ROOT_CONTEXT,
-    );
-    span.end(at(event));
-  }
 
   function endStep(event: ParleyEvent, errorType?: string) {
     if (!step) return;

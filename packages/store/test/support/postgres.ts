@@ -60,8 +60,54 @@ async function createRuntimeRole(root: pg.Client): Promise<void> {
   }
 }
 
-/** Arbitrary, fixed: one process at a time builds a template database. */
+/** Arbitrary, fixed: one process at a time builds a template database (or drops old ones). */
 const TEMPLATE_LOCK = 7_101_977_912;
+const TEMPLATE_PREFIX = 'parley_tpl_';
+/** A template nobody copied for a day is one no test run still uses (a run marks its own). */
+export const TEMPLATE_STALE_MS = 24 * 60 * 60 * 1000;
+const USED_NOTE = /^last used (\S+)$/;
+
+/**
+ * Notes on a template database that a test run copies it now (its comment: `last used <ISO
+ * time>`), so that another checkout's run (other migrations, another template) keeps it.
+ */
+async function markTemplateUsed(root: pg.Client, name: string): Promise<void> {
+  await root.query(`comment on database "${name}" is 'last used ${new Date().toISOString()}'`);
+}
+
+/**
+ * Drops the template databases of other keys that no run copied for a day, and half-built
+ * ones (called under TEMPLATE_LOCK: nothing else is building). One never marked (made before
+ * templates were marked) is marked now and gets its day. One in use stays (DROP DATABASE
+ * without FORCE refuses); a run whose template goes between its lookup and its copy builds
+ * it again (createTestDatabase). Answers the names dropped. (`prefix`: for its own test.)
+ */
+export async function dropStaleTemplates(
+  root: pg.Client,
+  current: string,
+  prefix = TEMPLATE_PREFIX,
+): Promise<string[]> {
+  const { rows } = await root.query<{ name: string; note: string | null }>(
+    `select datname as name, shobj_description(oid, 'pg_database') as note from pg_database
+      where starts_with(datname, $1) and datname <> $2`,
+    [prefix, current],
+  );
+  const dropped: string[] = [];
+  for (const { name, note } of rows) {
+    const used = Date.parse(USED_NOTE.exec(note ?? '')?.[1] ?? '');
+    const building = name.endsWith('_building');
+    if (!building && Number.isNaN(used)) await markTemplateUsed(root, name);
+    if (!building && (Number.isNaN(used) || Date.now() - used < TEMPLATE_STALE_MS)) continue;
+    try {
+      await root.query(`drop database if exists "${name}"`);
+      dropped.push(name);
+    } catch (error) {
+      // 55006: someone is connected to it (a run copying it, or a person looking): it stays.
+      if ((error as { code?: string }).code !== '55006') throw error;
+    }
+  }
+  return dropped;
+}
 
 /**
  * The name of a migrated database to copy (templates.ts keys it), built once per key and
@@ -70,10 +116,13 @@ const TEMPLATE_LOCK = 7_101_977_912;
  * it afterwards, as CREATE DATABASE … TEMPLATE requires.
  */
 async function migratedTemplate(root: pg.Client): Promise<string> {
-  const name = `parley_tpl_${await templateKey()}`;
+  const name = `${TEMPLATE_PREFIX}${await templateKey()}`;
   const exists = async (db: string) =>
     (await root.query('select 1 from pg_database where datname = $1', [db])).rowCount === 1;
-  if (await exists(name)) return name;
+  if (await exists(name)) {
+    await markTemplateUsed(root, name);
+    return name;
+  }
   await root.query('select pg_advisory_lock($1)', [TEMPLATE_LOCK]);
   try {
     if (await exists(name)) return name;
@@ -97,9 +146,24 @@ async function migratedTemplate(root: pg.Client): Promise<string> {
       building,
     ]);
     await root.query(`alter database ${building} rename to ${name}`);
+    await markTemplateUsed(root, name);
+    // Templates of earlier migrations (other checkouts' included) go once unused for a day.
+    await dropStaleTemplates(root, name);
     return name;
   } finally {
     await root.query('select pg_advisory_unlock($1)', [TEMPLATE_LOCK]);
+  }
+}
+
+/** Creates `name` as a copy of the migrated template, built again if it went meanwhile. */
+async function copyTemplate(root: pg.Client, name: string): Promise<void> {
+  try {
+    await root.query(`create database ${name} template ${await migratedTemplate(root)}`);
+  } catch (error) {
+    // 3D000: dropped as stale by another run between our lookup and our copy (rare: only a
+    // template unused for a day goes). The lookup now finds it missing and builds it.
+    if ((error as { code?: string }).code !== '3D000') throw error;
+    await root.query(`create database ${name} template ${await migratedTemplate(root)}`);
   }
 }
 
@@ -123,7 +187,7 @@ export async function createTestDatabase(
     // The role first: the template's migration grants it parley_app.
     await createRuntimeRole(root);
     if (options.migrated && templatesEnabled) {
-      await root.query(`create database ${name} template ${await migratedTemplate(root)}`);
+      await copyTemplate(root, name);
     } else {
       await root.query(`create database ${name}`);
     }

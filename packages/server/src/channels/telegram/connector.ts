@@ -166,6 +166,11 @@ function openTelegram(host: ChannelHost): ChannelSession {
     async whoAmI() {
       return `@${(await whoAmI()).username}`;
     },
+    async forget() {
+      // Telegram would go on calling a webhook nobody answers (each call refused) until
+      // something polls the bot or registers another.
+      if (host.channel.mode === 'webhook') await call('deleteWebhook');
+    },
   };
 }
 

@@ -1,11 +1,5 @@
-// @vitest-environment jsdom
-
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { createParleyClient, type ParleyClient } from '@parley/client';
+import { startTestServer, type TestServer } from '@parley/server/testing';
 import { cleanup, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ApiProvider } from '../src/api/client.tsx';
@@ -17,70 +11,18 @@ import { recallsByWordsOnly } from '../src/knowledge/recall-note.tsx';
  * Issue #24, the dashboard side: the Knowledge view lists the workspace's bases (an agent's
  * own named after its agent) with their documents, adds files picked in the browser through
  * the same API the CLI uses, one by one with a state each, and deletes a document. A real
- * server (PGlite) answers; the view talks to it with the real client.
- *
- * The server is a child process: under jsdom, Vite transforms modules as browser code, which
- * turns the store's `new URL('../drizzle/', import.meta.url)` into a page URL.
+ * server answers (in this process, on PostgreSQL: about a second to start, where a child
+ * process on PGlite took ten); the view talks to it over HTTP with the real client.
  */
 
-const HERE = dirname(fileURLToPath(import.meta.url));
-const MAIN = join(HERE, '../../server/src/main.js');
-// The migrated PGlite template the test run's global setup built: a copy starts in a second.
-const TEMPLATES = join(HERE, '../../store/test/support/templates.ts');
-
-/** Runs a Node script to its end (plain Node reads the store's TypeScript itself). */
-function node(script: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
-      stdio: ['ignore', 'ignore', 'inherit'],
-    });
-    child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`exit ${code}`))));
-  });
-}
-
-let server: ChildProcess;
-let dataDir: string;
+let server: TestServer;
 let client: ParleyClient;
 let workspaceId: string;
 
-/** main.js, single-user, on a free port; resolves once it prints its address and workspace. */
-async function startServer(): Promise<{ url: string; workspaceId: string; token: string }> {
-  dataDir = await mkdtemp(join(tmpdir(), 'parley-dashboard-knowledge-'));
-  await node(
-    `const { copyPgliteTemplate } = await import(${JSON.stringify(TEMPLATES)});
-     await copyPgliteTemplate(${JSON.stringify(dataDir)});`,
-  );
-  server = spawn(process.execPath, [MAIN], {
-    env: {
-      PATH: process.env.PATH ?? '',
-      PARLEY_PORT: '0',
-      PARLEY_DATA_DIR: dataDir,
-      PARLEY_MASTER_KEY: Buffer.alloc(32, 7).toString('base64'),
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  const [url, id] = await new Promise<[string, string]>((resolve, reject) => {
-    const take = (chunk: Buffer) => {
-      output += chunk.toString();
-      const url = /Parley listening on (\S+)/.exec(output)?.[1];
-      const id = /Workspace ([0-9a-f-]{36})/.exec(output)?.[1];
-      if (url && id) resolve([url, id]);
-    };
-    server.stdout!.on('data', take);
-    server.stderr!.on('data', take);
-    server.once('exit', () => reject(new Error(`the server exited:\n${output}`)));
-  });
-  const { token } = JSON.parse(await readFile(join(dataDir, 'credentials'), 'utf8')) as {
-    token: string;
-  };
-  return { url, workspaceId: id, token };
-}
-
 beforeAll(async () => {
-  const started = await startServer();
-  workspaceId = started.workspaceId;
-  client = createParleyClient({ baseUrl: started.url, token: started.token });
+  server = await startTestServer({ engine: 'postgres' });
+  workspaceId = server.workspaceId;
+  client = createParleyClient({ baseUrl: server.url, token: server.token });
   await client.agents.create(workspaceId, {
     definition: {
       name: 'lamp-bot',
@@ -94,15 +36,10 @@ beforeAll(async () => {
     text: '# Lamp\n\nOil the lamp weekly.\n',
   });
   await client.knowledge.put(workspaceId, 'handbook');
-}, 120_000);
+});
 
 afterAll(async () => {
-  if (server && server.exitCode === null) {
-    const exited = new Promise((resolve) => server.once('exit', resolve));
-    server.kill('SIGTERM');
-    await exited;
-  }
-  if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  await server?.close();
 });
 afterEach(cleanup);
 
