@@ -4,7 +4,7 @@ import type { ChildStart } from './agent-tools.ts';
 import type { LiveRun } from './live-run.ts';
 import type { GivenConversation } from './run-executor.ts';
 import { titleText } from './run-input.ts';
-import type { StartRun } from './run-manager.ts';
+import type { StartRun } from './run-start.ts';
 import type { RunFamily } from './run-tree.ts';
 import { createRunWrites, storeRunPort } from './store-ports.ts';
 import type { WorkspaceBatcher } from './workspace-batcher.ts';

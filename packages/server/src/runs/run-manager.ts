@@ -1,27 +1,17 @@
-import { randomUUID } from 'node:crypto';
 import type { Bus } from '@parley/cluster';
-import {
-  type AgentDefinition,
-  createNestedEvents,
-  type RunAbortReason,
-  type RunStore,
-  type SecretDestinationPolicy,
-} from '@parley/core';
-import { type McpPolicy, withTools } from '@parley/mcp';
+import type { RunAbortReason, SecretDestinationPolicy } from '@parley/core';
+import type { McpPolicy } from '@parley/mcp';
 import { type api, type ParleyEvent, runStatusOf } from '@parley/protocol';
 import type { ClaimedRun, Run, ScopeOptions, Store, WorkspaceScope } from '@parley/store';
 import type { FastifyBaseLogger } from 'fastify';
-import { mayRunAgent } from '../auth/agent-scopes.ts';
-import { type Principal, startedByOf, userIdOf } from '../auth/principal.ts';
 import type { Detector } from '../detect/detector.ts';
 import { HttpProblem, notFound } from '../http/problem.ts';
 import type { Metrics } from '../metrics/metrics.ts';
 import { beginRunTrace, refuseRunTrace } from '../telemetry/run-spans.ts';
-import { formatTraceparent, newSpanId, type TraceContext } from '../telemetry/trace-context.ts';
+import { formatTraceparent, newSpanId } from '../telemetry/trace-context.ts';
 import type { Tracing } from '../telemetry/tracing.ts';
-import { createAgentCalls, handoffOf } from './agent-calls.ts';
+import { createAgentCalls } from './agent-calls.ts';
 import { createAgentResolver } from './agent-resolver.ts';
-import { agentTools } from './agent-tools.ts';
 import {
   type Continuation,
   continuedRunPort,
@@ -31,22 +21,21 @@ import {
 import { createDoorbell } from './doorbell.ts';
 import { runEmbedding } from './embedder.ts';
 import { LiveRun } from './live-run.ts';
-import { RUN_STARTS } from './merged-writes.ts';
 import { createModelKeys } from './model-keys.ts';
 import type { ModelTimeouts } from './models.ts';
 import { cancelRunElsewhere, closeOrphanedRun, failUncontinuableRun } from './orphan-close.ts';
 import { createOwnership } from './ownership.ts';
 import { createProvisioner, type Provisioned } from './provision.ts';
 import { createRunCommands, type RunCommand, type RunReply } from './run-commands.ts';
-import { createRunExecutor, type GivenConversation } from './run-executor.ts';
-import { titleOf, titleText, toContent } from './run-input.ts';
+import { createRunExecutor } from './run-executor.ts';
+import { createRunStarter } from './run-start.ts';
 import { createRunTools } from './run-tools.ts';
-import { type RunFamily, rootFamily } from './run-tree.ts';
 import { createRunWrites, storeRunPort } from './store-ports.ts';
-import { createWorkspaceBatcher, runLanes } from './workspace-batcher.ts';
+import { createWorkspaceBatcher } from './workspace-batcher.ts';
 
 export { findAgent } from './agent-resolver.ts';
 export type { GivenConversation } from './run-executor.ts';
+export type { StartRun } from './run-start.ts';
 
 export interface RunManagerOptions {
   store: Store;
@@ -92,36 +81,6 @@ export interface RunManagerOptions {
   sandbox?: 'os' | 'weak';
   /** Host variables stdio MCP servers get besides the base set (PARLEY_MCP_ENV). */
   mcpEnv?: readonly string[];
-}
-
-export interface StartRun {
-  workspaceId: string;
-  principal: Principal;
-  scope: ScopeOptions;
-  /** Agent id or name. */
-  agent: string;
-  body: api.StartRunRequest;
-  /** The trace the run joins: the request's (its `traceparent`, or the HTTP span); else a new one. */
-  trace?: TraceContext;
-  /**
-   * A conversation the client names by an id of its own (a useChat chat id, an A2A context),
-   * as a conversation id for the resolved agent: continued when it is stored, created when it
-   * is not, both in the run's first write (no lookup holds up the first token). Without it
-   * and without `body.conversationId`, the run starts a new conversation.
-   */
-  clientConversation?: {
-    idFor(agentId: string): string;
-    /** The client holds no earlier turn of it: the model starts without reading a history. */
-    fresh: boolean;
-  };
-  /**
-   * The conversation as the caller sent it (stateless protocols: OpenAI Chat Completions):
-   * the model sees this history instead of the stored conversation's, the messages after the
-   * input (the caller's tool results), and the tools the caller runs itself.
-   */
-  given?: GivenConversation;
-  /** The run that starts this one (an agent calling an agent): docs/multi-agent.md. */
-  parent?: { run: LiveRun; family: RunFamily };
 }
 
 const ENDED = new Set(['succeeded', 'failed', 'cancelled']);
@@ -219,6 +178,23 @@ export function createRunManager(options: RunManagerOptions) {
   });
   let accepting = true;
   const clustered = store.kind === 'postgres';
+  const start = createRunStarter({
+    store,
+    log,
+    instanceId: options.instanceId,
+    leaseMs,
+    clustered,
+    tracing: options.tracing,
+    onUserMessage: options.onUserMessage,
+    batcher,
+    provision,
+    agents,
+    agentCalls: () => agentCalls,
+    executor,
+    live,
+    leased,
+    accepting: () => accepting,
+  });
 
   const commands = createRunCommands({
     bus,
@@ -287,184 +263,6 @@ export function createRunManager(options: RunManagerOptions) {
     run.handoffSeq = run.lastSeq;
     leased.delete(run.id);
     run.controller.abort({ reason: 'shutdown', by: 'server' } satisfies RunAbortReason);
-  }
-
-  async function start(input: StartRun): Promise<LiveRun> {
-    if (!accepting)
-      throw new HttpProblem('server.unavailable', 'The server is shutting down.', {
-        retryAfterMs: 5_000,
-      });
-    const { workspaceId, principal, body, scope } = input;
-    const userId = userIdOf(principal);
-    // Ids are chosen here, so the model call can start while the rows are being written.
-    const runId = randomUUID();
-    const resolved = await agentCalls.resolve(input);
-    const { agent, version, trust, definition, first } = resolved;
-    if (!mayRunAgent(principal, agent.name))
-      throw new HttpProblem('auth.forbidden', `This token may not run the agent ${agent.name}.`);
-    const runTrace = beginRunTrace(
-      options.tracing?.tracer,
-      { agentName: definition.name, agentId: agent.id, workspaceId, runId },
-      input.trace,
-    );
-    // Loaded before anything is written: a missing plugin or key is a 422.
-    const provisioned = await provision({
-      definition,
-      workspaceId,
-      runId,
-      scope,
-      trust,
-      traceparent: formatTraceparent(runTrace.context),
-    }).catch((error: unknown) => {
-      refuseRunTrace(runTrace, error);
-      throw error;
-    });
-    if (input.given?.tools?.length)
-      await refuseToolClash(provisioned, definition, input.given).catch((error: unknown) => {
-        refuseRunTrace(runTrace, error);
-        throw error;
-      });
-    agents.ran(workspaceId);
-    const family: RunFamily | undefined = input.parent
-      ? {
-          tree: input.parent.family.tree,
-          depth: input.parent.family.depth + 1,
-          children: [],
-          childCount: 0,
-        }
-      : rootFamily(definition);
-
-    const named = body.conversationId ? undefined : input.clientConversation?.idFor(agent.id);
-    const newConversation = !body.conversationId && !named;
-    const conversationId = body.conversationId ?? named ?? randomUUID();
-    // Queued before any of the run's own writes (the batcher keeps order): its events,
-    // messages and history reads come after these rows.
-    const lanes = runLanes(runId, conversationId);
-    const created = batcher.merge({ workspaceId, lanes }, RUN_STARTS, {
-      conversation: {
-        id: conversationId,
-        agentId: agent.id,
-        title: titleOf(body.input),
-        ...(body.userId ? { userId: body.userId } : {}),
-        ...(userId ? { createdBy: userId } : {}),
-      },
-      fresh: newConversation,
-      check(existing) {
-        const handedTo = handoffOf(existing?.metadata)?.agentId;
-        if (existing && existing.agentId !== agent.id && handedTo !== agent.id)
-          throw notFound('Conversation');
-        if (!existing && body.conversationId) throw notFound('Conversation');
-        return !existing;
-      },
-      run: {
-        id: runId,
-        agentId: agent.id,
-        ...(version ? { agentVersionId: version.id } : {}),
-        conversationId,
-        provider: definition.model.provider,
-        model: definition.model.model,
-        traceId: runTrace.context.traceId,
-        startedBy: startedByOf(principal),
-        ...(userId ? { createdBy: userId } : {}),
-        ...(clustered ? { lease: { owner: options.instanceId, ttlMs: leaseMs } } : {}),
-        ...(input.parent ? { parentRunId: input.parent.run.id } : {}),
-      },
-    });
-    const run = new LiveRun(runId, workspaceId, agent.id, conversationId);
-    run.trace = runTrace.context;
-    if (family) run.family = family;
-    // A conversation handed to this agent still belongs to the agent that handed it over.
-    if (resolved.conversationAgentId) run.conversationAgentId = resolved.conversationAgentId;
-    live.set(run.id, run);
-    // The agents it may call are tools whose child runs stream inside this run's stream.
-    const nested = family && definition.agents.length > 0 ? createNestedEvents() : undefined;
-    if (family && nested)
-      provisioned.plugins = withTools(
-        provisioned.plugins,
-        agentTools({
-          run,
-          family,
-          principal,
-          links: definition.agents,
-          nested,
-          startChild: (child) => agentCalls.startChild(input, run, family, child),
-        }),
-      );
-    created.then(
-      () => {
-        if (!run.closed && !run.handedOver) leased.add(runId);
-      },
-      () => {},
-    );
-    const writes = createRunWrites();
-    executor.launch(run, {
-      ...provisioned,
-      definition,
-      trace: runTrace,
-      input: toContent(body.input),
-      ...(body.userId ? { userId: body.userId } : {}),
-      scope,
-      port: givenHistoryPort(
-        storeRunPort(batcher, workspaceId, {
-          newConversation: newConversation || !!input.clientConversation?.fresh,
-          agentId: run.conversationAgentId,
-          created,
-          writes,
-        }),
-        input.given,
-      ),
-      writes,
-      created,
-      ...(input.given ? { given: input.given } : {}),
-      ...(nested ? { nested } : {}),
-    });
-    const stopUnstored = () => {
-      // The run's row could not be stored: the model call stops, and its events, which need
-      // the row, fail to store too; a client streaming it sees the run end.
-      run.controller.abort({ reason: 'cancelled', by: 'server' } satisfies RunAbortReason);
-    };
-    if (body.conversationId) {
-      // An existing conversation is checked in that round: a foreign or unknown one must be an
-      // HTTP 404, before the stream starts.
-      try {
-        await created;
-      } catch (error) {
-        stopUnstored();
-        live.delete(runId);
-        throw error;
-      }
-    } else {
-      // A new conversation has nothing to check: the stream starts while its rows are being
-      // written (under load that round can wait behind others' writes, and the first token
-      // would wait with it). Only the terminal event waits for the store.
-      created.catch((error: unknown) => {
-        log.error({ err: error, runId }, 'the run could not be stored: stopping it');
-        stopUnstored();
-      });
-    }
-    if (body.userId) {
-      const message = {
-        workspaceId,
-        conversationId,
-        userId: body.userId,
-        text: titleText(body.input),
-      };
-      // After the conversation is stored: what it files points at it.
-      created.then(
-        () => options.onUserMessage?.(message),
-        () => {},
-      );
-    }
-    if (first) {
-      store.system.productEvents
-        .record({
-          name: 'first_run',
-          ...(userId ? { userId } : {}),
-          props: { provider: definition.model.provider },
-        })
-        .catch((error) => log.warn({ err: error }, 'could not record a product event'));
-    }
-    return run;
   }
 
   /**
@@ -755,31 +553,6 @@ export function createRunManager(options: RunManagerOptions) {
       await tools.shutdown();
     },
   };
-}
-
-/**
- * A caller's tool named like one of the agent's own is refused (400): the model could not
- * tell them apart, and the caller would be handed a call the agent runs itself.
- */
-async function refuseToolClash(
-  provisioned: Provisioned,
-  definition: AgentDefinition,
-  given: GivenConversation,
-) {
-  const own = provisioned.plugins.resolve(definition).tools;
-  const index = (given.tools ?? []).findIndex((tool) => own.has(tool.name));
-  if (index < 0) return;
-  await provisioned.release();
-  const message = `The agent has a tool named ${given.tools![index]!.name} of its own: rename yours.`;
-  throw new HttpProblem('request.invalid', message, {
-    errors: [{ path: `body.tools.${index}.function.name`, message }],
-  });
-}
-
-/** The run port of a run whose history the caller sent: the model sees that history. */
-function givenHistoryPort(port: RunStore, given: GivenConversation | undefined): RunStore {
-  if (!given) return port;
-  return { ...port, loadHistory: async () => given.history };
 }
 
 export type RunManager = ReturnType<typeof createRunManager>;
