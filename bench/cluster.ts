@@ -57,6 +57,8 @@ async function startCluster(
         PARLEY_MASTER_KEY: MASTER_KEY,
         ...(root ? {} : { PARLEY_INSTANCE_ID: `bench-${i}` }),
         ...env,
+        // E.g. `--cpu-prof --cpu-prof-dir=…` to profile the instances.
+        ...(process.env.BENCH_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS } : {}),
       },
     });
   const servers = [await start(0)];
