@@ -2,7 +2,8 @@
  * Cluster (issue #21): several instances, started as `npm start` starts them, on one fresh
  * PostgreSQL database (and a private Redis for the Redis bus). Reported, never asserted:
  *   1. the delay a client of another instance sees over a client of the run's owner, with 50
- *      streams open, on the PostgreSQL bus and on Redis;
+ *      streams open, on the PostgreSQL bus and on Redis, next to the same delay for a second
+ *      client of the owner (the machine's own share: two readers in one client process);
  *   2. cancel through another instance → the terminal on the owner's client;
  *   3. failover: SIGKILL of the owner → the next event on a surviving instance's client
  *      (the default lease);
@@ -56,6 +57,8 @@ async function startCluster(
         PARLEY_MASTER_KEY: MASTER_KEY,
         ...(root ? {} : { PARLEY_INSTANCE_ID: `bench-${i}` }),
         ...env,
+        // E.g. `--cpu-prof --cpu-prof-dir=…` to profile the instances.
+        ...(process.env.BENCH_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS } : {}),
       },
     });
   const servers = [await start(0)];
@@ -136,84 +139,154 @@ function startRun(server: ServerProcess, agent: string, signal?: AbortSignal) {
   });
 }
 
-/** GET …/events on `server`, retried while the run's row is not stored yet (404). */
+/**
+ * GET …/events on `server`, retried while the run's row is not stored yet (404: the run
+ * streams while its row is written), backing off from 10 to 160 ms as a client would;
+ * `onRetry` counts the 404s. (Fifty clients retrying every 10 ms made the instance count
+ * each miss as a probe on one counter row — hundreds of upserts queued on its lock — and
+ * attaching took most of a run.)
+ */
 async function followOn(
   server: ServerProcess,
   runId: string,
   signal?: AbortSignal,
+  onRetry: () => void = () => {},
 ): Promise<Response> {
-  for (;;) {
+  for (let wait = 10; ; wait = Math.min(wait * 2, 160)) {
     const response = await fetch(`${server.url}/v1/runs/${runId}/events`, {
       headers: { authorization: `Bearer ${server.token}`, 'last-event-id': '0' },
       ...(signal ? { signal } : {}),
     });
     if (response.status === 200) return response;
     await response.body?.cancel();
-    await sleep(10);
+    onRetry();
+    await sleep(wait);
   }
+}
+
+/** CPU seconds used so far, and the event loop's delay since the last scrape (prom-client). */
+async function processStats(server: ServerProcess) {
+  const text = await fetch(`${server.url}/metrics`).then((r) => r.text());
+  const value = (name: string) =>
+    Number(new RegExp(`^parley_process_${name} (\\S+)$`, 'm').exec(text)?.[1] ?? Number.NaN);
+  return {
+    cpuSeconds: value('process_cpu_seconds_total'),
+    lagP99Ms: value('nodejs_eventloop_lag_p99_seconds') * 1000,
+  };
 }
 
 const msRow = (name: string, p: Percentiles) => [name, p.n, fmt(p.p50), fmt(p.p99), fmt(p.mean)];
 
+/** How long after attaching a follower counts as catching up (its replay, its first watch). */
+const CATCH_UP_MS = 500;
+
 /**
  * 1. Each of 50 runs is read by two clients at once: one on the owner (its POST), one on the
- * other instance (GET …/events). For every text.delta both saw live, the second's arrival
- * minus the first's.
+ * other instance (GET …/events; with `sameInstance`, on the owner too: the baseline). For
+ * every text.delta both saw live, the second's arrival minus the first's: in the first
+ * CATCH_UP_MS after the second attached (it replays the log and asks for the run's events),
+ * and after (live). A run that failed over (a lease lapsed on a starved machine) shows the
+ * same seqs twice: counted apart, not in the delays.
  */
-async function followerDelay(ctx: Context, label: string, env: Record<string, string>) {
+async function followerDelay(
+  ctx: Context,
+  label: string,
+  env: Record<string, string>,
+  sameInstance = false,
+) {
   progress(`follower delay, ${label}`);
   const cluster = await startCluster(2, env);
   try {
-    const [owner, other] = cluster.servers as [ServerProcess, ServerProcess];
-    const shape = { ttftMs: 20, chunks: ctx.quick ? 200 : 400, gapMs: 20 };
+    const [owner, second] = cluster.servers as [ServerProcess, ServerProcess];
+    const other = sameInstance ? owner : second;
+    const shape = { ttftMs: 20, chunks: ctx.quick ? 400 : 800, gapMs: 20 };
     await deployBenchAgent(owner, 'bench-follow', standInBase(ctx.standIn, shape));
-    const delays: number[] = [];
+    const before = await Promise.all([processStats(owner), processStats(second)]);
+    const live: number[] = [];
+    const catchUp: number[] = [];
+    const attach: number[] = [];
+    let notFound = 0;
     let incomplete = 0;
+    let failedOver = 0;
     const streams = 50;
+    const started = performance.now();
     await Promise.all(
       Array.from({ length: streams }, async (_, i) => {
-        await sleep((i * shape.chunks * shape.gapMs) / streams / 4);
+        await sleep((i * 200 * shape.gapMs) / streams / 4);
         const signal = AbortSignal.timeout(READ_LIMIT_MS);
         const response = await startRun(owner, 'bench-follow', signal);
         const runId = response.headers.get('x-parley-run-id')!;
         const atOwner = new Map<number, number>();
         const atOther = new Map<number, number>();
+        const attaching = performance.now();
         let connected = Number.POSITIVE_INFINITY;
         let ownerEnd = false;
         let otherEnd = false;
+        let reset = false;
+        const saw = (f: Frame, at: Map<number, number>) => {
+          if (f.type === 'text.delta') at.set(f.seq, f.at);
+          if (f.type === 'step.reset' || f.type === 'run.gap') reset = true;
+        };
         await Promise.all([
           readFrames(response, (f) => {
-            if (f.type === 'text.delta') atOwner.set(f.seq, f.at);
+            saw(f, atOwner);
             if (isTerminal(f.type)) ownerEnd = true;
           }),
-          followOn(other, runId, signal)
+          followOn(other, runId, signal, () => notFound++)
             .then((r) => {
               connected = performance.now();
+              attach.push(connected - attaching);
               return readFrames(r, (f) => {
-                if (f.type === 'text.delta') atOther.set(f.seq, f.at);
+                saw(f, atOther);
                 if (isTerminal(f.type)) otherEnd = true;
               });
             })
             .catch(() => {}),
         ]);
         if (!ownerEnd || !otherEnd) incomplete++;
-        // Only events produced after the second client was attached (not its replay).
-        for (const [seq, at] of atOwner)
-          if (at > connected + 50 && atOther.has(seq)) delays.push(atOther.get(seq)! - at);
+        if (reset) {
+          failedOver++;
+          return;
+        }
+        // Only events the owner's client got after the second client was attached (not its
+        // replay of what came before).
+        for (const [seq, at] of atOwner) {
+          const there = atOther.get(seq);
+          if (there === undefined || at <= connected) continue;
+          (at > connected + CATCH_UP_MS ? live : catchUp).push(there - at);
+        }
       }),
     );
-    return { label, delay: percentiles(delays), incomplete };
+    const seconds = (performance.now() - started) / 1000;
+    const after = await Promise.all([processStats(owner), processStats(second)]);
+    const instances = sameInstance ? [0] : [0, 1];
+    return {
+      label,
+      delay: percentiles(live),
+      catchUp: percentiles(catchUp),
+      attach: percentiles(attach),
+      notFound,
+      incomplete,
+      failedOver,
+      // Each instance's share of a core over the pass, and its event loop's p99 delay.
+      cpu: instances.map((i) => (after[i]!.cpuSeconds - before[i]!.cpuSeconds) / seconds),
+      lagP99Ms: instances.map((i) => after[i]!.lagP99Ms),
+    };
   } finally {
     await cluster.stop();
   }
 }
 
-/** 2. Cancel through the other instance, from the POST to the owner's client seeing the end. */
-async function cancelElsewhere(ctx: Context) {
-  progress('cancel through another instance');
+/**
+ * 2. Cancel through the other instance (with `sameInstance`, through the owner: the baseline),
+ * from the POST to the owner's client seeing the end.
+ */
+async function cancelElsewhere(ctx: Context, sameInstance = false) {
+  progress(`cancel through ${sameInstance ? 'the owner' : 'another instance'}`);
   const cluster = await startCluster(2);
   try {
-    const [owner, other] = cluster.servers as [ServerProcess, ServerProcess];
+    const [owner, second] = cluster.servers as [ServerProcess, ServerProcess];
+    const other = sameInstance ? owner : second;
     const shape = { ttftMs: 20, chunks: 2000, gapMs: 10 };
     await deployBenchAgent(owner, 'bench-cancel', standInBase(ctx.standIn, shape));
     const n = ctx.quick ? 30 : 100;
@@ -224,7 +297,7 @@ async function cancelElsewhere(ctx: Context) {
       const response = await startRun(owner, 'bench-cancel', signal);
       const runId = response.headers.get('x-parley-run-id')!;
       // The run must exist for the other instance (a run streams while its row is written).
-      await followOn(other, runId, signal).then((r) => r.body?.cancel());
+      await followOn(second, runId, signal).then((r) => r.body?.cancel());
       let t0 = 0;
       let texts = 0;
       let ended = 0;
@@ -246,7 +319,12 @@ async function cancelElsewhere(ctx: Context) {
       await answer;
       if (t0 && ended) latencies.push(ended - t0);
     });
-    return { latency: percentiles(latencies), n, notTaken };
+    return {
+      label: sameInstance ? 'through the owner (baseline)' : 'through another instance',
+      latency: percentiles(latencies),
+      n,
+      notTaken,
+    };
   } finally {
     await cluster.stop();
   }
@@ -401,16 +479,38 @@ export async function clusterScenarios(
     const redis = await startRedis();
     try {
       const follow = [
+        await followerDelay(ctx, 'baseline: a second client of the owner', {}, true),
         await followerDelay(ctx, 'PostgreSQL bus', {}),
         await followerDelay(ctx, 'Redis bus', { PARLEY_REDIS_URL: redis.url }),
       ];
+      const share = (xs: number[]) => xs.map((x) => fmt(x * 100, 0)).join(' / ');
       push({
         id: 'cluster-follow',
         title:
-          'Cluster: a client of another instance vs a client of the owner, 50 streams open (added delay per text event)',
+          'Cluster: a client of another instance vs a client of the owner, 50 streams open (added delay per text event; live = from 500 ms after the second client attached, catch-up = before)',
         markdown: table(
-          ['bus', 'events', 'p50 ms', 'p99 ms', 'mean ms', 'runs not ended on both'],
-          follow.map((f) => [...msRow(f.label, f.delay), f.incomplete]),
+          [
+            'second client',
+            'live events',
+            'p50 ms',
+            'p99 ms',
+            'mean ms',
+            'catch-up events',
+            'catch-up p50 / p99 ms',
+            'attach p50 / p99 ms (404s)',
+            'runs failed over / not ended',
+            'CPU % of a core (owner / other)',
+            'loop delay p99 ms',
+          ],
+          follow.map((f) => [
+            ...msRow(f.label, f.delay),
+            f.catchUp.n,
+            `${fmt(f.catchUp.p50)} / ${fmt(f.catchUp.p99)}`,
+            `${fmt(f.attach.p50, 0)} / ${fmt(f.attach.p99, 0)} (${f.notFound})`,
+            `${f.failedOver} / ${f.incomplete}`,
+            share(f.cpu),
+            f.lagP99Ms.map((x) => fmt(x, 0)).join(' / '),
+          ]),
         ),
         data: { follow },
       });
@@ -419,15 +519,15 @@ export async function clusterScenarios(
     }
   }
   if (want('cluster-cancel')) {
-    const cancel = await cancelElsewhere(ctx);
+    const cancel = [await cancelElsewhere(ctx, true), await cancelElsewhere(ctx)];
     push({
       id: 'cluster-cancel',
-      title: `Cluster: cancel through another instance → the terminal on the owner's client (${cancel.n} runs, 10 at a time)`,
+      title: `Cluster: cancel through another instance → the terminal on the owner's client (${cancel[1]!.n} runs, 10 at a time)`,
       markdown: table(
-        ['', 'n', 'p50 ms', 'p99 ms', 'mean ms', 'answers "not taken"'],
-        [[...msRow('cancel → terminal', cancel.latency), cancel.notTaken]],
+        ['cancel → terminal', 'n', 'p50 ms', 'p99 ms', 'mean ms', 'answers "not taken"'],
+        cancel.map((c) => [...msRow(c.label, c.latency), c.notTaken]),
       ),
-      data: cancel,
+      data: { cancel },
     });
   }
   if (want('cluster-failover')) {

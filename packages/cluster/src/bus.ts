@@ -98,10 +98,17 @@ export function parseMessages(payload: string): BusMessage[] {
  * Queues serialised messages and hands them to `send` once per turn of the event loop, packed
  * into JSON arrays of at most `maxBytes` (PostgreSQL's NOTIFY takes under 8,000): a burst of
  * doorbells from fifty runs is one round trip, not fifty.
+ *
+ * The turn ends at whichever comes first: the check phase of this turn (`setImmediate`, for a
+ * message published from I/O) or the timers phase of the next (`setTimeout`, for one
+ * published from a check-phase callback — where runs show their events — whose immediate
+ * would wait behind the next poll phase: every socket of fifty streams).
  */
 export function createBatcher(send: (payloads: string[]) => Promise<void>, maxBytes: number) {
   let queued: string[] = [];
   let scheduled = false;
+  let immediate: NodeJS.Immediate | undefined;
+  let timeout: NodeJS.Timeout | undefined;
   let sending: Promise<void> = Promise.resolve();
 
   const pack = (items: string[]): string[] => {
@@ -125,6 +132,8 @@ export function createBatcher(send: (payloads: string[]) => Promise<void>, maxBy
 
   const flush = () => {
     scheduled = false;
+    clearImmediate(immediate);
+    clearTimeout(timeout);
     const items = queued;
     queued = [];
     if (items.length === 0) return;
@@ -137,7 +146,8 @@ export function createBatcher(send: (payloads: string[]) => Promise<void>, maxBy
       queued.push(JSON.stringify(message));
       if (!scheduled) {
         scheduled = true;
-        setImmediate(flush);
+        immediate = setImmediate(flush);
+        timeout = setTimeout(flush, 0);
       }
     },
     /** Resolves when everything pushed so far has been handed to `send`. */

@@ -26,18 +26,23 @@ export interface PostgresBusOptions {
 const MAX_PAYLOAD = 7_900;
 
 /**
- * The bus on PostgreSQL: LISTEN on one dedicated connection, NOTIFY from the same one, the
+ * The bus on PostgreSQL: LISTEN on one dedicated connection and NOTIFY from another, the
  * messages of one event-loop turn packed into as few notifications as fit. PostgreSQL
  * delivers a notification only after its transaction commits, to every listening session
- * including the sender. A lost connection is retried with backoff; when it is back,
- * `onResync` listeners hear that messages may have been missed.
+ * including the sender, and hands it to a session only while that session is idle: a
+ * connection that also sends (a busy owner sends back to back) holds what it hears until its
+ * send is done, so listening has a connection of its own. The two are one link: if either is
+ * lost both are retried with backoff; when they are back, `onResync` listeners hear that
+ * messages may have been missed.
  */
 export function createPostgresBus(options: PostgresBusOptions): Bus & { ready: Promise<void> } {
   const channel = options.channel ?? 'parley_bus';
   if (!/^[a-z_][a-z0-9_]{0,62}$/.test(channel)) throw new Error(`invalid bus channel ${channel}`);
   const listeners = new BusListeners();
   const log = options.log;
+  /** The connection that listens; `sender` sends. Both set while the bus is up. */
   let client: pg.Client | undefined;
+  let sender: pg.Client | undefined;
   let up = false;
   let closed = false;
   let everUp = false;
@@ -63,9 +68,9 @@ export function createPostgresBus(options: PostgresBusOptions): Bus & { ready: P
   };
 
   const batcher = createBatcher(async (payloads) => {
-    if (!up || !client) return;
+    if (!up || !sender) return;
     try {
-      await client.query('select pg_notify($1, p) from unnest($2::text[]) as p', [
+      await sender.query('select pg_notify($1, p) from unnest($2::text[]) as p', [
         channel,
         payloads,
       ]);
@@ -76,10 +81,14 @@ export function createPostgresBus(options: PostgresBusOptions): Bus & { ready: P
 
   const lost = (error: unknown) => {
     if (closed) return;
-    const current = client;
+    const current = [client, sender];
     client = undefined;
-    current?.removeAllListeners('notification');
-    current?.end().catch(() => {});
+    sender = undefined;
+    for (const connection of current) {
+      connection?.removeAllListeners('notification');
+      connection?.removeAllListeners('end');
+      connection?.end().catch(() => {});
+    }
     if (up) log?.('warn', 'the PostgreSQL bus is down: reconnecting', error);
     setUp(false, error instanceof Error ? error.message : 'connection lost');
     schedule();
@@ -95,23 +104,33 @@ export function createPostgresBus(options: PostgresBusOptions): Bus & { ready: P
     retryMs = Math.min(retryMs * 2, options.retryMaxMs ?? 5_000);
   };
 
-  const connect = async () => {
-    const next = new (loadPg().Client)({
+  const open = (name: string) => {
+    const connection = new (loadPg().Client)({
       connectionString: options.url,
-      application_name: options.applicationName ?? 'parley-bus',
+      application_name: name,
     });
-    next.on('error', lost);
-    next.on('end', () => lost(new Error('connection ended')));
+    // Only the link in use is retried: a connection this bus already let go may still report.
+    const current = () => connection === client || connection === sender;
+    connection.on('error', (error) => current() && lost(error));
+    connection.on('end', () => current() && lost(new Error('connection ended')));
+    return connection;
+  };
+
+  const connect = async () => {
+    const name = options.applicationName ?? 'parley-bus';
+    const [next, nextSender] = [open(name), open(`${name}:send`.slice(0, 63))];
     try {
-      await next.connect();
+      await Promise.all([next.connect(), nextSender.connect()]);
       next.on('notification', (note) => {
         if (note.channel === channel && note.payload)
           listeners.deliver(parseMessages(note.payload), log);
       });
       await next.query(`listen ${channel}`);
     } catch (error) {
-      next.removeAllListeners('end');
-      next.end().catch(() => {});
+      for (const connection of [next, nextSender]) {
+        connection.removeAllListeners('end');
+        connection.end().catch(() => {});
+      }
       if (!closed) {
         detail = error instanceof Error ? error.message : 'could not connect';
         schedule();
@@ -119,10 +138,11 @@ export function createPostgresBus(options: PostgresBusOptions): Bus & { ready: P
       return;
     }
     if (closed) {
-      await next.end().catch(() => {});
+      await Promise.all([next.end(), nextSender.end()]).catch(() => {});
       return;
     }
     client = next;
+    sender = nextSender;
     retryMs = options.retryMinMs ?? 100;
     setUp(true);
     readyResolve();
@@ -149,14 +169,18 @@ export function createPostgresBus(options: PostgresBusOptions): Bus & { ready: P
       await batcher.drain();
       closed = true;
       clearTimeout(timer);
-      const current = client;
+      const current = [client, sender];
       client = undefined;
+      sender = undefined;
       up = false;
-      if (current) {
-        current.removeAllListeners();
-        current.on('error', () => {});
-        await current.end().catch(() => {});
-      }
+      await Promise.all(
+        current.map(async (connection) => {
+          if (!connection) return;
+          connection.removeAllListeners();
+          connection.on('error', () => {});
+          await connection.end().catch(() => {});
+        }),
+      );
     },
   };
 }

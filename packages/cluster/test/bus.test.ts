@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Bus, BusStatus } from '../src/bus.ts';
+import { type Bus, type BusStatus, createBatcher } from '../src/bus.ts';
 import { createClusterBus } from '../src/cluster-bus.ts';
 import { createLocalBus } from '../src/local-bus.ts';
 import { createPostgresBus } from '../src/postgres-bus.ts';
@@ -77,6 +77,25 @@ describe('PostgreSQL bus', () => {
     await atA.until((r) => r.some((m) => m.type === 'after'));
   });
 
+  it('listens on a connection of its own, and is back once its sending connection is killed', async () => {
+    const channel = uniqueName('bus');
+    const applicationName = uniqueName('parley_bus_test');
+    const a = track(createPostgresBus({ url: DATABASE_URL, channel, applicationName }));
+    const b = track(createPostgresBus({ url: DATABASE_URL, channel }));
+    await Promise.all([a.ready, b.ready]);
+    let resyncs = 0;
+    a.onResync(() => resyncs++);
+    const [atA, atB] = [collect(a), collect(b)];
+    // Sending goes through its own session: what a busy sender hears is not held behind its
+    // sends (PostgreSQL hands a session its notifications only while the session is idle).
+    expect(await terminateBackends(`${applicationName}:send`)).toBe(1);
+    await eventually(() => resyncs === 1, 15_000, 'resync');
+    a.publish({ type: 'after' });
+    b.publish({ type: 'to a' });
+    await atB.until((r) => r.some((m) => m.type === 'after'));
+    await atA.until((r) => r.some((m) => m.type === 'to a'));
+  });
+
   it('refuses a channel name that is not an identifier', () => {
     expect(() => createPostgresBus({ url: DATABASE_URL, channel: 'x; drop table runs' })).toThrow(
       /invalid bus channel/,
@@ -143,5 +162,41 @@ describe('local bus', () => {
   it('is what PGlite gets', async () => {
     const bus = track(createClusterBus({}));
     expect(bus.status()).toEqual({ kind: 'local', up: true, via: 'local' });
+  });
+});
+
+describe('the send batcher', () => {
+  it('packs one turn’s messages into one send, in order', async () => {
+    const sends: string[][] = [];
+    const batcher = createBatcher(async (payloads) => {
+      sends.push(payloads);
+    }, 7_900);
+    for (let i = 0; i < 3; i++) batcher.push({ type: 'm', i });
+    expect(sends).toEqual([]);
+    await batcher.drain();
+    expect(sends).toEqual([['[{"type":"m","i":0},{"type":"m","i":1},{"type":"m","i":2}]']]);
+  });
+
+  it('sends what a check-phase callback published before the next turn’s I/O and immediates', async () => {
+    // Runs show their events from setImmediate callbacks. A send scheduled there with
+    // setImmediate alone waited for the whole next poll phase (every socket of fifty streams)
+    // and for the immediates queued before it.
+    const order: string[] = [];
+    const batcher = createBatcher(async () => {
+      order.push('sent');
+    }, 7_900);
+    await new Promise<void>((resolve) =>
+      setImmediate(() => {
+        setImmediate(() => {
+          order.push('next check phase');
+          resolve();
+        });
+        batcher.push({ type: 'shown' });
+        // The turn outlasts a timer's millisecond (as a loaded one does).
+        const until = performance.now() + 5;
+        while (performance.now() < until);
+      }),
+    );
+    expect(order).toEqual(['sent', 'next check phase']);
   });
 });

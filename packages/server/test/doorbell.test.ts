@@ -105,6 +105,38 @@ describe('the doorbell', () => {
     expect(await unstored).toBeUndefined();
   });
 
+  it('hands what the owner shows to the bus in the same turn, in order', async () => {
+    const [owner, follower] = [await bus(), await bus()];
+    const published: BusMessage[] = [];
+    // The owner's bus as the doorbell sees it, telling what it was handed and when.
+    const seen: Bus = {
+      ...owner,
+      publish: (m) => {
+        published.push(m);
+        owner.publish(m);
+      },
+    };
+    const [ownerBell, followerBell] = [createDoorbell(seen), createDoorbell(follower)];
+    const runId = randomUUID();
+    const never = new Promise<void>(() => {});
+    const watch = heard(owner, (m) => m.type === 'run.watch' && m.runId === runId);
+    await followerBell.wait(runId, 0, never, 60_000);
+    await watch;
+    // A run shows from a check-phase callback: held for a turn of the doorbell's own, its
+    // events left behind the next poll phase, and the bus's own turn came after that.
+    const arrived = heard(follower, (m) => m.type === 'run.shown' && m.seq === 3);
+    ownerBell.show(runId, () => [textEvent(1)]);
+    ownerBell.show(runId, () => [textEvent(2), textEvent(3)]);
+    expect(published.map((m) => [m.type, m.seq])).toEqual([
+      ['run.shown', 1],
+      ['run.shown', 3],
+    ]);
+    await arrived;
+    expect((await followerBell.wait(runId, 0, never, 60_000))?.map((e) => e.seq)).toEqual([
+      1, 2, 3,
+    ]);
+  });
+
   it('splits many shown events into messages that fit a NOTIFY', async () => {
     const [owner, follower] = [await bus(), await bus()];
     const [ownerBell, followerBell] = [createDoorbell(owner), createDoorbell(follower)];

@@ -55,8 +55,12 @@ export async function readContinuation(
   const point = resumePointOf(log);
   if (point.ended) return undefined;
   // On the run's clock, later than anything a client saw, stored or not (t stays monotonic):
-  // t counts from the run's start as its first event says it (the row is written later).
-  const start = log[0]?.type === 'run.start' ? Date.parse(log[0].startedAt) : Number.NaN;
+  // t counts from when the run's stamper was made, which is its first event's `startedAt`
+  // less that event's own t (the run may load its history before it starts: under load,
+  // seconds; counting from `startedAt` numbered a takeover's run.gap before events the dead
+  // instance had shown). The row is written later still.
+  const first = log[0];
+  const start = first?.type === 'run.start' ? Date.parse(first.startedAt) - first.t : Number.NaN;
   const origin = Number.isNaN(start)
     ? run.createdAt.getTime()
     : Math.min(start, run.createdAt.getTime());

@@ -67,8 +67,6 @@ export function createDoorbell(
   const asked = new Map<string, number>();
   /** Rings heard for runs followed here: what a follower picks up between two waits. */
   const heard = new Map<string, Heard>();
-  /** Events shown in this turn of the event loop, per watched run: one message per run. */
-  let shown = new Map<string, ParleyEvent[]>();
   const clustered = bus.kind !== 'local';
 
   const wakeAll = () => {
@@ -83,7 +81,7 @@ export function createDoorbell(
       watched.set(parsed.data.runId, Date.now() + WATCH_MS);
       // A new follower gets what was shown lately at once, so it goes live without waiting
       // for the log to catch up (the run's later events follow as they are shown).
-      if (fresh) queueShown(parsed.data.runId, recent(parsed.data.runId));
+      if (fresh) publishShown(parsed.data.runId, recent(parsed.data.runId));
       return;
     }
     if (message.type !== 'run.stored' && message.type !== 'run.shown') return;
@@ -157,40 +155,31 @@ export function createDoorbell(
     return false;
   };
 
-  const queueShown = (runId: string, events: readonly ParleyEvent[]) => {
-    if (events.length === 0) return;
-    const pending = shown.get(runId);
-    if (pending) shown.set(runId, merge(pending, events));
-    else {
-      if (shown.size === 0) setImmediate(flushShown);
-      shown.set(runId, [...events]);
+  /**
+   * Hands the bus the events a run just showed, in messages that fit it, at once: the bus
+   * packs every message of this turn into as few sends as fit after the turn. (Held here for
+   * a turn of their own as well, they left a turn later: under load a turn is the poll phase
+   * of fifty streams, and a follower elsewhere waited for two.) A run shows once per turn.
+   */
+  const publishShown = (runId: string, events: readonly ParleyEvent[]) => {
+    let chunk: ParleyEvent[] = [];
+    let bytes = 0;
+    const send = () => {
+      if (chunk.length > 0)
+        bus.publish({ type: 'run.shown', runId, seq: chunk.at(-1)!.seq, events: chunk });
+      chunk = [];
+      bytes = 0;
+    };
+    for (const event of events) {
+      // The frame's JSON, already made for this instance's own clients.
+      const size = eventJson(event).length + 1;
+      // Too large to ride along: followers read this one and the rest from the log.
+      if (size > CARRY_BYTES) break;
+      if (bytes + size > CARRY_BYTES) send();
+      chunk.push(event);
+      bytes += size;
     }
-  };
-
-  /** Sends the events shown this turn, per run, in messages that fit the bus. */
-  const flushShown = () => {
-    const batches = shown;
-    shown = new Map();
-    for (const [runId, events] of batches) {
-      let chunk: ParleyEvent[] = [];
-      let bytes = 0;
-      const send = () => {
-        if (chunk.length > 0)
-          bus.publish({ type: 'run.shown', runId, seq: chunk.at(-1)!.seq, events: chunk });
-        chunk = [];
-        bytes = 0;
-      };
-      for (const event of events) {
-        // The frame's JSON, already made for this instance's own clients.
-        const size = eventJson(event).length + 1;
-        // Too large to ride along: followers read this one and the rest from the log.
-        if (size > CARRY_BYTES) break;
-        if (bytes + size > CARRY_BYTES) send();
-        chunk.push(event);
-        bytes += size;
-      }
-      send();
-    }
+    send();
   };
 
   return {
@@ -201,10 +190,10 @@ export function createDoorbell(
 
     /**
      * Shows followers elsewhere the events the run's owner just showed its own clients (in
-     * order, contiguous), if anyone watches: sent once per turn of the event loop.
+     * order, contiguous), if anyone watches: handed to the bus in the same turn.
      */
     show(runId: string, events: () => readonly ParleyEvent[]) {
-      if (clustered && isWatched(runId)) queueShown(runId, events());
+      if (clustered && isWatched(runId)) publishShown(runId, events());
     },
 
     /**
