@@ -78,14 +78,17 @@ export {
 } from './repositories/runs.ts';
 export { type SecretInfo, SecretNameSchema } from './repositories/secrets.ts';
 export {
-  type BreachRow,
   DEFAULT_FIRST_RESPONSE_HOURS,
+  type NewTicketEvent,
+  type NewTicketRow,
   type Ticket,
+  type TicketChange,
   type TicketEvent,
   type TicketEventKind,
   type TicketPriority,
   type TicketStatus,
 } from './repositories/support.ts';
+export type { BreachRow } from './repositories/support-reports.ts';
 export {
   EMPTY_TRUST_CONTENT,
   type PartnerStatus,

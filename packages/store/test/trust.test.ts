@@ -1,11 +1,11 @@
 import { expect, it } from 'vitest';
-import { isStoreError, type WorkspaceScope } from '../src/index.ts';
+import { isStoreError } from '../src/index.ts';
 import { describeEachEngine, seedWorkspace } from './support/engines.ts';
 
 /*
  * Trust operations in the store, on PGlite and PostgreSQL: versioned and audited page edits,
- * publication by slug through the reviewed function, the partner matrix, the first-response
- * SLA clock (pause, resume, fulfil, reopen, breach exactly at the deadline) and isolation.
+ * publication by slug through the reviewed function, the partner matrix and isolation. The
+ * support inbox's SLA clock is @parley/trust's (packages/trust/test/support-desk.test.ts).
  */
 
 const HOUR = 3_600_000;
@@ -116,95 +116,5 @@ describeEachEngine('trust and support', (h) => {
       ['kraken', 'completed', '2026-03-01'],
     ]);
     expect(rows.status.map((s) => s.body)).toEqual(['Week 10: all done.', 'Week 9: swaps open.']);
-  });
-
-  it('runs the first-response clock: pause, resume, breach at exactly the deadline, reopen', async () => {
-    const { workspaceId } = await seedWorkspace(h().store, 'sla');
-    const run = <T>(fn: (s: WorkspaceScope) => Promise<T>) =>
-      h().store.withWorkspace(workspaceId, fn);
-
-    const ticket = await run((s) =>
-      s.support.createTicket(
-        { subject: 'Where is the migration?', channel: 'discord', requester: 'ann', body: 'help' },
-        at(0),
-      ),
-    );
-    expect(ticket.slaHours).toBe(48);
-    expect(ticket.firstResponseDueAt).toEqual(at(48));
-
-    // Pending on the requester from hour 10 to hour 20: the deadline moves by 10 hours.
-    await run((s) => s.support.updateTicket(ticket.id, { status: 'pending' }, at(10)));
-    expect(await run((s) => s.support.detectBreaches(at(50)))).toEqual([]);
-    const resumed = await run((s) =>
-      s.support.addMessage(ticket.id, { direction: 'inbound', body: 'still stuck' }, at(20)),
-    );
-    expect(resumed.status).toBe('open');
-    expect(resumed.firstResponseDueAt).toEqual(at(58));
-
-    // One millisecond before the deadline nothing; at the deadline exactly, one breach.
-    expect(await run((s) => s.support.detectBreaches(new Date(at(58).getTime() - 1)))).toEqual([]);
-    const breaches = await run((s) => s.support.detectBreaches(at(58)));
-    expect(breaches.map((b) => [b.ticketId, b.at])).toEqual([[ticket.id, at(58)]]);
-    expect(await run((s) => s.support.detectBreaches(at(100)))).toEqual([]);
-
-    await run((s) =>
-      s.support.addMessage(ticket.id, { direction: 'outbound', body: 'hi' }, at(60)),
-    );
-    await run((s) => s.support.updateTicket(ticket.id, { status: 'solved' }, at(61)));
-    const reopened = await run((s) =>
-      s.support.addMessage(ticket.id, { direction: 'inbound', body: 'again' }, at(70)),
-    );
-    expect(reopened.status).toBe('open');
-    const kinds = (await run((s) => s.support.listEvents(ticket.id)))
-      .filter((e) => e.kind !== 'status')
-      .map((e) => e.kind);
-    expect(kinds).toEqual([
-      'activate',
-      'message',
-      'pause',
-      'message',
-      'activate',
-      'breach',
-      'message',
-      'fulfill',
-      'message',
-      'reopen',
-    ]);
-    expect((await run((s) => s.support.listBreaches())).map((b) => b.ticketId)).toEqual([
-      ticket.id,
-    ]);
-    expect(await h().store.system.trust.listSupportWorkspaces()).toContain(workspaceId);
-  });
-
-  it('uses the workspace policy per priority and threads connector messages into one ticket', async () => {
-    const { workspaceId } = await seedWorkspace(h().store, 'policy');
-    const result = await h().store.withWorkspace(workspaceId, async (s) => {
-      const policy = await s.support.setPolicy({ urgent: 4 });
-      const urgent = await s.support.createTicket(
-        { subject: 'Drained', channel: 'telegram', requester: '@bob', priority: 'urgent' },
-        at(0),
-      );
-      const first = await s.support.openOrUpdate(
-        { subject: 'Q', channel: 'discord', requester: 'cy', externalKey: 'thread-1', body: 'a' },
-        at(1),
-      );
-      const second = await s.support.openOrUpdate(
-        { subject: 'Q', channel: 'discord', requester: 'cy', externalKey: 'thread-1', body: 'b' },
-        at(2),
-      );
-      return {
-        policy,
-        urgent,
-        first,
-        second,
-        audit: await s.audit.list({ action: 'support.policy_update' }),
-      };
-    });
-    expect(result.policy).toEqual({ low: 48, normal: 48, high: 48, urgent: 4 });
-    expect(result.urgent.firstResponseDueAt).toEqual(at(4));
-    expect(result.first.created).toBe(true);
-    expect(result.second.created).toBe(false);
-    expect(result.second.ticket.id).toBe(result.first.ticket.id);
-    expect(result.audit).toHaveLength(1);
   });
 });

@@ -1,16 +1,16 @@
 import { api } from '@parley/protocol';
 import type { BreachRow, Ticket, TicketEvent } from '@parley/store';
+import { fileSupportRequest, supportDesk } from '@parley/trust';
 import { z } from 'zod';
 import { notFound } from '../http/problem.ts';
 import { defineRoute } from '../http/route.ts';
-import { classifySupportRequest } from '../trust/classifier.ts';
 import { Limit, Timestamp, WorkspaceParams, withWorkspace } from './params.ts';
 
 /*
- * The support inbox (docs/trust.md): tickets with a first-response SLA whose clock the store
- * keeps (event log + projection), the inbound path connectors and agents use
- * (`support.open_ticket`), the SLA policy per priority, and the breaches. Times come from the
- * server's trust clock, so tests can move it.
+ * The support inbox (docs/trust.md): tickets with a first-response SLA (@parley/trust's
+ * support desk moves the clock, the store keeps the event log and its projection), the inbound
+ * path connectors and agents use (`support.open_ticket`), the SLA policy per priority, and the
+ * breaches. Times come from the server's trust clock, so tests can move it.
  */
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
@@ -90,7 +90,7 @@ export const supportRoutes = [
     handler: async (ctx) => {
       const b = ctx.body;
       const ticket = await ctx.inWorkspace((ws) =>
-        ws.support.createTicket(
+        supportDesk(ws).createTicket(
           {
             subject: b.subject,
             channel: b.channel,
@@ -140,7 +140,7 @@ export const supportRoutes = [
     handler: async (ctx) =>
       ticketDto(
         await ctx.inWorkspace((ws) =>
-          ws.support.updateTicket(
+          supportDesk(ws).updateTicket(
             ctx.params.ticketId,
             {
               ...(ctx.body.status ? { status: ctx.body.status } : {}),
@@ -167,7 +167,7 @@ export const supportRoutes = [
     handler: async (ctx) =>
       ticketDto(
         await ctx.inWorkspace((ws) =>
-          ws.support.addMessage(
+          supportDesk(ws).addMessage(
             ctx.params.ticketId,
             { direction: ctx.body.direction, body: ctx.body.body },
             ctx.services.trust.now(),
@@ -189,29 +189,26 @@ export const supportRoutes = [
     responses: { 200: api.SupportInboundResponseSchema },
     handler: async (ctx) => {
       const b = ctx.body;
-      const verdict = classifySupportRequest(b.text);
       const now = ctx.services.trust.now();
-      const line = b.text.replace(/\s+/g, ' ').trim();
-      const result = await ctx.inWorkspace(async (ws) => {
-        const threaded = await ws.support.getThreadTicket(b.channel, b.threadId);
-        if (!threaded && !verdict.support) return undefined;
-        return ws.support.openOrUpdate(
+      const { classification, filed } = await ctx.inWorkspace((ws) =>
+        fileSupportRequest(
+          ws,
           {
-            subject: b.subject ?? (line.length > 120 ? `${line.slice(0, 119)}…` : line),
             channel: b.channel,
+            threadId: b.threadId,
             requester: b.requester,
-            externalKey: b.threadId,
-            body: b.text,
+            text: b.text,
+            ...(b.subject !== undefined ? { subject: b.subject } : {}),
             ...(b.priority ? { priority: b.priority } : {}),
           },
           now,
-        );
-      });
+        ),
+      );
       return {
-        support: verdict.support,
-        reason: verdict.reason,
-        created: result?.created ?? false,
-        ticket: result ? ticketDto(result.ticket) : null,
+        support: classification.support,
+        reason: classification.reason,
+        created: filed?.created ?? false,
+        ticket: filed ? ticketDto(filed.ticket) : null,
       };
     },
   }),

@@ -1,17 +1,17 @@
 import { strictFields } from '@parley/plugin-scam-guard';
 import { api } from '@parley/protocol';
 import type { TrustPage, TrustPartner, TrustStatusUpdate } from '@parley/store';
-import { z } from 'zod';
-import { HttpProblem } from '../http/problem.ts';
-import { defineRoute } from '../http/route.ts';
-import { TrustContentInput } from '../trust/content-schema.ts';
 import {
+  computeTrustMetrics,
   publicTrustDocument,
   renderTrustHtml,
   STATUS_OVERDUE_MS,
   TRUST_PAGE_CSP,
-} from '../trust/page.ts';
-import { computeTrustMetrics } from '../trust/service.ts';
+} from '@parley/trust';
+import { z } from 'zod';
+import { HttpProblem } from '../http/problem.ts';
+import { defineRoute } from '../http/route.ts';
+import { TrustContentInput } from '../trust/content-schema.ts';
 import { Limit, Timestamp, WorkspaceParams, withWorkspace } from './params.ts';
 
 /*

@@ -1,50 +1,25 @@
-import type { api } from '@parley/protocol';
-import type { Store, WorkspaceScope } from '@parley/store';
+import type { Store } from '@parley/store';
+import {
+  AGE_BANDS,
+  computeTrustMetrics,
+  createConversationTicketing,
+  createSlaScheduler,
+  listScamSignals,
+  type SlaScheduler,
+  scamVerdictsPerDay,
+  type UserMessage,
+} from '@parley/trust';
 import type { FastifyBaseLogger } from 'fastify';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { createLabelBounds } from '../metrics/labels.ts';
-import { createConversationTicketing, type UserMessage } from './agent-tickets.ts';
-import {
-  AGE_BANDS,
-  computeSupportMetrics,
-  groupRepeatedQuestions,
-  scamVerdictsPerDay,
-} from './metrics.ts';
-import { createSlaScheduler, type SlaScheduler } from './scheduler.ts';
 
 /*
- * Trust operations for one server: the clock (injectable), the SLA breach scheduler, and the
- * trust metrics, as JSON (per workspace, on request) and as Prometheus gauges labelled by
- * workspace (refreshed by each scheduler pass, so at most one interval old).
+ * Trust operations for one server, wired from @parley/trust: the clock (injectable), the SLA
+ * breach scheduler, tickets from agent conversations, and the trust metrics as Prometheus
+ * gauges labelled by workspace (refreshed by each scheduler pass, so at most one interval old).
  */
 
 const DAY_MS = 86_400_000;
-const SCAM_KINDS = ['scam.link_warned', 'scam.link_blocked'] as const;
-
-/** GET …/trust/metrics: protocol's shape. */
-export type TrustMetrics = api.TrustMetrics;
-
-/** Every trust metric of one workspace over [since, now], from its event logs and signals. */
-export async function computeTrustMetrics(
-  ws: WorkspaceScope,
-  window: { since: Date; now: Date },
-): Promise<TrustMetrics> {
-  const data = await ws.support.listMetricsData({ since: window.since });
-  const signals = (
-    await Promise.all(
-      SCAM_KINDS.map((kind) =>
-        ws.securitySignals.list({ kind, since: window.since, limit: 1_000 }),
-      ),
-    )
-  ).flat();
-  const inbound = await ws.support.listInboundTerms({ since: window.since });
-  return {
-    support: computeSupportMetrics({ ...data, ...window }),
-    scamVerdictsPerDay: scamVerdictsPerDay(signals),
-    repeatedQuestions: groupRepeatedQuestions(inbound),
-    truncated: data.truncated,
-  };
-}
 
 export interface TrustService {
   now(): Date;
@@ -139,14 +114,8 @@ export function createTrustService(options: {
   /** Today's scam-guard verdicts of a workspace without tickets, from its stored signals. */
   async function refreshScam(workspaceId: string, at: Date) {
     const midnight = new Date(`${at.toISOString().slice(0, 10)}T00:00:00.000Z`);
-    const signals = await options.store.withWorkspace(workspaceId, async (scope) =>
-      (
-        await Promise.all(
-          SCAM_KINDS.map((kind) =>
-            scope.securitySignals.list({ kind, since: midnight, limit: 1_000 }),
-          ),
-        )
-      ).flat(),
+    const signals = await options.store.withWorkspace(workspaceId, (scope) =>
+      listScamSignals(scope, midnight),
     );
     const [today] = scamVerdictsPerDay(signals);
     scam.set({ workspace: workspaceId, verdict: 'warn' }, today?.warned ?? 0);

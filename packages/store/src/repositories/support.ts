@@ -1,27 +1,26 @@
 import { api } from '@parley/protocol';
-import { and, asc, desc, eq, gte, inArray, isNull, lte, ne, or, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, isNull, lte, ne, sql } from 'drizzle-orm';
 import { z } from 'zod';
-import { queryRows } from '../db.ts';
 import {
   supportSlaPolicies,
   supportTicketEvents,
   supportTickets,
-  type TICKET_EVENT_KINDS,
+  TICKET_EVENT_KINDS,
 } from '../schema/index.ts';
 import type { ScopeContext } from '../scope.ts';
 import { limitSchema, parse, parseId, text } from '../validation.ts';
 import { notFound } from './common.ts';
+import { OPEN_STATUSES, supportReports } from './support-reports.ts';
 
 /** The API's (@parley/protocol). */
 const { TICKET_PRIORITIES, TICKET_STATUSES } = api;
 
 /*
- * The support inbox and its first-response SLA, modelled on Zendesk's metric events: the
- * ticket's event log (`activate`, `pause`, `fulfill`, `breach`, `reopen`, `message`, …) is the
- * record every metric is derived from; the ticket row carries a projection of the clock
- * (`first_response_due_at` while it runs, `sla_remaining_seconds` while it is paused) so the
- * breach check is one indexed query. Every method that moves the clock takes `now`, so tests
- * (and the scheduler) decide what time it is.
+ * The support inbox's data: tickets, their event log (`activate`, `pause`, `fulfill`, `breach`,
+ * `reopen`, `message`, …) and the first-response policy per priority. The ticket row carries a
+ * projection of the SLA clock (`first_response_due_at` while it runs, `sla_remaining_seconds`
+ * while it is paused) so the breach check is one indexed query. What moves the clock (the SLA
+ * state machine) is @parley/trust's support desk; this repository only reads and writes rows.
  */
 
 export type Ticket = typeof supportTickets.$inferSelect;
@@ -33,10 +32,6 @@ export type TicketEventKind = (typeof TICKET_EVENT_KINDS)[number];
 /** The first-response target when a workspace set none for a priority. */
 export const DEFAULT_FIRST_RESPONSE_HOURS = 48;
 
-const OPEN_STATUSES: readonly TicketStatus[] = ['new', 'open', 'pending'];
-const DONE_STATUSES: readonly TicketStatus[] = ['solved', 'closed'];
-const HOUR_MS = 3_600_000;
-
 const ChannelSchema = z
   .string()
   .regex(/^[a-z][a-z0-9_-]{0,39}$/, 'must be a short lower-case name such as discord or email');
@@ -46,28 +41,41 @@ const NewTicketSchema = z
     subject: text(300, 1),
     channel: ChannelSchema,
     requester: text(320, 1),
-    priority: z.enum(TICKET_PRIORITIES).default('normal'),
+    priority: z.enum(TICKET_PRIORITIES),
     assignee: text(200, 1).optional(),
     externalKey: text(300, 1).optional(),
-    /** The requester's first message. */
-    body: text(20_000, 1).optional(),
+    slaHours: z.number().int().min(1).max(8_760),
+    firstResponseDueAt: z.date(),
   })
   .strict();
 
-const TicketPatchSchema = z
+/** The columns a change may set: status, priority, assignee and the SLA clock's projection. */
+const TicketChangeSchema = z
   .object({
     status: z.enum(TICKET_STATUSES).optional(),
     priority: z.enum(TICKET_PRIORITIES).optional(),
     assignee: text(200, 1).nullable().optional(),
+    firstResponseDueAt: z.date().nullable().optional(),
+    slaRemainingSeconds: z.number().int().min(0).nullable().optional(),
+    firstRespondedAt: z.date().nullable().optional(),
   })
   .strict();
 
-const MessageSchema = z
+const EventSchema = z
   .object({
-    direction: z.enum(['inbound', 'outbound']),
-    body: text(20_000, 1),
+    at: z.date(),
+    kind: z.enum(TICKET_EVENT_KINDS),
+    /** Who: the scope's actor unless the requester (an inbound message) or the system. */
+    actor: z.enum(['requester', 'system']).optional(),
+    direction: z.enum(['inbound', 'outbound']).optional(),
+    body: text(20_000, 1).optional(),
+    data: z.record(z.string(), z.unknown()).optional(),
   })
   .strict();
+
+export type NewTicketRow = z.input<typeof NewTicketSchema>;
+export type TicketChange = z.input<typeof TicketChangeSchema>;
+export type NewTicketEvent = z.input<typeof EventSchema>;
 
 function actorLabel(ctx: ScopeContext): string {
   const actor = ctx.options.actor ?? { type: 'system' as const };
@@ -78,115 +86,10 @@ function when(now: unknown): Date {
   return parse(z.date(), now, 'now');
 }
 
-export interface BreachRow {
-  ticketId: string;
-  at: Date;
-  subject: string;
-  channel: string;
-  priority: string;
-  requester: string;
-  assignee: string | null;
-  slaHours: number;
-}
-
 export function supportRepository(ctx: ScopeContext) {
   const ws = ctx.workspaceId;
-
-  async function event(
-    ticketId: string,
-    at: Date,
-    kind: TicketEventKind,
-    extra: {
-      direction?: 'inbound' | 'outbound';
-      body?: string;
-      data?: Record<string, unknown>;
-    } = {},
-    actor = actorLabel(ctx),
-  ): Promise<void> {
-    await ctx.tx.insert(supportTicketEvents).values({
-      workspaceId: ws,
-      ticketId,
-      at,
-      kind,
-      actor,
-      direction: extra.direction ?? null,
-      body: extra.body ?? null,
-      data: extra.data ?? {},
-    });
-  }
-
-  async function locked(ticketId: string): Promise<Ticket> {
-    const id = parseId(ticketId, 'ticket id');
-    const [row] = await ctx.tx
-      .select()
-      .from(supportTickets)
-      .where(and(eq(supportTickets.workspaceId, ws), eq(supportTickets.id, id)))
-      .for('update');
-    if (!row) throw notFound('ticket', id);
-    return row;
-  }
-
-  async function save(ticket: Ticket, patch: Partial<Ticket>, now: Date): Promise<Ticket> {
-    const [row] = await ctx.tx
-      .update(supportTickets)
-      .set({ ...patch, updatedAt: now })
-      .where(and(eq(supportTickets.workspaceId, ws), eq(supportTickets.id, ticket.id)))
-      .returning();
-    return row!;
-  }
-
-  async function policyHours(priority: TicketPriority): Promise<number> {
-    const [row] = await ctx.tx
-      .select({ hours: supportSlaPolicies.firstResponseHours })
-      .from(supportSlaPolicies)
-      .where(
-        and(eq(supportSlaPolicies.workspaceId, ws), eq(supportSlaPolicies.priority, priority)),
-      );
-    return row?.hours ?? DEFAULT_FIRST_RESPONSE_HOURS;
-  }
-
-  /** Stops the first-response clock for good (`fulfill`), unless it already was. */
-  function fulfilled(ticket: Ticket, now: Date): Partial<Ticket> | undefined {
-    if (ticket.firstRespondedAt) return undefined;
-    return { firstRespondedAt: now, firstResponseDueAt: null, slaRemainingSeconds: null };
-  }
-
-  /** Moves the ticket to `to`, with the SLA events the move implies. */
-  async function transition(ticket: Ticket, to: TicketStatus, now: Date, reason: string) {
-    const from = ticket.status as TicketStatus;
-    if (from === to) return ticket;
-    const patch: Partial<Ticket> = { status: to };
-    await event(ticket.id, now, 'status', { data: { from, to, reason } });
-    if (DONE_STATUSES.includes(from) && OPEN_STATUSES.includes(to)) {
-      await event(ticket.id, now, 'reopen', { data: { from } });
-    }
-    const clockOpen = !ticket.firstRespondedAt;
-    if (clockOpen && to === 'pending' && ticket.firstResponseDueAt) {
-      // Waiting on the requester: the clock stops and keeps what is left.
-      const remaining = Math.max(
-        0,
-        Math.round((ticket.firstResponseDueAt.getTime() - now.getTime()) / 1000),
-      );
-      Object.assign(patch, { firstResponseDueAt: null, slaRemainingSeconds: remaining });
-      await event(ticket.id, now, 'pause', { data: { remainingSeconds: remaining } });
-    } else if (
-      clockOpen &&
-      from === 'pending' &&
-      (to === 'new' || to === 'open') &&
-      ticket.slaRemainingSeconds !== null
-    ) {
-      const due = new Date(now.getTime() + ticket.slaRemainingSeconds * 1000);
-      Object.assign(patch, { firstResponseDueAt: due, slaRemainingSeconds: null });
-      await event(ticket.id, now, 'activate', {
-        data: { resumed: true, dueAt: due.toISOString() },
-      });
-    } else if (clockOpen && DONE_STATUSES.includes(to)) {
-      // Solved without a reply: the clock stops; it counts as the first response.
-      Object.assign(patch, fulfilled(ticket, now));
-      await event(ticket.id, now, 'fulfill', { data: { by: to } });
-    }
-    return save(ticket, patch, now);
-  }
+  const ofTicket = (id: string) =>
+    and(eq(supportTickets.workspaceId, ws), eq(supportTickets.id, id));
 
   const repo = {
     /** First-response hours per priority (48 where the workspace set nothing). */
@@ -200,6 +103,16 @@ export function supportRepository(ctx: ScopeContext) {
       ) as Record<TicketPriority, number>;
       for (const row of rows) policy[row.priority as TicketPriority] = row.firstResponseHours;
       return policy;
+    },
+
+    /** The first-response hours of one priority (48 where the workspace set nothing). */
+    async getPolicyHours(priority: TicketPriority): Promise<number> {
+      const p = parse(z.enum(TICKET_PRIORITIES), priority, 'priority');
+      const [row] = await ctx.tx
+        .select({ hours: supportSlaPolicies.firstResponseHours })
+        .from(supportSlaPolicies)
+        .where(and(eq(supportSlaPolicies.workspaceId, ws), eq(supportSlaPolicies.priority, p)));
+      return row?.hours ?? DEFAULT_FIRST_RESPONSE_HOURS;
     },
 
     /** Sets the first-response target of priorities; applies to tickets created afterwards. */
@@ -228,43 +141,64 @@ export function supportRepository(ctx: ScopeContext) {
       return repo.getPolicy();
     },
 
-    /** Opens a ticket: the first-response clock starts now (`activate`). */
-    async createTicket(input: z.input<typeof NewTicketSchema>, now: Date): Promise<Ticket> {
+    /** Writes a new ticket row, created at `now`, its clock as the caller computed it. */
+    async insertTicket(input: NewTicketRow, now: Date): Promise<Ticket> {
       const v = parse(NewTicketSchema, input, 'ticket');
       const at = when(now);
-      const slaHours = await policyHours(v.priority);
-      const due = new Date(at.getTime() + slaHours * HOUR_MS);
       const [ticket] = await ctx.tx
         .insert(supportTickets)
         .values({
           workspaceId: ws,
-          subject: v.subject,
-          channel: v.channel,
-          requester: v.requester,
-          priority: v.priority,
+          ...v,
           assignee: v.assignee ?? null,
           externalKey: v.externalKey ?? null,
-          slaHours,
-          firstResponseDueAt: due,
           createdAt: at,
           updatedAt: at,
         })
         .returning();
-      await event(ticket!.id, at, 'activate', {
-        data: { slaHours, dueAt: due.toISOString(), priority: v.priority },
-      });
-      if (v.body) {
-        await event(ticket!.id, at, 'message', { direction: 'inbound', body: v.body }, 'requester');
-      }
       return ticket!;
+    },
+
+    /** The ticket, locked until the transaction ends (a change reads, decides, then writes). */
+    async lockTicket(ticketId: string): Promise<Ticket> {
+      const id = parseId(ticketId, 'ticket id');
+      const [row] = await ctx.tx.select().from(supportTickets).where(ofTicket(id)).for('update');
+      if (!row) throw notFound('ticket', id);
+      return row;
+    },
+
+    /** Sets some columns of a ticket and its `updatedAt` to `now`. */
+    async saveTicket(ticketId: string, change: TicketChange, now: Date): Promise<Ticket> {
+      const id = parseId(ticketId, 'ticket id');
+      const v = parse(TicketChangeSchema, change, 'ticket change');
+      const [row] = await ctx.tx
+        .update(supportTickets)
+        .set({ ...v, updatedAt: when(now) })
+        .where(ofTicket(id))
+        .returning();
+      if (!row) throw notFound('ticket', id);
+      return row;
+    },
+
+    /** Appends one event to a ticket's log. */
+    async appendEvent(ticketId: string, input: NewTicketEvent): Promise<void> {
+      const id = parseId(ticketId, 'ticket id');
+      const v = parse(EventSchema, input, 'ticket event');
+      await ctx.tx.insert(supportTicketEvents).values({
+        workspaceId: ws,
+        ticketId: id,
+        at: v.at,
+        kind: v.kind,
+        actor: v.actor ?? actorLabel(ctx),
+        direction: v.direction ?? null,
+        body: v.body ?? null,
+        data: v.data ?? {},
+      });
     },
 
     async getTicket(ticketId: string): Promise<Ticket | undefined> {
       const id = parseId(ticketId, 'ticket id');
-      const [row] = await ctx.tx
-        .select()
-        .from(supportTickets)
-        .where(and(eq(supportTickets.workspaceId, ws), eq(supportTickets.id, id)));
+      const [row] = await ctx.tx.select().from(supportTickets).where(ofTicket(id));
       return row;
     },
 
@@ -332,86 +266,13 @@ export function supportRepository(ctx: ScopeContext) {
         .orderBy(asc(supportTicketEvents.at), asc(supportTicketEvents.seq));
     },
 
-    /** Changes status, priority or assignee, recording each change and its SLA effect. */
-    async updateTicket(
-      ticketId: string,
-      input: z.input<typeof TicketPatchSchema>,
-      now: Date,
-    ): Promise<Ticket> {
-      const v = parse(TicketPatchSchema, input, 'ticket change');
-      const at = when(now);
-      let ticket = await locked(ticketId);
-      if (v.priority && v.priority !== ticket.priority) {
-        await event(ticket.id, at, 'priority', { data: { from: ticket.priority, to: v.priority } });
-        ticket = await save(ticket, { priority: v.priority }, at);
-      }
-      if (v.assignee !== undefined && v.assignee !== ticket.assignee) {
-        await event(ticket.id, at, 'assign', { data: { from: ticket.assignee, to: v.assignee } });
-        ticket = await save(ticket, { assignee: v.assignee }, at);
-      }
-      if (v.status) ticket = await transition(ticket, v.status, at, 'update');
-      return ticket;
-    },
-
     /**
-     * A message on the ticket. The first outbound one fulfils the first response (and moves a
-     * new ticket to open); an inbound one wakes a pending ticket and reopens a solved one.
+     * Tickets whose first-response deadline passed by `now`, not yet breached nor answered,
+     * locked (skipping rows another check holds) until the transaction ends.
      */
-    async addMessage(
-      ticketId: string,
-      input: z.input<typeof MessageSchema>,
-      now: Date,
-    ): Promise<Ticket> {
-      const v = parse(MessageSchema, input, 'message');
+    async listDueTickets(now: Date): Promise<Ticket[]> {
       const at = when(now);
-      let ticket = await locked(ticketId);
-      const actor = v.direction === 'inbound' ? 'requester' : actorLabel(ctx);
-      await event(ticket.id, at, 'message', { direction: v.direction, body: v.body }, actor);
-      if (v.direction === 'outbound') {
-        const patch = fulfilled(ticket, at);
-        if (patch) {
-          await event(ticket.id, at, 'fulfill', { data: { by: 'reply' } });
-          ticket = await save(ticket, patch, at);
-        }
-        if (ticket.status === 'new') ticket = await transition(ticket, 'open', at, 'reply');
-      } else if (ticket.status !== 'open' && ticket.status !== 'new') {
-        ticket = await transition(ticket, 'open', at, 'requester_message');
-      } else {
-        ticket = await save(ticket, {}, at);
-      }
-      return ticket;
-    },
-
-    /**
-     * The path connectors and agents use: a support request on a channel thread adds to that
-     * thread's latest ticket that is not closed, or opens a new one.
-     */
-    async openOrUpdate(
-      input: z.input<typeof NewTicketSchema> & { externalKey: string; body: string },
-      now: Date,
-    ): Promise<{ ticket: Ticket; created: boolean }> {
-      const v = parse(NewTicketSchema, input, 'support request');
-      const existing = v.externalKey
-        ? await repo.getThreadTicket(v.channel, v.externalKey)
-        : undefined;
-      if (existing) {
-        const ticket = await repo.addMessage(
-          existing.id,
-          { direction: 'inbound', body: v.body ?? v.subject },
-          now,
-        );
-        return { ticket, created: false };
-      }
-      return { ticket: await repo.createTicket(input, now), created: true };
-    },
-
-    /**
-     * Records a `breach` for every ticket whose first-response deadline passed by `now` (at
-     * the deadline itself, not at the time of the check). Idempotent: a ticket breaches once.
-     */
-    async detectBreaches(now: Date): Promise<BreachRow[]> {
-      const at = when(now);
-      const due = await ctx.tx
+      return ctx.tx
         .select()
         .from(supportTickets)
         .where(
@@ -423,143 +284,18 @@ export function supportRepository(ctx: ScopeContext) {
           ),
         )
         .for('update', { skipLocked: true });
-      const breaches: BreachRow[] = [];
-      for (const ticket of due) {
-        const deadline = ticket.firstResponseDueAt!;
-        await event(
-          ticket.id,
-          deadline,
-          'breach',
-          { data: { slaHours: ticket.slaHours, detectedAt: at.toISOString() } },
-          'system',
-        );
-        await ctx.tx
-          .update(supportTickets)
-          .set({ slaBreachedAt: deadline })
-          .where(and(eq(supportTickets.workspaceId, ws), eq(supportTickets.id, ticket.id)));
-        breaches.push({
-          ticketId: ticket.id,
-          at: deadline,
-          subject: ticket.subject,
-          channel: ticket.channel,
-          priority: ticket.priority,
-          requester: ticket.requester,
-          assignee: ticket.assignee,
-          slaHours: ticket.slaHours,
-        });
-      }
-      return breaches;
     },
 
-    /** Breach events since a time, newest first, with their ticket. */
-    async listBreaches(options: { since?: Date; limit?: number } = {}): Promise<BreachRow[]> {
-      const v = parse(
-        z.object({ since: z.date().default(new Date(0)), limit: limitSchema.default(100) }),
-        options,
-        'list options',
-      );
-      const rows = await ctx.tx
-        .select({ event: supportTicketEvents, ticket: supportTickets })
-        .from(supportTicketEvents)
-        .innerJoin(
-          supportTickets,
-          and(
-            eq(supportTickets.workspaceId, supportTicketEvents.workspaceId),
-            eq(supportTickets.id, supportTicketEvents.ticketId),
-          ),
-        )
-        .where(
-          and(
-            eq(supportTicketEvents.workspaceId, ws),
-            eq(supportTicketEvents.kind, 'breach'),
-            gte(supportTicketEvents.at, v.since),
-          ),
-        )
-        .orderBy(desc(supportTicketEvents.at), desc(supportTicketEvents.seq))
-        .limit(v.limit);
-      return rows.map(({ event: e, ticket: t }) => ({
-        ticketId: t.id,
-        at: e.at,
-        subject: t.subject,
-        channel: t.channel,
-        priority: t.priority,
-        requester: t.requester,
-        assignee: t.assignee,
-        slaHours: t.slaHours,
-      }));
+    /** Records when a ticket breached its first-response SLA (its deadline). */
+    async markBreached(ticketId: string, at: Date): Promise<void> {
+      const id = parseId(ticketId, 'ticket id');
+      await ctx.tx
+        .update(supportTickets)
+        .set({ slaBreachedAt: when(at) })
+        .where(ofTicket(id));
     },
 
-    /**
-     * What the metrics are computed from: tickets created since `since` or still active, and
-     * every event of those tickets (bounded by `limit` tickets, newest first).
-     */
-    async listMetricsData(options: {
-      since: Date;
-      limit?: number;
-    }): Promise<{ tickets: Ticket[]; events: TicketEvent[]; truncated: boolean }> {
-      const v = parse(
-        z.object({ since: z.date(), limit: z.number().int().min(1).max(50_000).default(10_000) }),
-        options,
-        'metrics options',
-      );
-      const tickets = await ctx.tx
-        .select()
-        .from(supportTickets)
-        .where(
-          and(
-            eq(supportTickets.workspaceId, ws),
-            or(
-              gte(supportTickets.createdAt, v.since),
-              inArray(supportTickets.status, [...OPEN_STATUSES]),
-              gte(supportTickets.updatedAt, v.since),
-            ),
-          ),
-        )
-        .orderBy(desc(supportTickets.createdAt))
-        .limit(v.limit + 1);
-      const truncated = tickets.length > v.limit;
-      if (truncated) tickets.pop();
-      const ids = tickets.map((t) => t.id);
-      const events =
-        ids.length === 0
-          ? []
-          : await ctx.tx
-              .select()
-              .from(supportTicketEvents)
-              .where(
-                and(
-                  eq(supportTicketEvents.workspaceId, ws),
-                  inArray(supportTicketEvents.ticketId, ids),
-                ),
-              )
-              .orderBy(asc(supportTicketEvents.at), asc(supportTicketEvents.seq));
-      return { tickets, events, truncated };
-    },
-
-    /**
-     * Inbound support messages since a time with their normalised words: PostgreSQL's English
-     * full-text configuration stems them and drops stop words, so "How do I migrate my
-     * tokens?" and "how to migrate tokens" both become `migrat token`.
-     */
-    async listInboundTerms(options: {
-      since: Date;
-      limit?: number;
-    }): Promise<{ ticketId: string; body: string; terms: string[] }[]> {
-      const v = parse(
-        z.object({ since: z.date(), limit: z.number().int().min(1).max(20_000).default(5_000) }),
-        options,
-        'options',
-      );
-      const rows = await queryRows<{ ticket_id: string; body: string; terms: string[] }>(
-        ctx.tx,
-        sql`select ticket_id, body, tsvector_to_array(to_tsvector('english', body)) as terms
-              from support_ticket_events
-             where workspace_id = ${ws} and kind = 'message' and direction = 'inbound'
-               and at >= ${v.since.toISOString()}::timestamptz
-             order by at desc limit ${v.limit}`,
-      );
-      return rows.map((r) => ({ ticketId: r.ticket_id, body: r.body, terms: r.terms }));
-    },
+    ...supportReports(ctx),
   };
   return repo;
 }

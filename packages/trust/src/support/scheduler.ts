@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import type { BreachRow, Store } from '@parley/store';
+import { supportDesk } from './desk.ts';
 
 /*
  * The SLA breach check. Its state is the database (each ticket's first-response deadline),
@@ -80,7 +81,7 @@ export function createSlaScheduler(options: SlaSchedulerOptions): SlaScheduler {
       if (stopped) break;
       try {
         const breaches = detect
-          ? await store.withWorkspace(workspaceId, (ws) => ws.support.detectBreaches(now), {
+          ? await store.withWorkspace(workspaceId, (ws) => supportDesk(ws).detectBreaches(now), {
               actor: { type: 'system' },
             })
           : [];

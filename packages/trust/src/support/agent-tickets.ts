@@ -1,6 +1,5 @@
 import type { Store } from '@parley/store';
-import type { FastifyBaseLogger } from 'fastify';
-import { classifySupportRequest } from './classifier.ts';
+import { fileSupportRequest } from './inbound.ts';
 
 /*
  * Support tickets from agent conversations: when a run is started for an end user (the run's
@@ -20,34 +19,34 @@ export interface UserMessage {
 
 export const AGENT_CHANNEL = 'agent';
 
+/** Where a failure to file a ticket is reported (the server's logger fits). */
+export interface TrustLog {
+  warn(fields: Record<string, unknown>, message: string): void;
+}
+
 export function createConversationTicketing(options: {
   store: Store;
   now: () => Date;
-  log: FastifyBaseLogger;
+  log: TrustLog;
 }) {
   const pending = new Set<Promise<void>>();
 
   async function handle(message: UserMessage): Promise<void> {
     const text = message.text.trim().slice(0, 20_000);
     if (!text) return;
-    const support = classifySupportRequest(text).support;
     await options.store.withWorkspace(
       message.workspaceId,
-      async (ws) => {
-        const thread = await ws.support.getThreadTicket(AGENT_CHANNEL, message.conversationId);
-        if (!thread && !support) return;
-        const line = text.replace(/\s+/g, ' ');
-        await ws.support.openOrUpdate(
+      (ws) =>
+        fileSupportRequest(
+          ws,
           {
-            subject: line.length > 120 ? `${line.slice(0, 119)}…` : line,
             channel: AGENT_CHANNEL,
+            threadId: message.conversationId,
             requester: message.userId.slice(0, 320),
-            externalKey: message.conversationId,
-            body: text,
+            text,
           },
           options.now(),
-        );
-      },
+        ),
       { actor: { type: 'system' } },
     );
   }

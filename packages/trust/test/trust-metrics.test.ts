@@ -1,23 +1,10 @@
-import { validateAgentValue } from '@parley/agent-file';
-import { createInMemoryRunStore, createPluginHost, runAgent } from '@parley/core';
-import { guardConfigWithTrust } from '@parley/plugin-scam-guard';
-import {
-  type ContentPart,
-  createModel,
-  type LanguageModel,
-  type ModelMessage,
-} from '@parley/providers';
 import { openStore, type Store, type WorkspaceScope } from '@parley/store';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { classifySupportRequest } from '../src/trust/classifier.ts';
-import { trustContextProviders } from '../src/trust/context.ts';
-import { workspaceTrust } from '../src/trust/guard-config.ts';
-import { computeTrustMetrics } from '../src/trust/service.ts';
+import { classifySupportRequest, computeTrustMetrics, supportDesk } from '../src/index.ts';
 
 /*
- * The trust metrics from a real event log (PGlite) against numbers worked out by hand, the
- * context the model receives, the guard configuration the trust page completes, and the
- * support-request classifier.
+ * The trust metrics from a real event log (PGlite) against numbers worked out by hand, and
+ * the support-request classifier.
  */
 
 const HOUR = 3_600_000;
@@ -40,14 +27,18 @@ describe('trust metrics from the event log', () => {
 
   it('match the hand-computed example', async () => {
     const open = (subject: string, channel: string, hours: number, body: string) =>
-      inWs((ws) => ws.support.createTicket({ subject, channel, requester: 'r', body }, at(hours)));
+      inWs((ws) =>
+        supportDesk(ws).createTicket({ subject, channel, requester: 'r', body }, at(hours)),
+      );
     const reply = (id: string, hours: number) =>
-      inWs((ws) => ws.support.addMessage(id, { direction: 'outbound', body: 'hi' }, at(hours)));
+      inWs((ws) =>
+        supportDesk(ws).addMessage(id, { direction: 'outbound', body: 'hi' }, at(hours)),
+      );
     const inbound = (id: string, hours: number, body: string) =>
-      inWs((ws) => ws.support.addMessage(id, { direction: 'inbound', body }, at(hours)));
+      inWs((ws) => supportDesk(ws).addMessage(id, { direction: 'inbound', body }, at(hours)));
     const status = (id: string, hours: number, to: 'pending' | 'solved') =>
-      inWs((ws) => ws.support.updateTicket(id, { status: to }, at(hours)));
-    const check = (hours: number) => inWs((ws) => ws.support.detectBreaches(at(hours)));
+      inWs((ws) => supportDesk(ws).updateTicket(id, { status: to }, at(hours)));
+    const check = (hours: number) => inWs((ws) => supportDesk(ws).detectBreaches(at(hours)));
 
     // A: answered after 2 h, solved, reopened, solved again.
     const a = await open('A', 'discord', 0, 'How do I migrate my tokens?');
@@ -112,98 +103,6 @@ describe('trust metrics from the event log', () => {
     expect(m.repeatedQuestions[0]).toMatchObject({ count: 3, tickets: 3 });
     expect(m.repeatedQuestions[0]!.terms).toEqual(expect.arrayContaining(['migrat', 'token']));
     expect(m.truncated).toBe(false);
-  });
-});
-
-const PAGE = {
-  title: 'Acme',
-  officialDomains: ['acme.org'],
-  handles: [{ platform: 'x', handle: '@acme' }],
-  canonicalMigrationLink: 'https://acme.org/migrate',
-  canonicalLinks: ['https://docs.acme.org/'],
-  statements: ['We never DM first.'],
-  brandTokens: ['acme', 'ac'],
-  blocklist: ['acme-claim.example'],
-};
-
-describe('what the model receives', () => {
-  it('carries the canonical migration link in the system prompt of every run', async () => {
-    const seen: ModelMessage[][] = [];
-    // The scripted provider, recording the request it gets (what a real model would be sent).
-    const scripted = createModel({ provider: 'scripted', model: 'echo' });
-    const model: LanguageModel = {
-      ...scripted,
-      stream(request, options) {
-        seen.push(request.messages);
-        return scripted.stream(request, options);
-      },
-    };
-    const checked = validateAgentValue({
-      name: 'helper',
-      instructions: 'Help.',
-      model: { provider: 'scripted', model: 'x' },
-      memory: { enabled: false, autoExtract: false },
-    });
-    if (!checked.ok) throw new Error('agent');
-    const events = [];
-    for await (const event of runAgent(
-      {
-        agent: checked.definition,
-        agentId: 'a',
-        workspaceId: 'w',
-        conversationId: 'c',
-        input: 'How do I migrate?',
-      },
-      {
-        models: () => model,
-        store: createInMemoryRunStore(),
-        plugins: createPluginHost({ contextProviders: trustContextProviders(PAGE) }),
-      },
-    ))
-      events.push(event);
-    expect(events.at(-1)?.type).toBe('run.finish');
-    const system = seen[0]?.find((m) => m.role === 'system')?.content as string | ContentPart[];
-    expect(String(system)).toContain(
-      'The one canonical migration link is https://acme.org/migrate. Whenever you answer anything about migration, include this exact link',
-    );
-    expect(String(system)).toContain('Official domains: acme.org.');
-    expect(String(system)).toContain('We never DM first.');
-  });
-
-  it('adds nothing for an empty page', () => {
-    expect(
-      trustContextProviders({
-        ...PAGE,
-        officialDomains: [],
-        handles: [],
-        canonicalMigrationLink: null,
-        canonicalLinks: [],
-        statements: [],
-      }),
-    ).toEqual([]);
-  });
-});
-
-describe('the scam guard configuration the trust page completes', () => {
-  it('adds the page to what the agent configured, without duplicates or short tokens', () => {
-    const config = guardConfigWithTrust(
-      {
-        canonicalDomains: ['acme.org', 'acme.dev'],
-        brandTokens: ['acme'],
-        blocklist: [],
-        canonicalLinks: [{ label: 'docs', url: 'https://docs.acme.org/' }],
-      },
-      workspaceTrust(PAGE),
-    );
-    expect(config).toEqual({
-      canonicalDomains: ['acme.org', 'acme.dev'],
-      brandTokens: ['acme'],
-      blocklist: ['acme-claim.example'],
-      canonicalLinks: [
-        { label: 'docs', url: 'https://docs.acme.org/' },
-        { label: 'migration', url: 'https://acme.org/migrate' },
-      ],
-    });
   });
 });
 
