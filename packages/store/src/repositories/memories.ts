@@ -22,7 +22,6 @@ import {
   EmbeddingSchema,
   KindSchema,
   type Memory,
-  type MemoryScopeKind,
   memoryColumns,
   NewMemorySchema,
   ScopeSchema,
@@ -41,6 +40,25 @@ export {
  * An agent's memories: adding, reading, changing and deleting them here; their embeddings in
  * memory-embeddings.ts, recall in memory-search.ts, their shapes in memory-shapes.ts.
  */
+
+const ListOptionsSchema = z.object({
+  agentId: uuidSchema.optional(),
+  scope: ScopeSchema.optional(),
+  userId: text(LIMITS.name).optional(),
+  conversationId: uuidSchema.optional(),
+  kind: KindSchema.optional(),
+  limit: limitSchema.default(100),
+});
+type MemoryListOptions = z.input<typeof ListOptionsSchema>;
+
+const MemoryPatchSchema = z.object({
+  content: text(LIMITS.memoryContent, 1).optional(),
+  kind: KindSchema.optional(),
+  metadata: metadataSchema.optional(),
+  embedding: EmbeddingSchema.optional(),
+  embeddingModel: text(LIMITS.name, 1).optional(),
+});
+type MemoryPatch = z.input<typeof MemoryPatchSchema>;
 
 export function memoriesRepository(ctx: ScopeContext) {
   const repo = {
@@ -98,102 +116,10 @@ export function memoriesRepository(ctx: ScopeContext) {
     },
 
     /** Newest first. */
-    async list(
-      options: {
-        agentId?: string;
-        scope?: MemoryScopeKind;
-        userId?: string;
-        conversationId?: string;
-        kind?: string;
-        limit?: number;
-      } = {},
-    ): Promise<Memory[]> {
-      const value = parse(
-        z.object({
-          agentId: uuidSchema.optional(),
-          scope: ScopeSchema.optional(),
-          userId: text(LIMITS.name).optional(),
-          conversationId: uuidSchema.optional(),
-          kind: KindSchema.optional(),
-          limit: limitSchema.default(100),
-        }),
-        options,
-        'list options',
-      );
-      return ctx.tx
-        .select(memoryColumns)
-        .from(memories)
-        .where(
-          and(
-            eq(memories.workspaceId, ctx.workspaceId),
-            value.agentId ? eq(memories.agentId, value.agentId) : undefined,
-            value.scope ? eq(memories.scope, value.scope) : undefined,
-            value.userId ? eq(memories.userId, value.userId) : undefined,
-            value.conversationId ? eq(memories.conversationId, value.conversationId) : undefined,
-            value.kind ? eq(memories.kind, value.kind) : undefined,
-          ),
-        )
-        .orderBy(desc(memories.createdAt), desc(memories.id))
-        .limit(value.limit);
-    },
+    list: (options: MemoryListOptions = {}) => listMemories(ctx, options),
 
     /** Changes content, kind or metadata. New content without a new embedding clears the old one. */
-    async update(
-      memoryId: string,
-      patch: {
-        content?: string;
-        kind?: string;
-        metadata?: Record<string, unknown>;
-        embedding?: number[];
-        embeddingModel?: string;
-      },
-    ): Promise<Memory> {
-      const id = parseId(memoryId, 'memory id');
-      const value = parse(
-        z.object({
-          content: text(LIMITS.memoryContent, 1).optional(),
-          kind: KindSchema.optional(),
-          metadata: metadataSchema.optional(),
-          embedding: EmbeddingSchema.optional(),
-          embeddingModel: text(LIMITS.name, 1).optional(),
-        }),
-        patch,
-        'memory patch',
-      );
-      const [existing] = await ctx.tx
-        .select({ agentId: memories.agentId })
-        .from(memories)
-        .where(eq(memories.id, id));
-      if (!existing) throw notFound('memory', id);
-      if (value.embedding) {
-        await ensureAgentEmbedding(
-          ctx.tx,
-          existing.agentId,
-          value.embedding.length,
-          value.embeddingModel,
-        );
-      }
-      const embedding =
-        value.embedding !== undefined
-          ? { embedding: value.embedding, embeddingDimensions: value.embedding.length }
-          : value.content !== undefined
-            ? { embedding: null, embeddingDimensions: null }
-            : {};
-      const [row] = await ctx.tx
-        .update(memories)
-        .set({
-          ...defined({
-            content: value.content,
-            kind: value.kind,
-            metadata: value.metadata as Record<string, unknown> | undefined,
-          }),
-          ...embedding,
-          updatedAt: sql`now()`,
-        })
-        .where(eq(memories.id, id))
-        .returning(memoryColumns);
-      return row!;
-    },
+    update: (memoryId: string, patch: MemoryPatch) => updateMemory(ctx, memoryId, patch),
 
     async delete(memoryId: string): Promise<void> {
       const id = parseId(memoryId, 'memory id');
@@ -237,4 +163,67 @@ export function memoriesRepository(ctx: ScopeContext) {
     search: (input: MemorySearch) => searchMemories(ctx, input),
   };
   return repo;
+}
+
+/** Newest first. */
+async function listMemories(ctx: ScopeContext, options: MemoryListOptions): Promise<Memory[]> {
+  const value = parse(ListOptionsSchema, options, 'list options');
+  return ctx.tx
+    .select(memoryColumns)
+    .from(memories)
+    .where(
+      and(
+        eq(memories.workspaceId, ctx.workspaceId),
+        value.agentId ? eq(memories.agentId, value.agentId) : undefined,
+        value.scope ? eq(memories.scope, value.scope) : undefined,
+        value.userId ? eq(memories.userId, value.userId) : undefined,
+        value.conversationId ? eq(memories.conversationId, value.conversationId) : undefined,
+        value.kind ? eq(memories.kind, value.kind) : undefined,
+      ),
+    )
+    .orderBy(desc(memories.createdAt), desc(memories.id))
+    .limit(value.limit);
+}
+
+/** Changes content, kind or metadata. New content without a new embedding clears the old one. */
+async function updateMemory(
+  ctx: ScopeContext,
+  memoryId: string,
+  patch: MemoryPatch,
+): Promise<Memory> {
+  const id = parseId(memoryId, 'memory id');
+  const value = parse(MemoryPatchSchema, patch, 'memory patch');
+  const [existing] = await ctx.tx
+    .select({ agentId: memories.agentId })
+    .from(memories)
+    .where(eq(memories.id, id));
+  if (!existing) throw notFound('memory', id);
+  if (value.embedding) {
+    await ensureAgentEmbedding(
+      ctx.tx,
+      existing.agentId,
+      value.embedding.length,
+      value.embeddingModel,
+    );
+  }
+  const embedding =
+    value.embedding !== undefined
+      ? { embedding: value.embedding, embeddingDimensions: value.embedding.length }
+      : value.content !== undefined
+        ? { embedding: null, embeddingDimensions: null }
+        : {};
+  const [row] = await ctx.tx
+    .update(memories)
+    .set({
+      ...defined({
+        content: value.content,
+        kind: value.kind,
+        metadata: value.metadata as Record<string, unknown> | undefined,
+      }),
+      ...embedding,
+      updatedAt: sql`now()`,
+    })
+    .where(eq(memories.id, id))
+    .returning(memoryColumns);
+  return row!;
 }

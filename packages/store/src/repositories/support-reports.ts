@@ -1,3 +1,4 @@
+import { api } from '@parley/protocol';
 import { and, asc, desc, eq, gte, inArray, or, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { queryRows } from '../db.ts';
@@ -5,14 +6,20 @@ import { supportTicketEvents, supportTickets } from '../schema/index.ts';
 import type { ScopeContext } from '../scope.ts';
 import { limitSchema, parse } from '../validation.ts';
 import type { Ticket, TicketEvent, TicketStatus } from './support.ts';
+import { ChannelSchema, OPEN_STATUSES } from './support-shapes.ts';
 
 /*
  * What the support inbox's reports read: the breaches, the tickets and events the metrics are
  * computed from (@parley/trust), and the inbound messages' normalised words.
  */
 
-/** The statuses of a ticket still waiting on someone. */
-export const OPEN_STATUSES: readonly TicketStatus[] = ['new', 'open', 'pending'];
+const { TICKET_STATUSES } = api;
+
+const ListTicketsSchema = z.object({
+  status: z.enum([...TICKET_STATUSES, 'active']).optional(),
+  channel: ChannelSchema.optional(),
+  limit: limitSchema.default(100),
+});
 
 export interface BreachRow {
   ticketId: string;
@@ -28,6 +35,29 @@ export interface BreachRow {
 export function supportReports(ctx: ScopeContext) {
   const ws = ctx.workspaceId;
   return {
+    /** Newest first; `status: 'active'` means new, open or pending. */
+    async listTickets(
+      options: { status?: TicketStatus | 'active'; channel?: string; limit?: number } = {},
+    ): Promise<Ticket[]> {
+      const v = parse(ListTicketsSchema, options, 'list options');
+      return ctx.tx
+        .select()
+        .from(supportTickets)
+        .where(
+          and(
+            eq(supportTickets.workspaceId, ws),
+            v.status === 'active'
+              ? inArray(supportTickets.status, [...OPEN_STATUSES])
+              : v.status
+                ? eq(supportTickets.status, v.status)
+                : undefined,
+            v.channel ? eq(supportTickets.channel, v.channel) : undefined,
+          ),
+        )
+        .orderBy(desc(supportTickets.createdAt), desc(supportTickets.id))
+        .limit(v.limit);
+    },
+
     /** Breach events since a time, newest first, with their ticket. */
     async listBreaches(options: { since?: Date; limit?: number } = {}): Promise<BreachRow[]> {
       const v = parse(

@@ -1,16 +1,13 @@
 import { api } from '@parley/protocol';
-import { and, asc, desc, eq, inArray, isNull, lte, ne, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, isNull, lte, ne } from 'drizzle-orm';
 import { z } from 'zod';
-import {
-  supportSlaPolicies,
-  supportTicketEvents,
-  supportTickets,
-  TICKET_EVENT_KINDS,
-} from '../schema/index.ts';
+import { supportTicketEvents, supportTickets, TICKET_EVENT_KINDS } from '../schema/index.ts';
 import type { ScopeContext } from '../scope.ts';
-import { limitSchema, parse, parseId, text } from '../validation.ts';
+import { parse, parseId, text } from '../validation.ts';
 import { notFound } from './common.ts';
-import { OPEN_STATUSES, supportReports } from './support-reports.ts';
+import { supportPolicy } from './support-policy.ts';
+import { supportReports } from './support-reports.ts';
+import { ChannelSchema } from './support-shapes.ts';
 
 /** The API's (@parley/protocol). */
 const { TICKET_PRIORITIES, TICKET_STATUSES } = api;
@@ -29,12 +26,7 @@ export type TicketStatus = (typeof TICKET_STATUSES)[number];
 export type TicketPriority = (typeof TICKET_PRIORITIES)[number];
 export type TicketEventKind = (typeof TICKET_EVENT_KINDS)[number];
 
-/** The first-response target when a workspace set none for a priority. */
-export const DEFAULT_FIRST_RESPONSE_HOURS = 48;
-
-const ChannelSchema = z
-  .string()
-  .regex(/^[a-z][a-z0-9_-]{0,39}$/, 'must be a short lower-case name such as discord or email');
+export { DEFAULT_FIRST_RESPONSE_HOURS } from './support-policy.ts';
 
 const NewTicketSchema = z
   .object({
@@ -73,6 +65,8 @@ const EventSchema = z
   })
   .strict();
 
+const ThreadSchema = z.object({ channel: ChannelSchema, externalKey: text(300, 1) });
+
 export type NewTicketRow = z.input<typeof NewTicketSchema>;
 export type TicketChange = z.input<typeof TicketChangeSchema>;
 export type NewTicketEvent = z.input<typeof EventSchema>;
@@ -92,54 +86,7 @@ export function supportRepository(ctx: ScopeContext) {
     and(eq(supportTickets.workspaceId, ws), eq(supportTickets.id, id));
 
   const repo = {
-    /** First-response hours per priority (48 where the workspace set nothing). */
-    async getPolicy(): Promise<Record<TicketPriority, number>> {
-      const rows = await ctx.tx
-        .select()
-        .from(supportSlaPolicies)
-        .where(eq(supportSlaPolicies.workspaceId, ws));
-      const policy = Object.fromEntries(
-        TICKET_PRIORITIES.map((p) => [p, DEFAULT_FIRST_RESPONSE_HOURS]),
-      ) as Record<TicketPriority, number>;
-      for (const row of rows) policy[row.priority as TicketPriority] = row.firstResponseHours;
-      return policy;
-    },
-
-    /** The first-response hours of one priority (48 where the workspace set nothing). */
-    async getPolicyHours(priority: TicketPriority): Promise<number> {
-      const p = parse(z.enum(TICKET_PRIORITIES), priority, 'priority');
-      const [row] = await ctx.tx
-        .select({ hours: supportSlaPolicies.firstResponseHours })
-        .from(supportSlaPolicies)
-        .where(and(eq(supportSlaPolicies.workspaceId, ws), eq(supportSlaPolicies.priority, p)));
-      return row?.hours ?? DEFAULT_FIRST_RESPONSE_HOURS;
-    },
-
-    /** Sets the first-response target of priorities; applies to tickets created afterwards. */
-    async setPolicy(input: Partial<Record<TicketPriority, number>>) {
-      const hours = z.number().int().min(1).max(8_760);
-      const value = parse(
-        z.object(Object.fromEntries(TICKET_PRIORITIES.map((p) => [p, hours.optional()]))).strict(),
-        input,
-        'SLA policy',
-      ) as Partial<Record<TicketPriority, number>>;
-      for (const [priority, firstResponseHours] of Object.entries(value)) {
-        if (firstResponseHours === undefined) continue;
-        await ctx.tx
-          .insert(supportSlaPolicies)
-          .values({ workspaceId: ws, priority, firstResponseHours })
-          .onConflictDoUpdate({
-            target: [supportSlaPolicies.workspaceId, supportSlaPolicies.priority],
-            set: { firstResponseHours, updatedAt: sql`now()` },
-          });
-      }
-      await ctx.audit({
-        action: 'support.policy_update',
-        targetType: 'support_sla_policy',
-        metadata: { firstResponseHours: value },
-      });
-      return repo.getPolicy();
-    },
+    ...supportPolicy(ctx),
 
     /** Writes a new ticket row, created at `now`, its clock as the caller computed it. */
     async insertTicket(input: NewTicketRow, now: Date): Promise<Ticket> {
@@ -204,11 +151,7 @@ export function supportRepository(ctx: ScopeContext) {
 
     /** The latest ticket of a connector thread that is not closed, if any. */
     async getThreadTicket(channel: string, externalKey: string): Promise<Ticket | undefined> {
-      const v = parse(
-        z.object({ channel: ChannelSchema, externalKey: text(300, 1) }),
-        { channel, externalKey },
-        'thread',
-      );
+      const v = parse(ThreadSchema, { channel, externalKey }, 'thread');
       const [row] = await ctx.tx
         .select()
         .from(supportTickets)
@@ -223,37 +166,6 @@ export function supportRepository(ctx: ScopeContext) {
         .orderBy(desc(supportTickets.createdAt))
         .limit(1);
       return row;
-    },
-
-    /** Newest first; `status: 'active'` means new, open or pending. */
-    async listTickets(
-      options: { status?: TicketStatus | 'active'; channel?: string; limit?: number } = {},
-    ): Promise<Ticket[]> {
-      const v = parse(
-        z.object({
-          status: z.enum([...TICKET_STATUSES, 'active']).optional(),
-          channel: ChannelSchema.optional(),
-          limit: limitSchema.default(100),
-        }),
-        options,
-        'list options',
-      );
-      return ctx.tx
-        .select()
-        .from(supportTickets)
-        .where(
-          and(
-            eq(supportTickets.workspaceId, ws),
-            v.status === 'active'
-              ? inArray(supportTickets.status, [...OPEN_STATUSES])
-              : v.status
-                ? eq(supportTickets.status, v.status)
-                : undefined,
-            v.channel ? eq(supportTickets.channel, v.channel) : undefined,
-          ),
-        )
-        .orderBy(desc(supportTickets.createdAt), desc(supportTickets.id))
-        .limit(v.limit);
     },
 
     /** The ticket's event log, oldest first. */
