@@ -1,19 +1,12 @@
 import { join, resolve } from 'node:path';
-import type { PGlite, QueryOptions } from '@electric-sql/pglite';
 import { sql } from 'drizzle-orm';
 import { z } from 'zod';
-import { redactUrl, UNREACHABLE_ERRNOS } from './connection.ts';
-import { lockDataDir, prepareDataDir } from './data-dir.ts';
 import { type Db, queryRows, sqlState, type Tx, toStoreError } from './db.ts';
+import { openPglite } from './engines/pglite.ts';
+import { openPostgres } from './engines/postgres.ts';
 import { StoreError } from './errors.ts';
-import {
-  APP_ROLE,
-  type MigrateResult,
-  OWNER_ROLE,
-  runMigrations,
-  type SqlSession,
-} from './migrate.ts';
-import { PgliteThreadClient, type PgliteThreadTransaction } from './pglite-thread/client.ts';
+import { describeIsolation, type IsolationReport } from './isolation.ts';
+import { type MigrateResult, runMigrations } from './migrate.ts';
 import { parseScopeOptions, runScoped, ScopeContext, type ScopeOptions } from './scope.ts';
 import { createSystemSurface, type SystemSurface } from './system/index.ts';
 import {
@@ -24,6 +17,8 @@ import {
 } from './vault/keyring.ts';
 import { Vault } from './vault/vault.ts';
 import { createWorkspaceScope, type WorkspaceScope } from './workspace-scope.ts';
+
+export { type IsolationReport, isolationReport } from './isolation.ts';
 
 export interface StoreCommonOptions {
   /**
@@ -61,19 +56,6 @@ export type OpenStoreOptions =
     } & StoreCommonOptions)
   | ({ memory: true } & StoreCommonOptions);
 
-export interface IsolationReport {
-  /**
-   * enforced: the runtime connection cannot leave the runtime role, so even hostile SQL stays
-   * inside row-level security (PostgreSQL with a dedicated login role).
-   * guarded: every store query runs as the runtime role, so RLS catches application bugs,
-   * but the connection itself could switch roles (PGlite always; PostgreSQL as a superuser).
-   */
-  level: 'enforced' | 'guarded';
-  /** The role the connection logged in as. */
-  sessionRole: string;
-  reason: string;
-}
-
 export interface Store {
   readonly kind: 'pglite' | 'postgres';
   /** How strongly workspaces are isolated on this connection (see IsolationReport). */
@@ -110,16 +92,6 @@ export interface StoreInternals {
 }
 export const storeInternals = new WeakMap<Store, StoreInternals>();
 
-interface Engine {
-  kind: 'pglite' | 'postgres';
-  db: Db;
-  migrationTransaction<T>(fn: (s: SqlSession) => Promise<T>): Promise<T>;
-  /** Called once migrations are committed, with what they applied. */
-  afterMigrate(result: MigrateResult): Promise<void>;
-  adminQuery<R>(text: string, params?: unknown[]): Promise<R[]>;
-  close(): Promise<void>;
-}
-
 const OptionsSchema = z.union([
   z
     .object({
@@ -134,233 +106,6 @@ const OptionsSchema = z.union([
   z.object({ dataDir: z.string().min(1) }).loose(),
   z.object({ memory: z.literal(true) }).loose(),
 ]);
-
-function connectError(error: unknown, url: string): StoreError {
-  const e = error as { code?: string; message?: string };
-  const code = e.code ?? '';
-  if (UNREACHABLE_ERRNOS.has(code) || ['3D000', '28P01', '28000', '57P03'].includes(code)) {
-    const hint =
-      code === '3D000'
-        ? 'the database does not exist: create it first'
-        : code.startsWith('28')
-          ? 'the server refused the user or password'
-          : 'is PostgreSQL running there? (locally: pg_ctlcluster 15 main start)';
-    return new StoreError(
-      'store.unreachable',
-      `Cannot connect to PostgreSQL at ${redactUrl(url)} (${code}): ${hint}.`,
-      {
-        ...(code.length === 5 ? { pgCode: code } : {}),
-      },
-    );
-  }
-  return new StoreError(
-    'store.unreachable',
-    `Cannot connect to PostgreSQL at ${redactUrl(url)}: ${e.message ?? code}.`,
-  );
-}
-
-async function describeIsolation(
-  kind: 'pglite' | 'postgres',
-  query: Engine['adminQuery'],
-): Promise<IsolationReport> {
-  const [row] = await query<{ name: string; superuser: boolean; bypass: boolean; owner: boolean }>(
-    `select r.rolname as name, r.rolsuper as superuser, r.rolbypassrls as bypass,
-            (case when exists (select 1 from pg_roles where rolname = '${OWNER_ROLE}')
-                  then pg_has_role(session_user, '${OWNER_ROLE}', 'MEMBER') else false end)
-            or exists (select 1 from pg_tables where schemaname = 'public' and tableowner = session_user) as owner
-       from pg_roles r where r.rolname = session_user`,
-  );
-  return isolationReport(kind, {
-    name: row?.name ?? 'unknown',
-    superuser: row?.superuser ?? false,
-    bypass: row?.bypass ?? false,
-    owner: row?.owner ?? false,
-  });
-}
-
-/**
- * What a connection's role means for row-level security: PGlite is always guarded (its one
- * session is a superuser); on PostgreSQL a superuser, a BYPASSRLS role or the tables' owner is
- * guarded, anything else enforced. openStore() and the diagnostics both report it.
- */
-export function isolationReport(
-  kind: 'pglite' | 'postgres',
-  role: { name: string; superuser: boolean; bypass: boolean; owner: boolean },
-): IsolationReport {
-  const sessionRole = role.name;
-  if (kind === 'pglite') {
-    return {
-      level: 'guarded',
-      sessionRole,
-      reason:
-        'PGlite always connects as its superuser: row-level security catches bugs, not hostile SQL. Use PostgreSQL for shared deployments.',
-    };
-  }
-  if (role.superuser || role.bypass || role.owner) {
-    const what = role.superuser
-      ? 'a superuser'
-      : role.bypass
-        ? 'a BYPASSRLS role'
-        : `the owner (or a member of ${OWNER_ROLE})`;
-    return {
-      level: 'guarded',
-      sessionRole,
-      reason: `The runtime connection logs in as "${sessionRole}", ${what}. Connect as a dedicated login role and pass a superuser only as migrationUrl.`,
-    };
-  }
-  return {
-    level: 'enforced',
-    sessionRole,
-    reason: `The runtime connection logs in as "${sessionRole}", which cannot bypass row-level security.`,
-  };
-}
-
-async function openPostgres(
-  options: { url: string; migrationUrl?: string; poolSize?: number } & StoreCommonOptions,
-): Promise<Engine> {
-  // Each engine's driver loads only when it is used: a server on PostgreSQL never needs PGlite's.
-  const pg = (await import('pg')).default;
-  const { drizzle: drizzlePg } = await import('drizzle-orm/node-postgres');
-  const onError =
-    options.onBackgroundError ??
-    ((e: Error) =>
-      console.warn(
-        `[parley store] database connection error: ${(e as { code?: string }).code ?? e.name}`,
-      ));
-  const pool = new pg.Pool({
-    connectionString: options.url,
-    max: options.poolSize ?? 10,
-    application_name: 'parley',
-  });
-  // Without a listener a client killed by the server (restart, failover,
-  // pg_terminate_backend, DROP DATABASE … FORCE) raises an unhandled 'error' and takes the
-  // process down. The pool listens to idle clients only; a client checked out for a
-  // transaction, between two of its queries, had no listener (issue #30: 6 crashes in 10).
-  // Every client gets one for its whole life: the error is reported here, the client is no
-  // longer queryable, so the transaction's next query fails and its caller sees the error,
-  // and the pool drops the client on release and connects a new one when next asked.
-  pool.on('error', onError);
-  pool.on('connect', (client) => client.on('error', onError));
-  try {
-    await pool.query('select 1');
-  } catch (error) {
-    await pool.end().catch(() => {});
-    throw connectError(error, options.url);
-  }
-  const migrationUrl = options.migrationUrl ?? options.url;
-  return {
-    kind: 'postgres',
-    db: drizzlePg(pool) as unknown as Db,
-    async migrationTransaction(fn) {
-      const client = new pg.Client({
-        connectionString: migrationUrl,
-        application_name: 'parley-migrate',
-      });
-      client.on('error', onError);
-      try {
-        await client.connect();
-      } catch (error) {
-        throw connectError(error, migrationUrl);
-      }
-      try {
-        await client.query('begin');
-        const result = await fn({
-          query: async (text, params) => (await client.query(text, params)).rows,
-        });
-        await client.query('commit');
-        return result;
-      } catch (error) {
-        await client.query('rollback').catch(() => {});
-        throw error;
-      } finally {
-        await client.end().catch(() => {});
-      }
-    },
-    async afterMigrate() {},
-    adminQuery: async (text, params) => (await pool.query(text, params)).rows,
-    close: () => pool.end(),
-  };
-}
-
-async function openPglite(dataDir: string | undefined): Promise<Engine> {
-  let release = async () => {};
-  let pgdata: string | undefined;
-  if (dataDir !== undefined) {
-    await prepareDataDir(dataDir);
-    release = await lockDataDir(dataDir);
-    pgdata = join(dataDir, 'pgdata');
-  }
-  // PGlite runs in a worker thread: its queries are synchronous WebAssembly and would
-  // otherwise block the server's event loop (pglite-thread/client.ts).
-  const openWorker = () =>
-    PgliteThreadClient.open(pgdata).catch((error: Error) => {
-      throw new StoreError(
-        'store.unreachable',
-        `Cannot open the embedded database in ${pgdata ?? 'memory'}: ${error.message}`,
-      );
-    });
-  let client: PgliteThreadClient;
-  try {
-    client = await openWorker();
-  } catch (error) {
-    await release();
-    throw error;
-  }
-  const { drizzle: drizzlePglite } = await import('drizzle-orm/pglite');
-  /** Drizzle and the store call whichever worker is current (afterMigrate may replace it). */
-  const current = {
-    query<T>(sql: string, params?: unknown[], options?: QueryOptions) {
-      return client.query<T>(sql, params, options);
-    },
-    transaction<T>(callback: (tx: PgliteThreadTransaction) => Promise<T>) {
-      return client.transaction(callback);
-    },
-  };
-  // PGlite has one session and it is a superuser. Outside store transactions it runs as the
-  // runtime role, so stray SQL fails closed instead of seeing every workspace.
-  const dropPrivileges = async () => {
-    const [role] = (
-      await current.query<{ ok: boolean }>(
-        `select exists (select 1 from pg_roles where rolname = '${APP_ROLE}') as ok`,
-      )
-    ).rows;
-    if (role?.ok) await client.exec(`set role ${APP_ROLE}`);
-  };
-  await dropPrivileges();
-  return {
-    kind: 'pglite',
-    // The cast: Drizzle's type asks for the PGlite class, but its driver calls only query()
-    // and transaction() (whose tx gets query()), which the thread client provides.
-    db: drizzlePglite(current as unknown as PGlite) as unknown as Db,
-    migrationTransaction: (fn) =>
-      current.transaction((tx) =>
-        fn({ query: async (text, params) => (await tx.query<never>(text, params)).rows }),
-      ),
-    async afterMigrate({ applied }) {
-      // Creating a database and migrating it grows the worker's WebAssembly memory and compiled
-      // code far beyond what serving needs, and WebAssembly memory never shrinks: a worker
-      // that opens the directory afresh holds ~400 MB less (docs/performance.md). An
-      // in-memory database would not survive the new worker, so it keeps its one.
-      if (pgdata && applied.length > 0) {
-        await client.close();
-        client = await openWorker();
-      }
-      await dropPrivileges();
-    },
-    adminQuery: async <R>(text: string, params?: unknown[]) =>
-      current.transaction(async (tx) => {
-        await tx.query('set local role none');
-        return (await tx.query<R>(text, params)).rows;
-      }),
-    async close() {
-      try {
-        await client.close();
-      } finally {
-        await release();
-      }
-    },
-  };
-}
 
 /** A master key from the option or PARLEY_MASTER_KEY, validated before anything is opened. */
 function keyringFromSetting(options: OpenStoreOptions): MasterKeyring | undefined {

@@ -1,0 +1,90 @@
+import { join } from 'node:path';
+import type { PGlite, QueryOptions } from '@electric-sql/pglite';
+import { lockDataDir, prepareDataDir } from '../data-dir.ts';
+import type { Db } from '../db.ts';
+import { StoreError } from '../errors.ts';
+import { APP_ROLE } from '../migrate.ts';
+import { PgliteThreadClient, type PgliteThreadTransaction } from '../pglite-thread/client.ts';
+import type { Engine } from './engine.ts';
+
+/* PGlite, in a directory or in memory, in a worker thread; one superuser session, run as the runtime role. */
+
+export async function openPglite(dataDir: string | undefined): Promise<Engine> {
+  let release = async () => {};
+  let pgdata: string | undefined;
+  if (dataDir !== undefined) {
+    await prepareDataDir(dataDir);
+    release = await lockDataDir(dataDir);
+    pgdata = join(dataDir, 'pgdata');
+  }
+  // PGlite runs in a worker thread: its queries are synchronous WebAssembly and would
+  // otherwise block the server's event loop (pglite-thread/client.ts).
+  const openWorker = () =>
+    PgliteThreadClient.open(pgdata).catch((error: Error) => {
+      throw new StoreError(
+        'store.unreachable',
+        `Cannot open the embedded database in ${pgdata ?? 'memory'}: ${error.message}`,
+      );
+    });
+  let client: PgliteThreadClient;
+  try {
+    client = await openWorker();
+  } catch (error) {
+    await release();
+    throw error;
+  }
+  const { drizzle: drizzlePglite } = await import('drizzle-orm/pglite');
+  /** Drizzle and the store call whichever worker is current (afterMigrate may replace it). */
+  const current = {
+    query<T>(sql: string, params?: unknown[], options?: QueryOptions) {
+      return client.query<T>(sql, params, options);
+    },
+    transaction<T>(callback: (tx: PgliteThreadTransaction) => Promise<T>) {
+      return client.transaction(callback);
+    },
+  };
+  // PGlite has one session and it is a superuser. Outside store transactions it runs as the
+  // runtime role, so stray SQL fails closed instead of seeing every workspace.
+  const dropPrivileges = async () => {
+    const [role] = (
+      await current.query<{ ok: boolean }>(
+        `select exists (select 1 from pg_roles where rolname = '${APP_ROLE}') as ok`,
+      )
+    ).rows;
+    if (role?.ok) await client.exec(`set role ${APP_ROLE}`);
+  };
+  await dropPrivileges();
+  return {
+    kind: 'pglite',
+    // The cast: Drizzle's type asks for the PGlite class, but its driver calls only query()
+    // and transaction() (whose tx gets query()), which the thread client provides.
+    db: drizzlePglite(current as unknown as PGlite) as unknown as Db,
+    migrationTransaction: (fn) =>
+      current.transaction((tx) =>
+        fn({ query: async (text, params) => (await tx.query<never>(text, params)).rows }),
+      ),
+    async afterMigrate({ applied }) {
+      // Creating a database and migrating it grows the worker's WebAssembly memory and compiled
+      // code far beyond what serving needs, and WebAssembly memory never shrinks: a worker
+      // that opens the directory afresh holds ~400 MB less (docs/performance.md). An
+      // in-memory database would not survive the new worker, so it keeps its one.
+      if (pgdata && applied.length > 0) {
+        await client.close();
+        client = await openWorker();
+      }
+      await dropPrivileges();
+    },
+    adminQuery: async <R>(text: string, params?: unknown[]) =>
+      current.transaction(async (tx) => {
+        await tx.query('set local role none');
+        return (await tx.query<R>(text, params)).rows;
+      }),
+    async close() {
+      try {
+        await client.close();
+      } finally {
+        await release();
+      }
+    },
+  };
+}
