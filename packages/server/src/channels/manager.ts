@@ -1,33 +1,26 @@
 import { createHash } from 'node:crypto';
-import {
-  type ButtonPress,
-  ChannelListSchema,
-  type ChannelRef,
-  type ChannelSession,
-  type Connector,
-  type InboundMessage,
-  type WebhookRequest,
-  type WebhookResponse,
+import type {
+  ButtonPress,
+  ChannelRef,
+  Connector,
+  InboundMessage,
+  WebhookRequest,
+  WebhookResponse,
 } from '@parley/core';
-import type { Store, WorkspaceScope } from '@parley/store';
+import type { Store } from '@parley/store';
 import type { FastifyBaseLogger } from 'fastify';
 import type { RunManager } from '../runs/run-manager.ts';
-import { approvalCallOf, decodeApproval } from './approvals.ts';
-import { answerMessage, type ChannelTarget, endUserOf } from './conversation.ts';
-import { createListenLease } from './lease.ts';
+import { decideApproval, NOT_YOURS } from './approval-press.ts';
+import { checkChannelToken } from './check-token.ts';
+import { answerMessage, type ChannelTarget } from './conversation.ts';
+import { type OpenChannel, openChannel } from './open-channel.ts';
 import { withRetryAfter } from './reply-writer.ts';
-import {
-  type ChannelStatus,
-  type ChannelStatusSnapshot,
-  createStatus,
-  pausedStatus,
-} from './status.ts';
+import { type ChannelStatusSnapshot, pausedStatus } from './status.ts';
+import { fingerprintOf, wantedChannels } from './wanted.ts';
 
 const SYSTEM = { actor: { type: 'system' as const } };
 /** How long a delivery id is remembered: platforms redeliver within minutes, not days. */
 const SEEN_WINDOW_MS = 24 * 60 * 60_000;
-/** A listener that failed waits this long before it tries again. */
-const RETRY_LISTEN_MS = 5_000;
 
 export interface ChannelManagerOptions {
   store: Store;
@@ -45,17 +38,23 @@ export interface ChannelManagerOptions {
   fetch?: typeof fetch;
 }
 
-interface OpenChannel {
-  target: ChannelTarget;
-  ref: ChannelRef;
-  /** What the channel was opened with: a change (config, token) opens it anew. */
-  fingerprint: string;
-  session: ChannelSession;
-  controller: AbortController;
-  status: ChannelStatus;
-  listening: Promise<void>;
-  /** This instance held the channel's lease at some point (so it may have registered a webhook). */
-  listened(): boolean;
+const keyOf = (t: ChannelTarget) => `${t.workspaceId}:${t.agentId}:${t.platform}`;
+
+/** A delivery seen before anywhere in the cluster (platforms redeliver when unsure). */
+async function seenBefore(store: Store, channelKey: string, deliveryId: string) {
+  const key = createHash('sha256').update(`${channelKey}:${deliveryId}`).digest('base64url');
+  const hit = await store.system.cluster.counters.hit(`channel-seen:${key}`, SEEN_WINDOW_MS);
+  return hit.count > 1;
+}
+
+/** Runs `work` after the previous work of the same key has ended (one at a time per key). */
+function oneAtATime(chains: Map<string, Promise<void>>, key: string, work: () => Promise<void>) {
+  const next = (chains.get(key) ?? Promise.resolve()).then(work);
+  chains.set(key, next);
+  void next.finally(() => {
+    if (chains.get(key) === next) chains.delete(key);
+  });
+  return next;
 }
 
 /** The path a channel's webhook is called on. */
@@ -75,35 +74,9 @@ export function createChannelManager(options: ChannelManagerOptions) {
   const paused = new Map<string, ChannelStatusSnapshot>();
   const reconciling = new Map<string, Promise<void>>();
   let stopped = false;
-  const keyOf = (t: ChannelTarget) => `${t.workspaceId}:${t.agentId}:${t.platform}`;
-
-  /** The channels a workspace's deployed agents list, with the secrets they name. */
-  async function wanted(ws: WorkspaceScope) {
-    const found: { target: ChannelTarget; ref: ChannelRef; token?: string; signing?: string }[] =
-      [];
-    for (const agent of await ws.agents.list()) {
-      if (!agent.currentVersion) continue;
-      const version = await ws.agents.getVersion(agent.id);
-      const parsed = ChannelListSchema.safeParse(version?.definition?.channels ?? []);
-      if (!parsed.success) continue;
-      for (const ref of parsed.data) {
-        const reveal = async (name: string | undefined) =>
-          name && (await ws.secrets.get(name))
-            ? ws.secrets.reveal(name, { purpose: 'channel' })
-            : undefined;
-        found.push({
-          target: { workspaceId: ws.workspaceId, agentId: agent.id, platform: ref.platform },
-          ref,
-          token: await reveal(ref.tokenSecret),
-          signing: await reveal(ref.signingSecret),
-        });
-      }
-    }
-    return found;
-  }
 
   async function reconcileNow(workspaceId: string) {
-    const desired = await store.withWorkspace(workspaceId, wanted, SYSTEM);
+    const desired = await store.withWorkspace(workspaceId, wantedChannels, SYSTEM);
     const keep = new Set<string>();
     for (const key of paused.keys()) if (key.startsWith(`${workspaceId}:`)) paused.delete(key);
     for (const want of desired) {
@@ -112,9 +85,7 @@ export function createChannelManager(options: ChannelManagerOptions) {
         paused.set(key, pausedStatus(want.target, want.ref.mode));
         continue;
       }
-      const fingerprint = createHash('sha256')
-        .update(JSON.stringify([want.ref, want.token ?? null, want.signing ?? null]))
-        .digest('hex');
+      const fingerprint = fingerprintOf(want);
       const current = open.get(key);
       if (current?.fingerprint === fingerprint) {
         keep.add(key);
@@ -133,75 +104,22 @@ export function createChannelManager(options: ChannelManagerOptions) {
         );
         continue;
       }
-      openChannel(key, want.target, want.ref, fingerprint, connector, want.token, want.signing);
+      const channel = { key, target: want.target, ref: want.ref, fingerprint, connector };
+      const opened = openChannel(
+        options,
+        { ...channel, token: want.token, signingSecret: want.signing },
+        {
+          receive: (message) => receive(open.get(key), message),
+          press: (press) => pressed(open.get(key), press),
+        },
+      );
+      open.set(key, opened);
       keep.add(key);
     }
     // Paused, or no longer listed: what the channel left with the platform goes too.
     for (const [key, channel] of open)
       if (channel.target.workspaceId === workspaceId && !keep.has(key))
         await close(key, { dropped: true });
-  }
-
-  function openChannel(
-    key: string,
-    target: ChannelTarget,
-    ref: ChannelRef,
-    fingerprint: string,
-    connector: Connector,
-    token: string,
-    signingSecret: string | undefined,
-  ) {
-    const controller = new AbortController();
-    const status = createStatus(target, ref.mode);
-    const session = connector.open!({
-      channel: ref,
-      token,
-      fetch: options.fetch ?? globalThis.fetch,
-      ...(signingSecret ? { signingSecret } : {}),
-      ...(options.publicUrl
-        ? { webhookUrl: new URL(webhookPath(target), options.publicUrl).toString() }
-        : {}),
-      signal: controller.signal,
-      receive: (message) => receive(open.get(key), message),
-      press: (press) => pressed(open.get(key), press),
-      report: (update) => status.report(update),
-    });
-    let listened = false;
-    const lease = createListenLease({
-      store,
-      key,
-      leaseMs: options.leaseMs ?? 15_000,
-      signal: controller.signal,
-      onHeld: async (held) => {
-        listened = true;
-        status.listening(true);
-        try {
-          await session.listen(held);
-        } catch (error) {
-          status.report({ state: 'error', error: describe(error) });
-          log.warn(
-            { err: describe(error), platform: target.platform },
-            'a channel stopped listening',
-          );
-          await new Promise((resolve) => setTimeout(resolve, RETRY_LISTEN_MS).unref());
-        } finally {
-          status.listening(false);
-        }
-      },
-    });
-    const listening = lease.run().catch((error: unknown) => {
-      log.error({ err: describe(error) }, 'a channel lease failed');
-    });
-    open.set(key, {
-      target,
-      ref,
-      fingerprint,
-      session,
-      controller,
-      status,
-      listening,
-      listened: () => listened,
-    });
   }
 
   /** Closes a channel; `dropped` (paused or removed): the connector forgets it too. */
@@ -220,18 +138,9 @@ export function createChannelManager(options: ChannelManagerOptions) {
     });
   }
 
-  /** A delivery seen before anywhere in the cluster (platforms redeliver when unsure). */
-  async function seenBefore(target: ChannelTarget, deliveryId: string): Promise<boolean> {
-    const key = createHash('sha256')
-      .update(`${keyOf(target)}:${deliveryId}`)
-      .digest('base64url');
-    const hit = await store.system.cluster.counters.hit(`channel-seen:${key}`, SEEN_WINDOW_MS);
-    return hit.count > 1;
-  }
-
   async function receive(channel: OpenChannel | undefined, message: InboundMessage) {
     if (!channel || stopped) return;
-    if (await seenBefore(channel.target, message.deliveryId)) return;
+    if (await seenBefore(store, keyOf(channel.target), message.deliveryId)) return;
     channel.status.event();
     if (!message.direct && !message.addressed && channel.ref.mentionsOnly) return;
     if (message.text.trim() === '') return;
@@ -250,58 +159,26 @@ export function createChannelManager(options: ChannelManagerOptions) {
 
   async function pressed(channel: OpenChannel | undefined, press: ButtonPress) {
     if (!channel || stopped) return;
-    if (await seenBefore(channel.target, press.deliveryId)) return;
+    if (await seenBefore(store, keyOf(channel.target), press.deliveryId)) return;
     channel.status.event();
     const output = channel.session.output;
-    const notice = await decide(channel.target, press);
+    const notice = await decideApproval(options, channel.target, press);
     await output.acknowledge?.(press, notice).catch(() => {});
-    if (press.messageId && notice !== 'Only the person who asked can answer this.')
+    if (press.messageId && notice !== NOT_YOURS)
       await withRetryAfter(() =>
         output.edit(press, { id: press.messageId! }, output.format(notice)),
       ).catch(() => {});
-  }
-
-  /** Applies an approval button: only the person the run answers may decide it. */
-  async function decide(target: ChannelTarget, press: ButtonPress): Promise<string> {
-    const key = decodeApproval(press.data);
-    if (!key) return 'This button is not Parley’s.';
-    const live = options.runs().get(key.runId);
-    const found = await store.withWorkspace(
-      target.workspaceId,
-      async (ws) => {
-        const run = await ws.runs.get(key.runId);
-        if (!run?.conversationId || run.agentId !== target.agentId) return undefined;
-        const conversation = await ws.conversations.get(run.conversationId);
-        const events = live?.events ?? (await ws.runs.listRunEvents(run.id, { limit: 10_000 }));
-        return { userId: conversation?.userId, toolCallId: approvalCallOf(events, key.index) };
-      },
-      SYSTEM,
-    );
-    if (!found?.toolCallId) return 'This request is no longer waiting.';
-    if (found.userId !== endUserOf(target.platform, press.userId))
-      return 'Only the person who asked can answer this.';
-    const taken = await options
-      .runs()
-      .decide(target.workspaceId, key.runId, found.toolCallId, key.decision);
-    if (!taken) return 'This request is no longer waiting.';
-    return key.decision === 'approved' ? '✅ Allowed.' : '❌ Denied.';
   }
 
   return {
     /** Opens and closes a workspace's channels to match its deployed agents (one at a time per workspace). */
     reconcile(workspaceId: string): Promise<void> {
       if (stopped) return Promise.resolve();
-      const previous = reconciling.get(workspaceId) ?? Promise.resolve();
-      const next = previous
-        .then(() => reconcileNow(workspaceId))
-        .catch((error: unknown) =>
+      return oneAtATime(reconciling, workspaceId, () =>
+        reconcileNow(workspaceId).catch((error: unknown) =>
           log.warn({ err: describe(error), workspaceId }, 'could not reconcile channels'),
-        );
-      reconciling.set(workspaceId, next);
-      void next.finally(() => {
-        if (reconciling.get(workspaceId) === next) reconciling.delete(workspaceId);
-      });
-      return next;
+        ),
+      );
     },
 
     /** A webhook call for a channel; 404 when this instance has it not open (after one reconcile). */
@@ -339,37 +216,8 @@ export function createChannelManager(options: ChannelManagerOptions) {
      * Asks the platform who the token in `tokenSecret` is (getMe, auth.test, users/@me);
      * undefined when the secret is not set. Rejects with the platform's refusal.
      */
-    async check(
-      workspaceId: string,
-      ref: Pick<ChannelRef, 'platform' | 'tokenSecret' | 'apiRoot'>,
-    ): Promise<string | undefined> {
-      const token = await store.withWorkspace(
-        workspaceId,
-        async (ws) =>
-          (await ws.secrets.get(ref.tokenSecret))
-            ? ws.secrets.reveal(ref.tokenSecret, { purpose: 'channel-check' })
-            : undefined,
-        SYSTEM,
-      );
-      const connector = options.connectors.get(ref.platform);
-      if (!token || !connector?.open) return undefined;
-      const controller = new AbortController();
-      controller.abort();
-      const session = connector.open({
-        channel: {
-          ...ref,
-          mode: ref.platform === 'discord' ? 'gateway' : 'webhook',
-          mentionsOnly: true,
-        },
-        token,
-        fetch: options.fetch ?? globalThis.fetch,
-        signal: controller.signal,
-        receive: async () => {},
-        press: async () => {},
-        report: () => {},
-      });
-      return session.whoAmI();
-    },
+    check: (workspaceId: string, ref: Pick<ChannelRef, 'platform' | 'tokenSecret' | 'apiRoot'>) =>
+      checkChannelToken(options, workspaceId, ref),
 
     async stop() {
       stopped = true;
@@ -381,6 +229,6 @@ export function createChannelManager(options: ChannelManagerOptions) {
 export type ChannelManager = ReturnType<typeof createChannelManager>;
 
 /** An error's message, for logs and status: never a request (its URL holds Telegram's token). */
-function describe(error: unknown): string {
+export function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
