@@ -1,6 +1,13 @@
 import { type SQL, sql } from 'drizzle-orm';
 import type { AnyPgColumn, PgTable } from 'drizzle-orm/pg-core';
 import { StoreError } from '../errors.ts';
+import type { ScopeContext } from '../scope.ts';
+
+/** Who a row says did it: the scope's actor as `type:id` (or its type), `system` by default. */
+export function actorLabel(ctx: ScopeContext): string {
+  const actor = ctx.options.actor ?? { type: 'system' as const };
+  return actor.id ? `${actor.type}:${actor.id}` : actor.type;
+}
 
 export function notFound(what: string, id: string): StoreError {
   return new StoreError('store.not_found', `No ${what} ${id} in this workspace.`, {

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { supportTicketEvents, supportTickets, TICKET_EVENT_KINDS } from '../schema/index.ts';
 import type { ScopeContext } from '../scope.ts';
 import { parse, parseId, text } from '../validation.ts';
-import { notFound } from './common.ts';
+import { actorLabel, notFound } from './common.ts';
 import { supportPolicy } from './support-policy.ts';
 import { supportReports } from './support-reports.ts';
 import { ChannelSchema } from './support-shapes.ts';
@@ -70,11 +70,6 @@ const ThreadSchema = z.object({ channel: ChannelSchema, externalKey: text(300, 1
 export type NewTicketRow = z.input<typeof NewTicketSchema>;
 export type TicketChange = z.input<typeof TicketChangeSchema>;
 export type NewTicketEvent = z.input<typeof EventSchema>;
-
-function actorLabel(ctx: ScopeContext): string {
-  const actor = ctx.options.actor ?? { type: 'system' as const };
-  return actor.id ? `${actor.type}:${actor.id}` : actor.type;
-}
 
 function when(now: unknown): Date {
   return parse(z.date(), now, 'now');
