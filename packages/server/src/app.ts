@@ -1,14 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import swagger from '@fastify/swagger';
 import { type Bus, createClusterBus } from '@parley/cluster';
 import type { Store } from '@parley/store';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import {
-  hasZodFastifySchemaValidationErrors,
-  jsonSchemaTransform,
-  serializerCompiler,
-  validatorCompiler,
-} from 'fastify-type-provider-zod';
+import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { authenticate } from './auth/authenticate.ts';
 import { createFailureLimiter } from './auth/failure-limiter.ts';
 import { createOperatorCodes } from './auth/operator-code.ts';
@@ -16,13 +10,15 @@ import { createTokenCache } from './auth/token-cache.ts';
 import { createChannelManager } from './channels/manager.ts';
 import { FIRST_PARTY_CONNECTORS } from './channels/registry.ts';
 import { clusterCounters } from './cluster/counters.ts';
-import { createInvalidator, invalidationsFor } from './cluster/invalidation.ts';
+import { createInvalidator } from './cluster/invalidation.ts';
 import { createPluginSwitches } from './cluster/plugin-switches.ts';
 import type { ServerConfig } from './config.ts';
 import { createDetector } from './detect/detector.ts';
-import { isDashboardPath, registerDashboard } from './http/dashboard.ts';
-import { HttpProblem, sendProblem, toProblem } from './http/problem.ts';
+import { registerDashboard } from './http/dashboard.ts';
+import { fastifyOptions } from './http/fastify-options.ts';
+import { OPENAPI_OPTIONS } from './http/openapi.ts';
 import { registerRoutes } from './http/register.ts';
+import { registerProblemHandlers, registerResponseHooks } from './http/response-hooks.ts';
 import { boundShutdown } from './http/shutdown.ts';
 import { createMetrics } from './metrics/metrics.ts';
 import { ROUTES } from './routes/index.ts';
@@ -65,13 +61,6 @@ export interface AppOptions {
 
 export type ParleyApp = FastifyInstance & { services: Services };
 
-const VALIDATION_PREFIX: Record<string, string> = {
-  body: 'body',
-  querystring: 'query',
-  params: 'path',
-  headers: 'header',
-};
-
 /**
  * Builds the HTTP server: authentication on every request, the route table, problem+json
  * errors, security headers, metrics, and a clean shutdown that lets runs end and flushes
@@ -81,62 +70,7 @@ export async function buildApp(options: AppOptions): Promise<ParleyApp> {
   const { config, store } = options;
   const tuning = options.tuning ?? {};
   const logger = options.logger ?? false;
-  const app = Fastify({
-    ...(typeof logger === 'object' && 'child' in logger
-      ? { loggerInstance: logger as FastifyBaseLogger }
-      : { logger: logger as boolean | Record<string, unknown> }),
-    // The proxy in front is one hop: its own X-Forwarded-For entry (the last) is the client.
-    // Trusting every hop would take the first entry, which any client writes itself (a forged
-    // `X-Forwarded-For: 127.0.0.1` would pass for loopback, and rate limits and audit
-    // addresses would be whatever the client says).
-    trustProxy: config.behindTlsProxy ? (_address: string, hop: number) => hop === 0 : false,
-    bodyLimit: 1024 * 1024,
-    genReqId: () => randomUUID(),
-    requestIdHeader: false,
-    routerOptions: { maxParamLength: 500 },
-    return503OnClosing: true,
-    // Every route's schemas are zod's (the compilers set below): without these factories Fastify
-    // loads its default ajv and fast-json-stringify compilers (~100 modules) at every start.
-    // (Fastify types the factories for ajv; it only calls what they return, per route.)
-    schemaController: {
-      compilersFactory: {
-        buildValidator: (() => validatorCompiler) as never,
-        buildSerializer: (() => serializerCompiler) as never,
-      },
-    },
-    forceCloseConnections: 'idle',
-    // Requests refused before routing (a malformed percent escape, an overlong path parameter)
-    // get problem+json like everything else.
-    frameworkErrors: (error, request, reply) => {
-      const status = (error as { statusCode?: number }).statusCode ?? 400;
-      const problem =
-        status === 414
-          ? new HttpProblem('request.uri_too_long', 'The URL is too long.')
-          : new HttpProblem('request.invalid', `The URL is not valid: ${error.message}.`, {
-              status: status >= 400 && status < 500 ? status : 400,
-            });
-      void sendProblem(reply, request, problem);
-    },
-    // Requests Node's HTTP parser refuses (raw non-ASCII bytes in the path, a broken header)
-    // never reach Fastify: answer them here, in the same format.
-    clientErrorHandler: (error, socket) => {
-      if (!socket.writable) return socket.destroy();
-      const code = (error as { code?: string }).code;
-      const status = code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
-      const body = JSON.stringify({
-        type: `https://parley.dev/problems/request/${status === 431 ? 'headers_too_large' : 'invalid'}`,
-        title: status === 431 ? 'Request header fields too large' : 'Bad request',
-        status,
-        code: status === 431 ? 'request.headers_too_large' : 'request.invalid',
-        detail: 'The HTTP request could not be parsed.',
-      });
-      socket.end(
-        `HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : 'Bad Request'}\r\n` +
-          `Content-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
-          `Connection: close\r\nX-Content-Type-Options: nosniff\r\n\r\n${body}`,
-      );
-    },
-  });
+  const app = Fastify(fastifyOptions(config, logger));
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
 
@@ -268,113 +202,15 @@ export async function buildApp(options: AppOptions): Promise<ParleyApp> {
   app.addHook('onRequest', async (request) => {
     request.principal = await authenticate(request, services);
   });
-  app.addHook('onSend', async (request, reply, payload) => {
-    // Whatever narrows what a token may do, changes an agent or a key is dropped from this
-    // process's caches before the caller hears that it is done, and from every other
-    // instance's when the bus brings it (cluster/invalidation.ts).
-    if (request.grant) services.invalidator.seen(request.grant.workspaceId);
-    for (const invalidation of invalidationsFor({
-      operation: request.routeOptions.config.spec?.operationId,
-      method: request.method,
-      status: reply.statusCode,
-      workspaceId: request.grant?.workspaceId,
-    }))
-      services.invalidator.invalidate(invalidation);
-    reply.header('x-content-type-options', 'nosniff');
-    reply.header('referrer-policy', 'no-referrer');
-    reply.header('x-frame-options', 'DENY');
-    reply.header('cross-origin-resource-policy', 'same-origin');
-    // The dashboard's files carry their own policy.
-    if (!reply.hasHeader('content-security-policy'))
-      reply.header('content-security-policy', "default-src 'none'; frame-ancestors 'none'");
-    reply.header('x-request-id', request.id);
-    if (reply.statusCode >= 400 && !reply.hasHeader('cache-control'))
-      reply.header('cache-control', 'no-store');
-    return payload;
-  });
-  app.addHook('onResponse', async (request, reply) => {
-    metrics.http.observe(
-      {
-        method: request.method,
-        // The route table's own templates (or 'unmatched'): a fixed set, never a caller's text.
-        route: request.routeOptions.url ?? 'unmatched',
-        status: String(reply.statusCode),
-      },
-      reply.elapsedTime / 1000,
-    );
-  });
+  registerResponseHooks(app, services);
 
-  app.setErrorHandler((error, request, reply) => {
-    let problem: HttpProblem;
-    if (hasZodFastifySchemaValidationErrors(error)) {
-      const where = VALIDATION_PREFIX[error.validationContext ?? 'body'] ?? 'body';
-      problem = new HttpProblem('request.invalid', 'The request is invalid.', {
-        errors: error.validation.map((v) => ({
-          path: [where, ...v.instancePath.split('/').filter(Boolean)].join('.'),
-          message: v.message ?? 'is invalid',
-        })),
-      });
-    } else {
-      problem = toProblem(error);
-    }
-    if (problem.status >= 500) request.log.error({ err: error }, 'request failed');
-    return sendProblem(reply, request, problem);
-  });
   const dashboard = await registerDashboard(app, config.dashboardDir);
-  app.setNotFoundHandler((request, reply) => {
-    if (dashboard.served && request.method === 'GET' && isDashboardPath(request.url))
-      return reply.sendFile('index.html');
-    return sendProblem(
-      reply,
-      request,
-      new HttpProblem(
-        'route.not_found',
-        `There is no route ${request.method} ${request.url.split('?')[0]}.`,
-      ),
-    );
-  });
+  registerProblemHandlers(app, dashboard);
 
-  await app.register(swagger, {
-    openapi: {
-      openapi: '3.1.0',
-      info: {
-        title: 'Parley API',
-        version: '1',
-        description:
-          'Workspaces, agents, secrets and runs. Runs stream Parley Stream v1 over SSE (docs/streaming.md). Errors are application/problem+json with a stable code (docs/api.md).',
-      },
-      components: {
-        securitySchemes: {
-          bearer: { type: 'http', scheme: 'bearer', description: 'An API token (prl_…).' },
-          session: { type: 'apiKey', in: 'cookie', name: 'parley_session' },
-        },
-      },
-      security: [{ bearer: [] }, { session: [] }],
-    },
-    transform: jsonSchemaTransform,
-  });
+  await app.register(swagger, OPENAPI_OPTIONS);
   registerRoutes(app, ROUTES, services);
 
-  // The breach check catches up on deadlines that passed while no server ran, then repeats.
-  app.addHook('onReady', async () => {
-    services.trust.scheduler.start();
-    // Renew this instance's run leases and continue runs other instances left.
-    services.runs.startOwnership();
-    // The agents' chat channels start with the server (docs/channels.md).
-    void services.channels.startAll();
-  });
-  boundShutdown(app, services.runs, config.shutdownGraceMs);
-  app.addHook('onClose', async () => {
-    await services.channels.stop();
-    await services.trust.scheduler.stop();
-    await services.trust.settled();
-    await detector.flush();
-    await counters.close();
-    // After the runs: their last doorbells and the handoff of their leases go out first.
-    await bus.close();
-    // After the runs too: their last spans are sent.
-    await tracing?.shutdown();
-  });
+  registerLifecycle(app, services, { counters, tracing, shutdownGraceMs: config.shutdownGraceMs });
   return app as unknown as ParleyApp;
 }
 
@@ -388,5 +224,43 @@ function clusterBus(config: ServerConfig, store: Store, log: FastifyBaseLogger):
     ...(databaseUrl ? { databaseUrl } : {}),
     ...(databaseUrl && config.redisUrl ? { redisUrl: config.redisUrl } : {}),
     log: (level, message, error) => log[level]({ err: error, bus: true }, message),
+  });
+}
+
+/**
+ * What starts with the server and what it closes: the SLA check, run ownership and channels
+ * once ready; on close, runs end first (their logs flushed), then channels, the trust
+ * service, the detector, the counters, the bus and the tracer.
+ */
+function registerLifecycle(
+  app: FastifyInstance,
+  services: Services,
+  parts: {
+    counters: { close(): Promise<void> };
+    tracing: { shutdown(): Promise<void> } | undefined;
+    shutdownGraceMs: number;
+  },
+): void {
+  const { counters, tracing } = parts;
+  const { detector, bus } = services;
+  // The breach check catches up on deadlines that passed while no server ran, then repeats.
+  app.addHook('onReady', async () => {
+    services.trust.scheduler.start();
+    // Renew this instance's run leases and continue runs other instances left.
+    services.runs.startOwnership();
+    // The agents' chat channels start with the server (docs/channels.md).
+    void services.channels.startAll();
+  });
+  boundShutdown(app, services.runs, parts.shutdownGraceMs);
+  app.addHook('onClose', async () => {
+    await services.channels.stop();
+    await services.trust.scheduler.stop();
+    await services.trust.settled();
+    await detector.flush();
+    await counters.close();
+    // After the runs: their last doorbells and the handoff of their leases go out first.
+    await bus.close();
+    // After the runs too: their last spans are sent.
+    await tracing?.shutdown();
   });
 }
