@@ -24,36 +24,27 @@ const sessionColumns = {
   revokedAt: sessions.revokedAt,
 };
 
+const NewSessionSchema = z.object({
+  userId: uuidSchema,
+  ttlMs: z
+    .number()
+    .int()
+    .min(60_000)
+    .max(90 * DAY)
+    .default(7 * DAY),
+  ip: ipSchema.optional(),
+  userAgent: text(1_000).optional(),
+});
+type NewSession = z.input<typeof NewSessionSchema>;
+
 export function sessionsSystem(deps: SystemDeps) {
   return {
     /**
      * Starts a session after the server has verified the user. `cookie` (`<id>.<secret>`) goes
      * into an HttpOnly cookie; only the secret's SHA-256 is stored.
      */
-    async create(input: {
-      userId: string;
-      ttlMs?: number;
-      ip?: string;
-      userAgent?: string;
-    }): Promise<{
-      session: Session;
-      cookie: string;
-    }> {
-      const value = parse(
-        z.object({
-          userId: uuidSchema,
-          ttlMs: z
-            .number()
-            .int()
-            .min(60_000)
-            .max(90 * DAY)
-            .default(7 * DAY),
-          ip: ipSchema.optional(),
-          userAgent: text(1_000).optional(),
-        }),
-        input,
-        'session',
-      );
+    async create(input: NewSession): Promise<{ session: Session; cookie: string }> {
+      const value = parse(NewSessionSchema, input, 'session');
       const secret = randomSecret();
       return deps.unscoped(async (tx) => {
         const [row] = await tx
