@@ -13,7 +13,7 @@ import type { RunManager } from '../runs/run-manager.ts';
 import { decideApproval, NOT_YOURS } from './approval-press.ts';
 import { checkChannelToken } from './check-token.ts';
 import { answerMessage, type ChannelTarget } from './conversation.ts';
-import { type OpenChannel, openChannel } from './open-channel.ts';
+import { closeChannel, type OpenChannel, openChannel } from './open-channel.ts';
 import { withRetryAfter } from './reply-writer.ts';
 import { type ChannelStatusSnapshot, pausedStatus } from './status.ts';
 import { fingerprintOf, wantedChannels } from './wanted.ts';
@@ -127,15 +127,7 @@ export function createChannelManager(options: ChannelManagerOptions) {
     const channel = open.get(key);
     if (!channel) return;
     open.delete(key);
-    channel.controller.abort();
-    await channel.listening;
-    if (!how.dropped || !channel.listened() || !channel.session.forget) return;
-    await channel.session.forget().catch((error: unknown) => {
-      log.warn(
-        { err: describe(error), platform: channel.target.platform },
-        'a dropped channel could not be forgotten by its platform',
-      );
-    });
+    await closeChannel(channel, log, how);
   }
 
   async function receive(channel: OpenChannel | undefined, message: InboundMessage) {

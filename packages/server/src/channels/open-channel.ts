@@ -102,3 +102,20 @@ export function openChannel(
     listened: () => listened,
   };
 }
+
+/** Stops a channel's session and lease; a dropped one (paused or removed) is forgotten by its platform. */
+export async function closeChannel(
+  channel: OpenChannel,
+  log: ChannelManagerOptions['log'],
+  how: { dropped?: boolean },
+): Promise<void> {
+  channel.controller.abort();
+  await channel.listening;
+  if (!how.dropped || !channel.listened() || !channel.session.forget) return;
+  await channel.session.forget().catch((error: unknown) => {
+    log.warn(
+      { err: describe(error), platform: channel.target.platform },
+      'a dropped channel could not be forgotten by its platform',
+    );
+  });
+}
