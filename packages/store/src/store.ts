@@ -2,6 +2,7 @@ import { join, resolve } from 'node:path';
 import type { PGlite, QueryOptions } from '@electric-sql/pglite';
 import { sql } from 'drizzle-orm';
 import { z } from 'zod';
+import { autoAnalyze } from './auto-analyze.ts';
 import { redactUrl, UNREACHABLE_ERRNOS } from './connection.ts';
 import { lockDataDir, prepareDataDir } from './data-dir.ts';
 import { type Db, queryRows, sqlState, type Tx, toStoreError } from './db.ts';
@@ -14,7 +15,13 @@ import {
   type SqlSession,
 } from './migrate.ts';
 import { PgliteThreadClient, type PgliteThreadTransaction } from './pglite-thread/client.ts';
-import { parseScopeOptions, runScoped, ScopeContext, type ScopeOptions } from './scope.ts';
+import {
+  parseScopeOptions,
+  runScoped,
+  ScopeContext,
+  type ScopeOptions,
+  type StatisticsTable,
+} from './scope.ts';
 import { createSystemSurface, type SystemSurface } from './system/index.ts';
 import {
   ephemeralKeyring,
@@ -117,6 +124,8 @@ interface Engine {
   /** Called once migrations are committed, with what they applied. */
   afterMigrate(result: MigrateResult): Promise<void>;
   adminQuery<R>(text: string, params?: unknown[]): Promise<R[]>;
+  /** After a committed transaction that wrote rows of tables needing fresh statistics. */
+  afterWrites(writes: ReadonlyMap<StatisticsTable, number>): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -277,6 +286,8 @@ async function openPostgres(
       }
     },
     async afterMigrate() {},
+    // Autovacuum keeps PostgreSQL's statistics fresh (and the runtime role may not ANALYZE).
+    async afterWrites() {},
     adminQuery: async (text, params) => (await pool.query(text, params)).rows,
     close: () => pool.end(),
   };
@@ -327,6 +338,12 @@ async function openPglite(dataDir: string | undefined): Promise<Engine> {
     if (role?.ok) await client.exec(`set role ${APP_ROLE}`);
   };
   await dropPrivileges();
+  const adminQuery = async <R>(text: string, params?: unknown[]) =>
+    current.transaction(async (tx) => {
+      await tx.query('set local role none');
+      return (await tx.query<R>(text, params)).rows;
+    });
+  const analyzer = autoAnalyze(adminQuery);
   return {
     kind: 'pglite',
     // The cast: Drizzle's type asks for the PGlite class, but its driver calls only query()
@@ -347,11 +364,8 @@ async function openPglite(dataDir: string | undefined): Promise<Engine> {
       }
       await dropPrivileges();
     },
-    adminQuery: async <R>(text: string, params?: unknown[]) =>
-      current.transaction(async (tx) => {
-        await tx.query('set local role none');
-        return (await tx.query<R>(text, params)).rows;
-      }),
+    adminQuery,
+    afterWrites: analyzer.afterWrites,
     async close() {
       try {
         await client.close();
@@ -447,14 +461,17 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
     scopeOptions?: ScopeOptions,
   ) => {
     const [id, opts] = parseScopeOptions(workspaceId, scopeOptions);
-    return scoped(id, async (tx) => {
-      const ctx = new ScopeContext(tx, id, opts, vault);
+    let ctx: ScopeContext | undefined;
+    const result = await scoped(id, async (tx) => {
+      ctx = new ScopeContext(tx, id, opts, vault);
       try {
         return await fn(createWorkspaceScope(ctx));
       } finally {
         ctx.close();
       }
     });
+    if (ctx?.writes.size) await engine.afterWrites(ctx.writes);
+    return result;
   };
 
   const store: Store = {
