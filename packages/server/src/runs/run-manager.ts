@@ -3,6 +3,7 @@ import type { Bus } from '@parley/cluster';
 import {
   type AgentDefinition,
   createNestedEvents,
+  type EmbeddingModelRef,
   type RunAbortReason,
   type RunStore,
   type SecretDestinationPolicy,
@@ -29,7 +30,7 @@ import {
   readContinuation,
 } from './continuation.ts';
 import { createDoorbell } from './doorbell.ts';
-import { runEmbedding } from './embedder.ts';
+import { embeddingOfModel, runEmbedding, secretsOfModel } from './embedder.ts';
 import { LiveRun } from './live-run.ts';
 import { createModelKeys } from './model-keys.ts';
 import type { ModelTimeouts } from './models.ts';
@@ -701,6 +702,12 @@ export function createRunManager(options: RunManagerOptions) {
       const { definition } = await agents.resolve(workspaceId, agentRef, undefined);
       const keys = await modelKeys.forAgent(workspaceId, definition, scope);
       return runEmbedding(definition, keys);
+    },
+
+    /** The embedding of one model reference (a knowledge base's own), with its key. */
+    async embeddingForModel(workspaceId: string, ref: EmbeddingModelRef, scope: ScopeOptions) {
+      const keys = await modelKeys.forSecrets(workspaceId, secretsOfModel(ref), scope);
+      return embeddingOfModel(ref, keys);
     },
 
     /** A workspace's secrets changed: decrypted keys kept for runs are dropped. */

@@ -394,7 +394,11 @@ export function knowledgeRepository(ctx: ScopeContext) {
     async listChunksWithoutEmbedding(baseId: string, limit = 100) {
       const id = parseId(baseId, 'knowledge base id');
       return tx
-        .select({ id: knowledgeChunks.id, content: knowledgeChunks.content })
+        .select({
+          id: knowledgeChunks.id,
+          heading: knowledgeChunks.heading,
+          content: knowledgeChunks.content,
+        })
         .from(knowledgeChunks)
         .where(
           and(
