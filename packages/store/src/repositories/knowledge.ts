@@ -424,35 +424,55 @@ export function knowledgeRepository(ctx: ScopeContext) {
       if (search.baseIds.length === 0) return { method: 'fulltext', chunks: [] };
       const inBases = sql`c.workspace_id = ${workspaceId} and c.base_id in ${search.baseIds}`;
       const pool = search.limit * 2;
-      const words = await queryRows<ChunkRow>(tx, wordsQuery(inBases, search.query, pool));
       const probes = [
         ...(search.embedding ? [{ model: search.embeddingModel, vector: search.embedding }] : []),
         ...(search.embeddings ?? []),
       ];
-      if (probes.length === 0)
+      if (probes.length === 0) {
+        const words = await queryRows<ChunkRow>(tx, wordsQuery(inBases, search.query, pool));
         return { method: 'fulltext', chunks: words.slice(0, search.limit).map(toHit) };
-      // Each base is searched by the vector of its own model only.
-      const bases = await tx
-        .select({
-          id: knowledgeBases.id,
-          model: knowledgeBases.embeddingModel,
-          dimensions: knowledgeBases.embeddingDimensions,
-        })
-        .from(knowledgeBases)
-        .where(inArray(knowledgeBases.id, search.baseIds));
-      const lists: ChunkRow[][] = [];
+      }
+      // Each base is searched by the vector of its own model only. The same statement turns on
+      // pgvector's iterative scan for this transaction: with RLS and the base filter, HNSW
+      // would otherwise stop after ef_search candidates, most of them filtered out. Every
+      // round trip counts on PGlite (a message to its worker thread), so there are two.
+      const bases = await queryRows<{
+        id: string;
+        model: string | null;
+        dimensions: number | null;
+      }>(
+        tx,
+        sql`select b.id, b.embedding_model as model, b.embedding_dimensions as dimensions,
+                   set_config('hnsw.iterative_scan', 'strict_order', true) as iterative
+              from knowledge_bases b where b.id in ${search.baseIds}`,
+      );
+      const parts: SQL[] = [
+        sql`(select 0 as list, w.* from (${wordsQuery(inBases, search.query, pool)}) w)`,
+      ];
       for (const probe of probes) {
         const ids = bases
-          .filter((b) => b.dimensions === probe.vector.length)
+          .filter((b) => Number(b.dimensions) === probe.vector.length)
           .filter((b) => probe.model === undefined || b.model === probe.model)
           .map((b) => b.id);
         if (ids.length === 0) continue;
-        if (lists.length === 0)
-          await tx.execute(sql`select set_config('hnsw.iterative_scan', 'strict_order', true)`);
         const inTheseBases = sql`c.workspace_id = ${workspaceId} and c.base_id in ${ids}`;
-        lists.push(await queryRows<ChunkRow>(tx, vectorQuery(inTheseBases, probe.vector, pool)));
+        const list = sql.raw(String(parts.length));
+        parts.push(
+          sql`(select ${list} as list, v.* from (${vectorQuery(inTheseBases, probe.vector, pool)}) v)`,
+        );
       }
-      if (lists.length === 0)
+      // One statement for every list: words first (list 0), then one per model.
+      const rows = await queryRows<ChunkRow & { list: number }>(
+        tx,
+        sql.join(parts, sql` union all `),
+      );
+      // Each list best first (a UNION promises no order; sort is stable for the ties).
+      const [words = [], ...vectors] = parts.map((_, n) =>
+        rows
+          .filter((row) => Number(row.list) === n)
+          .sort((a, b) => Number(b.score) - Number(a.score)),
+      );
+      if (parts.length === 1)
         return {
           method: 'fulltext',
           reason: 'no knowledge base holds vectors of this embedding model',
@@ -460,7 +480,7 @@ export function knowledgeRepository(ctx: ScopeContext) {
         };
       return {
         method: 'hybrid',
-        chunks: fuseByRank([...lists, words], search.limit).map(toHit),
+        chunks: fuseByRank([...vectors, words], search.limit).map(toHit),
       };
     },
   };
