@@ -46,6 +46,22 @@ async function openEngine(engine: 'PGlite' | 'PostgreSQL') {
   return {
     store,
     workspaceId,
+    /**
+     * PostgreSQL: what autovacuum does within a minute of a large write (ANALYZE; the store
+     * does it itself on PGlite). A server with autovacuum off, as some test machines run,
+     * would otherwise plan a 100,000-chunk base without statistics.
+     */
+    settle: async () => {
+      if (!database) return;
+      const pg = (await import('pg')).default;
+      const admin = new pg.Client({ connectionString: database.adminUrl });
+      await admin.connect();
+      try {
+        await admin.query('analyze knowledge_chunks');
+      } finally {
+        await admin.end();
+      }
+    },
     close: async () => {
       await store.close();
       await database?.drop();
@@ -58,7 +74,7 @@ export async function knowledgeBench(
   engine: 'PGlite' | 'PostgreSQL',
 ): Promise<ScenarioResult> {
   const sizes = ctx.quick ? [10_000] : [10_000, 100_000];
-  const { store, workspaceId, close } = await openEngine(engine);
+  const { store, workspaceId, settle, close } = await openEngine(engine);
   const rows: (string | number)[][] = [];
   const data: Record<string, unknown> = {};
   try {
@@ -91,6 +107,7 @@ export async function knowledgeBench(
         stored += DOCUMENT_CHUNKS;
       }
       const ingestS = (performance.now() - t0) / 1000;
+      await settle();
       const perSecond = (size - (rows.length ? sizes[rows.length - 1]! : 0)) / ingestS;
       const search = async (q: number, withVector: boolean) => {
         const n = (q * 7919) % size;
