@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { burst } from './burst.ts';
 import { clientsTtft } from './clients.ts';
 import { CLUSTER_PARTS, clusterScenarios } from './cluster.ts';
-import { knowledgeBench } from './knowledge.ts';
+import { knowledgeBench, knowledgeTtft } from './knowledge.ts';
 import { ROOT, startServer } from './lib.ts';
 import {
   type Context,
@@ -95,6 +95,8 @@ try {
   if (want('knowledge')) {
     report(await knowledgeBench(ctx, 'PGlite'));
     report(await knowledgeBench(ctx, 'PostgreSQL'));
+    report(await knowledgeTtft(ctx, 'PGlite'));
+    report(await knowledgeTtft(ctx, 'PostgreSQL'));
   }
   if (want('startup')) report(await startup(ctx));
   if (want('tracing')) report(await tracingCost(ctx));

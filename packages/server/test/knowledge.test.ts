@@ -190,6 +190,101 @@ describe.each(ENGINES)('knowledge bases [%s]', (engine) => {
     expect(seen).toEqual({ base: null, documents: [], search: { method: 'fulltext', chunks: [] } });
   });
 
+  it('embeds a shared base with its own model, for every agent that retrieves from it', async () => {
+    const shared = `handbook-${engine}`;
+    const reader = `reader-${engine}`;
+    // Another vector space than the agent's own (8 dimensions): the base's, whoever reads it.
+    const model = {
+      provider: 'openai-compatible',
+      model: 'stand-in-embed',
+      baseURL: embeddings.baseURL,
+      dimensions: 16,
+    };
+    const made = await json(await call('PUT', `${kb}/${shared}`, { embeddingModel: model }), 201);
+    expect(made).toMatchObject({ agentId: null, embeddingModelRef: model });
+    const added = await json(
+      await put(shared, {
+        name: 'handbook.md',
+        text: '# Handbook\n\n## Holidays\n\nStaff take thirty days of holiday a year.\n\n## Parking\n\nThe car park opens at seven.',
+      }),
+      201,
+    );
+    expect(added.embeddingModel).toBe('openai-compatible/stand-in-embed@16');
+    const found = await json(
+      await call('POST', `${kb}/${shared}/search`, { query: 'holiday days', limit: 1 }),
+      200,
+    );
+    expect(found).toMatchObject({ method: 'hybrid', chunks: [{ heading: 'Handbook > Holidays' }] });
+
+    // An agent with a model of its own (8 dimensions) reads the base: the query is embedded
+    // with the base's model for it, and with the agent's for its own base.
+    const deployed = await call('POST', `/v1/workspaces/${server.workspaceId}/agents`, {
+      definition: {
+        name: reader,
+        instructions: 'Answer from the handbook.',
+        model: { provider: 'scripted', model: 'demo' },
+        memory: {
+          autoExtract: false,
+          embeddingModel: {
+            provider: 'openai-compatible',
+            model: 'stand-in-embed',
+            baseURL: embeddings.baseURL,
+          },
+        },
+        knowledge: { bases: [shared] },
+      },
+      deploy: true,
+    });
+    expect(deployed.status).toBe(201);
+    const before = embeddings.requests.length;
+    const response = await call(
+      'POST',
+      `/v1/workspaces/${server.workspaceId}/agents/${reader}/runs`,
+      {
+        input: 'How many holiday days do staff take?',
+      },
+    );
+    const events: ParleyEvent[] = [];
+    for await (const event of readParleyEvents(response.body!)) events.push(event);
+    const retrieve = events.find((e): e is Retrieve => e.type === 'knowledge.retrieve');
+    expect(retrieve).toMatchObject({ method: 'hybrid' });
+    expect(retrieve!.chunks[0]).toMatchObject({
+      document: 'handbook.md',
+      heading: 'Handbook > Holidays',
+    });
+    const asked = embeddings.requests.slice(before).map((r) => r.body);
+    expect(asked).toContainEqual(
+      expect.objectContaining({ input: ['How many holiday days do staff take?'], dimensions: 16 }),
+    );
+
+    // Another model for the base: its chunks are re-embedded in the background.
+    const moved = await json(
+      await call('PUT', `${kb}/${shared}`, { embeddingModel: { ...model, dimensions: 12 } }),
+      200,
+    );
+    expect(moved.embeddingModelRef).toMatchObject({ dimensions: 12 });
+    let base = moved;
+    for (let i = 0; i < 100 && base.embeddingDimensions !== 12; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      base = await json(await call('GET', `${kb}/${shared}`), 200);
+    }
+    expect(base).toMatchObject({
+      embeddingModel: 'openai-compatible/stand-in-embed@12',
+      embeddingDimensions: 12,
+    });
+    const again = await json(
+      await call('POST', `${kb}/${shared}/search`, { query: 'car park', limit: 1 }),
+      200,
+    );
+    expect(again).toMatchObject({ method: 'hybrid', chunks: [{ heading: 'Handbook > Parking' }] });
+    // A model Parley cannot call is refused with the field that is wrong.
+    const bad = await call('PUT', `${kb}/${shared}`, {
+      embeddingModel: { provider: 'nobody', model: 'x' },
+    });
+    expect(bad.status).toBe(400);
+    expect(await bad.json()).toMatchObject({ code: 'request.invalid' });
+  });
+
   // On PostgreSQL only: the same batched INSERTs run on PGlite (the other tests), and CI's
   // time is short (on PGlite it took ~8 s on a loaded machine).
   if (engine === 'postgres')

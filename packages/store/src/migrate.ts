@@ -154,19 +154,30 @@ export async function runMigrations(
     owner_create: boolean;
     app_usage: boolean;
     meta: boolean;
+    ts_leakproof: boolean;
   }>(
     `select exists (select 1 from pg_extension where extname = 'vector') as vector,
             -- one privilege per call: with a list it is true when *any* of them is held
             has_schema_privilege('${OWNER_ROLE}', 'public', 'CREATE')
               and has_schema_privilege('${OWNER_ROLE}', 'public', 'USAGE') as owner_create,
             has_schema_privilege('${APP_ROLE}', 'public', 'USAGE') as app_usage,
-            exists (select 1 from pg_namespace where nspname = 'parley_meta') as meta`,
+            exists (select 1 from pg_namespace where nspname = 'parley_meta') as meta,
+            (select proleakproof from pg_proc
+              where oid = 'pg_catalog.ts_match_vq(tsvector, tsquery)'::regprocedure) as ts_leakproof`,
   );
   if (!state?.vector) await s.query('create extension if not exists vector');
   if (!state?.owner_create) await s.query(`grant usage, create on schema public to ${OWNER_ROLE}`);
   if (!state?.app_usage) await s.query(`grant usage on schema public to ${APP_ROLE}`);
   if (!state?.meta)
     await s.query(`create schema if not exists parley_meta authorization ${OWNER_ROLE}`);
+  // Row-level security evaluates a query's own conditions after its policy unless they are
+  // LEAKPROOF, so `search_vector @@ query` could never use a GIN index: every full-text search
+  // of memories and knowledge read all of the workspace's rows. Matching a tsvector against a
+  // tsquery reveals nothing but its result (it raises no error that depends on the row), so it
+  // is declared so. Only a superuser may; without one the words part scans, and
+  // docs/memory.md ("Costs") gives the statement for an administrator.
+  if (!state?.ts_leakproof && me?.superuser)
+    await s.query('alter function pg_catalog.ts_match_vq(tsvector, tsquery) leakproof');
 
   const runtime = options.runtimeRole;
   if (runtime && runtime !== me?.name) {

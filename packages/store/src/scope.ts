@@ -77,10 +77,18 @@ export interface AuditEntry {
  * the request facts and the vault. Used after its transaction ended it throws, instead of
  * running a query on a connection that has gone back to the pool.
  */
+/** The tables whose growth the store follows with ANALYZE where nothing else does (PGlite). */
+export type StatisticsTable = 'knowledge_chunks' | 'memories';
+
 export class ScopeContext {
   readonly workspaceId: string;
   readonly options: ScopeOptions;
   readonly vault: Vault;
+  /**
+   * Rows this transaction inserted or deleted, per table whose queries need fresh planner
+   * statistics (see `noteWrites`); the store reads it once the transaction has committed.
+   */
+  readonly writes = new Map<StatisticsTable, number>();
   #tx: Tx;
   #open = true;
 
@@ -103,6 +111,15 @@ export class ScopeContext {
 
   close(): void {
     this.#open = false;
+  }
+
+  /**
+   * Records that `rows` rows of `table` were written. PostgreSQL's autovacuum re-analyzes a
+   * table that changed; PGlite has no autovacuum, so without this its planner believes a
+   * 10,000-chunk table is empty and sorts every row instead of walking the vector index.
+   */
+  noteWrites(table: StatisticsTable, rows: number): void {
+    if (rows > 0) this.writes.set(table, (this.writes.get(table) ?? 0) + rows);
   }
 
   /** Appends to the audit log in the same transaction as the change it records. */

@@ -192,14 +192,17 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
     scopeOptions?: ScopeOptions,
   ) => {
     const [id, opts] = parseScopeOptions(workspaceId, scopeOptions);
-    return scoped(id, async (tx) => {
-      const ctx = new ScopeContext(tx, id, opts, vault);
+    let ctx: ScopeContext | undefined;
+    const result = await scoped(id, async (tx) => {
+      ctx = new ScopeContext(tx, id, opts, vault);
       try {
         return await fn(createWorkspaceScope(ctx));
       } finally {
         ctx.close();
       }
     });
+    if (ctx?.writes.size) await engine.afterWrites(ctx.writes);
+    return result;
   };
 
   const store: Store = {

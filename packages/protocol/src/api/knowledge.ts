@@ -14,6 +14,22 @@ export const KNOWLEDGE_MEDIA_TYPES = [
   'application/pdf',
 ] as const;
 
+/**
+ * The embedding model of a base shared by several agents, written like an agent's
+ * `memory.embeddingModel` (the provider's name is checked by the server).
+ */
+export const KnowledgeEmbeddingModelSchema = z
+  .object({
+    provider: z.string().min(1).max(100),
+    model: z.string().min(1).max(200),
+    baseURL: z.url().max(2_000).optional(),
+    /** Name of the workspace secret holding its API key (default: its provider's). */
+    apiKeySecret: z.string().min(1).max(200).optional(),
+    /** Ask for vectors of this size (models that can shorten them). */
+    dimensions: z.number().int().min(1).max(16_000).optional(),
+  })
+  .strict();
+
 export const KnowledgeBaseSchema = z.object({
   id: uuid,
   name: z.string(),
@@ -23,6 +39,11 @@ export const KnowledgeBaseSchema = z.object({
   /** The vector space of its chunks, once a document was embedded. */
   embeddingModel: z.string().nullable(),
   embeddingDimensions: z.number().int().nullable(),
+  /**
+   * The model the base embeds documents and queries with, set when it was created (or by a
+   * later PUT); null: its agent's embedding model, and full-text only for a base of no agent.
+   */
+  embeddingModelRef: KnowledgeEmbeddingModelSchema.nullable(),
   chunkSize: z.number().int(),
   chunkOverlap: z.number().int(),
   createdAt: timestamp,
@@ -33,6 +54,12 @@ export const PutKnowledgeBaseRequestSchema = z.object({
   /** Make it this agent's own base (name or id). */
   agent: z.string().min(1).max(200).optional(),
   description: z.string().max(2_000).optional(),
+  /**
+   * The model this base embeds with, whichever agent retrieves from it: what makes a shared
+   * base searchable by vector. On an existing base, another model re-embeds its chunks in the
+   * background (found by their words meanwhile).
+   */
+  embeddingModel: KnowledgeEmbeddingModelSchema.optional(),
   /** Target chunk length in characters (default 1200). */
   chunkSize: z.number().int().min(100).max(20_000).optional(),
   /** Characters consecutive chunks share (default 150). */

@@ -15,8 +15,9 @@ export interface RetrievedKnowledge {
 }
 
 /**
- * The best chunks of some bases for a query, best first: the query embedded with the same
- * model as the chunks and fused with the full-text ranks; by words when it cannot be.
+ * The best chunks of some bases for a query, best first: the query embedded with each model
+ * the bases' chunks were embedded with (the agent's, a shared base's own) and every vector
+ * list fused with the full-text ranks; by words when it cannot be.
  */
 export async function retrieveKnowledge(input: {
   store: Store;
@@ -25,16 +26,23 @@ export async function retrieveKnowledge(input: {
   baseIds: string[];
   query: string;
   limit: number;
-  embedding: RunEmbedding;
+  embeddings: RunEmbedding[];
 }): Promise<RetrievedKnowledge> {
-  const { embedding } = input;
-  let vector: number[] | undefined;
-  let reason = embedding.note;
-  try {
-    vector = embedding.embed ? (await embedding.embed([input.query]))[0] : undefined;
-  } catch (error) {
-    reason = `the query could not be embedded (${error instanceof Error ? error.message : String(error)})`;
-  }
+  const probes: { model: string; vector: number[] }[] = [];
+  let reason = input.embeddings.find((e) => !e.embed)?.note;
+  const models = new Map(
+    input.embeddings.filter((e) => e.embed && e.modelId).map((e) => [e.modelId!, e.embed!]),
+  );
+  await Promise.all(
+    [...models].map(async ([model, embed]) => {
+      try {
+        const [vector] = await embed([input.query]);
+        if (vector) probes.push({ model, vector });
+      } catch (error) {
+        reason = `the query could not be embedded (${error instanceof Error ? error.message : String(error)})`;
+      }
+    }),
+  );
   const found = await input.store.withWorkspace(
     input.workspaceId,
     (ws) =>
@@ -42,12 +50,11 @@ export async function retrieveKnowledge(input: {
         baseIds: input.baseIds,
         query: input.query.slice(0, 2_000),
         limit: input.limit,
-        ...(vector ? { embedding: vector } : {}),
-        ...(vector && embedding.modelId ? { embeddingModel: embedding.modelId } : {}),
+        ...(probes.length ? { embeddings: probes } : {}),
       }),
     input.scope,
   );
-  const why = found.reason ?? (vector ? undefined : reason);
+  const why = found.reason ?? (probes.length ? undefined : reason);
   return {
     method: found.method,
     ...(why ? { reason: why } : {}),

@@ -1,4 +1,4 @@
-import type { AgentDefinition, KnowledgeRetriever } from '@parley/core';
+import type { AgentDefinition, EmbeddingModelRef, KnowledgeRetriever } from '@parley/core';
 import type { KnowledgeBase, ScopeOptions, Store } from '@parley/store';
 import type { RunEmbedding } from '../runs/embedder.ts';
 import { retrieveKnowledge } from './retrieve.ts';
@@ -69,8 +69,29 @@ export function runKnowledge(input: {
       baseIds: entry.bases.map((base) => base.id),
       query,
       limit: settings.limit,
-      embedding: input.embedding,
+      embeddings: await embeddingsOf(entry.bases, input.embedding),
     });
     return { query, ...found };
   };
+}
+
+/**
+ * What the query is embedded with for these bases: a base's own model (a shared base's) where
+ * it names one, else the agent's; each model once.
+ */
+async function embeddingsOf(bases: KnowledgeBase[], agent: RunEmbedding): Promise<RunEmbedding[]> {
+  const own = new Map<string, KnowledgeBase['embeddingModelRef']>();
+  for (const base of bases)
+    if (base.embeddingModelRef)
+      own.set(JSON.stringify(base.embeddingModelRef), base.embeddingModelRef);
+  const theirs = await Promise.all(
+    [...own.values()].map((ref) =>
+      agent.withModel && ref
+        ? agent.withModel(ref as EmbeddingModelRef).catch((error: unknown) => ({
+            note: `a shared base's embedding model is unavailable (${error instanceof Error ? error.message : String(error)})`,
+          }))
+        : { note: 'this run cannot embed with a knowledge base’s own model' },
+    ),
+  );
+  return bases.some((base) => !base.embeddingModelRef) ? [agent, ...theirs] : theirs;
 }

@@ -1,3 +1,4 @@
+import { type EmbeddingModelRef, EmbeddingModelRefSchema, embeddingModelId } from '@parley/core';
 import { api } from '@parley/protocol';
 import type { KnowledgeBase, KnowledgeDocument, WorkspaceScope } from '@parley/store';
 import { z } from 'zod';
@@ -5,6 +6,7 @@ import { HttpProblem, notFound } from '../http/problem.ts';
 import { defineRoute, type RouteContext } from '../http/route.ts';
 import { mediaTypeOf } from '../knowledge/extract.ts';
 import { ingestDocument } from '../knowledge/ingest.ts';
+import { reembedBase } from '../knowledge/reembed.ts';
 import { retrieveKnowledge } from '../knowledge/retrieve.ts';
 import { forgetKnowledgeBases } from '../knowledge/run-knowledge.ts';
 import type { RunEmbedding } from '../runs/embedder.ts';
@@ -28,6 +30,7 @@ const baseDto = (b: KnowledgeBase): z.infer<typeof api.KnowledgeBaseSchema> => (
   description: b.description,
   embeddingModel: b.embeddingModel,
   embeddingDimensions: b.embeddingDimensions,
+  embeddingModelRef: b.embeddingModelRef ?? null,
   chunkSize: b.chunkSize,
   chunkOverlap: b.chunkOverlap,
   createdAt: iso(b.createdAt),
@@ -57,14 +60,59 @@ async function baseOr404(ws: WorkspaceScope, ref: string) {
   return base;
 }
 
-/** What a base's documents and queries are embedded with: its agent's model, if it has one. */
+/**
+ * What a base's documents and queries are embedded with: its own model when it names one
+ * (a shared base's), else its agent's; a shared base without one is full-text only.
+ */
 async function embeddingOf(
   ctx: RouteContext<unknown, unknown, unknown>,
   base: KnowledgeBase,
 ): Promise<RunEmbedding> {
-  if (!base.agentId) return { note: 'the base belongs to no agent, whose model would embed it' };
   const { workspaceId } = ctx.grant();
+  if (base.embeddingModelRef)
+    return ctx.services.runs.embeddingForModel(
+      workspaceId,
+      base.embeddingModelRef as EmbeddingModelRef,
+      ctx.scope,
+    );
+  if (!base.agentId)
+    return {
+      note: 'the base belongs to no agent and names no embedding model (PUT it with embeddingModel)',
+    };
   return ctx.services.runs.embeddingFor(workspaceId, base.agentId, ctx.scope);
+}
+
+/** The body's embedding model, checked like an agent definition's. */
+function embeddingModelOfBody(value: unknown): EmbeddingModelRef | undefined {
+  if (value === undefined) return undefined;
+  const parsed = EmbeddingModelRefSchema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  throw new HttpProblem('request.invalid', 'The embedding model is not one Parley can call.', {
+    errors: parsed.error.issues.map((issue) => ({
+      path: ['body', 'embeddingModel', ...issue.path].join('.'),
+      message: issue.message,
+    })),
+  });
+}
+
+/** Re-embeds a base whose model changed, in the background (its chunks are found by words). */
+async function reembedInBackground(
+  ctx: RouteContext<unknown, unknown, unknown>,
+  base: KnowledgeBase,
+): Promise<void> {
+  const embedding = await embeddingOf(ctx, base);
+  void reembedBase({
+    store: ctx.services.store,
+    workspaceId: ctx.grant().workspaceId,
+    scope: ctx.scope,
+    baseId: base.id,
+    embedding,
+    onError: (error) =>
+      ctx.services.log.warn(
+        { err: error, base: base.id },
+        'knowledge base re-embedding stopped; its chunks are found by their words',
+      ),
+  });
 }
 
 export const knowledgeRoutes = [
@@ -91,9 +139,18 @@ export const knowledgeRoutes = [
     body: api.PutKnowledgeBaseRequestSchema,
     responses: { 200: api.KnowledgeBaseSchema, 201: api.KnowledgeBaseSchema },
     handler: async (ctx) => {
-      const { base, created } = await ctx.inWorkspace(async (ws) => {
+      const model = embeddingModelOfBody(ctx.body.embeddingModel);
+      const { base, created, moved } = await ctx.inWorkspace(async (ws) => {
         const existing = await findBase(ws, ctx.params.base);
-        if (existing) return { base: existing, created: false };
+        if (existing && model && !sameModel(existing.embeddingModelRef, model)) {
+          const changed = await ws.knowledge.setEmbeddingModelRef(
+            existing.id,
+            model,
+            embeddingModelId(model),
+          );
+          return { base: changed, created: false, moved: true };
+        }
+        if (existing) return { base: existing, created: false, moved: false };
         const agent = ctx.body.agent ? await findAgent(ws, ctx.body.agent) : undefined;
         if (agent === null) throw notFound('Agent');
         if (z.uuid().safeParse(ctx.params.base).success)
@@ -102,12 +159,14 @@ export const knowledgeRoutes = [
           name: ctx.params.base,
           ...(agent ? { agentId: agent.id } : {}),
           ...(ctx.body.description ? { description: ctx.body.description } : {}),
+          ...(model ? { embeddingModelRef: model } : {}),
           ...(ctx.body.chunkSize ? { chunkSize: ctx.body.chunkSize } : {}),
           ...(ctx.body.chunkOverlap !== undefined ? { chunkOverlap: ctx.body.chunkOverlap } : {}),
         });
-        return { base: made, created: true };
+        return { base: made, created: true, moved: false };
       });
-      if (created) forgetKnowledgeBases(ctx.services.store, ctx.grant().workspaceId);
+      if (created || moved) forgetKnowledgeBases(ctx.services.store, ctx.grant().workspaceId);
+      if (moved) await reembedInBackground(ctx, base);
       if (created) ctx.reply.code(201);
       return baseDto(base);
     },
@@ -246,8 +305,17 @@ export const knowledgeRoutes = [
         baseIds: [base.id],
         query: ctx.body.query,
         limit: ctx.body.limit ?? 5,
-        embedding: await embeddingOf(ctx, base),
+        embeddings: [await embeddingOf(ctx, base)],
       });
     },
   }),
 ];
+
+/** Whether a base's stored model reference is this one (key order aside). */
+function sameModel(stored: KnowledgeBase['embeddingModelRef'], ref: EmbeddingModelRef): boolean {
+  if (!stored) return false;
+  const a: Record<string, unknown> = { ...stored };
+  const b: Record<string, unknown> = { ...ref };
+  const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+  return [...keys].every((key) => a[key] === b[key]);
+}

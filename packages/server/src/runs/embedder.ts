@@ -1,4 +1,9 @@
-import { type AgentDefinition, embeddingModelOf } from '@parley/core';
+import {
+  type AgentDefinition,
+  type EmbeddingModelRef,
+  embeddingModelId,
+  embeddingModelOf,
+} from '@parley/core';
 import { createModel } from '@parley/providers';
 import { keySecretOf } from './models.ts';
 
@@ -10,6 +15,11 @@ export interface RunEmbedding {
   modelId?: string;
   /** Why the run has no `embed`. */
   note?: string;
+  /**
+   * The embedding of another model (a shared knowledge base's own), its key read from the
+   * workspace's secrets like the agent's.
+   */
+  withModel?: (ref: EmbeddingModelRef) => Promise<RunEmbedding>;
 }
 
 /** The workspace secret the agent's embedding model reads its key from, if any. */
@@ -28,7 +38,20 @@ export function runEmbedding(
 ): RunEmbedding {
   const resolved = embeddingModelOf(agent);
   if (!resolved.ref) return { note: resolved.why };
-  const { ref } = resolved;
+  return embeddingOfModel(resolved.ref, keys);
+}
+
+/** The workspace secrets a model reference reads its key from. */
+export function secretsOfModel(ref: EmbeddingModelRef): string[] {
+  const secret = keySecretOf(ref);
+  return secret ? [secret] : [];
+}
+
+/** The embedding function of one model reference (an agent's, or a knowledge base's own). */
+export function embeddingOfModel(
+  ref: EmbeddingModelRef,
+  keys: ReadonlyMap<string, string>,
+): RunEmbedding {
   const secret = keySecretOf(ref);
   if (secret !== undefined && !keys.has(secret))
     return { note: `the embedding model's key (secret ${secret}) is not set` };
@@ -50,7 +73,7 @@ export function runEmbedding(
   if (!embedWith) return { note: `${ref.provider} has no embeddings endpoint` };
   const dimensions = ref.dimensions;
   return {
-    modelId: resolved.id,
+    modelId: embeddingModelId(ref),
     embed: async (texts) => {
       try {
         return (await embedWith.call(model, texts, dimensions ? { dimensions } : {})).embeddings;

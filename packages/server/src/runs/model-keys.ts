@@ -18,14 +18,23 @@ export function createModelKeys(options: { store: Store; detector: Detector }) {
       definition: AgentDefinition,
       scope: ScopeOptions,
     ): Promise<Map<string, string>> {
-      const keys = new Map<string, string>();
-      const missing: string[] = [];
       // The embedding model's key too (often the same one); absent, the run recalls by words.
       const embedding = embeddingSecret(definition);
-      for (const name of new Set([
-        ...modelSecrets(definition),
-        ...(embedding ? [embedding] : []),
-      ])) {
+      return this.forSecrets(
+        workspaceId,
+        [...modelSecrets(definition), ...(embedding ? [embedding] : [])],
+        scope,
+      );
+    },
+    /** The keys of these secrets (from the cache, else decrypted); absent ones are left out. */
+    async forSecrets(
+      workspaceId: string,
+      names: string[],
+      scope: ScopeOptions,
+    ): Promise<Map<string, string>> {
+      const keys = new Map<string, string>();
+      const missing: string[] = [];
+      for (const name of new Set(names)) {
         const cached = cache.get(workspaceId, name);
         if (cached !== undefined) keys.set(name, cached);
         else missing.push(name);

@@ -1,6 +1,6 @@
 import type { AgentDefinition, PluginHost, SecretDestinationPolicy } from '@parley/core';
 import type { ScopeOptions, TrustPageContent } from '@parley/store';
-import { type RunEmbedding, runEmbedding } from './embedder.ts';
+import { embeddingOfModel, type RunEmbedding, runEmbedding, secretsOfModel } from './embedder.ts';
 import type { createModelKeys } from './model-keys.ts';
 import { type ModelTimeouts, modelFactory } from './models.ts';
 import type { createRunTools } from './run-tools.ts';
@@ -60,7 +60,14 @@ export function createProvisioner(options: ProvisionerOptions) {
       for (const value of keys.values()) toolset.secrets.add(value);
       return {
         models,
-        embedding: runEmbedding(definition, keys),
+        embedding: {
+          ...runEmbedding(definition, keys),
+          withModel: async (ref) =>
+            embeddingOfModel(
+              ref,
+              await modelKeys.forSecrets(workspaceId, secretsOfModel(ref), scope),
+            ),
+        },
         plugins: toolset.plugins,
         secretValues: toolset.secrets,
         release: toolset.release,

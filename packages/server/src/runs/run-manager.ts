@@ -1,5 +1,5 @@
 import type { Bus } from '@parley/cluster';
-import type { RunAbortReason, SecretDestinationPolicy } from '@parley/core';
+import type { EmbeddingModelRef, RunAbortReason, SecretDestinationPolicy } from '@parley/core';
 import type { McpPolicy } from '@parley/mcp';
 import { type api, type ParleyEvent, runStatusOf } from '@parley/protocol';
 import type { ClaimedRun, Run, ScopeOptions, Store, WorkspaceScope } from '@parley/store';
@@ -19,7 +19,7 @@ import {
   readContinuation,
 } from './continuation.ts';
 import { createDoorbell } from './doorbell.ts';
-import { runEmbedding } from './embedder.ts';
+import { embeddingOfModel, runEmbedding, secretsOfModel } from './embedder.ts';
 import { LiveRun } from './live-run.ts';
 import { createModelKeys } from './model-keys.ts';
 import type { ModelTimeouts } from './models.ts';
@@ -502,6 +502,12 @@ export function createRunManager(options: RunManagerOptions) {
       const { definition } = await agents.resolve(workspaceId, agentRef, undefined);
       const keys = await modelKeys.forAgent(workspaceId, definition, scope);
       return runEmbedding(definition, keys);
+    },
+
+    /** The embedding of one model reference (a knowledge base's own), with its key. */
+    async embeddingForModel(workspaceId: string, ref: EmbeddingModelRef, scope: ScopeOptions) {
+      const keys = await modelKeys.forSecrets(workspaceId, secretsOfModel(ref), scope);
+      return embeddingOfModel(ref, keys);
     },
 
     /** A workspace's secrets changed: decrypted keys kept for runs are dropped. */

@@ -1,5 +1,6 @@
 import type { Db } from '../db.ts';
 import type { MigrateResult, SqlSession } from '../migrate.ts';
+import type { StatisticsTable } from '../scope.ts';
 
 /* What openStore() needs of a database engine, PostgreSQL (postgres.ts) or PGlite (pglite.ts). */
 
@@ -10,5 +11,7 @@ export interface Engine {
   /** Called once migrations are committed, with what they applied. */
   afterMigrate(result: MigrateResult): Promise<void>;
   adminQuery<R>(text: string, params?: unknown[]): Promise<R[]>;
+  /** After a committed transaction that wrote rows of tables needing fresh statistics. */
+  afterWrites(writes: ReadonlyMap<StatisticsTable, number>): Promise<void>;
   close(): Promise<void>;
 }

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import type { PGlite, QueryOptions } from '@electric-sql/pglite';
+import { autoAnalyze } from '../auto-analyze.ts';
 import { lockDataDir, prepareDataDir } from '../data-dir.ts';
 import type { Db } from '../db.ts';
 import { StoreError } from '../errors.ts';
@@ -54,6 +55,12 @@ export async function openPglite(dataDir: string | undefined): Promise<Engine> {
     if (role?.ok) await client.exec(`set role ${APP_ROLE}`);
   };
   await dropPrivileges();
+  const adminQuery = async <R>(text: string, params?: unknown[]) =>
+    current.transaction(async (tx) => {
+      await tx.query('set local role none');
+      return (await tx.query<R>(text, params)).rows;
+    });
+  const analyzer = autoAnalyze(adminQuery);
   return {
     kind: 'pglite',
     // The cast: Drizzle's type asks for the PGlite class, but its driver calls only query()
@@ -74,11 +81,8 @@ export async function openPglite(dataDir: string | undefined): Promise<Engine> {
       }
       await dropPrivileges();
     },
-    adminQuery: async <R>(text: string, params?: unknown[]) =>
-      current.transaction(async (tx) => {
-        await tx.query('set local role none');
-        return (await tx.query<R>(text, params)).rows;
-      }),
+    adminQuery,
+    afterWrites: analyzer.afterWrites,
     async close() {
       try {
         await client.close();

@@ -92,6 +92,8 @@ export async function openPostgres(
       }
     },
     async afterMigrate() {},
+    // Autovacuum keeps PostgreSQL's statistics fresh (and the runtime role may not ANALYZE).
+    async afterWrites() {},
     adminQuery: async (text, params) => (await pool.query(text, params)).rows,
     close: () => pool.end(),
   };

@@ -1,6 +1,7 @@
-import { and, asc, eq, inArray, isNull, or, type SQL, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNotNull, isNull, or, type SQL, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { queryRows } from '../db.ts';
+import { StoreError } from '../errors.ts';
 import { knowledgeBases, knowledgeChunks, knowledgeDocuments } from '../schema/index.ts';
 import type { ScopeContext } from '../scope.ts';
 import { LIMITS, metadataSchema, parse, parseId, text, uuidSchema } from '../validation.ts';
@@ -26,9 +27,18 @@ export interface KnowledgeChunkHit {
 /** Rows per INSERT: a 10,000-chunk document is 20 statements, not 10,000. */
 const INSERT_BATCH = 500;
 
+const EmbeddingModelRefSchema = z.strictObject({
+  provider: text(LIMITS.name, 1),
+  model: text(LIMITS.name, 1),
+  baseURL: z.url().max(2_000).optional(),
+  apiKeySecret: text(LIMITS.name, 1).optional(),
+  dimensions: z.number().int().min(1).max(LIMITS.embeddingDimensions).optional(),
+});
+
 const NewBaseSchema = z.object({
   name: text(LIMITS.name, 1),
   agentId: uuidSchema.optional(),
+  embeddingModelRef: EmbeddingModelRefSchema.optional(),
   description: text(LIMITS.shortText).optional(),
   chunkSize: z.number().int().min(100).max(20_000).optional(),
   chunkOverlap: z.number().int().min(0).max(19_999).optional(),
@@ -57,11 +67,21 @@ const NewDocumentSchema = z.object({
     }),
 });
 
+const VectorSchema = z.array(z.number().refine(Number.isFinite)).min(1);
+
 const SearchSchema = z.object({
   baseIds: z.array(uuidSchema).max(50),
   query: text(LIMITS.shortText),
-  embedding: z.array(z.number().refine(Number.isFinite)).min(1).optional(),
+  embedding: VectorSchema.optional(),
   embeddingModel: text(LIMITS.name, 1).optional(),
+  /**
+   * The query embedded by several models, for bases of different models (a shared base with
+   * its own): each base is searched with the vector of its model, and every list fused.
+   */
+  embeddings: z
+    .array(z.object({ model: text(LIMITS.name, 1), vector: VectorSchema }))
+    .max(10)
+    .optional(),
   limit: z.number().int().min(1).max(50).default(5),
 });
 
@@ -92,7 +112,7 @@ function toHit(row: ChunkRow): KnowledgeChunkHit {
 }
 
 /** Nearest chunks by cosine distance, using the partial HNSW index of that size if any. */
-function vectorQuery(filters: SQL, embedding: number[], limit: number): SQL {
+export function vectorQuery(filters: SQL, embedding: number[], limit: number): SQL {
   const d = embedding.length;
   const type = INDEXED_EMBEDDING_DIMENSIONS[d];
   const column = type ? sql.raw(`(c.embedding::${type}(${d}))`) : sql.raw('c.embedding');
@@ -104,7 +124,7 @@ function vectorQuery(filters: SQL, embedding: number[], limit: number): SQL {
              limit ${limit}`;
 }
 
-function wordsQuery(filters: SQL, query: string, limit: number): SQL {
+export function wordsQuery(filters: SQL, query: string, limit: number): SQL {
   // Any word of the query, ranked (plainto_tsquery would AND them).
   return sql`select ${selectChunk}, ts_rank_cd(c.search_vector, q.q) as score
              from knowledge_chunks c join knowledge_documents d on d.id = c.document_id,
@@ -116,6 +136,20 @@ function wordsQuery(filters: SQL, query: string, limit: number): SQL {
 
 export function knowledgeRepository(ctx: ScopeContext) {
   const { tx, workspaceId } = ctx;
+  const clearVectors = async (baseId: string) => {
+    const rows = await tx
+      .update(knowledgeChunks)
+      .set({ embedding: null, embeddingDimensions: null })
+      .where(
+        and(
+          eq(knowledgeChunks.workspaceId, workspaceId),
+          eq(knowledgeChunks.baseId, baseId),
+          isNotNull(knowledgeChunks.embedding),
+        ),
+      )
+      .returning({ id: knowledgeChunks.id });
+    ctx.noteWrites('knowledge_chunks', rows.length);
+  };
   const baseOr404 = async (baseId: string) => {
     const [base] = await tx.select().from(knowledgeBases).where(eq(knowledgeBases.id, baseId));
     if (!base) throw notFound('knowledge base', baseId);
@@ -170,6 +204,76 @@ export function knowledgeRepository(ctx: ScopeContext) {
           ),
         )
         .orderBy(asc(knowledgeBases.name));
+    },
+
+    /**
+     * Sets the model a base embeds with. Another vector space than its chunks' clears their
+     * vectors (found by their words until re-embedded, `setChunkEmbeddings`), so no search
+     * compares two models.
+     */
+    async setEmbeddingModelRef(
+      baseId: string,
+      input: z.input<typeof EmbeddingModelRefSchema> | null,
+      modelId: string | null,
+    ): Promise<KnowledgeBase> {
+      const id = parseId(baseId, 'knowledge base id');
+      const ref = input === null ? null : parse(EmbeddingModelRefSchema, input, 'embedding model');
+      const base = await baseOr404(id);
+      const cleared = base.embeddingModel !== null && base.embeddingModel !== modelId;
+      if (cleared) await clearVectors(id);
+      const [row] = await tx
+        .update(knowledgeBases)
+        .set({
+          embeddingModelRef: ref,
+          ...(cleared ? { embeddingModel: null, embeddingDimensions: null } : {}),
+          updatedAt: sql`now()`,
+        })
+        .where(eq(knowledgeBases.id, id))
+        .returning();
+      return row!;
+    },
+
+    /**
+     * Stores re-embedded chunks' vectors, all of one model; the base takes that model when it
+     * has none yet (its vectors were cleared). Chunks of another base are left alone.
+     */
+    async setChunkEmbeddings(
+      baseId: string,
+      modelId: string,
+      vectors: { chunkId: string; embedding: number[] }[],
+    ): Promise<number> {
+      const id = parseId(baseId, 'knowledge base id');
+      const base = await baseOr404(id);
+      const dimensions = vectors[0]?.embedding.length;
+      if (dimensions === undefined) return 0;
+      if (vectors.some((v) => v.embedding.length !== dimensions))
+        throw new StoreError('store.invalid_input', 'Every vector must have the same size.');
+      if (base.embeddingModel === null)
+        await tx
+          .update(knowledgeBases)
+          .set({ embeddingModel: modelId, embeddingDimensions: dimensions, updatedAt: sql`now()` })
+          .where(eq(knowledgeBases.id, id));
+      else if (base.embeddingModel !== modelId || base.embeddingDimensions !== dimensions)
+        throw new StoreError(
+          'store.embedding_model_mismatch',
+          `The base holds vectors of ${base.embeddingModel}, not ${modelId}.`,
+        );
+      let updated = 0;
+      for (const { chunkId, embedding } of vectors) {
+        const rows = await tx
+          .update(knowledgeChunks)
+          .set({ embedding, embeddingDimensions: dimensions })
+          .where(
+            and(
+              eq(knowledgeChunks.id, parseId(chunkId, 'chunk id')),
+              eq(knowledgeChunks.baseId, id),
+            ),
+          )
+          .returning({ id: knowledgeChunks.id });
+        updated += rows.length;
+      }
+      ctx.noteWrites('knowledge_chunks', updated);
+      return updated;
     },
 
     async deleteBase(baseId: string): Promise<void> {
@@ -229,12 +333,7 @@ export function knowledgeRepository(ctx: ScopeContext) {
       if (dimensions !== undefined) {
         const model = value.embeddingModel ?? null;
         if (base.embeddingDimensions !== dimensions || base.embeddingModel !== model) {
-          await tx
-            .update(knowledgeChunks)
-            .set({ embedding: null, embeddingDimensions: null })
-            .where(
-              and(eq(knowledgeChunks.workspaceId, workspaceId), eq(knowledgeChunks.baseId, id)),
-            );
+          await clearVectors(id);
           await tx
             .update(knowledgeBases)
             .set({ embeddingDimensions: dimensions, embeddingModel: model, updatedAt: sql`now()` })
@@ -250,6 +349,7 @@ export function knowledgeRepository(ctx: ScopeContext) {
         metadata: (value.metadata ?? {}) as Record<string, unknown>,
       };
       let document: KnowledgeDocument;
+      ctx.noteWrites('knowledge_chunks', value.chunks.length + (existing?.chunkCount ?? 0));
       if (existing) {
         await tx.delete(knowledgeChunks).where(eq(knowledgeChunks.documentId, existing.id));
         [document] = (await tx
@@ -285,15 +385,20 @@ export function knowledgeRepository(ctx: ScopeContext) {
       const rows = await tx
         .delete(knowledgeDocuments)
         .where(eq(knowledgeDocuments.id, id))
-        .returning({ id: knowledgeDocuments.id });
+        .returning({ id: knowledgeDocuments.id, chunks: knowledgeDocuments.chunkCount });
       if (rows.length === 0) throw notFound('document', id);
+      ctx.noteWrites('knowledge_chunks', rows[0]!.chunks);
     },
 
     /** Chunks still without a vector, for re-embedding a base after a model change. */
     async listChunksWithoutEmbedding(baseId: string, limit = 100) {
       const id = parseId(baseId, 'knowledge base id');
       return tx
-        .select({ id: knowledgeChunks.id, content: knowledgeChunks.content })
+        .select({
+          id: knowledgeChunks.id,
+          heading: knowledgeChunks.heading,
+          content: knowledgeChunks.content,
+        })
         .from(knowledgeChunks)
         .where(
           and(
@@ -319,38 +424,63 @@ export function knowledgeRepository(ctx: ScopeContext) {
       if (search.baseIds.length === 0) return { method: 'fulltext', chunks: [] };
       const inBases = sql`c.workspace_id = ${workspaceId} and c.base_id in ${search.baseIds}`;
       const pool = search.limit * 2;
-      const words = await queryRows<ChunkRow>(tx, wordsQuery(inBases, search.query, pool));
-      const { embedding } = search;
-      if (!embedding)
+      const probes = [
+        ...(search.embedding ? [{ model: search.embeddingModel, vector: search.embedding }] : []),
+        ...(search.embeddings ?? []),
+      ];
+      if (probes.length === 0) {
+        const words = await queryRows<ChunkRow>(tx, wordsQuery(inBases, search.query, pool));
         return { method: 'fulltext', chunks: words.slice(0, search.limit).map(toHit) };
-      // Only the bases whose vectors are this model's are searched by vector.
-      const same = await tx
-        .select({ id: knowledgeBases.id })
-        .from(knowledgeBases)
-        .where(
-          and(
-            inArray(knowledgeBases.id, search.baseIds),
-            eq(knowledgeBases.embeddingDimensions, embedding.length),
-            search.embeddingModel
-              ? eq(knowledgeBases.embeddingModel, search.embeddingModel)
-              : undefined,
-          ),
+      }
+      // Each base is searched by the vector of its own model only. The same statement turns on
+      // pgvector's iterative scan for this transaction: with RLS and the base filter, HNSW
+      // would otherwise stop after ef_search candidates, most of them filtered out. Every
+      // round trip counts on PGlite (a message to its worker thread), so there are two.
+      const bases = await queryRows<{
+        id: string;
+        model: string | null;
+        dimensions: number | null;
+      }>(
+        tx,
+        sql`select b.id, b.embedding_model as model, b.embedding_dimensions as dimensions,
+                   set_config('hnsw.iterative_scan', 'strict_order', true) as iterative
+              from knowledge_bases b where b.id in ${search.baseIds}`,
+      );
+      const parts: SQL[] = [
+        sql`(select 0 as list, w.* from (${wordsQuery(inBases, search.query, pool)}) w)`,
+      ];
+      for (const probe of probes) {
+        const ids = bases
+          .filter((b) => Number(b.dimensions) === probe.vector.length)
+          .filter((b) => probe.model === undefined || b.model === probe.model)
+          .map((b) => b.id);
+        if (ids.length === 0) continue;
+        const inTheseBases = sql`c.workspace_id = ${workspaceId} and c.base_id in ${ids}`;
+        const list = sql.raw(String(parts.length));
+        parts.push(
+          sql`(select ${list} as list, v.* from (${vectorQuery(inTheseBases, probe.vector, pool)}) v)`,
         );
-      if (same.length === 0)
+      }
+      // One statement for every list: words first (list 0), then one per model.
+      const rows = await queryRows<ChunkRow & { list: number }>(
+        tx,
+        sql.join(parts, sql` union all `),
+      );
+      // Each list best first (a UNION promises no order; sort is stable for the ties).
+      const [words = [], ...vectors] = parts.map((_, n) =>
+        rows
+          .filter((row) => Number(row.list) === n)
+          .sort((a, b) => Number(b.score) - Number(a.score)),
+      );
+      if (parts.length === 1)
         return {
           method: 'fulltext',
           reason: 'no knowledge base holds vectors of this embedding model',
           chunks: words.slice(0, search.limit).map(toHit),
         };
-      await tx.execute(sql`select set_config('hnsw.iterative_scan', 'strict_order', true)`);
-      const ids = same.map((b) => b.id);
-      const vectors = await queryRows<ChunkRow>(
-        tx,
-        vectorQuery(sql`c.workspace_id = ${workspaceId} and c.base_id in ${ids}`, embedding, pool),
-      );
       return {
         method: 'hybrid',
-        chunks: fuseByRank([vectors, words], search.limit).map(toHit),
+        chunks: fuseByRank([...vectors, words], search.limit).map(toHit),
       };
     },
   };

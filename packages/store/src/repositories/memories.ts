@@ -73,6 +73,7 @@ export function memoriesRepository(ctx: ScopeContext) {
           value.embeddingModel,
         );
       }
+      ctx.noteWrites('memories', 1);
       const [row] = await ctx.tx
         .insert(memories)
         .values({
@@ -128,6 +129,7 @@ export function memoriesRepository(ctx: ScopeContext) {
         .where(eq(memories.id, id))
         .returning({ id: memories.id });
       if (rows.length === 0) throw notFound('memory', id);
+      ctx.noteWrites('memories', 1);
     },
 
     /** Sets (or replaces) the embedding of one memory, e.g. while re-embedding after a model change. */

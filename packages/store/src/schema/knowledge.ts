@@ -22,6 +22,15 @@ import {
 } from './columns.ts';
 import { workspaces } from './identity.ts';
 
+/** An embedding model reference as agent definitions write it (@parley/core's schema). */
+export interface KnowledgeEmbeddingModelRef {
+  provider: string;
+  model: string;
+  baseURL?: string;
+  apiKeySecret?: string;
+  dimensions?: number;
+}
+
 /*
  * Knowledge bases (docs/memory.md, "Knowledge"): documents a workspace's agents retrieve
  * from, cut into chunks that are embedded and full-text indexed like memories. Hand-written
@@ -41,6 +50,11 @@ export const knowledgeBases = pgTable(
     /** The vector space of its chunks (`provider/model[@size]`), fixed by the first embedding. */
     embeddingModel: text('embedding_model'),
     embeddingDimensions: integer('embedding_dimensions'),
+    /**
+     * The model the base embeds documents and queries with (an agent's model reference);
+     * null: its agent's embedding model, and full-text only for a base of no agent.
+     */
+    embeddingModelRef: jsonb('embedding_model_ref').$type<KnowledgeEmbeddingModelRef>(),
     /** Target chunk length in characters, and how much consecutive chunks overlap. */
     chunkSize: integer('chunk_size').notNull().default(1200),
     chunkOverlap: integer('chunk_overlap').notNull().default(150),
