@@ -7,10 +7,45 @@ import { createSecretCache } from './secret-cache.ts';
 
 /**
  * The model keys runs use: decrypted once (audited, with the caller) and kept 60 s, dropped
- * when the workspace's secrets change.
+ * when the workspace's secrets change. Runs that miss the cache at the same moment (a burst
+ * after a quiet minute) share one read: each would otherwise decrypt the same key and update
+ * its row, one after another behind the row's lock.
  */
 export function createModelKeys(options: { store: Store; detector: Detector }) {
   const cache = createSecretCache();
+  /** Reads under way, by workspace and the names they read. */
+  const loading = new Map<string, Promise<[string, string][]>>();
+  /** Bumped when a workspace's secrets change: a read started before is not cached. */
+  const generations = new Map<string, number>();
+
+  const reveal = (workspaceId: string, names: string[], scope: ScopeOptions) => {
+    const key = `${workspaceId}\u0000${names.join('\u0000')}`;
+    const under = loading.get(key);
+    if (under) return under;
+    const generation = generations.get(workspaceId) ?? 0;
+    const read = options.store
+      .withWorkspace(
+        workspaceId,
+        async (ws) => {
+          const values: [string, string][] = [];
+          for (const name of names)
+            if (await ws.secrets.get(name))
+              values.push([name, await ws.secrets.reveal(name, { purpose: 'model' })]);
+          return values;
+        },
+        scope,
+      )
+      .then((values) => {
+        if ((generations.get(workspaceId) ?? 0) === generation)
+          for (const [name, value] of values) cache.set(workspaceId, name, value);
+        for (const _ of values) options.detector.secretDecrypted(workspaceId, scope.ip);
+        return values;
+      })
+      .finally(() => loading.delete(key));
+    loading.set(key, read);
+    return read;
+  };
+
   return {
     /** The keys an agent's models name (from the cache, else decrypted); absent ones are left out. */
     async forAgent(
@@ -40,24 +75,15 @@ export function createModelKeys(options: { store: Store; detector: Detector }) {
         else missing.push(name);
       }
       if (missing.length === 0) return keys;
-      const revealed = await options.store.withWorkspace(
-        workspaceId,
-        async (ws) => {
-          const values: [string, string][] = [];
-          for (const name of missing)
-            if (await ws.secrets.get(name))
-              values.push([name, await ws.secrets.reveal(name, { purpose: 'model' })]);
-          return values;
-        },
-        scope,
-      );
-      for (const [name, value] of revealed) {
-        cache.set(workspaceId, name, value);
+      for (const [name, value] of await reveal(workspaceId, missing.sort(), scope))
         keys.set(name, value);
-        options.detector.secretDecrypted(workspaceId, scope.ip);
-      }
       return keys;
     },
-    forget: (workspaceId: string) => cache.forget(workspaceId),
+    forget(workspaceId: string) {
+      cache.forget(workspaceId);
+      generations.set(workspaceId, (generations.get(workspaceId) ?? 0) + 1);
+      for (const key of loading.keys())
+        if (key.startsWith(`${workspaceId}\u0000`)) loading.delete(key);
+    },
   };
 }
