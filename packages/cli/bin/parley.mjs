@@ -11,8 +11,6 @@ const major = Number(process.versions.node.split('.')[0]);
 if (major >= 24) {
   // Compiled code is cached on disk and reused while the files are unchanged (faster starts).
   (await import('node:module')).enableCompileCache?.();
-  // drizzle-orm's files resolved without Node's slow package lookup (the server's start-up too).
-  (await import('@parley/server/fast-resolve')).registerFastResolve();
   await import('../src/main.ts');
 } else {
   let dir = dirname(fileURLToPath(import.meta.url));

@@ -1,4 +1,4 @@
-// Plain JavaScript on purpose: it is registered before any TypeScript loads (main.js, the CLI).
+// Plain JavaScript on purpose: it is registered before the store loads (main.js, `parley start`).
 import { registerHooks } from 'node:module';
 
 /**

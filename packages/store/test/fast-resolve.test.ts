@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
 /*
- * fast-resolve.js (registered by the server's main.js and the parley launcher) answers "this is an ES module" for drizzle-orm's own relative imports without
+ * fast-resolve.js (registered by the server's main.js and `parley start`) answers "this is an ES module" for drizzle-orm's own relative imports without
  * asking Node's package lookup (which re-parses drizzle's 180 KB package.json per file). That
  * answer holds only while drizzle-orm is one package of ES modules: checked here, so an upgrade
  * that changes it fails this test instead of breaking start-up.

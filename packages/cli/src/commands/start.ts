@@ -12,6 +12,8 @@ export const startCommand: Command = {
   ],
   async run(_args, io) {
     // Loaded when the command runs: `parley --help` and light commands never pay for the server.
+    // First the store's resolve hook, as the server's main.js does (drizzle-orm loads fast).
+    (await import('@parley/server/fast-resolve')).registerFastResolve();
     const { serve } = await import('@parley/server');
     await serve({ ...io.env, PARLEY_DATA_DIR: io.env.PARLEY_DATA_DIR ?? `${io.cwd}/.parley` });
     // serve() keeps the process alive until SIGINT/SIGTERM and exits it itself.
