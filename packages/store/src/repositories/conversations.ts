@@ -225,35 +225,8 @@ export function messagesRepository(ctx: ScopeContext) {
      * appenders take turns.
      */
     async append(conversationId: string, input: NewMessage[]): Promise<Message[]> {
-      const id = parseId(conversationId, 'conversation id');
-      const list = parse(NewMessagesSchema, input, 'messages');
-      return ctx.savepoint(async (tx) => {
-        const [counter] = await tx
-          .update(conversations)
-          .set({
-            messageCount: sql`${conversations.messageCount} + ${list.length}`,
-            updatedAt: sql`now()`,
-          })
-          .where(eq(conversations.id, id))
-          .returning({ messageCount: conversations.messageCount });
-        if (!counter) throw notFound('conversation', id);
-        const first = counter.messageCount - list.length + 1;
-        const rows = await tx
-          .insert(messages)
-          .values(
-            list.map((m, i) => ({
-              workspaceId: ctx.workspaceId,
-              conversationId: id,
-              position: first + i,
-              role: m.role,
-              content: m.content,
-              runId: m.runId ?? null,
-              metadata: (m.metadata ?? {}) as Record<string, unknown>,
-            })),
-          )
-          .returning();
-        return rows.sort((a, b) => a.position - b.position) as Message[];
-      });
+      const [rows] = await appendMessages(ctx, [{ conversationId, messages: input }]);
+      return rows!;
     },
 
     /**
@@ -261,46 +234,10 @@ export function messagesRepository(ctx: ScopeContext) {
      * whatever their number: each list in order after its conversation's earlier messages. A
      * conversation named twice gets its lists one after the other. Answers each list's rows.
      */
-    async appendMany(
+    appendMany(
       items: readonly { conversationId: string; messages: NewMessage[] }[],
     ): Promise<Message[][]> {
-      if (items.length === 0) return [];
-      const checked = items.map((item) => ({
-        id: parseId(item.conversationId, 'conversation id'),
-        list: parse(NewMessagesSchema, item.messages, 'messages'),
-      }));
-      const added = new Map<string, number>();
-      for (const { id, list } of checked) added.set(id, (added.get(id) ?? 0) + list.length);
-      const counters = await queryRows<{ id: string; message_count: number }>(
-        ctx.tx,
-        sql`update conversations c set message_count = c.message_count + v.n, updated_at = now()
-          from unnest(${sql.param([...added.keys()])}::uuid[], ${sql.param([...added.values()])}::int[]) as v(id, n)
-          where c.id = v.id and c.workspace_id = ${ctx.workspaceId}
-          returning c.id, c.message_count`,
-      );
-      // The next free position of each conversation, before this call's messages.
-      const next = new Map(
-        counters.map((c) => [c.id, Number(c.message_count) - added.get(c.id)! + 1]),
-      );
-      const rows = checked.map(({ id, list }) => {
-        const first = next.get(id);
-        if (first === undefined) throw notFound('conversation', id);
-        next.set(id, first + list.length);
-        return list.map((m, i) => ({
-          workspaceId: ctx.workspaceId,
-          conversationId: id,
-          position: first + i,
-          role: m.role,
-          content: m.content,
-          runId: m.runId ?? null,
-          metadata: (m.metadata ?? {}) as Record<string, unknown>,
-        }));
-      });
-      const stored = await ctx.tx.insert(messages).values(rows.flat()).returning();
-      const byPlace = new Map(stored.map((m) => [`${m.conversationId} ${m.position}`, m]));
-      return rows.map((list) =>
-        list.map((r) => byPlace.get(`${r.conversationId} ${r.position}`)! as Message),
-      );
+      return appendMessages(ctx, items);
     },
 
     /**
@@ -339,4 +276,50 @@ export function messagesRepository(ctx: ScopeContext) {
         .limit(value.limit)) as Message[];
     },
   };
+}
+
+/**
+ * Messages for several conversations in two statements (one counter update, one insert),
+ * whatever their number: each list in order after its conversation's earlier messages. A
+ * conversation named twice gets its lists one after the other. Answers each list's rows.
+ */
+async function appendMessages(
+  ctx: ScopeContext,
+  items: readonly { conversationId: string; messages: NewMessage[] }[],
+): Promise<Message[][]> {
+  if (items.length === 0) return [];
+  const checked = items.map((item) => ({
+    id: parseId(item.conversationId, 'conversation id'),
+    list: parse(NewMessagesSchema, item.messages, 'messages'),
+  }));
+  const added = new Map<string, number>();
+  for (const { id, list } of checked) added.set(id, (added.get(id) ?? 0) + list.length);
+  const counters = await queryRows<{ id: string; message_count: number }>(
+    ctx.tx,
+    sql`update conversations c set message_count = c.message_count + v.n, updated_at = now()
+      from unnest(${sql.param([...added.keys()])}::uuid[], ${sql.param([...added.values()])}::int[]) as v(id, n)
+      where c.id = v.id and c.workspace_id = ${ctx.workspaceId}
+      returning c.id, c.message_count`,
+  );
+  // The next free position of each conversation, before this call's messages.
+  const next = new Map(counters.map((c) => [c.id, Number(c.message_count) - added.get(c.id)! + 1]));
+  const rows = checked.map(({ id, list }) => {
+    const first = next.get(id);
+    if (first === undefined) throw notFound('conversation', id);
+    next.set(id, first + list.length);
+    return list.map((m, i) => ({
+      workspaceId: ctx.workspaceId,
+      conversationId: id,
+      position: first + i,
+      role: m.role,
+      content: m.content,
+      runId: m.runId ?? null,
+      metadata: (m.metadata ?? {}) as Record<string, unknown>,
+    }));
+  });
+  const stored = await ctx.tx.insert(messages).values(rows.flat()).returning();
+  const byPlace = new Map(stored.map((m) => [`${m.conversationId} ${m.position}`, m]));
+  return rows.map((list) =>
+    list.map((r) => byPlace.get(`${r.conversationId} ${r.position}`)! as Message),
+  );
 }
