@@ -1,6 +1,6 @@
 import type { ParleyEvent } from '@parley/protocol';
 import { openStore, type Store } from '@parley/store';
-import { createTestDatabase, type TestDatabase } from '@parley/store/testing';
+import { createTestDatabase, createWireCounter, type TestDatabase } from '@parley/store/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MESSAGE_APPENDS, RUN_STARTS, type RunStart } from '../src/runs/merged-writes.ts';
 import {
@@ -467,5 +467,48 @@ describe('workspace batcher on PostgreSQL (runs of one workspace write in parall
     expect(order.indexOf('x1')).toBeLessThan(order.indexOf('x2'));
     expect(order.indexOf('plain1')).toBeLessThan(order.indexOf('plain2'));
     await batcher.idle();
+  });
+
+  it("writes a lone run's events in three round trips, and keeps savepoints when a round holds more", async () => {
+    const wire = await createWireCounter(database.runtimeUrl);
+    const counted = await openStore({
+      url: wire.url,
+      masterKey: Buffer.alloc(32, 4).toString('base64'),
+      onBackgroundError: () => {},
+    });
+    try {
+      const batcher = createWorkspaceBatcher(counted);
+      const agent = await counted.withWorkspace(workspaceId, (ws) =>
+        ws.agents.create({ name: 'counted' }),
+      );
+      const [one, two] = await Promise.all(
+        [1, 2].map(() =>
+          counted.withWorkspace(workspaceId, (ws) =>
+            ws.runs.create({ agentId: agent.id, startedBy: 'system' }),
+          ),
+        ),
+      );
+      wire.reset();
+      await batcher.append(workspaceId, {
+        runId: one!.id,
+        events: [event(one!.id, 1, 'run.start')],
+      });
+      // BEGIN with the workspace settings, the append, COMMIT: no savepoint around a lone write.
+      expect(wire.roundTrips()).toBe(3);
+      wire.reset();
+      // Two runs' ends and a read in one round: the merged writes keep their savepoint.
+      await expect(
+        Promise.all([
+          batcher.append(workspaceId, { runId: one!.id, events: [event(one!.id, 2, 'run.abort')] }),
+          batcher.run(workspaceId, (ws) => ws.agents.get(agent.id)),
+          batcher.append(workspaceId, { runId: two!.id, events: [event(two!.id, 1, 'run.abort')] }),
+        ]),
+      ).resolves.toHaveLength(3);
+      expect(wire.statements().some((s) => /^savepoint/i.test(s))).toBe(true);
+      await batcher.idle();
+    } finally {
+      await counted.close();
+      await wire.close();
+    }
   });
 });

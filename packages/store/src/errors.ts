@@ -76,3 +76,11 @@ export class EmbeddingMismatchError extends StoreError {
 export function isStoreError(error: unknown, code?: StoreErrorCode): error is StoreError {
   return error instanceof StoreError && (code === undefined || error.code === code);
 }
+
+/** A transaction's setup statement (sent with its BEGIN) failed: `cause` says why. */
+export class SetupFailed extends Error {
+  override readonly name = 'SetupFailed';
+  constructor(cause: unknown) {
+    super('The transaction could not be set up.', { cause });
+  }
+}

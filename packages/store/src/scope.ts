@@ -1,7 +1,7 @@
-import { sql } from 'drizzle-orm';
 import { z } from 'zod';
-import { type Db, type Tx, toStoreError } from './db.ts';
-import { StoreError } from './errors.ts';
+import { type Tx, toStoreError } from './db.ts';
+import type { Engine } from './engines/engine.ts';
+import { SetupFailed, StoreError } from './errors.ts';
 import { APP_ROLE } from './migrate.ts';
 import { auditEvents } from './schema/index.ts';
 import { ipSchema, parse, parseId, text } from './validation.ts';
@@ -146,9 +146,12 @@ export class ScopeContext {
     });
   }
 
+  /** False once the caller said no work follows a failed write (withoutSavepoints). */
+  savepoints = true;
+
   /** Runs `fn` in a savepoint, so a failed statement does not poison the whole transaction. */
   async savepoint<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
-    return this.tx.transaction(fn);
+    return this.savepoints ? this.tx.transaction(fn) : fn(this.tx);
   }
 }
 
@@ -161,20 +164,20 @@ export class ScopeContext {
  * `workspaceId` null opens a transaction with no workspace: workspace tables look empty.
  */
 export async function runScoped<T>(
-  db: Db,
+  transaction: Engine['transaction'],
   workspaceId: string | null,
   fn: (tx: Tx) => Promise<T>,
 ): Promise<T> {
+  // Sent with BEGIN as plain SQL (no parameters there): the id is checked to be a UUID first.
+  if (workspaceId !== null && !UUID.test(workspaceId))
+    throw new StoreError('store.invalid_input', 'The workspace id must be a UUID.');
+  const setup = `select set_config('role', '${APP_ROLE}', true), set_config('app.workspace_id', '${workspaceId ?? ''}', true)`;
   try {
-    return await db.transaction(async (tx) => {
-      await tx.execute(
-        sql`select set_config('role', ${APP_ROLE}, true), set_config('app.workspace_id', ${workspaceId ?? ''}, true)`,
-      );
-      return fn(tx);
-    });
+    return await transaction(setup, fn);
   } catch (error) {
     if (error instanceof StoreError) throw error;
-    const code = (toStoreError(error) as StoreError).pgCode;
+    if (!(error instanceof SetupFailed)) throw toStoreError(error);
+    const code = (toStoreError(error.cause) as StoreError).pgCode;
     if (code === '22023' || code === '42704') {
       throw new StoreError(
         'store.not_migrated',
@@ -182,16 +185,18 @@ export async function runScoped<T>(
         { pgCode: code },
       );
     }
-    if (code === '42501' && /set_config\('role'/.test(String((error as Error).message))) {
+    if (code === '42501') {
       throw new StoreError(
         'store.insufficient_privileges',
         `The runtime database user may not act as ${APP_ROLE}: run migrate() (it grants the membership) or GRANT ${APP_ROLE} TO <that user>.`,
         { pgCode: code },
       );
     }
-    throw toStoreError(error);
+    throw toStoreError(error.cause);
   }
 }
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function parseScopeOptions(workspaceId: unknown, options: unknown): [string, ScopeOptions] {
   return [

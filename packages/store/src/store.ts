@@ -184,7 +184,7 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
   // async: a bad argument or a closed store rejects the promise instead of throwing synchronously.
   const scoped = async <T>(workspaceId: string | null, fn: (tx: Tx) => Promise<T>) => {
     assertOpen();
-    return runScoped(engine.db, workspaceId, fn);
+    return runScoped(engine.transaction, workspaceId, fn);
   };
   const withWorkspace = async <T>(
     workspaceId: string,

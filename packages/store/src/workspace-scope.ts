@@ -45,6 +45,14 @@ export function createWorkspaceScope(ctx: ScopeContext) {
   return {
     /** The workspace every call is confined to. */
     workspaceId: ctx.workspaceId,
+    /**
+     * Writes from now on skip their savepoint (two round trips each), so a failed one aborts
+     * the transaction: only for a caller that attempts nothing after a failed write (a
+     * transaction of one write).
+     */
+    withoutSavepoints() {
+      ctx.savepoints = false;
+    },
     workspace: guard(ctx, workspaceRepository(ctx)),
     members: guard(ctx, membersRepository(ctx)),
     invitations: guard(ctx, invitationsRepository(ctx)),

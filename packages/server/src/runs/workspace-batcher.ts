@@ -310,6 +310,9 @@ export function planRound<J extends { lanes: readonly string[] }>(
 /** A round's jobs: functions alone, merged kinds together; one outcome per job, in its order. */
 async function execute(ws: WorkspaceScope, jobs: readonly Job[]): Promise<Outcome[]> {
   const outcomes = new Map<Job, Outcome>();
+  // A round of one merged write (a run's events, one at a time): its failure is its own and
+  // nothing follows it, so its statements need no savepoint: two round trips fewer.
+  if (jobs.length === 1 && 'kind' in jobs[0]!) ws.withoutSavepoints();
   // Lanes with a failed job in this round: a run's end after it is refused.
   const failedLanes = new Set<string>();
   const settle = (job: Job, outcome: Outcome) => {

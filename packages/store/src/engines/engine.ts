@@ -1,4 +1,4 @@
-import type { Db } from '../db.ts';
+import type { Db, Tx } from '../db.ts';
 import type { MigrateResult, SqlSession } from '../migrate.ts';
 import type { StatisticsTable } from '../scope.ts';
 
@@ -7,6 +7,12 @@ import type { StatisticsTable } from '../scope.ts';
 export interface Engine {
   kind: 'pglite' | 'postgres';
   db: Db;
+  /**
+   * A transaction whose first statement, `setup` (SQL without parameters), goes to the
+   * database with its BEGIN, in one round trip; commits when `fn` resolves, rolls back when it
+   * throws. A store transaction is a handful of statements: each one saved counts.
+   */
+  transaction<T>(setup: string, fn: (tx: Tx) => Promise<T>): Promise<T>;
   migrationTransaction<T>(fn: (s: SqlSession) => Promise<T>): Promise<T>;
   /** Called once migrations are committed, with what they applied. */
   afterMigrate(result: MigrateResult): Promise<void>;

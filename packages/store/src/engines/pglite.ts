@@ -1,8 +1,9 @@
 import { join } from 'node:path';
 import type { PGlite, QueryOptions } from '@electric-sql/pglite';
+import type { PgDialect } from 'drizzle-orm/pg-core';
 import { autoAnalyze } from '../auto-analyze.ts';
 import { lockDataDir, prepareDataDir } from '../data-dir.ts';
-import type { Db } from '../db.ts';
+import type { Db, Tx } from '../db.ts';
 import { StoreError } from '../errors.ts';
 import { APP_ROLE } from '../migrate.ts';
 import { PgliteThreadClient, type PgliteThreadTransaction } from '../pglite-thread/client.ts';
@@ -34,14 +35,18 @@ export async function openPglite(dataDir: string | undefined): Promise<Engine> {
     await release();
     throw error;
   }
-  const { drizzle: drizzlePglite } = await import('drizzle-orm/pglite');
+  const {
+    drizzle: drizzlePglite,
+    PgliteSession,
+    PgliteTransaction,
+  } = await import('drizzle-orm/pglite');
   /** Drizzle and the store call whichever worker is current (afterMigrate may replace it). */
   const current = {
     query<T>(sql: string, params?: unknown[], options?: QueryOptions) {
       return client.query<T>(sql, params, options);
     },
-    transaction<T>(callback: (tx: PgliteThreadTransaction) => Promise<T>) {
-      return client.transaction(callback);
+    transaction<T>(callback: (tx: PgliteThreadTransaction) => Promise<T>, setup?: string) {
+      return client.transaction(callback, setup);
     },
   };
   // PGlite has one session and it is a superuser. Outside store transactions it runs as the
@@ -61,11 +66,20 @@ export async function openPglite(dataDir: string | undefined): Promise<Engine> {
       return (await tx.query<R>(text, params)).rows;
     });
   const analyzer = autoAnalyze(adminQuery);
+  // The cast: Drizzle's type asks for the PGlite class, but its driver calls only query()
+  // and transaction() (whose tx gets query()), which the thread client provides.
+  const db = drizzlePglite(current as unknown as PGlite);
+  const { dialect } = db as unknown as { dialect: PgDialect };
   return {
     kind: 'pglite',
-    // The cast: Drizzle's type asks for the PGlite class, but its driver calls only query()
-    // and transaction() (whose tx gets query()), which the thread client provides.
-    db: drizzlePglite(current as unknown as PGlite) as unknown as Db,
+    db: db as unknown as Db,
+    // Drizzle's session and transaction classes over the worker's transaction, which takes the
+    // setup in its begin message: one message to the worker instead of two.
+    transaction: (setup, fn) =>
+      current.transaction((threadTx) => {
+        const session = new PgliteSession(threadTx as unknown as PGlite, dialect, undefined);
+        return fn(new PgliteTransaction(dialect, session, undefined) as unknown as Tx);
+      }, setup),
     migrationTransaction: (fn) =>
       current.transaction((tx) =>
         fn({ query: async (text, params) => (await tx.query<never>(text, params)).rows }),

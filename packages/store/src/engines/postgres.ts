@@ -1,6 +1,7 @@
+import type { PgDialect } from 'drizzle-orm/pg-core';
 import { redactUrl, UNREACHABLE_ERRNOS } from '../connection.ts';
-import type { Db } from '../db.ts';
-import { StoreError } from '../errors.ts';
+import type { Db, Tx } from '../db.ts';
+import { SetupFailed, StoreError } from '../errors.ts';
 import type { StoreCommonOptions } from '../store.ts';
 import type { Engine } from './engine.ts';
 
@@ -35,7 +36,11 @@ export async function openPostgres(
 ): Promise<Engine> {
   // Each engine's driver loads only when it is used: a server on PostgreSQL never needs PGlite's.
   const pg = (await import('pg')).default;
-  const { drizzle: drizzlePg } = await import('drizzle-orm/node-postgres');
+  const {
+    drizzle: drizzlePg,
+    NodePgSession,
+    NodePgTransaction,
+  } = await import('drizzle-orm/node-postgres');
   const onError =
     options.onBackgroundError ??
     ((e: Error) =>
@@ -63,9 +68,37 @@ export async function openPostgres(
     throw connectError(error, options.url);
   }
   const migrationUrl = options.migrationUrl ?? options.url;
+  const db = drizzlePg(pool);
+  // Drizzle's transaction() sends BEGIN alone; its own session and transaction classes on a
+  // pooled client let BEGIN and the setup go as one simple-protocol query (several statements).
+  const { dialect } = db as unknown as { dialect: PgDialect };
   return {
     kind: 'postgres',
-    db: drizzlePg(pool) as unknown as Db,
+    db: db as unknown as Db,
+    async transaction(setup, fn) {
+      const client = await pool.connect();
+      try {
+        const tx = new NodePgTransaction(
+          dialect,
+          new NodePgSession(client, dialect, undefined),
+          undefined,
+        );
+        try {
+          await client.query(`begin; ${setup}`).catch((error: unknown) => {
+            throw new SetupFailed(error);
+          });
+          const result = await fn(tx as unknown as Tx);
+          await client.query('commit');
+          return result;
+        } catch (error) {
+          // The error worth reporting is the one that stopped the work, not a failed ROLLBACK.
+          await client.query('rollback').catch(() => {});
+          throw error;
+        }
+      } finally {
+        client.release();
+      }
+    },
     async migrationTransaction(fn) {
       const client = new pg.Client({
         connectionString: migrationUrl,

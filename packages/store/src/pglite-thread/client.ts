@@ -6,7 +6,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { ParserOptions, QueryOptions, Results } from '@electric-sql/pglite';
-import { StoreError } from '../errors.ts';
+import { SetupFailed, StoreError } from '../errors.ts';
 import type { Request, Response, WireError, WireQueryOptions } from './protocol.ts';
 
 /** What a transaction callback gets: PGlite's Transaction as far as the store uses it. */
@@ -126,10 +126,19 @@ export class PgliteThreadClient {
 
   /**
    * Runs `callback` in one transaction: commits when it resolves, rolls back when it throws
-   * (and rethrows its error). Other queries wait meanwhile, as in PGlite itself.
+   * (and rethrows its error). Other queries wait meanwhile, as in PGlite itself. `setup`
+   * (statements without parameters) runs first, in the begin message's round trip; if it
+   * fails, the transaction is rolled back and SetupFailed carries its error.
    */
-  async transaction<T>(callback: (tx: PgliteThreadTransaction) => Promise<T>): Promise<T> {
-    const txId = (await this.#send({ id: this.#nextId++, op: 'begin' }, undefined)) as number;
+  async transaction<T>(
+    callback: (tx: PgliteThreadTransaction) => Promise<T>,
+    setup?: string,
+  ): Promise<T> {
+    const txId = (await this.#send({ id: this.#nextId++, op: 'begin', setup }, undefined).catch(
+      (error: unknown) => {
+        throw setup === undefined ? error : new SetupFailed(error);
+      },
+    )) as number;
     let closed = false;
     const end = (commit: boolean) => {
       closed = true;

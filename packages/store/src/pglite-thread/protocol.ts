@@ -30,8 +30,11 @@ export type Request =
       sql: string;
       options: WireQueryOptions | undefined;
     }
-  /** Opens a transaction; its id (this request's id) names it in later messages. */
-  | { id: number; op: 'begin' }
+  /**
+   * Opens a transaction; its id (this request's id) names it in later messages. `setup`
+   * (statements without parameters) runs first in it, answered with the begin.
+   */
+  | { id: number; op: 'begin'; setup: string | undefined }
   /** Ends transaction `tx`: the answer is PGlite's COMMIT (or ROLLBACK) outcome. */
   | { id: number; op: 'end'; tx: number; commit: boolean }
   | { id: number; op: 'close' };

@@ -121,11 +121,13 @@ async function open(dataDir: string | undefined): Promise<void> {
  * Runs PGlite's own transaction(), whose callback waits for the main thread's verdict: PGlite's
  * mutexes then serialize every other query and transaction exactly as on one thread.
  */
-function begin(id: number): void {
+function begin(id: number, setup: string | undefined): void {
   let began = false;
   let endId: number | undefined;
   opened()
     .transaction(async (tx) => {
+      // A failed setup throws here: PGlite rolls back, and the begin request learns why.
+      if (setup !== undefined) await tx.exec(setup);
       const verdict = Promise.withResolvers<boolean>();
       transactions.set(id, {
         tx,
@@ -177,7 +179,7 @@ async function handle(request: Request): Promise<unknown> {
       db = undefined;
       return undefined;
     case 'begin':
-      begin(request.id);
+      begin(request.id, request.setup);
       return NO_REPLY;
   }
 }

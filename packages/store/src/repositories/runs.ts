@@ -9,7 +9,7 @@ import {
   type Usage,
   wasStamped,
 } from '@parley/protocol';
-import { and, asc, desc, eq, gt, inArray, lt, type SQL, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, inArray, lt, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { queryRows } from '../db.ts';
 import { StoreError } from '../errors.ts';
@@ -91,13 +91,13 @@ export interface AppendResult {
  * seqs: `run.start` → running, `step.start` → provider/model, a terminal event → final
  * status, usage, timing, error, finished_at. The log is the truth; the row is for listing.
  */
-function projection(events: ParleyEvent[]): Record<string, SQL | unknown> {
-  const set: Record<string, SQL | unknown> = {};
+function projection(events: ParleyEvent[]): Record<string, unknown> {
+  const set: Record<string, unknown> = {};
   for (const event of events) {
     switch (event.type) {
       case 'run.start':
         set.status = 'running';
-        set.startedAt = new Date(event.startedAt);
+        set.startedAt = new Date(event.startedAt).toISOString();
         break;
       case 'step.start':
         set.provider = event.provider;
@@ -122,7 +122,7 @@ function projection(events: ParleyEvent[]): Record<string, SQL | unknown> {
     }
     if (isTerminalEvent(event)) {
       set.status = runStatusOf(event);
-      set.finishedAt = sql`now()`;
+      set.finishedAt = true; // the database's now()
     }
   }
   return set;
@@ -146,38 +146,19 @@ const PROJECTED = [
   ['error', 'error', 'jsonb'],
 ] as const;
 
-const sqlValue = (value: unknown) =>
-  value instanceof Date
-    ? value.toISOString()
-    : value !== null && typeof value === 'object'
-      ? JSON.stringify(value)
-      : (value ?? null);
-
 /**
- * Every run's projection of a call in one UPDATE (the round's runs starting or ending
- * together cost one statement, not one each). A column the batch does not set keeps its value
- * (a run sets each of them once in its life: null over null is the only null written).
+ * The run row's columns set from a batch's projection (`v.p`, JSON; null when the batch sets
+ * none): a column the batch does not set keeps its value (a run sets each of them once in its
+ * life: null over null is the only null written).
  */
-async function project(
-  ctx: ScopeContext,
-  projections: readonly { id: string; set: Record<string, unknown> }[],
-) {
-  if (projections.length === 0) return;
-  const values = projections.map(
-    ({ id, set }) =>
-      sql`(${id}::uuid, ${sql.join(
-        PROJECTED.map(([key, , type]) => sql`${sqlValue(set[key])}::${sql.raw(type)}`),
-        sql`, `,
-      )}, ${'finishedAt' in set}::boolean)`,
-  );
-  const columns = PROJECTED.map(([, column]) => column);
-  await ctx.tx.execute(
-    sql`update runs set ${sql.raw(columns.map((c) => `${c} = coalesce(v.${c}, runs.${c})`).join(', '))},
-        finished_at = case when v.finished then now() else runs.finished_at end
-      from (values ${sql.join(values, sql`, `)}) as v(id, ${sql.raw(columns.join(', '))}, finished)
-      where runs.id = v.id and runs.workspace_id = ${ctx.workspaceId}`,
-  );
-}
+const PROJECTION_SET = [
+  ...PROJECTED.map(([key, column, type]) =>
+    type === 'jsonb'
+      ? `${column} = coalesce(nullif(v.p->'${key}', 'null'::jsonb), runs.${column})`
+      : `${column} = coalesce((v.p->>'${key}')::${type}, runs.${column})`,
+  ),
+  `finished_at = case when v.p ? 'finishedAt' then now() else runs.finished_at end`,
+].join(', ');
 
 function usageColumns(usage: Usage) {
   return {
@@ -594,22 +575,106 @@ function newRunRow(ctx: ScopeContext, input: z.input<typeof NewRunSchema>) {
   };
 }
 
-/** Validates, then reserves seqs for every batch in one UPDATE and inserts every event in one INSERT. */
+/** A batch as appendMany validated it. */
+interface ValidBatch {
+  i: number;
+  id: string;
+  events: ParleyEvent[];
+  /** Each event's JSON as validated (numbered batches are stored with it as is). */
+  jsons: string[];
+  assignSeq: boolean;
+  gapAfter: number | undefined;
+  owner: string | null;
+}
+
+/**
+ * One statement for every batch, whatever their number: reserves each run's seqs (and sets
+ * its row's projection) in one UPDATE, and inserts the events of the runs it reserved. Array
+ * parameters, not a VALUES list: building one through the query builder cost more CPU than
+ * the database spent storing the rows. Events the store numbers (`assignSeq`) get their seq
+ * from the reserved counter. Answers each reserved run's new last seq; a run missing from it
+ * was refused (see the caller).
+ */
+async function reserveAndInsert(ctx: ScopeContext, valid: readonly ValidBatch[]) {
+  const events = { run: [] as string[], seq: [] as (number | null)[], k: [] as number[] };
+  const types: string[] = [];
+  const jsons: string[] = [];
+  for (const batch of valid)
+    batch.events.forEach((event, k) => {
+      events.run.push(batch.id);
+      events.seq.push(batch.assignSeq ? null : event.seq);
+      events.k.push(k + 1);
+      types.push(event.type);
+      jsons.push(batch.jsons[k]!);
+    });
+  const param = (values: unknown[], type: string) => sql`${sql.param(values)}::${sql.raw(type)}`;
+  const rows = await queryRows<{ id: string; last_seq: number }>(
+    ctx.tx,
+    // Numbered batches move the counter to their last seq (past a declared gap, too).
+    sql`with v as (
+        select * from unnest(
+          ${param(
+            valid.map((b) => b.id),
+            'uuid[]',
+          )},
+          ${param(
+            valid.map((b) => b.events.length),
+            'int[]',
+          )},
+          ${param(
+            valid.map((b) => (b.assignSeq ? null : (b.gapAfter ?? b.events[0]!.seq - 1))),
+            'int[]',
+          )},
+          ${param(
+            valid.map((b) => (b.assignSeq ? null : b.events.at(-1)!.seq)),
+            'int[]',
+          )},
+          ${param(
+            valid.map((b) => b.owner),
+            'text[]',
+          )},
+          ${param(
+            valid.map((b) => projectionJson(b.events)),
+            'jsonb[]',
+          )}
+        ) as v(id, n, expected, last, owner, p)
+      ), reserved as (
+        update runs set last_seq = coalesce(v.last, runs.last_seq + v.n), updated_at = now(),
+          ${sql.raw(PROJECTION_SET)}
+        from v
+        where runs.id = v.id and runs.workspace_id = ${ctx.workspaceId}
+          and runs.finished_at is null and (v.expected is null or runs.last_seq = v.expected)
+          and (v.owner is null or runs.owner is not distinct from v.owner)
+        returning runs.id, runs.last_seq, v.n
+      ), stored as (
+        insert into run_events (workspace_id, run_id, seq, type, event)
+        select ${ctx.workspaceId}::uuid, u.r, coalesce(u.s, r.last_seq - r.n + u.k), u.t,
+          case when u.s is null
+            then jsonb_set(u.e::jsonb, '{seq}', to_jsonb(r.last_seq - r.n + u.k))
+            else u.e::jsonb end
+        from unnest(${param(events.run, 'uuid[]')}, ${param(events.seq, 'int[]')},
+          ${param(events.k, 'int[]')}, ${param(types, 'text[]')}, ${param(jsons, 'text[]')})
+          as u(r, s, k, t, e)
+        join reserved r on r.id = u.r
+      )
+      select id, last_seq from reserved`,
+  );
+  return new Map(rows.map((r) => [r.id, Number(r.last_seq)]));
+}
+
+/** A batch's projection as JSON for the statement, or null when it sets nothing. */
+function projectionJson(events: ParleyEvent[]): string | null {
+  const set = projection(events);
+  return Object.keys(set).length > 0 ? JSON.stringify(set) : null;
+}
+
+/** Validates, then reserves seqs, projects and inserts every batch's events in one statement. */
 async function appendMany(
   ctx: ScopeContext,
   batches: readonly AppendBatch[],
 ): Promise<AppendOutcome[]> {
   const outcomes: (AppendOutcome | undefined)[] = batches.map(() => undefined);
-  const valid: {
-    i: number;
-    id: string;
-    events: ParleyEvent[];
-    /** Each event's JSON as validated (numbered batches are stored with it as is). */
-    jsons: string[];
-    assignSeq: boolean;
-    gapAfter: number | undefined;
-    owner: string | null;
-  }[] = [];
+  const valid: ValidBatch[] = [];
   const seen = new Set<string>();
   const later: number[] = [];
   batches.forEach((batch, i) => {
@@ -631,26 +696,7 @@ async function appendMany(
     }
   });
   if (valid.length > 0) {
-    const reserved = await queryRows<{ id: string; last_seq: number }>(
-      ctx.tx,
-      // Numbered batches move the counter to their last seq (past a declared gap, too).
-      sql`update runs set last_seq = coalesce(v.last, runs.last_seq + v.n), updated_at = now()
-        from (values ${sql.join(
-          valid.map((b) =>
-            b.assignSeq
-              ? sql`(${b.id}::uuid, ${b.events.length}::int, ${null}::int, ${null}::int, ${b.owner}::text)`
-              : sql`(${b.id}::uuid, ${b.events.length}::int, ${b.gapAfter ?? b.events[0]!.seq - 1}::int, ${b.events.at(-1)!.seq}::int, ${b.owner}::text)`,
-          ),
-          sql`, `,
-        )}) as v(id, n, expected, last, owner)
-        where runs.id = v.id and runs.workspace_id = ${ctx.workspaceId}
-          and runs.finished_at is null and (v.expected is null or runs.last_seq = v.expected)
-          and (v.owner is null or runs.owner is not distinct from v.owner)
-        returning runs.id, runs.last_seq`,
-    );
-    const lastSeqOf = new Map(reserved.map((r) => [r.id, Number(r.last_seq)]));
-    const rows: { runId: string; seq: number; type: string; json: string }[] = [];
-    const projections: { id: string; set: Record<string, unknown> }[] = [];
+    const lastSeqOf = await reserveAndInsert(ctx, valid);
     const refused: typeof valid = [];
     for (const batch of valid) {
       const lastSeq = lastSeqOf.get(batch.id);
@@ -660,37 +706,14 @@ async function appendMany(
       }
       const n = batch.events.length;
       const firstSeq = batch.assignSeq ? lastSeq - n + 1 : batch.events[0]!.seq;
-      const stored = batch.events.map((e, k) =>
-        batch.assignSeq ? { ...e, seq: firstSeq + k } : e,
-      );
-      stored.forEach((event, k) => {
-        rows.push({
-          runId: batch.id,
-          seq: event.seq,
-          type: event.type,
-          // Renumbered events are new objects; the others are stored as validated.
-          json: batch.assignSeq ? JSON.stringify(event) : batch.jsons[k]!,
-        });
-      });
-      const set = projection(stored);
-      if (Object.keys(set).length > 0) projections.push({ id: batch.id, set });
+      const stored = batch.assignSeq
+        ? batch.events.map((e, k) => ({ ...e, seq: firstSeq + k }))
+        : batch.events;
       outcomes[batch.i] = {
         ok: true,
         result: { firstSeq, lastSeq, events: stored, closed: isTerminalEvent(stored[n - 1]!) },
       };
     }
-    await project(ctx, projections);
-    if (rows.length > 0)
-      // Four array parameters whatever the number of events: building a multi-row VALUES
-      // through the query builder cost more CPU than the database spent storing the rows.
-      await ctx.tx.execute(
-        sql`insert into run_events (workspace_id, run_id, seq, type, event)
-          select ${ctx.workspaceId}::uuid, r, s, t, e::jsonb
-          from unnest(${sql.param(rows.map((r) => r.runId))}::uuid[],
-            ${sql.param(rows.map((r) => r.seq))}::int[],
-            ${sql.param(rows.map((r) => r.type))}::text[],
-            ${sql.param(rows.map((r) => r.json))}::text[]) as u(r, s, t, e)`,
-      );
     if (refused.length > 0) {
       const found = await ctx.tx
         .select({

@@ -213,3 +213,4 @@ export async function createTestDatabase(
     },
   };
 }
+export { createWireCounter, type WireCounter } from './wire-counter.ts';

@@ -1,0 +1,110 @@
+import { createEventStamper, type ParleyEventPayload } from '@parley/protocol';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openStore, type Store } from '../src/store.ts';
+import { createHarness, type Harness, seedWorkspace } from './support/engines.ts';
+import { createWireCounter, type WireCounter } from './support/wire-counter.ts';
+
+/*
+ * The run path's writes, held to a number of round trips to PostgreSQL (counted on the wire
+ * by a proxy): each is a wait for the database and a turn of a busy event loop, and a run
+ * streamed one at a time makes one event-log write every few chunks.
+ */
+
+describe('round trips to PostgreSQL', () => {
+  let harness: Harness & { teardown(): Promise<void> };
+  let wire: WireCounter;
+  let store: Store;
+  let workspaceId = '';
+  let agentId = '';
+
+  beforeAll(async () => {
+    harness = await createHarness('postgres', 'round_trips');
+    wire = await createWireCounter(harness.pg!.runtimeUrl);
+    store = await openStore({
+      url: wire.url,
+      masterKey: harness.masterKey,
+      onBackgroundError: () => {},
+    });
+    workspaceId = (await seedWorkspace(store, 'trips')).workspaceId;
+    agentId = (await store.withWorkspace(workspaceId, (w) => w.agents.create({ name: 'trips' })))
+      .id;
+  });
+  afterAll(async () => {
+    await store?.close();
+    await wire?.close();
+    await harness?.teardown();
+  });
+
+  const newRun = () =>
+    store.withWorkspace(workspaceId, (w) => w.runs.create({ agentId, startedBy: 'system' }));
+  const payloads = (): ParleyEventPayload[] => [
+    { type: 'run.start', agentId, startedAt: new Date().toISOString() },
+    { type: 'text.start', partId: 'p1' },
+    { type: 'text.delta', partId: 'p1', delta: 'Hello' },
+  ];
+
+  it('opens a workspace transaction with its settings in the same round trip as BEGIN', async () => {
+    const run = await newRun();
+    wire.reset();
+    expect(await store.withWorkspace(workspaceId, (w) => w.runs.get(run.id))).toMatchObject({
+      id: run.id,
+    });
+    // BEGIN with the role and the workspace, the read, COMMIT.
+    expect(wire.roundTrips()).toBe(3);
+    expect(wire.statements()[0]).toMatch(/^begin; select set_config\('role'/);
+  });
+
+  it('appends to many runs, ending one of them, in one statement', async () => {
+    const runs = await Promise.all([newRun(), newRun(), newRun()]);
+    const batches = runs.map((run, i) => {
+      const stamper = createEventStamper({ runId: run.id });
+      const events = payloads().map((p) => stamper.stamp(p));
+      if (i === 0)
+        events.push(
+          stamper.stamp({
+            type: 'run.abort',
+            reason: 'cancelled',
+            by: 'user',
+          } as ParleyEventPayload),
+        );
+      return { runId: run.id, events };
+    });
+    wire.reset();
+    const outcomes = await store.withWorkspace(workspaceId, (w) =>
+      w.runs.appendRunEventsMany(batches),
+    );
+    expect(outcomes.map((o) => o.ok)).toEqual([true, true, true]);
+    // BEGIN and settings, SAVEPOINT, the statement, RELEASE, COMMIT.
+    expect(wire.roundTrips()).toBe(5);
+    expect(wire.statements().filter((s) => /run_events/.test(s))).toHaveLength(1);
+    const ended = await store.withWorkspace(workspaceId, (w) => w.runs.get(runs[0]!.id));
+    expect(ended).toMatchObject({ status: 'cancelled', lastSeq: 4 });
+    expect(ended?.finishedAt).not.toBeNull();
+    const open = await store.withWorkspace(workspaceId, (w) => w.runs.get(runs[1]!.id));
+    expect(open).toMatchObject({ status: 'running', lastSeq: 3, finishedAt: null });
+  });
+
+  it('writes without savepoints once told nothing follows a failed write', async () => {
+    const run = await newRun();
+    const stamper = createEventStamper({ runId: run.id });
+    const events = payloads().map((p) => stamper.stamp(p));
+    wire.reset();
+    await store.withWorkspace(workspaceId, (w) => {
+      w.withoutSavepoints();
+      return w.runs.appendRunEvents(run.id, events);
+    });
+    // BEGIN and settings, the statement, COMMIT: a run's log write one at a time.
+    expect(wire.roundTrips()).toBe(3);
+    expect(wire.statements().some((s) => /savepoint/i.test(s))).toBe(false);
+    const stored = await store.withWorkspace(workspaceId, (w) => w.runs.listRunEvents(run.id));
+    expect(stored).toEqual(events);
+  });
+
+  it('still refuses a bad workspace id before sending anything', async () => {
+    wire.reset();
+    await expect(store.withWorkspace('not-a-uuid', async () => 1)).rejects.toMatchObject({
+      code: 'store.invalid_input',
+    });
+    expect(wire.roundTrips()).toBe(0);
+  });
+});

@@ -1,0 +1,103 @@
+import { createServer, type Socket, connect as tcpConnect } from 'node:net';
+
+/*
+ * A TCP proxy in front of PostgreSQL that reads what its clients send (the frontend side of
+ * PostgreSQL's wire protocol) and counts their round trips: a simple query ('Q') is one, an
+ * extended-protocol exchange ends with a Sync ('S'). Each round trip is a wait for the
+ * database and a turn of the client's event loop: the store's hot paths are held to a count.
+ */
+
+const SSL_REQUEST = 80877103;
+const GSS_REQUEST = 80877104;
+
+export interface WireCounter {
+  /** A postgres:// URL like `url`, through the proxy. */
+  url: string;
+  /** Round trips since the last reset. */
+  roundTrips(): number;
+  /** The SQL sent since the last reset (simple queries and parsed statements), in order. */
+  statements(): string[];
+  reset(): void;
+  close(): Promise<void>;
+}
+
+export async function createWireCounter(url: string): Promise<WireCounter> {
+  const target = new URL(url);
+  let trips = 0;
+  let sent: string[] = [];
+  const sockets = new Set<Socket>();
+  const server = createServer((client) => {
+    const upstream = tcpConnect(Number(target.port || 5432), target.hostname);
+    sockets.add(client).add(upstream);
+    const end = () => {
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on('error', end).on('close', end);
+    upstream.on('error', end).on('close', end);
+    upstream.pipe(client);
+    const read = frontendReader((type, body) => {
+      if (type === 'Q') {
+        trips++;
+        sent.push(cString(body, 0));
+      } else if (type === 'P') {
+        // Parse: the statement's name, then its text.
+        const nameEnd = body.indexOf(0);
+        sent.push(cString(body, nameEnd + 1));
+      } else if (type === 'S') trips++;
+    });
+    client.on('data', (chunk: Buffer) => {
+      upstream.write(chunk);
+      read(chunk);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  const proxied = new URL(url);
+  proxied.hostname = '127.0.0.1';
+  proxied.port = String(port);
+  return {
+    url: proxied.toString(),
+    roundTrips: () => trips,
+    statements: () => [...sent],
+    reset() {
+      trips = 0;
+      sent = [];
+    },
+    async close() {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** Splits a client's byte stream into messages: the untyped start-up ones, then typed ones. */
+function frontendReader(onMessage: (type: string, body: Buffer) => void) {
+  let buffer = Buffer.alloc(0);
+  let started = false;
+  return (chunk: Buffer) => {
+    buffer = Buffer.concat([buffer, chunk]);
+    for (;;) {
+      if (!started) {
+        if (buffer.length < 8) return;
+        const length = buffer.readInt32BE(0);
+        if (buffer.length < length) return;
+        const code = buffer.readInt32BE(4);
+        // An SSL or GSS request is answered, then the start-up message follows.
+        if (code !== SSL_REQUEST && code !== GSS_REQUEST) started = true;
+        buffer = buffer.subarray(length);
+        continue;
+      }
+      if (buffer.length < 5) return;
+      const length = buffer.readInt32BE(1);
+      if (buffer.length < 1 + length) return;
+      onMessage(String.fromCharCode(buffer[0]!), buffer.subarray(5, 1 + length));
+      buffer = buffer.subarray(1 + length);
+    }
+  };
+}
+
+function cString(body: Buffer, start: number): string {
+  const end = body.indexOf(0, start);
+  return body.toString('utf8', start, end < 0 ? body.length : end);
+}
