@@ -276,8 +276,9 @@ describe('a round merges writes of a kind (a burst costs a few statements, not a
     ]);
     expect((results[0] as PromiseRejectedResult).reason.message).toBe('no such conversation');
     expect((results[1] as PromiseRejectedResult).reason).toMatchObject({ code: 'store.conflict' });
-    // One merged call, then each of the three left alone.
-    expect(calls.startMany).toBe(4);
+    // One merged call in a round without savepoints, which the failure rolls back; the round
+    // again with them: the merged call, then each of the three left alone.
+    expect(calls.startMany).toBe(5);
     const stored = await store.withWorkspace(workspaceId, (ws) =>
       ws.runs.list({ agentId, limit: 100 }),
     );
@@ -469,7 +470,7 @@ describe('workspace batcher on PostgreSQL (runs of one workspace write in parall
     await batcher.idle();
   });
 
-  it("writes a lone run's events in three round trips, and keeps savepoints when a round holds more", async () => {
+  it('writes merged work without savepoints, and does a round again with them when a write in it fails', async () => {
     const wire = await createWireCounter(database.runtimeUrl);
     const counted = await openStore({
       url: wire.url,
@@ -493,18 +494,35 @@ describe('workspace batcher on PostgreSQL (runs of one workspace write in parall
         runId: one!.id,
         events: [event(one!.id, 1, 'run.start')],
       });
-      // BEGIN with the workspace settings, the append, COMMIT: no savepoint around a lone write.
+      // BEGIN with the workspace settings, the append, COMMIT.
       expect(wire.roundTrips()).toBe(3);
+
+      // Two runs' ends and a run start reusing a run's id (the database refuses it), in one
+      // round: rolled back, then done again with savepoints, each job getting its own outcome.
       wire.reset();
-      // Two runs' ends and a read in one round: the merged writes keep their savepoint.
-      await expect(
-        Promise.all([
-          batcher.append(workspaceId, { runId: one!.id, events: [event(one!.id, 2, 'run.abort')] }),
-          batcher.run(workspaceId, (ws) => ws.agents.get(agent.id)),
-          batcher.append(workspaceId, { runId: two!.id, events: [event(two!.id, 1, 'run.abort')] }),
-        ]),
-      ).resolves.toHaveLength(3);
-      expect(wire.statements().some((s) => /^savepoint/i.test(s))).toBe(true);
+      const reused = crypto.randomUUID();
+      const results = await Promise.allSettled([
+        batcher.append(workspaceId, { runId: one!.id, events: [event(one!.id, 2, 'run.abort')] }),
+        batcher.merge({ workspaceId, lanes: runLanes(two!.id, reused) }, RUN_STARTS, {
+          conversation: { id: reused, agentId: agent.id },
+          fresh: true,
+          check: () => true,
+          run: { id: two!.id, agentId: agent.id, conversationId: reused },
+        } satisfies RunStart),
+        batcher.append(workspaceId, { runId: two!.id, events: [event(two!.id, 1, 'run.abort')] }),
+      ]);
+      expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+      expect((results[1] as PromiseRejectedResult).reason).toMatchObject({
+        code: 'store.conflict',
+      });
+      const sent = wire.statements().map((s) => s.split(' ')[0]!.toLowerCase());
+      expect(sent.indexOf('rollback')).toBeGreaterThan(0);
+      expect(sent.indexOf('savepoint')).toBeGreaterThan(sent.indexOf('rollback'));
+      const ended = await counted.withWorkspace(workspaceId, async (ws) => [
+        await ws.runs.get(one!.id),
+        await ws.runs.get(two!.id),
+      ]);
+      expect(ended.map((r) => r?.status)).toEqual(['cancelled', 'cancelled']);
       await batcher.idle();
     } finally {
       await counted.close();

@@ -53,6 +53,10 @@ export function createWorkspaceScope(ctx: ScopeContext) {
     withoutSavepoints() {
       ctx.savepoints = false;
     },
+    /** Whether writes run in savepoints (a failed one leaves the transaction usable). */
+    get savepoints() {
+      return ctx.savepoints;
+    },
     workspace: guard(ctx, workspaceRepository(ctx)),
     members: guard(ctx, membersRepository(ctx)),
     invitations: guard(ctx, invitationsRepository(ctx)),

@@ -42,6 +42,7 @@ export const RUN_STARTS: MergeKind<RunStart> = {
       }
     });
     const stored = await mergeOrAlone(
+      ws,
       items,
       async (all) => allStored(await ws.runs.startMany(all)),
       async (item) => (await ws.runs.startMany([item]))[0],
@@ -59,6 +60,7 @@ export const MESSAGE_APPENDS: MergeKind<MessageItem> = {
   keepsLaneOrder: true,
   together: (ws, appends) =>
     mergeOrAlone(
+      ws,
       appends,
       async (all) => allStored(await ws.messages.appendMany(all)),
       (one) => ws.messages.append(one.conversationId, one.messages),

@@ -56,6 +56,16 @@ interface WorkspaceQueue {
   timer?: ReturnType<typeof setTimeout>;
 }
 
+/** Thrown to roll back a round without savepoints that had a failure (runRound). */
+const AGAIN_WITH_SAVEPOINTS = Symbol('again with savepoints');
+
+/**
+ * A failure the database raised (it carries a SQLSTATE): it aborted the transaction, unlike
+ * a typed refusal (a seq conflict, a refused end), which leaves it usable.
+ */
+const abortedTransaction = (outcome: Outcome) =>
+  !outcome.ok && typeof (outcome.value as { pgCode?: unknown }).pgCode === 'string';
+
 /** The lane of work that names none: it keeps order with itself only. */
 const WORKSPACE_LANE = '';
 
@@ -174,7 +184,7 @@ export function createWorkspaceBatcher(store: Store, options: WorkspaceBatcherOp
 
   const runRound = async (workspaceId: string, queue: WorkspaceQueue) => {
     let jobs: Job[] | undefined;
-    const outcomes: Outcome[] = [];
+    let outcomes: Outcome[] = [];
     const takeJobs = () => {
       queue.opening = false;
       jobs = ready(queue, true);
@@ -182,14 +192,31 @@ export function createWorkspaceBatcher(store: Store, options: WorkspaceBatcherOp
       pump();
       return jobs;
     };
-    try {
-      await store.withWorkspace(
+    /**
+     * A round of merged writes goes without savepoints (each is two round trips, and a
+     * round is a few statements): if any of its jobs fails, the round is rolled back and
+     * done again with them, so that each job's failure is its own. Functions always get
+     * savepoints: they run once.
+     */
+    const attempt = (careful: boolean) =>
+      store.withWorkspace(
         workspaceId,
         // Taken once the transaction is open: what arrived while it was being opened
         // (typically the other runs' events of the same instant) shares this round.
-        async (ws) => outcomes.push(...(await execute(ws, takeJobs()))),
+        async (ws) => {
+          const taken = jobs ?? takeJobs();
+          const bold = !careful && taken.every((job) => 'kind' in job);
+          if (bold) ws.withoutSavepoints();
+          outcomes = await execute(ws, taken);
+          if (bold && outcomes.some(abortedTransaction)) throw AGAIN_WITH_SAVEPOINTS;
+        },
         scope,
       );
+    try {
+      await attempt(false).catch((error: unknown) => {
+        if (error !== AGAIN_WITH_SAVEPOINTS) throw error;
+        return attempt(true);
+      });
       jobs!.forEach((job, i) => {
         const outcome = outcomes[i]!;
         if (outcome.ok) job.resolve(outcome.value);
@@ -310,9 +337,6 @@ export function planRound<J extends { lanes: readonly string[] }>(
 /** A round's jobs: functions alone, merged kinds together; one outcome per job, in its order. */
 async function execute(ws: WorkspaceScope, jobs: readonly Job[]): Promise<Outcome[]> {
   const outcomes = new Map<Job, Outcome>();
-  // A round of one merged write (a run's events, one at a time): its failure is its own and
-  // nothing follows it, so its statements need no savepoint: two round trips fewer.
-  if (jobs.length === 1 && 'kind' in jobs[0]!) ws.withoutSavepoints();
   // Lanes with a failed job in this round: a run's end after it is refused.
   const failedLanes = new Set<string>();
   const settle = (job: Job, outcome: Outcome) => {
@@ -354,6 +378,7 @@ async function execute(ws: WorkspaceScope, jobs: readonly Job[]): Promise<Outcom
  * tried alone with `one`, so that one bad payload fails only its own job.
  */
 export async function mergeOrAlone<P>(
+  ws: WorkspaceScope,
   payloads: readonly P[],
   many: (payloads: readonly P[]) => Promise<Outcome[]>,
   one: (payload: P) => Promise<unknown>,
@@ -361,7 +386,10 @@ export async function mergeOrAlone<P>(
   try {
     return await many(payloads);
   } catch (error) {
-    if (payloads.length === 1) return [{ ok: false, value: error }];
+    // Without savepoints the failure aborted the transaction: nothing more can run in it
+    // (the round is done again with them).
+    if (payloads.length === 1 || !ws.savepoints)
+      return payloads.map(() => ({ ok: false, value: error }));
     const alone: Outcome[] = [];
     for (const payload of payloads) {
       try {
@@ -384,6 +412,7 @@ const EVENT_APPENDS: MergeKind<AppendBatch> = {
   keepsLaneOrder: true,
   together: (ws, batches) =>
     mergeOrAlone(
+      ws,
       batches,
       async (all) =>
         (await ws.runs.appendRunEventsMany(all)).map((o) =>
