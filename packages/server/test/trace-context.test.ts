@@ -4,6 +4,8 @@ import { type ParleyEvent, readParleyEvents } from '@parley/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   formatTraceparent,
+  newSpanId,
+  newTraceId,
   parseTraceparent,
   withTraceparent,
 } from '../src/telemetry/trace-context.ts';
@@ -207,5 +209,26 @@ describe('traceparent', () => {
     echo.closeAllConnections();
     await new Promise((resolve) => echo.close(resolve));
     expect(seen).toEqual([ours, 'theirs', ours]);
+  });
+});
+
+describe('new trace and span ids', () => {
+  it('are W3C-shaped and never repeat, across refills of their random pool', () => {
+    // 3,000 span ids and 1,000 trace ids draw 40,000 random bytes: ten refills of the pool.
+    const spans = Array.from({ length: 3_000 }, newSpanId);
+    const traces = Array.from({ length: 1_000 }, newTraceId);
+    expect(spans.every((id) => /^[0-9a-f]{16}$/.test(id) && !/^0+$/.test(id))).toBe(true);
+    expect(traces.every((id) => /^[0-9a-f]{32}$/.test(id) && !/^0+$/.test(id))).toBe(true);
+    expect(new Set(spans).size).toBe(spans.length);
+    expect(new Set(traces).size).toBe(traces.length);
+    expect(
+      parseTraceparent(
+        formatTraceparent({ traceId: traces[0]!, spanId: spans[0]!, sampled: true }),
+      ),
+    ).toEqual({
+      traceId: traces[0],
+      spanId: spans[0],
+      sampled: true,
+    });
   });
 });

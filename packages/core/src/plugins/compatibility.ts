@@ -6,11 +6,20 @@ import type { PluginDefinition } from './define-plugin.ts';
 const PLUGIN_NAME = /^(@[a-z0-9-~][a-z0-9-._~]*\/)?[a-z0-9-~][a-z0-9-._~]*$/;
 
 /**
+ * Definitions found compatible, with the core version they were checked against: every run
+ * registers its agent's plugins again, and a definition (a module's constant, written with
+ * definePlugin) does not change, while checking it (semver ranges) costs more than the rest of
+ * building the run's plugin host.
+ */
+const checked = new WeakMap<PluginDefinition, string>();
+
+/**
  * Refuses a plugin this core cannot run, with a message that says what to change: the
  * contract version, a core range that is unbounded (`*`, `latest`, `>=1`) or excludes this
  * core, a bad name or version, a host or secret pattern that is malformed.
  */
 export function assertCompatible(plugin: PluginDefinition, coreVersion = CORE_VERSION): void {
+  if (checked.get(plugin) === coreVersion) return;
   const who = `plugin ${plugin.name ?? '(unnamed)'}`;
   if (typeof plugin.name !== 'string' || !PLUGIN_NAME.test(plugin.name)) {
     throw new PluginCompatibilityError(`${who}: the name must be an npm package name`);
@@ -65,4 +74,5 @@ export function assertCompatible(plugin: PluginDefinition, coreVersion = CORE_VE
       throw new PluginCompatibilityError(`${who} defines tool ${tool.name} twice`);
     seen.add(tool.name);
   }
+  checked.set(plugin, coreVersion);
 }

@@ -42,14 +42,33 @@ export function defineTool<Input extends z.ZodType, Output>(
   return tool;
 }
 
+/**
+ * Each input schema's JSON Schema, made once: converting a zod schema costs more CPU than the
+ * rest of starting a run, and a tool's schema never changes. Frozen, since every run shares it.
+ */
+const jsonSchemas = new WeakMap<z.ZodType, Record<string, unknown>>();
+
 /** The provider-neutral tool offered to a model: name, description, JSON Schema parameters. */
 export function toModelTool(tool: ToolDefinition): ModelTool {
-  const schema = z.toJSONSchema(tool.input, { target: 'draft-7', io: 'input' }) as Record<
-    string,
-    unknown
-  >;
-  delete schema.$schema;
-  return { name: tool.name, description: tool.description, parameters: schema };
+  let parameters = jsonSchemas.get(tool.input);
+  if (!parameters) {
+    const schema = z.toJSONSchema(tool.input, { target: 'draft-7', io: 'input' }) as Record<
+      string,
+      unknown
+    >;
+    delete schema.$schema;
+    parameters = deepFreeze(schema);
+    jsonSchemas.set(tool.input, parameters);
+  }
+  return { name: tool.name, description: tool.description, parameters };
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
 }
 
 /** Validates model arguments; returns the parsed value or a message listing each problem. */

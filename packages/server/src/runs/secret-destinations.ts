@@ -52,6 +52,8 @@ export function checkSecretDestinations(
   agent: AgentDefinition,
   policy: SecretDestinationPolicy,
 ): void {
+  let passed = allowed.get(policy);
+  if (passed?.has(agent)) return;
   for (const ref of [agent.model, ...agent.fallbackModels]) {
     const why = modelDestinationRefusal(ref, policy);
     if (why) throw refused(agent, why);
@@ -64,4 +66,14 @@ export function checkSecretDestinations(
     const why = secretDestinationRefusal(server.transport.url, { kind: 'mcp' }, policy);
     if (why) throw refused(agent, `MCP server ${server.name}: ${why}`);
   }
+  if (!passed) allowed.set(policy, (passed = new WeakSet()));
+  passed.add(agent);
 }
+
+/**
+ * Definitions that passed, per policy: a run's definition is its agent's cached object until
+ * the agent changes, and the policy the server's until its configuration does (a changed
+ * list makes a new policy, checked afresh): parsing each URL again at every run is work for
+ * nothing.
+ */
+const allowed = new WeakMap<SecretDestinationPolicy, WeakSet<AgentDefinition>>();
