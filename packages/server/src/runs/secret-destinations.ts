@@ -66,7 +66,10 @@ export function checkSecretDestinations(
     const why = secretDestinationRefusal(server.transport.url, { kind: 'mcp' }, policy);
     if (why) throw refused(agent, `MCP server ${server.name}: ${why}`);
   }
-  if (!passed) allowed.set(policy, (passed = new WeakSet()));
+  if (!passed) {
+    passed = new WeakSet();
+    allowed.set(policy, passed);
+  }
   passed.add(agent);
 }
 
