@@ -122,8 +122,11 @@ describe('workspace batcher (group commit of small writes)', () => {
       expect(
         results.map((r) => (r.status === 'fulfilled' ? r.value.lastSeq : r.reason.code)),
       ).toEqual([1, 1, 'store.seq_conflict', 2]);
-      expect(manyCalls).toBe(1);
-      expect(transactions).toBe(1);
+      // One store call in a round without savepoints; the refusal rolls the round back to be
+      // done again with them (a refusal may follow a statement that wrote): one more
+      // transaction and call, still one for the four appends.
+      expect(manyCalls).toBe(2);
+      expect(transactions).toBe(2);
     } finally {
       store.withWorkspace = original;
       await batcher.idle();
@@ -310,6 +313,32 @@ describe('a round merges writes of a kind (a burst costs a few statements, not a
       [2, { kind: 'text', text: 'c' }],
       [3, { kind: 'text', text: 'e' }],
     ]);
+  });
+
+  it('undoes what a refused call wrote before its refusal, in a round without savepoints', async () => {
+    const batcher = createWorkspaceBatcher(store);
+    const conversation = await store.withWorkspace(workspaceId, (ws) =>
+      ws.conversations.create({ agentId }),
+    );
+    // One merged call: the counters of both conversations are updated, then the store finds
+    // the second one missing and refuses the call. Done again with savepoints, each message
+    // alone: the first is stored once, at the position its counter says.
+    const results = await Promise.allSettled(
+      [conversation.id, crypto.randomUUID()].map((conversationId) =>
+        batcher.merge<MessageAppend, unknown>(
+          { workspaceId, lanes: [conversationLane(conversationId)] },
+          MESSAGE_APPENDS,
+          { conversationId, messages: [{ role: 'user', content: [{ kind: 'text', text: 'hi' }] }] },
+        ),
+      ),
+    );
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected']);
+    const [stored, counted] = await store.withWorkspace(workspaceId, async (ws) => [
+      await ws.messages.list(conversation.id),
+      await ws.conversations.get(conversation.id),
+    ]);
+    expect(stored).toHaveLength(1);
+    expect(counted).toMatchObject({ messageCount: 1 });
   });
 });
 

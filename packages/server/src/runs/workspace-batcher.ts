@@ -59,13 +59,6 @@ interface WorkspaceQueue {
 /** Thrown to roll back a round without savepoints that had a failure (runRound). */
 const AGAIN_WITH_SAVEPOINTS = Symbol('again with savepoints');
 
-/**
- * A failure the database raised (it carries a SQLSTATE): it aborted the transaction, unlike
- * a typed refusal (a seq conflict, a refused end), which leaves it usable.
- */
-const abortedTransaction = (outcome: Outcome) =>
-  !outcome.ok && typeof (outcome.value as { pgCode?: unknown }).pgCode === 'string';
-
 /** The lane of work that names none: it keeps order with itself only. */
 const WORKSPACE_LANE = '';
 
@@ -194,9 +187,10 @@ export function createWorkspaceBatcher(store: Store, options: WorkspaceBatcherOp
     };
     /**
      * A round of merged writes goes without savepoints (each is two round trips, and a
-     * round is a few statements): if any of its jobs fails, the round is rolled back and
-     * done again with them, so that each job's failure is its own. Functions always get
-     * savepoints: they run once.
+     * round is a few statements): if any of its jobs fails — a database error aborts the
+     * transaction, and a typed refusal may come after a statement that wrote — the round is
+     * rolled back and done again with them, so that each job's failure is its own and undoes
+     * only its own work. Functions always get savepoints: they run once.
      */
     const attempt = (careful: boolean) =>
       store.withWorkspace(
@@ -208,7 +202,7 @@ export function createWorkspaceBatcher(store: Store, options: WorkspaceBatcherOp
           const bold = !careful && taken.every((job) => 'kind' in job);
           if (bold) ws.withoutSavepoints();
           outcomes = await execute(ws, taken);
-          if (bold && outcomes.some(abortedTransaction)) throw AGAIN_WITH_SAVEPOINTS;
+          if (bold && outcomes.some((outcome) => !outcome.ok)) throw AGAIN_WITH_SAVEPOINTS;
         },
         scope,
       );
