@@ -8,7 +8,7 @@ import { describeEachEngine, seedWorkspace } from './support/engines.ts';
  * SECURITY DEFINER functions.
  */
 
-describeEachEngine('run leases', (h) => {
+describeEachEngine('run leases', (h, engine) => {
   const workspaces: { workspaceId: string; agentId: string }[] = [];
 
   beforeAll(async () => {
@@ -42,6 +42,36 @@ describeEachEngine('run leases', (h) => {
     expect(renewed).toContain(mine.id);
     expect(renewed).not.toContain(theirs.id);
   });
+
+  // PostgreSQL only: PGlite has one connection, so no other transaction can hold a row.
+  if (engine === 'postgres')
+    it('a renewal never waits for a row a write holds: it renews the others and still answers it', async () => {
+      const held = await newRun(0, 'inst-busy', 5_000);
+      const free = await newRun(1, 'inst-busy', 5_000);
+      await h().admin(
+        `update runs set lease_expires_at = now() + interval '1 second' where id = any($1::uuid[])`,
+        [[held.id, free.id]],
+      );
+      const lock = await h().pg!.admin.connect();
+      try {
+        // Another transaction holds the run's row, as a write round reserving its seqs does.
+        await lock.query('begin');
+        await lock.query('select 1 from runs where id = $1 for update', [held.id]);
+        const renewed = await h().store.system.runLeases.renew('inst-busy', 60_000);
+        expect(renewed.sort()).toEqual([held.id, free.id].sort());
+        await lock.query('rollback');
+      } finally {
+        lock.release();
+      }
+      const leases = await h().admin<{ id: string; later: boolean }>(
+        `select id, lease_expires_at > now() + interval '30 seconds' as later from runs where id = any($1::uuid[])`,
+        [[held.id, free.id]],
+      );
+      expect(Object.fromEntries(leases.map((r) => [r.id, r.later]))).toEqual({
+        [held.id]: false,
+        [free.id]: true,
+      });
+    });
 
   it('a lapsed lease is claimed once, across workspaces, and says who held it', async () => {
     const a = await newRun(0, 'dead', 5_000);
