@@ -103,13 +103,19 @@ export function parseMessages(payload: string): BusMessage[] {
  * message published from I/O) or the timers phase of the next (`setTimeout`, for one
  * published from a check-phase callback — where runs show their events — whose immediate
  * would wait behind the next poll phase: every socket of fifty streams).
+ *
+ * One send at a time, in order; what is published while one is in flight leaves, all of it,
+ * in the next send as soon as that one is done. (Chained one send per turn, a busy owner
+ * published every turn while each send took a few turns: the sends queued up, and an event
+ * shown on the owner reached the bus 230 ms late at p99, 1.1 s on Redis — the follower's tail.)
  */
 export function createBatcher(send: (payloads: string[]) => Promise<void>, maxBytes: number) {
   let queued: string[] = [];
   let scheduled = false;
   let immediate: NodeJS.Immediate | undefined;
   let timeout: NodeJS.Timeout | undefined;
-  let sending: Promise<void> = Promise.resolve();
+  /** The send in flight, if any (it sends what was queued meanwhile when done). */
+  let sending: Promise<void> | undefined;
 
   const pack = (items: string[]): string[] => {
     const payloads: string[] = [];
@@ -134,11 +140,17 @@ export function createBatcher(send: (payloads: string[]) => Promise<void>, maxBy
     scheduled = false;
     clearImmediate(immediate);
     clearTimeout(timeout);
-    const items = queued;
-    queued = [];
-    if (items.length === 0) return;
-    // In order: one send at a time.
-    sending = sending.then(() => send(pack(items))).catch(() => {});
+    if (sending || queued.length === 0) return;
+    sending = sendQueued();
+  };
+  /** Sends what is queued, then what was queued meanwhile, until nothing is. */
+  const sendQueued = async () => {
+    while (queued.length > 0) {
+      const items = queued;
+      queued = [];
+      await send(pack(items)).catch(() => {});
+    }
+    sending = undefined;
   };
 
   return {

@@ -177,6 +177,32 @@ describe('the send batcher', () => {
     expect(sends).toEqual([['[{"type":"m","i":0},{"type":"m","i":1},{"type":"m","i":2}]']]);
   });
 
+  it('sends what was published during a send in one send right after it, not one per turn', async () => {
+    // A busy owner publishes every turn while a send takes several: sends chained one per
+    // turn queued up behind each other (the follower's tail, issue #21).
+    const sends: string[][] = [];
+    let release: () => void = () => {};
+    const batcher = createBatcher(async (payloads) => {
+      sends.push(payloads);
+      if (sends.length === 1) await new Promise<void>((resolve) => (release = resolve));
+    }, 7_900);
+    const turn = () => new Promise((resolve) => setTimeout(resolve, 1));
+    batcher.push({ type: 'm', i: 0 });
+    await turn();
+    expect(sends).toHaveLength(1);
+    for (let i = 1; i <= 3; i++) {
+      batcher.push({ type: 'm', i });
+      await turn();
+    }
+    expect(sends).toHaveLength(1);
+    release();
+    await batcher.drain();
+    expect(sends).toEqual([
+      ['[{"type":"m","i":0}]'],
+      ['[{"type":"m","i":1},{"type":"m","i":2},{"type":"m","i":3}]'],
+    ]);
+  });
+
   it('sends what a check-phase callback published before the next turn’s I/O and immediates', async () => {
     // Runs show their events from setImmediate callbacks. A send scheduled there with
     // setImmediate alone waited for the whole next poll phase (every socket of fifty streams)

@@ -106,25 +106,59 @@ async function runGrant(
           }))
         : [];
   const liveIn = services.runs.workspaceOf(runId);
-  const ordered = liveIn ? candidates.filter((c) => c.workspaceId === liveIn) : candidates;
-  for (const candidate of ordered) {
-    const found =
-      liveIn !== undefined ||
-      (await services.store.withWorkspace(
-        candidate.workspaceId,
-        async (ws) => (await ws.runs.get(runId)) !== null,
-      ));
-    if (found) {
-      return {
-        workspaceId: candidate.workspaceId,
-        ...(candidate.role ? { role: candidate.role } : {}),
-        permissions:
-          principal.kind === 'token' ? principal.permissions : ROLE_PERMISSIONS[candidate.role!],
-      };
-    }
+  const found = liveIn
+    ? candidates.find((c) => c.workspaceId === liveIn)
+    : await firstFound(
+        storedIn(services, candidates, runId),
+        locatedIn(services, candidates, runId),
+      );
+  if (found) {
+    return {
+      workspaceId: found.workspaceId,
+      ...(found.role ? { role: found.role } : {}),
+      permissions:
+        principal.kind === 'token' ? principal.permissions : ROLE_PERMISSIONS[found.role!],
+    };
   }
   probe(services, request, principal, runId);
   throw noRun();
+}
+
+type Candidate = { workspaceId: string; role?: WorkspaceRole };
+
+/** The first of `candidates` whose workspace stores the run. */
+async function storedIn(services: Services, candidates: Candidate[], runId: string) {
+  for (const candidate of candidates) {
+    const stored = await services.store.withWorkspace(
+      candidate.workspaceId,
+      async (ws) => (await ws.runs.get(runId)) !== null,
+    );
+    if (stored) return candidate;
+  }
+  return undefined;
+}
+
+/**
+ * The candidate whose workspace the instance executing the run names over the bus: a run
+ * streams while its row is written, and a client of another instance may come before it is
+ * stored (issue #21: followers attaching got 404s for 0.5–1 s).
+ */
+async function locatedIn(services: Services, candidates: Candidate[], runId: string) {
+  const workspaceId = await services.runs.locate(runId);
+  return candidates.find((c) => c.workspaceId === workspaceId);
+}
+
+/** The first of two answers that found something; undefined once neither did. */
+function firstFound<T>(a: Promise<T | undefined>, b: Promise<T | undefined>) {
+  return new Promise<T | undefined>((resolve, reject) => {
+    let left = 2;
+    const settle = (value: T | undefined) => {
+      left--;
+      if (value !== undefined || left === 0) resolve(value);
+    };
+    a.then(settle, reject);
+    b.then(settle, reject);
+  });
 }
 
 /**

@@ -63,16 +63,26 @@ export async function streamEvents(
   const source = {
     live: () => services.runs.get(runId) ?? started,
     stored: (seq: number) =>
-      ctx.inWorkspace((ws) => ws.runs.listRunEvents(runId, { afterSeq: seq, limit: 500 })),
-    ended: () =>
-      ctx.inWorkspace(async (ws) => {
+      ctx
+        .inWorkspace((ws) => ws.runs.listRunEvents(runId, { afterSeq: seq, limit: 500 }))
+        // No row yet (the run executes on another instance): nothing stored; `ended` decides.
+        .catch((error: unknown): ParleyEvent[] => {
+          if ((error as { code?: string }).code === 'store.not_found') return [];
+          throw error;
+        }),
+    ended: async () => {
+      const ended = await ctx.inWorkspace(async (ws) => {
         const run = await ws.runs.get(runId);
-        if (!run) return { last: undefined };
+        if (!run) return undefined;
         if (hasEnded(run)) return { last: await lastStoredEvent(ws, run) };
         // Left running by a server that stopped: close it, then the next read delivers the end.
         await services.runs.closeIfOrphaned(ws, run);
         return false;
-      }),
+      });
+      if (ended !== undefined) return ended;
+      // Not stored yet, executing on another instance: its events come over the bus.
+      return (await services.runs.locate(runId)) === workspaceId ? false : { last: undefined };
+    },
     carried: (seq: number) => services.runs.doorbell.peek(runId, seq),
     wait: (seq: number, closed: Promise<void>) => services.runs.doorbell.wait(runId, seq, closed),
   };
@@ -232,7 +242,14 @@ export const runRoutes = [
       const afterSeq = resumeFrom(ctx.request, ctx.query.after);
       const live = ctx.services.runs.get(ctx.params.runId);
       const row = live ? undefined : await ctx.inWorkspace((ws) => ws.runs.get(ctx.params.runId));
-      if (!live && !row) throw notFound('Run');
+      // A run whose row is not stored yet may execute on another instance (it said so when
+      // the request was authorised): followed from the bus until its log has it.
+      if (
+        !live &&
+        !row &&
+        (await ctx.services.runs.locate(ctx.params.runId)) !== ctx.grant().workspaceId
+      )
+        throw notFound('Run');
       // A client cannot have seen past an ended run's last seq (a crash's lost events lie in
       // the run.gap before it): say so instead of streaming nothing.
       if (row && hasEnded(row) && afterSeq > row.lastSeq)

@@ -35,6 +35,19 @@ const ReplyMessage = z.object({
   to: z.string().min(1).max(200),
   reply: RunReplySchema,
 });
+/** `run.locate`: which instance executes this run, and in which workspace? */
+const LocateMessage = z.object({
+  type: z.literal('run.locate'),
+  id: z.uuid(),
+  from: z.string().min(1).max(200),
+  runId: z.uuid(),
+});
+const LocatedMessage = z.object({
+  type: z.literal('run.located'),
+  id: z.uuid(),
+  to: z.string().min(1).max(200),
+  workspaceId: z.uuid(),
+});
 
 export interface RunCommandsOptions {
   bus: Bus;
@@ -44,6 +57,8 @@ export interface RunCommandsOptions {
    * executes no such run (another instance will answer, or nobody).
    */
   handle(workspaceId: string, runId: string, command: RunCommand): Promise<RunReply | undefined>;
+  /** The workspace of a run this instance executes; undefined when it executes no such run. */
+  workspaceOf(runId: string): string | undefined;
 }
 
 /**
@@ -55,12 +70,27 @@ export interface RunCommandsOptions {
 export function createRunCommands(options: RunCommandsOptions) {
   const { bus, instanceId } = options;
   const pending = new Map<string, (reply: RunReply) => void>();
+  const locating = new Map<string, (workspaceId: string) => void>();
 
   bus.subscribe((message) => {
     if (message.type === 'run.reply') {
       const parsed = ReplyMessage.safeParse(message);
       if (parsed.success && parsed.data.to === instanceId)
         pending.get(parsed.data.id)?.(parsed.data.reply);
+      return;
+    }
+    if (message.type === 'run.located') {
+      const parsed = LocatedMessage.safeParse(message);
+      if (parsed.success && parsed.data.to === instanceId)
+        locating.get(parsed.data.id)?.(parsed.data.workspaceId);
+      return;
+    }
+    if (message.type === 'run.locate') {
+      const parsed = LocateMessage.safeParse(message);
+      if (!parsed.success || parsed.data.from === instanceId) return;
+      const workspaceId = options.workspaceOf(parsed.data.runId);
+      if (workspaceId)
+        bus.publish({ type: 'run.located', id: parsed.data.id, to: parsed.data.from, workspaceId });
       return;
     }
     if (message.type !== 'run.command') return;
@@ -97,6 +127,26 @@ export function createRunCommands(options: RunCommandsOptions) {
           resolve(reply);
         });
         bus.publish({ type: 'run.command', id, from: instanceId, workspaceId, runId, command });
+      });
+    },
+
+    /**
+     * The workspace of a run another instance executes, from that instance; undefined when
+     * none answered in time (none executes it, or the bus is down).
+     */
+    locate(runId: string, timeoutMs: number): Promise<string | undefined> {
+      if (bus.kind === 'local' || !bus.status().up) return Promise.resolve(undefined);
+      const id = randomUUID();
+      return new Promise((resolve) => {
+        const done = (workspaceId: string | undefined) => {
+          clearTimeout(timer);
+          locating.delete(id);
+          resolve(workspaceId);
+        };
+        const timer = setTimeout(() => done(undefined), timeoutMs);
+        timer.unref();
+        locating.set(id, done);
+        bus.publish({ type: 'run.locate', id, from: instanceId, runId });
       });
     },
   };

@@ -112,6 +112,14 @@ const MAX_ANSWER_MS = 15_000;
 const RECENT_EVENTS = 200;
 /** How long an answer to a cancel is awaited when the run's end is already stored. */
 const ENDED_GRACE_MS = 250;
+/**
+ * How long the instance executing a run has to say so when asked over the bus (a run streams
+ * while its row is being written: a client of another instance may ask for it before it is
+ * stored). Also what a request for a run nobody executes and nobody stored waits before its 404.
+ */
+const LOCATE_MS = 250;
+/** How long one instance's answer to where a run executes is reused (followers ask together). */
+const LOCATED_FOR_MS = 1_000;
 
 /** `promise`'s value, or undefined if it takes longer than `ms`. */
 function within<T>(promise: Promise<T | undefined>, ms: number): Promise<T | undefined> {
@@ -156,10 +164,14 @@ export function createRunManager(options: RunManagerOptions) {
   const agents = createAgentResolver(batcher);
   // Agents calling agents: child runs and handoffs (docs/multi-agent.md).
   const agentCalls = createAgentCalls({ store, batcher, agents, start: (input) => start(input) });
-  // A follower elsewhere starts from what this instance has shown of the run lately.
+  // A follower elsewhere starts from what this instance has shown of the run lately, and
+  // from everything shown that its log does not hold yet (a follower cannot read that: a
+  // run's first write round may store its row and first events a second late).
   const doorbell = createDoorbell(bus, (runId) => {
     const run = live.get(runId);
-    return run && !run.handedOver ? run.visibleAfter(run.visibleSeq - RECENT_EVENTS) : [];
+    if (!run || run.handedOver) return [];
+    const from = Math.min(run.storedSeq, run.visibleSeq - RECENT_EVENTS);
+    return run.visibleAfter(from, run.visibleSeq - from);
   });
   const executor = createRunExecutor({
     store,
@@ -204,7 +216,23 @@ export function createRunManager(options: RunManagerOptions) {
       if (!run || run.workspaceId !== workspaceId || run.handedOver) return undefined;
       return applyCommand(run, command);
     },
+    workspaceOf: (runId) => {
+      const run = live.get(runId);
+      return run && !run.closed && !run.handedOver ? run.workspaceId : undefined;
+    },
   });
+  /** Answers of `locate`, reused a moment: every follower attaching to a run asks at once. */
+  const located = new Map<string, { at: number; workspaceId: Promise<string | undefined> }>();
+  function locate(runId: string): Promise<string | undefined> {
+    const now = Date.now();
+    const known = located.get(runId);
+    if (known && now - known.at < LOCATED_FOR_MS) return known.workspaceId;
+    if (located.size > 1_000)
+      for (const [id, entry] of located) if (now - entry.at >= LOCATED_FOR_MS) located.delete(id);
+    const workspaceId = commands.locate(runId, LOCATE_MS);
+    located.set(runId, { at: now, workspaceId });
+    return workspaceId;
+  }
 
   const ownership = clustered
     ? createOwnership({
@@ -419,6 +447,13 @@ export function createRunManager(options: RunManagerOptions) {
       return live.get(runId)?.workspaceId;
     },
 
+    /**
+     * The workspace of a run another instance executes, as that instance says over the bus
+     * (before the run's row is stored, or while reading it is slow); undefined when none says
+     * within a moment.
+     */
+    locate,
+
     /** Starts taking part in the cluster: lease renewals, and taking over stopped runs. */
     startOwnership() {
       ownership?.start();
@@ -444,8 +479,16 @@ export function createRunManager(options: RunManagerOptions) {
       // Asked at once, while the row is read: the instance executing the run checks it is in
       // this workspace (every member of a workspace sees its runs), so the read is off the path.
       const asked = commands.ask(workspaceId, runId, { kind: 'cancel', by }, MAX_ANSWER_MS);
-      const row = await store.withWorkspace(workspaceId, (ws) => ws.runs.get(runId), scope);
-      if (!row) throw notFound('Run');
+      const read = store.withWorkspace(workspaceId, (ws) => ws.runs.get(runId), scope);
+      // The executing instance's answer may come before the row is read (or even stored).
+      const early = await Promise.race([asked, read.then(() => undefined)]);
+      if (early) return { cancelled: early.taken, status: early.status ?? 'cancelled' };
+      const row = await read;
+      if (!row) {
+        const reply = await within(asked, LOCATE_MS);
+        if (reply) return { cancelled: reply.taken, status: reply.status ?? 'cancelled' };
+        throw notFound('Run');
+      }
       // An end already stored may be this very cancel's (the owner is quick): its answer says.
       const reply = await within(asked, ENDED.has(row.status) ? ENDED_GRACE_MS : answerWithin(row));
       if (!reply && ENDED.has(row.status))
