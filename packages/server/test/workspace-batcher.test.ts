@@ -499,6 +499,58 @@ describe('workspace batcher on PostgreSQL (runs of one workspace write in parall
     await batcher.idle();
   });
 
+  it("starts a round for a run's end at once, while other work waits for the round in flight", async () => {
+    // A stall threshold no test outwaits: only a run's end may start beside a round in flight.
+    const batcher = createWorkspaceBatcher(store, { stallMs: 600_000 });
+    const agent = await store.withWorkspace(workspaceId, (ws) =>
+      ws.agents.create({ name: 'urgent' }),
+    );
+    const [ending, other] = await Promise.all(
+      [1, 2].map(() =>
+        store.withWorkspace(workspaceId, (ws) =>
+          ws.runs.create({ agentId: agent.id, startedBy: 'system' }),
+        ),
+      ),
+    );
+    let release!: () => void;
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    let opened!: () => void;
+    const roundOpen = new Promise<void>((r) => {
+      opened = r;
+    });
+    const inFlight = batcher.run({ workspaceId, lanes: ['slow'] }, async (ws) => {
+      await ws.agents.list();
+      opened();
+      await gate;
+    });
+    try {
+      await roundOpen;
+      // Another run's events wait for the round in flight (group commit)…
+      let otherStored = false;
+      const otherWrite = batcher
+        .append(workspaceId, { runId: other!.id, events: [event(other!.id, 1, 'run.start')] })
+        .then(() => {
+          otherStored = true;
+        });
+      await store.withWorkspace(workspaceId, (ws) => ws.agents.list()); // a few turns pass
+      expect(otherStored).toBe(false);
+      // …a run's end does not: it starts a round of its own (taking what is ready with it).
+      const end = await batcher.append(
+        workspaceId,
+        { runId: ending!.id, events: [event(ending!.id, 1, 'run.abort')] },
+        () => false,
+      );
+      expect(end).toMatchObject({ closed: true });
+      await otherWrite;
+    } finally {
+      release();
+    }
+    await inFlight;
+    await batcher.idle();
+  });
+
   it('writes merged work without savepoints, and does a round again with them when a write in it fails', async () => {
     const wire = await createWireCounter(database.runtimeUrl);
     const counted = await openStore({

@@ -35,6 +35,9 @@ type Job = Settle & { lanes: readonly string[] } & (
 type MergeWork = { kind: MergeKind<unknown>; payload: unknown; refuseIf?: () => boolean };
 type MergeJob = Settle & MergeWork & { lanes: readonly string[] };
 
+/** A run's end (it carries `refuseIf`: see Job). */
+const isEnd = (job: Job) => 'refuseIf' in job && job.refuseIf !== undefined;
+
 /** A run's end not stored because a write of the run before it failed. */
 export class EndRefused extends Error {
   override readonly name = 'EndRefused';
@@ -47,6 +50,8 @@ export class EndRefused extends Error {
 interface WorkspaceQueue {
   jobs: Job[];
   held: Set<string>;
+  /** Runs' ends among `jobs`. */
+  ends: number;
   /** A round has been started and has not taken its jobs yet: it will take what is ready. */
   opening: boolean;
   /** Rounds of this workspace in flight, and when the last one started. */
@@ -115,7 +120,8 @@ export function createWorkspaceBatcher(store: Store, options: WorkspaceBatcherOp
 
   /**
    * The jobs a round may take now, in submission order: a job whose lane is held, or shared
-   * with an earlier job still waiting, waits too (order per lane).
+   * with an earlier job still waiting, waits too (order per lane). Without `take`, only
+   * looks: a ready run's end if there is one, else the first ready job.
    */
   const ready = (queue: WorkspaceQueue, take: boolean): Job[] => {
     const blocked = new Set(queue.held);
@@ -127,12 +133,15 @@ export function createWorkspaceBatcher(store: Store, options: WorkspaceBatcherOp
         rest.push(job);
       } else {
         taken.push(job);
-        if (!take) return taken;
+        // Looking: a run's end settles it (it goes now); with none queued, any job does.
+        if (!take && (queue.ends === 0 || isEnd(job))) return [job];
       }
     }
-    if (take) {
-      queue.jobs = rest;
-      for (const job of taken) for (const lane of job.lanes) queue.held.add(lane);
+    if (!take) return taken.slice(0, 1);
+    queue.jobs = rest;
+    for (const job of taken) {
+      for (const lane of job.lanes) queue.held.add(lane);
+      if (isEnd(job)) queue.ends--;
     }
     return taken;
   };
@@ -152,11 +161,17 @@ export function createWorkspaceBatcher(store: Store, options: WorkspaceBatcherOp
     return false;
   };
 
-  /** Starts rounds while connections are free and some workspace has work that can go. */
+  /**
+   * Starts rounds while connections are free and some workspace has work that can go. A run's
+   * end goes at once, without waiting for the workspace's rounds in flight: its clients wait
+   * for it to be stored, and a run has one end (group commit is for the events before it).
+   */
   const pump = () => {
     for (const [workspaceId, queue] of workspaces) {
       if (rounds >= concurrency) return;
-      if (queue.opening || ready(queue, false).length === 0 || !mayStart(queue)) continue;
+      if (queue.opening) continue;
+      const waiting = ready(queue, false);
+      if (waiting.length === 0 || (!isEnd(waiting[0]!) && !mayStart(queue))) continue;
       // Re-inserted last: the next free connection goes to another workspace first.
       workspaces.delete(workspaceId);
       workspaces.set(workspaceId, queue);
@@ -232,10 +247,11 @@ export function createWorkspaceBatcher(store: Store, options: WorkspaceBatcherOp
   const enqueue = (workspaceId: string, job: Job) => {
     let queue = workspaces.get(workspaceId);
     if (!queue) {
-      queue = { jobs: [], held: new Set(), opening: false, rounds: 0, lastStart: 0 };
+      queue = { jobs: [], ends: 0, held: new Set(), opening: false, rounds: 0, lastStart: 0 };
       workspaces.set(workspaceId, queue);
     }
     queue.jobs.push(job);
+    if (isEnd(job)) queue.ends++;
     pump();
   };
 
