@@ -25,7 +25,7 @@ import {
   table,
 } from './lib.ts';
 import type { Context, ScenarioResult } from './scenarios.ts';
-import { directRun, standInBase } from './setup.ts';
+import { directRun, parleyRun, standInBase } from './setup.ts';
 
 /** `plain`: the quickstart agent offers tools, but the answer is text, as in the direct call. */
 const SHAPE = { ttftMs: 250, chunks: 40, gapMs: 15, plain: true };
@@ -114,14 +114,6 @@ const AGENTS = [
   ['quickstart', quickstartAgent],
   ['bare', bareAgent],
 ] as const;
-
-function parleyRun(server: ServerProcess, agent: string) {
-  return fetch(`${server.url}/v1/workspaces/${server.workspaceId}/agents/${agent}/runs`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${server.token}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ input: 'Say something.' }),
-  });
-}
 
 /** `n` runs, `atOnce` at a time; the batch's wall time is its total. */
 async function batch(n: number, atOnce: number, one: () => Promise<Timing>) {

@@ -1,7 +1,7 @@
 import type { WorkspaceScope } from '@parley/store';
+import { describeEachEngine, seedWorkspace } from '@parley/store/testing/engines';
 import { expect, it } from 'vitest';
 import { supportDesk } from '../src/index.ts';
-import { describeEachEngine, seedWorkspace } from './support/engines.ts';
 
 /*
  * The support desk on PGlite and PostgreSQL: the first-response SLA clock (pause, resume,
@@ -13,7 +13,8 @@ const HOUR = 3_600_000;
 const T0 = new Date('2026-03-02T09:00:00.000Z');
 const at = (hours: number) => new Date(T0.getTime() + hours * HOUR);
 
-describeEachEngine('support desk', (store) => {
+describeEachEngine('support desk', (h) => {
+  const store = () => h().store;
   it('runs the first-response clock: pause, resume, breach at exactly the deadline, reopen', async () => {
     const { workspaceId } = await seedWorkspace(store(), 'sla');
     const run = <T>(fn: (s: WorkspaceScope) => Promise<T>) =>

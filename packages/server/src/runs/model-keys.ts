@@ -38,7 +38,9 @@ export function createModelKeys(options: { store: Store; detector: Detector }) {
       .then((values) => {
         if ((generations.get(workspaceId) ?? 0) === generation)
           for (const [name, value] of values) cache.set(workspaceId, name, value);
-        for (const _ of values) options.detector.secretDecrypted(workspaceId, scope.ip);
+        // The security detector counts decryptions: one signal per key read.
+        for (let n = 0; n < values.length; n++)
+          options.detector.secretDecrypted(workspaceId, scope.ip);
         return values;
       })
       .finally(() => loading.delete(key));
