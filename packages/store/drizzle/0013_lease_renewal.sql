@@ -3,8 +3,8 @@
 -- some of the same rows (reserving their log's seqs) in another order: the two deadlocked, and
 -- when the renewal was the one PostgreSQL cancelled, leases lapsed under runs that were alive.
 -- Now it renews the rows no transaction holds (FOR UPDATE SKIP LOCKED: it never waits, so it
--- can take part in no deadlock) and still answers every run its instance owns: a row held by a
--- write round is renewed at the next renewal, a third of a lease later.
+-- can take part in no deadlock) and still answers every run its instance owns. A row held by a
+-- write round needs no renewal: the owner's writes extend its lease themselves (appendMany).
 CREATE OR REPLACE FUNCTION public.parley_renew_run_leases(p_owner text, p_ttl_ms integer)
 RETURNS TABLE (run_id uuid)
 LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = '' AS $$

@@ -1,3 +1,4 @@
+import { createEventStamper } from '@parley/protocol';
 import { beforeAll, expect, it } from 'vitest';
 import { describeEachEngine, seedWorkspace } from './support/engines.ts';
 
@@ -72,6 +73,35 @@ describeEachEngine('run leases', (h, engine) => {
         [free.id]: true,
       });
     });
+
+  it('an owner writing its run’s log extends the lease; another instance’s write is refused', async () => {
+    const run = await newRun(0, 'inst-writer', 1_000);
+    const stamper = createEventStamper({ runId: run.id });
+    const { workspaceId } = workspaces[0]!;
+    const append = (options: { owner: string; leaseMs?: number }) =>
+      h().store.withWorkspace(workspaceId, (w) =>
+        w.runs.appendRunEvents(
+          run.id,
+          [stamper.stamp({ type: 'text.start', partId: `p${Math.random()}` })],
+          options,
+        ),
+      );
+    const leaseOf = async () =>
+      (
+        await h().admin<{ left: number }>(
+          `select extract(epoch from lease_expires_at - now()) as left from runs where id = $1`,
+          [run.id],
+        )
+      )[0]!.left;
+    await append({ owner: 'inst-writer', leaseMs: 60_000 });
+    expect(Number(await leaseOf())).toBeGreaterThan(30);
+    // A shorter one never shortens it.
+    await append({ owner: 'inst-writer', leaseMs: 1_000 });
+    expect(Number(await leaseOf())).toBeGreaterThan(30);
+    await expect(append({ owner: 'inst-other', leaseMs: 60_000 })).rejects.toMatchObject({
+      code: 'store.not_owner',
+    });
+  });
 
   it('a lapsed lease is claimed once, across workspaces, and says who held it', async () => {
     const a = await newRun(0, 'dead', 5_000);

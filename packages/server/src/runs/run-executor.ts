@@ -71,8 +71,11 @@ export interface RunExecutorOptions {
   log: FastifyBaseLogger;
   /** Store every event (resume, replay); false stores only each run's start and end. */
   eventLog: boolean;
-  /** This instance, when runs are leased (PostgreSQL): its appends are fenced by the lease. */
-  owner?: string | undefined;
+  /**
+   * This instance and its lease's length, when runs are leased (PostgreSQL): its appends are
+   * fenced by the lease, and extend it (a run that writes is alive).
+   */
+  owner?: { instanceId: string; leaseMs: number } | undefined;
   /** Stops a run here that another instance took over (its write was fenced). */
   handOver(run: LiveRun): void;
   /** Where runs' spans go, when tracing is on (OTEL_EXPORTER_OTLP_*). */
@@ -136,7 +139,9 @@ export function createRunExecutor(options: RunExecutorOptions) {
           events,
           ...(gap?.type === 'run.gap' ? { gapAfter: gap.afterSeq } : {}),
           // Fenced: once another instance holds the run's lease, this one cannot write.
-          ...(options.owner ? { owner: options.owner } : {}),
+          ...(options.owner
+            ? { owner: options.owner.instanceId, leaseMs: options.owner.leaseMs }
+            : {}),
         });
       } catch (error) {
         if ((error as { code?: string }).code !== 'store.not_owner') throw error;

@@ -181,7 +181,7 @@ export function createRunManager(options: RunManagerOptions) {
     log,
     eventLog: options.eventLog,
     tracing: options.tracing,
-    owner: store.kind === 'postgres' ? options.instanceId : undefined,
+    owner: store.kind === 'postgres' ? { instanceId: options.instanceId, leaseMs } : undefined,
     handOver: (run) => handOver(run),
     ended: (run) => {
       leased.delete(run.id);

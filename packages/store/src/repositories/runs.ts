@@ -68,6 +68,11 @@ export interface AppendOptions {
    * over the instance that took the run over (fencing).
    */
   owner?: string;
+  /**
+   * With `owner`: the write extends the owner's lease to at least this long from now (a run
+   * whose log is being written is alive; the renewal skips rows a write holds).
+   */
+  leaseMs?: number;
 }
 
 export interface AppendBatch extends AppendOptions {
@@ -575,6 +580,9 @@ function newRunRow(ctx: ScopeContext, input: z.input<typeof NewRunSchema>) {
   };
 }
 
+/** How long a write may extend its owner's lease (as a renewal may: run-leases.ts). */
+const LEASE_MS = z.int().min(100).max(3_600_000);
+
 /** A batch as appendMany validated it. */
 interface ValidBatch {
   i: number;
@@ -585,6 +593,7 @@ interface ValidBatch {
   assignSeq: boolean;
   gapAfter: number | undefined;
   owner: string | null;
+  leaseMs: number | null;
 }
 
 /**
@@ -634,12 +643,18 @@ async function reserveAndInsert(ctx: ScopeContext, valid: readonly ValidBatch[])
             'text[]',
           )},
           ${param(
+            valid.map((b) => (b.owner === null ? null : b.leaseMs)),
+            'int[]',
+          )},
+          ${param(
             valid.map((b) => projectionJson(b.events)),
             'jsonb[]',
           )}
-        ) as v(id, n, expected, last, owner, p)
+        ) as v(id, n, expected, last, owner, lease_ms, p)
       ), reserved as (
         update runs set last_seq = coalesce(v.last, runs.last_seq + v.n), updated_at = now(),
+          lease_expires_at = case when v.lease_ms is null then runs.lease_expires_at
+            else greatest(runs.lease_expires_at, now() + make_interval(secs => v.lease_ms / 1000.0)) end,
           ${sql.raw(PROJECTION_SET)}
         from v
         where runs.id = v.id and runs.workspace_id = ${ctx.workspaceId}
@@ -689,7 +704,17 @@ async function appendMany(
       if (seen.has(id)) later.push(i);
       else {
         seen.add(id);
-        valid.push({ i, id, events, jsons, assignSeq, gapAfter, owner: batch.owner ?? null });
+        valid.push({
+          i,
+          id,
+          events,
+          jsons,
+          assignSeq,
+          gapAfter,
+          owner: batch.owner ?? null,
+          leaseMs:
+            batch.leaseMs === undefined ? null : parse(LEASE_MS, batch.leaseMs, 'lease length'),
+        });
       }
     } catch (error) {
       outcomes[i] = { ok: false, error: error as StoreError };

@@ -1,9 +1,10 @@
 import { createServer, type Socket, connect as tcpConnect } from 'node:net';
 
 /*
- * A TCP proxy in front of PostgreSQL that reads what its clients send (the frontend side of
- * PostgreSQL's wire protocol) and counts their round trips: a simple query ('Q') is one, an
- * extended-protocol exchange ends with a Sync ('S'). Each round trip is a wait for the
+ * A TCP proxy in front of PostgreSQL that reads both directions of its wire protocol and
+ * counts round trips: requests (a simple query 'Q', or an extended-protocol exchange ending
+ * with a Sync 'S') sent while no earlier one awaits its answer (ReadyForQuery 'Z'). A request
+ * pipelined behind another costs no wait of its own. Each round trip is a wait for the
  * database and a turn of the client's event loop: the store's hot paths are held to a count.
  */
 
@@ -13,8 +14,10 @@ const GSS_REQUEST = 80877104;
 export interface WireCounter {
   /** A postgres:// URL like `url`, through the proxy. */
   url: string;
-  /** Round trips since the last reset. */
+  /** Round trips since the last reset: requests sent while none was awaiting its answer. */
   roundTrips(): number;
+  /** Requests since the last reset (pipelined or not). */
+  requests(): number;
   /** The SQL sent since the last reset (simple queries and parsed statements), in order. */
   statements(): string[];
   reset(): void;
@@ -24,6 +27,7 @@ export interface WireCounter {
 export async function createWireCounter(url: string): Promise<WireCounter> {
   const target = new URL(url);
   let trips = 0;
+  let requests = 0;
   let sent: string[] = [];
   const sockets = new Set<Socket>();
   const server = createServer((client) => {
@@ -35,20 +39,33 @@ export async function createWireCounter(url: string): Promise<WireCounter> {
     };
     client.on('error', end).on('close', end);
     upstream.on('error', end).on('close', end);
-    upstream.pipe(client);
+    // Requests of this connection not answered yet.
+    let awaiting = 0;
+    const request = () => {
+      requests++;
+      if (awaiting === 0) trips++;
+      awaiting++;
+    };
     const read = frontendReader((type, body) => {
       if (type === 'Q') {
-        trips++;
+        request();
         sent.push(cString(body, 0));
       } else if (type === 'P') {
         // Parse: the statement's name, then its text.
         const nameEnd = body.indexOf(0);
         sent.push(cString(body, nameEnd + 1));
-      } else if (type === 'S') trips++;
+      } else if (type === 'S') request();
+    });
+    const answers = backendReader((type) => {
+      if (type === 'Z' && awaiting > 0) awaiting--;
     });
     client.on('data', (chunk: Buffer) => {
       upstream.write(chunk);
       read(chunk);
+    });
+    upstream.on('data', (chunk: Buffer) => {
+      client.write(chunk);
+      answers(chunk);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -59,9 +76,11 @@ export async function createWireCounter(url: string): Promise<WireCounter> {
   return {
     url: proxied.toString(),
     roundTrips: () => trips,
+    requests: () => requests,
     statements: () => [...sent],
     reset() {
       trips = 0;
+      requests = 0;
       sent = [];
     },
     async close() {
@@ -92,6 +111,20 @@ function frontendReader(onMessage: (type: string, body: Buffer) => void) {
       const length = buffer.readInt32BE(1);
       if (buffer.length < 1 + length) return;
       onMessage(String.fromCharCode(buffer[0]!), buffer.subarray(5, 1 + length));
+      buffer = buffer.subarray(1 + length);
+    }
+  };
+}
+
+/** Splits the server's byte stream into typed messages (the client here never asks for SSL). */
+function backendReader(onMessage: (type: string) => void) {
+  let buffer = Buffer.alloc(0);
+  return (chunk: Buffer) => {
+    buffer = Buffer.concat([buffer, chunk]);
+    while (buffer.length >= 5) {
+      const length = buffer.readInt32BE(1);
+      if (buffer.length < 1 + length) return;
+      onMessage(String.fromCharCode(buffer[0]!));
       buffer = buffer.subarray(1 + length);
     }
   };
