@@ -39,9 +39,26 @@ describeEachEngine('run leases', (h, engine) => {
     const theirs = await newRun(1, 'inst-2', 5_000);
     expect(mine.owner).toBe('inst-1');
     expect(mine.leaseExpiresAt!.getTime()).toBeGreaterThan(Date.now() - 60_000);
-    const renewed = await h().store.system.runLeases.renew('inst-1', 5_000);
-    expect(renewed).toContain(mine.id);
-    expect(renewed).not.toContain(theirs.id);
+    const renewed = await h().store.system.runLeases.renew('inst-1', 5_000, [mine.id, theirs.id]);
+    expect(renewed).toEqual([mine.id]);
+  });
+
+  it('a renewal extends only the runs its instance names (a restarted instance never adopts the runs its previous process left)', async () => {
+    const executing = await newRun(0, 'inst-restarted', 1_000);
+    const leftBehind = await newRun(1, 'inst-restarted', 1_000);
+    const renewed = await h().store.system.runLeases.renew('inst-restarted', 60_000, [
+      executing.id,
+    ]);
+    expect(renewed).toEqual([executing.id]);
+    const leases = await h().admin<{ id: string; later: boolean }>(
+      `select id, lease_expires_at > now() + interval '30 seconds' as later from runs where id = any($1::uuid[])`,
+      [[executing.id, leftBehind.id]],
+    );
+    expect(Object.fromEntries(leases.map((r) => [r.id, r.later]))).toEqual({
+      [executing.id]: true,
+      [leftBehind.id]: false,
+    });
+    expect(await h().store.system.runLeases.renew('inst-restarted', 5_000, [])).toEqual([]);
   });
 
   // PostgreSQL only: PGlite has one connection, so no other transaction can hold a row.
@@ -58,7 +75,10 @@ describeEachEngine('run leases', (h, engine) => {
         // Another transaction holds the run's row, as a write round reserving its seqs does.
         await lock.query('begin');
         await lock.query('select 1 from runs where id = $1 for update', [held.id]);
-        const renewed = await h().store.system.runLeases.renew('inst-busy', 60_000);
+        const renewed = await h().store.system.runLeases.renew('inst-busy', 60_000, [
+          held.id,
+          free.id,
+        ]);
         expect(renewed.sort()).toEqual([held.id, free.id].sort());
         await lock.query('rollback');
       } finally {
@@ -182,7 +202,8 @@ describeEachEngine('run leases', (h, engine) => {
   });
 
   it('refuses a malformed owner or lease time', async () => {
-    await expect(h().store.system.runLeases.renew('', 5_000)).rejects.toThrow();
+    await expect(h().store.system.runLeases.renew('', 5_000, [])).rejects.toThrow();
+    await expect(h().store.system.runLeases.renew('x', 5_000, ['not-a-uuid'])).rejects.toThrow();
     await expect(h().store.system.runLeases.claimLapsed('x', 10)).rejects.toThrow();
     await expect(newRun(0, 'x', 5)).rejects.toThrow();
   });

@@ -36,7 +36,7 @@ export function createOwnership(options: OwnershipOptions) {
     renewing = true;
     try {
       const expected = options.heldRunIds();
-      const held = new Set(await store.system.runLeases.renew(instanceId, leaseMs));
+      const held = new Set(await store.system.runLeases.renew(instanceId, leaseMs, expected));
       // Read before the renewal: a run whose row appeared meanwhile is not judged this round.
       for (const runId of expected) if (!held.has(runId)) options.onLost(runId);
     } catch (error) {

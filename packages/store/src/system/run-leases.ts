@@ -21,13 +21,19 @@ const TtlSchema = z.int().min(100).max(3_600_000);
  */
 export function runLeasesSystem(deps: SystemDeps) {
   return {
-    /** Extends every lease `owner` holds; returns the runs it still holds. */
-    async renew(owner: string, ttlMs: number): Promise<string[]> {
+    /**
+     * Extends the leases of `runIds` (the runs this instance executes) that `owner` holds;
+     * returns those it still holds. A row a write holds is skipped, never waited for (the
+     * owner's writes extend it: AppendOptions.leaseMs).
+     */
+    async renew(owner: string, ttlMs: number, runIds: readonly string[]): Promise<string[]> {
       const [o, ttl] = [parse(OwnerSchema, owner, 'owner'), parse(TtlSchema, ttlMs, 'ttl')];
+      const ids = parse(z.array(uuidSchema).max(10_000), [...runIds], 'run ids');
+      if (ids.length === 0) return [];
       const rows = await deps.unscoped((tx) =>
         queryRows<{ run_id: string }>(
           tx,
-          sql`select run_id from parley_renew_run_leases(${o}, ${ttl})`,
+          sql`select run_id from parley_renew_run_leases(${o}, ${ttl}, ${sql.param(ids)}::uuid[])`,
         ),
       );
       return rows.map((r) => r.run_id);
