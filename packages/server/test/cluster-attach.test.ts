@@ -8,7 +8,6 @@ import {
   readParleyEvents,
 } from '@parley/protocol';
 import { createTestDatabase, type TestDatabase } from '@parley/store/testing';
-import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { client, startTestServer, type TestServer } from './support/harness.ts';
 import { type StandIn, slowProvider } from './support/slow-provider.ts';
@@ -70,7 +69,7 @@ describe('a client of another instance attaching to a run whose row is not store
 
     // Nothing can insert a conversation until this transaction ends (reads go on): a run with a
     // new one cannot store its row (the conversation's goes first, in the same write round).
-    const lock: pg.PoolClient = await database.admin.connect();
+    const lock = await database.admin.connect();
     let locked = true;
     try {
       await lock.query('begin');
