@@ -130,7 +130,14 @@ describe('Redis bus', () => {
       await atB.until((r) => r.length === 1);
 
       await redis.stop();
-      await eventually(() => a.status().via === 'postgres', 15_000, 'fallback');
+      // Both must have fallen back: a message sent before b listens on PostgreSQL is lost
+      // by design (a doorbell), and under a full suite b's PostgreSQL link may still be
+      // retrying its first connection.
+      await eventually(
+        () => a.status().via === 'postgres' && b.status().via === 'postgres',
+        15_000,
+        'fallback',
+      );
       expect(a.status()).toMatchObject({ up: true, via: 'postgres', detail: /Redis is down/ });
       a.publish({ type: 'cmd', id: 'two' });
       await atB.until((r) => r.length === 2);
