@@ -1,16 +1,12 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import {
   checkConformance,
   isTerminalEvent,
   type ParleyEvent,
   readParleyEvents,
 } from '@parley/protocol';
-import { createTestDatabase, type TestDatabase } from '@parley/store/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { client, startTestServer, type TestServer } from './support/harness.ts';
-import { type StandIn, slowProvider } from './support/slow-provider.ts';
+import { describe, expect, it } from 'vitest';
+import { client } from './support/harness.ts';
+import { twoServersForFile } from './support/two-servers.ts';
 
 /*
  * Two servers on one PostgreSQL database; a run streams on the first, a cancel arrives through
@@ -20,32 +16,11 @@ import { type StandIn, slowProvider } from './support/slow-provider.ts';
  * run through the log after a run.gap: see orphan-close.ts.)
  */
 
-let database: TestDatabase;
-let first: TestServer;
-let second: TestServer;
-let provider: StandIn;
-let dataDir = '';
-
-beforeAll(async () => {
-  provider = await slowProvider();
-  database = await createTestDatabase('cancel', { migrated: true });
-  // One data directory too: the second server finds the single-user owner the first made.
-  dataDir = await mkdtemp(join(tmpdir(), 'parley-cancel-'));
-  const reuse = { database, dataDir };
-  first = await startTestServer({ engine: 'postgres', reuse, keepDatabase: true });
-  second = await startTestServer({ engine: 'postgres', reuse, keepDatabase: true });
-}, 120_000);
-
-afterAll(async () => {
-  await second?.close();
-  await first?.close();
-  await provider?.close();
-  await database?.drop();
-  if (dataDir) await rm(dataDir, { recursive: true, force: true });
-});
+const servers = twoServersForFile('cancel');
 
 describe('a run cancelled through another server', () => {
   it('reaches the running server over the bus: one end, the same in its stream, the log and a follower elsewhere', async () => {
+    const { first, second, provider } = servers();
     expect(second.token).toBe(first.token);
     const call = client(first.url, first.token);
     const agents = `/v1/workspaces/${first.workspaceId}/agents`;

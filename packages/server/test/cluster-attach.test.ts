@@ -1,16 +1,12 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import {
   checkConformance,
   isTerminalEvent,
   type ParleyEvent,
   readParleyEvents,
 } from '@parley/protocol';
-import { createTestDatabase, type TestDatabase } from '@parley/store/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { client, startTestServer, type TestServer } from './support/harness.ts';
-import { type StandIn, slowProvider } from './support/slow-provider.ts';
+import { describe, expect, it } from 'vitest';
+import { client } from './support/harness.ts';
+import { twoServersForFile } from './support/two-servers.ts';
 
 /*
  * A run streams while its row is being written: a client of another instance may ask for it
@@ -20,28 +16,7 @@ import { type StandIn, slowProvider } from './support/slow-provider.ts';
  * (Before: 404 until the row was stored — 0.5–1 s of retries in the cluster benchmark.)
  */
 
-let database: TestDatabase;
-let first: TestServer;
-let second: TestServer;
-let provider: StandIn;
-let dataDir = '';
-
-beforeAll(async () => {
-  provider = await slowProvider();
-  database = await createTestDatabase('attach', { migrated: true });
-  dataDir = await mkdtemp(join(tmpdir(), 'parley-attach-'));
-  const reuse = { database, dataDir };
-  first = await startTestServer({ engine: 'postgres', reuse, keepDatabase: true });
-  second = await startTestServer({ engine: 'postgres', reuse, keepDatabase: true });
-}, 120_000);
-
-afterAll(async () => {
-  await second?.close();
-  await first?.close();
-  await provider?.close();
-  await database?.drop();
-  if (dataDir) await rm(dataDir, { recursive: true, force: true });
-});
+const servers = twoServersForFile('attach');
 
 /** Resolves once `test()` holds, checking as events arrive (at most `ms`). */
 async function until(test: () => boolean, ms = 10_000) {
@@ -54,6 +29,7 @@ async function until(test: () => boolean, ms = 10_000) {
 
 describe('a client of another instance attaching to a run whose row is not stored yet', () => {
   it('follows it from the bus at once, then to its one end', async () => {
+    const { first, second, provider, database } = servers();
     const call = client(first.url, first.token);
     const agents = `/v1/workspaces/${first.workspaceId}/agents`;
     const created = await call('POST', agents, {
