@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import type { ParleyEvent } from '@parley/protocol';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createEventLog } from '../src/runs/event-log.ts';
 import { pipeRunEvents } from '../src/runs/event-stream.ts';
 import { LiveRun, MAX_UNSTORED_EVENTS } from '../src/runs/live-run.ts';
@@ -110,6 +110,30 @@ describe('a write lingers for more events, but never the end of a run', () => {
     await log.flush();
     expect(store.stored).toEqual([events.map((e) => e.seq)]);
     expect(run.closed).toBe(true);
+  });
+
+  it('writes the events of runs lingering at one moment together, at one beat', async () => {
+    vi.useFakeTimers();
+    try {
+      const writes: string[] = [];
+      const logOf = (id: string) =>
+        createEventLog(new LiveRun(id, 'w', 'a', 'c'), {
+          persist: async (batch) => void writes.push(`${id}:${batch.length}`),
+          onFailure: () => {},
+          lingerMs: 40,
+        });
+      const [a, b] = [logOf('ra'), logOf('rb')];
+      a.append(script('ra')[0]!);
+      await vi.advanceTimersByTimeAsync(25);
+      b.append(script('rb')[0]!);
+      await vi.advanceTimersByTimeAsync(14);
+      expect(writes).toEqual([]);
+      // a's linger is up: b's write joins it (with a timer each, b's would wait 25 ms more).
+      await vi.advanceTimersByTimeAsync(1);
+      expect(writes).toEqual(['ra:1', 'rb:1']);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('writes what lingers when flushed (a run handed over, a server stopping)', async () => {

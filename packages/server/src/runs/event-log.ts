@@ -4,8 +4,9 @@ import type { LiveRun } from './live-run.ts';
 /**
  * Writes a live run's events to the store with group commit. Clients see events as they are
  * produced (live), never waiting for a write, so a write may linger: it starts `lingerMs` after
- * its first event (a model's chunks arrive a few ms apart: one transaction carries several
- * instead of one each, and a transaction costs the server more CPU than the events in it);
+ * its first event at most, at a beat shared by every run (a model's chunks arrive a few ms
+ * apart: one transaction carries several runs' events of several chunks instead of one each,
+ * and a transaction costs the server more CPU than the events in it);
  * whatever arrives while it is in flight goes in the next one. The terminal event is written at
  * once, with everything before it, and revealed here once stored: resume and the run's outcome
  * are complete the moment a client sees the end. A crash can lose what was not stored yet (at
@@ -24,6 +25,38 @@ export interface EventLogOptions {
   retryDelaysMs?: number[];
   /** A batch could not be stored after every retry: the run should stop. */
   onFailure: (error: unknown) => void;
+}
+
+/**
+ * The beat every run's lingering write waits for: writes of all runs that linger at one moment
+ * leave in the same turn, so their workspace stores them in one round. (With a timer per run,
+ * ten streaming runs' writes left at ten moments of each 30 ms: ~200 transactions a second,
+ * each a few round trips and socket writes on both sides, for a thousand events.) A beat starts
+ * with the first write that waits and sounds `ms` later for every write waiting by then: a
+ * write waits at most `ms`, and less when it joins a beat under way.
+ */
+const beats = new Map<number, { waiters: Set<() => void>; timer: NodeJS.Timeout }>();
+
+/** Calls `done` at the next beat of period `ms`; the returned function withdraws it. */
+function atNextBeat(ms: number, done: () => void): () => void {
+  let beat = beats.get(ms);
+  if (!beat) {
+    const waiters = new Set<() => void>();
+    const timer = setTimeout(() => {
+      beats.delete(ms);
+      for (const waiter of waiters) waiter();
+    }, ms);
+    beat = { waiters, timer };
+    beats.set(ms, beat);
+  }
+  const current = beat;
+  current.waiters.add(done);
+  return () => {
+    current.waiters.delete(done);
+    if (current.waiters.size > 0 || beats.get(ms) !== current) return;
+    clearTimeout(current.timer);
+    beats.delete(ms);
+  };
 }
 
 export function createEventLog(run: LiveRun, options: EventLogOptions) {
@@ -58,13 +91,16 @@ export function createEventLog(run: LiveRun, options: EventLogOptions) {
     queued.length >= maxBatch ||
     (queued.length > 0 && isTerminalEvent(queued.at(-1)!));
 
-  /** Waits up to `lingerMs` for more events, unless one of them means the write must go now. */
+  /**
+   * Waits for the next beat (at most `lingerMs`) for more events, unless one of them means the
+   * write must go now.
+   */
   const linger = () =>
     new Promise<void>((resolve) => {
-      const timer = setTimeout(done, lingerMs);
+      const withdraw = atNextBeat(lingerMs, done);
       hurry = done;
       function done() {
-        clearTimeout(timer);
+        withdraw();
         hurry = undefined;
         resolve();
       }
