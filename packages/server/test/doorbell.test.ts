@@ -155,6 +155,55 @@ describe('the doorbell', () => {
     );
   });
 
+  it('stops sending a run’s events to an instance once its last follower left, not a watch later', async () => {
+    const [owner, first, second] = [await bus(), await bus(), await bus()];
+    const [ownerBell, firstBell, secondBell] = [owner, first, second].map((b) => createDoorbell(b));
+    const runId = randomUUID();
+    const never = new Promise<void>(() => {});
+    const shownTo = (at: Bus) => {
+      const seqs: number[] = [];
+      at.subscribe(
+        (m) => m.type === 'run.shown' && m.runId === runId && seqs.push(m.seq as number),
+      );
+      return seqs;
+    };
+    const atOwner = shownTo(owner);
+    /** Shows one event, then waits until a marker sent after it came back: it went, or not. */
+    const showAndSettle = async (seq: number) => {
+      ownerBell!.show(runId, () => [textEvent(seq)]);
+      const marker = randomUUID();
+      const back = heard(owner, (m) => m.type === 'marker' && m.id === marker);
+      owner.publish({ type: 'marker', id: marker });
+      await back;
+    };
+
+    // Two streams here follow the run, and one on another instance.
+    const leaves = [firstBell!.follow(runId), firstBell!.follow(runId), secondBell!.follow(runId)];
+    for (const [bell, at] of [
+      [firstBell!, owner],
+      [secondBell!, owner],
+    ] as const) {
+      const watch = heard(at, (m) => m.type === 'run.watch' && m.runId === runId);
+      await bell.wait(runId, 0, never, 60_000);
+      await watch;
+    }
+    await showAndSettle(1);
+    // One of two streams leaving changes nothing; the second one leaving tells the owner.
+    leaves[0]!();
+    leaves[0]!(); // leaving twice is leaving once
+    await showAndSettle(2);
+    const unwatch = heard(owner, (m) => m.type === 'run.unwatch' && m.runId === runId);
+    leaves[1]!();
+    await unwatch;
+    // The other instance still follows: the run's events still go out.
+    await showAndSettle(3);
+    const last = heard(owner, (m) => m.type === 'run.unwatch' && m.runId === runId);
+    leaves[2]!();
+    await last;
+    await showAndSettle(4);
+    expect(atOwner).toEqual([1, 2, 3]);
+  });
+
   it('sends a new follower what the owner showed lately, so it goes live at once', async () => {
     const [owner, follower] = [await bus(), await bus()];
     const runId = randomUUID();

@@ -97,6 +97,7 @@ export async function streamEvents(
   raw.flushHeaders();
   services.metrics.sseClients.inc();
   const closed = new Promise<void>((resolve) => raw.once('close', () => resolve()));
+  const leave = services.runs.doorbell.follow(runId);
   try {
     await pipeRunEvents(raw, source, {
       afterSeq,
@@ -106,6 +107,7 @@ export async function streamEvents(
   } catch (error) {
     services.log.error({ err: error, runId }, 'event stream failed');
   } finally {
+    leave();
     services.metrics.sseClients.dec();
     raw.end();
   }

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Bus } from '@parley/cluster';
 import { eventJson, type ParleyEvent } from '@parley/protocol';
 import { z } from 'zod';
@@ -18,8 +19,16 @@ const RingMessage = z.object({
     .max(1_000)
     .optional(),
 });
-/** `run.watch`: an instance has a follower of the run waiting for rings. */
-const WatchMessage = z.object({ type: z.literal('run.watch'), runId: z.uuid() });
+/**
+ * `run.watch`: instance `by` has a follower of the run waiting for rings; `run.unwatch`: its
+ * last follower of the run left. (`by` is absent from an instance of an earlier version: its
+ * watch lasts until it runs out.)
+ */
+const WatchMessage = z.object({
+  type: z.enum(['run.watch', 'run.unwatch']),
+  runId: z.uuid(),
+  by: z.string().max(64).default(''),
+});
 
 /** How long a watch lasts; followers renew it while they wait. */
 const WATCH_MS = 10_000;
@@ -61,8 +70,12 @@ export function createDoorbell(
 ) {
   /** Followers waiting here, per run: their cursor and how to wake them. */
   const waiting = new Map<string, Set<{ afterSeq: number; wake: () => void }>>();
-  /** Runs followed from some instance, until when (rings go out for these). */
-  const watched = new Map<string, number>();
+  /** Runs followed from some instance: per watching instance, until when (rings go out for these). */
+  const watched = new Map<string, Map<string, number>>();
+  /** Streams of this instance following each run (the last to leave says so). */
+  const following = new Map<string, number>();
+  /** This instance, as its watches name it. */
+  const me = randomUUID();
   /** When this instance last asked for rings of a run. */
   const asked = new Map<string, number>();
   /** Rings heard for runs followed here: what a follower picks up between two waits. */
@@ -73,15 +86,9 @@ export function createDoorbell(
     for (const set of waiting.values()) for (const waiter of set) waiter.wake();
   };
   bus.subscribe((message) => {
-    if (message.type === 'run.watch') {
+    if (message.type === 'run.watch' || message.type === 'run.unwatch') {
       const parsed = WatchMessage.safeParse(message);
-      if (!parsed.success) return;
-      if (watched.size > 10_000) forgetOlderThan(watched, Date.now());
-      const fresh = !isWatched(parsed.data.runId);
-      watched.set(parsed.data.runId, Date.now() + WATCH_MS);
-      // A new follower gets what was shown lately at once, so it goes live without waiting
-      // for the log to catch up (the run's later events follow as they are shown).
-      if (fresh) publishShown(parsed.data.runId, recent(parsed.data.runId));
+      if (parsed.success) onWatch(parsed.data);
       return;
     }
     if (message.type !== 'run.stored' && message.type !== 'run.shown') return;
@@ -94,6 +101,26 @@ export function createDoorbell(
     const set = waiting.get(runId);
     if (set) for (const waiter of set) if (newsAfter(runId, waiter.afterSeq)) waiter.wake();
   });
+  const onWatch = ({ type, runId, by }: z.infer<typeof WatchMessage>) => {
+    if (type === 'run.unwatch') {
+      const watchers = watched.get(runId);
+      watchers?.delete(by);
+      if (watchers?.size === 0) watched.delete(runId);
+      return;
+    }
+    if (watched.size > 10_000) forgetExpiredWatches();
+    const fresh = !isWatched(runId);
+    const watchers = watched.get(runId) ?? new Map<string, number>();
+    watched.set(runId, watchers);
+    watchers.set(by, Date.now() + WATCH_MS);
+    // A new follower gets what was shown lately at once, so it goes live without waiting
+    // for the log to catch up (the run's later events follow as they are shown).
+    if (fresh) publishShown(runId, recent(runId));
+  };
+  const forgetExpiredWatches = () => {
+    for (const runId of watched.keys()) isWatched(runId);
+  };
+
   // Rings may have been lost while the bus was down: every follower reads the log again.
   bus.onResync(() => {
     heard.clear();
@@ -143,14 +170,17 @@ export function createDoorbell(
     if (Date.now() - last < RENEW_WATCH_MS) return false;
     if (asked.size > 10_000) forgetOlderThan(asked, Date.now() - WATCH_MS);
     asked.set(runId, Date.now());
-    bus.publish({ type: 'run.watch', runId });
+    bus.publish({ type: 'run.watch', runId, by: me });
     return last === 0 || Date.now() - last > WATCH_MS;
   };
 
+  /** Whether some instance's watch of the run holds (expired ones are forgotten). */
   const isWatched = (runId: string): boolean => {
-    const until = watched.get(runId);
-    if (until === undefined) return false;
-    if (until >= Date.now()) return true;
+    const watchers = watched.get(runId);
+    if (!watchers) return false;
+    const now = Date.now();
+    for (const [by, until] of watchers) if (until < now) watchers.delete(by);
+    if (watchers.size > 0) return true;
     watched.delete(runId);
     return false;
   };
@@ -183,6 +213,30 @@ export function createDoorbell(
   };
 
   return {
+    /**
+     * A stream of this instance starts following the run; the returned function says it left.
+     * When the last one leaves, the run's instance hears it and stops sending this instance
+     * the run's events (a watch would otherwise hold for WATCH_MS after the last follower,
+     * every shown event of the run crossing the bus for nobody).
+     */
+    follow(runId: string): () => void {
+      following.set(runId, (following.get(runId) ?? 0) + 1);
+      let left = false;
+      return () => {
+        if (left) return;
+        left = true;
+        const rest = (following.get(runId) ?? 1) - 1;
+        if (rest > 0) {
+          following.set(runId, rest);
+          return;
+        }
+        following.delete(runId);
+        if (!asked.delete(runId)) return;
+        heard.delete(runId);
+        if (clustered) bus.publish({ type: 'run.unwatch', runId, by: me });
+      };
+    },
+
     /** Says the run's log is stored up to `seq` (after the write committed), if anyone watches. */
     ring(runId: string, seq: number) {
       if (clustered && isWatched(runId)) bus.publish({ type: 'run.stored', runId, seq });
