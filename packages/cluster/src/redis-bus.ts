@@ -67,14 +67,13 @@ export function createRedisBus(options: RedisBusOptions): Bus & { ready: Promise
     client.on('reconnecting', () => update('reconnecting'));
   }
 
+  // All of a send's payloads at once: one connection keeps them in order, and waiting for
+  // each reply before the next publish held a burst's later messages a round trip each.
   const batcher = createBatcher(async (payloads) => {
-    for (const payload of payloads) {
-      try {
-        await pub.publish(channel, payload);
-      } catch (error) {
-        log?.('warn', 'the Redis bus could not send', error);
-        return;
-      }
+    try {
+      await Promise.all(payloads.map((payload) => pub.publish(channel, payload)));
+    } catch (error) {
+      log?.('warn', 'the Redis bus could not send', error);
     }
   }, 256_000);
 
