@@ -104,18 +104,21 @@ describe('PostgreSQL bus', () => {
 });
 
 describe('Redis bus', () => {
-  it('delivers every message to every instance, in order', async () => {
+  it('delivers every message to every instance, in order, across the payloads of a send', async () => {
     const url = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
     const channel = uniqueName('bus');
     const a = track(createRedisBus({ url, channel }));
     const b = track(createRedisBus({ url, channel }));
     await Promise.all([a.ready, b.ready]);
     const [atA, atB] = [collect(a), collect(b)];
-    const sent = doorbells(500, 'run-1');
+    // ~400 kB in one turn: more than one PUBLISH payload (256 kB), sent without waiting
+    // for each other's replies.
+    const sent = doorbells(5_000, 'r'.repeat(36));
     for (const message of sent) a.publish(message);
-    await atB.until((r) => r.length >= 500);
-    await atA.until((r) => r.length >= 500);
+    await atB.until((r) => r.length >= 5_000);
+    await atA.until((r) => r.length >= 5_000);
     expect(atB.received).toEqual(sent);
+    expect(atA.received).toEqual(sent);
   });
 
   it('falls back to PostgreSQL while Redis is down, says so, and goes back to Redis', async () => {
