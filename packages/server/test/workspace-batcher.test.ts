@@ -398,19 +398,21 @@ describe('workspace batcher on PostgreSQL (runs of one workspace write in parall
     await database?.drop();
   });
 
-  const event = (runId: string, seq: number, type: 'run.start' | 'run.abort') =>
-    (type === 'run.start'
-      ? {
-          v: 1,
-          seq,
-          runId,
-          t: 0,
-          type,
-          agentId: runId,
-          conversationId: runId,
-          startedAt: new Date().toISOString(),
-        }
-      : { v: 1, seq, runId, t: 0, type, reason: 'cancelled' }) as ParleyEvent;
+  const event = (runId: string, seq: number, type: 'run.start' | 'text.start' | 'run.abort') =>
+    (type === 'text.start'
+      ? { v: 1, seq, runId, t: 0, type, partId: 'p1' }
+      : type === 'run.start'
+        ? {
+            v: 1,
+            seq,
+            runId,
+            t: 0,
+            type,
+            agentId: runId,
+            conversationId: runId,
+            startedAt: new Date().toISOString(),
+          }
+        : { v: 1, seq, runId, t: 0, type, reason: 'cancelled' }) as ParleyEvent;
 
   /** Resolves once some session of the test database waits for a row lock. */
   const someoneWaitsForALock = async () => {
@@ -579,12 +581,38 @@ describe('workspace batcher on PostgreSQL (runs of one workspace write in parall
       expect(wire.requests()).toBe(3);
       expect(wire.roundTrips()).toBe(2);
 
+      // A run's final message and its log append in one round: both kinds' statements go at
+      // once (one at a time, the append waited for the message's two statements).
+      const conversation = await counted.withWorkspace(workspaceId, (ws) =>
+        ws.conversations.create({ agentId: agent.id }),
+      );
+      wire.reset();
+      await Promise.all([
+        batcher.merge<MessageAppend, unknown>(
+          { workspaceId, lanes: runLanes(one!.id, conversation.id) },
+          MESSAGE_APPENDS,
+          {
+            conversationId: conversation.id,
+            messages: [{ role: 'assistant', content: [{ kind: 'text', text: 'hi' }] }],
+          },
+        ),
+        batcher.append(workspaceId, {
+          runId: one!.id,
+          events: [event(one!.id, 2, 'text.start')],
+        }),
+      ]);
+      // BEGIN with the message's first statement and the append pipelined behind it, the
+      // message's second statement (while the append is still in flight, or just after),
+      // COMMIT: 2 or 3 waits. One group at a time it was 4.
+      expect(wire.requests()).toBe(5);
+      expect(wire.roundTrips()).toBeLessThanOrEqual(3);
+
       // Two runs' ends and a run start reusing a run's id (the database refuses it), in one
       // round: rolled back, then done again with savepoints, each job getting its own outcome.
       wire.reset();
       const reused = crypto.randomUUID();
       const results = await Promise.allSettled([
-        batcher.append(workspaceId, { runId: one!.id, events: [event(one!.id, 2, 'run.abort')] }),
+        batcher.append(workspaceId, { runId: one!.id, events: [event(one!.id, 3, 'run.abort')] }),
         batcher.merge({ workspaceId, lanes: runLanes(two!.id, reused) }, RUN_STARTS, {
           conversation: { id: reused, agentId: agent.id },
           fresh: true,

@@ -216,7 +216,7 @@ export function createWorkspaceBatcher(store: Store, options: WorkspaceBatcherOp
           const taken = jobs ?? takeJobs();
           const bold = !careful && taken.every((job) => 'kind' in job);
           if (bold) ws.withoutSavepoints();
-          outcomes = await execute(ws, taken);
+          outcomes = await execute(ws, taken, bold);
           if (bold && outcomes.some((outcome) => !outcome.ok)) throw AGAIN_WITH_SAVEPOINTS;
         },
         scope,
@@ -344,8 +344,17 @@ export function planRound<J extends { lanes: readonly string[] }>(
   return groups.map((group) => group.jobs);
 }
 
-/** A round's jobs: functions alone, merged kinds together; one outcome per job, in its order. */
-async function execute(ws: WorkspaceScope, jobs: readonly Job[]): Promise<Outcome[]> {
+/**
+ * A round's jobs: functions alone, merged kinds together; one outcome per job, in its order.
+ * `bold` (merged jobs only, no savepoints): every group's statements go at once, pipelined
+ * behind each other on the connection — one wait for the database instead of one per group
+ * (a run's end and its final message are two). Order between groups does not matter inside
+ * the one transaction, and a failure anywhere sends the whole round back to be done again
+ * with savepoints, one group at a time, where an end refused for an earlier failure of its
+ * run is told apart.
+ */
+async function execute(ws: WorkspaceScope, jobs: readonly Job[], bold = false): Promise<Outcome[]> {
+  if (bold) return executeAtOnce(ws, jobs as readonly MergeJob[]);
   const outcomes = new Map<Job, Outcome>();
   // Lanes with a failed job in this round: a run's end after it is refused.
   const failedLanes = new Set<string>();
@@ -379,6 +388,28 @@ async function execute(ws: WorkspaceScope, jobs: readonly Job[]): Promise<Outcom
       settle(job, refused[k] ? { ok: false, value: new EndRefused() } : stored.shift()!);
     });
   }
+  return jobs.map((job) => outcomes.get(job)!);
+}
+
+/** The groups of a round of merged jobs, all sent at once (see execute). */
+async function executeAtOnce(ws: WorkspaceScope, jobs: readonly MergeJob[]): Promise<Outcome[]> {
+  const outcomes = new Map<MergeJob, Outcome>();
+  const groups = planRound(jobs, (job) => job.kind);
+  await Promise.all(
+    groups.map(async (group) => {
+      const refused = group.map((job) => !!job.refuseIf?.());
+      const kept = group.filter((_, k) => !refused[k]);
+      const stored = kept.length
+        ? await group[0]!.kind.together(
+            ws,
+            kept.map((j) => j.payload),
+          )
+        : [];
+      group.forEach((job, k) => {
+        outcomes.set(job, refused[k] ? { ok: false, value: new EndRefused() } : stored.shift()!);
+      });
+    }),
+  );
   return jobs.map((job) => outcomes.get(job)!);
 }
 
