@@ -1,7 +1,7 @@
 import type { Bus } from '@parley/cluster';
 import type { EmbeddingModelRef, RunAbortReason, SecretDestinationPolicy } from '@parley/core';
 import type { McpPolicy } from '@parley/mcp';
-import { type api, type ParleyEvent, runStatusOf } from '@parley/protocol';
+import { type api, runStatusOf } from '@parley/protocol';
 import type { ClaimedRun, Run, ScopeOptions, Store, WorkspaceScope } from '@parley/store';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Detector } from '../detect/detector.ts';
@@ -31,11 +31,13 @@ import { createRunExecutor } from './run-executor.ts';
 import { createRunStarter } from './run-start.ts';
 import { createRunTools } from './run-tools.ts';
 import { createRunWrites, storeRunPort } from './store-ports.ts';
+import { hasEnded } from './stored-run.ts';
 import { createWorkspaceBatcher } from './workspace-batcher.ts';
 
 export { findAgent } from './agent-resolver.ts';
 export type { GivenConversation } from './run-executor.ts';
 export type { StartRun } from './run-start.ts';
+export { hasEnded, lastStoredEvent } from './stored-run.ts';
 
 export interface RunManagerOptions {
   store: Store;
@@ -83,20 +85,7 @@ export interface RunManagerOptions {
   mcpEnv?: readonly string[];
 }
 
-const ENDED = new Set(['succeeded', 'failed', 'cancelled']);
 const SYSTEM_SCOPE: ScopeOptions = { actor: { type: 'system' } };
-
-/** Whether a stored run has ended (succeeded, failed or cancelled). */
-export const hasEnded = (run: Run): boolean => ENDED.has(run.status);
-
-/** The run's last stored event, if it has any. */
-export async function lastStoredEvent(
-  ws: WorkspaceScope,
-  run: Run,
-): Promise<ParleyEvent | undefined> {
-  if (run.lastSeq === 0) return undefined;
-  return (await ws.runs.listRunEvents(run.id, { afterSeq: run.lastSeq - 1 }))[0];
-}
 
 /**
  * How long to wait for the instance executing a run to answer a command: a live lease means it
@@ -392,7 +381,7 @@ export function createRunManager(options: RunManagerOptions) {
    * runs are continued by the instance that claims them instead. Returns true if it closed it.
    */
   async function closeIfOrphaned(ws: WorkspaceScope, run: Run): Promise<boolean> {
-    if (ENDED.has(run.status) || live.has(run.id)) return false;
+    if (hasEnded(run) || live.has(run.id)) return false;
     if (store.kind !== 'pglite') {
       const stale = Date.now() - run.updatedAt.getTime() > orphanAfterMs;
       if (run.leaseExpiresAt || !stale) return false;
@@ -490,8 +479,8 @@ export function createRunManager(options: RunManagerOptions) {
         throw notFound('Run');
       }
       // An end already stored may be this very cancel's (the owner is quick): its answer says.
-      const reply = await within(asked, ENDED.has(row.status) ? ENDED_GRACE_MS : answerWithin(row));
-      if (!reply && ENDED.has(row.status))
+      const reply = await within(asked, hasEnded(row) ? ENDED_GRACE_MS : answerWithin(row));
+      if (!reply && hasEnded(row))
         return { cancelled: false, status: row.status as api.Run['status'] };
       if (reply) return { cancelled: reply.taken, status: reply.status ?? 'cancelled' };
       return store.withWorkspace(
@@ -499,7 +488,7 @@ export function createRunManager(options: RunManagerOptions) {
         async (ws) => {
           const current = await ws.runs.get(runId);
           if (!current) throw notFound('Run');
-          if (ENDED.has(current.status))
+          if (hasEnded(current))
             return { cancelled: false, status: current.status as api.Run['status'] };
           if (await closeIfOrphaned(ws, current))
             return { cancelled: true, status: 'cancelled' as const };
@@ -528,7 +517,7 @@ export function createRunManager(options: RunManagerOptions) {
       const command = { kind: 'decide' as const, toolCallId, decision };
       if (run && !run.handedOver) return (await applyCommand(run, command)).taken;
       const row = await store.withWorkspace(workspaceId, (ws) => ws.runs.get(runId), SYSTEM_SCOPE);
-      if (!row || ENDED.has(row.status)) return false;
+      if (!row || hasEnded(row)) return false;
       return (await commands.ask(workspaceId, runId, command, answerWithin(row)))?.taken ?? false;
     },
 
