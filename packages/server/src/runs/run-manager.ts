@@ -1,35 +1,26 @@
 import type { Bus } from '@parley/cluster';
 import type { EmbeddingModelRef, RunAbortReason, SecretDestinationPolicy } from '@parley/core';
 import type { McpPolicy } from '@parley/mcp';
-import type { ClaimedRun, Run, ScopeOptions, Store, WorkspaceScope } from '@parley/store';
+import type { Run, ScopeOptions, Store, WorkspaceScope } from '@parley/store';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Detector } from '../detect/detector.ts';
-import { HttpProblem } from '../http/problem.ts';
 import type { Metrics } from '../metrics/metrics.ts';
-import { beginRunTrace, refuseRunTrace } from '../telemetry/run-spans.ts';
-import { formatTraceparent, newSpanId } from '../telemetry/trace-context.ts';
 import type { Tracing } from '../telemetry/tracing.ts';
 import { createAgentCalls } from './agent-calls.ts';
 import { createAgentResolver } from './agent-resolver.ts';
-import {
-  type Continuation,
-  continuedRunPort,
-  NotContinuable,
-  readContinuation,
-} from './continuation.ts';
 import { createDoorbell } from './doorbell.ts';
 import { embeddingOfModel, runEmbedding, secretsOfModel } from './embedder.ts';
-import { LiveRun } from './live-run.ts';
+import type { LiveRun } from './live-run.ts';
 import { createModelKeys } from './model-keys.ts';
 import type { ModelTimeouts } from './models.ts';
-import { closeOrphanedRun, failUncontinuableRun } from './orphan-close.ts';
+import { closeOrphanedRun } from './orphan-close.ts';
 import { createOwnership } from './ownership.ts';
-import { createProvisioner, type Provisioned } from './provision.ts';
+import { createProvisioner } from './provision.ts';
 import { createRunControl } from './run-control.ts';
 import { createRunExecutor } from './run-executor.ts';
 import { createRunStarter } from './run-start.ts';
+import { createRunTakeover } from './run-takeover.ts';
 import { createRunTools } from './run-tools.ts';
-import { createRunWrites, storeRunPort } from './store-ports.ts';
 import { hasEnded } from './stored-run.ts';
 import { createWorkspaceBatcher } from './workspace-batcher.ts';
 
@@ -84,7 +75,6 @@ export interface RunManagerOptions {
   mcpEnv?: readonly string[];
 }
 
-const SYSTEM_SCOPE: ScopeOptions = { actor: { type: 'system' } };
 /** How many of a run's latest shown events a new follower on another instance is sent. */
 const RECENT_EVENTS = 200;
 
@@ -133,7 +123,7 @@ export function createRunManager(options: RunManagerOptions) {
     eventLog: options.eventLog,
     tracing: options.tracing,
     owner: store.kind === 'postgres' ? { instanceId: options.instanceId, leaseMs } : undefined,
-    handOver: (run) => handOver(run),
+    handOver: (run) => takeover.handOver(run),
     ended: (run) => {
       leased.delete(run.id);
       setTimeout(() => live.delete(run.id), run.handedOver ? 0 : lingerMs).unref();
@@ -176,121 +166,23 @@ export function createRunManager(options: RunManagerOptions) {
         leaseMs,
         log,
         heldRunIds: () => [...leased],
-        onLost: (runId) => {
-          const run = live.get(runId);
-          if (run && !run.closed) {
-            log.warn({ runId }, 'another instance took this run over: stopping it here');
-            handOver(run);
-          }
-        },
-        onClaimed: (claim) => continueRun(claim),
+        onLost: (runId) => takeover.stopLost(runId),
+        onClaimed: (claim) => takeover.continueRun(claim),
       })
     : undefined;
-
-  /**
-   * Stops executing a run without ending it: nothing more of it is stored (its log holds what
-   * was stored so far), and another instance continues it. Its local followers go on reading
-   * the log.
-   */
-  function handOver(run: LiveRun) {
-    // Everything produced so far is stored (clients may have seen it); nothing after.
-    run.handedOver = true;
-    run.handoffSeq = run.lastSeq;
-    leased.delete(run.id);
-    run.controller.abort({ reason: 'shutdown', by: 'server' } satisfies RunAbortReason);
-  }
-
-  /**
-   * Continues a run whose lease this instance just claimed: reads where its log stands, and
-   * executes it from its last finished step. A run nobody can continue (its agent deleted)
-   * ends with a typed run.error.
-   */
-  async function continueRun(claim: ClaimedRun): Promise<void> {
-    const { workspaceId, runId } = claim;
-    if (live.has(runId)) return;
-    log.warn(
-      { runId, from: claim.previousOwner ?? 'handed over' },
-      'taking over a run whose instance stopped',
-    );
-    /** Ends the run for good: what it needs is gone (its agent, a plugin, a key). */
-    const fail = async (why: string) => {
-      log.warn({ runId, why }, 'a run could not be continued: ending it');
-      await store.withWorkspace(
-        workspaceId,
-        (ws) => failUncontinuableRun(ws, runId, why),
-        SYSTEM_SCOPE,
-      );
-      doorbell.ring(runId, Number.MAX_SAFE_INTEGER);
-    };
-    let found: Continuation | undefined;
-    try {
-      found = await store.withWorkspace(
-        workspaceId,
-        (ws) => readContinuation(ws, runId, claim.previousOwner === null),
-        SYSTEM_SCOPE,
-      );
-    } catch (error) {
-      if (error instanceof NotContinuable || error instanceof HttpProblem)
-        return fail(error.message);
-      // The database failed us: let the run's lease lapse now, so it is claimed again.
-      await ownership?.release([runId]).catch(() => 0);
-      throw error;
-    }
-    if (!found) return;
-    const { run: row, definition, trust, point } = found;
-    // Its spans join the trace it began in (their parent there is unknown: a new span id).
-    const runTrace = beginRunTrace(
-      options.tracing?.tracer,
-      { agentName: definition.name, agentId: row.agentId, workspaceId, runId },
-      row.traceId ? { traceId: row.traceId, spanId: newSpanId(), sampled: true } : undefined,
-    );
-    let provisioned: Provisioned;
-    try {
-      provisioned = await provision({
-        definition,
-        workspaceId,
-        runId,
-        scope: SYSTEM_SCOPE,
-        trust,
-        traceparent: formatTraceparent(runTrace.context),
-      });
-    } catch (error) {
-      refuseRunTrace(runTrace, error);
-      return fail(error instanceof Error ? error.message : String(error));
-    }
-    const conversationId = row.conversationId!;
-    const run = new LiveRun(runId, workspaceId, row.agentId, conversationId, point.lastSeq);
-    run.trace = runTrace.context;
-    live.set(runId, run);
-    leased.add(runId);
-    const created = Promise.resolve();
-    const conversation = await store.withWorkspace(
-      workspaceId,
-      (ws) => ws.conversations.get(conversationId),
-      SYSTEM_SCOPE,
-    );
-    const writes = createRunWrites();
-    executor.launch(run, {
-      ...provisioned,
-      definition,
-      trace: runTrace,
-      input: found.input,
-      ...(conversation?.userId ? { userId: conversation.userId } : {}),
-      scope: SYSTEM_SCOPE,
-      port: continuedRunPort(
-        storeRunPort(batcher, workspaceId, {
-          newConversation: false,
-          agentId: row.agentId,
-          created,
-          writes,
-        }),
-        found.history,
-      ),
-      writes,
-      created,
-      resume: { point, ...(found.gapUpTo ? { gapUpTo: found.gapUpTo } : {}) },
-    });
-  }
+  // Failover: runs this instance stops without ending them, and runs it continues.
+  const takeover = createRunTakeover({
+    store,
+    log,
+    tracing: options.tracing,
+    batcher,
+    provision,
+    executor,
+    doorbell,
+    live,
+    leased,
+    ownership,
+  });
 
   /**
    * Closes a run that is `running` in the database but executes nowhere and holds no lease: on
@@ -413,7 +305,7 @@ export function createRunManager(options: RunManagerOptions) {
       await ownership?.stop();
       if (clustered) {
         const running = [...live.values()].filter((run) => !run.closed);
-        for (const run of running) handOver(run);
+        for (const run of running) takeover.handOver(run);
         await all();
         const released = await ownership!
           .release(running.map((run) => run.id))
