@@ -1,41 +1,33 @@
 import type { Bus } from '@parley/cluster';
 import type { EmbeddingModelRef, RunAbortReason, SecretDestinationPolicy } from '@parley/core';
 import type { McpPolicy } from '@parley/mcp';
-import { type api, type ParleyEvent, runStatusOf } from '@parley/protocol';
-import type { ClaimedRun, Run, ScopeOptions, Store, WorkspaceScope } from '@parley/store';
+import type { Run, ScopeOptions, Store, WorkspaceScope } from '@parley/store';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Detector } from '../detect/detector.ts';
-import { HttpProblem, notFound } from '../http/problem.ts';
 import type { Metrics } from '../metrics/metrics.ts';
-import { beginRunTrace, refuseRunTrace } from '../telemetry/run-spans.ts';
-import { formatTraceparent, newSpanId } from '../telemetry/trace-context.ts';
 import type { Tracing } from '../telemetry/tracing.ts';
 import { createAgentCalls } from './agent-calls.ts';
 import { createAgentResolver } from './agent-resolver.ts';
-import {
-  type Continuation,
-  continuedRunPort,
-  NotContinuable,
-  readContinuation,
-} from './continuation.ts';
 import { createDoorbell } from './doorbell.ts';
 import { embeddingOfModel, runEmbedding, secretsOfModel } from './embedder.ts';
-import { LiveRun } from './live-run.ts';
+import type { LiveRun } from './live-run.ts';
 import { createModelKeys } from './model-keys.ts';
 import type { ModelTimeouts } from './models.ts';
-import { cancelRunElsewhere, closeOrphanedRun, failUncontinuableRun } from './orphan-close.ts';
+import { closeOrphanedRun } from './orphan-close.ts';
 import { createOwnership } from './ownership.ts';
-import { createProvisioner, type Provisioned } from './provision.ts';
-import { createRunCommands, type RunCommand, type RunReply } from './run-commands.ts';
+import { createProvisioner } from './provision.ts';
+import { createRunControl } from './run-control.ts';
 import { createRunExecutor } from './run-executor.ts';
 import { createRunStarter } from './run-start.ts';
+import { createRunTakeover } from './run-takeover.ts';
 import { createRunTools } from './run-tools.ts';
-import { createRunWrites, storeRunPort } from './store-ports.ts';
+import { hasEnded } from './stored-run.ts';
 import { createWorkspaceBatcher } from './workspace-batcher.ts';
 
 export { findAgent } from './agent-resolver.ts';
 export type { GivenConversation } from './run-executor.ts';
 export type { StartRun } from './run-start.ts';
+export { hasEnded, lastStoredEvent } from './stored-run.ts';
 
 export interface RunManagerOptions {
   store: Store;
@@ -83,59 +75,8 @@ export interface RunManagerOptions {
   mcpEnv?: readonly string[];
 }
 
-const ENDED = new Set(['succeeded', 'failed', 'cancelled']);
-const SYSTEM_SCOPE: ScopeOptions = { actor: { type: 'system' } };
-
-/** Whether a stored run has ended (succeeded, failed or cancelled). */
-export const hasEnded = (run: Run): boolean => ENDED.has(run.status);
-
-/** The run's last stored event, if it has any. */
-export async function lastStoredEvent(
-  ws: WorkspaceScope,
-  run: Run,
-): Promise<ParleyEvent | undefined> {
-  if (run.lastSeq === 0) return undefined;
-  return (await ws.runs.listRunEvents(run.id, { afterSeq: run.lastSeq - 1 }))[0];
-}
-
-/**
- * How long to wait for the instance executing a run to answer a command: a live lease means it
- * is there (under load a cancel waits for the run's end to be stored); a lapsed one means it
- * is gone (another instance is about to take the run over), so the fallback comes soon.
- */
-function answerWithin(row: Run): number {
-  const alive = row.leaseExpiresAt !== null && row.leaseExpiresAt.getTime() > Date.now();
-  return alive ? MAX_ANSWER_MS : 1_000;
-}
-const MAX_ANSWER_MS = 15_000;
 /** How many of a run's latest shown events a new follower on another instance is sent. */
 const RECENT_EVENTS = 200;
-/** How long an answer to a cancel is awaited when the run's end is already stored. */
-const ENDED_GRACE_MS = 250;
-/**
- * How long the instance executing a run has to say so when asked over the bus (a run streams
- * while its row is being written: a client of another instance may ask for it before it is
- * stored). Also what a request for a run nobody executes and nobody stored waits before its 404.
- */
-const LOCATE_MS = 250;
-/** How long one instance's answer to where a run executes is reused (followers ask together). */
-const LOCATED_FOR_MS = 1_000;
-
-/** `promise`'s value, or undefined if it takes longer than `ms`. */
-function within<T>(promise: Promise<T | undefined>, ms: number): Promise<T | undefined> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<undefined>((resolve) => {
-    timer = setTimeout(() => resolve(undefined), ms);
-    timer.unref();
-  });
-  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
-}
-
-/** A live run's status as its terminal event says (running until then). */
-function statusOf(run: LiveRun): api.Run['status'] {
-  const last = run.events.at(-1);
-  return last ? runStatusOf(last) : 'running';
-}
 
 /**
  * Starts runs, keeps the live ones, and ends them cleanly: each run's events go to the event
@@ -182,7 +123,7 @@ export function createRunManager(options: RunManagerOptions) {
     eventLog: options.eventLog,
     tracing: options.tracing,
     owner: store.kind === 'postgres' ? { instanceId: options.instanceId, leaseMs } : undefined,
-    handOver: (run) => handOver(run),
+    handOver: (run) => takeover.handOver(run),
     ended: (run) => {
       leased.delete(run.id);
       setTimeout(() => live.delete(run.id), run.handedOver ? 0 : lingerMs).unref();
@@ -208,31 +149,15 @@ export function createRunManager(options: RunManagerOptions) {
     accepting: () => accepting,
   });
 
-  const commands = createRunCommands({
+  // Cancel and approvals from any instance, and where another instance's run executes.
+  const control = createRunControl({
     bus,
     instanceId: options.instanceId,
-    handle: async (workspaceId, runId, command) => {
-      const run = live.get(runId);
-      if (!run || run.workspaceId !== workspaceId || run.handedOver) return undefined;
-      return applyCommand(run, command);
-    },
-    workspaceOf: (runId) => {
-      const run = live.get(runId);
-      return run && !run.closed && !run.handedOver ? run.workspaceId : undefined;
-    },
+    store,
+    doorbell,
+    live,
+    closeIfOrphaned,
   });
-  /** Answers of `locate`, reused a moment: every follower attaching to a run asks at once. */
-  const located = new Map<string, { at: number; workspaceId: Promise<string | undefined> }>();
-  function locate(runId: string): Promise<string | undefined> {
-    const now = Date.now();
-    const known = located.get(runId);
-    if (known && now - known.at < LOCATED_FOR_MS) return known.workspaceId;
-    if (located.size > 1_000)
-      for (const [id, entry] of located) if (now - entry.at >= LOCATED_FOR_MS) located.delete(id);
-    const workspaceId = commands.locate(runId, LOCATE_MS);
-    located.set(runId, { at: now, workspaceId });
-    return workspaceId;
-  }
 
   const ownership = clustered
     ? createOwnership({
@@ -241,149 +166,23 @@ export function createRunManager(options: RunManagerOptions) {
         leaseMs,
         log,
         heldRunIds: () => [...leased],
-        onLost: (runId) => {
-          const run = live.get(runId);
-          if (run && !run.closed) {
-            log.warn({ runId }, 'another instance took this run over: stopping it here');
-            handOver(run);
-          }
-        },
-        onClaimed: (claim) => continueRun(claim),
+        onLost: (runId) => takeover.stopLost(runId),
+        onClaimed: (claim) => takeover.continueRun(claim),
       })
     : undefined;
-
-  /** Applies a command to a run executing here. */
-  async function applyCommand(run: LiveRun, command: RunCommand): Promise<RunReply> {
-    if (command.kind === 'decide') {
-      const approvalId = run.pendingApprovals.get(command.toolCallId);
-      const taken = !!approvalId && run.approvals.decide(approvalId, command.decision);
-      if (!taken)
-        // An approval a child run waits for is answered through its parent too.
-        for (const { id } of run.family?.children ?? []) {
-          const child = live.get(id);
-          if (child && !child.closed && (await applyCommand(child, command)).taken)
-            return { taken: true, status: statusOf(run) };
-        }
-      return { taken, status: statusOf(run) };
-    }
-    // A run already ending (or ended) is not this command's doing, whatever its end says.
-    const already = run.closed || run.controller.signal.aborted;
-    if (!already)
-      run.controller.abort({ reason: 'cancelled', by: command.by } satisfies RunAbortReason);
-    while (!run.closed) await run.changed();
-    const terminal = run.events.at(-1);
-    const taken =
-      !already &&
-      terminal?.type === 'run.abort' &&
-      terminal.reason === 'cancelled' &&
-      terminal.by === command.by;
-    return { taken, status: statusOf(run) };
-  }
-
-  /**
-   * Stops executing a run without ending it: nothing more of it is stored (its log holds what
-   * was stored so far), and another instance continues it. Its local followers go on reading
-   * the log.
-   */
-  function handOver(run: LiveRun) {
-    // Everything produced so far is stored (clients may have seen it); nothing after.
-    run.handedOver = true;
-    run.handoffSeq = run.lastSeq;
-    leased.delete(run.id);
-    run.controller.abort({ reason: 'shutdown', by: 'server' } satisfies RunAbortReason);
-  }
-
-  /**
-   * Continues a run whose lease this instance just claimed: reads where its log stands, and
-   * executes it from its last finished step. A run nobody can continue (its agent deleted)
-   * ends with a typed run.error.
-   */
-  async function continueRun(claim: ClaimedRun): Promise<void> {
-    const { workspaceId, runId } = claim;
-    if (live.has(runId)) return;
-    log.warn(
-      { runId, from: claim.previousOwner ?? 'handed over' },
-      'taking over a run whose instance stopped',
-    );
-    /** Ends the run for good: what it needs is gone (its agent, a plugin, a key). */
-    const fail = async (why: string) => {
-      log.warn({ runId, why }, 'a run could not be continued: ending it');
-      await store.withWorkspace(
-        workspaceId,
-        (ws) => failUncontinuableRun(ws, runId, why),
-        SYSTEM_SCOPE,
-      );
-      doorbell.ring(runId, Number.MAX_SAFE_INTEGER);
-    };
-    let found: Continuation | undefined;
-    try {
-      found = await store.withWorkspace(
-        workspaceId,
-        (ws) => readContinuation(ws, runId, claim.previousOwner === null),
-        SYSTEM_SCOPE,
-      );
-    } catch (error) {
-      if (error instanceof NotContinuable || error instanceof HttpProblem)
-        return fail(error.message);
-      // The database failed us: let the run's lease lapse now, so it is claimed again.
-      await ownership?.release([runId]).catch(() => 0);
-      throw error;
-    }
-    if (!found) return;
-    const { run: row, definition, trust, point } = found;
-    // Its spans join the trace it began in (their parent there is unknown: a new span id).
-    const runTrace = beginRunTrace(
-      options.tracing?.tracer,
-      { agentName: definition.name, agentId: row.agentId, workspaceId, runId },
-      row.traceId ? { traceId: row.traceId, spanId: newSpanId(), sampled: true } : undefined,
-    );
-    let provisioned: Provisioned;
-    try {
-      provisioned = await provision({
-        definition,
-        workspaceId,
-        runId,
-        scope: SYSTEM_SCOPE,
-        trust,
-        traceparent: formatTraceparent(runTrace.context),
-      });
-    } catch (error) {
-      refuseRunTrace(runTrace, error);
-      return fail(error instanceof Error ? error.message : String(error));
-    }
-    const conversationId = row.conversationId!;
-    const run = new LiveRun(runId, workspaceId, row.agentId, conversationId, point.lastSeq);
-    run.trace = runTrace.context;
-    live.set(runId, run);
-    leased.add(runId);
-    const created = Promise.resolve();
-    const conversation = await store.withWorkspace(
-      workspaceId,
-      (ws) => ws.conversations.get(conversationId),
-      SYSTEM_SCOPE,
-    );
-    const writes = createRunWrites();
-    executor.launch(run, {
-      ...provisioned,
-      definition,
-      trace: runTrace,
-      input: found.input,
-      ...(conversation?.userId ? { userId: conversation.userId } : {}),
-      scope: SYSTEM_SCOPE,
-      port: continuedRunPort(
-        storeRunPort(batcher, workspaceId, {
-          newConversation: false,
-          agentId: row.agentId,
-          created,
-          writes,
-        }),
-        found.history,
-      ),
-      writes,
-      created,
-      resume: { point, ...(found.gapUpTo ? { gapUpTo: found.gapUpTo } : {}) },
-    });
-  }
+  // Failover: runs this instance stops without ending them, and runs it continues.
+  const takeover = createRunTakeover({
+    store,
+    log,
+    tracing: options.tracing,
+    batcher,
+    provision,
+    executor,
+    doorbell,
+    live,
+    leased,
+    ownership,
+  });
 
   /**
    * Closes a run that is `running` in the database but executes nowhere and holds no lease: on
@@ -392,7 +191,7 @@ export function createRunManager(options: RunManagerOptions) {
    * runs are continued by the instance that claims them instead. Returns true if it closed it.
    */
   async function closeIfOrphaned(ws: WorkspaceScope, run: Run): Promise<boolean> {
-    if (ENDED.has(run.status) || live.has(run.id)) return false;
+    if (hasEnded(run) || live.has(run.id)) return false;
     if (store.kind !== 'pglite') {
       const stale = Date.now() - run.updatedAt.getTime() > orphanAfterMs;
       if (run.leaseExpiresAt || !stale) return false;
@@ -447,90 +246,19 @@ export function createRunManager(options: RunManagerOptions) {
       return live.get(runId)?.workspaceId;
     },
 
-    /**
-     * The workspace of a run another instance executes, as that instance says over the bus
-     * (before the run's row is stored, or while reading it is slow); undefined when none says
-     * within a moment.
-     */
-    locate,
+    /** Where another instance's run executes, asked over the bus (run-control.ts). */
+    locate: control.locate,
 
     /** Starts taking part in the cluster: lease renewals, and taking over stopped runs. */
     startOwnership() {
       ownership?.start();
     },
 
-    /**
-     * Cancels a run. Live here: aborts it and waits for its terminal event. Executing on
-     * another instance: asks it over the bus. Nobody answering: closes it if it was orphaned,
-     * or ends it through the log (that instance stops at its next write). Reports whether this
-     * request ended it.
-     */
-    async cancel(
-      workspaceId: string,
-      runId: string,
-      by: string,
-      scope: ScopeOptions,
-    ): Promise<{ cancelled: boolean; status: api.Run['status'] }> {
-      const run = live.get(runId);
-      if (run && !run.handedOver) {
-        const reply = await applyCommand(run, { kind: 'cancel', by });
-        return { cancelled: reply.taken, status: reply.status ?? 'cancelled' };
-      }
-      // Asked at once, while the row is read: the instance executing the run checks it is in
-      // this workspace (every member of a workspace sees its runs), so the read is off the path.
-      const asked = commands.ask(workspaceId, runId, { kind: 'cancel', by }, MAX_ANSWER_MS);
-      const read = store.withWorkspace(workspaceId, (ws) => ws.runs.get(runId), scope);
-      // The executing instance's answer may come before the row is read (or even stored).
-      const early = await Promise.race([asked, read.then(() => undefined)]);
-      if (early) return { cancelled: early.taken, status: early.status ?? 'cancelled' };
-      const row = await read;
-      if (!row) {
-        const reply = await within(asked, LOCATE_MS);
-        if (reply) return { cancelled: reply.taken, status: reply.status ?? 'cancelled' };
-        throw notFound('Run');
-      }
-      // An end already stored may be this very cancel's (the owner is quick): its answer says.
-      const reply = await within(asked, ENDED.has(row.status) ? ENDED_GRACE_MS : answerWithin(row));
-      if (!reply && ENDED.has(row.status))
-        return { cancelled: false, status: row.status as api.Run['status'] };
-      if (reply) return { cancelled: reply.taken, status: reply.status ?? 'cancelled' };
-      return store.withWorkspace(
-        workspaceId,
-        async (ws) => {
-          const current = await ws.runs.get(runId);
-          if (!current) throw notFound('Run');
-          if (ENDED.has(current.status))
-            return { cancelled: false, status: current.status as api.Run['status'] };
-          if (await closeIfOrphaned(ws, current))
-            return { cancelled: true, status: 'cancelled' as const };
-          // Its instance did not answer: the abort in its log stops it at its next write.
-          const ended = await cancelRunElsewhere(ws, runId, by);
-          if (ended) doorbell.ring(runId, Number.MAX_SAFE_INTEGER);
-          if (ended) return { cancelled: true, status: 'cancelled' as const };
-          const after = await ws.runs.get(runId);
-          return { cancelled: false, status: (after?.status ?? 'cancelled') as api.Run['status'] };
-        },
-        scope,
-      );
-    },
+    /** Cancels a run, here or on the instance executing it (run-control.ts). */
+    cancel: control.cancel,
 
-    /**
-     * Answers a tool approval, here or on the instance executing the run; false when none is
-     * pending for that call.
-     */
-    async decide(
-      workspaceId: string,
-      runId: string,
-      toolCallId: string,
-      decision: 'approved' | 'denied',
-    ): Promise<boolean> {
-      const run = live.get(runId);
-      const command = { kind: 'decide' as const, toolCallId, decision };
-      if (run && !run.handedOver) return (await applyCommand(run, command)).taken;
-      const row = await store.withWorkspace(workspaceId, (ws) => ws.runs.get(runId), SYSTEM_SCOPE);
-      if (!row || ENDED.has(row.status)) return false;
-      return (await commands.ask(workspaceId, runId, command, answerWithin(row)))?.taken ?? false;
-    },
+    /** Answers a tool approval, here or on the instance executing it (run-control.ts). */
+    decide: control.decide,
 
     /** Something in a workspace changed (an agent, a deploy, the trust page): runs read it anew. */
     forgetAgents(workspaceId: string) {
@@ -577,7 +305,7 @@ export function createRunManager(options: RunManagerOptions) {
       await ownership?.stop();
       if (clustered) {
         const running = [...live.values()].filter((run) => !run.closed);
-        for (const run of running) handOver(run);
+        for (const run of running) takeover.handOver(run);
         await all();
         const released = await ownership!
           .release(running.map((run) => run.id))
