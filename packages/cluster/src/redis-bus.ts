@@ -8,6 +8,7 @@ import {
   createBatcher,
   parseMessages,
 } from './bus.ts';
+import { createRedisPublisher } from './redis-publisher.ts';
 
 export interface RedisBusOptions {
   url: string;
@@ -19,9 +20,10 @@ export interface RedisBusOptions {
 }
 
 /**
- * The bus on Redis pub/sub: one connection subscribed, one publishing. node-redis reconnects
- * and resubscribes by itself; publishing while disconnected fails at once (no offline queue)
- * so a caller can fall back to PostgreSQL instead of waiting.
+ * The bus on Redis pub/sub: one connection subscribed (node-redis, which reconnects and
+ * resubscribes by itself), one publishing (redis-publisher.ts: written at once, where
+ * node-redis waits for the next turn of the event loop). Publishing while disconnected fails
+ * at once (no offline queue) so a caller can fall back to PostgreSQL instead of waiting.
  */
 export function createRedisBus(options: RedisBusOptions): Bus & { ready: Promise<void> } {
   const channel = options.channel ?? 'parley:bus';
@@ -33,7 +35,10 @@ export function createRedisBus(options: RedisBusOptions): Bus & { ready: Promise
       Math.min(50 * 2 ** retries, options.retryMaxMs ?? 2_000),
   };
   const { createClient } = loadRedis();
-  const pub = createClient({ url: options.url, socket, disableOfflineQueue: true });
+  const pub = createRedisPublisher(options.url, {
+    connectTimeoutMs: socket.connectTimeout,
+    retryDelayMs: socket.reconnectStrategy,
+  });
   const sub = createClient({ url: options.url, socket, disableOfflineQueue: true });
   let closed = false;
   let everUp = false;
@@ -47,9 +52,13 @@ export function createRedisBus(options: RedisBusOptions): Bus & { ready: Promise
     ...(detail && !up ? { detail } : {}),
   });
   // Up when both connections are ready: a subscriber alone hears nothing this instance says.
-  const update = (why?: string) => {
+  const update = (why?: string, failed = false) => {
     const next = pub.isReady && sub.isReady && !closed;
-    if (next === up) return;
+    // Still down: the latest error is the one to show (a wrong password, not "connecting").
+    if (next === up) {
+      if (!up && failed && why) detail = why;
+      return;
+    }
     up = next;
     detail = why;
     listeners.status(status());
@@ -60,12 +69,13 @@ export function createRedisBus(options: RedisBusOptions): Bus & { ready: Promise
     if (up) everUp = true;
     else if (!closed) log?.('warn', `the Redis bus is down${why ? `: ${why}` : ''}`);
   };
-  for (const client of [pub, sub]) {
-    client.on('ready', () => update());
-    client.on('error', (error: Error) => update(error.message));
-    client.on('end', () => update('connection ended'));
-    client.on('reconnecting', () => update('reconnecting'));
-  }
+  pub.on('ready', () => update());
+  pub.on('error', (error: Error) => update(error.message, true));
+  pub.on('end', () => update('connection ended'));
+  sub.on('ready', () => update());
+  sub.on('error', (error: Error) => update(error.message, true));
+  sub.on('end', () => update('connection ended'));
+  sub.on('reconnecting', () => update('reconnecting'));
 
   // All of a send's payloads at once: one connection keeps them in order, and waiting for
   // each reply before the next publish held a burst's later messages a round trip each.
@@ -83,7 +93,7 @@ export function createRedisBus(options: RedisBusOptions): Bus & { ready: Promise
     update();
   })();
   // A Redis that is down at start is retried by node-redis; `ready` then settles later.
-  ready.catch((error: unknown) => update(error instanceof Error ? error.message : 'down'));
+  ready.catch((error: unknown) => update(error instanceof Error ? error.message : 'down', true));
 
   return {
     kind: 'redis',

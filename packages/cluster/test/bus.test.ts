@@ -121,6 +121,30 @@ describe('Redis bus', () => {
     expect(atA.received).toEqual(sent);
   });
 
+  it('signs in with the password in the URL, and says why when it is wrong', async () => {
+    const redis = await privateRedis(['--requirepass', 's3cr€t']);
+    try {
+      const channel = uniqueName('bus');
+      const url = redis.url.replace('redis://', `redis://:${encodeURIComponent('s3cr€t')}@`);
+      const a = track(createRedisBus({ url, channel }));
+      const b = track(createRedisBus({ url, channel }));
+      await Promise.all([a.ready, b.ready]);
+      const atB = collect(b);
+      a.publish({ type: 'greeting', text: 'héllo ✓' });
+      await atB.until((r) => r.length === 1);
+      expect(atB.received).toEqual([{ type: 'greeting', text: 'héllo ✓' }]);
+
+      const wrong = track(
+        createRedisBus({ url: redis.url.replace('redis://', 'redis://:nope@'), channel }),
+      );
+      await wrong.ready.catch(() => {});
+      await eventually(() => /WRONGPASS|invalid|password/i.test(wrong.status().detail ?? ''));
+      expect(wrong.status()).toMatchObject({ up: false, via: 'none' });
+    } finally {
+      await redis.stop();
+    }
+  });
+
   it('falls back to PostgreSQL while Redis is down, says so, and goes back to Redis', async () => {
     const redis = await privateRedis();
     try {

@@ -65,13 +65,13 @@ async function freePort(): Promise<number> {
 }
 
 /** A private Redis server (Debian's redis-server) that a test may stop and start again. */
-export async function privateRedis() {
+export async function privateRedis(args: string[] = []) {
   const port = await freePort();
   let child: ChildProcess | undefined;
   const start = async () => {
     child = spawn(
       'redis-server',
-      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...args],
       { stdio: ['ignore', 'pipe', 'inherit'] },
     );
     await new Promise<void>((resolve, reject) => {
