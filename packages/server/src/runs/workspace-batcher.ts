@@ -373,44 +373,48 @@ async function execute(ws: WorkspaceScope, jobs: readonly Job[], bold = false): 
       continue;
     }
     const merged = group as MergeJob[];
-    const refused = merged.map(
-      (job) =>
-        !!job.refuseIf && (job.refuseIf() || job.lanes.some((lane) => failedLanes.has(lane))),
+    (await storeGroup(ws, merged, failedLanes)).forEach((outcome, k) =>
+      settle(merged[k]!, outcome),
     );
-    const kept = merged.filter((_, k) => !refused[k]);
-    const stored = kept.length
-      ? await first.kind.together(
-          ws,
-          kept.map((j) => j.payload),
-        )
-      : [];
-    merged.forEach((job, k) => {
-      settle(job, refused[k] ? { ok: false, value: new EndRefused() } : stored.shift()!);
-    });
   }
   return jobs.map((job) => outcomes.get(job)!);
 }
 
-/** The groups of a round of merged jobs, all sent at once (see execute). */
+/**
+ * The groups of a round of merged jobs, all sent at once (see execute). No lane can have
+ * failed before a group here: any failure redoes the round one group at a time.
+ */
 async function executeAtOnce(ws: WorkspaceScope, jobs: readonly MergeJob[]): Promise<Outcome[]> {
-  const outcomes = new Map<MergeJob, Outcome>();
   const groups = planRound(jobs, (job) => job.kind);
-  await Promise.all(
-    groups.map(async (group) => {
-      const refused = group.map((job) => !!job.refuseIf?.());
-      const kept = group.filter((_, k) => !refused[k]);
-      const stored = kept.length
-        ? await group[0]!.kind.together(
-            ws,
-            kept.map((j) => j.payload),
-          )
-        : [];
-      group.forEach((job, k) => {
-        outcomes.set(job, refused[k] ? { ok: false, value: new EndRefused() } : stored.shift()!);
-      });
-    }),
+  const stored = await Promise.all(groups.map((group) => storeGroup(ws, group, new Set())));
+  const outcomes = new Map(
+    groups.flatMap((group, g) => group.map((job, k) => [job, stored[g]![k]!])),
   );
   return jobs.map((job) => outcomes.get(job)!);
+}
+
+/**
+ * One group of merged jobs in one call of its kind: one outcome per job, in order. A run's end
+ * (`refuseIf`) is refused instead when its run's earlier write failed, before or in this round.
+ */
+async function storeGroup(
+  ws: WorkspaceScope,
+  group: readonly MergeJob[],
+  failedLanes: ReadonlySet<string>,
+): Promise<Outcome[]> {
+  const refused = group.map(
+    (job) => !!job.refuseIf && (job.refuseIf() || job.lanes.some((lane) => failedLanes.has(lane))),
+  );
+  const kept = group.filter((_, k) => !refused[k]);
+  const stored = kept.length
+    ? await group[0]!.kind.together(
+        ws,
+        kept.map((job) => job.payload),
+      )
+    : [];
+  return group.map((_, k) =>
+    refused[k] ? { ok: false, value: new EndRefused() } : stored.shift()!,
+  );
 }
 
 /**
