@@ -43,6 +43,17 @@ describeEachEngine('run leases', (h, engine) => {
     expect(renewed).toEqual([mine.id]);
   });
 
+  /** Per run: whether its lease now runs more than 30 s (a renewal of a minute reached it). */
+  const extendedPast30s = async (ids: string[]) =>
+    Object.fromEntries(
+      (
+        await h().admin<{ id: string; later: boolean }>(
+          `select id, lease_expires_at > now() + interval '30 seconds' as later from runs where id = any($1::uuid[])`,
+          [ids],
+        )
+      ).map((r) => [r.id, r.later]),
+    );
+
   it('a renewal extends only the runs its instance names (a restarted instance never adopts the runs its previous process left)', async () => {
     const executing = await newRun(0, 'inst-restarted', 1_000);
     const leftBehind = await newRun(1, 'inst-restarted', 1_000);
@@ -50,11 +61,7 @@ describeEachEngine('run leases', (h, engine) => {
       executing.id,
     ]);
     expect(renewed).toEqual([executing.id]);
-    const leases = await h().admin<{ id: string; later: boolean }>(
-      `select id, lease_expires_at > now() + interval '30 seconds' as later from runs where id = any($1::uuid[])`,
-      [[executing.id, leftBehind.id]],
-    );
-    expect(Object.fromEntries(leases.map((r) => [r.id, r.later]))).toEqual({
+    expect(await extendedPast30s([executing.id, leftBehind.id])).toEqual({
       [executing.id]: true,
       [leftBehind.id]: false,
     });
@@ -84,11 +91,7 @@ describeEachEngine('run leases', (h, engine) => {
       } finally {
         lock.release();
       }
-      const leases = await h().admin<{ id: string; later: boolean }>(
-        `select id, lease_expires_at > now() + interval '30 seconds' as later from runs where id = any($1::uuid[])`,
-        [[held.id, free.id]],
-      );
-      expect(Object.fromEntries(leases.map((r) => [r.id, r.later]))).toEqual({
+      expect(await extendedPast30s([held.id, free.id])).toEqual({
         [held.id]: false,
         [free.id]: true,
       });
