@@ -1,3 +1,4 @@
+import type { EventEmitter } from 'node:events';
 import { createRequire } from 'node:module';
 import type * as Redis from '@redis/client';
 import {
@@ -69,12 +70,11 @@ export function createRedisBus(options: RedisBusOptions): Bus & { ready: Promise
     if (up) everUp = true;
     else if (!closed) log?.('warn', `the Redis bus is down${why ? `: ${why}` : ''}`);
   };
-  pub.on('ready', () => update());
-  pub.on('error', (error: Error) => update(error.message, true));
-  pub.on('end', () => update('connection ended'));
-  sub.on('ready', () => update());
-  sub.on('error', (error: Error) => update(error.message, true));
-  sub.on('end', () => update('connection ended'));
+  for (const client of [pub, sub] as EventEmitter[]) {
+    client.on('ready', () => update());
+    client.on('error', (error: Error) => update(error.message, true));
+    client.on('end', () => update('connection ended'));
+  }
   sub.on('reconnecting', () => update('reconnecting'));
 
   // All of a send's payloads at once: one connection keeps them in order, and waiting for
