@@ -9,7 +9,7 @@ import {
   createBatcher,
   parseMessages,
 } from './bus.ts';
-import { createRedisPublisher } from './redis-publisher.ts';
+import { RedisPublisher } from './redis-publisher.ts';
 
 export interface RedisBusOptions {
   url: string;
@@ -36,7 +36,7 @@ export function createRedisBus(options: RedisBusOptions): Bus & { ready: Promise
       Math.min(50 * 2 ** retries, options.retryMaxMs ?? 2_000),
   };
   const { createClient } = loadRedis();
-  const pub = createRedisPublisher(options.url, {
+  const pub = new RedisPublisher(options.url, {
     connectTimeoutMs: socket.connectTimeout,
     retryDelayMs: socket.reconnectStrategy,
   });
