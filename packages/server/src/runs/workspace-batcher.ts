@@ -373,9 +373,8 @@ async function execute(ws: WorkspaceScope, jobs: readonly Job[], bold = false): 
       continue;
     }
     const merged = group as MergeJob[];
-    (await storeGroup(ws, merged, failedLanes)).forEach((outcome, k) =>
-      settle(merged[k]!, outcome),
-    );
+    const stored = await storeGroup(ws, merged, failedLanes);
+    for (const [k, job] of merged.entries()) settle(job, stored[k]!);
   }
   return jobs.map((job) => outcomes.get(job)!);
 }
