@@ -227,7 +227,9 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
         throw migrationError(error);
       }
       await engine.afterMigrate(result);
-      isolation = await describeIsolation(engine.kind, engine.adminQuery);
+      // Migrations create the roles and tables the report reads; none applied, nothing changed.
+      if (result.applied.length > 0)
+        isolation = await describeIsolation(engine.kind, engine.adminQuery);
       if (options.requireEnforcedIsolation && isolation.level !== 'enforced') {
         throw new StoreError('store.isolation_not_enforced', isolation.reason);
       }

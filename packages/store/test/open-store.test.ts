@@ -103,7 +103,7 @@ describe('embedded store in a data directory', () => {
     const loose = join(root, 'loose');
     await mkdir(loose, { mode: 0o755 });
     await chmod(loose, 0o755);
-    await prepareDataDir(loose);
+    prepareDataDir(loose);
     expect((await stat(loose)).mode & 0o777).toBe(0o700);
     const file = join(root, 'a-file');
     await writeFile(file, 'x');

@@ -15,8 +15,8 @@ export async function openPglite(dataDir: string | undefined): Promise<Engine> {
   let release = async () => {};
   let pgdata: string | undefined;
   if (dataDir !== undefined) {
-    await prepareDataDir(dataDir);
-    release = await lockDataDir(dataDir);
+    prepareDataDir(dataDir);
+    release = lockDataDir(dataDir);
     pgdata = join(dataDir, 'pgdata');
   }
   // PGlite runs in a worker thread: its queries are synchronous WebAssembly and would
