@@ -104,6 +104,46 @@ describe('round trips to PostgreSQL', () => {
     expect(stored).toEqual(events);
   });
 
+  it("appends messages to several conversations in one statement, after each one's earlier messages", async () => {
+    const [a, b] = await store.withWorkspace(workspaceId, (w) =>
+      Promise.all([w.conversations.create({ agentId }), w.conversations.create({ agentId })]),
+    );
+    const say = (text: string) => ({
+      role: 'assistant' as const,
+      content: [{ kind: 'text' as const, text }],
+    });
+    await store.withWorkspace(workspaceId, (w) => w.messages.append(a!.id, [say('earlier')]));
+    wire.reset();
+    const lists = await store.withWorkspace(workspaceId, (w) => {
+      w.withoutSavepoints();
+      return w.messages.appendMany([
+        { conversationId: a!.id, messages: [say('a1'), say('a2')] },
+        { conversationId: b!.id, messages: [say('b1')] },
+        { conversationId: a!.id, messages: [say('a3')] },
+      ]);
+    });
+    // BEGIN and settings with the statement pipelined behind, COMMIT: a run's final message
+    // waits for the database twice, like its end beside it.
+    expect(wire.requests()).toBe(3);
+    expect(wire.roundTrips()).toBe(2);
+    expect(lists.map((list) => list.map((m) => [m.position, m.content]))).toEqual([
+      [
+        [2, [{ kind: 'text', text: 'a1' }]],
+        [3, [{ kind: 'text', text: 'a2' }]],
+      ],
+      [[1, [{ kind: 'text', text: 'b1' }]]],
+      [[4, [{ kind: 'text', text: 'a3' }]]],
+    ]);
+    expect(lists[0]![0]!.createdAt).toBeInstanceOf(Date);
+    const stored = await store.withWorkspace(workspaceId, (w) => w.messages.list(a!.id));
+    expect(stored.map((m) => m.content[0])).toEqual(
+      ['earlier', 'a1', 'a2', 'a3'].map((text) => ({ kind: 'text', text })),
+    );
+    expect(stored.map((m) => m.id)).toEqual(
+      expect.arrayContaining([lists[0]![0]!.id, lists[2]![0]!.id]),
+    );
+  });
+
   it('still refuses a bad workspace id before sending anything', async () => {
     wire.reset();
     await expect(store.withWorkspace('not-a-uuid', async () => 1)).rejects.toMatchObject({

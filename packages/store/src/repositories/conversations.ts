@@ -278,10 +278,27 @@ export function messagesRepository(ctx: ScopeContext) {
   };
 }
 
+/** A stored message as the one-statement append returns it (snake case, JSON possibly as text). */
+interface MessageRow {
+  id: string;
+  workspace_id: string;
+  conversation_id: string;
+  position: number;
+  role: string;
+  content: unknown;
+  run_id: string | null;
+  metadata: unknown;
+  created_at: Date | string;
+}
+
+const fromJson = (value: unknown) => (typeof value === 'string' ? JSON.parse(value) : value);
+
 /**
- * Messages for several conversations in two statements (one counter update, one insert),
- * whatever their number: each list in order after its conversation's earlier messages. A
- * conversation named twice gets its lists one after the other. Answers each list's rows.
+ * Messages for several conversations in one statement (the counters advanced, the rows
+ * inserted after them), whatever their number: each list in order after its conversation's
+ * earlier messages. A conversation named twice gets its lists one after the other. Answers
+ * each list's rows. One statement, not two: under load every wait for the database is also
+ * a wait for a turn of a busy event loop, and a run's end waits for its final message.
  */
 async function appendMessages(
   ctx: ScopeContext,
@@ -292,34 +309,66 @@ async function appendMessages(
     id: parseId(item.conversationId, 'conversation id'),
     list: parse(NewMessagesSchema, item.messages, 'messages'),
   }));
+  // Each message's place among this call's messages of its conversation (1, 2, …).
   const added = new Map<string, number>();
-  for (const { id, list } of checked) added.set(id, (added.get(id) ?? 0) + list.length);
-  const counters = await queryRows<{ id: string; message_count: number }>(
+  const column = { conversation: [] as string[], k: [] as number[], role: [] as string[] };
+  const json = { content: [] as string[], metadata: [] as string[] };
+  const runIds: (string | null)[] = [];
+  for (const { id, list } of checked)
+    for (const m of list) {
+      const k = (added.get(id) ?? 0) + 1;
+      added.set(id, k);
+      column.conversation.push(id);
+      column.k.push(k);
+      column.role.push(m.role);
+      json.content.push(JSON.stringify(m.content));
+      json.metadata.push(JSON.stringify(m.metadata ?? {}));
+      runIds.push(m.runId ?? null);
+    }
+  const array = (values: unknown[], type: string) => sql`${sql.param(values)}::${sql.raw(type)}`;
+  const stored = await queryRows<MessageRow>(
     ctx.tx,
-    sql`update conversations c set message_count = c.message_count + v.n, updated_at = now()
-      from unnest(${sql.param([...added.keys()])}::uuid[], ${sql.param([...added.values()])}::int[]) as v(id, n)
-      where c.id = v.id and c.workspace_id = ${ctx.workspaceId}
-      returning c.id, c.message_count`,
+    sql`with counters as (
+        update conversations c set message_count = c.message_count + v.n, updated_at = now()
+        from unnest(${array([...added.keys()], 'uuid[]')}, ${array([...added.values()], 'int[]')}) as v(id, n)
+        where c.id = v.id and c.workspace_id = ${ctx.workspaceId}
+        returning c.id, c.message_count - v.n as base
+      )
+      insert into messages (workspace_id, conversation_id, position, role, content, run_id, metadata)
+      select ${ctx.workspaceId}::uuid, m.c, counters.base + m.k, m.r, m.content::jsonb, m.run, m.meta::jsonb
+      from unnest(${array(column.conversation, 'uuid[]')}, ${array(column.k, 'int[]')},
+        ${array(column.role, 'text[]')}, ${array(json.content, 'text[]')},
+        ${array(runIds, 'uuid[]')}, ${array(json.metadata, 'text[]')}) as m(c, k, r, content, run, meta)
+      join counters on counters.id = m.c
+      returning *`,
   );
-  // The next free position of each conversation, before this call's messages.
-  const next = new Map(counters.map((c) => [c.id, Number(c.message_count) - added.get(c.id)! + 1]));
-  const rows = checked.map(({ id, list }) => {
+  const byPlace = new Map(stored.map((row) => [`${row.conversation_id} ${row.position}`, row]));
+  // Where each conversation's first list starts: its lowest position stored by this call.
+  const next = new Map<string, number>();
+  for (const row of stored) {
+    const position = Number(row.position);
+    if (position < (next.get(row.conversation_id) ?? Number.POSITIVE_INFINITY))
+      next.set(row.conversation_id, position);
+  }
+  return checked.map(({ id, list }) => {
     const first = next.get(id);
+    // Not advanced: no such conversation in this workspace (its messages were not inserted).
     if (first === undefined) throw notFound('conversation', id);
     next.set(id, first + list.length);
-    return list.map((m, i) => ({
-      workspaceId: ctx.workspaceId,
-      conversationId: id,
-      position: first + i,
-      role: m.role,
-      content: m.content,
-      runId: m.runId ?? null,
-      metadata: (m.metadata ?? {}) as Record<string, unknown>,
-    }));
+    return list.map((_, i) => toMessage(byPlace.get(`${id} ${first + i}`)!));
   });
-  const stored = await ctx.tx.insert(messages).values(rows.flat()).returning();
-  const byPlace = new Map(stored.map((m) => [`${m.conversationId} ${m.position}`, m]));
-  return rows.map((list) =>
-    list.map((r) => byPlace.get(`${r.conversationId} ${r.position}`)! as Message),
-  );
+}
+
+function toMessage(row: MessageRow): Message {
+  return {
+    id: row.id,
+    workspaceId: row.workspace_id,
+    conversationId: row.conversation_id,
+    position: Number(row.position),
+    role: row.role,
+    content: fromJson(row.content),
+    runId: row.run_id,
+    metadata: fromJson(row.metadata),
+    createdAt: new Date(row.created_at),
+  } as Message;
 }
