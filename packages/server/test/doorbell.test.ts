@@ -225,6 +225,44 @@ describe('the doorbell', () => {
   });
 });
 
+describe('rings from the bus', () => {
+  it('ignores malformed rings, and joins carried events that overlap or come before what it holds', async () => {
+    const [owner, follower] = [await bus(), await bus()];
+    const followerBell = createDoorbell(follower);
+    const runId = randomUUID();
+    const never = new Promise<void>(() => {});
+    const watch = heard(owner, (m) => m.type === 'run.watch' && m.runId === runId);
+    await followerBell.wait(runId, 0, never, 60_000);
+    await watch;
+    const send = async (message: BusMessage) => {
+      const carried = heard(follower, (m) => m === message || m.seq === message.seq);
+      owner.publish(message);
+      await carried;
+    };
+    const shown = (events: unknown[], seq = (events.at(-1) as { seq: number }).seq) =>
+      send({ type: 'run.shown', runId, seq, events });
+    // Not events (no seq, a negative one, a type that is no string, not objects), a seq that is not one: none is kept,
+    // so nothing is carried after 0.
+    await shown([{ type: 'text.delta' }], 1);
+    await shown([{ ...textEvent(1), seq: -1 }], 1);
+    await shown([{ ...textEvent(1), type: 5 }], 1);
+    await shown(['text.delta'], 1);
+    await send({ type: 'run.shown', runId, seq: 1.5, events: [textEvent(1)] });
+    // Not contiguous, or not ending at the ring's seq.
+    await shown([textEvent(1), textEvent(3)]);
+    await shown([textEvent(1)], 2);
+    expect(followerBell.peek(runId, 0)).toBeUndefined();
+
+    await shown([textEvent(4), textEvent(5)]);
+    await shown([textEvent(5), textEvent(6), textEvent(7)]); // overlaps: extends
+    await shown([textEvent(2), textEvent(3), textEvent(4)]); // a backlog before it
+    expect(followerBell.peek(runId, 1)?.map((e) => e.seq)).toEqual([2, 3, 4, 5, 6, 7]);
+    await shown([textEvent(9)]); // after a hole: replaces what it held
+    expect(followerBell.peek(runId, 1)).toBeUndefined();
+    expect(followerBell.peek(runId, 8)?.map((e) => e.seq)).toEqual([9]);
+  });
+});
+
 function textEvent(seq: number, delta = `t${seq}`): ParleyEvent {
   return {
     v: 1,

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Bus } from '@parley/cluster';
+import type { Bus, BusMessage } from '@parley/cluster';
 import { eventJson, type ParleyEvent } from '@parley/protocol';
 import { z } from 'zod';
 
@@ -9,16 +9,32 @@ import { z } from 'zod';
  * elsewhere show them at the same moment — not stored yet, as the owner's own clients see
  * them; a run.gap covers them if the owner dies before storing them.
  */
-const RingMessage = z.object({
-  type: z.enum(['run.stored', 'run.shown']),
-  runId: z.uuid(),
-  seq: z.int().nonnegative(),
-  // Events the owning instance stamped and stored: checked for shape and order, not re-parsed.
-  events: z
-    .array(z.looseObject({ seq: z.int().nonnegative(), type: z.string() }))
-    .max(1_000)
-    .optional(),
-});
+interface Ring {
+  seq: number;
+  events?: ParleyEvent[];
+}
+
+/** A carried event as far as the doorbell relies on it: a seq and a type. */
+const isEventLike = (value: unknown): boolean => {
+  if (typeof value !== 'object' || value === null) return false;
+  const { seq, type } = value as { seq?: unknown; type?: unknown };
+  return Number.isInteger(seq) && (seq as number) >= 0 && typeof type === 'string';
+};
+
+/**
+ * A ring as the bus delivered it (its run is one this instance asked for), or undefined when
+ * malformed. Events the owning instance stamped and stored: checked for shape and order, not
+ * re-parsed or copied (a follower of fifty streams hears thousands a second).
+ */
+function ringOf(message: BusMessage): Ring | undefined {
+  const { seq, events } = message;
+  if (!Number.isInteger(seq) || (seq as number) < 0) return undefined;
+  if (events === undefined) return { seq: seq as number };
+  if (!Array.isArray(events) || events.length > 1_000 || !events.every(isEventLike))
+    return undefined;
+  return { seq: seq as number, events: events as ParleyEvent[] };
+}
+
 /**
  * `run.watch`: instance `by` has a follower of the run waiting for rings; `run.unwatch`: its
  * last follower of the run left. (`by` is absent from an instance of an earlier version: its
@@ -92,12 +108,12 @@ export function createDoorbell(
       return;
     }
     if (message.type !== 'run.stored' && message.type !== 'run.shown') return;
-    // Every instance hears every ring (the owner its own): only runs followed here are parsed.
+    // Every instance hears every ring (the owner its own): only runs followed here are checked.
     if (typeof message.runId !== 'string' || !asked.has(message.runId)) return;
-    const parsed = RingMessage.safeParse(message);
-    if (!parsed.success) return;
-    const { runId, seq } = parsed.data;
-    remember(runId, seq, parsed.data.events as ParleyEvent[] | undefined);
+    const ring = ringOf(message);
+    if (!ring) return;
+    const runId = message.runId;
+    remember(runId, ring.seq, ring.events);
     const set = waiting.get(runId);
     if (set) for (const waiter of set) if (newsAfter(runId, waiter.afterSeq)) waiter.wake();
   });
@@ -139,7 +155,8 @@ export function createDoorbell(
     }
     if (events.length === 0 || !isRun(events, seq)) return;
     known.events = merge(known.events, events);
-    if (known.events.length > KEEP_EVENTS) known.events = known.events.slice(-KEEP_EVENTS);
+    if (known.events.length > KEEP_EVENTS)
+      known.events.splice(0, known.events.length - KEEP_EVENTS);
   };
   /** Whether a follower at `afterSeq` has something to send: carried events, or a stored log. */
   const newsAfter = (runId: string, afterSeq: number): boolean => {
@@ -303,20 +320,19 @@ export type Doorbell = ReturnType<typeof createDoorbell>;
 
 /**
  * Two contiguous runs of events as one: `next` extends or overlaps `known` (a backlog may
- * start before it); a run after a hole replaces it (the hole is read from the log).
+ * start before it); a run after a hole replaces it (the hole is read from the log). `known`
+ * is extended in place (it is the doorbell's own: carriedAfter hands out slices).
  */
 function merge(known: ParleyEvent[], next: readonly ParleyEvent[]): ParleyEvent[] {
   const first = known[0];
   const last = known.at(-1);
   if (!first || !last || next[0]!.seq > last.seq + 1 || next.at(-1)!.seq < first.seq - 1)
     return [...next];
-  const before = next.filter((e) => e.seq < first.seq);
-  const after = next.filter((e) => e.seq > last.seq);
-  return before.length === 0
-    ? after.length === 0
-      ? known
-      : [...known, ...after]
-    : [...before, ...known, ...after];
+  // Contiguous: the part of `next` past `known` starts at this index.
+  const past = last.seq + 1 - next[0]!.seq;
+  for (let i = Math.max(past, 0); i < next.length; i++) known.push(next[i]!);
+  if (next[0]!.seq >= first.seq) return known;
+  return [...next.slice(0, first.seq - next[0]!.seq), ...known];
 }
 
 /** Whether `events` run contiguously up to `seq`. */
