@@ -249,15 +249,7 @@ export function messagesRepository(ctx: ScopeContext) {
       options: { afterPosition?: number; limit?: number; last?: number } = {},
     ): Promise<Message[]> {
       const id = parseId(conversationId, 'conversation id');
-      const value = parse(
-        z.object({
-          afterPosition: z.number().int().nonnegative().default(0),
-          limit: limitSchema.default(200),
-          last: limitSchema.optional(),
-        }),
-        options,
-        'list options',
-      );
+      const value = parse(MessageListOptions, options, 'list options');
       const where = and(eq(messages.workspaceId, ctx.workspaceId), eq(messages.conversationId, id));
       if (value.last !== undefined) {
         const rows = await ctx.tx
@@ -277,6 +269,13 @@ export function messagesRepository(ctx: ScopeContext) {
     },
   };
 }
+
+/** messages.list's options, built once (a continued conversation's run reads its history). */
+const MessageListOptions = z.object({
+  afterPosition: z.number().int().nonnegative().default(0),
+  limit: limitSchema.default(200),
+  last: limitSchema.optional(),
+});
 
 /** A stored message as the one-statement append returns it (snake case, JSON possibly as text). */
 interface MessageRow {

@@ -198,13 +198,22 @@ function checkEvent(raw: unknown, assignSeq: boolean): z.ZodSafeParseResult<Parl
   return ParleyEventSchema.safeParse(candidate);
 }
 
+/** Built once: a schema made per call cost more than the check (every event-log write). */
+const EventList = z.array(z.unknown()).min(1).max(LIMITS.eventsPerAppend);
+
+/** listRunEvents' options (a follower catching up reads the log often). */
+const EventListOptions = z.object({
+  afterSeq: z.number().int().nonnegative().default(0),
+  limit: z.number().int().min(1).max(10_000).default(1_000),
+});
+
 function validateEvents(
   runId: string,
   input: unknown,
   assignSeq: boolean,
   gapAfter: number | undefined,
 ): CheckedEvent[] {
-  const list = parse(z.array(z.unknown()).min(1).max(LIMITS.eventsPerAppend), input, 'run events');
+  const list = parse(EventList, input, 'run events');
   const events = list.map((raw, i) => {
     const result = checkEvent(raw, assignSeq);
     if (!result.success) {
@@ -536,14 +545,7 @@ export function runsRepository(ctx: ScopeContext) {
       options: { afterSeq?: number; limit?: number } = {},
     ): Promise<ParleyEvent[]> {
       const id = parseId(runId, 'run id');
-      const value = parse(
-        z.object({
-          afterSeq: z.number().int().nonnegative().default(0),
-          limit: z.number().int().min(1).max(10_000).default(1_000),
-        }),
-        options,
-        'list options',
-      );
+      const value = parse(EventListOptions, options, 'list options');
       const rows = await ctx.tx
         .select({ event: runEvents.event })
         .from(runEvents)
