@@ -1,12 +1,10 @@
 import { type Permission, ROLE_PERMISSIONS, type WorkspaceRole } from '@parley/store';
 import type { FastifyRequest } from 'fastify';
-import { z } from 'zod';
 import type { Principal } from '../auth/principal.ts';
 import type { Services } from '../services.ts';
 import { HttpProblem } from './problem.ts';
 import type { Access, Grant } from './route.ts';
-
-const isUuid = (s: unknown): s is string => typeof s === 'string' && z.uuid().safeParse(s).success;
+import { isUuid } from './uuid.ts';
 
 /** Foreign and nonexistent workspaces answer the same, word for word. */
 const noWorkspace = () => new HttpProblem('resource.not_found', 'Workspace was not found.');

@@ -18,6 +18,7 @@ import {
 import { conversationIdFor } from '../clients/conversation-id.ts';
 import { HttpProblem, notFound } from '../http/problem.ts';
 import { defineRoute, type RouteContext } from '../http/route.ts';
+import { isUuid } from '../http/uuid.ts';
 import { findAgent, hasEnded } from '../runs/run-manager.ts';
 import { AgentRef, withWorkspace } from './params.ts';
 import { streamEvents } from './runs.ts';
@@ -28,9 +29,6 @@ const A2AParams = withWorkspace({ agent: AgentRef });
 
 /** One JSON-RPC request (A2A over JSON-RPC 2.0 posts one per HTTP request). */
 const JsonRpcRequest = z.looseObject({});
-
-const isUuid = (value: unknown): value is string =>
-  typeof value === 'string' && z.uuid().safeParse(value).success;
 
 /** Every method, by name, with the wire version its name belongs to. */
 const METHODS: Record<string, { version: A2AVersion; op: string }> = {

@@ -4,6 +4,7 @@ import type { KnowledgeBase, KnowledgeDocument, WorkspaceScope } from '@parley/s
 import { z } from 'zod';
 import { HttpProblem, notFound } from '../http/problem.ts';
 import { defineRoute, type RouteContext } from '../http/route.ts';
+import { isUuid } from '../http/uuid.ts';
 import { mediaTypeOf } from '../knowledge/extract.ts';
 import { ingestDocument } from '../knowledge/ingest.ts';
 import { reembedBase } from '../knowledge/reembed.ts';
@@ -50,9 +51,7 @@ const documentDto = (d: KnowledgeDocument): z.infer<typeof api.KnowledgeDocument
 
 /** A base by name or id. */
 async function findBase(ws: WorkspaceScope, ref: string) {
-  return z.uuid().safeParse(ref).success
-    ? ws.knowledge.getBase(ref)
-    : ws.knowledge.getBaseByName(ref);
+  return isUuid(ref) ? ws.knowledge.getBase(ref) : ws.knowledge.getBaseByName(ref);
 }
 async function baseOr404(ws: WorkspaceScope, ref: string) {
   const base = await findBase(ws, ref);
@@ -153,7 +152,7 @@ export const knowledgeRoutes = [
         if (existing) return { base: existing, created: false, moved: false };
         const agent = ctx.body.agent ? await findAgent(ws, ctx.body.agent) : undefined;
         if (agent === null) throw notFound('Agent');
-        if (z.uuid().safeParse(ctx.params.base).success)
+        if (isUuid(ctx.params.base))
           throw new HttpProblem('request.invalid', 'Name a new knowledge base, not an id.');
         const made = await ws.knowledge.createBase({
           name: ctx.params.base,

@@ -1,8 +1,8 @@
 import { AgentDefinitionError, validateAgentValue } from '@parley/agent-file';
 import type { AgentDefinition } from '@parley/core';
 import type { Agent, AgentVersion, TrustPageContent, WorkspaceScope } from '@parley/store';
-import { z } from 'zod';
 import { HttpProblem, notFound } from '../http/problem.ts';
+import { isUuid } from '../http/uuid.ts';
 import { createAgentCache } from './agent-cache.ts';
 import type { WorkspaceBatcher } from './workspace-batcher.ts';
 
@@ -17,7 +17,7 @@ export interface ResolvedAgent {
 }
 
 export async function findAgent(ws: WorkspaceScope, ref: string) {
-  return z.uuid().safeParse(ref).success ? ws.agents.get(ref) : ws.agents.getByName(ref);
+  return isUuid(ref) ? ws.agents.get(ref) : ws.agents.getByName(ref);
 }
 
 /** Which definition a run executes: a version's, or the draft's. Throws a problem if none. */
