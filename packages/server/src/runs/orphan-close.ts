@@ -44,7 +44,8 @@ function closingEvents(run: Run, last: ParleyEvent | undefined, abort: ClosingAb
     t: Math.max(last?.t ?? 0, Date.now() - run.createdAt.getTime()),
   };
   // A crash before the first write: the start is rebuilt from the run's row. A client that saw
-  // seq 1 saw this run's start too (same run, agent and conversation; another start time).
+  // seq 1 saw this run's start too (same run, agent, conversation and trace; another start
+  // time).
   const start =
     run.lastSeq === 0
       ? {
@@ -55,6 +56,8 @@ function closingEvents(run: Run, last: ParleyEvent | undefined, abort: ClosingAb
           agentId: run.agentId,
           conversationId: run.conversationId ?? run.id,
           startedAt: run.createdAt.toISOString(),
+          // The trace the run's events belong to, as its shown start said.
+          ...(run.traceId ? { traceId: run.traceId } : {}),
         }
       : undefined;
   const gap = {

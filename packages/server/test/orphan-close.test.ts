@@ -1,0 +1,47 @@
+import { checkConformance } from '@parley/protocol';
+import { openStore, type Store } from '@parley/store';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { closeOrphanedRun } from '../src/runs/orphan-close.ts';
+
+/*
+ * Closing a run whose server died, on a real store (PGlite): when the crash came before the
+ * run's first event was stored, its start is rebuilt from the run's row, and a client that was
+ * shown the start sees the same one (its trace included) when it reads the log.
+ */
+describe('closing a run whose server died before its first write', () => {
+  let store: Store;
+  let workspaceId: string;
+
+  beforeAll(async () => {
+    store = await openStore({ memory: true, masterKey: Buffer.alloc(32, 7).toString('base64') });
+    await store.migrate();
+    workspaceId = (await store.system.workspaces.ensureLocalOwner()).workspace.workspaceId;
+  });
+  afterAll(async () => {
+    await store?.close();
+  });
+
+  it('rebuilds its start from the row, with the trace the shown start carried, then a gap and the end', async () => {
+    const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+    const { run, log } = await store.withWorkspace(workspaceId, async (ws) => {
+      const agent = await ws.agents.create({ name: 'crashed' });
+      const conversation = await ws.conversations.create({ agentId: agent.id, title: 'c' });
+      const run = await ws.runs.create({
+        agentId: agent.id,
+        conversationId: conversation.id,
+        traceId,
+      });
+      await closeOrphanedRun(ws, run);
+      return { run, log: await ws.runs.listRunEvents(run.id) };
+    });
+    expect(log.map((e) => e.type)).toEqual(['run.start', 'run.gap', 'run.abort']);
+    expect(log[0]).toMatchObject({
+      seq: 1,
+      agentId: run.agentId,
+      conversationId: run.conversationId,
+      traceId,
+    });
+    expect(log.at(-1)).toMatchObject({ type: 'run.abort', reason: 'shutdown' });
+    expect(checkConformance(log)).toEqual([]);
+  });
+});
