@@ -5,7 +5,7 @@ import {
   type StreamState,
   streamError,
 } from '@parley/protocol';
-import type { Run, WorkspaceScope } from '@parley/store';
+import type { Run, Store, WorkspaceScope } from '@parley/store';
 import { MAX_UNSTORED_EVENTS } from './live-run.ts';
 
 /*
@@ -32,7 +32,7 @@ async function storedLog(ws: WorkspaceScope, runId: string): Promise<ParleyEvent
 }
 
 /** How a run closed from outside ends: a server's shutdown close, or a person's cancel. */
-type ClosingAbort = { reason: 'shutdown' | 'cancelled'; by: string };
+export type ClosingAbort = { reason: 'shutdown' | 'cancelled'; by: string };
 
 /** The closing events: the run's start if the log never got it, the gap, the end. */
 function closingEvents(run: Run, last: ParleyEvent | undefined, abort: ClosingAbort) {
@@ -118,13 +118,58 @@ async function appendClosing(
 
 /**
  * Ends a run its server left running, in the caller's transaction: `run.gap` past every seq a
- * client may have seen, then `run.abort` (reason shutdown), and the partial answer saved to
- * the conversation. Throws `store.run_closed` when another server closed it first.
+ * client may have seen, then `run.abort` (reason shutdown, unless `abort` says how its clients
+ * saw it end), and the partial answer saved to the conversation. Throws `store.run_closed`
+ * when another server closed it first.
  */
-export async function closeOrphanedRun(ws: WorkspaceScope, run: Run): Promise<void> {
+export async function closeOrphanedRun(
+  ws: WorkspaceScope,
+  run: Run,
+  abort: ClosingAbort = { reason: 'shutdown', by: 'server' },
+): Promise<void> {
   const log = await storedLog(ws, run.id);
-  await appendClosing(ws, run, log.at(-1), { reason: 'shutdown', by: 'server' });
+  await appendClosing(ws, run, log.at(-1), abort);
   await savePartialAnswer(ws, run, log);
+}
+
+/** Pauses between tries to close a run whose log was lost: the database may take a while. */
+const CLOSE_PAUSES_MS = [0, 500, 1_000, 2_000, 5_000, 10_000, 30_000, 60_000];
+
+/**
+ * Closes the row of a run whose event log failed while it executed here (the database was
+ * unreachable past the log's retries): its clients were shown its end from memory, as the
+ * run was stopped (`run.abort`, cancelled by the server), and its row still says running.
+ * Once the database answers: `run.gap` past whatever they saw, that end, the partial answer
+ * saved. Tries with growing pauses; true once closed here, false when another instance closed
+ * it first or every try failed (the last error is thrown then).
+ */
+export async function closeAfterLostLog(
+  store: Store,
+  runId: string,
+  workspaceId: string,
+  pausesMs: readonly number[] = CLOSE_PAUSES_MS,
+): Promise<boolean> {
+  let failure: unknown;
+  for (const pause of pausesMs) {
+    await new Promise((resolve) => setTimeout(resolve, pause).unref());
+    try {
+      return await store.withWorkspace(
+        workspaceId,
+        async (ws) => {
+          const run = await ws.runs.get(runId);
+          if (!run || run.finishedAt) return false;
+          await closeOrphanedRun(ws, run, { reason: 'cancelled', by: 'server' });
+          return true;
+        },
+        { actor: { type: 'system' } },
+      );
+    } catch (error) {
+      const code = (error as { code?: string }).code;
+      if (code === 'store.run_closed') return false;
+      failure = error;
+    }
+  }
+  throw failure;
 }
 
 /**

@@ -80,8 +80,12 @@ export interface RunExecutorOptions {
   handOver(run: LiveRun): void;
   /** Where runs' spans go, when tracing is on (OTEL_EXPORTER_OTLP_*). */
   tracing?: Tracing | undefined;
-  /** The run ended here (stored, or handed over): drop what tracks it. */
-  ended(run: LiveRun): void;
+  /**
+   * The run ended here (stored, or handed over): drop what tracks it. `unstored`: its log
+   * failed (the database was unreachable past the retries), so its clients were shown an end
+   * the log does not hold, and its row still says running.
+   */
+  ended(run: LiveRun, unstored: boolean): void;
 }
 
 /** The run's knowledge retriever, when its agent retrieves any (spread into its capabilities). */
@@ -271,7 +275,7 @@ export function createRunExecutor(options: RunExecutorOptions) {
       run.reveal(run.handedOver ? run.handoffSeq : run.lastSeq, true);
       metrics.liveRuns.dec();
       unwatch?.();
-      options.ended(run);
+      options.ended(run, eventLog.failed && !run.handedOver);
     }
   }
 

@@ -13,7 +13,7 @@ import { embeddingOfModel, runEmbedding, secretsOfModel } from './embedder.ts';
 import type { LiveRun } from './live-run.ts';
 import { createModelKeys } from './model-keys.ts';
 import type { ModelTimeouts } from './models.ts';
-import { closeOrphanedRun } from './orphan-close.ts';
+import { closeAfterLostLog, closeOrphanedRun } from './orphan-close.ts';
 import { createOwnership } from './ownership.ts';
 import { createProvisioner } from './provision.ts';
 import { createRunControl } from './run-control.ts';
@@ -124,9 +124,12 @@ export function createRunManager(options: RunManagerOptions) {
     tracing: options.tracing,
     owner: store.kind === 'postgres' ? { instanceId: options.instanceId, leaseMs } : undefined,
     handOver: (run) => takeover.handOver(run),
-    ended: (run) => {
-      leased.delete(run.id);
+    ended: (run, unstored) => {
       setTimeout(() => live.delete(run.id), run.handedOver ? 0 : lingerMs).unref();
+      // Its lease is kept (renewed) until its row is closed: else another instance would
+      // claim it after the lease and continue a run its clients saw end.
+      if (unstored) closeUnstored(run);
+      else leased.delete(run.id);
     },
   });
   let accepting = true;
@@ -207,6 +210,20 @@ export function createRunManager(options: RunManagerOptions) {
       if (code === 'store.run_closed' || code === 'store.seq_conflict') return false;
       throw error;
     }
+  }
+
+  /** Closes the row of a run whose log failed here, once the database answers (orphan-close.ts). */
+  function closeUnstored(run: LiveRun) {
+    closeAfterLostLog(store, run.id, run.workspaceId)
+      .then(
+        (closed) => {
+          if (closed) log.warn({ runId: run.id }, 'closed a run whose event log had failed');
+          doorbell.ring(run.id, Number.MAX_SAFE_INTEGER);
+        },
+        (error: unknown) =>
+          log.error({ err: error, runId: run.id }, 'could not close a run whose log had failed'),
+      )
+      .finally(() => leased.delete(run.id));
   }
 
   return {
