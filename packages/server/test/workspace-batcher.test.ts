@@ -606,6 +606,36 @@ describe('workspace batcher on PostgreSQL (runs of one workspace write in parall
       expect(wire.requests()).toBe(4);
       expect(wire.roundTrips()).toBe(2);
 
+      // A run's start and its first message in one round (how every run begins): the message
+      // refers to the run's row, so it waits for the start's statements instead of racing them
+      // (it lost, and the round was done again with savepoints: a foreign key error per burst
+      // round). No rollback, no savepoint: one round.
+      wire.reset();
+      const started = crypto.randomUUID();
+      const chat = crypto.randomUUID();
+      await Promise.all([
+        batcher.merge({ workspaceId, lanes: runLanes(started, chat) }, RUN_STARTS, {
+          conversation: { id: chat, agentId: agent.id },
+          fresh: true,
+          check: () => true,
+          run: { id: started, agentId: agent.id, conversationId: chat },
+        } satisfies RunStart),
+        batcher.merge<MessageAppend, unknown>(
+          { workspaceId, lanes: runLanes(started, chat) },
+          MESSAGE_APPENDS,
+          {
+            conversationId: chat,
+            messages: [
+              { role: 'user', content: [{ kind: 'text', text: 'hello' }], runId: started },
+            ],
+          },
+        ),
+      ]);
+      const begun = wire.statements().map((s) => s.split(' ')[0]!.toLowerCase());
+      expect(begun).not.toContain('rollback');
+      expect(begun).not.toContain('savepoint');
+      expect(begun.filter((s) => s === 'begin;')).toHaveLength(1);
+
       // Two runs' ends and a run start reusing a run's id (the database refuses it), in one
       // round: rolled back, then done again with savepoints, each job getting its own outcome.
       wire.reset();

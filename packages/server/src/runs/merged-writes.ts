@@ -24,6 +24,8 @@ export interface RunStart {
  */
 export const RUN_STARTS: MergeKind<RunStart> = {
   name: 'run starts',
+  // The run's messages and events refer to its row (and a new conversation's).
+  creates: true,
   async together(ws, starts) {
     const lookups = starts.filter((s) => !s.fresh).map((s) => s.conversation.id!);
     const found = new Map(

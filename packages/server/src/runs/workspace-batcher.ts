@@ -17,6 +17,12 @@ export interface MergeKind<P> {
    * next call after one of its lanes.
    */
   readonly keepsLaneOrder?: boolean;
+  /**
+   * Its rows are what later writes of its lanes refer to (a run's row, its conversation's):
+   * in a round sent at once, a later group sharing one of its lanes waits until it is stored.
+   * Its call may take more than one statement, so the order it was started in is not enough.
+   */
+  readonly creates?: boolean;
   together(ws: WorkspaceScope, payloads: readonly P[]): Promise<Outcome[]>;
 }
 
@@ -380,12 +386,25 @@ async function execute(ws: WorkspaceScope, jobs: readonly Job[], bold = false): 
 }
 
 /**
- * The groups of a round of merged jobs, all sent at once (see execute). No lane can have
- * failed before a group here: any failure redoes the round one group at a time.
+ * The groups of a round of merged jobs, sent at once (see execute), except that a group
+ * waits for an earlier one that creates rows of its lanes (`creates`: a run's first message
+ * refers to its row). No lane can have failed before a group here: any failure redoes the
+ * round one group at a time.
  */
 async function executeAtOnce(ws: WorkspaceScope, jobs: readonly MergeJob[]): Promise<Outcome[]> {
   const groups = planRound(jobs, (job) => job.kind);
-  const stored = await Promise.all(groups.map((group) => storeGroup(ws, group, new Set())));
+  const sent: Promise<Outcome[]>[] = [];
+  for (const [g, group] of groups.entries()) {
+    const lanes = new Set(group.flatMap((job) => job.lanes));
+    const creators = sent.filter(
+      (_, e) =>
+        groups[e]![0]!.kind.creates &&
+        groups[e]!.some((job) => job.lanes.some((l) => lanes.has(l))),
+    );
+    const store = () => storeGroup(ws, group, new Set());
+    sent[g] = creators.length > 0 ? Promise.all(creators).then(store) : store();
+  }
+  const stored = await Promise.all(sent);
   const outcomes = new Map(
     groups.flatMap((group, g) => group.map((job, k) => [job, stored[g]![k]!])),
   );
