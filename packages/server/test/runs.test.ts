@@ -255,13 +255,22 @@ describe.each(ENGINES)('runs over SSE [%s]', (engine) => {
     expect(audit.some((a) => a.targetId === runId)).toBe(true);
   });
 
-  it('waits for approval; approve lets the tool run, deciding twice is refused', async () => {
+  it('waits for approval (a stream of it starts at once); approve lets the tool run, deciding twice is refused', async () => {
     const res = await start('approve');
     const runId = res.headers.get('x-parley-run-id')!;
     const events: ParleyEvent[] = [];
     for await (const event of readParleyEvents(res.body!)) {
       events.push(event);
       if (event.type === 'tool.approval_requested') {
+        // A stream with nothing to send yet (the run waits for the decision) starts at once:
+        // its headers do not wait for a first frame (the first heartbeat comes after 15 s).
+        const waiting = await fetch(`${server.url}/v1/runs/${runId}/events?after=${event.seq}`, {
+          headers: { authorization: `Bearer ${server.token}` },
+          signal: AbortSignal.timeout(5_000),
+        });
+        expect(waiting.status).toBe(200);
+        expect(waiting.headers.get('content-type')).toMatch(/^text\/event-stream/);
+        await waiting.body?.cancel();
         const decided = await call('POST', `/v1/runs/${runId}/approvals/${event.toolCallId}`, {
           decision: 'approved',
         });

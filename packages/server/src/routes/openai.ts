@@ -16,6 +16,7 @@ import {
 } from '../clients/openai/chat-request.ts';
 import { HttpProblem } from '../http/problem.ts';
 import { defineRoute, type RouteContext } from '../http/route.ts';
+import { flushHeadersSoon } from '../http/sse-headers.ts';
 import type { LiveRun } from '../runs/live-run.ts';
 
 /*
@@ -123,7 +124,7 @@ async function streamCompletion(
     'x-accel-buffering': 'no',
     'x-parley-run-id': run.id,
   });
-  raw.flushHeaders();
+  flushHeadersSoon(raw);
   ctx.services.metrics.sseClients.inc();
   let gone = false;
   // Nobody can pick a stateless completion up again: a caller that hangs up cancels its run.

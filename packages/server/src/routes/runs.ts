@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { actorOf, startedByOf } from '../auth/principal.ts';
 import { HttpProblem, notFound } from '../http/problem.ts';
 import { defineRoute, type RouteContext } from '../http/route.ts';
+import { flushHeadersSoon } from '../http/sse-headers.ts';
 import { pipeRunEvents } from '../runs/event-stream.ts';
 import type { LiveRun } from '../runs/live-run.ts';
 import { hasEnded, lastStoredEvent } from '../runs/run-manager.ts';
@@ -94,7 +95,7 @@ export async function streamEvents(
     'x-parley-workspace-id': workspaceId,
     location: `/v1/runs/${runId}/events`,
   });
-  raw.flushHeaders();
+  flushHeadersSoon(raw);
   services.metrics.sseClients.inc();
   const closed = new Promise<void>((resolve) => raw.once('close', () => resolve()));
   const leave = services.runs.doorbell.follow(runId);

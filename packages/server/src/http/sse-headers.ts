@@ -1,0 +1,18 @@
+import type { ServerResponse } from 'node:http';
+
+/** Whether the response's headers have left for the socket (`headersSent` is true from writeHead on). */
+const onTheWire = (raw: ServerResponse) =>
+  (raw as ServerResponse & { _headerSent?: boolean })._headerSent === true;
+
+/**
+ * Sends an event stream's headers with its first frame when one follows in this turn (a new
+ * run's `run.start` always does), on their own at the turn's end otherwise (a stream that
+ * waits, a resumed one, still starts at once). One socket write instead of two per stream:
+ * flushing them at once cost a write call per run, ~7 % of the server's CPU while a burst of
+ * a hundred runs started (a CPU profile of the first 300 ms).
+ */
+export function flushHeadersSoon(raw: ServerResponse): void {
+  setImmediate(() => {
+    if (!onTheWire(raw) && !raw.destroyed) raw.flushHeaders();
+  });
+}
