@@ -140,8 +140,8 @@ const CLOSE_PAUSES_MS = [0, 500, 1_000, 2_000, 5_000, 10_000, 30_000, 60_000];
  * unreachable past the log's retries): its clients were shown its end from memory, as the
  * run was stopped (`run.abort`, cancelled by the server), and its row still says running.
  * Once the database answers: `run.gap` past whatever they saw, that end, the partial answer
- * saved. Tries with growing pauses; true once closed here, false when another instance closed
- * it first or every try failed (the last error is thrown then).
+ * saved. Tries with growing pauses: true once closed here, false when it was closed already
+ * (here or by another instance); throws the last error when every try failed.
  */
 export async function closeAfterLostLog(
   store: Store,
