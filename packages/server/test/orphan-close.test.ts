@@ -8,19 +8,19 @@ import { closeAfterLostLog, closeOrphanedRun } from '../src/runs/orphan-close.ts
  * run's first event was stored, its start is rebuilt from the run's row, and a client that was
  * shown the start sees the same one (its trace included) when it reads the log.
  */
+let store: Store;
+let workspaceId: string;
+
+beforeAll(async () => {
+  store = await openStore({ memory: true, masterKey: Buffer.alloc(32, 7).toString('base64') });
+  await store.migrate();
+  workspaceId = (await store.system.workspaces.ensureLocalOwner()).workspace.workspaceId;
+});
+afterAll(async () => {
+  await store?.close();
+});
+
 describe('closing a run whose server died before its first write', () => {
-  let store: Store;
-  let workspaceId: string;
-
-  beforeAll(async () => {
-    store = await openStore({ memory: true, masterKey: Buffer.alloc(32, 7).toString('base64') });
-    await store.migrate();
-    workspaceId = (await store.system.workspaces.ensureLocalOwner()).workspace.workspaceId;
-  });
-  afterAll(async () => {
-    await store?.close();
-  });
-
   it('rebuilds its start from the row, with the trace the shown start carried, then a gap and the end', async () => {
     const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
     const { run, log } = await store.withWorkspace(workspaceId, async (ws) => {
@@ -47,18 +47,6 @@ describe('closing a run whose server died before its first write', () => {
 });
 
 describe('closing a run whose event log failed while it executed here', () => {
-  let store: Store;
-  let workspaceId: string;
-
-  beforeAll(async () => {
-    store = await openStore({ memory: true, masterKey: Buffer.alloc(32, 8).toString('base64') });
-    await store.migrate();
-    workspaceId = (await store.system.workspaces.ensureLocalOwner()).workspace.workspaceId;
-  });
-  afterAll(async () => {
-    await store?.close();
-  });
-
   it('ends the log after what it holds with a gap and the end its clients saw, once', async () => {
     const run = await store.withWorkspace(workspaceId, async (ws) => {
       const agent = await ws.agents.create({ name: 'lost-log' });
