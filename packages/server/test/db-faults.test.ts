@@ -133,6 +133,48 @@ describe('a lost database connection [postgres]', () => {
     return rows.length;
   }
 
+  it('closes a run whose log could not be written for seconds once the database is back', async () => {
+    const run = await stream('a database away for seconds');
+    await until(
+      () => run.events.filter((e) => e.type === 'text.delta').length >= 5,
+      'the run to stream',
+    );
+    const runId = run.events[0]!.runId;
+    await untilAsync(
+      async () => (await api('GET', `/v1/runs/${runId}`)).status === 200,
+      "the run's row",
+    );
+    // The database refuses new connections and the server's are cut: its event log gives up
+    // after its retries (about 1.3 s), the run stops, its client sees the end from memory.
+    await database.admin.query(`revoke connect on database ${database.name} from public`);
+    try {
+      await terminateBackends();
+      await run.done;
+    } finally {
+      await database.admin.query(`grant connect on database ${database.name} to public`);
+    }
+    expect(run.events.at(-1)).toMatchObject({
+      type: 'run.abort',
+      reason: 'cancelled',
+      by: 'server',
+    });
+    // Back: the row is closed (not left running for another instance to continue), its log
+    // ending with a gap past what the client saw and the end it saw.
+    await untilAsync(async () => {
+      const row = await api('GET', `/v1/runs/${runId}`);
+      return row.status === 200 && ((await row.json()) as { status: string }).status !== 'running';
+    }, 'the run to be closed');
+    const { rows } = await database.admin.query<{ event: ParleyEvent }>(
+      'select event from run_events where run_id = $1 order by seq',
+      [runId],
+    );
+    const log = rows.map((r) => r.event);
+    expect(log.slice(-2).map((e) => e.type)).toEqual(['run.gap', 'run.abort']);
+    expect(log.at(-1)).toMatchObject({ reason: 'cancelled', by: 'server' });
+    expect(log.at(-2)!.seq).toBeGreaterThan(run.events.at(-1)!.seq);
+    expect(server.alive()).toBe(true);
+  }, 120_000);
+
   it('stays up, ends every affected run with a typed terminal, and serves new runs', async () => {
     let terminated = 0;
     const outcomes = new Map<string, number>();
