@@ -1,3 +1,5 @@
+import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { ParleyError } from '@parley/protocol';
 import { errorFromBodyText } from './error-body.ts';
 import type { RequestSignal } from './request-signal.ts';
@@ -17,24 +19,46 @@ export interface PostJsonOptions {
   requestIdHeaders?: readonly string[];
 }
 
+/** Reads response headers by name, case-insensitively (a `Headers` is one). */
+export interface HeaderReader {
+  get(name: string): string | null;
+}
+
+/** A provider's answer: its status and headers, and its body to read once. */
+export interface ProviderResponse {
+  readonly status: number;
+  readonly ok: boolean;
+  readonly headers: HeaderReader;
+  /** The body's bytes; leaving the loop early lets the connection go. */
+  readonly body: AsyncIterable<Uint8Array>;
+  text(): Promise<string>;
+}
+
 export type PostJsonResult =
-  | { ok: true; response: Response; requestId: string | undefined }
+  | { ok: true; response: ProviderResponse; requestId: string | undefined }
   | { ok: false; error: ParleyError };
 
 /**
- * POSTs JSON with plain `fetch` and classifies every failure: a thrown fetch (network, abort,
- * time limit) and an HTTP error status, whose body and headers (`retry-after`, request id,
- * `x-should-retry`) become a typed ParleyError. A 2xx response is returned unread.
+ * Connections to providers are kept open between calls: a burst of runs reuses them instead of
+ * connecting (and, over TLS, handshaking) once per call. Node's agents close an idle one before
+ * the provider's `Keep-Alive: timeout` would.
+ */
+const agents = {
+  'http:': new HttpAgent({ keepAlive: true, scheduling: 'lifo' }),
+  'https:': new HttpsAgent({ keepAlive: true, scheduling: 'lifo' }),
+};
+
+/**
+ * POSTs JSON with Node's HTTP client (a quarter of `fetch`'s CPU per call, measured: the model
+ * call is on every run's path to its first token) and classifies every failure: a failed
+ * request (network, abort, time limit) and an HTTP error status, whose body and headers
+ * (`retry-after`, request id, `x-should-retry`) become a typed ParleyError. A 2xx response is
+ * returned unread.
  */
 export async function postJson(options: PostJsonOptions): Promise<PostJsonResult> {
-  let response: Response;
+  let response: ProviderResponse;
   try {
-    response = await fetch(options.url, {
-      method: 'POST',
-      headers: options.headers,
-      body: JSON.stringify(options.body),
-      signal: options.request.signal,
-    });
+    response = await post(options.url, options.headers, JSON.stringify(options.body), options);
   } catch (thrown) {
     return {
       ok: false,
@@ -73,7 +97,7 @@ export async function postJson(options: PostJsonOptions): Promise<PostJsonResult
   };
 }
 
-export function firstHeader(headers: Headers, names: readonly string[]): string | undefined {
+export function firstHeader(headers: HeaderReader, names: readonly string[]): string | undefined {
   for (const name of names) {
     const value = headers.get(name);
     if (value) return value;
@@ -90,4 +114,77 @@ export function mergeHeaders(
     for (const [name, value] of Object.entries(set ?? {}))
       if (value !== undefined) merged[name.toLowerCase()] = value;
   return merged;
+}
+
+/** Sends the request; resolves with the response once its headers are in. */
+function post(
+  url: string,
+  headers: Record<string, string>,
+  body: string,
+  options: PostJsonOptions,
+): Promise<ProviderResponse> {
+  return new Promise((resolve, reject) => {
+    const target = new URL(url);
+    const agent = agents[target.protocol as keyof typeof agents];
+    if (!agent) throw new TypeError(`unsupported protocol ${target.protocol} in ${url}`);
+    const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
+    const request = send(
+      target,
+      {
+        method: 'POST',
+        agent,
+        headers: { ...headers, 'content-length': Buffer.byteLength(body) },
+        signal: options.request.signal,
+      },
+      (message) => resolve(providerResponse(message)),
+    );
+    request.on('error', reject);
+    request.end(body);
+  });
+}
+
+function providerResponse(message: IncomingMessage): ProviderResponse {
+  const status = message.statusCode ?? 0;
+  return {
+    status,
+    ok: status >= 200 && status < 300,
+    headers: {
+      get(name) {
+        const value = message.headers[name.toLowerCase()];
+        if (value === undefined) return null;
+        return Array.isArray(value) ? value.join(', ') : value;
+      },
+    },
+    body: releasing(message),
+    async text() {
+      let text = '';
+      message.setEncoding('utf8');
+      for await (const chunk of message) text += chunk;
+      return text;
+    },
+  };
+}
+
+/**
+ * The body's chunks. A reader that stops early (an SSE stream's `[DONE]`) hands the connection
+ * back to the pool when every byte has arrived (the next call can take it at once), and closes
+ * it otherwise.
+ */
+async function* releasing(message: IncomingMessage): AsyncGenerator<Uint8Array> {
+  let ended = false;
+  try {
+    // Not destroyed on an early return: `finally` decides (the connection may be reused).
+    for await (const chunk of message.iterator({ destroyOnReturn: false })) yield chunk as Buffer;
+    ended = true;
+  } finally {
+    if (!ended && !message.complete) message.destroy();
+    else if (!ended) await drained(message);
+  }
+}
+
+/** Reads what is left of a complete response (its last bytes are here): the socket is free after. */
+function drained(message: IncomingMessage): Promise<void> {
+  return new Promise((resolve) => {
+    message.once('end', resolve).once('close', resolve).resume();
+  });
 }

@@ -1,3 +1,5 @@
+import type { HeaderReader } from './http-post.ts';
+
 /** How long the provider asked us to wait, and which header said so. */
 export interface RetryAfter {
   ms: number;
@@ -12,7 +14,7 @@ export interface RetryAfter {
  * Anthropic `anthropic-ratelimit-*-reset` (RFC 3339 timestamps).
  */
 export function retryAfterFromHeaders(
-  headers: Headers,
+  headers: HeaderReader,
   now: number = Date.now(),
 ): RetryAfter | undefined {
   const ms = headers.get('retry-after-ms');
@@ -31,7 +33,7 @@ export function retryAfterFromHeaders(
 }
 
 /** `x-ratelimit-reset-tokens: 7.659s`: the bucket whose remaining count is 0, else the longest. */
-function openAiReset(headers: Headers): RetryAfter | undefined {
+function openAiReset(headers: HeaderReader): RetryAfter | undefined {
   let best: RetryAfter | undefined;
   for (const bucket of ['requests', 'tokens']) {
     const reset = headers.get(`x-ratelimit-reset-${bucket}`);
@@ -46,7 +48,7 @@ function openAiReset(headers: Headers): RetryAfter | undefined {
 }
 
 /** `anthropic-ratelimit-input-tokens-reset: 2025-11-20T10:15:14Z` of an exhausted bucket. */
-function anthropicReset(headers: Headers, now: number): RetryAfter | undefined {
+function anthropicReset(headers: HeaderReader, now: number): RetryAfter | undefined {
   let best: RetryAfter | undefined;
   for (const bucket of ['requests', 'tokens', 'input-tokens', 'output-tokens']) {
     const name = `anthropic-ratelimit-${bucket}`;

@@ -9,7 +9,7 @@ import {
 } from '@parley/protocol';
 import type { AttemptContext } from './attempts.ts';
 import { errorFromBodyText } from './error-body.ts';
-import { postJson } from './http-post.ts';
+import { type ProviderResponse, postJson } from './http-post.ts';
 import { excerpt, parseJson } from './json.ts';
 import { createOpenParts } from './open-parts.ts';
 import { createRequestSignal, type RequestLimits } from './request-signal.ts';
@@ -101,7 +101,7 @@ export async function* streamStep(
     const { response } = posted;
 
     const contentType = response.headers.get('content-type') ?? '';
-    if (/json/i.test(contentType) || !response.body) {
+    if (/json/i.test(contentType)) {
       // A 200 with JSON is a non-streaming answer or an error (OpenRouter: "any error occurred
       // while the LLM is producing the output will be emitted in the response body").
       return yield* finish({ error: await notAStream(response, contentType) });
@@ -167,7 +167,7 @@ export async function* streamStep(
     request.dispose(bodyDone);
   }
 
-  async function notAStream(response: Response, contentType: string): Promise<ParleyError> {
+  async function notAStream(response: ProviderResponse, contentType: string): Promise<ParleyError> {
     let text = '';
     try {
       text = await response.text();

@@ -22,6 +22,7 @@ export type Handler = (request: ReceivedRequest, response: ServerResponse) => vo
 export async function startLoopbackServer(handler: Handler) {
   const requests: ReceivedRequest[] = [];
   const sockets = new Set<Socket>();
+  let connections = 0;
   const server = createServer((incoming, response) => {
     const closed = new Promise<void>((resolve) => {
       response.once('close', () => resolve());
@@ -50,6 +51,7 @@ export async function startLoopbackServer(handler: Handler) {
   });
   server.on('connection', (socket) => {
     socket.setNoDelay(true);
+    connections++;
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
   });
@@ -60,6 +62,13 @@ export async function startLoopbackServer(handler: Handler) {
     /** The API root an adapter is given, with its version segment. */
     baseURL: `http://127.0.0.1:${port}/v1`,
     requests,
+    /** TCP connections accepted so far, and those still open. */
+    get connections() {
+      return connections;
+    },
+    get open() {
+      return sockets.size;
+    },
     async close() {
       for (const socket of sockets) socket.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
