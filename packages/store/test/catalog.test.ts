@@ -1,7 +1,8 @@
+import { createEventStamper } from '@parley/protocol';
 import { expect, it } from 'vitest';
 import { loadMigrations } from '../src/internal.ts';
 import { INDEXED_EMBEDDING_DIMENSIONS } from '../src/repositories/memories.ts';
-import { describeEachEngineFromEmpty, type Harness } from './support/engines.ts';
+import { describeEachEngineFromEmpty, type Harness, seedWorkspace } from './support/engines.ts';
 
 /*
  * The database's own catalog is the proof of isolation: these queries fail the build if any
@@ -249,6 +250,37 @@ describeEachEngineFromEmpty('schema catalog', (h, engine) => {
          and c.relname <> 'migrations' and has_table_privilege('parley_app', c.oid, 'SELECT')`,
     );
     expect(others).toEqual([]);
+  });
+
+  it('checks an event-log row against its run only, and a deleted workspace takes its runs’ logs with it', async () => {
+    // One reference per appended event (the run's, which implies the workspace): each is a
+    // lookup and a lock per row (migration 0014).
+    const references = await h().admin<{ name: string; target: string }>(
+      `select conname as name, confrelid::regclass::text as target from pg_constraint
+       where conrelid = 'run_events'::regclass and contype = 'f'`,
+    );
+    expect(references).toEqual([{ name: 'run_events_run_fkey', target: 'runs' }]);
+    const { workspaceId } = await seedWorkspace(h().store, 'gone');
+    await h().store.withWorkspace(workspaceId, async (w) => {
+      const agent = await w.agents.create({ name: 'gone' });
+      const run = await w.runs.create({ agentId: agent.id, startedBy: 'system' });
+      const stamper = createEventStamper({ runId: run.id });
+      await w.runs.appendRunEvents(run.id, [
+        stamper.stamp({
+          type: 'run.start',
+          agentId: agent.id,
+          startedAt: new Date().toISOString(),
+        }),
+      ]);
+    });
+    const count = () =>
+      h().admin<{ n: number }>(
+        'select count(*)::int as n from run_events where workspace_id = $1',
+        [workspaceId],
+      );
+    expect(await count()).toEqual([{ n: 1 }]);
+    await h().admin('delete from workspaces where id = $1', [workspaceId]);
+    expect(await count()).toEqual([{ n: 0 }]);
   });
 
   it('has the partial HNSW index for every indexed embedding size, and btree indexes on workspace_id', async () => {
