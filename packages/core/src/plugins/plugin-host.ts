@@ -161,7 +161,7 @@ export function createPluginHost(options: PluginHostOptions = {}) {
             `agent ${agent.name} uses plugin ${ref.name}, which is not installed (installed: ${known})`,
           );
         }
-        if (!semver.satisfies(plugin.version, ref.version)) {
+        if (!satisfies(plugin.version, ref.version)) {
           throw new AgentConfigError(
             `agent ${agent.name} wants ${ref.name}@${ref.version}, but ${plugin.version} is installed`,
           );
@@ -300,3 +300,20 @@ export function createPluginHost(options: PluginHostOptions = {}) {
   };
 }
 export type PluginHost = ReturnType<typeof createPluginHost>;
+
+/**
+ * `semver.satisfies`, remembered: every run resolves its agent's plugins again, with the same
+ * few version/range pairs, and parsing a range cost more than the rest of the resolve.
+ */
+const satisfied = new Map<string, boolean>();
+function satisfies(version: string, range: string): boolean {
+  const key = `${version} ${range}`;
+  let answer = satisfied.get(key);
+  if (answer === undefined) {
+    answer = semver.satisfies(version, range);
+    // A bound against a process that is handed ever new ranges (agents are user input).
+    if (satisfied.size >= 1_000) satisfied.clear();
+    satisfied.set(key, answer);
+  }
+  return answer;
+}

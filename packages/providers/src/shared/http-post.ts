@@ -168,18 +168,24 @@ function providerResponse(message: IncomingMessage): ProviderResponse {
 /**
  * The body's chunks. A reader that stops early (an SSE stream's `[DONE]`) hands the connection
  * back to the pool when every byte has arrived (the next call can take it at once), and closes
- * it otherwise.
+ * it otherwise. An iterator, not a generator: no extra turn per chunk.
  */
-async function* releasing(message: IncomingMessage): AsyncGenerator<Uint8Array> {
-  let ended = false;
-  try {
-    // Not destroyed on an early return: `finally` decides (the connection may be reused).
-    for await (const chunk of message.iterator({ destroyOnReturn: false })) yield chunk as Buffer;
-    ended = true;
-  } finally {
-    if (!ended && !message.complete) message.destroy();
-    else if (!ended) await drained(message);
-  }
+function releasing(message: IncomingMessage): AsyncIterable<Uint8Array> {
+  return {
+    [Symbol.asyncIterator]() {
+      // Not destroyed on an early return: `return` below decides (the socket may be reused).
+      const chunks = message.iterator({ destroyOnReturn: false });
+      return {
+        next: () => chunks.next(),
+        async return() {
+          await chunks.return?.();
+          if (!message.complete) message.destroy();
+          else if (!message.readableEnded) await drained(message);
+          return { done: true, value: undefined };
+        },
+      };
+    },
+  };
 }
 
 /** Reads what is left of a complete response (its last bytes are here): the socket is free after. */
