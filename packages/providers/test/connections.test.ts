@@ -1,3 +1,6 @@
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createModel } from '../src/create-model.ts';
 import { collect, lastFinish } from './helpers/collect.ts';
@@ -79,5 +82,37 @@ describe('model calls reuse their connection', () => {
     // The next call opens a new connection instead of waiting on the held one.
     expect(lastFinish(await collect(model)).finishReason.unified).toBe('stop');
     expect(loopback.connections).toBe(2);
+  });
+});
+
+describe('model calls through a proxy', () => {
+  it('with NODE_USE_ENV_PROXY=1 they go through HTTP_PROXY, as Node’s own clients do', async () => {
+    const { start, end } = streamFor('openai');
+    // The loopback server stands in for the proxy: a proxied request names the whole URL.
+    const proxy = await serve((_, response) => {
+      response.writeHead(200, SSE_HEADERS);
+      response.end(start + end);
+    });
+    const createModelUrl = new URL('../src/create-model.ts', import.meta.url).href;
+    const script = `
+      const { createModel } = await import(${JSON.stringify(createModelUrl)});
+      const model = createModel({ provider: 'openai', model: 'model-x', apiKey: 'sk-test',
+        baseURL: 'http://models.example.invalid/v1', maxRetries: 0 });
+      let finish;
+      for await (const payload of model.stream({ messages: [{ role: 'user', content: 'hi' }] }))
+        if (payload.type === 'step.finish') finish = payload;
+      console.log(JSON.stringify(finish.finishReason));`;
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ['--input-type=module', '--eval', script],
+      {
+        cwd: fileURLToPath(new URL('..', import.meta.url)),
+        env: { ...process.env, NODE_USE_ENV_PROXY: '1', HTTP_PROXY: proxy.origin, NO_PROXY: '' },
+      },
+    );
+    expect(JSON.parse(stdout)).toMatchObject({ unified: 'stop' });
+    expect(proxy.requests.map((r) => r.path)).toEqual([
+      'http://models.example.invalid/v1/chat/completions',
+    ]);
   });
 });

@@ -41,11 +41,13 @@ export type PostJsonResult =
 /**
  * Connections to providers are kept open between calls: a burst of runs reuses them instead of
  * connecting (and, over TLS, handshaking) once per call. Node's agents close an idle one before
- * the provider's `Keep-Alive: timeout` would.
+ * the provider's `Keep-Alive: timeout` would. With `NODE_USE_ENV_PROXY=1` they go through
+ * `HTTPS_PROXY` / `HTTP_PROXY` (except `NO_PROXY` hosts), as Node's own clients do.
  */
+const proxyEnv = process.env.NODE_USE_ENV_PROXY === '1' ? { ...process.env } : undefined;
 const agents = {
-  'http:': new HttpAgent({ keepAlive: true, scheduling: 'lifo' }),
-  'https:': new HttpsAgent({ keepAlive: true, scheduling: 'lifo' }),
+  'http:': new HttpAgent({ keepAlive: true, scheduling: 'lifo', proxyEnv }),
+  'https:': new HttpsAgent({ keepAlive: true, scheduling: 'lifo', proxyEnv }),
 };
 
 /**
