@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { createEventStamper, type ParleyEventPayload } from '@parley/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore, type Store } from '../src/store.ts';
@@ -102,6 +103,56 @@ describe('round trips to PostgreSQL', () => {
     expect(wire.statements().some((s) => /savepoint/i.test(s))).toBe(false);
     const stored = await store.withWorkspace(workspaceId, (w) => w.runs.listRunEvents(run.id));
     expect(stored).toEqual(events);
+  });
+
+  it('starts a burst of runs, new conversations and a continued one, in one statement', async () => {
+    const existing = await store.withWorkspace(workspaceId, (w) =>
+      w.conversations.create({ agentId }),
+    );
+    const fresh = [randomUUID(), randomUUID()];
+    const runIds = [randomUUID(), randomUUID(), randomUUID()];
+    wire.reset();
+    const started = await store.withWorkspace(workspaceId, (w) => {
+      w.withoutSavepoints();
+      return w.runs.startMany([
+        {
+          conversation: { id: fresh[0], agentId, title: 'one' },
+          run: { id: runIds[0], agentId, conversationId: fresh[0], startedBy: 'system' },
+        },
+        { run: { id: runIds[1], agentId, conversationId: existing.id, startedBy: 'system' } },
+        {
+          conversation: { id: fresh[1], agentId, userId: 'u-1', metadata: { from: 'test' } },
+          run: {
+            id: runIds[2],
+            agentId,
+            conversationId: fresh[1],
+            lease: { owner: 'instance-a', ttlMs: 30_000 },
+          },
+        },
+      ]);
+    });
+    // BEGIN and settings with the statement pipelined behind, COMMIT: a burst's run starts
+    // wait for the database twice, whatever their number.
+    expect(wire.requests()).toBe(3);
+    expect(wire.roundTrips()).toBe(2);
+    expect(started).toEqual([
+      { id: runIds[0], conversationId: fresh[0] },
+      { id: runIds[1], conversationId: existing.id },
+      { id: runIds[2], conversationId: fresh[1] },
+    ]);
+    const read = await store.withWorkspace(workspaceId, async (w) => ({
+      runs: await Promise.all(runIds.map((id) => w.runs.get(id!))),
+      conversations: await w.conversations.getMany(fresh),
+    }));
+    expect(read.runs.map((r) => [r?.status, r?.startedBy, r?.owner])).toEqual([
+      ['queued', 'system', null],
+      ['queued', 'system', null],
+      ['queued', null, 'instance-a'],
+    ]);
+    expect(read.runs[2]!.leaseExpiresAt!.getTime()).toBeGreaterThan(Date.now() + 20_000);
+    const byId = new Map(read.conversations.map((c) => [c.id, c]));
+    expect(byId.get(fresh[0]!)).toMatchObject({ title: 'one', metadata: {}, messageCount: 0 });
+    expect(byId.get(fresh[1]!)).toMatchObject({ userId: 'u-1', metadata: { from: 'test' } });
   });
 
   it("appends messages to several conversations in one statement, after each one's earlier messages", async () => {

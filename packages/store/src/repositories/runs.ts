@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import {
   eventJson,
   isTerminalEvent,
@@ -437,21 +438,33 @@ export function runsRepository(ctx: ScopeContext) {
     },
 
     /**
-     * Starts several runs in two statements whatever their number (a burst arriving at once):
-     * the new conversations among them, then the runs. Answers the runs in order.
+     * Starts several runs in one statement whatever their number (a burst arriving at once):
+     * the new conversations among them and the runs, from arrays (no per-row query building).
+     * Answers each run's id and conversation, in order.
      */
     async startMany(
       items: readonly { conversation?: NewConversation; run: z.input<typeof NewRunSchema> }[],
-    ): Promise<Run[]> {
-      const fresh = items.flatMap((item) =>
-        item.conversation ? [newConversationRow(ctx, item.conversation)] : [],
+    ): Promise<StartedRun[]> {
+      if (items.length === 0) return [];
+      // Ids are chosen here when not given: the statement answers rows by id.
+      const fresh = items.flatMap((item) => {
+        if (!item.conversation) return [];
+        const row = newConversationRow(ctx, item.conversation);
+        return [{ ...row, id: row.id ?? randomUUID() }];
+      });
+      const values = items.map((item) => {
+        const run = parse(NewRunSchema, item.run, 'run');
+        return { ...run, id: run.id ?? randomUUID() };
+      });
+      const rows = await queryRows<{ id: string; conversation_id: string | null }>(
+        ctx.tx,
+        startStatement(ctx.workspaceId, fresh, values),
       );
-      const values = items.map((item) => newRunRow(ctx, item.run));
-      if (fresh.length > 0) await ctx.tx.insert(conversations).values(fresh);
-      if (values.length === 0) return [];
-      const rows = await ctx.tx.insert(runs).values(values).returning();
       const byId = new Map(rows.map((row) => [row.id, row]));
-      return values.map((value, i) => (value.id ? byId.get(value.id)! : rows[i]!));
+      return values.map((value) => {
+        const row = byId.get(value.id)!;
+        return { id: row.id, conversationId: row.conversation_id };
+      });
     },
 
     async get(runId: string): Promise<Run | null> {
@@ -580,6 +593,68 @@ function newRunRow(ctx: ScopeContext, input: z.input<typeof NewRunSchema>) {
         }
       : {}),
   };
+}
+
+/** What starting a run answers. */
+export interface StartedRun {
+  id: string;
+  conversationId: string | null;
+}
+
+type NewRun = z.output<typeof NewRunSchema> & { id: string };
+
+/**
+ * The new conversations and runs of a burst in one statement: the conversations in a CTE (the
+ * runs' references to them are checked at the statement's end, when both are in), columns as
+ * array parameters. A run's lease is on the database's clock, as every renewal.
+ */
+function startStatement(
+  workspaceId: string,
+  fresh: readonly (ReturnType<typeof newConversationRow> & { id: string })[],
+  values: readonly NewRun[],
+) {
+  const array = (list: unknown[], type: string) => sql`${sql.param(list)}::${sql.raw(type)}`;
+  const column = <T, K extends keyof T>(rows: readonly T[], key: K) =>
+    rows.map((row) => row[key] ?? null);
+  const conversationsCte = fresh.length
+    ? sql`with fresh as (
+        insert into conversations (workspace_id, id, agent_id, title, user_id, created_by, metadata)
+        select ${workspaceId}::uuid, c.id, c.agent_id, c.title, c.user_id, c.created_by,
+          coalesce(c.metadata::jsonb, '{}'::jsonb)
+        from unnest(${array(column(fresh, 'id'), 'uuid[]')}, ${array(column(fresh, 'agentId'), 'uuid[]')},
+          ${array(column(fresh, 'title'), 'text[]')}, ${array(column(fresh, 'userId'), 'text[]')},
+          ${array(column(fresh, 'createdBy'), 'uuid[]')},
+          ${array(
+            fresh.map((c) => (c.metadata ? JSON.stringify(c.metadata) : null)),
+            'text[]',
+          )}) as c(id, agent_id, title, user_id, created_by, metadata)
+        returning id
+      ) `
+    : sql``;
+  return sql`${conversationsCte}insert into runs (workspace_id, id, agent_id, agent_version_id,
+      conversation_id, provider, model, trace_id, started_by, created_by, parent_run_id, owner,
+      lease_expires_at)
+    select ${workspaceId}::uuid, r.id, r.agent_id, r.agent_version_id, r.conversation_id,
+      r.provider, r.model, r.trace_id, r.started_by, r.created_by, r.parent_run_id, r.owner,
+      case when r.lease_ms is null then null else now() + make_interval(secs => r.lease_ms / 1000.0) end
+    from unnest(${array(column(values, 'id'), 'uuid[]')}, ${array(column(values, 'agentId'), 'uuid[]')},
+      ${array(column(values, 'agentVersionId'), 'uuid[]')},
+      ${array(column(values, 'conversationId'), 'uuid[]')},
+      ${array(column(values, 'provider'), 'text[]')}, ${array(column(values, 'model'), 'text[]')},
+      ${array(column(values, 'traceId'), 'text[]')}, ${array(column(values, 'startedBy'), 'text[]')},
+      ${array(column(values, 'createdBy'), 'uuid[]')},
+      ${array(column(values, 'parentRunId'), 'uuid[]')},
+      ${array(
+        values.map((v) => v.lease?.owner ?? null),
+        'text[]',
+      )},
+      ${array(
+        values.map((v) => v.lease?.ttlMs ?? null),
+        'int[]',
+      )})
+      as r(id, agent_id, agent_version_id, conversation_id, provider, model, trace_id, started_by,
+        created_by, parent_run_id, owner, lease_ms)
+    returning id, conversation_id`;
 }
 
 /** How long a write may extend its owner's lease (as a renewal may: run-leases.ts). */
