@@ -14,7 +14,7 @@ import { and, asc, desc, eq, gt, inArray, lt, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { queryRows } from '../db.ts';
 import { StoreError } from '../errors.ts';
-import { conversations, runEvents, runs } from '../schema/index.ts';
+import { runEvents, runs } from '../schema/index.ts';
 import type { ScopeContext } from '../scope.ts';
 import { LIMITS, limitSchema, parse, parseId, text, uuidSchema } from '../validation.ts';
 import { afterRow, notFound } from './common.ts';
