@@ -113,14 +113,27 @@ export async function* streamStep(
     let comments = 0;
     let sniffed = '';
     const decoder = new TextDecoder();
-    async function* sniff(body: AsyncIterable<Uint8Array>) {
-      for await (const chunk of body) {
-        request.touch();
-        if (messages === 0 && comments === 0 && sniffed.length < SNIFF_LIMIT)
-          sniffed += decoder.decode(chunk, { stream: true });
-        yield chunk;
-      }
-    }
+    /**
+     * The body's chunks, each restarting the silence timer, the first ones kept to quote if the
+     * body is not an event stream. An iterator, not a generator: no extra turn per chunk.
+     */
+    const sniff = (body: AsyncIterable<Uint8Array>): AsyncIterable<Uint8Array> => ({
+      [Symbol.asyncIterator]() {
+        const chunks = body[Symbol.asyncIterator]();
+        return {
+          next: () =>
+            chunks.next().then((step) => {
+              if (step.done) return step;
+              request.touch();
+              if (messages === 0 && comments === 0 && sniffed.length < SNIFF_LIMIT)
+                sniffed += decoder.decode(step.value, { stream: true });
+              return step;
+            }),
+          // Leaving early releases the body (the connection is reused or closed).
+          return: async () => (await chunks.return?.()) ?? { done: true, value: undefined },
+        };
+      },
+    });
 
     try {
       // Leaving this loop, by its end or a break, releases the body (the iterator's return

@@ -94,6 +94,8 @@ export function createMetrics() {
     /** Follows one run's events: per-step delta gaps, TTFT, usage and the outcome. */
     runObserver() {
       let labels = { provider: 'unknown', model: 'unknown' };
+      // The step's series, looked up once: observing by labels hashes them on every chunk.
+      let chunkGaps: ReturnType<typeof interChunk.labels> | undefined;
       let lastDeltaT: number | undefined;
       return (event: ParleyEvent) => {
         switch (event.type) {
@@ -102,12 +104,14 @@ export function createMetrics() {
               provider: bound('provider', event.provider),
               model: bound('model', event.model),
             };
+            chunkGaps = undefined;
             lastDeltaT = undefined;
             break;
           case 'text.delta':
           case 'reasoning.delta':
           case 'tool_call.delta':
-            if (lastDeltaT !== undefined) interChunk.observe(labels, (event.t - lastDeltaT) / 1000);
+            if (lastDeltaT !== undefined)
+              (chunkGaps ??= interChunk.labels(labels)).observe((event.t - lastDeltaT) / 1000);
             lastDeltaT = event.t;
             break;
           case 'run.finish': {

@@ -677,7 +677,9 @@ interface ValidBatch {
  * One statement for every batch, whatever their number: reserves each run's seqs (and sets
  * its row's projection) in one UPDATE, and inserts the events of the runs it reserved. Array
  * parameters, not a VALUES list: building one through the query builder cost more CPU than
- * the database spent storing the rows. Events the store numbers (`assignSeq`) get their seq
+ * the database spent storing the rows. The events go as one JSON array of their stored JSON
+ * (joined, not escaped element by element into a text array: that was 2 % of the server's CPU
+ * with a hundred runs streaming). Events the store numbers (`assignSeq`) get their seq
  * from the reserved counter. Answers each reserved run's new last seq; a run missing from it
  * was refused (see the caller).
  */
@@ -742,10 +744,11 @@ async function reserveAndInsert(ctx: ScopeContext, valid: readonly ValidBatch[])
         insert into run_events (workspace_id, run_id, seq, type, event)
         select ${ctx.workspaceId}::uuid, u.r, coalesce(u.s, r.last_seq - r.n + u.k), u.t,
           case when u.s is null
-            then jsonb_set(u.e::jsonb, '{seq}', to_jsonb(r.last_seq - r.n + u.k))
-            else u.e::jsonb end
-        from unnest(${param(events.run, 'uuid[]')}, ${param(events.seq, 'int[]')},
-          ${param(events.k, 'int[]')}, ${param(types, 'text[]')}, ${param(jsons, 'text[]')})
+            then jsonb_set(u.e, '{seq}', to_jsonb(r.last_seq - r.n + u.k))
+            else u.e end
+        from rows from (unnest(${param(events.run, 'uuid[]')}), unnest(${param(events.seq, 'int[]')}),
+          unnest(${param(events.k, 'int[]')}), unnest(${param(types, 'text[]')}),
+          jsonb_array_elements(${sql.param(`[${jsons.join(',')}]`)}::jsonb))
           as u(r, s, k, t, e)
         join reserved r on r.id = u.r
       )
