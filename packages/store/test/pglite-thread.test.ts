@@ -8,7 +8,7 @@ import { sql } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/pglite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toStoreError } from '../src/db.ts';
-import { StoreError } from '../src/errors.ts';
+import { SetupFailed, StoreError } from '../src/errors.ts';
 import { PgliteThreadClient } from '../src/pglite-thread/client.ts';
 
 /*
@@ -205,6 +205,47 @@ describe('transactions', () => {
       }),
     ).rejects.toMatchObject({ code: '23505' });
     expect((await client.query('select 1 as ok')).rows).toEqual([{ ok: 1 }]);
+  });
+
+  it('sends a transaction’s statements without waiting for its begin, and runs them after its setup', async () => {
+    // What crosses between the threads, in order (the worker is real; this only watches it).
+    const seen: string[] = [];
+    const post = client.worker.postMessage.bind(client.worker);
+    const watchPosts = (request: { id: number; op: string }) => {
+      seen.push(`sent ${request.op} ${request.id}`);
+      post(request);
+    };
+    const watchAnswers = (response: { id: number }) => seen.push(`answered ${response.id}`);
+    client.worker.postMessage = watchPosts as typeof client.worker.postMessage;
+    client.worker.on('message', watchAnswers);
+    try {
+      const probe = await client.transaction(
+        async (tx) =>
+          (await tx.query<{ v: string }>("select current_setting('app.probe', true) as v")).rows[0]
+            ?.v,
+        "select set_config('app.probe', 'set by the setup', true)",
+      );
+      expect(probe).toBe('set by the setup');
+    } finally {
+      client.worker.postMessage = post;
+      client.worker.off('message', watchAnswers);
+    }
+    const begin = Number(seen[0]!.split(' ')[2]);
+    expect(seen[0]).toBe(`sent begin ${begin}`);
+    expect(seen[1]).toBe(`sent query ${begin + 1}`);
+    expect(seen.indexOf(`answered ${begin}`)).toBeGreaterThan(1);
+  });
+
+  it('reports a failed setup, not the statements sent behind it, and stays usable', async () => {
+    const failed = await client
+      .transaction(
+        (tx) => tx.query('select 1'),
+        "select set_config('role', 'no_such_role_here', true)",
+      )
+      .catch((error: unknown) => error);
+    expect(failed).toBeInstanceOf(SetupFailed);
+    expect((failed as SetupFailed).cause).toMatchObject({ code: '22023' });
+    expect((await client.query('select 2 as ok')).rows).toEqual([{ ok: 2 }]);
   });
 
   it('serializes 50 concurrent read-modify-write transactions and queries in between', async () => {

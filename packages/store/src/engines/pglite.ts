@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { PGlite, QueryOptions } from '@electric-sql/pglite';
 import type { PgDialect } from 'drizzle-orm/pg-core';
 import { autoAnalyze } from '../auto-analyze.ts';
@@ -74,9 +75,13 @@ export async function openPglite(dataDir: string | undefined): Promise<Engine> {
     kind: 'pglite',
     db: db as unknown as Db,
     // Drizzle's session and transaction classes over the worker's transaction, which takes the
-    // setup in its begin message: one message to the worker instead of two.
+    // setup in its begin message: one message to the worker instead of two. Its statements
+    // start at the end of this turn, while the worker opens it: what the caller submits in the
+    // same turn (a burst's writes, gathered by the run path's batcher) joins this transaction
+    // instead of waiting for the next one on PGlite's one connection.
     transaction: (setup, fn) =>
-      current.transaction((threadTx) => {
+      current.transaction(async (threadTx) => {
+        await nextTurn();
         const session = new PgliteSession(threadTx as unknown as PGlite, dialect, undefined);
         return fn(new PgliteTransaction(dialect, session, undefined) as unknown as Tx);
       }, setup),

@@ -127,18 +127,22 @@ export class PgliteThreadClient {
   /**
    * Runs `callback` in one transaction: commits when it resolves, rolls back when it throws
    * (and rethrows its error). Other queries wait meanwhile, as in PGlite itself. `setup`
-   * (statements without parameters) runs first, in the begin message's round trip; if it
-   * fails, the transaction is rolled back and SetupFailed carries its error.
+   * (statements without parameters) runs first; if it fails, the transaction is rolled back
+   * and SetupFailed carries its error. Pipelined: the callback's statements are sent without
+   * waiting for the begin's answer (the worker holds them until the transaction is open), so
+   * a transaction waits for the worker twice, not three times: on a busy event loop each wait
+   * is a turn.
    */
   async transaction<T>(
     callback: (tx: PgliteThreadTransaction) => Promise<T>,
     setup?: string,
   ): Promise<T> {
-    const txId = (await this.#send({ id: this.#nextId++, op: 'begin', setup }, undefined).catch(
-      (error: unknown) => {
-        throw setup === undefined ? error : new SetupFailed(error);
-      },
-    )) as number;
+    // The begin request's id names the transaction: known before the worker answers.
+    const txId = this.#nextId++;
+    const began = this.#send({ id: txId, op: 'begin', setup }, undefined).then(
+      () => undefined,
+      (error: unknown) => (setup === undefined ? error : new SetupFailed(error)),
+    );
     let closed = false;
     const end = (commit: boolean) => {
       closed = true;
@@ -168,10 +172,13 @@ export class PgliteThreadClient {
     try {
       result = await callback(tx);
     } catch (error) {
-      // The callback's error is the one worth reporting, not a failed ROLLBACK after it.
+      // The callback's error is the one worth reporting, not a failed ROLLBACK after it; a
+      // failed begin (every statement after it fails too) is the one before both.
       if (!closed) await end(false).catch(() => {});
-      throw error;
+      throw (await began) ?? error;
     }
+    const failed = await began;
+    if (failed) throw failed;
     if (!closed) await end(true);
     return result;
   }

@@ -22,6 +22,18 @@ interface OpenTransaction {
   finish(commit: boolean, endId: number): void;
 }
 const transactions = new Map<number, OpenTransaction>();
+/**
+ * Transactions whose begin waits for PGlite (its lock, its setup): the client sends their
+ * statements without waiting for the begin's answer, and they wait here for it instead.
+ */
+const beginning = new Map<number, Promise<void>>();
+
+/** An open transaction, once its begin is done; its begin's error if that failed. */
+async function transaction(id: number): Promise<OpenTransaction> {
+  const open = transactions.get(id) ?? (await beginning.get(id), transactions.get(id));
+  if (!open) throw new Error('Transaction is closed');
+  return open;
+}
 
 const keepRaw = (value: string) => value;
 /** Parser tables by their OID list: Drizzle sends the same few lists over and over. */
@@ -91,11 +103,8 @@ function opened(): PGlite {
 }
 
 /** The transaction a query names, or the database itself. */
-function target(tx: number | undefined): PGlite | Transaction {
-  if (tx === undefined) return opened();
-  const open = transactions.get(tx);
-  if (!open) throw new Error('Transaction is closed');
-  return open.tx;
+async function target(tx: number | undefined): Promise<PGlite | Transaction> {
+  return tx === undefined ? opened() : (await transaction(tx)).tx;
 }
 
 /**
@@ -124,6 +133,10 @@ async function open(dataDir: string | undefined): Promise<void> {
 function begin(id: number, setup: string | undefined): void {
   let began = false;
   let endId: number | undefined;
+  const ready = Promise.withResolvers<void>();
+  // Its failure is answered to the begin request; statements waiting for it fail with it.
+  ready.promise.catch(() => {});
+  beginning.set(id, ready.promise);
   opened()
     .transaction(async (tx) => {
       // A failed setup throws here: PGlite rolls back, and the begin request learns why.
@@ -137,6 +150,8 @@ function begin(id: number, setup: string | undefined): void {
         },
       });
       began = true;
+      beginning.delete(id);
+      ready.resolve();
       reply(id, id);
       try {
         if (!(await verdict.promise)) await tx.rollback();
@@ -150,8 +165,11 @@ function begin(id: number, setup: string | undefined): void {
       },
       (error: unknown) => {
         // BEGIN failed (the begin request learns it), or COMMIT/ROLLBACK did (the end request).
-        if (!began) fail(id, error);
-        else if (endId !== undefined) fail(endId, error);
+        if (!began) {
+          beginning.delete(id);
+          ready.reject(error);
+          fail(id, error);
+        } else if (endId !== undefined) fail(endId, error);
       },
     );
 }
@@ -164,12 +182,15 @@ async function handle(request: Request): Promise<unknown> {
     case 'open':
       return open(request.dataDir);
     case 'query':
-      return target(request.tx).query(request.sql, request.params, queryOptions(request.options));
+      return (await target(request.tx)).query(
+        request.sql,
+        request.params,
+        queryOptions(request.options),
+      );
     case 'exec':
-      return target(request.tx).exec(request.sql, queryOptions(request.options));
+      return (await target(request.tx)).exec(request.sql, queryOptions(request.options));
     case 'end': {
-      const open = transactions.get(request.tx);
-      if (!open) throw new Error('Transaction is closed');
+      const open = await transaction(request.tx);
       // The answer comes from begin()'s settled transaction.
       open.finish(request.commit, request.id);
       return NO_REPLY;
