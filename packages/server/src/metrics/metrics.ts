@@ -110,8 +110,10 @@ export function createMetrics() {
           case 'text.delta':
           case 'reasoning.delta':
           case 'tool_call.delta':
-            if (lastDeltaT !== undefined)
-              (chunkGaps ??= interChunk.labels(labels)).observe((event.t - lastDeltaT) / 1000);
+            if (lastDeltaT !== undefined) {
+              chunkGaps ??= interChunk.labels(labels);
+              chunkGaps.observe((event.t - lastDeltaT) / 1000);
+            }
             lastDeltaT = event.t;
             break;
           case 'run.finish': {

@@ -30,7 +30,8 @@ const beginning = new Map<number, Promise<void>>();
 
 /** An open transaction, once its begin is done; its begin's error if that failed. */
 async function transaction(id: number): Promise<OpenTransaction> {
-  const open = transactions.get(id) ?? (await beginning.get(id), transactions.get(id));
+  if (!transactions.has(id)) await beginning.get(id);
+  const open = transactions.get(id);
   if (!open) throw new Error('Transaction is closed');
   return open;
 }
