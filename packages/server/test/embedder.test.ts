@@ -68,3 +68,35 @@ describe('runEmbedding', () => {
     expect(calls).toBe(seen);
   });
 });
+
+describe('the embedding model of a key', () => {
+  let keyed: Server;
+  const seen: string[] = [];
+  let keyedURL = '';
+  beforeAll(async () => {
+    keyed = createServer((req, res) => {
+      seen.push(req.headers.authorization ?? '');
+      req.resume();
+      req.on('end', () => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ data: [{ index: 0, embedding: [0.6, 0.8] }], model: 'e' }));
+      });
+    });
+    await new Promise<void>((resolve) => keyed.listen(0, '127.0.0.1', resolve));
+    const address = keyed.address();
+    keyedURL = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/v1`;
+  });
+  afterAll(() => new Promise((resolve) => keyed.close(resolve)));
+
+  it('is made once per endpoint and key: a rotated key is the one sent', async () => {
+    const remembering = agent(
+      { provider: 'scripted', model: 'demo' },
+      { embeddingModel: { provider: 'openai', model: 'e', baseURL: keyedURL } },
+    );
+    for (const key of ['sk-one', 'sk-one', 'sk-two', 'sk-one']) {
+      const { embed } = runEmbedding(remembering, new Map([['OPENAI_API_KEY', key]]));
+      expect(await embed!(['tea'])).toEqual([[0.6, 0.8]]);
+    }
+    expect(seen).toEqual(['Bearer sk-one', 'Bearer sk-one', 'Bearer sk-two', 'Bearer sk-one']);
+  });
+});

@@ -4,7 +4,7 @@ import {
   embeddingModelId,
   embeddingModelOf,
 } from '@parley/core';
-import { createModel } from '@parley/providers';
+import { createModel, type LanguageModel } from '@parley/providers';
 import { keySecretOf } from './models.ts';
 
 /** What a run embeds with, or why it cannot (then memory and knowledge recall by words). */
@@ -59,16 +59,7 @@ export function embeddingOfModel(
   const failed = recentFailures.get(endpoint);
   if (failed && performance.now() < failed.until)
     return { note: `the embedding model failed recently (${failed.why}): words for a minute` };
-  const model = createModel({
-    provider: ref.provider,
-    model: ref.model,
-    ...(secret ? { apiKey: keys.get(secret) } : {}),
-    ...(ref.baseURL ? { baseURL: ref.baseURL } : {}),
-    // One quick retry and short limits: a run waits on this before its first model call.
-    maxRetries: 1,
-    firstByteTimeoutMs: EMBED_TIMEOUT_MS,
-    timeoutMs: EMBED_TIMEOUT_MS,
-  });
+  const model = embeddingModel(ref, secret ? keys.get(secret) : undefined, endpoint);
   const embedWith = model.embed;
   if (!embedWith) return { note: `${ref.provider} has no embeddings endpoint` };
   const dimensions = ref.dimensions;
@@ -87,6 +78,33 @@ export function embeddingOfModel(
     },
   };
 }
+
+/**
+ * The model object of an endpoint and key, made once: every run of an agent with memory asks
+ * for its embedding function while it starts, and most never call it (recall is skipped while
+ * the agent has no memories). It holds no per-run state (no headers, no script).
+ */
+function embeddingModel(ref: EmbeddingModelRef, apiKey: string | undefined, endpoint: string) {
+  const key = `${endpoint}\u0000${apiKey ?? ''}`;
+  let model = embeddingModels.get(key);
+  if (!model) {
+    model = createModel({
+      provider: ref.provider,
+      model: ref.model,
+      ...(apiKey ? { apiKey } : {}),
+      ...(ref.baseURL ? { baseURL: ref.baseURL } : {}),
+      // One quick retry and short limits: a run waits on this before its first model call.
+      maxRetries: 1,
+      firstByteTimeoutMs: EMBED_TIMEOUT_MS,
+      timeoutMs: EMBED_TIMEOUT_MS,
+    });
+    // Bounded: keys rotate and agents change their models.
+    if (embeddingModels.size >= 256) embeddingModels.clear();
+    embeddingModels.set(key, model);
+  }
+  return model;
+}
+const embeddingModels = new Map<string, LanguageModel>();
 
 /** How long one embeddings request may take (a run's recall waits on it). */
 const EMBED_TIMEOUT_MS = 15_000;
