@@ -503,6 +503,9 @@ const POISONED = [
 ];
 
 /** Has a `__proto__` key, or a `constructor` with a `prototype`, anywhere. */
+/** A body with an own `__proto__` key, as JSON.parse makes it (a literal would set the prototype). */
+const POISONED_VALUE: unknown = JSON.parse('{"":{"__proto__":0}}');
+
 function poisoned(value: unknown): boolean {
   if (typeof value !== 'object' || value === null) return false;
   if (Array.isArray(value)) return value.some(poisoned);
@@ -837,14 +840,20 @@ describe('fuzz: every route', () => {
               body: JSON.stringify(value) ?? 'null',
             });
             const what = `${anonymous ? 'anonymous ' : ''}${key(route)} body ${JSON.stringify(value)?.slice(0, 300)}`;
-            // The JSON parser refuses prototype poisoning, before anything else looks.
-            if (poisoned(value)) check(what, answer, { code: 'request.malformed_json' });
+            // The JSON parser refuses prototype poisoning, before anything else looks. A route
+            // that takes its body as sent (a platform's webhook: its signature covers the exact
+            // bytes) parses nothing there: its connector checks the channel and the signature
+            // first, like any other body.
+            if (poisoned(value) && !route.rawBody)
+              check(what, answer, { code: 'request.malformed_json' });
             else if (anonymous && route.access.kind !== 'public')
               check(what, answer, { code: 'auth.required' });
             else check(what, answer, { wrong: bodyIsWrong(route, value) });
           },
         ),
-        runs(route.body ? 30 : 8),
+        // Always one poisoned body from a stranger (a random one is rare: CI found the webhook
+        // case once in many runs).
+        { ...runs(route.body ? 30 : 8), examples: [[POISONED_VALUE, 'application/json', true]] },
       );
       await stillUp(key(route));
     }
