@@ -1,4 +1,4 @@
-import type { SQL } from 'drizzle-orm';
+import { type SQL, sql } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { StoreError } from './errors.ts';
 
@@ -6,6 +6,14 @@ import { StoreError } from './errors.ts';
 export type Db = PgDatabase<PgQueryResultHKT>;
 /** A transaction (or savepoint) handle. */
 export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
+
+/**
+ * One parameter holding a whole column (`uuid[]`, `text[]`, …): bulk statements `unnest` them,
+ * so their text does not grow with the rows and no row is built through the query builder.
+ */
+export function arrayParam(values: readonly unknown[], type: `${string}[]`): SQL {
+  return sql`${sql.param(values)}::${sql.raw(type)}`;
+}
 
 /** Runs raw SQL and returns its rows; both drivers answer with `{ rows }`. */
 export async function queryRows<R>(tx: Db | Tx, query: SQL): Promise<R[]> {

@@ -60,7 +60,12 @@ const agents = {
 export async function postJson(options: PostJsonOptions): Promise<PostJsonResult> {
   let response: ProviderResponse;
   try {
-    response = await post(options.url, options.headers, JSON.stringify(options.body), options);
+    response = await post(
+      options.url,
+      options.headers,
+      JSON.stringify(options.body),
+      options.request.signal,
+    );
   } catch (thrown) {
     return {
       ok: false,
@@ -123,7 +128,7 @@ function post(
   url: string,
   headers: Record<string, string>,
   body: string,
-  options: PostJsonOptions,
+  signal: AbortSignal,
 ): Promise<ProviderResponse> {
   return new Promise((resolve, reject) => {
     const target = new URL(url);
@@ -136,7 +141,7 @@ function post(
         method: 'POST',
         agent,
         headers: { ...headers, 'content-length': Buffer.byteLength(body) },
-        signal: options.request.signal,
+        signal,
       },
       (message) => resolve(providerResponse(message)),
     );

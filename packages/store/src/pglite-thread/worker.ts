@@ -15,25 +15,21 @@ const port = parentPort;
 
 let db: PGlite | undefined;
 
-/** Open transactions by the id of the request that began them. */
+/** An open transaction. */
 interface OpenTransaction {
   tx: Transaction;
   /** Lets PGlite's transaction callback return: commit, or roll back first. */
   finish(commit: boolean, endId: number): void;
 }
-const transactions = new Map<number, OpenTransaction>();
 /**
- * Transactions whose begin waits for PGlite (its lock, its setup): the client sends their
- * statements without waiting for the begin's answer, and they wait here for it instead.
+ * Transactions by the id of the request that began them, from the begin on: one still waiting
+ * for PGlite (its lock, its setup) resolves when open. The client sends statements without
+ * waiting for the begin's answer, and they wait here instead (its error, if it failed).
  */
-const beginning = new Map<number, Promise<void>>();
+const transactions = new Map<number, Promise<OpenTransaction>>();
 
-/** An open transaction, once its begin is done; its begin's error if that failed. */
-async function transaction(id: number): Promise<OpenTransaction> {
-  if (!transactions.has(id)) await beginning.get(id);
-  const open = transactions.get(id);
-  if (!open) throw new Error('Transaction is closed');
-  return open;
+function transaction(id: number): Promise<OpenTransaction> {
+  return transactions.get(id) ?? Promise.reject(new Error('Transaction is closed'));
 }
 
 const keepRaw = (value: string) => value;
@@ -134,16 +130,16 @@ async function open(dataDir: string | undefined): Promise<void> {
 function begin(id: number, setup: string | undefined): void {
   let began = false;
   let endId: number | undefined;
-  const ready = Promise.withResolvers<void>();
+  const opening = Promise.withResolvers<OpenTransaction>();
   // Its failure is answered to the begin request; statements waiting for it fail with it.
-  ready.promise.catch(() => {});
-  beginning.set(id, ready.promise);
+  opening.promise.catch(() => {});
+  transactions.set(id, opening.promise);
   opened()
     .transaction(async (tx) => {
       // A failed setup throws here: PGlite rolls back, and the begin request learns why.
       if (setup !== undefined) await tx.exec(setup);
       const verdict = Promise.withResolvers<boolean>();
-      transactions.set(id, {
+      opening.resolve({
         tx,
         finish(commit, end) {
           endId = end;
@@ -151,8 +147,6 @@ function begin(id: number, setup: string | undefined): void {
         },
       });
       began = true;
-      beginning.delete(id);
-      ready.resolve();
       reply(id, id);
       try {
         if (!(await verdict.promise)) await tx.rollback();
@@ -167,8 +161,8 @@ function begin(id: number, setup: string | undefined): void {
       (error: unknown) => {
         // BEGIN failed (the begin request learns it), or COMMIT/ROLLBACK did (the end request).
         if (!began) {
-          beginning.delete(id);
-          ready.reject(error);
+          transactions.delete(id);
+          opening.reject(error);
           fail(id, error);
         } else if (endId !== undefined) fail(endId, error);
       },

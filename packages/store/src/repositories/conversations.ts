@@ -1,6 +1,6 @@
 import { and, asc, desc, eq, gt, inArray, lt, sql } from 'drizzle-orm';
 import { z } from 'zod';
-import { queryRows } from '../db.ts';
+import { arrayParam, queryRows } from '../db.ts';
 import { conversations, messages } from '../schema/index.ts';
 import type { ScopeContext } from '../scope.ts';
 import {
@@ -324,20 +324,19 @@ async function appendMessages(
       json.metadata.push(JSON.stringify(m.metadata ?? {}));
       runIds.push(m.runId ?? null);
     }
-  const array = (values: unknown[], type: string) => sql`${sql.param(values)}::${sql.raw(type)}`;
   const stored = await queryRows<MessageRow>(
     ctx.tx,
     sql`with counters as (
         update conversations c set message_count = c.message_count + v.n, updated_at = now()
-        from unnest(${array([...added.keys()], 'uuid[]')}, ${array([...added.values()], 'int[]')}) as v(id, n)
+        from unnest(${arrayParam([...added.keys()], 'uuid[]')}, ${arrayParam([...added.values()], 'int[]')}) as v(id, n)
         where c.id = v.id and c.workspace_id = ${ctx.workspaceId}
         returning c.id, c.message_count - v.n as base
       )
       insert into messages (workspace_id, conversation_id, position, role, content, run_id, metadata)
       select ${ctx.workspaceId}::uuid, m.c, counters.base + m.k, m.r, m.content::jsonb, m.run, m.meta::jsonb
-      from unnest(${array(column.conversation, 'uuid[]')}, ${array(column.k, 'int[]')},
-        ${array(column.role, 'text[]')}, ${array(json.content, 'text[]')},
-        ${array(runIds, 'uuid[]')}, ${array(json.metadata, 'text[]')}) as m(c, k, r, content, run, meta)
+      from unnest(${arrayParam(column.conversation, 'uuid[]')}, ${arrayParam(column.k, 'int[]')},
+        ${arrayParam(column.role, 'text[]')}, ${arrayParam(json.content, 'text[]')},
+        ${arrayParam(runIds, 'uuid[]')}, ${arrayParam(json.metadata, 'text[]')}) as m(c, k, r, content, run, meta)
       join counters on counters.id = m.c
       returning *`,
   );

@@ -12,7 +12,7 @@ import {
 } from '@parley/protocol';
 import { and, asc, desc, eq, gt, inArray, lt, sql } from 'drizzle-orm';
 import { z } from 'zod';
-import { queryRows } from '../db.ts';
+import { arrayParam, queryRows } from '../db.ts';
 import { StoreError } from '../errors.ts';
 import { runEvents, runs } from '../schema/index.ts';
 import type { ScopeContext } from '../scope.ts';
@@ -613,7 +613,6 @@ function startStatement(
   fresh: readonly (ReturnType<typeof newConversationRow> & { id: string })[],
   values: readonly NewRun[],
 ) {
-  const array = (list: unknown[], type: string) => sql`${sql.param(list)}::${sql.raw(type)}`;
   const column = <T, K extends keyof T>(rows: readonly T[], key: K) =>
     rows.map((row) => row[key] ?? null);
   const conversationsCte = fresh.length
@@ -621,10 +620,10 @@ function startStatement(
         insert into conversations (workspace_id, id, agent_id, title, user_id, created_by, metadata)
         select ${workspaceId}::uuid, c.id, c.agent_id, c.title, c.user_id, c.created_by,
           coalesce(c.metadata::jsonb, '{}'::jsonb)
-        from unnest(${array(column(fresh, 'id'), 'uuid[]')}, ${array(column(fresh, 'agentId'), 'uuid[]')},
-          ${array(column(fresh, 'title'), 'text[]')}, ${array(column(fresh, 'userId'), 'text[]')},
-          ${array(column(fresh, 'createdBy'), 'uuid[]')},
-          ${array(
+        from unnest(${arrayParam(column(fresh, 'id'), 'uuid[]')}, ${arrayParam(column(fresh, 'agentId'), 'uuid[]')},
+          ${arrayParam(column(fresh, 'title'), 'text[]')}, ${arrayParam(column(fresh, 'userId'), 'text[]')},
+          ${arrayParam(column(fresh, 'createdBy'), 'uuid[]')},
+          ${arrayParam(
             fresh.map((c) => (c.metadata ? JSON.stringify(c.metadata) : null)),
             'text[]',
           )}) as c(id, agent_id, title, user_id, created_by, metadata)
@@ -637,18 +636,18 @@ function startStatement(
     select ${workspaceId}::uuid, r.id, r.agent_id, r.agent_version_id, r.conversation_id,
       r.provider, r.model, r.trace_id, r.started_by, r.created_by, r.parent_run_id, r.owner,
       case when r.lease_ms is null then null else now() + make_interval(secs => r.lease_ms / 1000.0) end
-    from unnest(${array(column(values, 'id'), 'uuid[]')}, ${array(column(values, 'agentId'), 'uuid[]')},
-      ${array(column(values, 'agentVersionId'), 'uuid[]')},
-      ${array(column(values, 'conversationId'), 'uuid[]')},
-      ${array(column(values, 'provider'), 'text[]')}, ${array(column(values, 'model'), 'text[]')},
-      ${array(column(values, 'traceId'), 'text[]')}, ${array(column(values, 'startedBy'), 'text[]')},
-      ${array(column(values, 'createdBy'), 'uuid[]')},
-      ${array(column(values, 'parentRunId'), 'uuid[]')},
-      ${array(
+    from unnest(${arrayParam(column(values, 'id'), 'uuid[]')}, ${arrayParam(column(values, 'agentId'), 'uuid[]')},
+      ${arrayParam(column(values, 'agentVersionId'), 'uuid[]')},
+      ${arrayParam(column(values, 'conversationId'), 'uuid[]')},
+      ${arrayParam(column(values, 'provider'), 'text[]')}, ${arrayParam(column(values, 'model'), 'text[]')},
+      ${arrayParam(column(values, 'traceId'), 'text[]')}, ${arrayParam(column(values, 'startedBy'), 'text[]')},
+      ${arrayParam(column(values, 'createdBy'), 'uuid[]')},
+      ${arrayParam(column(values, 'parentRunId'), 'uuid[]')},
+      ${arrayParam(
         values.map((v) => v.lease?.owner ?? null),
         'text[]',
       )},
-      ${array(
+      ${arrayParam(
         values.map((v) => v.lease?.ttlMs ?? null),
         'int[]',
       )})
@@ -695,37 +694,36 @@ async function reserveAndInsert(ctx: ScopeContext, valid: readonly ValidBatch[])
       types.push(event.type);
       jsons.push(batch.jsons[k]!);
     });
-  const param = (values: unknown[], type: string) => sql`${sql.param(values)}::${sql.raw(type)}`;
   const rows = await queryRows<{ id: string; last_seq: number }>(
     ctx.tx,
     // Numbered batches move the counter to their last seq (past a declared gap, too).
     sql`with v as (
         select * from unnest(
-          ${param(
+          ${arrayParam(
             valid.map((b) => b.id),
             'uuid[]',
           )},
-          ${param(
+          ${arrayParam(
             valid.map((b) => b.events.length),
             'int[]',
           )},
-          ${param(
+          ${arrayParam(
             valid.map((b) => (b.assignSeq ? null : (b.gapAfter ?? b.events[0]!.seq - 1))),
             'int[]',
           )},
-          ${param(
+          ${arrayParam(
             valid.map((b) => (b.assignSeq ? null : b.events.at(-1)!.seq)),
             'int[]',
           )},
-          ${param(
+          ${arrayParam(
             valid.map((b) => b.owner),
             'text[]',
           )},
-          ${param(
+          ${arrayParam(
             valid.map((b) => (b.owner === null ? null : b.leaseMs)),
             'int[]',
           )},
-          ${param(
+          ${arrayParam(
             valid.map((b) => projectionJson(b.events)),
             'jsonb[]',
           )}
@@ -746,8 +744,8 @@ async function reserveAndInsert(ctx: ScopeContext, valid: readonly ValidBatch[])
           case when u.s is null
             then jsonb_set(u.e, '{seq}', to_jsonb(r.last_seq - r.n + u.k))
             else u.e end
-        from rows from (unnest(${param(events.run, 'uuid[]')}), unnest(${param(events.seq, 'int[]')}),
-          unnest(${param(events.k, 'int[]')}), unnest(${param(types, 'text[]')}),
+        from rows from (unnest(${arrayParam(events.run, 'uuid[]')}), unnest(${arrayParam(events.seq, 'int[]')}),
+          unnest(${arrayParam(events.k, 'int[]')}), unnest(${arrayParam(types, 'text[]')}),
           jsonb_array_elements(${sql.param(`[${jsons.join(',')}]`)}::jsonb))
           as u(r, s, k, t, e)
         join reserved r on r.id = u.r
