@@ -54,6 +54,8 @@ describe('round trips to PostgreSQL', () => {
     expect(wire.requests()).toBe(3);
     expect(wire.roundTrips()).toBe(2);
     expect(wire.statements()[0]).toMatch(/^begin; select set_config\('role'/);
+    // And in two system calls: BEGIN with the read, then COMMIT.
+    expect(wire.writes()).toBe(2);
   });
 
   it('appends to many runs, ending one of them, in one statement', async () => {

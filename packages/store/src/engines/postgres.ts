@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import type { PgDialect } from 'drizzle-orm/pg-core';
 import { redactUrl, UNREACHABLE_ERRNOS } from '../connection.ts';
 import type { Db, Tx } from '../db.ts';
@@ -29,6 +30,22 @@ function connectError(error: unknown, url: string): StoreError {
     'store.unreachable',
     `Cannot connect to PostgreSQL at ${redactUrl(url)}: ${e.message ?? code}.`,
   );
+}
+
+/**
+ * Holds a pooled client's socket writes until the end of the current turn (the microtask
+ * queue drained). pg writes each query as soon as it is submitted, one system call each
+ * (it corks only around one query's messages); a transaction's BEGIN with its setup and the
+ * statements its callback submits before first waiting for an answer then leave in one write,
+ * and PostgreSQL's backend wakes once for them.
+ */
+function holdWritesForThisTurn(client: unknown): void {
+  const socket = (client as { connection?: { stream?: Partial<Socket> } }).connection?.stream;
+  if (!socket?.cork || !socket.uncork) return;
+  socket.cork();
+  // A microtask, then a tick: the tick runs once the whole microtask queue has drained,
+  // including the statements the callback submits behind promises resolved in this turn.
+  queueMicrotask(() => process.nextTick(() => socket.uncork?.()));
 }
 
 export async function openPostgres(
@@ -79,6 +96,7 @@ export async function openPostgres(
     db: db as unknown as Db,
     async transaction(setup, fn) {
       const client = await pool.connect();
+      holdWritesForThisTurn(client);
       try {
         const tx = new NodePgTransaction(
           dialect,

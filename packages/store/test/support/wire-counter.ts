@@ -1,4 +1,4 @@
-import { createServer, type Socket, connect as tcpConnect } from 'node:net';
+import { createServer, Socket, connect as tcpConnect } from 'node:net';
 
 /*
  * A TCP proxy in front of PostgreSQL that reads both directions of its wire protocol and
@@ -18,6 +18,11 @@ export interface WireCounter {
   roundTrips(): number;
   /** Requests since the last reset (pipelined or not). */
   requests(): number;
+  /**
+   * System calls this process made to send to the proxy since the last reset (each socket
+   * write or writev): what the kernel delivers merged cannot show how many there were.
+   */
+  writes(): number;
   /** The SQL sent since the last reset (simple queries and parsed statements), in order. */
   statements(): string[];
   reset(): void;
@@ -29,6 +34,7 @@ export async function createWireCounter(url: string): Promise<WireCounter> {
   let trips = 0;
   let requests = 0;
   let sent: string[] = [];
+  let writes = 0;
   const sockets = new Set<Socket>();
   const server = createServer((client) => {
     const upstream = tcpConnect(Number(target.port || 5432), target.hostname);
@@ -70,6 +76,7 @@ export async function createWireCounter(url: string): Promise<WireCounter> {
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as { port: number };
+  const unwatch = watchWrites(port, () => writes++);
   const proxied = new URL(url);
   proxied.hostname = '127.0.0.1';
   proxied.port = String(port);
@@ -77,16 +84,36 @@ export async function createWireCounter(url: string): Promise<WireCounter> {
     url: proxied.toString(),
     roundTrips: () => trips,
     requests: () => requests,
+    writes: () => writes,
     statements: () => [...sent],
     reset() {
       trips = 0;
       requests = 0;
+      writes = 0;
       sent = [];
     },
     async close() {
+      unwatch();
       for (const socket of sockets) socket.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
+  };
+}
+
+/**
+ * Counts writes to 127.0.0.1:`port` from this process. Every socket write (corked or not,
+ * one buffer or several) reaches the system through net.Socket's _writeGeneric.
+ */
+function watchWrites(port: number, onWrite: () => void): () => void {
+  const proto = Socket.prototype as unknown as { _writeGeneric(...args: unknown[]): unknown };
+  const original = proto._writeGeneric;
+  if (typeof original !== 'function') throw new Error('net.Socket changed: no _writeGeneric');
+  proto._writeGeneric = function (this: Socket, ...args: unknown[]) {
+    if (this.remotePort === port) onWrite();
+    return original.apply(this, args);
+  };
+  return () => {
+    proto._writeGeneric = original;
   };
 }
 
