@@ -1,16 +1,17 @@
 import type { AgentDefinition, EmbeddingModelRef, KnowledgeRetriever } from '@parley/core';
 import type { KnowledgeBase, ScopeOptions, Store } from '@parley/store';
+import { createFreshCache, type FreshCache } from '../caches/fresh-cache.ts';
 import type { RunEmbedding } from '../runs/embedder.ts';
 import { retrieveKnowledge } from './retrieve.ts';
 
-/** How long an agent's list of bases is believed (other instances may add one). */
+/**
+ * How long an agent's list of bases is believed (other instances may add one), and refreshed in
+ * the background for as long again (caches/fresh-cache.ts).
+ */
 const FRESH_MS = 5_000;
 
-/** Per store: workspace → agent → its bases and when they were read. */
-const known = new WeakMap<
-  Store,
-  Map<string, Map<string, { at: number; bases: KnowledgeBase[] }>>
->();
+/** Per store: workspace → (agent and bases named) → its bases. */
+const known = new WeakMap<Store, Map<string, FreshCache<string, KnowledgeBase[]>>>();
 
 function cacheOf(store: Store, workspaceId: string) {
   let workspaces = known.get(store);
@@ -20,7 +21,8 @@ function cacheOf(store: Store, workspaceId: string) {
   }
   let agents = workspaces.get(workspaceId);
   if (!agents) {
-    agents = new Map();
+    if (workspaces.size >= 10_000) workspaces.clear();
+    agents = createFreshCache({ freshMs: () => FRESH_MS, maxEntries: 1_000 });
     workspaces.set(workspaceId, agents);
   }
   return agents;
@@ -49,27 +51,23 @@ export function runKnowledge(input: {
   const settings = definition.knowledge;
   if (settings.limit === 0) return undefined;
   return async (query) => {
-    const cache = cacheOf(store, workspaceId);
     const key = `${agentId}\u0000${settings.bases.join('\u0000')}`;
-    let entry = cache.get(key);
-    if (!entry || performance.now() - entry.at > FRESH_MS) {
-      const bases = await store.withWorkspace(
+    const bases = await cacheOf(store, workspaceId).get(key, () =>
+      store.withWorkspace(
         workspaceId,
         (ws) => ws.knowledge.listBasesForAgent(agentId, settings.bases),
         input.scope,
-      );
-      entry = { at: performance.now(), bases };
-      cache.set(key, entry);
-    }
-    if (entry.bases.length === 0 || !query.trim()) return undefined;
+      ),
+    );
+    if (bases.length === 0 || !query.trim()) return undefined;
     const found = await retrieveKnowledge({
       store,
       workspaceId,
       scope: input.scope,
-      baseIds: entry.bases.map((base) => base.id),
+      baseIds: bases.map((base) => base.id),
       query,
       limit: settings.limit,
-      embeddings: await embeddingsOf(entry.bases, input.embedding),
+      embeddings: await embeddingsOf(bases, input.embedding),
     });
     return { query, ...found };
   };

@@ -2,6 +2,7 @@ import type { MemoryHit, MemorySearch, MemoryStore, RecallResult, RunStore } fro
 import type { MemoryScope } from '@parley/protocol';
 import { EmbeddingMismatchError, type ScopeOptions, type Store } from '@parley/store';
 import type { FastifyBaseLogger } from 'fastify';
+import { createFreshCache, type FreshCache } from '../caches/fresh-cache.ts';
 import { notFound } from '../http/problem.ts';
 import { MESSAGE_APPENDS } from './merged-writes.ts';
 import { toModelMessage, toStoredMessage } from './messages.ts';
@@ -116,22 +117,23 @@ function scopeKind(scope: MemoryScope): 'conversation' | 'user' | 'agent' {
 /** How long "this agent has no memories" is believed on PostgreSQL (other servers may write). */
 const NO_MEMORIES_FRESH_MS = 5_000;
 
-/** An agent with no memories: when that was last read, and the read under way. */
-type NoMemories = { checkedAt: number; checking?: Promise<boolean> };
-
 /**
- * Per store, per workspace and agent: `true` once the agent is known to have memories (kept:
- * a stale `true` only costs a search that finds nothing), else the last "none". On PGlite the
- * data directory is this process's alone and every memory is written through this port, so
- * "none" holds until a write here; on PostgreSQL another server may write one, so "none" is
- * read again after NO_MEMORIES_FRESH_MS (agent changes spread across servers the same way).
+ * Per store, by workspace and agent: whether the agent has memories. `true` is kept (a stale
+ * `true` only costs a search that finds nothing). On PGlite the data directory is this
+ * process's alone and every memory is written through this port, so "none" holds until a write
+ * here; on PostgreSQL another server may write one, so "none" is read again after
+ * NO_MEMORIES_FRESH_MS, in the background while it is less than twice that old
+ * (caches/fresh-cache.ts; agent changes spread across servers the same way).
  */
-const memoryPresence = new WeakMap<Store, Map<string, true | NoMemories>>();
+const memoryPresence = new WeakMap<Store, FreshCache<string, boolean>>();
 
 function presenceOf(store: Store) {
   let known = memoryPresence.get(store);
   if (!known) {
-    known = new Map();
+    known = createFreshCache({
+      freshMs: (has) =>
+        has || store.kind === 'pglite' ? Number.POSITIVE_INFINITY : NO_MEMORIES_FRESH_MS,
+    });
     memoryPresence.set(store, known);
   }
   return known;
@@ -207,29 +209,10 @@ export function storeMemoryPort(
   };
   return {
     async mayHaveMemories(agentId) {
-      const key = keyOf(agentId);
-      const entry = known.get(key);
-      if (entry === true) return true;
-      if (entry?.checking) return entry.checking;
-      const now = performance.now();
-      if (entry && (store.kind === 'pglite' || now - entry.checkedAt < NO_MEMORIES_FRESH_MS))
-        return false;
-      // One read answers every run that asks meanwhile (a burst of a new agent's runs).
-      const checking = store
-        .withWorkspace(workspaceId, (ws) => ws.memories.hasAny(agentId), options)
-        .then(
-          (has) => {
-            if (known.get(key) === pending) known.set(key, has ? true : { checkedAt: now });
-            return has;
-          },
-          () => {
-            if (known.get(key) === pending) known.delete(key);
-            return true; // unknown: recall as before, which reports its own error
-          },
-        );
-      const pending: NoMemories = { checkedAt: now, checking };
-      known.set(key, pending);
-      return checking;
+      const read = () =>
+        store.withWorkspace(workspaceId, (ws) => ws.memories.hasAny(agentId), options);
+      // Unknown (the read failed): recall as before, which reports its own error.
+      return await Promise.resolve(known.get(keyOf(agentId), read)).catch(() => true);
     },
     async write(entry) {
       await conversationStored;
