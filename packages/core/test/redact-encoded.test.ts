@@ -52,3 +52,16 @@ describe('the redactor, with encoded secrets', () => {
     expect(redactString('abc is too short to redact')).toBe('abc is too short to redact');
   });
 });
+
+describe('the redactor, as its secrets change', () => {
+  it('finds a secret read after it was made, and forgets none it already knew', () => {
+    const secrets = new Set(['first-secret-value']);
+    const { redactString } = createRedactor(secrets);
+    expect(redactString('a first-secret-value b')).toBe('a [REDACTED] b');
+    secrets.add('second-secret-value');
+    expect(redactString('second-secret-value and first-secret-value')).toBe(
+      '[REDACTED] and [REDACTED]',
+    );
+    expect(redactString(encodeURIComponent('second-secret-value/x'))).not.toContain('second');
+  });
+});

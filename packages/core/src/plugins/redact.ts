@@ -30,17 +30,27 @@ function encodedForms(value: string): string[] {
  * logs, tool results and errors before they reach the model, the event stream or a log line.
  */
 export function createRedactor(secretValues: Iterable<string>) {
-  const values = () =>
-    [
-      ...new Set(
-        [...secretValues]
-          .filter((v) => v.length >= MIN_VALUE_LENGTH)
-          .flatMap((v) => [v, ...encodedForms(v)]),
-      ),
-    ].sort((a, b) => b.length - a.length);
+  // What to look for, longest first: worked out again only when the secrets change (a tool
+  // may read one mid-run), not for every string (each value has eleven encoded forms).
+  let known: string[] = [];
+  let searched: string[] = [];
+  const values = () => {
+    const current = [...secretValues];
+    if (current.length !== known.length || current.some((value, i) => value !== known[i])) {
+      known = current;
+      searched = [
+        ...new Set(
+          current
+            .filter((v) => v.length >= MIN_VALUE_LENGTH)
+            .flatMap((v) => [v, ...encodedForms(v)]),
+        ),
+      ].sort((a, b) => b.length - a.length);
+    }
+    return searched;
+  };
   const redactString = (text: string) => {
     let out = text;
-    for (const value of values()) out = out.split(value).join(REDACTED);
+    for (const value of values()) if (out.includes(value)) out = out.replaceAll(value, REDACTED);
     return out;
   };
   const redact = (value: unknown, depth = 0): unknown => {
