@@ -58,6 +58,8 @@ const DEFINER_FUNCTIONS = [
   // drizzle/0006_run_leases.sql: the lease columns of unfinished runs, ids only.
   'parley_claim_lapsed_runs',
   'parley_data_keys_by_master_version',
+  // drizzle/0015_event_log_cascade.sql: a deleted run's events, from the statement's deleted rows.
+  'parley_drop_run_events',
   'parley_find_api_token',
   'parley_find_invitation',
   'parley_find_published_trust_page',
@@ -252,17 +254,60 @@ describeEachEngineFromEmpty('schema catalog', (h, engine) => {
     expect(others).toEqual([]);
   });
 
-  it('checks an event-log row against its run only, and a deleted workspace takes its runs’ logs with it', async () => {
-    // One reference per appended event (the run's, which implies the workspace): each is a
-    // lookup and a lock per row (migration 0014).
-    const references = await h().admin<{ name: string; target: string }>(
-      `select conname as name, confrelid::regclass::text as target from pg_constraint
+  it('checks no event-log row against another table, and a deleted run, conversation, agent or workspace takes its log with it', async () => {
+    // A reference is a lookup and a lock per appended event (migrations 0014, 0015): the log
+    // has none; the trigger on runs deletes a deleted run's events instead.
+    const references = await h().admin<{ name: string }>(
+      `select conname as name from pg_constraint
        where conrelid = 'run_events'::regclass and contype = 'f'`,
     );
-    expect(references).toEqual([{ name: 'run_events_run_fkey', target: 'runs' }]);
+    expect(references).toEqual([]);
     const { workspaceId } = await seedWorkspace(h().store, 'gone');
-    await h().store.withWorkspace(workspaceId, async (w) => {
-      const agent = await w.agents.create({ name: 'gone' });
+    const logged = (agentId: string, conversationId?: string) =>
+      h().store.withWorkspace(workspaceId, async (w) => {
+        const run = await w.runs.create({
+          agentId,
+          startedBy: 'system',
+          ...(conversationId ? { conversationId } : {}),
+        });
+        const stamper = createEventStamper({ runId: run.id });
+        await w.runs.appendRunEvents(run.id, [
+          stamper.stamp({ type: 'run.start', agentId, startedAt: new Date().toISOString() }),
+          stamper.stamp({ type: 'text.start', partId: 'p1' }),
+        ]);
+        return run.id;
+      });
+    const count = (runId?: string) =>
+      h().admin<{ n: number }>(
+        `select count(*)::int as n from run_events where workspace_id = $1${runId ? ' and run_id = $2' : ''}`,
+        runId ? [workspaceId, runId] : [workspaceId],
+      );
+    const { stays, goes, conversationId } = await h().store.withWorkspace(
+      workspaceId,
+      async (w) => {
+        const agent = await w.agents.create({ name: 'stays' });
+        const conversation = await w.conversations.create({ agentId: agent.id });
+        return {
+          stays: agent.id,
+          goes: (await w.agents.create({ name: 'goes' })).id,
+          conversationId: conversation.id,
+        };
+      },
+    );
+    const keptRun = await logged(stays);
+    const conversationRun = await logged(stays, conversationId);
+    const agentRun = await logged(goes);
+    expect(await count()).toEqual([{ n: 6 }]);
+    // By the runtime role, which may not delete log rows itself.
+    await h().store.withWorkspace(workspaceId, (w) => w.conversations.delete(conversationId));
+    expect(await count(conversationRun)).toEqual([{ n: 0 }]);
+    await h().store.withWorkspace(workspaceId, (w) => w.agents.delete(goes));
+    expect(await count(agentRun)).toEqual([{ n: 0 }]);
+    expect(await count(keptRun)).toEqual([{ n: 2 }]);
+    // Another workspace's log is not touched by this one's deletes.
+    const other = await seedWorkspace(h().store, 'stays');
+    const otherRun = await h().store.withWorkspace(other.workspaceId, async (w) => {
+      const agent = await w.agents.create({ name: 'other' });
       const run = await w.runs.create({ agentId: agent.id, startedBy: 'system' });
       const stamper = createEventStamper({ runId: run.id });
       await w.runs.appendRunEvents(run.id, [
@@ -272,15 +317,15 @@ describeEachEngineFromEmpty('schema catalog', (h, engine) => {
           startedAt: new Date().toISOString(),
         }),
       ]);
+      return run.id;
     });
-    const count = () =>
-      h().admin<{ n: number }>(
-        'select count(*)::int as n from run_events where workspace_id = $1',
-        [workspaceId],
-      );
-    expect(await count()).toEqual([{ n: 1 }]);
     await h().admin('delete from workspaces where id = $1', [workspaceId]);
     expect(await count()).toEqual([{ n: 0 }]);
+    const [left] = await h().admin<{ n: number }>(
+      'select count(*)::int as n from run_events where run_id = $1',
+      [otherRun],
+    );
+    expect(left).toEqual({ n: 1 });
   });
 
   it('has the partial HNSW index for every indexed embedding size, and btree indexes on workspace_id', async () => {

@@ -15,7 +15,12 @@ import { schema } from '../src/internal.ts';
 // docs/identity.md is the identity RFC people build on; these tests keep it equal to the code.
 const doc = readFileSync(new URL('../../../docs/identity.md', import.meta.url), 'utf8');
 // Every migration that defines SECURITY DEFINER functions.
-const security = ['0001_security.sql', '0004_trust.sql', '0011_channel_workspaces.sql']
+const security = [
+  '0001_security.sql',
+  '0004_trust.sql',
+  '0011_channel_workspaces.sql',
+  '0015_event_log_cascade.sql',
+]
   .map((file) => readFileSync(new URL(`../drizzle/${file}`, import.meta.url), 'utf8'))
   .join('\n');
 

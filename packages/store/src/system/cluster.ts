@@ -43,13 +43,16 @@ export function clusterSystem(deps: SystemDeps) {
             await tx.execute(
               sql`delete from cluster_counters where expires_at < now() - interval '1 minute'`,
             );
+          // What is left of the window from this moment (clock_timestamp): a transaction that
+          // began before the one that opened the window, then waited for its row, would count
+          // from its own start (now()) and answer more than the window.
           const [row] = await queryRows<{ count: number; ttl_ms: number }>(
             tx,
             sql`insert into cluster_counters as c (key, count, expires_at) values (${k}, 1, ${window})
                 on conflict (key) do update set
                   count = case when c.expires_at <= now() then 1 else c.count + 1 end,
                   expires_at = case when c.expires_at <= now() then excluded.expires_at else c.expires_at end
-                returning c.count, greatest(0, ceil(extract(epoch from c.expires_at - now()) * 1000))::integer as ttl_ms`,
+                returning c.count, greatest(0, ceil(extract(epoch from c.expires_at - clock_timestamp()) * 1000))::integer as ttl_ms`,
           );
           return { count: Number(row!.count), ttlMs: Number(row!.ttl_ms) };
         });
