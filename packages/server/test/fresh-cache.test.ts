@@ -6,7 +6,19 @@ const turn = () => new Promise((resolve) => setImmediate(resolve));
 
 /** A cache of 100 ms values on a clock the test moves. */
 function cacheAt(clock: { now: number }) {
-  return createFreshCache<string, string>({ freshMs: () => 100, now: () => clock.now });
+  return createFreshCache<string>({ freshMs: () => 100, now: () => clock.now });
+}
+
+/** A cache whose key `a` was read as `v1` at 0, and the clock moved to `at`. */
+async function readOnceThenAt(at: number) {
+  const clock = { now: 0 };
+  const cache = cacheAt(clock);
+  const reads = controlledReads<string>();
+  const first = cache.get('a', reads.load);
+  reads.finish(0, 'v1');
+  await first;
+  clock.now = at;
+  return { cache, reads, clock };
 }
 
 describe('fresh cache (what a run checks before its model call)', () => {
@@ -24,13 +36,7 @@ describe('fresh cache (what a run checks before its model call)', () => {
   });
 
   it('answers a just-expired value at once while one read refreshes it', async () => {
-    const clock = { now: 0 };
-    const cache = cacheAt(clock);
-    const reads = controlledReads<string>();
-    const first = cache.get('a', reads.load);
-    reads.finish(0, 'v1');
-    await first;
-    clock.now = 150;
+    const { cache, reads } = await readOnceThenAt(150);
     // A burst arriving now: nobody waits for the database, one read goes.
     expect(Array.from({ length: 20 }, () => cache.get('a', reads.load))).toEqual(
       Array(20).fill('v1'),
@@ -42,13 +48,7 @@ describe('fresh cache (what a run checks before its model call)', () => {
   });
 
   it('waits for a read once the value is more than two periods old', async () => {
-    const clock = { now: 0 };
-    const cache = cacheAt(clock);
-    const reads = controlledReads<string>();
-    const first = cache.get('a', reads.load);
-    reads.finish(0, 'v1');
-    await first;
-    clock.now = 200;
+    const { cache, reads } = await readOnceThenAt(200);
     const answer = cache.get('a', reads.load);
     expect(answer).toBeInstanceOf(Promise);
     reads.finish(1, 'v2');
@@ -56,13 +56,7 @@ describe('fresh cache (what a run checks before its model call)', () => {
   });
 
   it('keeps the value through a failed refresh until it is too old, then reports the failure', async () => {
-    const clock = { now: 0 };
-    const cache = cacheAt(clock);
-    const reads = controlledReads<string>();
-    const first = cache.get('a', reads.load);
-    reads.finish(0, 'v1');
-    await first;
-    clock.now = 150;
+    const { cache, reads, clock } = await readOnceThenAt(150);
     expect(cache.get('a', reads.load)).toBe('v1');
     reads.fail(1, new Error('database gone'));
     await turn();
@@ -89,7 +83,7 @@ describe('fresh cache (what a run checks before its model call)', () => {
 
   it('believes a value as long as freshMs says, per value', async () => {
     const clock = { now: 0 };
-    const cache = createFreshCache<string, boolean>({
+    const cache = createFreshCache<boolean>({
       freshMs: (has) => (has ? Number.POSITIVE_INFINITY : 100),
       now: () => clock.now,
     });

@@ -13,30 +13,32 @@
  * Other server processes' changes are therefore seen within two periods, as with the agent
  * cache (runs/agent-cache.ts).
  */
-export interface FreshCache<K, V> {
+import { createInFlight } from './in-flight.ts';
+
+export interface FreshCache<V> {
   /** The value, at once when it is fresh enough, else from `load()` (one read per key at a time). */
-  get(key: K, load: () => Promise<V>): V | Promise<V>;
+  get(key: string, load: () => Promise<V>): V | Promise<V>;
   /** A value this process knows to be current (it wrote it). */
-  set(key: K, value: V): void;
+  set(key: string, value: V): void;
 }
 
 interface Entry<V> {
   held?: { value: V; readAt: number };
-  reading?: Promise<V>;
   /** Bumped by set(): a read begun before it must not overwrite its value. */
   version: number;
 }
 
-export function createFreshCache<K, V>(options: {
+export function createFreshCache<V>(options: {
   freshMs: (value: V) => number;
   maxEntries?: number;
   now?: () => number;
-}): FreshCache<K, V> {
+}): FreshCache<V> {
   const now = options.now ?? (() => performance.now());
   const maxEntries = options.maxEntries ?? 10_000;
-  const entries = new Map<K, Entry<V>>();
+  const entries = new Map<string, Entry<V>>();
+  const reads = createInFlight<V>();
 
-  const entryOf = (key: K) => {
+  const entryOf = (key: string) => {
     let entry = entries.get(key);
     if (!entry) {
       if (entries.size >= maxEntries) entries.clear();
@@ -46,21 +48,14 @@ export function createFreshCache<K, V>(options: {
     return entry;
   };
 
-  const read = (key: K, entry: Entry<V>, load: () => Promise<V>): Promise<V> => {
-    if (entry.reading) return entry.reading;
-    const { version } = entry;
-    const readAt = now();
-    const reading = load()
-      .then((value) => {
-        if (entries.get(key) === entry && entry.version === version) entry.held = { value, readAt };
-        return value;
-      })
-      .finally(() => {
-        if (entry.reading === reading) entry.reading = undefined;
-      });
-    entry.reading = reading;
-    return reading;
-  };
+  const read = (key: string, entry: Entry<V>, load: () => Promise<V>) =>
+    reads.join(key, async () => {
+      const { version } = entry;
+      const readAt = now();
+      const value = await load();
+      if (entries.get(key) === entry && entry.version === version) entry.held = { value, readAt };
+      return value;
+    });
 
   return {
     get(key, load) {

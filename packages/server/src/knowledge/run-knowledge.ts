@@ -11,7 +11,7 @@ import { retrieveKnowledge } from './retrieve.ts';
 const FRESH_MS = 5_000;
 
 /** Per store: workspace → (agent and bases named) → its bases. */
-const known = new WeakMap<Store, Map<string, FreshCache<string, KnowledgeBase[]>>>();
+const known = new WeakMap<Store, Map<string, FreshCache<KnowledgeBase[]>>>();
 
 function cacheOf(store: Store, workspaceId: string) {
   let workspaces = known.get(store);

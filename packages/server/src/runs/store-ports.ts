@@ -125,7 +125,7 @@ const NO_MEMORIES_FRESH_MS = 5_000;
  * NO_MEMORIES_FRESH_MS, in the background while it is less than twice that old
  * (caches/fresh-cache.ts; agent changes spread across servers the same way).
  */
-const memoryPresence = new WeakMap<Store, FreshCache<string, boolean>>();
+const memoryPresence = new WeakMap<Store, FreshCache<boolean>>();
 
 function presenceOf(store: Store) {
   let known = memoryPresence.get(store);
