@@ -29,6 +29,9 @@ export async function openPglite(dataDir: string | undefined): Promise<Engine> {
         `Cannot open the embedded database in ${pgdata ?? 'memory'}: ${error.message}`,
       );
     });
+  // Drizzle's driver loads on this thread while the worker starts PGlite on its own.
+  const driver = import('drizzle-orm/pglite');
+  driver.catch(() => {}); // awaited below, unless the worker fails first
   let client: PgliteThreadClient;
   try {
     client = await openWorker();
@@ -36,11 +39,7 @@ export async function openPglite(dataDir: string | undefined): Promise<Engine> {
     await release();
     throw error;
   }
-  const {
-    drizzle: drizzlePglite,
-    PgliteSession,
-    PgliteTransaction,
-  } = await import('drizzle-orm/pglite');
+  const { drizzle: drizzlePglite, PgliteSession, PgliteTransaction } = await driver;
   /** Drizzle and the store call whichever worker is current (afterMigrate may replace it). */
   const current = {
     query<T>(sql: string, params?: unknown[], options?: QueryOptions) {
