@@ -8,8 +8,9 @@
  * /readyz on an existing data directory, the way a user times it.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import { delimiter } from 'node:path';
+import { delimiter, join } from 'node:path';
 import { createParleyClient } from '@parley/client';
 import { createTestDatabase } from '@parley/store/testing';
 import {
@@ -295,6 +296,7 @@ async function npmStartReady(ctx: Context, root: string | undefined): Promise<Sc
   await first.stop();
   const npm: number[] = [];
   const node: number[] = [];
+  let memory: Awaited<ReturnType<typeof memoryAfterStart>> = [];
   try {
     for (let i = 0; i < (ctx.quick ? 3 : 5); i++) {
       const port = await freePort();
@@ -333,6 +335,7 @@ async function npmStartReady(ctx: Context, root: string | undefined): Promise<Sc
       node.push(again.readyMs);
       await again.stop();
     }
+    memory = await memoryAfterStart(first.dataDir, root, ctx.quick ? 2 : 3);
   } finally {
     await rm(first.dataDir, { recursive: true, force: true });
   }
@@ -341,15 +344,54 @@ async function npmStartReady(ctx: Context, root: string | undefined): Promise<Sc
   return {
     id: 'burst-startup',
     title: `Ready on an existing PGlite data directory: spawn → first 200 on /readyz (${npm.length} rounds)`,
-    markdown: table(
+    markdown: `${table(
       ['command', 'min ms', 'median ms', 'max ms'],
       [
         ['npm start (as a user types it)', ...spread(npm)],
         ['node … main.js (the server alone)', ...spread(node)],
       ],
-    ),
-    data: { npmStart: a, node: b },
+    )}\n\nThe same server's memory, ${IDLE_AFTER_READY_MS / 1000} s after ready (no run yet; the peak is the process's highest RSS so far):\n\n${table(
+      ['environment', 'RSS MB', 'peak RSS MB'],
+      memory.map((m) => [
+        m.label,
+        m.rss.map((v) => fmt(v, 0)).join(', '),
+        m.peak.map((v) => fmt(v, 0)).join(', '),
+      ]),
+    )}`,
+    data: { npmStart: a, node: b, memory },
   };
+}
+
+const IDLE_AFTER_READY_MS = 3_000;
+
+/** The Docker image's glibc malloc setting (Dockerfile `ENV`), to compare with none. */
+function imageMallocEnv(root: string | undefined): Record<string, string> {
+  const dockerfile = readFileSync(join(root ?? ROOT, 'Dockerfile'), 'utf8');
+  const value = /MALLOC_TRIM_THRESHOLD_=(\d+)/.exec(dockerfile)?.[1];
+  return value ? { MALLOC_TRIM_THRESHOLD_: value } : {};
+}
+
+/** RSS and peak RSS of a PGlite server a few seconds after ready, as npm start and as the image. */
+async function memoryAfterStart(dataDir: string, root: string | undefined, rounds: number) {
+  const settings = [
+    { label: "npm start's", env: {} },
+    { label: "the image's (MALLOC_TRIM_THRESHOLD_)", env: imageMallocEnv(root) },
+  ];
+  const results = settings.map(({ label }) => ({
+    label,
+    rss: [] as number[],
+    peak: [] as number[],
+  }));
+  for (let round = 0; round < rounds; round++) {
+    for (const [i, { env }] of settings.entries()) {
+      const server = await startServer({ dataDir, env, ...(root ? { root } : {}) });
+      await new Promise((r) => setTimeout(r, IDLE_AFTER_READY_MS));
+      results[i]!.rss.push(rssMb(server.child.pid!));
+      results[i]!.peak.push(rssMb(server.child.pid!, 'peak'));
+      await server.stop();
+    }
+  }
+  return results;
 }
 
 /** `--name=a,b` on the command line, as a list. */

@@ -47,10 +47,11 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** Resident set size of a process in MB (Linux /proc). */
-export function rssMb(pid: number): number {
+/** Resident set size of a process in MB (Linux /proc): now, or its peak so far. */
+export function rssMb(pid: number, which: 'now' | 'peak' = 'now'): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? Number.NaN);
+  const field = which === 'now' ? /VmRSS:\s+(\d+)/ : /VmHWM:\s+(\d+)/;
+  const kb = Number(field.exec(status)?.[1] ?? Number.NaN);
   return kb / 1024;
 }
 

@@ -560,6 +560,12 @@ describe('Dockerfile', () => {
     const flags = start.split(' ').filter((word) => word.startsWith('--'));
     expect(flags).toEqual(['--max-semi-space-size=4', '--disable-sigusr1']);
     expect(imageEnv.NODE_OPTIONS).toBe(flags.join(' '));
+    // glibc returns freed memory above 128 KB (a PGlite server idles ~130 MB lower:
+    // docs/performance.md); the systemd recipe in docs/deploy.md sets the same.
+    expect(imageEnv.MALLOC_TRIM_THRESHOLD_).toBe('131072');
+    expect(read('docs/deploy.md')).toContain(
+      `Environment=MALLOC_TRIM_THRESHOLD_=${imageEnv.MALLOC_TRIM_THRESHOLD_}`,
+    );
     expect(start).toBe([cmd[0], ...flags, ...cmd.slice(1)].join(' '));
     expect(statSync(path(cmd.at(-1)!)).isFile()).toBe(true);
     // --omit=dev leaves out the `node` devDependency: plain `node` is the base image's.
