@@ -77,9 +77,10 @@ RUN mkdir -p /data && chown node:node /data && chmod 0700 /data
 # (up to 128 MB of mostly idle garbage); 4 MB semi-spaces cost no measurable throughput
 # (docs/performance.md). --disable-sigusr1: no signal opens the V8 inspector (code execution
 # in the server; docs/plugins/isolation.md). MALLOC_TRIM_THRESHOLD_: glibc gives freed memory
-# back to the system above 128 KB instead of keeping up to 32 MB per arena; the embedded
-# database's start-up frees hundreds of MB (V8 optimizing its WebAssembly), and a PGlite
-# server then idles at ~250 MB instead of ~380 (docs/performance.md; no throughput cost seen).
+# back to the system above 128 KB (by default it raises that threshold to tens of MB after
+# the first large free, and keeps what falls below it); the embedded database's start-up
+# frees hundreds of MB (V8 optimizing its WebAssembly), and a PGlite server then idles at
+# ~250 MB instead of ~380 (docs/performance.md; no throughput cost seen).
 ENV PARLEY_HOST=0.0.0.0 \
     PARLEY_PORT=4000 \
     PARLEY_DATA_DIR=/data \

@@ -170,7 +170,13 @@ describe('Redis bus', () => {
       await atB.until((r) => r.length === 2);
 
       await redis.start();
-      await eventually(() => a.status().via === 'redis', 20_000, 'Redis back');
+      // Both again, for the same reason: a publishing on Redis before b listens there again
+      // is a lost doorbell, not a failure (CI saw b still on PostgreSQL when a was back).
+      await eventually(
+        () => a.status().via === 'redis' && b.status().via === 'redis',
+        20_000,
+        'Redis back',
+      );
       a.publish({ type: 'cmd', id: 'three' });
       await atB.until((r) => r.length === 3);
       // Each message once, though both buses are subscribed.

@@ -1,5 +1,8 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { isStoreError } from '@parley/store';
 import { ConfigError, loadConfig, type ServerConfig } from './config.ts';
+import { cgroupMemoryLimit, embeddedDatabaseMemoryWarning } from './memory-limit.ts';
 import { type RunningServer, startServer } from './start.ts';
 import { surviveUnhandledRejections } from './survive.ts';
 
@@ -76,6 +79,11 @@ export async function serve(env: Record<string, string | undefined> = process.en
   let started = false;
   surviveUnhandledRejections(() => (started ? server.app.log : undefined));
   refuseDebugSignal(() => (started ? server.app.log : undefined));
+  if (!config.databaseUrl) {
+    const first = !existsSync(join(config.dataDir, 'pgdata'));
+    const warning = embeddedDatabaseMemoryWarning(cgroupMemoryLimit(), first);
+    if (warning) process.stderr.write(`parley: warning: ${warning}\n`);
+  }
   try {
     server = await startServer(config, {
       logger: {
