@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { isStoreError } from '@parley/store';
+import { memoryLimit } from '@parley/sandbox/cgroup';
+import { embeddedDatabaseDir, isStoreError } from '@parley/store';
 import { ConfigError, loadConfig, type ServerConfig } from './config.ts';
-import { cgroupMemoryLimit, embeddedDatabaseMemoryWarning } from './memory-limit.ts';
+import { embeddedDatabaseMemoryWarning } from './memory-limit.ts';
 import { type RunningServer, startServer } from './start.ts';
 import { surviveUnhandledRejections } from './survive.ts';
 
@@ -80,8 +80,8 @@ export async function serve(env: Record<string, string | undefined> = process.en
   surviveUnhandledRejections(() => (started ? server.app.log : undefined));
   refuseDebugSignal(() => (started ? server.app.log : undefined));
   if (!config.databaseUrl) {
-    const first = !existsSync(join(config.dataDir, 'pgdata'));
-    const warning = embeddedDatabaseMemoryWarning(cgroupMemoryLimit(), first);
+    const first = !existsSync(embeddedDatabaseDir(config.dataDir));
+    const warning = embeddedDatabaseMemoryWarning(memoryLimit(), first);
     if (warning) process.stderr.write(`parley: warning: ${warning}\n`);
   }
   try {

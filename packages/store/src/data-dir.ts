@@ -23,6 +23,11 @@ import { StoreError } from './errors.ts';
  * between asking and the worker's start).
  */
 
+/** Where PGlite keeps its database inside a data directory (absent until a first start creates it). */
+export function embeddedDatabaseDir(dataDir: string): string {
+  return join(dataDir, 'pgdata');
+}
+
 export function prepareDataDir(dir: string): void {
   try {
     mkdirSync(dir, { recursive: true, mode: 0o700 });

@@ -9,6 +9,7 @@ export {
   parseSessionCookie,
 } from './auth/tokens.ts';
 export { redactUrl } from './connection.ts';
+export { embeddedDatabaseDir } from './data-dir.ts';
 export {
   EmbeddingMismatchError,
   type InputIssue,

@@ -20,17 +20,65 @@ export interface CgroupLimits {
 const ROOT = '/sys/fs/cgroup';
 let counter = 0;
 
+/** Where the kernel tells a process about its control groups (a test points elsewhere). */
+export interface CgroupPaths {
+  /** `/proc/self/cgroup`. */
+  self: string;
+  /** The cgroup file systems' mount point, `/sys/fs/cgroup`. */
+  root: string;
+}
+
+const SYSTEM: CgroupPaths = { self: '/proc/self/cgroup', root: ROOT };
+
 /** This process's cgroup path per controller ('' is the v2 unified hierarchy). */
-function ownGroups(): Map<string, string> {
+function ownGroups(self = SYSTEM.self): Map<string, string> {
   const groups = new Map<string, string>();
   try {
-    for (const line of readFileSync('/proc/self/cgroup', 'utf8').split('\n')) {
+    for (const line of readFileSync(self, 'utf8').split('\n')) {
       const [, controllers, path] = line.split(':');
       if (path === undefined) continue;
       for (const name of (controllers ?? '').split(',')) groups.set(name, path);
     }
   } catch {}
   return groups;
+}
+
+/** cgroup v1 writes "no limit" as a page-rounded 2^63 − 1; anything this large is none. */
+const UNLIMITED_V1 = 2 ** 60;
+
+function readLimit(file: string): number | undefined {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8').trim();
+  } catch {
+    return undefined; // not this layout, or not this level
+  }
+  const bytes = Number(text); // v2's "max" is NaN: no limit
+  return Number.isFinite(bytes) && bytes < UNLIMITED_V1 ? bytes : undefined;
+}
+
+/** A group's limit file there and in every group above it, up to the mount point. */
+function upwards(mount: string, path: string, file: string): string[] {
+  const parts = path.split('/').filter(Boolean);
+  return parts.map((_, i) => join(mount, ...parts.slice(0, i + 1), file)).concat(join(mount, file));
+}
+
+/**
+ * The memory this process may use under its control groups (cgroup v2, or v1's memory
+ * controller), in bytes: the smallest limit on its group or any group above it, or undefined
+ * when none is set or there are no cgroups (not Linux). A container sees its own group at the
+ * mount point, so that level is read too.
+ */
+export function memoryLimit(paths: CgroupPaths = SYSTEM): number | undefined {
+  const groups = ownGroups(paths.self);
+  const v2 = groups.get('');
+  const v1 = groups.get('memory');
+  const files = [
+    ...(v2 === undefined ? [] : upwards(paths.root, v2, 'memory.max')),
+    ...(v1 === undefined ? [] : upwards(join(paths.root, 'memory'), v1, 'memory.limit_in_bytes')),
+  ];
+  const limits = files.map(readLimit).filter((limit) => limit !== undefined);
+  return limits.length > 0 ? Math.min(...limits) : undefined;
 }
 
 function tryWrite(file: string, value: string): boolean {

@@ -1,9 +1,8 @@
-import { join } from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { PGlite, QueryOptions } from '@electric-sql/pglite';
 import type { PgDialect } from 'drizzle-orm/pg-core';
 import { autoAnalyze } from '../auto-analyze.ts';
-import { lockDataDir, prepareDataDir } from '../data-dir.ts';
+import { embeddedDatabaseDir, lockDataDir, prepareDataDir } from '../data-dir.ts';
 import type { Db, Tx } from '../db.ts';
 import { StoreError } from '../errors.ts';
 import { APP_ROLE } from '../migrate.ts';
@@ -18,7 +17,7 @@ export async function openPglite(dataDir: string | undefined): Promise<Engine> {
   if (dataDir !== undefined) {
     prepareDataDir(dataDir);
     release = lockDataDir(dataDir);
-    pgdata = join(dataDir, 'pgdata');
+    pgdata = embeddedDatabaseDir(dataDir);
   }
   // PGlite runs in a worker thread: its queries are synchronous WebAssembly and would
   // otherwise block the server's event loop (pglite-thread/client.ts).

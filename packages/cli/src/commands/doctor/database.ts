@@ -1,5 +1,4 @@
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import {
   type DatabaseDiagnosis,
   diagnoseEmbeddedDatabase,
@@ -7,6 +6,7 @@ import {
   probePostgres,
   redactUrl,
 } from '@parley/server';
+import { embeddedDatabaseDir } from '@parley/store';
 import { withProgress } from '../../progress.ts';
 import { shellQuote } from '../../shell-quote.ts';
 import { type Check, type Context, plural, REQUEST_TIMEOUT_MS, withUser } from './shared.ts';
@@ -197,7 +197,7 @@ export async function checkPostgres(ctx: Context, checks: Check[]) {
 }
 
 export async function checkPglite(ctx: Context, checks: Check[]) {
-  const pgdata = join(ctx.dataDir, 'pgdata');
+  const pgdata = embeddedDatabaseDir(ctx.dataDir);
   const multiUser = ctx.config?.multiUser ?? false;
   if (ctx.lockPid !== undefined) {
     checks.push({
