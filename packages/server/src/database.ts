@@ -11,7 +11,7 @@ import {
 } from '@parley/store';
 
 /** A database URL as it may be shown (no password): the store's, for `parley doctor`. */
-export { redactUrl } from '@parley/store';
+export { embeddedDatabaseDir, redactUrl } from '@parley/store';
 
 import type { ServerConfig } from './config.ts';
 

@@ -17,6 +17,7 @@ export {
   type DatabaseDiagnosis,
   diagnoseEmbeddedDatabase,
   type EmbeddedDiagnosis,
+  embeddedDatabaseDir,
   type MigrationReport,
   migrateDatabase,
   type ProbeResult,

@@ -37,6 +37,7 @@ describe('@parley/store public surface', () => {
         'WorkspaceRoleSchema',
         'diagnoseStore',
         'effectivePermissions',
+        'embeddedDatabaseDir',
         'isStoreError',
         'isWellFormedApiToken',
         'openStore',

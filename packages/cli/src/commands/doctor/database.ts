@@ -2,11 +2,11 @@ import { existsSync } from 'node:fs';
 import {
   type DatabaseDiagnosis,
   diagnoseEmbeddedDatabase,
+  embeddedDatabaseDir,
   type ProbeResult,
   probePostgres,
   redactUrl,
 } from '@parley/server';
-import { embeddedDatabaseDir } from '@parley/store';
 import { withProgress } from '../../progress.ts';
 import { shellQuote } from '../../shell-quote.ts';
 import { type Check, type Context, plural, REQUEST_TIMEOUT_MS, withUser } from './shared.ts';
